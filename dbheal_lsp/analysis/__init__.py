@@ -1,0 +1,1 @@
+"""The analysis engine: find SQL in Python code, learn the schema, and report issues."""

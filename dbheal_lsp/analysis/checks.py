@@ -1,0 +1,835 @@
+"""The checks: one function per issue type, each a pure function of a statement's facts.
+
+`StatementChecker.check` gathers the facts of a statement once — its rendered SQL, SQLite's
+verdict on preparing it against a copy of the schema, and sqlglot's view of what it refers to —
+and every check function turns those facts into issues.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from dbheal_lsp.analysis.drift import Drift
+from dbheal_lsp.analysis.schema import Schema, schema_from_connection
+from dbheal_lsp.analysis.sqlrefs import (
+    Placeholder,
+    References,
+    ValueRef,
+    find_placeholders,
+    masked,
+    normalize_placeholders,
+    references,
+    sqlglot_text,
+)
+from dbheal_lsp.analysis.statement import (
+    Rendered,
+    SlotRange,
+    Statement,
+    ValueInfo,
+    is_stand_in,
+    render,
+)
+from dbheal_lsp.model import DEFAULT_SEVERITIES, Issue, IssueType, Origin, Severity
+
+VerdictKind = Literal["ok", "no_table", "no_column", "syntax", "error"]
+
+_NO_TABLE = re.compile(r"no such table: (?:main\.)?(\S+)")
+_NO_COLUMN = re.compile(r"no such column: (\S+)")
+_HAS_NO_COLUMN = re.compile(r"table (\S+) has no column named (\S+)")
+_NEAR = re.compile(r'near "((?:[^"]|"")*)": syntax error')
+_DDL = re.compile(r"\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+_AMBIGUOUS = re.compile(r"ambiguous column name: (\S+)")
+_SCAN = re.compile(r"^SCAN (\S+)")
+_AUTOMATIC = re.compile(r"^SEARCH (\S+) USING AUTOMATIC (?:COVERING |PARTIAL )*INDEX \((\w+)")
+# Errors that depend on what the application registers at run time, not on the schema.
+_RUNTIME_DEPENDENT = ("no such function", "no such module", "no such collation", "unknown database")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """SQLite's answer to preparing one statement against the schema."""
+
+    kind: VerdictKind
+    message: str = ""
+    name: str | None = None
+    qualifier: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What the checks need from the configuration."""
+
+    severities: Mapping[IssueType, Severity] = field(
+        default_factory=lambda: dict(DEFAULT_SEVERITIES)
+    )
+    enabled: frozenset[IssueType] = frozenset(IssueType)
+    root: Path | None = None  # origins are shown relative to this folder
+
+    def shown(self, origin: Origin | None) -> Origin | None:
+        """Return `origin` with its path relative to the root (as issues name files)."""
+        if origin is None or self.root is None or not Path(origin.path).is_absolute():
+            return origin
+        try:
+            return Origin(Path(origin.path).relative_to(self.root).as_posix(), origin.line)
+        except ValueError:
+            return origin
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything known about one SQL statement, computed once for all the checks."""
+
+    statement: Statement
+    path: str
+    rendered: Rendered
+    verdict: Verdict
+    refs: References | None
+    placeholders: tuple[Placeholder, ...]
+    schema: Schema
+    expected: Schema | None
+    drift: Drift
+    has_schema: bool
+    settings: CheckSettings
+    plan: tuple[str, ...] = ()  # EXPLAIN QUERY PLAN detail lines, when the statement filters
+
+
+IssueSink = Callable[..., None]
+
+
+class StatementChecker:
+    """Checks statements against one schema; owns the in-memory copy SQLite prepares against."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        expected: Schema | None,
+        drift: Drift,
+        oracle: sqlite3.Connection,
+        settings: CheckSettings,
+    ) -> None:
+        self.schema = schema
+        self.expected = expected
+        self.drift = drift
+        self.oracle = oracle
+        self.settings = settings
+        self.has_schema = not schema.is_empty
+        self._parsed: dict[str, Any] = {}
+        self._verdicts: dict[str, Verdict] = {}
+
+    def check(self, statement: Statement, path: str) -> list[Issue]:
+        """Return the issues of `statement` (in file `path`), every check applied."""
+        issues: list[Issue] = []
+        for facts in self._facts(statement, path):
+            # What a rejected statement refers to is guesswork: report the rejection alone.
+            checks = _TEXT_CHECKS if facts.verdict.kind in ("syntax", "error") else CHECKS
+            for check in checks:
+                issues.extend(check(facts))
+        return [
+            replace(i, severity=self.settings.severities.get(i.type, i.severity))
+            for i in issues
+            if i.type in self.settings.enabled
+        ]
+
+    def _facts(self, statement: Statement, path: str) -> Iterator[Facts]:
+        rendered = render(statement)
+        if not statement.is_script:
+            yield self._facts_of(statement, path, rendered, self.schema, cached=True)
+            return
+        # A script's later statements see the tables its earlier ones create: run its DDL on
+        # the in-memory copy inside a savepoint, and roll it back afterwards.
+        schema = self.schema
+        changed = False
+        self.oracle.execute("SAVEPOINT dbheal_script")
+        try:
+            for part in _split_script(rendered):
+                facts = self._facts_of(statement, path, part, schema, cached=not changed)
+                yield facts
+                if facts.verdict.kind == "ok" and _DDL.match(part.text):
+                    try:
+                        self.oracle.execute(part.text)
+                    except sqlite3.Error:
+                        continue
+                    schema = schema_from_connection(self.oracle, self.schema.source)
+                    changed = True
+        finally:
+            self.oracle.execute("ROLLBACK TO dbheal_script")
+            self.oracle.execute("RELEASE dbheal_script")
+
+    def _facts_of(
+        self, statement: Statement, path: str, part: Rendered, schema: Schema, *, cached: bool
+    ) -> Facts:
+        text = normalize_placeholders(part.text)
+        part = Rendered(text, part.positions, part.slots)
+        verdict = self.verdict(text) if cached else _prepare(self.oracle, text)
+        if verdict.kind == "syntax" and part.slots:
+            # A slot may stand where a name belongs: read every slot as a name and retry.
+            retry = _as_identifiers(statement, part)
+            retry_verdict = (
+                self.verdict(retry.text) if cached else _prepare(self.oracle, retry.text)
+            )
+            if retry_verdict.kind != "syntax":
+                part, verdict = retry, retry_verdict
+        placeholders = find_placeholders(part.text)
+        refs = self._references(part.text, placeholders, schema)
+        plan: tuple[str, ...] = ()
+        if refs is not None and refs.filters and verdict.kind == "ok" and self.has_schema:
+            plan = tuple(self.query_plan(part.text, placeholders))
+        return Facts(
+            statement,
+            path,
+            part,
+            verdict,
+            refs,
+            placeholders,
+            schema,
+            self.expected,
+            self.drift,
+            self.has_schema or not schema.is_empty,
+            self.settings,
+            plan,
+        )
+
+    def verdict(self, text: str) -> Verdict:
+        """Return SQLite's verdict on preparing `text` against the schema (cached by text)."""
+        cached = self._verdicts.get(text)
+        if cached is None:
+            cached = _prepare(self.oracle, text)
+            self._verdicts[text] = cached
+        return cached
+
+    def query_plan(self, text: str, placeholders: tuple[Placeholder, ...]) -> list[str]:
+        """Return the detail lines of EXPLAIN QUERY PLAN for `text`, or [] if it cannot run."""
+        params: Any
+        if placeholders and all(p.name for p in placeholders):
+            params = {p.name: None for p in placeholders if p.name}
+        else:
+            count = max((p.position or 0) + 1 for p in placeholders) if placeholders else 0
+            params = [None] * max(count, len(placeholders))
+        try:
+            rows = self.oracle.execute("EXPLAIN QUERY PLAN " + text, params).fetchall()
+        except sqlite3.Error:
+            return []
+        return [str(row[3]) for row in rows]
+
+    def _references(
+        self, text: str, placeholders: tuple[Placeholder, ...], schema: Schema
+    ) -> References | None:
+        st = sqlglot_text(text, placeholders)
+        tree = self._parsed.get(st.text, _MISSING)
+        if tree is _MISSING:
+            tree = _parse(st.text)
+            self._parsed[st.text] = tree
+        if tree is None:
+            return None
+        try:
+            return references(tree, st, schema)
+        except Exception:  # sqlglot trees vary by dialect and version: never fail a check on them
+            return None
+
+
+_MISSING = object()
+
+
+def _parse(text: str) -> Any:
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    try:
+        return sqlglot.parse_one(text, read="sqlite")
+    except (SqlglotError, RecursionError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _prepare(conn: sqlite3.Connection, text: str) -> Verdict:
+    body = text.strip()
+    if not body or (body.startswith("--") and "\n" not in body):
+        return Verdict("ok")
+    prefix = "" if body[:7].upper() == "EXPLAIN" else "EXPLAIN "
+    try:
+        conn.execute(prefix + text)
+    except sqlite3.ProgrammingError as exc:
+        # Raised after a successful prepare: bindings missing, or more statements follow.
+        message = str(exc)
+        if "binding" in message or "one statement" in message:
+            return Verdict("ok")
+        return Verdict("error", message)
+    except sqlite3.Warning:
+        return Verdict("ok")
+    except sqlite3.Error as exc:
+        return _verdict_of(str(exc))
+    return Verdict("ok")
+
+
+def _verdict_of(message: str) -> Verdict:
+    if m := _NO_TABLE.search(message):
+        return Verdict("no_table", message, _unquote(m.group(1)))
+    if m := _NO_COLUMN.search(message):
+        qualifier, _, name = m.group(1).rpartition(".")
+        return Verdict("no_column", message, _unquote(name), _unquote(qualifier) or None)
+    if m := _HAS_NO_COLUMN.search(message):
+        return Verdict("no_column", message, _unquote(m.group(2)), _unquote(m.group(1)))
+    if m := _NEAR.search(message):
+        return Verdict("syntax", message, m.group(1).replace('""', '"'))
+    if (
+        "syntax error" in message
+        or "incomplete input" in message
+        or "unrecognized token" in message
+    ):
+        return Verdict("syntax", message)
+    if m := _AMBIGUOUS.search(message):
+        qualifier, _, name = m.group(1).rpartition(".")
+        return Verdict("error", message, _unquote(name), _unquote(qualifier) or None)
+    if any(text in message for text in _RUNTIME_DEPENDENT):
+        return Verdict("ok", message)
+    return Verdict("error", message)
+
+
+def _unquote(name: str) -> str:
+    return name.strip("\"'`[]")
+
+
+def _split_script(rendered: Rendered) -> list[Rendered]:
+    """Split an executescript() text into its statements, each still mapped to the file."""
+    text = rendered.text
+    mask = masked(text)
+    parts: list[Rendered] = []
+    start = 0
+    for m in re.finditer(";", mask):
+        chunk = text[start : m.end()]
+        if not sqlite3.complete_statement(chunk):
+            continue  # a trigger body: BEGIN ... END has semicolons inside
+        parts.append(_slice(rendered, start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        parts.append(_slice(rendered, start, len(text)))
+    return [p for p in parts if masked(p.text).strip(" \n\t;")]
+
+
+def _slice(rendered: Rendered, start: int, end: int) -> Rendered:
+    slots = tuple(
+        SlotRange(s.slot, s.start - start, s.end - start, s.role)
+        for s in rendered.slots
+        if start <= s.start < end
+    )
+    return Rendered(rendered.text[start:end], rendered.positions[start : end + 1], slots)
+
+
+def _as_identifiers(statement: Statement, part: Rendered) -> Rendered:
+    indexes = frozenset(s.slot.index for s in part.slots)
+    full = render(statement, identifier_slots=indexes)
+    if not statement.is_script:
+        return Rendered(normalize_placeholders(full.text), full.positions, full.slots)
+    for piece in _split_script(full):
+        if {s.slot.index for s in piece.slots} == indexes:
+            return Rendered(normalize_placeholders(piece.text), piece.positions, piece.slots)
+    return part
+
+
+# --- building issues --------------------------------------------------------------------------
+
+
+def _issue(
+    facts: Facts,
+    kind: IssueType,
+    start: int,
+    end: int,
+    message: str,
+    *,
+    span_override: Any = None,
+    **fields: Any,
+) -> Issue:
+    span = span_override or facts.rendered.span(start, end)
+    token = facts.rendered.text[start:end] if 0 <= start < end else ""
+    key = "|".join(
+        [
+            kind.value,
+            facts.path,
+            facts.statement.function,
+            " ".join(facts.rendered.text.split()),
+            token,
+            str(fields.get("table")),
+            str(fields.get("column_name")),
+        ]
+    )
+    return Issue(
+        type=kind,
+        severity=kind.default_severity,
+        path=facts.path,
+        span=span,
+        message=message,
+        statement_span=facts.statement.span,
+        sql=facts.rendered.text.strip(),
+        fingerprint=hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16],
+        **fields,
+    )
+
+
+def _find_name(text: str, name: str, after: int = 0) -> tuple[int, int]:
+    """Return the offsets of `name` as a whole word (quoted or not) in `text`, or the whole text."""
+    mask = masked(text)
+    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.IGNORECASE)
+    for haystack in (mask, text):
+        m = pattern.search(haystack, after)
+        if m:
+            return m.start(), m.end()
+    leading = len(text) - len(text.lstrip())
+    return leading, len(text.rstrip())
+
+
+def _did_you_mean(name: str, candidates: Any) -> str | None:
+    options = {c.lower(): c for c in candidates if not is_stand_in(c)}
+    match = difflib.get_close_matches(name.lower(), list(options), n=1, cutoff=0.7)
+    return options[match[0]] if match else None
+
+
+def _expected_origin(facts: Facts, table: str, column: str | None = None) -> Origin | None:
+    if facts.expected is None:
+        return None
+    found = facts.expected.table(table)
+    if found is None:
+        return None
+    if column is None:
+        return facts.settings.shown(found.origin)
+    col = found.column(column)
+    return facts.settings.shown(col.origin) if col else None
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+def missing_tables(facts: Facts) -> Iterator[Issue]:
+    """MISSING_TABLE: a table the schema does not have (SQLite says so; sqlglot says where)."""
+    if not facts.has_schema or facts.verdict.kind not in ("no_table", "no_column"):
+        return
+    seen: set[str] = set()
+    found_refs = facts.refs.tables if facts.refs else ()
+    for ref in found_refs:
+        if ref.table is None and not ref.is_cte and not is_stand_in(ref.name):
+            seen.add(ref.name.lower())
+            yield _missing_table(facts, ref.name, ref.start, ref.end)
+    name = facts.verdict.name
+    if (
+        facts.verdict.kind == "no_table"
+        and name
+        and name.lower() not in seen
+        and not is_stand_in(name)
+    ):
+        start, end = _find_name(facts.rendered.text, name)
+        yield _missing_table(facts, name, start, end)
+
+
+def _missing_table(facts: Facts, name: str, start: int, end: int) -> Issue:
+    origin = _expected_origin(facts, name)
+    if origin is not None:
+        message = (
+            f"no such table: {name} — it is defined in {origin} but the database has not "
+            "applied that migration"
+        )
+        suggestion = None
+    else:
+        suggestion = _did_you_mean(name, [t.name for t in facts.schema.tables.values()])
+        message = f"no such table: {name}" + (
+            f"; did you mean '{suggestion}'?" if suggestion else ""
+        )
+    return _issue(
+        facts,
+        IssueType.MISSING_TABLE,
+        start,
+        end,
+        message,
+        table=name,
+        origin=origin,
+        suggestion=suggestion,
+    )
+
+
+def missing_columns(facts: Facts) -> Iterator[Issue]:
+    """MISSING_COLUMN: a column its table does not have, through aliases, joins, CTEs, DML."""
+    if not facts.has_schema or facts.verdict.kind not in ("no_table", "no_column"):
+        return
+    seen: set[str] = set()
+    for ref in facts.refs.columns if facts.refs else ():
+        if ref.status != "missing" or is_stand_in(ref.name):
+            continue
+        seen.add(ref.name.lower())
+        table = ref.table.name if ref.table else ref.qualifier
+        yield _missing_column(facts, ref.name, table, ref.start, ref.end, ref.candidates)
+    name = facts.verdict.name
+    if facts.verdict.kind == "no_column" and name and name.lower() not in seen:
+        if is_stand_in(name) or (facts.verdict.qualifier and is_stand_in(facts.verdict.qualifier)):
+            return
+        table = _table_of_qualifier(facts, facts.verdict.qualifier)
+        start, end = _find_name(facts.rendered.text, name)
+        candidates = [c.name for c in table.columns] if table else []
+        yield _missing_column(facts, name, table.name if table else None, start, end, candidates)
+
+
+def _table_of_qualifier(facts: Facts, qualifier: str | None) -> Any:
+    if facts.refs is None:
+        return facts.schema.table(qualifier) if qualifier else None
+    if qualifier:
+        real = next(
+            (v for k, v in facts.refs.sources.items() if k.lower() == qualifier.lower()), qualifier
+        )
+        return facts.schema.table(real)
+    tables = [t.table for t in facts.refs.tables if t.table is not None]
+    return tables[0] if len(tables) == 1 else None
+
+
+def _missing_column(
+    facts: Facts, name: str, table: str | None, start: int, end: int, candidates: Any
+) -> Issue:
+    origin = _expected_origin(facts, table, name) if table else None
+    where = f"{table}." if table else ""
+    if origin is not None:
+        message = (
+            f"no such column: {where}{name} — it is added in {origin} but the database has not "
+            "applied that migration"
+        )
+        suggestion = None
+    else:
+        suggestion = _did_you_mean(name, candidates)
+        message = f"no such column: {where}{name}" + (
+            f"; did you mean '{suggestion}'?" if suggestion else ""
+        )
+    return _issue(
+        facts,
+        IssueType.MISSING_COLUMN,
+        start,
+        end,
+        message,
+        table=table,
+        column_name=name,
+        origin=origin,
+        suggestion=suggestion,
+    )
+
+
+def syntax_errors(facts: Facts) -> Iterator[Issue]:
+    """SQL_SYNTAX: SQLite itself rejects the statement (decided by SQLite, not by sqlglot)."""
+    verdict = facts.verdict
+    if verdict.kind not in ("syntax", "error"):
+        return
+    text = facts.rendered.text
+    if verdict.kind == "error" and not facts.has_schema:
+        return
+    if facts.rendered.slots and verdict.kind == "syntax":
+        # An interpolated part may hold any SQL fragment: only blame text the code spells out
+        # before the first slot.
+        near = verdict.name
+        first_slot = min(s.start for s in facts.rendered.slots)
+        if near is None:
+            return
+        start, _ = _find_name(text, near) if near else (0, 0)
+        if start >= first_slot:
+            return
+    if verdict.name:
+        start, end = _find_token(text, verdict.name)
+    else:
+        stripped = text.rstrip()
+        start, end = max(0, len(stripped) - 1), len(stripped)
+    message = f"SQLite rejects this statement: {verdict.message}"
+    yield _issue(facts, IssueType.SQL_SYNTAX, start, end, message)
+
+
+def _find_token(text: str, token: str) -> tuple[int, int]:
+    mask = masked(text)
+    index = mask.find(token)
+    if index < 0:
+        index = text.find(token)
+    if index < 0:
+        leading = len(text) - len(text.lstrip())
+        return leading, len(text.rstrip())
+    return index, index + len(token)
+
+
+_COMPATIBLE: dict[str, frozenset[str]] = {
+    "INTEGER": frozenset({"INTEGER", "REAL", "NUMERIC"}),
+    "REAL": frozenset({"REAL", "NUMERIC"}),
+    "NUMERIC": frozenset({"INTEGER", "REAL", "NUMERIC"}),
+    # Dates and times are commonly stored as text in DATETIME (NUMERIC affinity) columns.
+    "TEXT": frozenset({"TEXT", "NUMERIC"}),
+    "BLOB": frozenset({"BLOB"}),
+}
+
+
+def type_mismatches(facts: Facts) -> Iterator[Issue]:
+    """TYPE_MISMATCH: a value whose type is evident in the code meets a column of another affinity."""
+    if facts.refs is None:
+        return
+    for comparison in facts.refs.comparisons:
+        column = comparison.column
+        table = column.table
+        if table is None:
+            continue
+        col = table.column(column.name)
+        if col is None or col.affinity == "BLOB":
+            continue
+        value = _value_of(facts, comparison.value)
+        if value is None or value.code_type is None:
+            continue
+        if col.affinity in _COMPATIBLE.get(value.code_type, frozenset({value.code_type})):
+            continue
+        yield _type_mismatch(
+            facts,
+            table.name,
+            col.name,
+            col.declared_type or col.affinity,
+            value,
+            comparison.context,
+        )
+
+
+@dataclass(frozen=True)
+class _Value:
+    code_type: str | None
+    helper: str | None
+    source: str
+    span: Any  # Span in the Python file, or None for a SQL literal
+    start: int
+    end: int
+
+
+def _value_of(facts: Facts, value: ValueRef) -> _Value | None:
+    if value.kind == "literal":
+        if value.start < 0:
+            return None
+        slot = facts.rendered.slot_at(value.start, value.end)
+        if slot is None:
+            for sr in facts.rendered.slots:
+                if value.start <= sr.start and sr.end <= value.end:
+                    slot = sr
+        if slot is not None:
+            text_info = slot.slot.value
+            return _Value("TEXT", None, text_info.source, text_info.span, value.start, value.end)
+        return _Value(value.literal_type, None, value.text, None, value.start, value.end)
+    ph = value.placeholder
+    if ph is None:
+        return None
+    info = _bound_value(facts, ph)
+    if info is None:
+        return None
+    return _Value(info.code_type, info.helper, info.source, info.span, ph.start, ph.end)
+
+
+def _bound_value(facts: Facts, ph: Placeholder) -> ValueInfo | None:
+    if ph.name and is_stand_in(ph.name):
+        for sr in facts.rendered.slots:
+            if sr.stand_in == ph.name:
+                return sr.slot.value
+        return None
+    params = facts.statement.parameters
+    if not params:
+        return None
+    for p in params:
+        if ph.name is not None and p.name == ph.name:
+            return p.value
+        if ph.name is None and p.position == ph.position:
+            return p.value
+    return None
+
+
+def _type_mismatch(
+    facts: Facts, table: str, column: str, db_type: str, value: _Value, context: str
+) -> Issue:
+    verb = {"compare": "compares", "insert": "inserts", "set": "assigns"}.get(context, "uses")
+    shown = f"{value.helper}()" if value.helper else value.source
+    message = (
+        f"{table}.{column} is {db_type} in the database, but the code {verb} "
+        f"{value.source} ({value.code_type}" + (f", made by {shown}" if value.helper else "") + ")"
+    )
+    if value.helper:
+        message += f"; the {value.helper}() cast is redundant or the column type is wrong"
+    return _issue(
+        facts,
+        IssueType.TYPE_MISMATCH,
+        value.start,
+        value.end,
+        message,
+        span_override=value.span,
+        table=table,
+        column_name=column,
+        db_type=db_type,
+        code_type=value.code_type,
+        helper=value.helper,
+    )
+
+
+def missing_indexes(facts: Facts) -> Iterator[Issue]:
+    """MISSING_INDEX: a filter SQLite answers with a full scan where an index would serve."""
+    if (
+        facts.refs is None
+        or not facts.refs.filters
+        or facts.verdict.kind != "ok"
+        or not facts.has_schema
+    ):
+        return
+    plan = facts.plan
+    scanned = {m.group(1).lower() for line in plan if (m := _SCAN.match(line))}
+    automatic = [(m.group(1).lower(), m.group(2)) for line in plan if (m := _AUTOMATIC.match(line))]
+    done: set[str] = set()
+    for f in facts.refs.filters:
+        table = f.column.table
+        if table is None or table.is_view or table.name.lower() in done:
+            continue
+        source = f.source.lower()
+        auto = [col for src, col in automatic if src == source]
+        if source not in scanned and f.column.name not in auto:
+            continue
+        columns = _index_columns(facts, source, table.name)
+        if not columns or _has_usable_index(facts.schema, table.name, columns[0]):
+            continue
+        done.add(table.name.lower())
+        name = f"idx_{table.name}_{'_'.join(columns)}"
+        plan_line = next(
+            (p for p in plan if p.lower().startswith(("scan " + source, "search " + source))), ""
+        )
+        message = (
+            f"{table.name} is read in full to filter on {', '.join(columns)} "
+            f"(query plan: {plan_line}); an index {name} on {table.name}({', '.join(columns)}) "
+            "would let SQLite search it"
+        )
+        yield _issue(
+            facts,
+            IssueType.MISSING_INDEX,
+            f.column.start,
+            f.column.end,
+            message,
+            table=table.name,
+            column_name=columns[0],
+            suggestion=name,
+        )
+
+
+def _index_columns(facts: Facts, source: str, table: str) -> list[str]:
+    seen: list[str] = []
+    for f in facts.refs.filters if facts.refs else ():
+        if f.source.lower() == source and f.column.table and f.column.table.name == table:
+            col = f.column.table.column(f.column.name)
+            if col is not None and col.name not in seen and col.primary_key == 0:
+                seen.append(col.name)
+    return seen
+
+
+def _has_usable_index(schema: Schema, table: str, column: str) -> bool:
+    found = schema.table(table)
+    if found is not None:
+        alias = found.rowid_alias
+        if alias and alias.lower() == column.lower():
+            return True
+    return any(
+        i.columns and i.columns[0].lower() == column.lower() for i in schema.indexes_on(table)
+    )
+
+
+def injections(facts: Facts) -> Iterator[Issue]:
+    """SQL_INJECTION and DYNAMIC_IDENTIFIER: non-constant values built into the SQL text."""
+    how = {
+        "fstring": "an f-string",
+        "percent": "% formatting",
+        "format": ".format()",
+        "concat": "string concatenation (+)",
+    }
+    for sr in facts.rendered.slots:
+        value = sr.slot.value
+        if value.constant or value.safe_identifier:
+            continue
+        start, end = sr.start, sr.end
+        if sr.role == "identifier":
+            yield _issue(
+                facts,
+                IssueType.DYNAMIC_IDENTIFIER,
+                start,
+                end,
+                f"a table or column name is built into the SQL text from {value.source} with "
+                f"{how[sr.slot.kind]}; pass it through an allow-list or quoting helper "
+                "(see identifier-helpers in the configuration)",
+                span_override=value.span,
+            )
+        elif not value.numeric_cast:
+            yield _issue(
+                facts,
+                IssueType.SQL_INJECTION,
+                start,
+                end,
+                f"{value.source} is built into the SQL text with {how[sr.slot.kind]}; "
+                "pass it as a bound parameter instead",
+                span_override=value.span,
+            )
+
+
+def select_stars(facts: Facts) -> Iterator[Issue]:
+    """SELECT_STAR: `SELECT *` couples the code to every column of the table, in order."""
+    stars = facts.refs.stars if facts.refs else _stars_by_text(facts.rendered.text)
+    tables = [t.name for t in facts.refs.tables] if facts.refs else []
+    for start, end in stars:
+        what = f" of {', '.join(dict.fromkeys(tables))}" if tables else ""
+        yield _issue(
+            facts,
+            IssueType.SELECT_STAR,
+            start,
+            end,
+            f"SELECT * returns every column{what}; name the columns the code uses",
+            table=tables[0] if len(tables) == 1 else None,
+        )
+
+
+def _stars_by_text(text: str) -> list[tuple[int, int]]:
+    pattern = re.compile(
+        r"(?:\bSELECT\s+(?:DISTINCT\s+|ALL\s+)?|,\s*)((?:[A-Za-z_]\w*\.)?\*)", re.I
+    )
+    return [(m.start(1), m.end(1)) for m in pattern.finditer(masked(text))]
+
+
+def drift_on_queries(facts: Facts) -> Iterator[Issue]:
+    """SCHEMA_DRIFT: a query reads a column whose type differs between database and migrations."""
+    if facts.refs is None or not facts.drift.types:
+        return
+    reported: set[tuple[str, str]] = set()
+    # Only where a value meets the column (compared, inserted, assigned) does its type matter.
+    for ref in (c.column for c in facts.refs.comparisons):
+        if ref.status != "ok" or ref.table is None:
+            continue
+        key = (ref.table.name.lower(), ref.name.lower())
+        diff = facts.drift.types.get(key)
+        if diff is None or key in reported:
+            continue
+        reported.add(key)
+        origin = facts.settings.shown(diff.origin)
+        yield _issue(
+            facts,
+            IssueType.SCHEMA_DRIFT,
+            ref.start,
+            ref.end,
+            f"{ref.table.name}.{ref.name} is {diff.db_type or 'untyped'} in the database but "
+            f"{diff.expected_type or 'untyped'} in {origin or 'the migrations'}: the "
+            "database has drifted from its migrations",
+            table=ref.table.name,
+            column_name=ref.name,
+            db_type=diff.db_type,
+            origin=origin,
+        )
+
+
+CHECKS: tuple[Callable[[Facts], Iterator[Issue]], ...] = (
+    missing_tables,
+    missing_columns,
+    syntax_errors,
+    type_mismatches,
+    missing_indexes,
+    injections,
+    select_stars,
+    drift_on_queries,
+)
+_TEXT_CHECKS: tuple[Callable[[Facts], Iterator[Issue]], ...] = (
+    syntax_errors,
+    injections,
+    select_stars,
+)

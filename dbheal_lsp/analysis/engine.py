@@ -1,0 +1,482 @@
+"""The engine's front: check one source text or a whole tree against the project's schema.
+
+`Project` holds everything that outlives one check — the configuration, the read-only live
+database, the replayed migrations, SQLite's in-memory copy of the schema, parsed-statement
+caches — so that the CLI, the language server, the git hook and the admin page all call the
+same two methods: `check_source` and `check_paths`.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from dbheal_lsp import __version__
+from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
+from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+from dbheal_lsp.analysis.migrations import MigrationCache, MigrationResult, schema_from_ddl
+from dbheal_lsp.analysis.schema import LiveDatabase, Schema, SchemaError, oracle_connection
+from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.config import Config, excluded
+from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
+
+CACHE_FORMAT = 1
+MAX_FILE_BYTES = 5_000_000
+PARALLEL_THRESHOLD = 48
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What checking one file found."""
+
+    path: str
+    issues: tuple[Issue, ...] = ()
+    notes: tuple[FileNote, ...] = ()
+    statements: int = 0
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The schemas a check runs against, and how they differ."""
+
+    schema: Schema  # what the code runs against: the live database, else migrations, else code
+    expected: Schema | None  # what the migrations define
+    drift: Drift
+    migrations: MigrationResult | None
+    key: str  # changes whenever any of the above changes
+
+
+class Project:
+    """One project root: its configuration, schema sources and caches."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.extractor = Extractor(
+            ExtractOptions(
+                calls=DEFAULT_CALLS | frozenset(config.extra_calls),
+                identifier_helpers=frozenset(config.identifier_helpers),
+            )
+        )
+        self.live = LiveDatabase(config.database) if config.database else None
+        self.migration_cache = MigrationCache()
+        self._code_schema: Schema | None = None
+        self._checker: StatementChecker | None = None
+        self._checker_key = ""
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def schema_state(self) -> SchemaState:
+        """Return the current schemas; raise SchemaError when the database cannot be read."""
+        migrations = (
+            self.migration_cache.get(self.config.migrations) if self.config.migrations else None
+        )
+        expected = migrations.schema if migrations and not migrations.schema.is_empty else None
+        if self.live is not None:
+            schema = self.live.schema()
+        elif expected is not None:
+            schema = expected
+        else:
+            schema = self._code_schema or Schema.empty()
+        drift = Drift()
+        if expected is not None and migrations is not None and self.live is not None:
+            triggers = trigger_origins(
+                [(m.sql, m.origin) for m in migrations.statements if m.kind == "create_trigger"]
+            )
+            drift = compute_drift(schema, expected, triggers)
+        key = f"{schema.version}:{expected.version if expected else ''}:{self.config.fingerprint()}"
+        return SchemaState(schema, expected, drift, migrations, key)
+
+    def set_code_schema(self, ddl: Sequence[tuple[str, Origin]]) -> None:
+        """Use the DDL found in code as the schema when there is no database nor migrations."""
+        self._code_schema = schema_from_ddl(ddl) if ddl else None
+        self._checker = None
+
+    def needs_code_schema(self) -> bool:
+        """Return whether the schema must come from DDL in the code."""
+        return self.live is None and self.config.migrations is None
+
+    def checker(self, state: SchemaState) -> StatementChecker:
+        """Return the statement checker for `state`, rebuilt only when the schema changed."""
+        if self._checker is None or self._checker_key != state.key:
+            oracle = oracle_connection(state.schema, check_same_thread=False)
+            settings = CheckSettings(
+                severities=dict(self.config.severity), root=self.config.root.resolve()
+            )
+            self._checker = StatementChecker(
+                state.schema, state.expected, state.drift, oracle, settings
+            )
+            self._checker_key = state.key
+        return self._checker
+
+    # --- one file -----------------------------------------------------------------------------
+
+    def statements(self, source: str, path: str = "<string>") -> tuple[Statement, ...]:
+        """Return the SQL statements of `source`; raise SyntaxError if it is not valid Python."""
+        if not self.extractor.might_contain_sql(source):
+            return ()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not ours to report
+            tree = ast.parse(source, filename=path)
+        return self.extractor.extract(source, tree)
+
+    def check_source(self, path: str, source: str, state: SchemaState | None = None) -> FileResult:
+        """Return the issues of one Python file whose text is `source`.
+
+        `path` is how issues name the file (relative to the root for files of the project).
+        A syntax error gives a note, not an exception: the editor's half-typed file is normal.
+        """
+        try:
+            statements = self.statements(source, path)
+        except SyntaxError as exc:
+            line = exc.lineno or 1
+            note = FileNote(
+                path, f"not checked: Python syntax error: {exc.msg} (line {line})", line
+            )
+            return FileResult(path, (), (note,), 0)
+        except (ValueError, RecursionError, MemoryError) as exc:
+            return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
+        if not statements:
+            return FileResult(path)
+        state = state or self.schema_state()
+        checker = self.checker(state)
+        issues: list[Issue] = []
+        for statement in statements:
+            issues.extend(checker.check(statement, path))
+        return FileResult(path, tuple(_unique_fingerprints(_dedupe(issues))), (), len(statements))
+
+    # --- a tree -------------------------------------------------------------------------------
+
+    def python_files(self, paths: Iterable[Path]) -> list[Path]:
+        """Return the Python files under `paths`, skipping .venv, .git, node_modules, excludes."""
+        found: list[Path] = []
+        root = self.config.root
+        for path in paths:
+            path = path.resolve()
+            if path.is_file():
+                found.append(path)
+                continue
+            for folder, dirs, files in os.walk(path):
+                rel_parts = _rel_parts(Path(folder), root)
+                dirs[:] = sorted(
+                    d for d in dirs if not excluded((*rel_parts, d, "x"), self.config.exclude)
+                )
+                for name in sorted(files):
+                    if not name.endswith(".py"):
+                        continue
+                    if excluded((*rel_parts, name), self.config.exclude):
+                        continue
+                    if self.config.include and not any(
+                        Path(*rel_parts, name).match(p) for p in self.config.include
+                    ):
+                        continue
+                    found.append(Path(folder) / name)
+        return found
+
+    def check_paths(
+        self,
+        paths: Sequence[Path],
+        *,
+        use_cache: bool | None = None,
+        jobs: int | None = None,
+        progress: Progress | None = None,
+    ) -> CheckResult:
+        """Return the issues of every Python file under `paths` (and of the migrations there)."""
+        files = self.python_files(paths)
+        if self.needs_code_schema():
+            self.set_code_schema(self._ddl_in(files))
+        state = self.schema_state()
+        use_cache = self.config.cache if use_cache is None else use_cache
+        cache = (
+            ResultCache(self.config.root / ".dbheal" / "cache", state.key) if use_cache else None
+        )
+        results: dict[str, FileResult] = {}
+        todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
+        notes: list[FileNote] = []
+        for file in files:
+            rel = self.config.relative(file)
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                notes.append(FileNote(rel, f"skipped: cannot read ({exc.strerror or exc})"))
+                continue
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            cached = cache.get(rel, digest) if cache else None
+            if cached is not None:
+                results[rel] = cached
+            else:
+                todo.append((file, rel, digest))
+        cached_count = len(results)
+        fresh = self._check_files([(f, r) for f, r, _ in todo], state, jobs, progress, len(files))
+        for (_, rel, digest), result in zip(todo, fresh, strict=True):
+            results[rel] = result
+            if cache is not None:
+                cache.put(rel, digest, result)
+        if cache is not None:
+            cache.save(set(results))
+        issues = [i for r in results.values() for i in r.issues]
+        notes.extend(n for r in results.values() for n in r.notes)
+        migration_issues = self._migration_issues(state, paths)
+        issues.extend(migration_issues)
+        migration_files = (
+            len(state.migrations.files) if migration_issues and state.migrations else 0
+        )
+        return CheckResult(
+            issues=tuple(sorted(issues, key=_issue_order)),
+            notes=tuple(notes),
+            files_checked=len(files) + migration_files,
+            statements_checked=sum(r.statements for r in results.values()),
+            cached_files=cached_count,
+        )
+
+    def _check_files(
+        self,
+        files: list[tuple[Path, str]],
+        state: SchemaState,
+        jobs: int | None,
+        progress: Progress | None,
+        total: int,
+    ) -> list[FileResult]:
+        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
+        done_before = total - len(files)
+        if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+            out = []
+            for i, (file, rel) in enumerate(files):
+                out.append(self._check_file(file, rel, state))
+                if progress:
+                    progress(done_before + i + 1, total)
+            return out
+        chunks = [files[i::workers] for i in range(workers)]
+        results: dict[str, FileResult] = {}
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self.config, self._code_schema),
+        ) as pool:
+            count = done_before
+            for chunk_result in pool.map(_check_chunk, chunks):
+                for result in chunk_result:
+                    results[result.path] = result
+                count += sum(len(c) for c in [chunk_result])
+                if progress:
+                    progress(count, total)
+        return [results[rel] for _, rel in files]
+
+    def _check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            return FileResult(rel, (), (FileNote(rel, f"skipped: cannot read ({exc.strerror})"),))
+        if len(data) > MAX_FILE_BYTES:
+            return FileResult(rel, (), (FileNote(rel, "skipped: larger than 5 MB"),))
+        if b"\x00" in data[:8192]:
+            return FileResult(rel, (), (FileNote(rel, "skipped: binary file"),))
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return FileResult(
+                rel, (), (FileNote(rel, f"skipped: not UTF-8 text (byte {exc.start})"),)
+            )
+        return self.check_source(rel, source.removeprefix("\ufeff"), state)
+
+    def _ddl_in(self, files: Sequence[Path]) -> list[tuple[str, Origin]]:
+        ddl: list[tuple[str, Origin]] = []
+        for file in files:
+            try:
+                source = file.read_text(encoding="utf-8")
+                statements = self.statements(source, str(file))
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                continue
+            for statement in statements:
+                text = statement.literal_text
+                if text.lstrip().upper().startswith("CREATE") or (
+                    statement.is_script and "CREATE" in text.upper()
+                ):
+                    ddl.append((text, Origin(self.config.relative(file), statement.span.line)))
+        return ddl
+
+    def _migration_issues(self, state: SchemaState, paths: Sequence[Path]) -> list[Issue]:
+        """SCHEMA_DRIFT and broken statements of the migrations, when they are being checked."""
+        folder = self.config.migrations
+        if folder is None or state.migrations is None:
+            return []
+        resolved = folder.resolve()
+        if not any(resolved == p.resolve() or p.resolve() in resolved.parents for p in paths):
+            return []
+        lines: dict[str, list[str]] = {}
+        for file in state.migrations.files:
+            try:
+                lines[str(file)] = Path(file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+        issues = [self._relative_issue(i) for i in drift_issues(state.drift, lines)]
+        for error in state.migrations.errors:
+            issues.append(
+                Issue(
+                    type=IssueType.SQL_SYNTAX,
+                    severity=self.config.severity.get(
+                        IssueType.SQL_SYNTAX, IssueType.SQL_SYNTAX.default_severity
+                    ),
+                    path=self.config.relative(Path(error.path)),
+                    span=Span(max(error.line, 1), 1, max(error.line, 1), 2),
+                    message=f"this migration fails: {error.message}",
+                    fingerprint=hashlib.sha1(str(error).encode()).hexdigest()[:16],
+                )
+            )
+        return [replace(i, severity=self.config.severity.get(i.type, i.severity)) for i in issues]
+
+    def _relative_issue(self, issue: Issue) -> Issue:
+        origin = issue.origin
+        if origin is not None:
+            origin = Origin(self.config.relative(Path(origin.path)), origin.line)
+        return replace(issue, path=self.config.relative(Path(issue.path)), origin=origin)
+
+
+def _rel_parts(folder: Path, root: Path) -> tuple[str, ...]:
+    try:
+        return folder.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        return folder.parts[-1:]
+
+
+def _issue_order(issue: Issue) -> tuple[Any, ...]:
+    return (issue.path, issue.span.line, issue.span.column, issue.type.value)
+
+
+def _dedupe(issues: Iterable[Issue]) -> Iterator[Issue]:
+    seen: set[tuple[Any, ...]] = set()
+    for issue in issues:
+        key = (issue.type, issue.span, issue.message)
+        if key not in seen:
+            seen.add(key)
+            yield issue
+
+
+def _unique_fingerprints(issues: Iterable[Issue]) -> Iterator[Issue]:
+    """Number repeated fingerprints (the same finding twice in one file) in source order."""
+    counts: dict[str, int] = {}
+    for issue in issues:
+        n = counts.get(issue.fingerprint, 0)
+        counts[issue.fingerprint] = n + 1
+        yield issue if n == 0 else replace(issue, fingerprint=f"{issue.fingerprint}-{n}")
+
+
+# --- worker processes ---------------------------------------------------------------------------
+# Each worker process builds its own Project once; this holder is process-local by design.
+
+
+class _Worker:
+    project: Project | None = None
+
+
+def _init_worker(config: Config, code_schema: Schema | None) -> None:
+    project = Project(config)
+    project._code_schema = code_schema
+    _Worker.project = project
+
+
+def _check_chunk(files: list[tuple[Path, str]]) -> list[FileResult]:
+    project = _Worker.project
+    assert project is not None
+    state = project.schema_state()
+    return [project._check_file(file, rel, state) for file, rel in files]
+
+
+# --- the result cache ---------------------------------------------------------------------------
+
+
+class ResultCache:
+    """Results per file keyed by content hash, valid for one schema and configuration key."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder
+        self.file = folder / "check.json"
+        self.key = f"{CACHE_FORMAT}:{__version__}:{key}"
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._dirty = False
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if data.get("key") == self.key:
+                self._entries = data.get("files", {})
+        except (OSError, ValueError, AttributeError):
+            self._entries = {}
+
+    def get(self, rel: str, digest: str) -> FileResult | None:
+        """Return the cached result of `rel` if its content hash is `digest`."""
+        entry = self._entries.get(rel)
+        if not entry or entry.get("hash") != digest:
+            return None
+        try:
+            return FileResult(
+                rel,
+                tuple(Issue.from_json(i) for i in entry["issues"]),
+                tuple(FileNote(rel, n[0], n[1]) for n in entry["notes"]),
+                int(entry["statements"]),
+            )
+        except (KeyError, ValueError, TypeError, IndexError):
+            return None
+
+    def put(self, rel: str, digest: str, result: FileResult) -> None:
+        """Remember the result of `rel` for content hash `digest`."""
+        self._entries[rel] = {
+            "hash": digest,
+            "issues": [_cached_issue(i) for i in result.issues],
+            "notes": [[n.message, n.line] for n in result.notes],
+            "statements": result.statements,
+        }
+        self._dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write the cache (atomically), dropping entries of files no longer checked."""
+        stale = set(self._entries) - keep
+        if not self._dirty and not stale:
+            return
+        for rel in stale:
+            del self._entries[rel]
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps({"key": self.key, "files": self._entries}), encoding="utf-8")
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only checkout still gets its results, only not cached
+
+
+def _cached_issue(issue: Issue) -> dict[str, object]:
+    data = issue.to_json()
+    if issue.statement_span is not None:
+        s = issue.statement_span
+        data["statement_span"] = [s.line, s.column, s.end_line, s.end_column]
+    data["sql"] = issue.sql
+    return data
+
+
+def load_project(root: Path, overrides: dict[str, Any] | None = None) -> Project:
+    """Return the Project for `root` with its configuration loaded (ConfigError if invalid)."""
+    from dbheal_lsp.config import load_config
+
+    return Project(load_config(root, overrides))
+
+
+__all__ = [
+    "FileResult",
+    "Project",
+    "ResultCache",
+    "SchemaError",
+    "SchemaState",
+    "load_project",
+]

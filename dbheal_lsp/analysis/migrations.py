@@ -1,0 +1,783 @@
+"""The expected schema: migration files (or DDL found in code) replayed into an in-memory SQLite.
+
+Migration files are plain `*.sql` files run in natural order, golang-migrate `NNN_x.up.sql`
+files, diesel `NAME/up.sql` folders, and single files with goose (`-- +goose Up`) or dbmate
+(`-- migrate:up`) sections, of which only the up part runs. Replaying records where each
+table, column and index was created, so that issues can point at the migration to blame and
+fixes can recreate a missing table from the statements that define it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal, NamedTuple
+
+from dbheal_lsp.analysis.schema import OriginKey, Schema, object_key, schema_from_connection
+from dbheal_lsp.model import Origin
+
+StatementKind = Literal[
+    "create_table", "create_view", "add_column", "create_index", "create_trigger", "other"
+]
+
+_GOOSE_MARK = re.compile(r"^\s*--\s*\+goose\s+(up|down)\b", re.IGNORECASE)
+_DBMATE_MARK = re.compile(r"^\s*--\s*migrate:(up|down)\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z0-9_$\u0080-\U0010ffff]+")
+_NUMBER_RUNS = re.compile(r"(\d+)")
+_TABLE_CONSTRAINTS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"})
+# These cannot change the main schema but could create files on disk (ATTACH, VACUUM INTO).
+_NOT_REPLAYED = frozenset({"ATTACH", "DETACH", "VACUUM"})
+
+
+@dataclass(frozen=True)
+class MigrationError:
+    """A statement of a migration that failed, at the line where it starts."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class MigrationStatement:
+    """One statement that ran, what it did, and where it is (`sql` has no final semicolon)."""
+
+    path: str
+    line: int
+    sql: str
+    kind: StatementKind
+    table: str | None = None
+    column: str | None = None
+
+    @property
+    def origin(self) -> Origin:
+        """Return the file and line of this statement."""
+        return Origin(self.path, self.line)
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """The schema the migrations produce, the statements that failed, and the files replayed."""
+
+    schema: Schema
+    errors: tuple[MigrationError, ...] = ()
+    files: tuple[Path, ...] = ()
+    statements: tuple[MigrationStatement, ...] = ()
+    table_statements: Mapping[str, tuple[MigrationStatement, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    column_statements: Mapping[tuple[str, str], MigrationStatement] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def statements_for_table(self, name: str) -> tuple[MigrationStatement, ...]:
+        """Return, in order, the statements that build table `name` as it is now.
+
+        That is its CREATE statement (or the one of the table later renamed to `name`), the
+        ALTER TABLE statements on it, and the CREATE INDEX and CREATE TRIGGER statements on it
+        whose objects still exist. Running them in an empty database recreates the table.
+        """
+        return self.table_statements.get(object_key(name), ())
+
+    def column_statement(self, table: str, column: str) -> MigrationStatement | None:
+        """Return the CREATE TABLE or ALTER TABLE ADD COLUMN statement that made the column."""
+        return self.column_statements.get((object_key(table), object_key(column)))
+
+    def ddl_for_table(self, name: str) -> tuple[str, ...]:
+        """Return the final CREATE statements of table `name`, its indexes and its triggers."""
+        table = self.schema.table(name)
+        if table is None or table.sql is None:
+            return ()
+        indexes = [i.sql for i in self.schema.indexes_on(name) if i.sql]
+        triggers = [t.sql for t in self.schema.triggers_on(name) if t.sql]
+        return (table.sql, *indexes, *triggers)
+
+
+def _natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    # re.split with a group alternates text and digits, so ints only ever meet ints.
+    parts = _NUMBER_RUNS.split(name.lower())
+    return tuple(int(p) if n % 2 else p for n, p in enumerate(parts)), name
+
+
+def migration_files(folder: Path) -> list[Path]:
+    """Return the migration files of `folder` in natural order ("2_x" before "10_x").
+
+    Takes `*.sql` files but not golang-migrate's `*.down.sql`, and the `up.sql` of diesel-style
+    sub-folders. Raises OSError when `folder` cannot be listed.
+    """
+    found: list[tuple[tuple[tuple[str | int, ...], str], Path]] = []
+    for entry in Path(folder).iterdir():
+        name = entry.name
+        lowered = name.lower()
+        if name.startswith("."):
+            continue
+        if lowered.endswith(".sql") and not lowered.endswith(".down.sql") and entry.is_file():
+            found.append((_natural_key(name), entry))
+        elif entry.is_dir() and (entry / "up.sql").is_file():
+            found.append((_natural_key(name), entry / "up.sql"))
+    found.sort(key=lambda item: item[0])
+    return [path for _, path in found]
+
+
+def up_part(text: str) -> str:
+    """Return `text` with everything but its goose/dbmate up sections blanked out.
+
+    Lines are emptied rather than removed so that line numbers stay those of the file. A file
+    without section markers is all up.
+    """
+    lines = text.split("\n")
+    marks = [_GOOSE_MARK.match(line) or _DBMATE_MARK.match(line) for line in lines]
+    if not any(marks):
+        return text
+    keep = False
+    kept: list[str] = []
+    for line, mark in zip(lines, marks, strict=True):
+        if mark is not None:
+            keep = mark.group(1).lower() == "up"
+            kept.append("")
+        else:
+            kept.append(line if keep else "")
+    return "\n".join(kept)
+
+
+def _quote_end(text: str, start: int) -> int:
+    """Return the index just past the quoted token opening at `start` (quotes doubled inside)."""
+    quote = text[start]
+    if quote == "[":
+        end = text.find("]", start + 1)
+        return len(text) if end < 0 else end + 1
+    pos = start + 1
+    while True:
+        end = text.find(quote, pos)
+        if end < 0:
+            return len(text)
+        if text.startswith(quote, end + 1):
+            pos = end + 2
+            continue
+        return end + 1
+
+
+def _comment_end(text: str, start: int) -> int:
+    """Return the index past the comment opening at `start`, or `start` if there is none."""
+    if text.startswith("--", start):
+        end = text.find("\n", start)
+        return len(text) if end < 0 else end + 1
+    if text.startswith("/*", start):
+        end = text.find("*/", start + 2)
+        return len(text) if end < 0 else end + 2
+    return start
+
+
+def _skip_trivia(text: str, pos: int) -> int:
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        end = _comment_end(text, pos)
+        if end == pos:
+            break
+        pos = end
+    return pos
+
+
+def split_statements(text: str) -> list[tuple[int, str]]:
+    """Return the statements of a SQL script as (1-based start line, sql without the ';').
+
+    Semicolons in strings, quoted identifiers and comments do not end a statement, and
+    neither do those of a CREATE TRIGGER body: `sqlite3.complete_statement` decides.
+    Leading comments are not part of a statement; a script of comments has none.
+    """
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    statements: list[tuple[int, str]] = []
+
+    def emit(begin: int, end: int) -> None:
+        first = _skip_trivia(text, begin)
+        if first < end:
+            statements.append((bisect.bisect_left(newlines, first) + 1, text[first:end].rstrip()))
+
+    start = pos = 0
+    size = len(text)
+    while pos < size:
+        char = text[pos]
+        if char in "'\"`[":
+            pos = _quote_end(text, pos)
+        elif char in "-/" and (end := _comment_end(text, pos)) != pos:
+            pos = end
+        elif char == ";":
+            if sqlite3.complete_statement(text[start : pos + 1]):
+                emit(start, pos)
+                start = pos + 1
+            pos += 1
+        else:
+            pos += 1
+    emit(start, size)
+    return statements
+
+
+def _tokens(sql: str) -> Iterator[tuple[str, str, int]]:
+    """Yield (kind, value, offset): kinds "word", "ident" (unquoted), "string", "punct"."""
+    pos = 0
+    size = len(sql)
+    while pos < size:
+        pos = _skip_trivia(sql, pos)
+        if pos >= size:
+            return
+        char = sql[pos]
+        if char in "'\"`[":
+            end = _quote_end(sql, pos)
+            closing = "]" if char == "[" else char
+            terminated = end - 1 > pos and sql[end - 1] == closing
+            inner = sql[pos + 1 : end - 1 if terminated else end]
+            if char != "[":
+                inner = inner.replace(char * 2, char)
+            yield ("string" if char == "'" else "ident", inner, pos)
+            pos = end
+            continue
+        match = _WORD.match(sql, pos)
+        if match:
+            yield ("word", match.group(), pos)
+            pos = match.end()
+        else:
+            yield ("punct", char, pos)
+            pos += 1
+
+
+def _head(sql: str) -> list[tuple[str, str, int]]:
+    """Return the first tokens of `sql`, enough to tell what kind of statement it is."""
+    return list(itertools.islice(_tokens(sql), 16))
+
+
+def _words(tokens: list[tuple[str, str, int]], at: int, *wanted: str) -> bool:
+    """Return whether the tokens from `at` are the keywords `wanted` (case-insensitive)."""
+    for offset, word in enumerate(wanted):
+        n = at + offset
+        if n >= len(tokens) or tokens[n][0] != "word" or tokens[n][1].upper() != word:
+            return False
+    return True
+
+
+def _name_at(tokens: list[tuple[str, str, int]], at: int) -> tuple[str | None, int]:
+    """Return the possibly schema-qualified name at `at` (schema dropped) and the next index."""
+    if at >= len(tokens) or tokens[at][0] == "punct":
+        return None, at
+    name = tokens[at][1]
+    at += 1
+    if at + 1 < len(tokens) and tokens[at][1] == "." and tokens[at][0] == "punct":
+        name = tokens[at + 1][1]
+        at += 2
+    return name, at
+
+
+def _created_name(tokens: list[tuple[str, str, int]]) -> tuple[str | None, int]:
+    """Return the name a CREATE TABLE/VIEW statement creates and the index after it."""
+    at = 0
+    if not _words(tokens, at, "CREATE"):
+        return None, 0
+    at += 1
+    if (
+        _words(tokens, at, "TEMP")
+        or _words(tokens, at, "TEMPORARY")
+        or _words(tokens, at, "VIRTUAL")
+    ):
+        at += 1
+    if not (_words(tokens, at, "TABLE") or _words(tokens, at, "VIEW")):
+        return None, 0
+    at += 1
+    if _words(tokens, at, "IF", "NOT", "EXISTS"):
+        at += 3
+    return _name_at(tokens, at)
+
+
+def _column_offsets(sql: str) -> dict[str, int]:
+    """Return the character offset of each column definition of a CREATE TABLE statement."""
+    tokens = list(_tokens(sql))
+    name, at = _created_name(tokens)
+    if name is None or at >= len(tokens) or tokens[at][1] != "(":
+        return {}
+    offsets: dict[str, int] = {}
+    depth = 0
+    expecting = False
+    for kind, value, pos in tokens[at:]:
+        if kind == "punct" and value in "(),":
+            if value == "(":
+                depth += 1
+                expecting = depth == 1
+            elif value == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif depth == 1:
+                expecting = True
+            continue
+        if expecting and depth == 1:
+            expecting = False
+            if kind == "word" and value.upper() in _TABLE_CONSTRAINTS:
+                continue
+            offsets.setdefault(value.lower(), pos)
+    return offsets
+
+
+@dataclass(frozen=True)
+class _Alter:
+    action: str
+    table: str
+    old: str | None = None
+    new: str | None = None
+
+
+def _parse_alter(sql: str) -> _Alter | None:
+    """Return what an ALTER TABLE statement does, or None for any other statement."""
+    tokens = _head(sql)
+    if not _words(tokens, 0, "ALTER", "TABLE"):
+        return None
+    table, at = _name_at(tokens, 2)
+    if table is None:
+        return None
+    if _words(tokens, at, "RENAME", "TO"):
+        new, _ = _name_at(tokens, at + 2)
+        return _Alter("rename_table", table, table, new)
+    if _words(tokens, at, "RENAME"):
+        at += 2 if _words(tokens, at + 1, "COLUMN") else 1
+        old, at = _name_at(tokens, at)
+        new, _ = _name_at(tokens, at + 1) if _words(tokens, at, "TO") else (None, at)
+        return _Alter("rename_column", table, old, new)
+    if _words(tokens, at, "ADD"):
+        at += 2 if _words(tokens, at + 1, "COLUMN") else 1
+        return _Alter("add_column", table, None, _name_at(tokens, at)[0])
+    if _words(tokens, at, "DROP"):
+        at += 2 if _words(tokens, at + 1, "COLUMN") else 1
+        return _Alter("drop_column", table, _name_at(tokens, at)[0], None)
+    return _Alter("other", table)
+
+
+class _Object(NamedTuple):
+    # A row of sqlite_master; a tuple because a snapshot is taken after every schema change.
+    type: str
+    name: str
+    table: str
+    sql: str | None
+
+
+def _deny_attach(action: int, *_: object) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+
+
+class _Replay:
+    """One in-memory database and what is known about where its objects came from."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.set_authorizer(_deny_attach)
+        self.version = 0
+        self.max_rowid = -1
+        self.objects: dict[str, _Object] = {}
+        self.columns: dict[str, tuple[str, ...]] = {}
+        self.table_origins: dict[str, Origin] = {}
+        self.column_origins: dict[tuple[str, str], Origin] = {}
+        self.index_origins: dict[str, Origin] = {}
+        self.table_statements: dict[str, list[MigrationStatement]] = {}
+        self.column_statements: dict[tuple[str, str], MigrationStatement] = {}
+        self.object_statements: dict[str, MigrationStatement] = {}
+        self.statements: list[MigrationStatement] = []
+
+    def run(self, sql: str, origin: Origin) -> str | None:
+        """Run one statement and record its effects; return SQLite's error message if it failed."""
+        match = _WORD.match(sql)
+        first = match.group().upper() if match else ""
+        if first not in _NOT_REPLAYED:
+            try:
+                self.conn.execute(sql)
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                return str(exc)
+        version = int(self.conn.execute("PRAGMA schema_version").fetchone()[0])
+        if version == self.version:
+            alter = _parse_alter(sql) if first == "ALTER" else None
+            table = alter.table if alter is not None else None
+            self._record(MigrationStatement(origin.path, origin.line, sql, "other", table))
+        else:
+            self.version = version
+            self._apply_changes(sql, origin)
+        return None
+
+    def finish_file(self) -> str | None:
+        """Commit what a file left in an open transaction; return the error if that failed."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self.conn.execute("ROLLBACK")
+                # What the rolled-back statements created is gone again.
+                old = self.objects
+                self.max_rowid = -1
+                self.objects = self._read_objects()
+                for key, obj in old.items():
+                    if key not in self.objects:
+                        self._forget(obj)
+                self.version = int(self.conn.execute("PRAGMA schema_version").fetchone()[0])
+                return f"transaction left open could not commit, rolled back: {exc}"
+        return None
+
+    def _read_objects(self, after_rowid: int = -1, table: str | None = None) -> dict[str, _Object]:
+        query = "SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_master WHERE rowid > ?"
+        params: tuple[object, ...] = (after_rowid,)
+        if table is not None:
+            query += " AND name = ? COLLATE NOCASE"
+            params += (table,)
+        rows = self.conn.execute(query + " ORDER BY rowid", params).fetchall()
+        if rows:
+            self.max_rowid = max(self.max_rowid, int(rows[-1][4]))
+        objects = {row[1].lower(): _Object._make(row[:4]) for row in rows}
+        # sqlite_sequence and sqlite_stat tables are SQLite's own, not the migrations'.
+        for key in [k for k, o in objects.items() if o.type == "table" and k.startswith("sqlite_")]:
+            del objects[key]
+        return objects
+
+    def _changes(
+        self, sql: str, alter: _Alter | None
+    ) -> tuple[dict[str, _Object], dict[str, _Object], list[str]]:
+        """Return the objects before and after the statement, and the names that changed."""
+        old = self.objects
+        # Reading only the rows a statement can touch keeps long migration histories from
+        # replaying in quadratic time. CREATE only adds rows, and a new row's rowid is above
+        # every existing one; ADD COLUMN only rewrites its table's row.
+        if sql[:6].upper() == "CREATE" or (alter is not None and alter.action == "add_column"):
+            if alter is not None:
+                touched = self._read_objects(table=alter.table)
+            else:
+                touched = self._read_objects(self.max_rowid)
+            new = {**old, **touched}
+            changed = [k for k, o in touched.items() if old.get(k) != o]
+        else:
+            self.max_rowid = -1
+            new = self._read_objects()
+            changed = [k for k, o in new.items() if old.get(k) != o]
+            changed.extend(k for k in old if k not in new)
+        self.objects = new
+        return old, new, changed
+
+    def _read_columns(self, table: str) -> tuple[str, ...]:
+        try:
+            rows = self.conn.execute(
+                "SELECT name FROM pragma_table_xinfo(?, 'main')", (table,)
+            ).fetchall()
+        except sqlite3.Error:
+            return ()
+        return tuple(str(row[0]) for row in rows)
+
+    def _record(self, statement: MigrationStatement) -> None:
+        self.statements.append(statement)
+
+    def _attach(self, table: str, statement: MigrationStatement) -> None:
+        statements = self.table_statements.setdefault(table.lower(), [])
+        if not statements or statements[-1] is not statement:
+            statements.append(statement)
+
+    def _rename_table(self, old: str, new: str) -> None:
+        if old in self.table_origins:
+            self.table_origins[new] = self.table_origins.pop(old)
+        if old in self.table_statements:
+            self.table_statements[new] = self.table_statements.pop(old)
+        if old in self.columns:
+            self.columns[new] = self.columns.pop(old)
+        self.column_origins = {
+            (new if t == old else t, c): o for (t, c), o in self.column_origins.items()
+        }
+        self.column_statements = {
+            (new if t == old else t, c): s for (t, c), s in self.column_statements.items()
+        }
+        prefix = f"sqlite_autoindex_{old}_"
+        for name in [n for n in self.index_origins if n.startswith(prefix)]:
+            renamed = f"sqlite_autoindex_{new}_{name[len(prefix) :]}"
+            self.index_origins[renamed] = self.index_origins.pop(name)
+
+    def _forget(self, obj: _Object) -> None:
+        key = obj.name.lower()
+        if obj.type in ("table", "view"):
+            self.table_origins.pop(key, None)
+            self.table_statements.pop(key, None)
+            self.columns.pop(key, None)
+            self.column_origins = {k: o for k, o in self.column_origins.items() if k[0] != key}
+            self.column_statements = {
+                k: s for k, s in self.column_statements.items() if k[0] != key
+            }
+            return
+        self.index_origins.pop(key, None)
+        statement = self.object_statements.pop(key, None)
+        owner = self.table_statements.get(obj.table.lower())
+        if statement is not None and owner is not None and statement in owner:
+            owner.remove(statement)
+
+    def _apply_changes(self, sql: str, origin: Origin) -> None:
+        alter = _parse_alter(sql)
+        old, new, changed = self._changes(sql, alter)
+        renamed: dict[str, str] = {}
+        if alter is not None and alter.action == "rename_table" and alter.new is not None:
+            before, after = alter.table.lower(), alter.new.lower()
+            if before in old and after in new and before not in new:
+                self._rename_table(before, after)
+                renamed[before] = after
+                prefix = f"sqlite_autoindex_{before}_"
+                for name in old:
+                    if name.startswith(prefix):
+                        renamed[name] = f"sqlite_autoindex_{after}_{name[len(prefix) :]}"
+        targets = set(renamed.values())
+        created = [new[k] for k in changed if k in new and k not in old and k not in targets]
+        for key in changed:
+            if key not in new and key not in renamed:
+                self._forget(old[key])
+
+        # Columns added to (or renamed in) tables that already existed.
+        added: list[tuple[str, str]] = []
+        for key in changed:
+            obj = new.get(key)
+            if obj is None or obj.type != "table" or key not in self.columns:
+                continue
+            previous = old.get(key) or old.get(
+                next((b for b, a in renamed.items() if a == key), "")
+            )
+            if previous is None or previous.sql == obj.sql:
+                continue
+            columns = self._read_columns(obj.name)
+            if (
+                alter is not None
+                and alter.action == "rename_column"
+                and alter.old
+                and alter.new
+                and alter.table.lower() == key
+            ):
+                self._rename_column(key, alter.old.lower(), alter.new.lower())
+            known = {c.lower() for c in self.columns[key]}
+            added.extend((obj.name, c) for c in columns if c.lower() not in known)
+            for gone in known - {c.lower() for c in columns}:
+                self.column_origins.pop((key, gone), None)
+                self.column_statements.pop((key, gone), None)
+            self.columns[key] = columns
+
+        statement = self._classify(sql, origin, created, added, alter, renamed)
+        self._record(statement)
+
+        created_name, _ = _created_name(_head(sql))
+        for obj in created:
+            key = obj.name.lower()
+            if obj.type in ("table", "view"):
+                self.table_origins[key] = origin
+                self.table_statements[key] = [statement]
+                columns = self._read_columns(obj.name)
+                self.columns[key] = columns
+                offsets = (
+                    _column_offsets(sql) if created_name and created_name.lower() == key else {}
+                )
+                for column in columns:
+                    offset = offsets.get(column.lower())
+                    line = (
+                        origin.line + sql.count("\n", 0, offset)
+                        if offset is not None
+                        else origin.line
+                    )
+                    self.column_origins[(key, column.lower())] = Origin(origin.path, line)
+                    self.column_statements[(key, column.lower())] = statement
+            elif obj.type in ("index", "trigger"):
+                if obj.type == "index":
+                    self.index_origins[key] = origin
+                if obj.sql is not None:
+                    self.object_statements[key] = statement
+                    self._attach(obj.table, statement)
+        for table, column in added:
+            self.column_origins[(table.lower(), column.lower())] = origin
+            self.column_statements[(table.lower(), column.lower())] = statement
+        if alter is not None:
+            table = renamed.get(alter.table.lower(), alter.table.lower())
+            if table in self.table_statements:
+                self._attach(table, statement)
+
+    def _rename_column(self, table: str, old: str, new: str) -> None:
+        columns = self.columns.get(table, ())
+        self.columns[table] = tuple(new if c.lower() == old else c for c in columns)
+        if (table, old) in self.column_origins:
+            self.column_origins[(table, new)] = self.column_origins.pop((table, old))
+        if (table, old) in self.column_statements:
+            self.column_statements[(table, new)] = self.column_statements.pop((table, old))
+
+    def _classify(
+        self,
+        sql: str,
+        origin: Origin,
+        created: list[_Object],
+        added: list[tuple[str, str]],
+        alter: _Alter | None,
+        renamed: Mapping[str, str],
+    ) -> MigrationStatement:
+        tables = [o for o in created if o.type in ("table", "view")]
+        if tables:
+            # A virtual table creates shadow tables too: the one named in the statement counts.
+            named, _ = _created_name(_head(sql))
+            chosen = next(
+                (o for o in tables if named and o.name.lower() == named.lower()), tables[0]
+            )
+            kind: StatementKind = "create_view" if chosen.type == "view" else "create_table"
+            return MigrationStatement(origin.path, origin.line, sql, kind, chosen.name)
+        for obj_type, kind in (("index", "create_index"), ("trigger", "create_trigger")):
+            objects = [o for o in created if o.type == obj_type and o.sql is not None]
+            if objects:
+                return MigrationStatement(origin.path, origin.line, sql, kind, objects[0].table)
+        if added:
+            table, column = added[0]
+            return MigrationStatement(origin.path, origin.line, sql, "add_column", table, column)
+        table_name: str | None = None
+        column_name: str | None = None
+        if alter is not None:
+            key = renamed.get(alter.table.lower(), alter.table.lower())
+            table_name = self.objects[key].name if key in self.objects else alter.new or alter.table
+            if alter.action == "rename_column":
+                column_name = alter.new
+            elif alter.action == "drop_column":
+                column_name = alter.old
+        return MigrationStatement(origin.path, origin.line, sql, "other", table_name, column_name)
+
+    def origins(self) -> dict[OriginKey, Origin]:
+        """Return the origins in the form `schema_from_connection` takes."""
+        result: dict[OriginKey, Origin] = {}
+        result.update({("table", t): o for t, o in self.table_origins.items()})
+        result.update({("column", t, c): o for (t, c), o in self.column_origins.items()})
+        result.update({("index", i): o for i, o in self.index_origins.items()})
+        return result
+
+    def result(self, source: str) -> Schema:
+        """Return the schema built so far, with origins."""
+        self.finish_file()
+        return schema_from_connection(self.conn, source, self.origins())
+
+    def close(self) -> None:
+        """Release the in-memory database."""
+        self.conn.close()
+
+
+def _read_script(path: Path) -> str:
+    # utf-8-sig drops a byte-order mark; undecodable bytes should not stop the replay.
+    return path.read_bytes().decode("utf-8-sig", errors="replace")
+
+
+def replay_migrations(folder: Path) -> MigrationResult:
+    """Replay every migration of `folder`, in order, into one in-memory database.
+
+    A statement that fails is recorded in `errors` and the replay goes on with the next one.
+    Paths in origins and errors are `folder / name` as given (relative if `folder` is).
+    """
+    folder = Path(folder)
+    try:
+        files = migration_files(folder)
+    except FileNotFoundError:
+        error = MigrationError(str(folder), 0, "migrations folder not found")
+        return MigrationResult(Schema.empty("migrations"), (error,))
+    except OSError as exc:
+        error = MigrationError(str(folder), 0, f"cannot list migrations: {exc.strerror or exc}")
+        return MigrationResult(Schema.empty("migrations"), (error,))
+
+    replay = _Replay()
+    errors: list[MigrationError] = []
+    try:
+        for path in files:
+            display = str(path)
+            try:
+                text = up_part(_read_script(path))
+            except OSError as exc:
+                errors.append(MigrationError(display, 0, f"cannot read: {exc.strerror or exc}"))
+                continue
+            line = 0
+            for line, sql in split_statements(text):
+                message = replay.run(sql, Origin(display, line))
+                if message is not None:
+                    errors.append(MigrationError(display, line, message))
+            message = replay.finish_file()
+            if message is not None:
+                errors.append(MigrationError(display, line, message))
+        schema = replay.result("migrations")
+    finally:
+        replay.close()
+    return MigrationResult(
+        schema=schema,
+        errors=tuple(errors),
+        files=tuple(files),
+        statements=tuple(replay.statements),
+        table_statements=MappingProxyType(
+            {t: tuple(s) for t, s in replay.table_statements.items()}
+        ),
+        column_statements=MappingProxyType(dict(replay.column_statements)),
+    )
+
+
+def schema_from_ddl(statements: Sequence[tuple[str, Origin]]) -> Schema:
+    """Return the schema (source "code") that DDL found in code builds.
+
+    Each item is the SQL of one execute/executescript call and the origin of its first line;
+    statements that fail (a table created twice, a syntax error) are skipped.
+    """
+    replay = _Replay()
+    try:
+        for text, origin in statements:
+            for line, sql in split_statements(text):
+                replay.run(sql, Origin(origin.path, origin.line + line - 1))
+            replay.finish_file()
+        return replay.result("code")
+    finally:
+        replay.close()
+
+
+_FolderKey = tuple[tuple[str, int, int], ...]
+
+
+def _folder_key(folder: Path) -> _FolderKey | None:
+    try:
+        files = migration_files(folder)
+        key = []
+        for path in files:
+            stat = path.stat()
+            key.append((str(path), stat.st_mtime_ns, stat.st_size))
+    except OSError:
+        return None
+    return tuple(key)
+
+
+class MigrationCache:
+    """Replays a migrations folder again only when one of its files changed, appeared or went.
+
+    The key is (path, mtime_ns, size) of every migration file, taken before replaying, so a
+    file that changes during a replay is replayed again on the next call. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[_FolderKey, MigrationResult]] = {}
+
+    def get(self, folder: Path) -> MigrationResult:
+        """Return the replayed migrations of `folder`, from the cache when nothing changed."""
+        name = os.fspath(folder)
+        with self._lock:
+            key = _folder_key(Path(folder))
+            entry = self._entries.get(name)
+            if key is not None and entry is not None and entry[0] == key:
+                return entry[1]
+            result = replay_migrations(Path(folder))
+            if key is None:
+                self._entries.pop(name, None)
+            else:
+                self._entries[name] = (key, result)
+            return result
+
+    def clear(self) -> None:
+        """Forget every cached result."""
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,252 @@
+"""A SQL statement as found in Python code: literal text pieces, interpolated slots, parameters.
+
+The extractor builds a `Statement` from whatever Python expression reaches a database call;
+`render` turns it into SQL text that SQLite and sqlglot can read, with every character mapped
+back to its position in the Python file and every interpolated slot replaced by a stand-in of
+the right role (a bound value, or an identifier).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from dbheal_lsp.model import Span
+
+SlotKind = Literal["fstring", "percent", "format", "concat"]
+SlotRole = Literal["value", "identifier", "in_string"]
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    """What the code evidently knows about a Python value: its type and the helper giving it."""
+
+    source: str
+    span: Span
+    code_type: str | None = None  # an SQLite affinity name: INTEGER, REAL, TEXT, NUMERIC, BLOB
+    helper: str | None = None  # "int", "float", "str", "bool", "Decimal" when a cast call gives it
+    helper_span: Span | None = None  # the span of the helper's name, e.g. "int" of int(x)
+    constant: bool = False  # a literal or a module constant: cannot carry user input
+    numeric_cast: bool = False  # int(...) / float(...): cannot carry SQL either
+    safe_identifier: bool = False  # passed through a configured quoting / allow-list helper
+
+
+@dataclass(frozen=True)
+class TextPiece:
+    """Literal SQL text with the (line, column) of each character in the Python file."""
+
+    text: str
+    positions: tuple[tuple[int, int], ...]  # len(text) + 1 entries; the last is the end
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A Python expression interpolated into the SQL text (f-string, %, .format or +)."""
+
+    index: int
+    kind: SlotKind
+    value: ValueInfo
+
+
+Piece: TypeAlias = "TextPiece | Slot"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A Python expression bound to a placeholder: by position (0-based) or by name."""
+
+    position: int | None
+    name: str | None
+    value: ValueInfo
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement (or script) that a call sends to the database."""
+
+    pieces: tuple[Piece, ...]
+    call: str  # the called name: execute, executemany, executescript, text, ...
+    span: Span  # the SQL argument's span in the Python file
+    call_span: Span  # the called name's span
+    parameters: tuple[Parameter, ...] | None  # None when the call passes none we can read
+    function: str  # qualified name of the enclosing function, "" at module level
+
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        """Return the interpolated slots in order."""
+        return tuple(p for p in self.pieces if isinstance(p, Slot))
+
+    @property
+    def is_script(self) -> bool:
+        """Return whether the call runs several statements (executescript)."""
+        return self.call == "executescript"
+
+    @property
+    def literal_text(self) -> str:
+        """Return the SQL text without the slots (what the code spells out itself)."""
+        return "".join(p.text for p in self.pieces if isinstance(p, TextPiece))
+
+
+@dataclass(frozen=True)
+class SlotRange:
+    """Where a slot's stand-in stands in the rendered text, and which role it was given."""
+
+    slot: Slot
+    start: int
+    end: int
+    role: SlotRole
+
+    @property
+    def stand_in(self) -> str:
+        """Return the stand-in name used for this slot (a parameter or identifier name)."""
+        return slot_name(self.slot.index)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """SQL text ready for SQLite and sqlglot, mapped back to the Python file."""
+
+    text: str
+    positions: tuple[tuple[int, int], ...]  # len(text) + 1 entries
+    slots: tuple[SlotRange, ...]
+
+    def span(self, start: int, end: int) -> Span:
+        """Return the Python-file span of text[start:end] (end exclusive)."""
+        inside = self.slot_at(start, end)
+        if inside is not None:
+            # A token made of a stand-in points at the whole interpolated expression.
+            return inside.slot.value.span
+        start = max(0, min(start, len(self.text)))
+        end = max(start, min(end, len(self.text)))
+        line, col = self.positions[start]
+        if end == start:
+            return Span(line, col, line, col + 1)
+        eline, ecol = self.positions[end - 1]
+        return Span(line, col, eline, ecol + 1)
+
+    def slot_at(self, start: int, end: int) -> SlotRange | None:
+        """Return the slot whose stand-in covers text[start:end], if any."""
+        for sr in self.slots:
+            if sr.start <= start and end <= sr.end:
+                return sr
+        return None
+
+
+_STAND_IN_PREFIX = "__dbheal_"
+
+
+def slot_name(index: int) -> str:
+    """Return the stand-in identifier for slot `index` (never a real name in an app)."""
+    return f"{_STAND_IN_PREFIX}{index}"
+
+
+def is_stand_in(name: str) -> bool:
+    """Return whether `name` is (or contains) a slot's stand-in rather than a real name."""
+    return _STAND_IN_PREFIX in name
+
+
+# Keywords after which an interpolated part names a table or column rather than a value.
+_IDENTIFIER_AFTER = frozenset(
+    {
+        "FROM",
+        "JOIN",
+        "INTO",
+        "UPDATE",
+        "TABLE",
+        "EXISTS",
+        "INDEX",
+        "BY",
+        "SELECT",
+        "DISTINCT",
+        "AS",
+        "VIEW",
+        "TRIGGER",
+        "ALTER",
+        "COLUMN",
+        "RENAME",
+        "TO",
+        ".",
+    }
+)
+_LAST_WORD = re.compile(r"([A-Za-z_]+|\.|,|\()\s*$")
+
+
+def render(statement: Statement, identifier_slots: frozenset[int] = frozenset()) -> Rendered:
+    """Return the statement's SQL with each slot replaced by a stand-in of its role.
+
+    A slot inside a quoted SQL string, or glued to a name (`orders_{year}`), is spelled as a
+    plain name; a slot standing where a table or column belongs is an identifier; any other slot
+    is a named parameter (`:__dbheal_N`). `identifier_slots` forces slots to the identifier role
+    (the checker's second try when SQLite rejects the first reading).
+    """
+    text_parts: list[str] = []
+    positions: list[tuple[int, int]] = []
+    ranges: list[SlotRange] = []
+    quote: str | None = None
+    length = 0
+    pieces = statement.pieces
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, TextPiece):
+            text_parts.append(piece.text)
+            positions.extend(piece.positions[:-1])
+            length += len(piece.text)
+            quote = _quote_state(piece.text, quote)
+            continue
+        role = _slot_role(text_parts, pieces, i, quote, identifier_slots)
+        name = slot_name(piece.index)
+        stand_in = f":{name}" if role == "value" else name
+        line, col = piece.value.span.line, piece.value.span.column
+        text_parts.append(stand_in)
+        positions.extend([(line, col)] * len(stand_in))
+        ranges.append(SlotRange(piece, length, length + len(stand_in), role))
+        length += len(stand_in)
+    end = _end_position(pieces)
+    positions.append(end)
+    return Rendered("".join(text_parts), tuple(positions), tuple(ranges))
+
+
+def _end_position(pieces: tuple[Piece, ...]) -> tuple[int, int]:
+    if not pieces:
+        return (1, 1)
+    last = pieces[-1]
+    if isinstance(last, TextPiece):
+        return last.positions[-1]
+    return (last.value.span.end_line, last.value.span.end_column)
+
+
+def _quote_state(text: str, quote: str | None) -> str | None:
+    """Return which SQL quote (' or ") is open after `text`, given the one open before it."""
+    for ch in text:
+        if quote is None:
+            if ch in "'\"`":
+                quote = ch
+        elif ch == quote:
+            quote = None  # a doubled quote closes and reopens: the net state is the same
+    return quote
+
+
+def _slot_role(
+    before: list[str],
+    pieces: tuple[Piece, ...],
+    i: int,
+    quote: str | None,
+    identifier_slots: frozenset[int],
+) -> SlotRole:
+    slot = pieces[i]
+    assert isinstance(slot, Slot)
+    if quote in ("'",):
+        return "in_string"
+    if quote in ('"', "`"):
+        return "identifier"
+    prev_text = before[-1] if before else ""
+    nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+    next_text = nxt.text if isinstance(nxt, TextPiece) else ""
+    glued_before = bool(prev_text) and (prev_text[-1].isalnum() or prev_text[-1] == "_")
+    glued_after = bool(next_text) and (next_text[0].isalnum() or next_text[0] in "_.")
+    if glued_before or glued_after or slot.index in identifier_slots:
+        return "identifier"
+    match = _LAST_WORD.search("".join(before[-3:]))
+    if match and match.group(1).upper() in _IDENTIFIER_AFTER:
+        return "identifier"
+    return "value"

@@ -1,0 +1,273 @@
+"""Settings from `[tool.dbheal]` in pyproject.toml, command-line flags and editor options.
+
+Precedence, lowest first: defaults, auto-discovery, pyproject.toml, then explicit overrides
+(CLI flags or LSP settings). `Config.sources` records where each value came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".venv",
+    "venv",
+    ".git",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "build",
+    "dist",
+    ".dbheal",
+    "site-packages",
+    ".eggs",
+)
+DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+MIGRATION_DIRS = ("migrations", "db/migrations", "migrations/sql", "sql/migrations")
+KNOWN_KEYS = frozenset(
+    {
+        "database",
+        "migrations",
+        "dialect",
+        "include",
+        "exclude",
+        "severity",
+        "extra-calls",
+        "identifier-helpers",
+        "cache",
+        "jobs",
+        "fail-on",
+    }
+)
+DIALECTS = ("sqlite", "postgres", "mysql")
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is one line that names the setting and the problem."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective settings for one project root."""
+
+    root: Path
+    database: Path | None = None
+    migrations: Path | None = None
+    dialect: str = "sqlite"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    severity: Mapping[IssueType, Severity] = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    extra_calls: tuple[str, ...] = ()
+    identifier_helpers: tuple[str, ...] = ()
+    cache: bool = True
+    jobs: int = 0  # 0: one per core
+    fail_on: Severity = Severity.CRITICAL
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """Return a key that changes when any setting that affects results changes."""
+        data = {
+            "database": str(self.database),
+            "migrations": str(self.migrations),
+            "dialect": self.dialect,
+            "severity": {k.value: v.value for k, v in sorted(self.severity.items())},
+            "extra_calls": self.extra_calls,
+            "identifier_helpers": self.identifier_helpers,
+        }
+        return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def relative(self, path: Path) -> str:
+        """Return `path` relative to the root with forward slashes (or absolute if outside)."""
+        if not path.is_absolute():
+            path = self.root / path
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+
+def find_root(start: Path) -> Path:
+    """Return the project root for `start`: the nearest folder with a pyproject.toml that has
+    a [tool.dbheal] section, else the nearest with a pyproject.toml or .git, else `start`."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    fallback: Path | None = None
+    for candidate in (folder, *folder.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            if _has_dbheal_section(pyproject):
+                return candidate
+            fallback = fallback or candidate
+        if (candidate / ".git").exists():
+            return fallback or candidate
+    return fallback or folder
+
+
+def _has_dbheal_section(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(data.get("tool"), dict) and "dbheal" in data["tool"]
+
+
+def read_pyproject(root: Path) -> dict[str, Any]:
+    """Return the [tool.dbheal] table of root/pyproject.toml ({} if none), or raise ConfigError."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {pyproject}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject} is not valid TOML: {exc}") from None
+    tool = data.get("tool", {})
+    section = tool.get("dbheal", {}) if isinstance(tool, dict) else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{pyproject}: [tool.dbheal] must be a table")
+    return {str(k).replace("_", "-"): v for k, v in section.items()}
+
+
+def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Return the effective configuration of `root`, or raise ConfigError with one line.
+
+    `overrides` holds explicit settings (CLI flags, editor settings) with the same keys as
+    [tool.dbheal] (kebab-case or snake_case); None values are ignored.
+    """
+    root = root.resolve()
+    file_settings = read_pyproject(root)
+    unknown = sorted(set(file_settings) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{root / 'pyproject.toml'}: unknown setting [tool.dbheal] {unknown[0]} "
+            f"(known: {', '.join(sorted(KNOWN_KEYS))})"
+        )
+    explicit = {str(k).replace("_", "-"): v for k, v in (overrides or {}).items() if v is not None}
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, value in file_settings.items():
+        merged[key] = value
+        sources[key] = "pyproject.toml"
+    for key, value in explicit.items():
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"unknown setting {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
+        merged[key] = value
+        sources[key] = "override"
+    return _build(root, merged, sources)
+
+
+def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Config:
+    database = _path_setting(root, merged, "database")
+    if database is None:
+        database = discover_database(root)
+        sources["database"] = "discovered" if database else "default"
+    migrations = _path_setting(root, merged, "migrations")
+    if migrations is None:
+        migrations = discover_migrations(root)
+        sources["migrations"] = "discovered" if migrations else "default"
+    elif not migrations.is_dir():
+        raise ConfigError(f"migrations folder not found: {migrations}")
+    dialect = str(merged.get("dialect", "sqlite")).lower()
+    if dialect not in DIALECTS:
+        raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+    severity = dict(DEFAULT_SEVERITIES)
+    raw_severity = merged.get("severity", {})
+    if not isinstance(raw_severity, dict):
+        raise ConfigError('severity must be a table of TYPE = "critical|high|medium|low"')
+    try:
+        for key, value in raw_severity.items():
+            severity[IssueType.parse(str(key))] = Severity.parse(str(value))
+        fail_on = Severity.parse(str(merged.get("fail-on", "critical")))
+    except ValueError as exc:
+        raise ConfigError(f"severity: {exc}") from None
+    jobs = merged.get("jobs", 0)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
+        raise ConfigError(f"jobs must be a whole number >= 0, not {jobs!r}")
+    cache = merged.get("cache", True)
+    if not isinstance(cache, bool):
+        raise ConfigError(f"cache must be true or false, not {cache!r}")
+    for key in sorted(set(KNOWN_KEYS) - set(sources)):
+        sources[key] = "default"
+    return Config(
+        root=root,
+        database=database,
+        migrations=migrations,
+        dialect=dialect,
+        include=_strings(merged, "include"),
+        exclude=_strings(merged, "exclude"),
+        severity=severity,
+        extra_calls=_strings(merged, "extra-calls"),
+        identifier_helpers=_strings(merged, "identifier-helpers"),
+        cache=cache,
+        jobs=jobs,
+        fail_on=fail_on,
+        sources=dict(sources),
+    )
+
+
+def _path_setting(root: Path, merged: Mapping[str, Any], key: str) -> Path | None:
+    value = merged.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, (str, Path)):
+        raise ConfigError(f"{key} must be a path, not {value!r}")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def _strings(merged: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = merged.get(key, ())
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings, not {value!r}")
+    return tuple(value)
+
+
+def discover_database(root: Path) -> Path | None:
+    """Return the SQLite file of the project when exactly one obvious candidate exists."""
+    for folder in (root, root / "db", root / "data", root / "instance"):
+        if not folder.is_dir():
+            continue
+        found = sorted(
+            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DATABASE_SUFFIXES
+        )
+        if found:
+            return found[0]
+    return None
+
+
+def discover_migrations(root: Path) -> Path | None:
+    """Return the project's migrations folder (migrations/, db/migrations/, ...) if any."""
+    for name in MIGRATION_DIRS:
+        folder = root / name
+        if folder.is_dir() and any(folder.glob("*.sql")):
+            return folder
+    return None
+
+
+def excluded(parts: Sequence[str], patterns: Sequence[str]) -> bool:
+    """Return whether a relative path (given as parts) is excluded by name or glob."""
+    from fnmatch import fnmatch
+
+    if any(part in DEFAULT_EXCLUDE for part in parts[:-1]):
+        return True
+    text = "/".join(parts)
+    return any(fnmatch(text, pat) or any(fnmatch(p, pat) for p in parts) for pat in patterns)

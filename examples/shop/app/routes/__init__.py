@@ -1,0 +1,1 @@
+"""Request handlers, as plain functions (no web framework needed for the demo)."""

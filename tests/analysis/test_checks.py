@@ -1,0 +1,102 @@
+"""Every issue type and every string form, checked on real SQLite files.
+
+Each file of fixtures/checks/cases/ is Python code annotated with what must be found:
+`# expect: TYPE token[; TYPE token]` on the line of the token, or `# expect(+N): ...` for the
+line N below (inside a triple-quoted string). A line without annotation must give no issue, and
+the token is the exact text the issue's span covers, so positions are checked too.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.config import load_config
+from dbheal_lsp.model import IssueType
+
+FIXTURES = Path(__file__).parent / "fixtures" / "checks"
+CASES = sorted((FIXTURES / "cases").glob("*.py"))
+_EXPECT = re.compile(r"#\s*expect(?:\(([+-]\d+)\))?:\s*(.+)$")
+
+
+def expected_issues(source: str) -> set[tuple[int, str, str]]:
+    """Return (line, TYPE, token) for every annotation of `source`."""
+    found: set[tuple[int, str, str]] = set()
+    for number, line in enumerate(source.splitlines(), start=1):
+        m = _EXPECT.search(line)
+        if not m:
+            continue
+        target = number + int(m.group(1) or 0)
+        for item in m.group(2).split(";"):
+            kind, token = item.strip().split(" ", 1)
+            found.add((target, kind, token.strip()))
+    return found
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("project")
+    db = root / "app.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript((FIXTURES / "schema.sql").read_text(encoding="utf-8"))
+    conn.close()
+    return Project(load_config(root, {"database": str(db), "identifier-helpers": ["quote_ident"]}))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_case_file(project: Project, case: Path) -> None:
+    source = case.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    result = project.check_source(case.name, source)
+    actual = set()
+    for issue in result.issues:
+        assert issue.span.line == issue.span.end_line, issue
+        token = lines[issue.span.line - 1][issue.span.column - 1 : issue.span.end_column - 1]
+        actual.add((issue.span.line, issue.type.value, token))
+    assert result.notes == ()
+    assert sorted(actual) == sorted(expected_issues(source))
+
+
+def test_every_issue_type_of_statements_is_covered() -> None:
+    covered = {kind for case in CASES for _, kind, _ in expected_issues(case.read_text("utf-8"))}
+    statement_types = set(IssueType) - {IssueType.SCHEMA_DRIFT}
+    assert {t.value for t in statement_types} <= covered
+
+
+def test_issue_fields(project: Project) -> None:
+    source = 'conn.execute(f"SELECT token FROM sessions WHERE user_id = {int(uid)}")\n'
+    (issue,) = project.check_source("a.py", source).issues
+    assert issue.type is IssueType.TYPE_MISMATCH
+    assert (issue.table, issue.column_name) == ("sessions", "user_id")
+    assert (issue.db_type, issue.code_type, issue.helper) == ("TEXT", "INTEGER", "int")
+    assert issue.statement_span is not None and issue.statement_span.line == 1
+    assert len(issue.fingerprint) == 16
+
+
+def test_did_you_mean(project: Project) -> None:
+    source = 'conn.execute("SELECT emial FROM users")\nconn.execute("SELECT id FROM user")\n'
+    column, table = project.check_source("a.py", source).issues
+    assert column.suggestion == "email" and "did you mean 'email'" in column.message
+    assert table.suggestion == "users"
+
+
+def test_fingerprint_survives_edits_elsewhere(project: Project) -> None:
+    body = 'def f():\n    conn.execute("SELECT emial FROM users")\n'
+    before = project.check_source("a.py", body).issues
+    after = project.check_source("a.py", "import os\n\n\n" + body.replace("f()", "f( )")).issues
+    assert [i.fingerprint for i in before] == [i.fingerprint for i in after]
+    assert before[0].span.line != after[0].span.line
+
+
+def test_severity_override(tmp_path: Path) -> None:
+    (tmp_path / "app.db").touch()
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")
+    conn.close()
+    config = load_config(tmp_path, {"severity": {"SELECT_STAR": "high"}})
+    (issue,) = Project(config).check_source("a.py", 'db.execute("SELECT * FROM t")\n').issues
+    assert issue.severity.value == "high"
