@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,10 @@ class Config:
         """Return `path` relative to the root with forward slashes (or absolute if outside)."""
         if not path.is_absolute():
             path = self.root / path
+        text, root = str(path), str(self.root)
+        if text.startswith(root + os.sep) and ".." not in path.parts:
+            # The common case, a file found under the (already resolved) root: no filesystem calls.
+            return text[len(root) + 1 :].replace(os.sep, "/")
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
@@ -194,9 +199,12 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
     try:
         for key, value in raw_severity.items():
             severity[IssueType.parse(str(key))] = Severity.parse(str(value))
-        fail_on = Severity.parse(str(merged.get("fail-on", "critical")))
     except ValueError as exc:
         raise ConfigError(f"severity: {exc}") from None
+    try:
+        fail_on = Severity.parse(str(merged.get("fail-on", "critical")))
+    except ValueError as exc:
+        raise ConfigError(f"fail-on: {exc}") from None
     jobs = merged.get("jobs", 0)
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
         raise ConfigError(f"jobs must be a whole number >= 0, not {jobs!r}")

@@ -137,6 +137,8 @@ class Issue:
     # The span of the whole SQL expression (string, f-string, concatenation or call argument)
     # the issue was found in, so that a fix can work on that statement alone.
     statement_span: Span | None = None
+    # The span of the whole call that sends the statement (receiver and arguments included).
+    call_span: Span | None = None
     sql: str | None = None
     fingerprint: str = ""
 
@@ -169,6 +171,7 @@ class Issue:
             opath, _, oline = str(data["origin"]).rpartition(":")
             origin = Origin(opath, int(oline))
         statement = data.get("statement_span")
+        call = data.get("call_span")
         return cls(
             type=IssueType(str(data["type"])),
             severity=Severity(str(data["severity"])),
@@ -190,6 +193,7 @@ class Issue:
             statement_span=Span(*(_int(v) for v in statement))
             if isinstance(statement, list)
             else None,
+            call_span=Span(*(_int(v) for v in call)) if isinstance(call, list) else None,
             sql=sql if sql is not None else _opt_str(data.get("sql")),
             fingerprint=str(data.get("fingerprint", "")),
         )
@@ -236,3 +240,102 @@ class TextEdit:
     path: str
     span: Span
     new_text: str
+
+
+# --- fixes: every change is a value that can be printed before it runs -------------------------
+
+
+@dataclass(frozen=True)
+class CodeFix:
+    """Text edits to one Python file that fix one issue, checked before they are offered."""
+
+    id: str  # stable for the same issue and kind: "<kind>:<issue fingerprint>"
+    kind: str  # "remove_cast" | "parameterize" | "rename"
+    title: str  # what an editor shows: "Remove the redundant int() cast"
+    path: str  # relative to the project root, as in Issue.path
+    issue_fingerprint: str
+    edits: tuple[TextEdit, ...]
+    source_hash: str  # blake2b of the file text the edits were made for: stale edits are refused
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of a migration plan: a SQL statement, or a check the executor runs there."""
+
+    sql: str
+    # "sql": run it. "verify_copy": compare every row of the old table with the new one (a
+    # type change's rebuild) before the old table is dropped; `sql` then says what is checked.
+    kind: str = "sql"
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """A schema fix as ordered steps run in one transaction, with what it should achieve."""
+
+    id: str  # stable for the same issue and kind: "<kind>:<issue fingerprint or target>"
+    kind: str  # "create_table" | "add_column" | "create_index" | "change_type"
+    title: str
+    description: str
+    table: str
+    steps: tuple[PlanStep, ...]
+    expected: str  # the expected effect, in words
+    issue_fingerprint: str = ""
+    column: str | None = None
+    new_type: str | None = None  # change_type: the column's new declared type
+    schema_version: int = -1  # PRAGMA schema_version when planned: a changed schema means replan
+    migration_name: str = ""  # the name of the migration file it is written as, without number
+    foreign_keys_off: bool = False  # run with PRAGMA foreign_keys=OFF (the rebuild procedure)
+    check_sql: tuple[str, ...] = ()  # statements that must prepare once the plan is applied
+    index_columns: tuple[str, ...] = ()  # create_index: the query plan must then use it
+
+    @property
+    def sql(self) -> str:
+        """Return the plan as one SQL script, checks shown as comments."""
+        lines = []
+        for step in self.steps:
+            text = step.sql.strip().rstrip(";")
+            lines.append(text + ";" if step.kind == "sql" else f"-- {step.kind}: {text}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LossyReport:
+    """Which rows of a column would not convert losslessly to a new type."""
+
+    table: str
+    column: str
+    new_type: str
+    total_rows: int
+    lossy_count: int
+    first_rowids: tuple[int, ...] = ()
+    examples: tuple[str, ...] = ()  # repr() of the first lossy values
+
+    @property
+    def lossless(self) -> bool:
+        """Return whether every value converts without loss."""
+        return self.lossy_count == 0
+
+
+@dataclass(frozen=True)
+class VerifyCheck:
+    """One verification of an applied fix: its name, whether it passed, and what was seen."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """All verifications of one applied fix."""
+
+    checks: tuple[VerifyCheck, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every check passed."""
+        return all(c.ok for c in self.checks)
+
+    def failures(self) -> tuple[VerifyCheck, ...]:
+        """Return the checks that failed."""
+        return tuple(c for c in self.checks if not c.ok)

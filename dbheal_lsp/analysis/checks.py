@@ -24,6 +24,7 @@ from dbheal_lsp.analysis.sqlrefs import (
     ValueRef,
     find_placeholders,
     masked,
+    masked_values,
     normalize_placeholders,
     references,
     sqlglot_text,
@@ -44,6 +45,9 @@ _NO_TABLE = re.compile(r"no such table: (?:main\.)?(\S+)")
 _NO_COLUMN = re.compile(r"no such column: (\S+)")
 _HAS_NO_COLUMN = re.compile(r"table (\S+) has no column named (\S+)")
 _NEAR = re.compile(r'near "((?:[^"]|"")*)": syntax error')
+_FILTERS = re.compile(r"\b(WHERE|JOIN|ON)\b", re.IGNORECASE)
+# A literal meeting a column: `= 'x'`, `> 5`, `IN ('a', 3)`, `VALUES (1, 'x')`, `SET a = 2`.
+_LITERAL_VALUE = re.compile(r"(=|<|>|\bIN\s*\(|\bVALUES\s*\(|,)\s*(-?\d|')", re.IGNORECASE)
 _DDL = re.compile(r"\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 _AMBIGUOUS = re.compile(r"ambiguous column name: (\S+)")
 _SCAN = re.compile(r"^SCAN (\S+)")
@@ -177,10 +181,13 @@ class StatementChecker:
             if retry_verdict.kind != "syntax":
                 part, verdict = retry, retry_verdict
         placeholders = find_placeholders(part.text)
-        refs = self._references(part.text, placeholders, schema)
+        has_schema = self.has_schema or not schema.is_empty
         plan: tuple[str, ...] = ()
-        if refs is not None and refs.filters and verdict.kind == "ok" and self.has_schema:
+        if verdict.kind == "ok" and has_schema and _FILTERS.search(text):
             plan = tuple(self.query_plan(part.text, placeholders))
+        refs = None
+        if self._needs_structure(statement, part, verdict, plan):
+            refs = self._references(part.text, placeholders, schema)
         return Facts(
             statement,
             path,
@@ -195,6 +202,29 @@ class StatementChecker:
             self.settings,
             plan,
         )
+
+    def _needs_structure(
+        self, statement: Statement, part: Rendered, verdict: Verdict, plan: tuple[str, ...]
+    ) -> bool:
+        """Return whether any check needs sqlglot's view of this statement.
+
+        Parsing is the costliest step, and most statements of a healthy code base need none:
+        SQLite accepts them, the planner searches, no value of evident type meets a column.
+        """
+        if verdict.kind in ("no_table", "no_column"):
+            return True  # to place every unknown name
+        if verdict.kind != "ok":
+            return False
+        if any(line.startswith("SCAN ") or "AUTOMATIC" in line for line in plan):
+            return True
+        if _LITERAL_VALUE.search(masked_values(part.text)):
+            return True
+        if any(s.value.code_type for s in statement.slots):
+            return True
+        if statement.parameters and any(p.value.code_type for p in statement.parameters):
+            return True
+        text = part.text.lower()
+        return any(column in text for _, column in self.drift.types)
 
     def verdict(self, text: str) -> Verdict:
         """Return SQLite's verdict on preparing `text` against the schema (cached by text)."""
@@ -365,6 +395,7 @@ def _issue(
         span=span,
         message=message,
         statement_span=facts.statement.span,
+        call_span=facts.statement.call_span,
         sql=facts.rendered.text.strip(),
         fingerprint=hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16],
         **fields,
@@ -768,7 +799,12 @@ def injections(facts: Facts) -> Iterator[Issue]:
 def select_stars(facts: Facts) -> Iterator[Issue]:
     """SELECT_STAR: `SELECT *` couples the code to every column of the table, in order."""
     stars = facts.refs.stars if facts.refs else _stars_by_text(facts.rendered.text)
-    tables = [t.name for t in facts.refs.tables] if facts.refs else []
+    if not stars:
+        return
+    if facts.refs:
+        tables = [t.name for t in facts.refs.tables]
+    else:
+        tables = _FROM_TABLE.findall(masked(facts.rendered.text))
     for start, end in stars:
         what = f" of {', '.join(dict.fromkeys(tables))}" if tables else ""
         yield _issue(
@@ -779,6 +815,9 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
             f"SELECT * returns every column{what}; name the columns the code uses",
             table=tables[0] if len(tables) == 1 else None,
         )
+
+
+_FROM_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.IGNORECASE)
 
 
 def _stars_by_text(text: str) -> list[tuple[int, int]]:

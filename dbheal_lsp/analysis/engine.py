@@ -14,22 +14,25 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp import __version__
-from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
-from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
 from dbheal_lsp.analysis.migrations import MigrationCache, MigrationResult, schema_from_ddl
 from dbheal_lsp.analysis.schema import LiveDatabase, Schema, SchemaError, oracle_connection
-from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.config import Config, excluded
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
 
-CACHE_FORMAT = 1
+if TYPE_CHECKING:
+    # Imported where used: a re-check served from the cache never needs the checks.
+    from dbheal_lsp.analysis.checks import StatementChecker
+    from dbheal_lsp.analysis.extract import Extractor
+    from dbheal_lsp.analysis.statement import Statement
+
+CACHE_FORMAT = 2
 MAX_FILE_BYTES = 5_000_000
 PARALLEL_THRESHOLD = 48
 
@@ -62,17 +65,23 @@ class Project:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.extractor = Extractor(
-            ExtractOptions(
-                calls=DEFAULT_CALLS | frozenset(config.extra_calls),
-                identifier_helpers=frozenset(config.identifier_helpers),
-            )
-        )
         self.live = LiveDatabase(config.database) if config.database else None
         self.migration_cache = MigrationCache()
         self._code_schema: Schema | None = None
         self._checker: StatementChecker | None = None
         self._checker_key = ""
+
+    @cached_property
+    def extractor(self) -> Extractor:
+        """The statement finder, configured with the project's call names and helpers."""
+        from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+
+        return Extractor(
+            ExtractOptions(
+                calls=DEFAULT_CALLS | frozenset(self.config.extra_calls),
+                identifier_helpers=frozenset(self.config.identifier_helpers),
+            )
+        )
 
     # --- schema -------------------------------------------------------------------------------
 
@@ -109,6 +118,8 @@ class Project:
     def checker(self, state: SchemaState) -> StatementChecker:
         """Return the statement checker for `state`, rebuilt only when the schema changed."""
         if self._checker is None or self._checker_key != state.key:
+            from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+
             oracle = oracle_connection(state.schema, check_same_thread=False)
             settings = CheckSettings(
                 severities=dict(self.config.severity), root=self.config.root.resolve()
@@ -223,7 +234,7 @@ class Project:
             if cache is not None:
                 cache.put(rel, digest, result)
         if cache is not None:
-            cache.save(set(results))
+            cache.save(self.config.root)
         issues = [i for r in results.values() for i in r.issues]
         notes.extend(n for r in results.values() for n in r.notes)
         migration_issues = self._migration_issues(state, paths)
@@ -256,9 +267,11 @@ class Project:
                 if progress:
                     progress(done_before + i + 1, total)
             return out
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         chunks = [files[i::workers] for i in range(workers)]
         results: dict[str, FileResult] = {}
-        import multiprocessing
 
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         with ProcessPoolExecutor(
@@ -440,9 +453,13 @@ class ResultCache:
         }
         self._dirty = True
 
-    def save(self, keep: set[str]) -> None:
-        """Write the cache (atomically), dropping entries of files no longer checked."""
-        stale = set(self._entries) - keep
+    def save(self, root: Path) -> None:
+        """Write the cache (atomically), dropping the entries of files that no longer exist.
+
+        Entries of files outside this run are kept: checking one file must not make the next
+        full check start cold.
+        """
+        stale = {rel for rel in self._entries if not (root / rel).is_file()}
         if not self._dirty and not stale:
             return
         for rel in stale:
@@ -461,6 +478,9 @@ def _cached_issue(issue: Issue) -> dict[str, object]:
     if issue.statement_span is not None:
         s = issue.statement_span
         data["statement_span"] = [s.line, s.column, s.end_line, s.end_column]
+    if issue.call_span is not None:
+        s = issue.call_span
+        data["call_span"] = [s.line, s.column, s.end_line, s.end_column]
     data["sql"] = issue.sql
     return data
 

@@ -234,7 +234,8 @@ def _statement_of_call(
         pieces=tuple(pieces),
         call=name,
         span=span_of(ctx.lines, sql_arg),
-        call_span=_name_span(call.func, ctx.lines),
+        name_span=_name_span(call.func, ctx.lines),
+        call_span=span_of(ctx.lines, call),
         parameters=_parameters(outer_call, name, ctx),
         function=scope.qualname,
     )
@@ -477,37 +478,48 @@ def _binding_chain(
 def _collect_assignments(
     scope_node: ast.AST,
 ) -> dict[str, list[tuple[tuple[int, int], ast.expr, bool]]]:
-    """Return name -> [(position, value, is_augmented)] in source order, nested defs excluded."""
+    """Return name -> [(position, value, is_augmented)] in source order, nested defs excluded.
+
+    Assignments are statements, so only statement lists are walked, never expressions: this
+    runs for every function that sends a query held in a variable.
+    """
     found: dict[str, list[tuple[tuple[int, int], ast.expr, bool]]] = {}
-    body = getattr(scope_node, "body", [])
-    stack: list[ast.AST] = list(reversed(body))
+    stack: list[ast.stmt] = list(reversed(getattr(scope_node, "body", [])))
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     found.setdefault(target.id, []).append(
                         ((node.lineno, node.col_offset), node.value, False)
                     )
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            if isinstance(node.target, ast.Name):
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None and isinstance(node.target, ast.Name):
                 found.setdefault(node.target.id, []).append(
                     ((node.lineno, node.col_offset), node.value, False)
                 )
-        elif (
-            isinstance(node, ast.AugAssign)
-            and isinstance(node.op, ast.Add)
-            and isinstance(node.target, ast.Name)
-        ):
-            found.setdefault(node.target.id, []).append(
-                ((node.lineno, node.col_offset), node.value, True)
-            )
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        elif isinstance(node, ast.AugAssign):
+            if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
+                found.setdefault(node.target.id, []).append(
+                    ((node.lineno, node.col_offset), node.value, True)
+                )
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(reversed(_nested_statements(node)))
     for entries in found.values():
         entries.sort(key=lambda e: e[0])
     return found
+
+
+def _nested_statements(node: ast.stmt) -> list[ast.stmt]:
+    """Return the statements inside a compound statement (if, for, while, with, try, match)."""
+    nested: list[ast.stmt] = []
+    for name in ("body", "orelse", "finalbody"):
+        nested.extend(getattr(node, name, ()))
+    for handler in getattr(node, "handlers", ()):
+        nested.extend(handler.body)
+    for case in getattr(node, "cases", ()):
+        nested.extend(case.body)
+    return nested
 
 
 # --- values and parameters --------------------------------------------------------------------

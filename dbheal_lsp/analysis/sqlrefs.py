@@ -107,6 +107,13 @@ def masked(text: str) -> str:
     return _MASK.sub(lambda m: " " * len(m.group()), text)
 
 
+def masked_values(text: str) -> str:
+    """Return `text` with comments and quoted names blanked but string literals kept."""
+    return _MASK.sub(
+        lambda m: m.group() if m.group().startswith("'") else " " * len(m.group()), text
+    )
+
+
 def normalize_placeholders(text: str) -> str:
     """Return `text` with pyformat (%s, %(name)s) and $1 placeholders in SQLite's spelling.
 

@@ -68,7 +68,8 @@ class Statement:
     pieces: tuple[Piece, ...]
     call: str  # the called name: execute, executemany, executescript, text, ...
     span: Span  # the SQL argument's span in the Python file
-    call_span: Span  # the called name's span
+    name_span: Span  # the called name's span, e.g. "execute"
+    call_span: Span  # the whole call expression, receiver and arguments included
     parameters: tuple[Parameter, ...] | None  # None when the call passes none we can read
     function: str  # qualified name of the enclosing function, "" at module level
 

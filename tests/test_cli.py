@@ -1,0 +1,365 @@
+"""`dbheal check` as a user runs it: a real subprocess on small projects in `tmp_path`.
+
+Each project has a pyproject.toml with a [tool.dbheal] section (so that it is its own root), a
+real SQLite database and a few Python modules. The tests read what the user reads: standard
+output in the three formats, the one-line error on standard error, the exit status and the
+cache folder left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.test_report import JSON_KEYS  # the documented keys, listed once
+
+SCHEMA = """
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);
+CREATE INDEX idx_users_name ON users(name);
+"""
+
+HEADER = 'import sqlite3\n\nconn = sqlite3.connect("app.db")\n'
+CRITICAL = HEADER + 'conn.execute("SELECT nmae FROM users WHERE id = ?", (1,))\n'
+LOW = HEADER + 'conn.execute("SELECT * FROM users WHERE id = ?", (1,))\n'
+CLEAN = HEADER + 'conn.execute("SELECT id, name FROM users WHERE email = ?", ("a@b.c",))\n'
+SYNTAX_ERROR = HEADER + "def broken(:\n    conn.execute('SELECT 1')\n"
+
+ISSUE_LINE = re.compile(
+    r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>critical|high|medium|low) "
+    r"(?P<type>[A-Z_]+) (?P<message>.+)$"
+)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def make_project(root: Path, files: dict[str, str], settings: str = "") -> Path:
+    """Write a project at `root`: pyproject.toml, app.db from SCHEMA and `files`."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.dbheal]\ndatabase = "app.db"\n' + settings,
+        encoding="utf-8",
+    )
+    conn = sqlite3.connect(root / "app.db")
+    conn.executescript(SCHEMA)
+    conn.close()
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def dbheal(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `dbheal check ARGS` in `cwd` and return the finished process."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    return subprocess.run(
+        [sys.executable, "-m", "dbheal_lsp", "check", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def column_of(source: str, needle: str) -> tuple[int, int]:
+    """Return the 1-based (line, column) of the first `needle` in `source`."""
+    for number, line in enumerate(source.splitlines(), start=1):
+        if needle in line:
+            return number, line.index(needle) + 1
+    raise AssertionError(f"{needle!r} not in source")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project with one critical issue, one low issue, a clean module and a broken one."""
+    return make_project(
+        tmp_path / "proj",
+        {
+            "app/__init__.py": "",
+            "app/users.py": CRITICAL,
+            "app/listing.py": LOW,
+            "app/clean.py": CLEAN,
+            "app/broken.py": SYNTAX_ERROR,
+        },
+    )
+
+
+# --- output formats -----------------------------------------------------------------------------
+
+
+def test_text_output_is_grouped_by_file_with_a_summary(project: Path) -> None:
+    done = dbheal(project, "--no-cache")
+
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""
+    blocks = done.stdout.rstrip("\n").split("\n\n")
+    assert len(blocks) == 4  # two files with issues, the notes, the summary
+    listing = blocks[0].splitlines()
+    assert listing[0] == "app/listing.py (1 issue)"
+    star_line, star_col = column_of(LOW, "*")
+    assert listing[1].startswith(f"app/listing.py:{star_line}:{star_col}: low SELECT_STAR ")
+    users = blocks[1].splitlines()
+    assert users[0] == "app/users.py (1 issue)"
+    match = ISSUE_LINE.match(users[1])
+    assert match is not None, users[1]
+    line, col = column_of(CRITICAL, "nmae")
+    assert match.group("path", "line", "col", "severity", "type") == (
+        "app/users.py",
+        str(line),
+        str(col),
+        "critical",
+        "MISSING_COLUMN",
+    )
+    assert "nmae" in match.group("message")
+    assert "'name'" in match.group("message")
+    assert blocks[2].startswith("app/broken.py:4: note: ")
+    assert "syntax error" in blocks[2]
+    assert blocks[3] == (
+        "Found 2 issues (1 critical, 1 low) in 2 of 5 files; 3 statements checked."
+    )
+
+
+def test_every_issue_line_has_the_documented_shape(project: Path) -> None:
+    done = dbheal(project, "--no-cache", "--color", "never")
+
+    issue_lines = [line for line in done.stdout.splitlines() if ISSUE_LINE.match(line)]
+    assert len(issue_lines) == 2
+    for line in issue_lines:
+        path = line.split(":", 1)[0]
+        assert (project / path).is_file()
+
+
+def test_json_output_has_the_documented_keys_and_1_based_positions(project: Path) -> None:
+    done = dbheal(project, "--no-cache", "--format", "json")
+
+    assert done.returncode == 1
+    issues = json.loads(done.stdout)
+    assert [(i["path"], i["type"], i["severity"]) for i in issues] == [
+        ("app/listing.py", "SELECT_STAR", "low"),
+        ("app/users.py", "MISSING_COLUMN", "critical"),
+    ]
+    for issue in issues:
+        assert set(issue) == JSON_KEYS
+    missing = issues[1]
+    line, col = column_of(CRITICAL, "nmae")
+    assert (missing["line"], missing["column"]) == (line, col)
+    assert (missing["end_line"], missing["end_column"]) == (line, col + len("nmae"))
+    assert missing["table"] == "users"
+    assert missing["column_name"] == "nmae"
+    assert missing["suggestion"] == "name"
+    star_line, star_col = column_of(LOW, "*")
+    assert (issues[0]["line"], issues[0]["column"]) == (star_line, star_col)
+
+
+def test_sarif_output_is_a_2_1_0_log_with_results(project: Path) -> None:
+    done = dbheal(project, "--no-cache", "--format", "sarif")
+
+    assert done.returncode == 1
+    log = json.loads(done.stdout)
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    assert run["tool"]["driver"]["name"] == "dbheal"
+    results = run["results"]
+    assert [r["ruleId"] for r in results] == ["SELECT_STAR", "MISSING_COLUMN"]
+    assert [r["level"] for r in results] == ["note", "error"]
+    location = results[1]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "app/users.py"
+    line, col = column_of(CRITICAL, "nmae")
+    assert (location["region"]["startLine"], location["region"]["startColumn"]) == (line, col)
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes] == [
+        "app/broken.py"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("text", "No issues found in 1 file; 1 statement checked.\n"),
+        ("json", "[]\n"),
+    ],
+)
+def test_clean_project_output(tmp_path: Path, fmt: str, expected: str) -> None:
+    root = make_project(tmp_path / "clean", {"app.py": CLEAN})
+
+    done = dbheal(root, "--no-cache", "--format", fmt)
+
+    assert done.returncode == 0
+    assert done.stdout == expected
+
+
+def test_clean_project_sarif_still_has_empty_results(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "clean", {"app.py": CLEAN})
+
+    done = dbheal(root, "--no-cache", "--format", "sarif")
+
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["runs"][0]["results"] == []
+
+
+# --- exit status --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "status"),
+    [
+        pytest.param({"app.py": CLEAN}, [], 0, id="clean"),
+        pytest.param({"app.py": CRITICAL}, [], 1, id="critical"),
+        pytest.param({"app.py": LOW}, [], 0, id="low-default"),
+        pytest.param({"app.py": LOW}, ["--fail-on", "critical"], 0, id="low-fail-on-critical"),
+        pytest.param({"app.py": LOW}, ["--fail-on", "low"], 1, id="low-fail-on-low"),
+        pytest.param({"app.py": LOW}, ["--fail-on", "medium"], 0, id="low-fail-on-medium"),
+        pytest.param({"app.py": CRITICAL}, ["--fail-on", "high"], 1, id="critical-fail-on-high"),
+    ],
+)
+def test_exit_status(tmp_path: Path, files: dict[str, str], args: list[str], status: int) -> None:
+    root = make_project(tmp_path / "proj", files)
+
+    done = dbheal(root, "--no-cache", *args)
+
+    assert done.returncode == status, done.stdout + done.stderr
+    assert done.stderr == ""
+
+
+def test_fail_on_from_pyproject_is_used(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", {"app.py": LOW}, 'fail-on = "low"\n')
+
+    assert dbheal(root, "--no-cache").returncode == 1
+    assert dbheal(root, "--no-cache", "--fail-on", "critical").returncode == 0
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def _text_as_db(root: Path) -> list[str]:
+    (root / "notes.db").write_text("this is not a database\n", encoding="utf-8")
+    return ["--db", "notes.db"]
+
+
+def _missing_db(root: Path) -> list[str]:
+    return ["--db", "missing.db"]
+
+
+def _missing_path(root: Path) -> list[str]:
+    return ["app", "no_such_dir"]
+
+
+def _bad_setting(root: Path) -> list[str]:
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'fail-on = "sometimes"\n', encoding="utf-8")
+    return []
+
+
+def _missing_migrations(root: Path) -> list[str]:
+    return ["--migrations", "db/migrations"]
+
+
+def _configured_db_gone(root: Path) -> list[str]:
+    (root / "app.db").unlink()
+    return []
+
+
+def _unknown_setting(root: Path) -> list[str]:
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "databse = 1\n", encoding="utf-8")
+    return []
+
+
+@pytest.mark.parametrize(
+    ("prepare", "words"),
+    [
+        pytest.param(_missing_db, "missing.db", id="missing-db"),
+        pytest.param(_text_as_db, "is not a SQLite database", id="text-as-db"),
+        pytest.param(_missing_path, "no_such_dir", id="missing-path"),
+        pytest.param(_bad_setting, "fail-on", id="invalid-setting"),
+        pytest.param(_unknown_setting, "databse", id="unknown-setting"),
+        pytest.param(_missing_migrations, "migrations", id="missing-migrations"),
+        pytest.param(_configured_db_gone, "app.db", id="configured-db-missing"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    tmp_path: Path, prepare: Callable[[Path], list[str]], words: str
+) -> None:
+    root = make_project(tmp_path / "proj", {"app/users.py": CRITICAL})
+    args = prepare(root)
+
+    done = dbheal(root, "--no-cache", *args)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("dbheal: error: ")
+    assert words in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+# --- colour and cache ---------------------------------------------------------------------------
+
+
+def test_color_never_has_no_escape_codes(project: Path) -> None:
+    never = dbheal(project, "--no-cache", "--color", "never")
+    always = dbheal(project, "--no-cache", "--color", "always")
+
+    assert "\x1b" not in never.stdout + never.stderr
+    assert ANSI.search(always.stdout) is not None
+    assert ANSI.sub("", always.stdout) == never.stdout
+
+
+def test_no_cache_writes_no_cache(project: Path) -> None:
+    done = dbheal(project, "--no-cache")
+
+    assert done.returncode == 1
+    assert not (project / ".dbheal").exists()
+
+
+def test_cache_is_written_and_the_second_run_is_identical(project: Path) -> None:
+    first = dbheal(project)
+    cache = project / ".dbheal" / "cache" / "check.json"
+    assert cache.is_file()
+    written = cache.read_bytes()
+    stamp = cache.stat().st_mtime_ns
+    cached_files = set(json.loads(written)["files"])
+    assert cached_files == {
+        "app/__init__.py",
+        "app/users.py",
+        "app/listing.py",
+        "app/clean.py",
+        "app/broken.py",
+    }
+
+    second = dbheal(project)
+
+    assert second.returncode == first.returncode == 1
+    assert second.stdout == first.stdout
+    assert second.stderr == first.stderr == ""
+    assert cache.read_bytes() == written
+    assert cache.stat().st_mtime_ns == stamp  # nothing changed, so nothing was re-checked
+
+
+def test_cached_run_sees_an_edit(project: Path) -> None:
+    dbheal(project)
+    (project / "app" / "users.py").write_text(CLEAN, encoding="utf-8")
+
+    done = dbheal(project)
+
+    assert done.returncode == 0
+    assert "app/users.py" not in done.stdout
+    assert "app/listing.py:4:22: low SELECT_STAR" in done.stdout
+
+
+def test_paths_are_shown_relative_to_the_working_directory(project: Path) -> None:
+    done = dbheal(project / "app", "--no-cache", "--format", "json", ".")
+
+    assert sorted(i["path"] for i in json.loads(done.stdout)) == ["listing.py", "users.py"]
+    assert done.returncode == 1
