@@ -654,7 +654,10 @@ def _bound_value(facts: Facts, ph: Placeholder) -> ValueInfo | None:
     if ph.name and is_stand_in(ph.name):
         for sr in facts.rendered.slots:
             if sr.stand_in == ph.name:
-                return sr.slot.value
+                # Interpolated text becomes SQL text: `= " + str(n)` makes a number literal.
+                # Only a numeric cast says what SQL type the text will spell.
+                value = sr.slot.value
+                return value if value.numeric_cast else None
         return None
     params = facts.statement.parameters
     if not params:

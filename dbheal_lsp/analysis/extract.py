@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dbheal_lsp.analysis.positions import LiteralText, scan_string, source_lines, span_of
 from dbheal_lsp.analysis.statement import (
@@ -70,6 +70,7 @@ _CAST_TYPES = {
 }
 _NUMERIC_CASTS = frozenset({"int", "float", "Decimal", "bool"})
 _MAX_NAME_DEPTH = 8
+_PLACEHOLDER_TEXTS = frozenset({"?", "%s", "?,", "%s,", ", ?", ", %s", ",?"})
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class _FileContext:
     statements: list[Statement] = field(default_factory=list)
     # Calls already handled as the argument of an outer call (text() inside execute()).
     consumed: set[int] = field(default_factory=set)
+    # The scope of the call being read, to follow names that slots interpolate.
+    scope: _Scope | None = None
 
 
 class Extractor:
@@ -221,6 +224,7 @@ def _statement_of_call(
         if inner is None:
             return None
         sql_arg = inner
+    ctx.scope = scope
     pieces = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0)
     if not pieces:
         return None
@@ -338,7 +342,36 @@ def _new_slot(node: ast.expr, kind: SlotKind, ctx: _FileContext) -> Slot:
     # Slots are numbered per file by their source position, so stand-ins are stable.
     span = span_of(ctx.lines, node)
     index = span.line * 10_000 + span.column
-    return Slot(index, kind, _value_info(node, ctx))
+    info = _value_info(node, ctx)
+    if not info.constant and _is_placeholder_list(node, ctx):
+        info = replace(info, constant=True)
+    return Slot(index, kind, info)
+
+
+def _is_placeholder_list(node: ast.expr, ctx: _FileContext) -> bool:
+    """Return whether `node` builds only placeholders: `",".join("?" * len(ids))` and kin.
+
+    `IN ({placeholders})` is how code binds a list of values safely: the text interpolated is
+    made of "?" alone, the values still go as parameters.
+    """
+    if isinstance(node, ast.Name) and ctx.scope is not None:
+        at = (node.lineno, node.col_offset)
+        for scope in (ctx.scope, ctx.module):
+            chain = _binding_chain(scope, node.id, at)
+            if chain is not None:
+                return not chain[1] and _is_placeholder_list(chain[0], ctx)
+        return False
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    if node.func.attr != "join" or not isinstance(node.func.value, ast.Constant):
+        return False
+    strings = [
+        n.value
+        for arg in node.args
+        for n in ast.walk(arg)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+    return bool(strings) and all(s.strip() in _PLACEHOLDER_TEXTS for s in strings)
 
 
 def _split_text(piece: TextPiece, cuts: list[tuple[int, int, Piece | None]]) -> list[Piece]:
@@ -552,6 +585,11 @@ def _value_info(node: ast.expr, ctx: _FileContext) -> ValueInfo:
         name = _called_name(node.func)
         if name in ctx.options.identifier_helpers:
             return ValueInfo(source, span, safe_identifier=True)
+        if name == "str" and len(node.args) == 1 and isinstance(node.args[0], ast.Call):
+            inner = _called_name(node.args[0].func)
+            if inner in ("int", "float"):
+                # str(int(x)) spells a number: as safe in SQL text as int(x) itself.
+                return ValueInfo(source, span, _CAST_TYPES[inner], inner, numeric_cast=True)
         if name in _CAST_TYPES and len(node.args) <= 2:
             return ValueInfo(
                 source,
