@@ -13,11 +13,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo works on a copy (build/demo/shop) so that healing never edits the committed example.
 demo: $(STAMP)
-	$(BIN)/python examples/shop/make_db.py
+	rm -rf build/demo && mkdir -p build/demo
+	cp -r examples/shop build/demo/shop
+	rm -rf build/demo/shop/shop.db build/demo/shop/.dbheal
+	$(BIN)/python build/demo/shop/make_db.py
 	@echo
-	@echo '$$ dbheal check examples/shop'
-	@$(BIN)/dbheal check examples/shop; status=$$?; test $$status -le 1
+	@echo '$$ dbheal check build/demo/shop'
+	@$(BIN)/dbheal check build/demo/shop; status=$$?; test $$status -le 1
+	@echo
+	@echo '$$ dbheal heal build/demo/shop --yes'
+	@$(BIN)/dbheal heal build/demo/shop --yes; status=$$?; test $$status -le 1
+	@echo
+	@echo '$$ dbheal check build/demo/shop'
+	@$(BIN)/dbheal check build/demo/shop; status=$$?; test $$status -le 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check dbheal_lsp tests bench
@@ -36,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .dbheal examples/shop/.dbheal examples/shop/shop.db
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .dbheal examples/shop/.dbheal examples/shop/shop.db

@@ -150,6 +150,9 @@ class Outcome:
 def run_once(argv: list[str], cwd: Path, timeout: float) -> Outcome:
     """Run `argv` in `cwd` and return its wall time, exit code and output."""
     env = dict(os.environ, NO_COLOR="1")
+    # Measure the tools as installed: byte code cached, as pip leaves it (some sandboxes set
+    # PYTHONDONTWRITEBYTECODE, which would recompile every Python tool's modules on each run).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -399,7 +402,10 @@ def measure(
             f"  warm-up {tool.label}: {outcome.seconds:.3f} s (exit {outcome.code})",
             file=sys.stderr,
         )
-        if outcome.code not in tool.ok_codes:
+        if (
+            outcome.code not in tool.ok_codes
+            or "Traceback (most recent call last)" in outcome.stderr
+        ):
             m.failed = True
             m.exit_codes.append(outcome.code)
             m.reason = f"exit {outcome.code}: {first_line(outcome.stderr or outcome.stdout)}"
@@ -413,7 +419,8 @@ def measure(
                 continue
             outcome = run_once(tool.argv, project, timeout)
             m.exit_codes.append(outcome.code)
-            if outcome.code not in tool.ok_codes:
+            # Exit 1 means findings, but a crash exits 1 too: a traceback is a failure.
+            if outcome.code not in tool.ok_codes or "Traceback (most recent" in outcome.stderr:
                 m.failed = True
                 m.reason = f"exit {outcome.code}: {first_line(outcome.stderr or outcome.stdout)}"
                 continue
@@ -472,16 +479,19 @@ def git(*args: str) -> str:
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
-def machine_info(dbheal: str | None, dbheal_reason: str) -> dict[str, object]:
-    """Return what the figures depend on: CPUs, Python, SQLite, tool versions, commit."""
-    cpu_model = "unknown"
+def cpu_model() -> str:
+    """Return the CPU's model name from /proc/cpuinfo, or '' where there is none (not Linux)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return ""
+
+
+def machine_info(dbheal: str | None, dbheal_reason: str) -> dict[str, object]:
+    """Return what the figures depend on: CPUs, Python, SQLite, tool versions, commit."""
     memory = "unknown"
     try:
         kib = int(Path("/proc/meminfo").read_text().split()[1])
@@ -499,7 +509,7 @@ def machine_info(dbheal: str | None, dbheal_reason: str) -> dict[str, object]:
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": platform.platform(),
-        "cpu": cpu_model,
+        "cpu": cpu_model() or "unknown",
         "nproc": nproc,
         "cpu_count": os.cpu_count(),
         "memory": memory,

@@ -12,9 +12,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbheal_lsp import __version__
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
+
+if TYPE_CHECKING:
+    from dbheal_lsp.analysis.engine import Project
 
 EXIT_OK = 0
 EXIT_FOUND = 1
@@ -39,9 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find every SQL statement in the Python files under PATHS and check it "
         "against the live SQLite database and the migration files.",
     )
-    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
-    check.add_argument("--db", type=Path, help="the SQLite database file")
-    check.add_argument("--migrations", type=Path, help="the folder of migration *.sql files")
+    add_project_arguments(check)
     check.add_argument(
         "--format", choices=("text", "json", "sarif"), default="text", help="output format"
     )
@@ -56,7 +58,41 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the text"
     )
+    from dbheal_lsp.cli_fixes import add_fix_commands
+
+    add_fix_commands(commands)
     return parser
+
+
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add PATHS, --db and --migrations: what every command that reads a project takes."""
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
+    parser.add_argument("--db", type=Path, help="the SQLite database file")
+    parser.add_argument("--migrations", type=Path, help="the folder of migration *.sql files")
+
+
+def load_project_from(args: argparse.Namespace) -> Project:
+    """Return the Project that PATHS, --db and --migrations name, or raise UsageError."""
+    from dbheal_lsp.analysis.engine import load_project
+    from dbheal_lsp.config import ConfigError, find_root
+
+    paths: list[Path] = getattr(args, "paths", None) or [Path.cwd()]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {path}")
+    db = getattr(args, "db", None)
+    migrations = getattr(args, "migrations", None)
+    if db and not db.exists():
+        raise UsageError(f"database file not found: {db}")
+    overrides = {
+        "database": str(db.resolve()) if db else None,
+        "migrations": str(migrations.resolve()) if migrations else None,
+        "fail-on": getattr(args, "fail_on", None),
+    }
+    try:
+        return load_project(find_root(paths[0]), overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        from dbheal_lsp.cli_fixes import run_fix_command
+
+        return run_fix_command(args)
     except UsageError as exc:
         print(f"dbheal: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -81,27 +120,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
-    from dbheal_lsp.analysis.engine import load_project
     from dbheal_lsp.analysis.schema import SchemaError
-    from dbheal_lsp.config import ConfigError, find_root
+    from dbheal_lsp.config import ConfigError
     from dbheal_lsp.report import exit_code, render_json, render_sarif, render_text
 
     paths: list[Path] = args.paths or [Path.cwd()]
-    for path in paths:
-        if not path.exists():
-            raise UsageError(f"no such file or folder: {path}")
-    root = find_root(paths[0])
-    overrides = {
-        "database": str(args.db.resolve()) if args.db else None,
-        "migrations": str(args.migrations.resolve()) if args.migrations else None,
-        "fail-on": args.fail_on,
-    }
-    if args.db and not args.db.exists():
-        raise UsageError(f"database file not found: {args.db}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    project = load_project_from(args)
     try:
-        project = load_project(root, overrides)
         interactive = args.format == "text" and sys.stderr.isatty()
         result = project.check_paths(
             paths,
@@ -113,18 +140,18 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if interactive:
         sys.stderr.write("\r\033[K")
-    shown = _for_display(result, project.config.root)
+    shown = for_display(result, project.config.root)
     if args.format == "json":
         output = render_json(shown)
     elif args.format == "sarif":
         output = render_sarif(shown, tool_version=__version__, root=Path.cwd())
     else:
-        output = render_text(shown, color=_use_color(args.color))
-    _write(output + "\n")
+        output = render_text(shown, color=use_color(args.color))
+    write(output + "\n")
     return exit_code(result, project.config.fail_on)
 
 
-def _for_display(result: CheckResult, root: Path) -> CheckResult:
+def for_display(result: CheckResult, root: Path) -> CheckResult:
     """Return `result` with paths relative to the working directory, as a terminal expects."""
     cwd = Path.cwd()
 
@@ -149,7 +176,7 @@ def _for_display(result: CheckResult, root: Path) -> CheckResult:
     )
 
 
-def _use_color(choice: str) -> bool:
+def use_color(choice: str) -> bool:
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
@@ -166,7 +193,7 @@ def _progress_bar(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _write(text: str) -> None:
+def write(text: str) -> None:
     try:
         sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.flush()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
+from tests.conftest import SHOP, copy_shop
+
 _ROW = re.compile(
     r"^\| (\d+) \| ([^|]+) \| (\d+) \| (\d+) \| (\d+) \| `([^`]+)` \| (\w+) \| (\w+) \|"
 )
@@ -35,12 +35,8 @@ def expected_rows() -> set[tuple[str, int, int, int, str, str]]:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo with its database built by its own make_db.py."""
-    copy = tmp_path_factory.mktemp("demo") / "shop"
-    shutil.copytree(SHOP, copy, ignore=shutil.ignore_patterns("*.db", ".dbheal", "__pycache__"))
-    subprocess.run([sys.executable, str(copy / "make_db.py")], check=True, capture_output=True)
-    assert (copy / "shop.db").is_file()
-    return copy
+    """A copy of the demo with its database built by its own make_db.py (read only here)."""
+    return copy_shop(tmp_path_factory.mktemp("demo"))
 
 
 def run_check(shop: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ import ast
 import hashlib
 import json
 import os
+import sqlite3
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -21,8 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp import __version__
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
-from dbheal_lsp.analysis.migrations import MigrationCache, MigrationResult, schema_from_ddl
-from dbheal_lsp.analysis.schema import LiveDatabase, Schema, SchemaError, oracle_connection
+from dbheal_lsp.analysis.migrations import (
+    MigrationCache,
+    MigrationResult,
+    migration_files,
+    schema_from_ddl,
+)
+from dbheal_lsp.analysis.schema import (
+    LiveDatabase,
+    Schema,
+    SchemaError,
+    open_read_only,
+    oracle_connection,
+)
 from dbheal_lsp.config import Config, excluded
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
 
@@ -33,6 +45,7 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.statement import Statement
 
 CACHE_FORMAT = 2
+_MIGRATIONS_ENTRY = "::migrations"
 MAX_FILE_BYTES = 5_000_000
 PARALLEL_THRESHOLD = 48
 
@@ -204,13 +217,16 @@ class Project:
     ) -> CheckResult:
         """Return the issues of every Python file under `paths` (and of the migrations there)."""
         files = self.python_files(paths)
+        state: SchemaState | None = None
         if self.needs_code_schema():
             self.set_code_schema(self._ddl_in(files))
-        state = self.schema_state()
+            state = self.schema_state()
         use_cache = self.config.cache if use_cache is None else use_cache
-        cache = (
-            ResultCache(self.config.root / ".dbheal" / "cache", state.key) if use_cache else None
-        )
+        cache = None
+        if use_cache:
+            # Keyed without reading the schemas: an unchanged tree is answered from the cache.
+            key = state.key if state is not None else self.quick_key()
+            cache = ResultCache(self.config.root / ".dbheal" / "cache", key)
         results: dict[str, FileResult] = {}
         todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
         notes: list[FileNote] = []
@@ -228,20 +244,22 @@ class Project:
             else:
                 todo.append((file, rel, digest))
         cached_count = len(results)
-        fresh = self._check_files([(f, r) for f, r, _ in todo], state, jobs, progress, len(files))
-        for (_, rel, digest), result in zip(todo, fresh, strict=True):
-            results[rel] = result
-            if cache is not None:
-                cache.put(rel, digest, result)
+        if todo:
+            state = state or self.schema_state()
+            fresh = self._check_files(
+                [(f, r) for f, r, _ in todo], state, jobs, progress, len(files)
+            )
+            for (_, rel, digest), result in zip(todo, fresh, strict=True):
+                results[rel] = result
+                if cache is not None:
+                    cache.put(rel, digest, result)
+        migrations = self._migrations_result(paths, state, cache)
         if cache is not None:
             cache.save(self.config.root)
         issues = [i for r in results.values() for i in r.issues]
         notes.extend(n for r in results.values() for n in r.notes)
-        migration_issues = self._migration_issues(state, paths)
-        issues.extend(migration_issues)
-        migration_files = (
-            len(state.migrations.files) if migration_issues and state.migrations else 0
-        )
+        issues.extend(migrations.issues)
+        migration_files = migrations.statements if migrations.issues else 0
         return CheckResult(
             issues=tuple(sorted(issues, key=_issue_order)),
             notes=tuple(notes),
@@ -322,13 +340,54 @@ class Project:
                     ddl.append((text, Origin(self.config.relative(file), statement.span.line)))
         return ddl
 
-    def _migration_issues(self, state: SchemaState, paths: Sequence[Path]) -> list[Issue]:
-        """SCHEMA_DRIFT and broken statements of the migrations, when they are being checked."""
+    def _migrations_result(
+        self, paths: Sequence[Path], state: SchemaState | None, cache: ResultCache | None
+    ) -> FileResult:
+        """The issues of the migration files when they are checked; `statements` counts files."""
         folder = self.config.migrations
-        if folder is None or state.migrations is None:
-            return []
+        if folder is None:
+            return FileResult(_MIGRATIONS_ENTRY)
         resolved = folder.resolve()
         if not any(resolved == p.resolve() or p.resolve() in resolved.parents for p in paths):
+            return FileResult(_MIGRATIONS_ENTRY)
+        cached = cache.get(_MIGRATIONS_ENTRY, "") if cache is not None else None
+        if cached is not None:
+            return cached
+        state = state or self.schema_state()
+        issues = self._migration_issues(state)
+        files = len(state.migrations.files) if state.migrations else 0
+        result = FileResult(_MIGRATIONS_ENTRY, tuple(issues), (), files)
+        if cache is not None:
+            cache.put(_MIGRATIONS_ENTRY, "", result)
+        return result
+
+    def quick_key(self) -> str:
+        """Return a key that changes with the schemas, read without reading the schemas.
+
+        The live database's identity and PRAGMA schema_version, and the name, size and time of
+        every migration file: enough to know a cached result still holds.
+        """
+        parts = [self.config.fingerprint()]
+        if self.live is not None:
+            try:
+                stat = os.stat(self.live.path)
+                conn = open_read_only(self.live.path)
+                try:
+                    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+                finally:
+                    conn.close()
+            except (OSError, sqlite3.Error, SchemaError):
+                return self.schema_state().key  # let the full read raise its clear error
+            parts.append(f"{stat.st_dev}:{stat.st_ino}:{version}")
+        if self.config.migrations is not None:
+            for file in migration_files(self.config.migrations):
+                stat = file.stat()
+                parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
+        return hashlib.sha1("|".join(parts).encode()).hexdigest()[:20]
+
+    def _migration_issues(self, state: SchemaState) -> list[Issue]:
+        """SCHEMA_DRIFT and broken statements of the migrations."""
+        if state.migrations is None:
             return []
         lines: dict[str, list[str]] = {}
         for file in state.migrations.files:
@@ -459,7 +518,9 @@ class ResultCache:
         Entries of files outside this run are kept: checking one file must not make the next
         full check start cold.
         """
-        stale = {rel for rel in self._entries if not (root / rel).is_file()}
+        stale = {
+            rel for rel in self._entries if not rel.startswith("::") and not (root / rel).is_file()
+        }
         if not self._dirty and not stale:
             return
         for rel in stale:

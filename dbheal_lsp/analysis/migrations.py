@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Literal, NamedTuple
 
 from dbheal_lsp.analysis.schema import OriginKey, Schema, object_key, schema_from_connection
+from dbheal_lsp.analysis.sqllex import TABLE_CONSTRAINT_WORDS, WORD, comment_end, quoted_end
 from dbheal_lsp.model import Origin
 
 StatementKind = Literal[
@@ -30,9 +31,7 @@ StatementKind = Literal[
 
 _GOOSE_MARK = re.compile(r"^\s*--\s*\+goose\s+(up|down)\b", re.IGNORECASE)
 _DBMATE_MARK = re.compile(r"^\s*--\s*migrate:(up|down)\b", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z0-9_$\u0080-\U0010ffff]+")
 _NUMBER_RUNS = re.compile(r"(\d+)")
-_TABLE_CONSTRAINTS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"})
 # These cannot change the main schema but could create files on disk (ATTACH, VACUUM INTO).
 _NOT_REPLAYED = frozenset({"ATTACH", "DETACH", "VACUUM"})
 
@@ -153,40 +152,12 @@ def up_part(text: str) -> str:
     return "\n".join(kept)
 
 
-def _quote_end(text: str, start: int) -> int:
-    """Return the index just past the quoted token opening at `start` (quotes doubled inside)."""
-    quote = text[start]
-    if quote == "[":
-        end = text.find("]", start + 1)
-        return len(text) if end < 0 else end + 1
-    pos = start + 1
-    while True:
-        end = text.find(quote, pos)
-        if end < 0:
-            return len(text)
-        if text.startswith(quote, end + 1):
-            pos = end + 2
-            continue
-        return end + 1
-
-
-def _comment_end(text: str, start: int) -> int:
-    """Return the index past the comment opening at `start`, or `start` if there is none."""
-    if text.startswith("--", start):
-        end = text.find("\n", start)
-        return len(text) if end < 0 else end + 1
-    if text.startswith("/*", start):
-        end = text.find("*/", start + 2)
-        return len(text) if end < 0 else end + 2
-    return start
-
-
 def _skip_trivia(text: str, pos: int) -> int:
     while pos < len(text):
         if text[pos].isspace():
             pos += 1
             continue
-        end = _comment_end(text, pos)
+        end = comment_end(text, pos)
         if end == pos:
             break
         pos = end
@@ -213,8 +184,8 @@ def split_statements(text: str) -> list[tuple[int, str]]:
     while pos < size:
         char = text[pos]
         if char in "'\"`[":
-            pos = _quote_end(text, pos)
-        elif char in "-/" and (end := _comment_end(text, pos)) != pos:
+            pos = quoted_end(text, pos)
+        elif char in "-/" and (end := comment_end(text, pos)) != pos:
             pos = end
         elif char == ";":
             if sqlite3.complete_statement(text[start : pos + 1]):
@@ -237,7 +208,7 @@ def _tokens(sql: str) -> Iterator[tuple[str, str, int]]:
             return
         char = sql[pos]
         if char in "'\"`[":
-            end = _quote_end(sql, pos)
+            end = quoted_end(sql, pos)
             closing = "]" if char == "[" else char
             terminated = end - 1 > pos and sql[end - 1] == closing
             inner = sql[pos + 1 : end - 1 if terminated else end]
@@ -246,7 +217,7 @@ def _tokens(sql: str) -> Iterator[tuple[str, str, int]]:
             yield ("string" if char == "'" else "ident", inner, pos)
             pos = end
             continue
-        match = _WORD.match(sql, pos)
+        match = WORD.match(sql, pos)
         if match:
             yield ("word", match.group(), pos)
             pos = match.end()
@@ -324,7 +295,7 @@ def _column_offsets(sql: str) -> dict[str, int]:
             continue
         if expecting and depth == 1:
             expecting = False
-            if kind == "word" and value.upper() in _TABLE_CONSTRAINTS:
+            if kind == "word" and value.upper() in TABLE_CONSTRAINT_WORDS:
                 continue
             offsets.setdefault(value.lower(), pos)
     return offsets
@@ -395,7 +366,7 @@ class _Replay:
 
     def run(self, sql: str, origin: Origin) -> str | None:
         """Run one statement and record its effects; return SQLite's error message if it failed."""
-        match = _WORD.match(sql)
+        match = WORD.match(sql)
         first = match.group().upper() if match else ""
         if first not in _NOT_REPLAYED:
             try:

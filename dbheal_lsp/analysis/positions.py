@@ -29,6 +29,7 @@ __all__ = [
     "FStringField",
     "LiteralText",
     "column_to_utf16",
+    "decode_escape",
     "offset_span",
     "scan_string",
     "span_of",
@@ -417,46 +418,57 @@ def _escape(src: str, j: int, raw: bool, fmt: bool, is_bytes: bool, out: _Out | 
                 out.add("\n", j + 1, width)
             return j + 1 + width
         return j + 1
-    if char == "\n":
-        return j + 2
-    if char == "\r":
-        return j + 3 if src.startswith("\n", j + 2) else j + 2
+    decoded = decode_escape(src, j, is_bytes=is_bytes)
+    if decoded is None:
+        raise _ScanError(f"malformed \\{char} escape")
+    text, end = decoded
+    if len(text) > 1:
+        raise _ScanError("named sequence in \\N escape")
+    # A line continuation decodes to nothing; every other escape to one character.
+    if out is not None and text:
+        out.add(text, j, end - j)
+    return end
+
+
+def decode_escape(src: str, j: int, *, is_bytes: bool = False) -> tuple[str, int] | None:
+    """Decode the escape whose backslash is src[j] in a literal that is not raw.
+
+    Return what it stands for and the offset just past it, or None if it is malformed (cut
+    short, a code point out of range, an unknown character name). A line continuation stands
+    for ""; an unknown escape for its backslash alone, the next character being read as usual
+    (in an f-string "\\{" is a backslash followed by a field). `\\N{...}` gives whatever
+    `unicodedata.lookup` does, which for a named sequence is several characters.
+    """
+    if j + 1 >= len(src):
+        return None
+    char = src[j + 1]
+    if char in "\r\n":
+        return "", j + 3 if src.startswith("\r\n", j + 1) else j + 2
     simple = _SIMPLE_ESCAPES.get(char)
     if simple is not None:
-        if out is not None:
-            out.add(simple, j, 2)
-        return j + 2
+        return simple, j + 2
     if char in _OCTAL:
         k = j + 2
         limit = min(j + 4, len(src))
         while k < limit and src[k] in _OCTAL:
             k += 1
-        if out is not None:
-            out.add(chr(int(src[j + 1 : k], 8)), j, k - j)
-        return k
+        return chr(int(src[j + 1 : k], 8)), k
     size = _HEX_ESCAPE_SIZES.get(char)
     if size is not None and (char == "x" or not is_bytes):
         digits = src[j + 2 : j + 2 + size]
         if len(digits) != size or not _HEX.issuperset(digits):
-            raise _ScanError(f"truncated \\{char} escape")
-        if out is not None:
-            out.add(chr(int(digits, 16)), j, size + 2)
-        return j + 2 + size
+            return None
+        code = int(digits, 16)
+        return (chr(code), j + 2 + size) if code <= 0x10FFFF else None
     if char == "N" and not is_bytes:
         close = src.find("}", j + 3) if src.startswith("{", j + 2) else -1
         if close < 0:
-            raise _ScanError("malformed \\N escape")
-        if out is not None:
-            decoded = unicodedata.lookup(src[j + 3 : close])
-            if len(decoded) != 1:
-                raise _ScanError("named sequence in \\N escape")
-            out.add(decoded, j, close + 1 - j)
-        return close + 1
-    # An unknown escape keeps its backslash, and the next character is read as usual (in an
-    # f-string "\{" is a backslash followed by a field).
-    if out is not None:
-        out.add("\\", j, 1)
-    return j + 1
+            return None
+        try:
+            return unicodedata.lookup(src[j + 3 : close]), close + 1
+        except KeyError:
+            return None
+    return "\\", j + 1
 
 
 def _scan_field(src: str, j: int, quotes: str, raw: bool, out: _Out | None) -> int:

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
+from dbheal_lsp.analysis.sqllex import unquote
 from dbheal_lsp.model import Origin
 
 #: Keys of the `origins` mapping given to `schema_from_connection`, all names lower-case:
@@ -115,7 +116,7 @@ class Table:
 
     def column(self, name: str) -> Column | None:
         """Return the column called `name` (case-insensitive, as SQLite), or None."""
-        wanted = _unquote(name).lower()
+        wanted = unquote(name.strip()).lower()
         for column in self.columns:
             if column.name.lower() == wanted:
                 return column
@@ -202,15 +203,6 @@ class Schema:
         return not (self.tables or self.indexes or self.triggers)
 
 
-def _unquote(name: str) -> str:
-    name = name.strip()
-    if len(name) >= 2 and (name[0], name[-1]) in {('"', '"'), ("`", "`"), ("[", "]"), ("'", "'")}:
-        quote_char = name[0]
-        inner = name[1:-1]
-        return inner if quote_char == "[" else inner.replace(quote_char * 2, quote_char)
-    return name
-
-
 def object_key(name: str) -> str:
     """Return the key of `name` in Schema mappings: unquoted, without "main.", lower-case."""
     name = name.strip()
@@ -219,7 +211,7 @@ def object_key(name: str) -> str:
         if lowered.startswith(prefix):
             name = name[len(prefix) :]
             break
-    return _unquote(name).lower()
+    return unquote(name.strip()).lower()
 
 
 def _version(ddl: tuple[str, ...], source: str, origins: Mapping[OriginKey, Origin]) -> str:

@@ -1,0 +1,435 @@
+"""The fix commands of `dbheal`: fix, migrate (list | plan | apply), heal, history, rollback.
+
+Each prints what it will do before it does it; anything that writes asks first unless --yes
+(or, for `fix`, --apply) says so. Exit status: 0 done (or nothing to do), 1 something was
+refused or failed, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dbheal_lsp.cli import (
+    EXIT_ERROR,
+    EXIT_FOUND,
+    EXIT_OK,
+    UsageError,
+    add_project_arguments,
+    load_project_from,
+    write,
+)
+from dbheal_lsp.model import (
+    CheckResult,
+    CodeFix,
+    IssueType,
+    LossyReport,
+    MigrationPlan,
+    TextEdit,
+    VerifyReport,
+)
+
+if TYPE_CHECKING:
+    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
+
+ON_LOSSY = ("refuse", "null", "keep", "abort")
+
+
+def add_fix_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the fix, migrate, heal, history and rollback commands to the `dbheal` parser."""
+    fix = commands.add_parser(
+        "fix",
+        help="show the code fixes as diffs; --apply writes them",
+        description="Check PATHS and print every code fix (cast removal, parameterized "
+        "queries, did-you-mean names) as a unified diff. With --apply, write them, each file "
+        "backed up first.",
+    )
+    add_project_arguments(fix)
+    fix.add_argument("--apply", action="store_true", help="write the fixes")
+    fix.add_argument("--only", metavar="TYPE", help="only fixes of this issue type")
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="schema fixes: list the queue, show a plan, apply one",
+        description="Schema fixes wait in a queue (in .dbheal/state.sqlite): `list` checks the "
+        "project and queues the fix of every issue; `plan ID` prints its SQL and a dry run; "
+        "`apply ID` applies it in one transaction, verified and backed up.",
+    )
+    migrate.add_argument("action", choices=("list", "plan", "apply"))
+    migrate.add_argument("id", nargs="?", type=int, help="the queue entry (from `list`)")
+    migrate.add_argument("--db", type=Path, help="the SQLite database file")
+    migrate.add_argument("--migrations", type=Path, help="the folder of migration *.sql files")
+    migrate.add_argument("--dry-run", action="store_true", help="with apply: only the dry run")
+    _add_apply_options(migrate)
+
+    heal = commands.add_parser(
+        "heal",
+        help="check, then apply every safe schema fix (with its code fix)",
+        description="Check PATHS, then apply every safe fix: tables and columns from the "
+        "migrations that define them, missing indexes, and lossless type changes with the code "
+        "fixes they make right. Asks first unless --yes.",
+    )
+    add_project_arguments(heal)
+    _add_apply_options(heal)
+
+    history = commands.add_parser("history", help="the fixes applied, with their verification")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument(
+        "--prune", action="store_true", help="delete old backups (never rollback-able ones)"
+    )
+    history.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+
+    rollback = commands.add_parser("rollback", help="undo a fix: restore its database and files")
+    rollback.add_argument("fix_id", help="the fix, as `dbheal history` names it")
+    rollback.add_argument("--yes", action="store_true", help="do not ask")
+
+
+def _add_apply_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", action="store_true", help="apply without asking")
+    parser.add_argument(
+        "--on-lossy",
+        choices=ON_LOSSY,
+        default="refuse",
+        help="a type change that would lose values: refuse (default), turn them to NULL, "
+        "keep them as they are, or abort",
+    )
+    parser.add_argument(
+        "--integrity", action="store_true", help="run the full PRAGMA integrity_check"
+    )
+    parser.add_argument(
+        "--no-migration-file", action="store_true", help="do not write a migration file"
+    )
+
+
+def run_fix_command(args: argparse.Namespace) -> int:
+    """Run one of the fix commands and return its exit status."""
+    from dbheal_lsp.analysis.schema import SchemaError
+    from dbheal_lsp.fixes.orchestrator import FixError
+
+    try:
+        if args.command == "fix":
+            return _run_fix(args)
+        if args.command == "migrate":
+            return _run_migrate(args)
+        if args.command == "heal":
+            return _run_heal(args)
+        if args.command == "history":
+            return _run_history(args)
+        if args.command == "rollback":
+            return _run_rollback(args)
+    except (FixError, SchemaError) as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_ERROR
+
+
+def _engine(project: Project, args: argparse.Namespace) -> FixEngine:
+    from dbheal_lsp.fixes.orchestrator import FixEngine, FixSettings
+
+    settings = FixSettings(
+        on_lossy=getattr(args, "on_lossy", "refuse"),
+        full_integrity=getattr(args, "integrity", False),
+        write_migrations=not getattr(args, "no_migration_file", False),
+    )
+    return FixEngine(project, settings)
+
+
+def _check(project: Project, paths: Sequence[Path] | None) -> CheckResult:
+    return project.check_paths(list(paths or [project.config.root]))
+
+
+def _ask(question: str, args: argparse.Namespace) -> bool:
+    if getattr(args, "yes", False):
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} — no terminal to ask on: pass --yes to go ahead")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+# --- dbheal fix ---------------------------------------------------------------------------------
+
+
+def _run_fix(args: argparse.Namespace) -> int:
+    from dbheal_lsp.fixes.code import apply_edits, unified_diff
+
+    project = load_project_from(args)
+    engine = _engine(project, args)
+    only = IssueType.parse(args.only) if args.only else None
+    result = _check(project, args.paths)
+    by_file: dict[str, list[CodeFix]] = {}
+    seen: set[str] = set()
+    for issue in result.issues:
+        if only is not None and issue.type is not only:
+            continue
+        for fix in engine.code_fixes(issue):
+            if fix.id not in seen:
+                seen.add(fix.id)
+                by_file.setdefault(fix.path, []).append(fix)
+            break
+    if not by_file:
+        write("No code fixes to make.\n")
+        return EXIT_OK
+    count = sum(len(f) for f in by_file.values())
+    if not args.apply:
+        for path, fixes in by_file.items():
+            source = engine.read_source(path)
+            edits = _non_overlapping([e for f in fixes for e in f.edits])
+            for fix in fixes:
+                write(f"# {path}: {fix.title}\n")
+            write(unified_diff(path, source, apply_edits(source, edits)) + "\n")
+        write(f"{count} fixes in {len(by_file)} files; run with --apply to write them.\n")
+        return EXIT_OK
+    applied = failed = 0
+    for path in by_file:
+        applied_here, failed_here = _apply_file_fixes(engine, path, only)
+        applied += applied_here
+        failed += failed_here
+    write(f"Applied {applied} fixes in {len(by_file)} files (backups under .dbheal/backups/).\n")
+    return EXIT_OK if not failed else EXIT_FOUND
+
+
+def _apply_file_fixes(engine: FixEngine, path: str, only: IssueType | None) -> tuple[int, int]:
+    """Apply the fixes of one file one at a time, planning each against the file as it is."""
+    applied = failed = 0
+    tried: set[str] = set()
+    for _ in range(200):
+        source = engine.read_source(path)
+        result = engine.project.check_source(path, source)
+        fix = next(
+            (
+                f
+                for issue in result.issues
+                if only is None or issue.type is only
+                for f in engine.code_fixes(issue, source)[:1]
+                if f.id not in tried
+            ),
+            None,
+        )
+        if fix is None:
+            break
+        tried.add(fix.id)
+        outcome = engine.apply_code(fix)
+        write(_outcome_line(outcome) + "\n")
+        if outcome.diff:
+            write(outcome.diff + "\n")
+        applied += outcome.applied
+        failed += not outcome.applied
+    return applied, failed
+
+
+def _non_overlapping(edits: list[TextEdit]) -> list[TextEdit]:
+    """Return `edits` without those that overlap an earlier one (one fix per statement)."""
+    chosen: list[TextEdit] = []
+    for edit in sorted(edits, key=lambda e: e.span):
+        if chosen and (edit.span.line, edit.span.column) < (
+            chosen[-1].span.end_line,
+            chosen[-1].span.end_column,
+        ):
+            continue
+        chosen.append(edit)
+    return chosen
+
+
+# --- dbheal migrate -----------------------------------------------------------------------------
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    args.paths = []
+    project = load_project_from(args)
+    engine = _engine(project, args)
+    if args.action == "list":
+        return _migrate_list(engine)
+    if args.id is None:
+        raise UsageError(f"migrate {args.action} needs the ID of a queued migration")
+    entry, plan = engine.queued_plan(args.id)
+    if args.action == "plan" or args.dry_run:
+        _print_plan(plan)
+        _print_dry_run(*engine.dry_run(plan))
+        return EXIT_OK
+    _print_plan(plan)
+    if entry.status != "queued":
+        raise UsageError(f"migration {entry.id} is {entry.status}, not queued")
+    if not _ask(f"Apply migration {entry.id}: {plan.title}?", args):
+        write("Nothing applied.\n")
+        return EXIT_OK
+    outcome = engine.apply_schema(plan, on_lossy=args.on_lossy)
+    engine.store.set_status(entry.id, "applied" if outcome.applied else "failed")
+    _print_outcome(outcome)
+    return EXIT_OK if outcome.applied else EXIT_FOUND
+
+
+def _migrate_list(engine: FixEngine) -> int:
+    result = _check(engine.project, None)
+    for issue in result.issues:
+        for plan in engine.schema_plans(issue):
+            engine.enqueue(plan, issue.severity)
+    entries = engine.store.queued()
+    if not entries:
+        write("No schema fixes queued.\n")
+        return EXIT_OK
+    write(f"{'ID':>4}  {'severity':<8}  {'kind':<12}  title\n")
+    for entry in entries:
+        write(f"{entry.id:>4}  {entry.severity.value:<8}  {entry.kind:<12}  {entry.title}\n")
+    write("\n`dbheal migrate plan ID` shows one; `dbheal migrate apply ID` applies it.\n")
+    return EXIT_OK
+
+
+def _print_plan(plan: MigrationPlan) -> None:
+    write(f"{plan.title}\n{plan.description}\nExpected: {plan.expected}\n\n{plan.sql}\n\n")
+
+
+def _print_dry_run(lossy: LossyReport | None, verify: VerifyReport) -> None:
+    if lossy is not None:
+        write(_lossy_text(lossy) + "\n")
+    status = "would succeed" if verify.ok else "would FAIL"
+    write(f"Dry run: {status}\n{_verify_text(verify)}\n")
+
+
+def _lossy_text(lossy: LossyReport) -> str:
+    if lossy.lossless:
+        return f"All {lossy.total_rows} values of {lossy.table}.{lossy.column} convert to {lossy.new_type} without loss."
+    rowids = ", ".join(str(r) for r in lossy.first_rowids)
+    examples = ", ".join(lossy.examples)
+    return (
+        f"{lossy.lossy_count} of {lossy.total_rows} values of {lossy.table}.{lossy.column} would "
+        f"not convert to {lossy.new_type} without loss (rowids {rowids}: {examples}); "
+        "choose --on-lossy=null or --on-lossy=keep to go ahead"
+    )
+
+
+def _verify_text(verify: VerifyReport) -> str:
+    return "\n".join(
+        f"  {'ok  ' if c.ok else 'FAIL'} {c.name}{': ' + c.detail if c.detail else ''}"
+        for c in verify.checks
+    )
+
+
+def _outcome_line(outcome: FixOutcome) -> str:
+    fix_id = outcome.record.id if outcome.record else "-"
+    return f"[{'applied' if outcome.applied else 'not applied'}] {outcome.message} (fix {fix_id})"
+
+
+def _print_outcome(outcome: FixOutcome) -> None:
+    write(_outcome_line(outcome) + "\n")
+    if outcome.lossy is not None and not outcome.lossy.lossless:
+        write(_lossy_text(outcome.lossy) + "\n")
+    if outcome.verify.checks:
+        write(_verify_text(outcome.verify) + "\n")
+    if outcome.migration_file:
+        write(f"  wrote {outcome.migration_file}\n")
+    if outcome.diff:
+        write(outcome.diff + "\n")
+
+
+# --- dbheal heal --------------------------------------------------------------------------------
+
+
+def _run_heal(args: argparse.Namespace) -> int:
+    project = load_project_from(args)
+    engine = _engine(project, args)
+    result = _check(project, args.paths)
+    items = engine.heal_items(result)
+    if not items:
+        write("Nothing to heal.\n")
+        return EXIT_OK
+    safe = [i for i in items if i.safe or args.on_lossy in ("null", "keep")]
+    write("dbheal heal would apply:\n")
+    for n, item in enumerate(items, 1):
+        tag = "" if item in safe else "  [skipped: lossy; see --on-lossy]"
+        extra = " + remove the cast it makes redundant" if item.with_code else ""
+        write(f"  {n}. {item.plan.title}{extra} ({len(item.issues)} issue(s)){tag}\n")
+        if item.lossy is not None and not item.lossy.lossless:
+            write(f"     {_lossy_text(item.lossy)}\n")
+    if not safe:
+        write("Nothing safe to apply.\n")
+        return EXIT_FOUND
+    if not _ask(f"Apply {len(safe)} fix(es)?", args):
+        write("Nothing applied.\n")
+        return EXIT_OK
+    outcomes = engine.heal([replace(i, lossy=None) if i in safe else i for i in safe])
+    for outcome in outcomes:
+        _print_outcome(outcome)
+    after = _check(project, args.paths)
+    write(
+        f"\nHealed {sum(o.applied for o in outcomes)} of {len(outcomes)}; "
+        f"{len(result.issues)} issues before, {len(after.issues)} after.\n"
+    )
+    return EXIT_OK if all(o.applied for o in outcomes) else EXIT_FOUND
+
+
+# --- dbheal history / rollback ------------------------------------------------------------------
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from dbheal_lsp.config import find_root
+    from dbheal_lsp.fixes.state import StateStore, verify_to_dict
+
+    root = find_root(Path.cwd())
+    store = StateStore(root)
+    if args.prune:
+        from dbheal_lsp.fixes.history import prune
+
+        removed = prune(store, root, max_age_days=30, keep_per_database=20)
+        write(f"Pruned {len(removed)} backup(s).\n")
+    records = store.fixes(limit=args.limit)
+    if args.json:
+        data = [
+            {
+                "id": r.id,
+                "created_at": r.created_at,
+                "kind": r.kind,
+                "title": r.title,
+                "outcome": r.outcome,
+                "message": r.message,
+                "issue_fingerprint": r.issue_fingerprint,
+                "database": r.database,
+                "files": list(r.files),
+                "backup_dir": r.backup_dir,
+                "verify": verify_to_dict(r.verify),
+                "rolled_back_at": r.rolled_back_at,
+                "rollback_of": r.rollback_of,
+                "plan": r.plan_text,
+            }
+            for r in records
+        ]
+        write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not records:
+        write("No fixes recorded yet.\n")
+        return EXIT_OK
+    for r in records:
+        undone = f" (rolled back {r.rolled_back_at})" if r.rolled_back_at else ""
+        write(f"{r.id}  {r.created_at}  {r.outcome:<11} {r.kind:<6} {r.title}{undone}\n")
+        if r.message and r.message != r.title:
+            write(f"    {r.message}\n")
+        for check in r.verify.checks:
+            write(f"    {'ok  ' if check.ok else 'FAIL'} {check.name}\n")
+    return EXIT_OK
+
+
+def _run_rollback(args: argparse.Namespace) -> int:
+    from dbheal_lsp.config import find_root
+    from dbheal_lsp.fixes.history import RollbackError, rollback
+    from dbheal_lsp.fixes.state import StateError, StateStore
+
+    root = find_root(Path.cwd())
+    store = StateStore(root)
+    record = store.fix(args.fix_id)
+    if record is None:
+        raise UsageError(f"no fix {args.fix_id} in the history (see `dbheal history`)")
+    if not _ask(f"Roll back {record.id}: {record.title}?", args):
+        write("Nothing rolled back.\n")
+        return EXIT_OK
+    try:
+        done = rollback(store, root, args.fix_id, lock_timeout=5.0)
+    except (RollbackError, StateError, ValueError) as exc:
+        print(f"dbheal: refused: {exc}", file=sys.stderr)
+        return EXIT_FOUND
+    write(f"Rolled back {args.fix_id} ({record.title}); recorded as {done.id}.\n")
+    return EXIT_OK

@@ -1,0 +1,500 @@
+"""The executor of schema fixes: one plan, one transaction, verified before it is committed.
+
+`apply_plan` runs a `MigrationPlan` against the SQLite file at a path:
+
+1. Refuse before touching anything when the file is missing or read-only.
+2. Open a connection (busy timeout = `lock_timeout`); ``PRAGMA foreign_keys=OFF`` when the plan
+   asks for it (outside the transaction, where the pragma has effect); ``BEGIN IMMEDIATE``.
+3. Inside the transaction: refuse a stale plan (``PRAGMA schema_version``), run the steps (a
+   ``verify_copy`` step compares the rebuilt table row by row and counts, in the same pass, the
+   values that did not convert losslessly: refused unless told what to do with them), then
+   check the result: ``quick_check`` of the changed table (``integrity_check`` of the file with
+   `full_integrity`), ``foreign_key_check`` of the tables whose keys the plan can have broken,
+   every `check_sql` prepares, a new index is used by its query, and `extra_check`.
+4. COMMIT only if every check passed; otherwise ROLLBACK. Nothing is committed earlier, so a
+   process killed at any point leaves the database as it was: SQLite's journal (rollback or
+   WAL, whichever the database uses) undoes the unfinished transaction on the next open.
+
+`dry_run` does all of it and always rolls back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbheal_lsp.fixes import rebuild
+from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck, VerifyReport
+
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_BINDINGS_USED = re.compile(r"uses (\d+), and there (?:are|is) \d+ supplied")
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    """What applying one plan did: whether it was committed, and what was checked and seen."""
+
+    applied: bool
+    verify: VerifyReport
+    lossy: LossyReport | None
+    message: str
+    schema_version_after: int
+
+
+class _Refused(Exception):
+    """A reason not to go on; the transaction is rolled back and nothing has changed."""
+
+    def __init__(self, message: str, check: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.check = VerifyCheck(check, False, detail or message)
+
+
+class _AnyName(dict[str, Any]):
+    """Parameters for a statement with named placeholders: NULL for every name.
+
+    A dict, because sqlite3 takes named parameters from dicts only; it looks each name up.
+    """
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def _error_code(exc: sqlite3.Error) -> int:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else -1
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return _error_code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in text
+
+
+def _is_read_only(exc: sqlite3.Error) -> bool:
+    return _error_code(exc) == _SQLITE_READONLY or "readonly database" in str(exc).lower()
+
+
+def _file_problem(path: Path) -> str | None:
+    """Return why the database file at `path` cannot be changed, or None if it can."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"database file not found: {path}"
+    except OSError as exc:
+        return f"cannot read database file {path}: {exc.strerror or exc}"
+    if stat.S_ISDIR(info.st_mode):
+        return f"{path} is a directory, not a SQLite database file"
+    if not os.access(path, os.R_OK):
+        return f"permission denied: cannot read database file {path}"
+    # root may write any file, so os.access alone would let root change a file its owner made
+    # read-only: a file without any write permission bit is read-only for everybody here.
+    if not os.access(path, os.W_OK) or not info.st_mode & (
+        stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    ):
+        return f"database is read-only: {path}"
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"database is read-only: {path} (its folder is not writable, so SQLite cannot "
+            "write its journal)"
+        )
+    return None
+
+
+def _connection_error(exc: sqlite3.Error, path: Path) -> str:
+    if _is_busy(exc):
+        return f"database is locked by another connection: {path}"
+    if _is_read_only(exc):
+        return f"database is read-only: {path}"
+    return f"cannot use database {path}: {exc}"
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA schema_version").fetchone()[0])
+
+
+def _run_with_any_parameters(conn: sqlite3.Connection, sql: str) -> list[Any]:
+    """Run `sql` (an EXPLAIN), binding NULL to whatever placeholders it has."""
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.ProgrammingError as exc:
+        # The statement prepared (SQLite counted its placeholders); bind NULLs and go on.
+        text = str(exc)
+        count = _BINDINGS_USED.search(text)
+        if count is not None:
+            return conn.execute(sql, (None,) * int(count.group(1))).fetchall()
+        if "binding parameter" in text:
+            return conn.execute(sql, _AnyName()).fetchall()
+        raise
+
+
+def _integrity(conn: sqlite3.Connection, plan: MigrationPlan, full: bool) -> VerifyCheck:
+    """Run quick_check on the plan's table (integrity_check of the whole file when `full`)."""
+    if full:
+        name, sql = "integrity_check", "PRAGMA integrity_check"
+    else:
+        # The transaction wrote only this table, its indexes and the schema: checking those
+        # keeps a one-row fix fast on a large database (the whole file: full_integrity).
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+            (plan.table,),
+        ).fetchone()
+        target = rebuild.quote_name(plan.table) if exists else None
+        name = "quick_check"
+        sql = f"PRAGMA quick_check({target})" if target else "PRAGMA quick_check"
+    rows = [str(r[0]) for r in conn.execute(sql).fetchall()]
+    if sql != "PRAGMA quick_check" and not full:
+        rows += [str(r[0]) for r in conn.execute("PRAGMA quick_check(sqlite_schema)").fetchall()]
+    ok = all(r == "ok" for r in rows)
+    return VerifyCheck(name, ok, "ok" if ok else "; ".join(r for r in rows if r != "ok")[:500])
+
+
+def _fk_tables(conn: sqlite3.Connection, plan: MigrationPlan) -> tuple[str, ...]:
+    """Return the tables whose foreign keys the plan can have broken.
+
+    The plan's own table always. Tables whose keys point at it only when a type change
+    converts a column they reference: every other column is proven unchanged row by row by
+    the copy's verification, so their keys still find the same parents.
+    """
+    table = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+        (plan.table,),
+    ).fetchone()
+    if table is None:
+        return ()
+    names = [str(table[0])]
+    if plan.kind == "change_type" and plan.column:
+        rows = conn.execute(
+            "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f "
+            'WHERE m.type = \'table\' AND f."table" = :t COLLATE NOCASE AND (f."to" = :c '
+            'COLLATE NOCASE OR (f."to" IS NULL AND EXISTS (SELECT 1 FROM pragma_table_info(:t) '
+            "WHERE pk > 0 AND name = :c COLLATE NOCASE)))",
+            {"t": names[0], "c": plan.column},
+        ).fetchall()
+        names += [str(r[0]) for r in rows if str(r[0]).lower() != names[0].lower()]
+    return tuple(names)
+
+
+def _fk_check(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
+    tables = _fk_tables(conn, plan)
+    found: list[tuple[Any, ...]] = []
+    for table in tables:
+        found.extend(
+            tuple(r) for r in conn.execute(f"PRAGMA foreign_key_check({rebuild.quote_name(table)})")
+        )
+    if found:
+        shown = "; ".join(f"{t} rowid {r} has no parent in {p}" for t, r, p, _ in found[:3])
+        return VerifyCheck("foreign_key_check", False, f"{len(found)} violation(s): {shown}")
+    return VerifyCheck("foreign_key_check", True, f"no violations in {', '.join(tables) or '-'}")
+
+
+def _index_names(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {str(r[0]).lower() for r in rows}
+
+
+def _index_check(
+    conn: sqlite3.Connection, plan: MigrationPlan, before: set[str]
+) -> list[VerifyCheck]:
+    """Check that a create_index plan made an index and that the plan's queries use it."""
+    new = sorted(_index_names(conn) - before)
+    if not new:
+        return [VerifyCheck("index created", False, "the plan created no index")]
+    checks = [VerifyCheck("index created", True, ", ".join(new))]
+    pattern = re.compile(r"\bINDEX\s+[\"`\[]?(" + "|".join(map(re.escape, new)) + r")\b", re.I)
+    for sql in plan.check_sql:
+        try:
+            rows = _run_with_any_parameters(conn, "EXPLAIN QUERY PLAN " + sql)
+        except sqlite3.Error as exc:
+            checks.append(VerifyCheck(f"index used: {sql}", False, str(exc)))
+            continue
+        details = " | ".join(str(r[-1]) for r in rows)
+        checks.append(VerifyCheck(f"index used: {sql}", bool(pattern.search(details)), details))
+    return checks
+
+
+def _lossy_refusal(lossy: LossyReport) -> str:
+    rowids = ", ".join(str(r) for r in lossy.first_rowids)
+    where = f" (rowids {rowids}{', ...' if lossy.lossy_count > len(lossy.first_rowids) else ''})"
+    examples = ", ".join(lossy.examples[:3])
+    return (
+        f"refused: {lossy.lossy_count} of {lossy.total_rows} value(s) of "
+        f"{lossy.table}.{lossy.column} would not convert losslessly to {lossy.new_type}"
+        f"{where if rowids else ''}{f', e.g. {examples}' if examples else ''}; nothing was "
+        "changed (on_lossy='null' stores NULL instead, on_lossy='keep' keeps them)"
+    )
+
+
+@dataclass(frozen=True)
+class _Options:
+    on_lossy: str | None  # None: as the plan's copy step says (dry runs)
+    commit: bool
+    full_integrity: bool
+    lock_timeout: float
+    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None
+
+
+class _Progress:
+    """What one run has checked and seen so far, kept when a refusal cuts it short."""
+
+    def __init__(self) -> None:
+        self.checks: list[VerifyCheck] = []
+        self.lossy: LossyReport | None = None
+        self.note = ""
+
+
+def _execute(
+    conn: sqlite3.Connection,
+    path: Path,
+    plan: MigrationPlan,
+    options: _Options,
+    version: int,
+    progress: _Progress,
+) -> None:
+    """Run `plan` inside the open transaction, recording checks and lossy values in `progress`.
+
+    `version` is the schema_version read when the transaction began. Raises _Refused when the
+    plan must not go on; the caller rolls back.
+    """
+    checks = progress.checks
+    if plan.schema_version >= 0:
+        detail = f"planned at schema_version {plan.schema_version}, now {version}"
+        if version != plan.schema_version:
+            raise _Refused(
+                "the schema changed since this plan was made: plan again", "schema_version", detail
+            )
+        checks.append(VerifyCheck("schema_version", True, detail))
+
+    rebuilds = plan.kind == "change_type" and plan.column is not None
+    planned = rebuild.lossy_mode(plan)
+    # A dry run refuses nothing: it shows what the plan's own copy would do.
+    wanted = options.on_lossy or ("null" if planned == "null" else "keep")
+    if rebuilds and wanted in ("null", "keep") and (wanted == "null") != (planned == "null"):
+        # The plan was made for another treatment of lossy values. The schema is the one it
+        # was made for (checked above), so the same plan with the copy asked for here is made
+        # inside this transaction.
+        plan = _replan(conn, plan, wanted)
+    if rebuilds and not any(s.kind == "verify_copy" for s in plan.steps):
+        # No verification pass to count lossy values during: scan for them first.
+        lossy = progress.lossy = _lossy_report(conn, plan)
+        if not lossy.lossless and wanted in ("refuse", "abort"):
+            raise _Refused(_lossy_refusal(lossy), "lossy values")
+    indexes_before = _index_names(conn) if plan.kind == "create_index" else set()
+
+    for number, step in enumerate(plan.steps, 1):
+        if step.kind == "sql":
+            try:
+                conn.execute(step.sql)
+            except sqlite3.Error as exc:
+                if _is_busy(exc) or _is_read_only(exc):
+                    raise _Refused(_connection_error(exc, path), f"step {number}") from None
+                message = f"step {number} failed: {exc}"
+                if rebuilds and progress.lossy is None:
+                    # A NOT NULL, UNIQUE, CHECK or STRICT column may reject converted values:
+                    # say which values, if that is why.
+                    lossy = progress.lossy = _lossy_report(conn, plan)
+                    if not lossy.lossless:
+                        message = f"{message}; {_lossy_refusal(lossy).removeprefix('refused: ')}"
+                raise _Refused(message, f"step {number}", f"{exc}: {step.sql}") from None
+        elif step.kind == "verify_copy":
+            # Counting lossy values is part of the comparison's single pass; the rows and
+            # examples are looked up only when there are some.
+            found = rebuild.compare_copy(conn, plan)
+            if found.lossy_count:
+                lossy = _lossy_report(conn, plan)
+            else:
+                lossy = LossyReport(
+                    plan.table, plan.column or "", plan.new_type or "", found.rows, 0
+                )
+            progress.lossy = lossy
+            if not lossy.lossless and wanted in ("refuse", "abort"):
+                raise _Refused(_lossy_refusal(lossy), "lossy values")
+            checks.extend(found.report.checks)
+            if not found.report.ok:
+                failed = found.report.failures()[0]
+                raise _Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
+        else:
+            raise _Refused(f"unknown step kind {step.kind!r}", f"step {number}")
+
+    if progress.lossy is not None:
+        lossy = progress.lossy
+        checks.append(
+            VerifyCheck(
+                "lossy values",
+                True,
+                f"{lossy.lossy_count} of {lossy.total_rows} value(s) would not convert losslessly",
+            )
+        )
+        if not lossy.lossless:
+            treated = "set to NULL" if wanted == "null" else "kept as SQLite converted them"
+            progress.note = f"{lossy.lossy_count} lossy value(s) {treated}"
+    checks.append(_integrity(conn, plan, options.full_integrity))
+    checks.append(_fk_check(conn, plan))
+    for sql in plan.check_sql:
+        try:
+            _run_with_any_parameters(conn, "EXPLAIN " + sql)
+            checks.append(VerifyCheck(f"prepares: {sql}", True))
+        except sqlite3.Error as exc:
+            checks.append(VerifyCheck(f"prepares: {sql}", False, str(exc)))
+    if plan.kind == "create_index":
+        checks.extend(_index_check(conn, plan, indexes_before))
+    if options.extra_check is not None:
+        try:
+            checks.extend(options.extra_check(conn).checks)
+        except Exception as exc:  # a failing re-analysis must roll back, not escape mid-way
+            checks.append(VerifyCheck("extra check", False, f"{type(exc).__name__}: {exc}"))
+
+
+def _lossy_report(conn: sqlite3.Connection, plan: MigrationPlan) -> LossyReport:
+    try:
+        return rebuild.lossy_report(conn, plan.table, plan.column or "", plan.new_type or "")
+    except ValueError as exc:
+        raise _Refused(f"cannot change the type: {exc}", "lossy values") from None
+
+
+def _replan(conn: sqlite3.Connection, plan: MigrationPlan, on_lossy: str) -> MigrationPlan:
+    try:
+        return rebuild.change_type_plan(
+            conn,
+            plan.table,
+            plan.column or "",
+            plan.new_type or "",
+            on_lossy=on_lossy,
+            issue_fingerprint=plan.issue_fingerprint,
+            check_sql=plan.check_sql,
+        )
+    except ValueError as exc:
+        raise _Refused(f"cannot change the type: {exc}", "plan") from None
+
+
+def _outcome(
+    applied: bool,
+    checks: list[VerifyCheck],
+    lossy: LossyReport | None,
+    message: str,
+    version: int,
+) -> ApplyOutcome:
+    return ApplyOutcome(applied, VerifyReport(tuple(checks)), lossy, message, version)
+
+
+def _run(db_path: Path | str, plan: MigrationPlan, options: _Options) -> ApplyOutcome:
+    path = Path(db_path)
+    problem = _file_problem(path)
+    if problem is not None:
+        return _outcome(False, [VerifyCheck("database", False, problem)], None, problem, -1)
+    try:
+        conn = sqlite3.connect(os.fspath(path), timeout=options.lock_timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        message = _connection_error(exc, path)
+        return _outcome(False, [VerifyCheck("database", False, message)], None, message, -1)
+    progress = _Progress()
+    checks = progress.checks
+    foreign_keys = 0
+    # The version is read inside the transaction, so that reporting it never waits for a lock
+    # again: unchanged after a rollback, the one read before COMMIT after a commit.
+    version = -1
+    try:
+        foreign_keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+        if plan.foreign_keys_off and foreign_keys:
+            # Only outside a transaction does this pragma take effect.
+            conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            version = _schema_version(conn)
+        except sqlite3.Error as exc:
+            raise _Refused(_connection_error(exc, path), "lock") from None
+        _execute(conn, path, plan, options, version, progress)
+        lossy = progress.lossy
+        failed = [c for c in checks if not c.ok]
+        if failed:
+            conn.execute("ROLLBACK")
+            first = failed[0]
+            message = f"rolled back: {first.name} failed" + (
+                f": {first.detail}" if first.detail else ""
+            )
+            return _outcome(False, checks, lossy, message, version)
+        if not options.commit:
+            conn.execute("ROLLBACK")
+            return _outcome(
+                False, checks, lossy, "dry run: every check passed; rolled back", version
+            )
+        after = _schema_version(conn)
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            # A reader kept the lock COMMIT needs past the timeout: the transaction is still
+            # open, and it is rolled back below.
+            raise _Refused(_connection_error(exc, path), "commit") from None
+        note = progress.note
+        message = f"applied: {plan.title}" + (f" ({note})" if note else "")
+        return _outcome(True, checks, lossy, message, after)
+    except _Refused as refused:
+        _rollback(conn)
+        checks.append(refused.check)
+        return _outcome(False, checks, progress.lossy, refused.message, version)
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        message = _connection_error(exc, path)
+        checks.append(VerifyCheck("database", False, message))
+        return _outcome(False, checks, progress.lossy, message, version)
+    finally:
+        # Never leave a transaction open, whatever was raised (KeyboardInterrupt included).
+        _rollback(conn)
+        try:
+            if plan.foreign_keys_off and foreign_keys:
+                conn.execute("PRAGMA foreign_keys=ON")
+        finally:
+            conn.close()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def apply_plan(
+    db_path: Path,
+    plan: MigrationPlan,
+    *,
+    on_lossy: str = "refuse",
+    full_integrity: bool = False,
+    lock_timeout: float = 5.0,
+    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
+) -> ApplyOutcome:
+    """Apply `plan` to the SQLite database at `db_path` in one verified transaction.
+
+    Nothing is changed (applied=False, `message` says why) when the file is missing or
+    read-only, when another connection holds the database locked for longer than
+    `lock_timeout` seconds, when the schema changed since the plan was made, when a type
+    change has lossy values and `on_lossy` is "refuse" or "abort", when a step fails, or when
+    a check fails (`verify` says which): the row-by-row comparison of a rebuilt table,
+    ``PRAGMA quick_check`` of the changed table (``integrity_check`` of the whole file with
+    `full_integrity`), new ``foreign_key_check`` violations, a `plan.check_sql` statement that
+    does not prepare, a create_index whose query does not use the new index, and
+    `extra_check(conn)`, which runs last inside the transaction. "null" stores NULL for lossy
+    values and "keep" keeps them as SQLite's affinity leaves them.
+    """
+    if on_lossy not in rebuild.ON_LOSSY:
+        raise ValueError(f"on_lossy must be one of {', '.join(rebuild.ON_LOSSY)}, not {on_lossy!r}")
+    options = _Options(on_lossy, True, full_integrity, lock_timeout, extra_check)
+    return _run(db_path, plan, options)
+
+
+def dry_run(
+    db_path: Path, plan: MigrationPlan, *, lock_timeout: float = 5.0
+) -> tuple[LossyReport | None, VerifyReport]:
+    """Run all of `plan` and its checks in a transaction that is always rolled back.
+
+    Lossy values are treated as the plan's copy step says (not refused), so that the report
+    shows whether the rest would work; the LossyReport says how many there are.
+    """
+    outcome = _run(db_path, plan, _Options(None, False, False, lock_timeout, None))
+    return outcome.lossy, outcome.verify

@@ -1,0 +1,605 @@
+"""The orchestrator: plans fixes for issues and applies them through the safety layer.
+
+Every front door (CLI, language server, admin page, runtime wrapper) applies fixes here and
+nowhere else, so each one is checked, backed up, locked, verified, recorded and reversible the
+same way:
+
+- code fixes: refused if the file changed since planning; the file is backed up, written
+  atomically, and recorded;
+- schema fixes: refused when the same issue was fixed too often lately (loop prevention);
+  one writer per database (a lock across processes); the database backed up with SQLite's
+  backup API; applied in one transaction and verified (fixes/apply.py); written as a new
+  migration file when it is not already in the migrations; recorded.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.migrations import migration_files
+from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
+from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.fixes.state import (
+    FixRecord,
+    QueueEntry,
+    StateStore,
+    fix_to_json,
+    plan_from_json,
+    plan_to_json,
+    utc_now,
+)
+from dbheal_lsp.model import (
+    CheckResult,
+    CodeFix,
+    Issue,
+    IssueType,
+    LossyReport,
+    MigrationPlan,
+    Severity,
+    VerifyCheck,
+    VerifyReport,
+)
+
+# The order in which heal applies schema fixes: what others build on first.
+_KIND_ORDER = {
+    "create_table": 0,
+    "add_column": 1,
+    "create_index": 3,
+    "create_trigger": 2,
+    "change_type": 4,
+}
+_SAFE_FOR_HEAL = frozenset(
+    {
+        IssueType.MISSING_TABLE,
+        IssueType.MISSING_COLUMN,
+        IssueType.MISSING_INDEX,
+        IssueType.TYPE_MISMATCH,
+        IssueType.SCHEMA_DRIFT,
+    }
+)
+
+
+# Issue types whose appearance after a schema fix means the fix broke the code.
+_BREAKING = frozenset(
+    {
+        IssueType.MISSING_TABLE,
+        IssueType.MISSING_COLUMN,
+        IssueType.SQL_SYNTAX,
+        IssueType.TYPE_MISMATCH,
+    }
+)
+
+
+class FixError(Exception):
+    """A fix cannot be planned or applied; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class FixSettings:
+    """How fixes are applied; the defaults are the safe choices."""
+
+    on_lossy: str = "refuse"  # refuse | null | keep | abort
+    full_integrity: bool = False  # PRAGMA integrity_check instead of quick_check
+    write_migrations: bool = True  # write applied schema fixes as new migration files
+    max_fixes: int = 2  # the same issue fixed more often than this within the window: refused
+    loop_window_seconds: float = 3600.0
+    lock_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What applying one fix did."""
+
+    applied: bool
+    message: str
+    record: FixRecord | None = None
+    verify: VerifyReport = field(default_factory=VerifyReport)
+    lossy: LossyReport | None = None
+    migration_file: str | None = None
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class HealItem:
+    """One fix `dbheal heal` would apply, and the issues it resolves."""
+
+    plan: MigrationPlan
+    issues: tuple[Issue, ...]
+    with_code: bool  # a type change that also removes the cast the change makes redundant
+    lossy: LossyReport | None = None
+
+    @property
+    def safe(self) -> bool:
+        """Return whether heal applies it without asking for a lossy conversion."""
+        return self.lossy is None or self.lossy.lossless
+
+
+class FixEngine:
+    """Plans and applies fixes for one project."""
+
+    def __init__(self, project: Project, settings: FixSettings | None = None) -> None:
+        self.project = project
+        self.settings = settings or FixSettings()
+        self.root = project.config.root
+        self._store: StateStore | None = None
+
+    @property
+    def store(self) -> StateStore:
+        """The project's .dbheal/state.sqlite, opened on first use."""
+        if self._store is None:
+            self._store = StateStore(self.root)
+        return self._store
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def read_source(self, rel: str) -> str:
+        """Return the text of the project file `rel`, line endings untouched."""
+        with open(self.root / rel, encoding="utf-8", newline="") as handle:
+            return handle.read()
+
+    def code_fixes(self, issue: Issue, source: str | None = None) -> tuple[CodeFix, ...]:
+        """Return the checked code fixes of `issue` (its file's text may be given)."""
+        if issue.path.endswith(".sql") or issue.call_span is None:
+            return ()
+        from dbheal_lsp.fixes.code import code_fixes
+
+        try:
+            text = self.read_source(issue.path) if source is None else source
+        except (OSError, UnicodeDecodeError):
+            return ()
+        return code_fixes(text, issue, self.project)
+
+    def schema_plans(self, issue: Issue) -> tuple[MigrationPlan, ...]:
+        """Return the schema fixes of `issue`, planned against the live database now."""
+        from dbheal_lsp.fixes.plans import plans_for
+
+        database = self.project.config.database
+        if database is None or not database.exists():
+            return ()
+        state = self.project.schema_state()
+        conn = open_read_only(database)
+        try:
+            return plans_for(issue, conn, state.schema, state.migrations)
+        except sqlite3.Error:
+            return ()
+        finally:
+            conn.close()
+
+    def dry_run(self, plan: MigrationPlan) -> tuple[LossyReport | None, VerifyReport]:
+        """Run `plan` in a transaction that is always rolled back; return what it found."""
+        from dbheal_lsp.fixes.apply import dry_run
+
+        return dry_run(self._database(), plan)
+
+    # --- applying code fixes -----------------------------------------------------------------
+
+    def apply_code(self, fix: CodeFix, *, kind: str = "code") -> FixOutcome:
+        """Apply a code fix: refuse a stale one, back the file up, write it, record it."""
+        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
+        from dbheal_lsp.fixes.code import apply_edits, unified_diff
+
+        source = self.read_source(fix.path)
+        if _text_hash(source) != fix.source_hash:
+            return FixOutcome(False, f"{fix.path} changed since this fix was planned: plan again")
+        after = apply_edits(source, fix.edits)
+        diff = unified_diff(fix.path, source, after)
+        fix_id = self.store.new_fix_id()
+        backup_dir = self._backup_dir(fix_id)
+        backup_files(self.root, [fix.path], backup_dir / FILES_SUBDIR)
+        _write_atomically(self.root / fix.path, after)
+        record = self.store.record_fix(
+            FixRecord(
+                id=fix_id,
+                created_at=utc_now(),
+                kind=kind,
+                title=fix.title,
+                issue_fingerprint=fix.issue_fingerprint,
+                plan_id=fix.id,
+                plan_text=diff,
+                plan_json=fix_to_json(fix),
+                files=(fix.path,),
+                backup_dir=self._relative(backup_dir),
+                verify=VerifyReport((VerifyCheck("re-analysis", True, "fix checked"),)),
+                outcome="applied",
+                message=f"edited {fix.path}",
+            )
+        )
+        return FixOutcome(True, f"edited {fix.path}", record, record.verify, diff=diff)
+
+    # --- applying schema fixes ---------------------------------------------------------------
+
+    def apply_schema(
+        self,
+        plan: MigrationPlan,
+        *,
+        issue: Issue | None = None,
+        on_lossy: str | None = None,
+        then_code: Callable[[], CodeFix | None] | None = None,
+    ) -> FixOutcome:
+        """Apply a schema plan through the safety layer; optionally a code fix right after."""
+        from dbheal_lsp.fixes.apply import apply_plan
+        from dbheal_lsp.fixes.backup import DATABASE_SUBDIR, backup_database
+        from dbheal_lsp.fixes.lock import LockTimeout, database_lock
+
+        database = self._database()
+        fingerprint = plan.issue_fingerprint
+        if fingerprint and self._looping(fingerprint):
+            message = (
+                f"refused: this issue was already fixed {self.settings.max_fixes} times in the "
+                f"last {self.settings.loop_window_seconds / 60:.0f} minutes (loop prevention)"
+            )
+            return FixOutcome(False, message, self._record_refused(plan, message))
+        fix_id = self.store.new_fix_id()
+        backup_dir = self._backup_dir(fix_id)
+        try:
+            with database_lock(database, self.settings.lock_timeout, root=self.root):
+                backup_database(database, backup_dir / DATABASE_SUBDIR)
+                outcome = apply_plan(
+                    database,
+                    plan,
+                    on_lossy=on_lossy or self.settings.on_lossy,
+                    full_integrity=self.settings.full_integrity,
+                    lock_timeout=self.settings.lock_timeout,
+                    extra_check=self._reanalysis(issue, plan),
+                )
+        except LockTimeout as exc:
+            return FixOutcome(False, str(exc))
+        except (OSError, sqlite3.Error) as exc:
+            return FixOutcome(False, f"cannot apply {plan.title}: {exc}")
+        if not outcome.applied:
+            _remove_tree(backup_dir)
+            record = self._record_refused(plan, outcome.message, outcome.verify)
+            return FixOutcome(False, outcome.message, record, outcome.verify, outcome.lossy)
+        files: list[str] = []
+        migration = self._write_migration(plan, fix_id)
+        if migration is not None:
+            files.append(migration)
+        code_diff = ""
+        kind = "schema"
+        message = f"applied: {plan.title}"
+        if then_code is not None:
+            code_fix = then_code()
+            if code_fix is not None:
+                code = self._apply_code_in(fix_id, code_fix)
+                if code is not None:
+                    files.append(code_fix.path)
+                    code_diff = code
+                    kind = "both"
+                    message += f"; {code_fix.title}"
+        record = self.store.record_fix(
+            FixRecord(
+                id=fix_id,
+                created_at=utc_now(),
+                kind=kind,
+                title=plan.title,
+                issue_fingerprint=fingerprint,
+                plan_id=plan.id,
+                plan_text=plan.sql + (("\n\n" + code_diff) if code_diff else ""),
+                plan_json=plan_to_json(plan),
+                database=self._relative(database),
+                files=tuple(files),
+                backup_dir=self._relative(backup_dir),
+                verify=outcome.verify,
+                outcome="applied",
+                message=message,
+            )
+        )
+        return FixOutcome(
+            True, message, record, outcome.verify, outcome.lossy, migration, diff=code_diff
+        )
+
+    def _apply_code_in(self, fix_id: str, fix: CodeFix) -> str | None:
+        """Apply a code fix as part of fix `fix_id` (backed up in its folder); return the diff."""
+        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
+        from dbheal_lsp.fixes.code import apply_edits, unified_diff
+
+        source = self.read_source(fix.path)
+        if _text_hash(source) != fix.source_hash:
+            return None
+        after = apply_edits(source, fix.edits)
+        backup_files(self.root, [fix.path], self._backup_dir(fix_id) / FILES_SUBDIR)
+        _write_atomically(self.root / fix.path, after)
+        return unified_diff(fix.path, source, after)
+
+    def _reanalysis(
+        self, issue: Issue | None, plan: MigrationPlan
+    ) -> Callable[[sqlite3.Connection], VerifyReport]:
+        """Return the re-analysis run inside the fix's transaction, before it commits.
+
+        The issue must be gone, and no statement of the code that names the table may get a
+        new breaking issue (a type change must not trade one mismatch for others).
+        """
+
+        def check(conn: sqlite3.Connection) -> VerifyReport:
+            from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+            from dbheal_lsp.analysis.drift import Drift
+            from dbheal_lsp.analysis.schema import oracle_connection
+
+            state = self.project.schema_state()
+            after_schema = schema_from_connection(conn, "database")
+            before = self.project.checker(state)
+            after = StatementChecker(
+                after_schema,
+                state.expected,
+                Drift(),
+                oracle_connection(after_schema),
+                CheckSettings(),
+            )
+            still: list[Issue] = []
+            added: list[Issue] = []
+            for rel, statements in self._statements_naming(plan.table, issue):
+                for statement in statements:
+                    old = {i.fingerprint for i in before.check(statement, rel)}
+                    for found in after.check(statement, rel):
+                        if issue is not None and _same_issue(found, issue):
+                            still.append(found)
+                        elif found.fingerprint not in old and found.type in _BREAKING:
+                            added.append(found)
+            checks = []
+            if issue is not None and not issue.path.endswith(".sql"):
+                detail = "the issue is gone" if not still else f"still: {still[0].message}"
+                checks.append(VerifyCheck("re-analysis", not still, detail))
+            detail = "no statement of the code gets a new issue"
+            if added:
+                first = added[0]
+                detail = (
+                    f"{len(added)} statement(s) would break, e.g. {first.path}:"
+                    f"{first.span.line}: {first.type.value} {first.message}"
+                )
+            checks.append(VerifyCheck("code still agrees", not added, detail))
+            return VerifyReport(tuple(checks))
+
+        return check
+
+    def _statements_naming(
+        self, table: str, issue: Issue | None
+    ) -> Iterable[tuple[str, tuple[Statement, ...]]]:
+        """Yield (path, statements) of every project file whose text names `table`."""
+        needle = table.lower()
+        files = self.project.python_files([self.root])
+        for file in files:
+            rel = self.project.config.relative(file)
+            try:
+                source = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if needle not in source.lower() and (issue is None or rel != issue.path):
+                continue
+            try:
+                yield rel, self.project.statements(source, rel)
+            except (SyntaxError, ValueError):
+                continue
+
+    def _write_migration(self, plan: MigrationPlan, fix_id: str) -> str | None:
+        folder = self.project.config.migrations
+        if not (self.settings.write_migrations and plan.migration_name and folder):
+            return None
+        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
+
+        path = next_migration_path(folder, plan.migration_name)
+        # Recorded as absent before the fix, so that a rollback removes the file again.
+        backup_files(self.root, [self._relative(path)], self._backup_dir(fix_id) / FILES_SUBDIR)
+        lines = [
+            f"-- {plan.title}",
+            f"-- Written by dbheal (fix {fix_id}, {utc_now()}): {plan.description}",
+        ]
+        if plan.foreign_keys_off:
+            lines.append(
+                "-- Run with PRAGMA foreign_keys=OFF outside a transaction, as SQLite's table "
+                "rebuild procedure requires."
+            )
+        lines.append("")
+        lines.extend(s.sql.strip().rstrip(";") + ";" for s in plan.steps if s.kind == "sql")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return self._relative(path)
+
+    def _record_refused(
+        self, plan: MigrationPlan, message: str, verify: VerifyReport | None = None
+    ) -> FixRecord:
+        outcome = "failed" if verify is not None and not verify.ok else "refused"
+        return self.store.record_fix(
+            FixRecord(
+                id=self.store.new_fix_id(),
+                created_at=utc_now(),
+                kind="schema",
+                title=plan.title,
+                issue_fingerprint=plan.issue_fingerprint,
+                plan_id=plan.id,
+                plan_text=plan.sql,
+                plan_json=plan_to_json(plan),
+                database=self._relative(self._database()),
+                verify=verify or VerifyReport(),
+                outcome=outcome,
+                message=message,
+            )
+        )
+
+    def _looping(self, fingerprint: str) -> bool:
+        count = self.store.times_fixed(fingerprint, self.settings.loop_window_seconds)
+        return count >= self.settings.max_fixes
+
+    # --- queue, rollback, cleanup -------------------------------------------------------------
+
+    def enqueue(self, plan: MigrationPlan, severity: Severity) -> QueueEntry:
+        """Queue `plan` (a duplicate of a queued plan is dropped; the queue outlives restarts)."""
+        database = self.project.config.database
+        return self.store.enqueue(
+            plan.id,
+            plan.kind,
+            plan.title,
+            severity,
+            plan_to_json(plan),
+            issue_fingerprint=plan.issue_fingerprint,
+            database=self._relative(database) if database else None,
+        )
+
+    def queued_plan(self, entry_id: int) -> tuple[QueueEntry, MigrationPlan]:
+        """Return a queued entry and its plan, or raise FixError."""
+        entry = self.store.entry(entry_id)
+        if entry is None:
+            raise FixError(f"no queued migration {entry_id} (see `dbheal migrate list`)")
+        return entry, plan_from_json(entry.payload_json)
+
+    def replan(self, plan: MigrationPlan, issues: Iterable[Issue]) -> MigrationPlan | None:
+        """Return `plan` made again against the database as it is now (None if not needed)."""
+        for issue in issues:
+            for fresh in self.schema_plans(issue):
+                if _plan_key(fresh) == _plan_key(plan):
+                    return fresh
+        return None
+
+    def rollback(self, fix_id: str) -> FixRecord:
+        """Undo fix `fix_id` (refused while later fixes depend on it); return the record."""
+        from dbheal_lsp.fixes.history import rollback
+
+        return rollback(self.store, self.root, fix_id, lock_timeout=self.settings.lock_timeout)
+
+    def prune(self, *, max_age_days: float = 30, keep_per_database: int = 20) -> list[str]:
+        """Delete old backups, never those of a fix that can still be rolled back."""
+        from dbheal_lsp.fixes.history import prune
+
+        return prune(
+            self.store, self.root, max_age_days=max_age_days, keep_per_database=keep_per_database
+        )
+
+    # --- heal ----------------------------------------------------------------------------------
+
+    def heal_items(self, result: CheckResult) -> list[HealItem]:
+        """Return the schema fixes `dbheal heal` would apply for `result`, in order."""
+        from dbheal_lsp.fixes.rebuild import lossy_report
+
+        by_plan: dict[str, tuple[MigrationPlan, list[Issue]]] = {}
+        for issue in sorted(result.issues, key=lambda i: -i.severity.rank):
+            if issue.type not in _SAFE_FOR_HEAL:
+                continue
+            if issue.type is IssueType.MISSING_TABLE and issue.origin is None:
+                continue  # a typo, not a missing migration: a person decides
+            if issue.type is IssueType.MISSING_COLUMN and issue.origin is None:
+                continue
+            for plan in self.schema_plans(issue):
+                # Two issues may ask for the same change (a drifted column on a query and on its
+                # migration): one fix serves both.
+                entry = by_plan.setdefault(_plan_key(plan), (plan, []))
+                entry[1].append(issue)
+                break
+        items: list[HealItem] = []
+        database = self.project.config.database
+        for plan, issues in by_plan.values():
+            lossy = None
+            if plan.kind == "change_type" and database is not None and plan.column:
+                conn = open_read_only(database)
+                try:
+                    lossy = lossy_report(conn, plan.table, plan.column, plan.new_type or "")
+                finally:
+                    conn.close()
+            with_code = any(i.type is IssueType.TYPE_MISMATCH and i.helper for i in issues)
+            items.append(HealItem(plan, tuple(issues), with_code, lossy))
+        items.sort(key=lambda item: _KIND_ORDER.get(item.plan.kind, 9))
+        return items
+
+    def heal(self, items: Sequence[HealItem]) -> list[FixOutcome]:
+        """Apply every safe item, each planned again just before it runs."""
+        outcomes: list[FixOutcome] = []
+        for item in items:
+            if not item.safe:
+                continue
+            plan = self.replan(item.plan, item.issues)
+            if plan is None:
+                # An earlier fix did this one too (an index that came with its column, say).
+                outcomes.append(FixOutcome(True, f"already done: {item.plan.title}"))
+                continue
+            issue = item.issues[0]
+            then_code = self._cast_fix(issue) if item.with_code else None
+            outcomes.append(self.apply_schema(plan, issue=issue, then_code=then_code))
+        return outcomes
+
+    def _cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
+        """The fix removing the cast a type change makes redundant, planned now.
+
+        Planned (and checked) while the issue still shows, before the type changes; applied
+        right after the change, and only if the file has not changed in between.
+        """
+        fix = next((f for f in self.code_fixes(issue) if f.kind == "remove_cast"), None)
+        return lambda: fix
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _database(self) -> Path:
+        database = self.project.config.database
+        if database is None:
+            raise FixError("no database configured (set [tool.dbheal] database or --db)")
+        return database
+
+    def _backup_dir(self, fix_id: str) -> Path:
+        return self.root / ".dbheal" / "backups" / fix_id
+
+    def _relative(self, path: Path) -> str:
+        return self.project.config.relative(path)
+
+
+def _plan_key(plan: MigrationPlan) -> str:
+    """What a plan changes: two plans with the same key are the same fix."""
+    if plan.kind in ("change_type", "add_column"):
+        return f"{plan.kind}:{plan.table}:{plan.column}:{plan.new_type}".lower()
+    return plan.id
+
+
+def _same_issue(found: Issue, issue: Issue) -> bool:
+    return found.type is issue.type and (
+        found.fingerprint == issue.fingerprint or found.span == issue.span
+    )
+
+
+def next_migration_path(folder: Path, name: str) -> Path:
+    """Return the path of the next migration of `folder`: the next number, as wide as theirs."""
+    numbers: list[tuple[int, int]] = []
+    for path in migration_files(folder):
+        m = re.match(r"(\d+)", path.name)
+        if m:
+            numbers.append((int(m.group(1)), len(m.group(1))))
+    number = max((n for n, _ in numbers), default=0) + 1
+    width = max((w for _, w in numbers), default=3)
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "dbheal_fix"
+    return folder / f"{number:0{width}d}_{slug}.sql"
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and os.replace: never half-written."""
+    tmp = path.with_name(f".{path.name}.dbheal-{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, os.stat(path).st_mode)
+    os.replace(tmp, path)
+    # The fixed text must still be Python: a failure here is a bug worth a loud error.
+    ast.parse(text)
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = [
+    "FixEngine",
+    "FixError",
+    "FixOutcome",
+    "FixSettings",
+    "HealItem",
+    "next_migration_path",
+    "replace",
+]

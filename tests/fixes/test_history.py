@@ -1,0 +1,407 @@
+"""Tests of dependents, rollback and pruning, over a real project folder and database."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbheal_lsp.fixes.backup import backup_database, backup_fix, database_backup_path
+from dbheal_lsp.fixes.history import RollbackError, dependents, prune, rollback
+from dbheal_lsp.fixes.lock import database_lock
+from dbheal_lsp.fixes.state import FixRecord, StateStore, utc_now
+
+
+def checksum(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    digest = hashlib.sha256()
+    for name, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+    ):
+        digest.update(repr((name, sql)).encode())
+        if str(sql).startswith("CREATE TABLE"):
+            for row in conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
+                digest.update(repr(row).encode())
+    conn.close()
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "app").mkdir(parents=True)
+    conn = sqlite3.connect(root / "app.sqlite")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, age TEXT)")
+    conn.executemany(
+        "INSERT INTO users (email, age) VALUES (?, ?)", [(f"u{n}@x.org", str(n)) for n in range(50)]
+    )
+    conn.commit()
+    conn.close()
+    (root / "app" / "models.py").write_bytes(
+        b"def load(db, uid):\r\n"
+        b"    return db.execute(f'SELECT * FROM users WHERE id = {int(uid)}')\r\n"
+    )
+    (root / "app" / "views.py").write_text("import models  # é\n", encoding="utf-8")
+    return root
+
+
+def apply_schema_fix(store: StateStore, root: Path, sql: str, **fields: Any) -> FixRecord:
+    """What the executor does for a schema fix: back up, run, record."""
+    fix_id = store.new_fix_id()
+    saved = backup_fix(root, fix_id, database="app.sqlite")
+    conn = sqlite3.connect(root / "app.sqlite")
+    conn.executescript(sql)
+    conn.close()
+    return store.record_fix(
+        FixRecord(
+            id=fix_id,
+            created_at=fields.pop("created_at", utc_now()),
+            kind="schema",
+            title=fields.pop("title", sql),
+            issue_fingerprint=fields.pop("issue_fingerprint", "fp"),
+            plan_id=f"plan:{fix_id}",
+            plan_text=sql,
+            database="app.sqlite",
+            backup_dir=saved.backup_dir,
+            **fields,
+        )
+    )
+
+
+def apply_code_fix(
+    store: StateStore, root: Path, changes: dict[str, bytes | None], **fields: Any
+) -> FixRecord:
+    """What the executor does for a code fix: back up the files, write them, record."""
+    fix_id = store.new_fix_id()
+    files: Sequence[str] = list(changes)
+    saved = backup_fix(root, fix_id, files=files)
+    for rel, data in changes.items():
+        if data is None:
+            (root / rel).unlink()
+        else:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(data)
+    return store.record_fix(
+        FixRecord(
+            id=fix_id,
+            created_at=fields.pop("created_at", utc_now()),
+            kind="code",
+            title=fields.pop("title", "code fix"),
+            issue_fingerprint="fp-code",
+            files=tuple(files),
+            backup_dir=saved.backup_dir,
+            **fields,
+        )
+    )
+
+
+# --- dependents and rollback -----------------------------------------------------------------
+
+
+def test_rollback_is_refused_while_a_later_fix_depends_on_it(project: Path) -> None:
+    db = project / "app.sqlite"
+    original = checksum(db)
+    with StateStore(project) as store:
+        first = apply_schema_fix(store, project, "CREATE INDEX users_email ON users (email);")
+        after_first = checksum(db)
+        code = apply_code_fix(store, project, {"app/views.py": b"import models\n"})
+        second = apply_schema_fix(store, project, "ALTER TABLE users ADD COLUMN nick TEXT;")
+        third = apply_schema_fix(store, project, "UPDATE users SET nick = 'n';")
+
+        assert [f.id for f in dependents(store, first.id)] == [third.id, second.id]
+        assert dependents(store, code.id) == []
+        with pytest.raises(RollbackError) as refused:
+            rollback(store, project, first.id)
+        assert f"roll back {third.id}, then {second.id} first" in str(refused.value)
+        assert checksum(db) != original  # nothing was touched
+
+        undo_third = rollback(store, project, third.id)
+        undo_second = rollback(store, project, second.id)
+        assert checksum(db) == after_first
+        # The rollback records themselves are not later fixes that block the first one.
+        assert dependents(store, first.id) == []
+        undo_first = rollback(store, project, first.id)
+        assert checksum(db) == original
+
+        stored_first = store.fix(first.id)
+        assert stored_first is not None and stored_first.outcome == "rolled_back"
+        assert stored_first.rolled_back_at == undo_first.created_at
+        for undo, fix in ((undo_first, first), (undo_second, second), (undo_third, third)):
+            assert undo.rollback_of == fix.id
+            assert undo.kind == fix.kind == "schema"
+            assert undo.outcome == "applied"
+            assert undo.database == "app.sqlite"
+            assert undo.verify.ok and undo.verify.checks
+            assert undo.issue_fingerprint == fix.issue_fingerprint
+        # Rollbacks do not count as fixes of the issue for loop prevention.
+        assert store.times_fixed("fp", 3600) == 3
+        assert (project / "app" / "views.py").read_bytes() == b"import models\n"
+
+
+def test_an_open_connection_sees_the_rolled_back_database(project: Path) -> None:
+    db = project / "app.sqlite"
+    app = sqlite3.connect(db)
+    assert app.execute("SELECT count(*) FROM users").fetchone()[0] == 50
+    with StateStore(project) as store:
+        fix = apply_schema_fix(store, project, "DELETE FROM users WHERE id > 10;")
+        assert app.execute("SELECT count(*) FROM users").fetchone()[0] == 10
+        rollback(store, project, fix.id)
+    assert app.execute("SELECT count(*) FROM users").fetchone()[0] == 50
+    app.close()
+
+
+def test_rollback_keeps_what_was_written_since_in_its_own_backup(project: Path) -> None:
+    db = project / "app.sqlite"
+    with StateStore(project) as store:
+        fix = apply_schema_fix(store, project, "ALTER TABLE users ADD COLUMN nick TEXT;")
+        conn = sqlite3.connect(db)
+        conn.execute("INSERT INTO users (email, nick) VALUES ('late@x.org', 'late')")
+        conn.commit()
+        conn.close()
+        undo = rollback(store, project, fix.id)
+    assert undo.backup_dir is not None and undo.backup_dir in undo.message
+    kept = database_backup_path(project, undo.backup_dir, "app.sqlite")
+    conn = sqlite3.connect(kept)
+    assert conn.execute("SELECT nick FROM users WHERE email = 'late@x.org'").fetchone() == ("late",)
+    conn.close()
+
+
+def test_rollback_of_code_files_restores_exact_bytes(project: Path) -> None:
+    models = project / "app" / "models.py"
+    before = models.read_bytes()
+    with StateStore(project) as store:
+        fix = apply_code_fix(
+            store,
+            project,
+            {
+                "app/models.py": b"def load(db, uid):\n"
+                b"    return db.execute('SELECT * FROM users WHERE id = ?', (uid,))\n",
+                "app/views.py": None,  # the fix deleted it
+                "migrations/0002_nick.sql": b"ALTER TABLE users ADD nick TEXT;\n",  # and made it
+            },
+        )
+        assert models.read_bytes() != before
+        undo = rollback(store, project, fix.id)
+    assert models.read_bytes() == before
+    assert (project / "app" / "views.py").read_text(encoding="utf-8") == "import models  # é\n"
+    assert not (project / "migrations" / "0002_nick.sql").exists()
+    assert undo.kind == "code" and undo.database is None and undo.verify.ok
+    assert undo.files == fix.files
+
+
+def test_a_code_fix_on_the_same_file_is_a_dependent(project: Path) -> None:
+    with StateStore(project) as store:
+        first = apply_code_fix(store, project, {"app/models.py": b"one\n"})
+        other = apply_code_fix(store, project, {"app/views.py": b"other\n"})
+        second = apply_code_fix(store, project, {"app/models.py": b"two\n", "x.py": b""})
+        assert dependents(store, first.id) == [second]
+        assert dependents(store, other.id) == []
+        with pytest.raises(RollbackError, match=f"roll back {second.id} first"):
+            rollback(store, project, first.id)
+        rollback(store, project, second.id)
+        assert (project / "app" / "models.py").read_bytes() == b"one\n"
+        rollback(store, project, first.id)
+    assert (project / "app" / "models.py").read_bytes().startswith(b"def load(db, uid):\r\n")
+
+
+def test_rollback_refusals(project: Path) -> None:
+    with StateStore(project) as store:
+        with pytest.raises(RollbackError, match="no such fix"):
+            rollback(store, project, "20990101T000000-beef")
+        failed = apply_schema_fix(store, project, "SELECT 1;", outcome="failed")
+        with pytest.raises(RollbackError, match="was not applied"):
+            rollback(store, project, failed.id)
+        fix = apply_schema_fix(store, project, "CREATE TABLE t (x);")
+        undo = rollback(store, project, fix.id)
+        with pytest.raises(RollbackError, match="already rolled back"):
+            rollback(store, project, fix.id)
+        with pytest.raises(RollbackError, match="itself the rollback of"):
+            rollback(store, project, undo.id)
+        gone = apply_schema_fix(store, project, "CREATE TABLE u (x);")
+        assert gone.backup_dir is not None
+        database_backup_path(project, gone.backup_dir, "app.sqlite").unlink()
+        with pytest.raises(RollbackError, match=r"database backup .* is missing"):
+            rollback(store, project, gone.id)
+        stored = store.fix(gone.id)
+        assert stored is not None and stored.outcome == "applied"
+
+
+def test_a_failed_rollback_changes_nothing_and_is_recorded(project: Path) -> None:
+    db = project / "app.sqlite"
+    with StateStore(project) as store:
+        fix_id = store.new_fix_id()
+        saved = backup_fix(project, fix_id, database="app.sqlite", files=["app/views.py"])
+        (project / "app" / "views.py").write_text("fixed\n")
+        conn = sqlite3.connect(db)
+        conn.execute("DELETE FROM users")
+        conn.commit()
+        conn.close()
+        fix = store.record_fix(
+            FixRecord(
+                id=fix_id,
+                created_at=utc_now(),
+                kind="both",
+                title="both",
+                database="app.sqlite",
+                files=("app/views.py",),
+                backup_dir=saved.backup_dir,
+            )
+        )
+        damaged = database_backup_path(project, saved.backup_dir, "app.sqlite")
+        data = bytearray(damaged.read_bytes())
+        data[4096:8192] = b"\xff" * 4096
+        damaged.write_bytes(bytes(data))
+        with pytest.raises(RollbackError, match=r"damaged.*nothing was changed"):
+            rollback(store, project, fix.id)
+        assert (project / "app" / "views.py").read_text() == "fixed\n"
+        conn = sqlite3.connect(db)
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+        conn.close()
+        stored = store.fix(fix.id)
+        assert stored is not None and stored.outcome == "applied"
+        attempts = [f for f in store.fixes() if f.rollback_of == fix.id]
+        assert [a.outcome for a in attempts] == ["failed"]
+
+
+def _hold(root: str, db: str, held: Any, release: Any) -> None:
+    with database_lock(Path(db), 10, root=Path(root)):
+        held.set()
+        release.wait(30)
+
+
+def test_rollback_waits_for_the_database_lock(project: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    holder = context.Process(
+        target=_hold, args=(str(project), str(project / "app.sqlite"), held, release)
+    )
+    with StateStore(project) as store:
+        fix = apply_schema_fix(store, project, "CREATE TABLE t (x);")
+        holder.start()
+        try:
+            assert held.wait(30)
+            with pytest.raises(
+                RollbackError, match=r"another dbheal process is changing .*try again"
+            ):
+                rollback(store, project, fix.id, lock_timeout=0.2)
+            stored = store.fix(fix.id)
+            assert stored is not None and stored.outcome == "applied"
+        finally:
+            release.set()
+            holder.join(30)
+        assert rollback(store, project, fix.id, lock_timeout=10).rollback_of == fix.id
+
+
+# --- prune -----------------------------------------------------------------------------------
+
+
+def _age(root: Path, record: FixRecord, days: float) -> None:
+    assert record.backup_dir is not None
+    old = time.time() - days * 86400
+    os.utime(root / record.backup_dir, (old, old))
+
+
+def test_prune_never_deletes_a_backup_that_can_still_be_rolled_back(project: Path) -> None:
+    now = datetime.now(timezone.utc)
+
+    def ago(days: float) -> str:
+        return (now - timedelta(days=days)).isoformat()
+
+    with StateStore(project) as store:
+        old_applied = apply_schema_fix(store, project, "CREATE TABLE a (x);", created_at=ago(90))
+        old_failed = apply_schema_fix(
+            store, project, "SELECT 1;", created_at=ago(80), outcome="failed"
+        )
+        rolled = apply_schema_fix(store, project, "CREATE TABLE b (x);", created_at=ago(60))
+        undo = rollback(store, project, rolled.id)
+        recent_failed = apply_schema_fix(
+            store, project, "SELECT 2;", created_at=ago(1), outcome="refused"
+        )
+        old_code = apply_code_fix(
+            store, project, {"app/views.py": b"v\n"}, created_at=ago(70), outcome="rolled_back"
+        )
+        orphan_old = project / ".dbheal" / "backups" / "20200101T000000-dead"
+        orphan_new = project / ".dbheal" / "backups" / "20990101T000000-beef"
+        for orphan in (orphan_old, orphan_new):
+            (orphan / "database").mkdir(parents=True)
+        old = time.time() - 40 * 86400
+        os.utime(orphan_old, (old, old))
+
+        deleted = prune(store, project, max_age_days=30, keep_per_database=20)
+
+        assert sorted(deleted) == sorted(
+            f".dbheal/backups/{fix_id}"
+            for fix_id in (old_failed.id, rolled.id, old_code.id, "20200101T000000-dead")
+        )
+        for kept in (old_applied, recent_failed, undo):
+            assert kept.backup_dir is not None and (project / kept.backup_dir).is_dir()
+        assert orphan_new.is_dir()
+        # The old applied fix can still be rolled back after the prune.
+        assert rollback(store, project, old_applied.id).rollback_of == old_applied.id
+
+
+def test_prune_keeps_the_newest_per_database(project: Path) -> None:
+    with StateStore(project) as store:
+        applied = [apply_schema_fix(store, project, f"CREATE TABLE t{n} (x);") for n in range(3)]
+        failed = [apply_schema_fix(store, project, "SELECT 1;", outcome="failed") for _ in range(4)]
+        code = [
+            apply_code_fix(store, project, {"app/views.py": b"x\n"}, outcome="refused")
+            for _ in range(3)
+        ]
+        deleted = prune(store, project, max_age_days=365, keep_per_database=3)
+        # app.sqlite has 7 backups: the newest 3 (all failed) stay, the older failed one goes,
+        # and the 3 applied ones stay although they are beyond the count.
+        assert deleted == sorted([f".dbheal/backups/{failed[0].id}"])
+        deleted = prune(store, project, max_age_days=365, keep_per_database=1)
+        assert sorted(deleted) == sorted(
+            f".dbheal/backups/{r.id}" for r in (failed[1], failed[2], code[0], code[1])
+        )
+        for record in (*applied, failed[3], code[2]):
+            assert record.backup_dir is not None and (project / record.backup_dir).is_dir()
+        assert prune(store, project, max_age_days=365, keep_per_database=1) == []
+
+
+def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: Path) -> None:
+    """The orchestrator's layout: the database copy directly in the fix's folder, and a new
+    migration file written after the backup, listed in the record's files."""
+    db = project / "app.sqlite"
+    original = checksum(db)
+    with StateStore(project) as store:
+        fix_id = store.new_fix_id()
+        folder = project / ".dbheal" / "backups" / fix_id
+        backup_database(db, folder)
+        conn = sqlite3.connect(db)
+        conn.execute("ALTER TABLE users ADD COLUMN nick TEXT")
+        conn.commit()
+        conn.close()
+        migration = project / "migrations" / "002_add_nick.sql"
+        migration.parent.mkdir()
+        migration.write_text("ALTER TABLE users ADD COLUMN nick TEXT;\n")
+        fix = store.record_fix(
+            FixRecord(
+                id=fix_id,
+                created_at=utc_now(),
+                kind="schema",
+                title="Add users.nick",
+                database="app.sqlite",
+                files=("migrations/002_add_nick.sql",),
+                backup_dir=f".dbheal/backups/{fix_id}",
+            )
+        )
+        undo = rollback(store, project, fix.id)
+    assert checksum(db) == original
+    assert not migration.exists()
+    assert "delete migrations/002_add_nick.sql" in undo.plan_text
+    assert undo.verify.ok, undo.verify
+    assert undo.backup_dir is not None
+    kept = project / undo.backup_dir / "files" / "migrations" / "002_add_nick.sql"
+    assert kept.read_text() == "ALTER TABLE users ADD COLUMN nick TEXT;\n"

@@ -1,0 +1,521 @@
+"""Tests of the state store (.dbheal/state.sqlite) and the JSON forms of the fix values."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import re
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbheal_lsp.fixes.state import (
+    SCHEMA_VERSION,
+    FixRecord,
+    StateError,
+    StateStore,
+    change_from_dict,
+    changes_from_json,
+    changes_to_json,
+    fix_from_json,
+    fix_to_dict,
+    fix_to_json,
+    lossy_from_json,
+    lossy_to_dict,
+    lossy_to_json,
+    migrate,
+    plan_from_json,
+    plan_to_dict,
+    plan_to_json,
+    state_path,
+    utc_now,
+    verify_from_json,
+    verify_to_dict,
+    verify_to_json,
+)
+from dbheal_lsp.model import (
+    CodeFix,
+    LossyReport,
+    MigrationPlan,
+    PlanStep,
+    Severity,
+    Span,
+    TextEdit,
+    VerifyCheck,
+    VerifyReport,
+)
+
+PLAN = MigrationPlan(
+    id="change_type:abc123",
+    kind="change_type",
+    title="Change users.age to INTEGER",
+    description="Rebuild users with age INTEGER — «ünïcode» kept",
+    table="users",
+    steps=(
+        PlanStep("CREATE TABLE users_new (id INTEGER PRIMARY KEY, age INTEGER)"),
+        PlanStep("INSERT INTO users_new SELECT id, CAST(age AS INTEGER) FROM users"),
+        PlanStep("users -> users_new", kind="verify_copy"),
+        PlanStep("DROP TABLE users"),
+    ),
+    expected="users.age holds integers",
+    issue_fingerprint="abc123",
+    column="age",
+    new_type="INTEGER",
+    schema_version=7,
+    migration_name="change_users_age",
+    foreign_keys_off=True,
+    check_sql=("SELECT age + 1 FROM users",),
+    index_columns=("age", "id"),
+)
+
+CODE_FIX = CodeFix(
+    id="remove_cast:def456",
+    kind="remove_cast",
+    title="Remove the redundant int() cast",
+    path="app/models.py",
+    issue_fingerprint="def456",
+    edits=(
+        TextEdit("app/models.py", Span(3, 5, 3, 17), "user_id"),
+        TextEdit("app/models.py", Span(9, 1, 10, 4), "'é'\n"),
+    ),
+    source_hash="0123456789abcdef",
+)
+
+VERIFY = VerifyReport(
+    (
+        VerifyCheck("quick_check", True, "ok"),
+        VerifyCheck("row counts", False, "users: 10 before, 9 after"),
+    )
+)
+
+LOSSY = LossyReport("users", "age", "INTEGER", 100, 2, (4, 17), ("'abc'", "'1.5'"))
+
+
+def make_record(store: StateStore, **changes: object) -> FixRecord:
+    base = FixRecord(
+        id=store.new_fix_id(),
+        created_at=utc_now(),
+        kind="schema",
+        title="Add index on users.email",
+        issue_fingerprint="fp-1",
+        plan_id="create_index:fp-1",
+        plan_text=PLAN.sql,
+        plan_json=changes_to_json([PLAN]),
+        database="app.sqlite",
+        files=(),
+        backup_dir=".dbheal/backups/x",
+        verify=VERIFY,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+# --- JSON forms -------------------------------------------------------------------------------
+
+
+def test_plan_json_round_trip_covers_every_field() -> None:
+    assert plan_from_json(plan_to_json(PLAN)) == PLAN
+    fields = {f.name for f in dataclasses.fields(MigrationPlan)}
+    assert fields <= set(plan_to_dict(PLAN))
+
+
+def test_code_fix_json_round_trip_covers_every_field() -> None:
+    assert fix_from_json(fix_to_json(CODE_FIX)) == CODE_FIX
+    assert {f.name for f in dataclasses.fields(CodeFix)} <= set(fix_to_dict(CODE_FIX))
+
+
+def test_verify_and_lossy_json_round_trip() -> None:
+    assert verify_from_json(verify_to_json(VERIFY)) == VERIFY
+    assert verify_from_json(verify_to_json(VerifyReport())) == VerifyReport()
+    assert {f.name for f in dataclasses.fields(VerifyCheck)} <= set(
+        verify_to_dict(VERIFY)["checks"][0]
+    )
+    assert lossy_from_json(lossy_to_json(LOSSY)) == LOSSY
+    assert {f.name for f in dataclasses.fields(LossyReport)} <= set(lossy_to_dict(LOSSY))
+
+
+def test_changes_json_holds_plans_and_code_fixes() -> None:
+    text = changes_to_json([PLAN, CODE_FIX])
+    assert changes_from_json(text) == (PLAN, CODE_FIX)
+    # A single object, as plan_to_json or fix_to_json wrote it, reads as one change.
+    assert changes_from_json(plan_to_json(PLAN)) == (PLAN,)
+    assert change_from_dict(json.loads(fix_to_json(CODE_FIX))) == CODE_FIX
+
+
+def test_json_written_before_a_field_existed_reads_with_defaults() -> None:
+    old = {
+        "type": "migration_plan",
+        "id": "add_column:x",
+        "kind": "add_column",
+        "title": "Add users.nick",
+        "table": "users",
+        "steps": [{"sql": "ALTER TABLE users ADD COLUMN nick TEXT"}],
+    }
+    plan = plan_from_json(json.dumps(old))
+    assert plan.steps == (PlanStep("ALTER TABLE users ADD COLUMN nick TEXT"),)
+    assert plan.schema_version == -1 and plan.check_sql == () and plan.column is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"type": "code_fix"}', "expected type 'migration_plan'"),
+        ('{"type": "migration_plan", "id": 3, "steps": []}', "'id' should be a string"),
+        ('{"id": "x", "kind": "k", "title": "t", "table": "t"}', "missing 'steps'"),
+    ],
+)
+def test_bad_plan_json_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        plan_from_json(text)
+
+
+def test_unknown_change_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="migration plan or a code fix"):
+        changes_from_json('[{"type": "other"}]')
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+def test_store_creates_a_versioned_wal_file(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        assert store.path == tmp_path / ".dbheal" / "state.sqlite" == state_path(tmp_path)
+        assert store.schema_version() == SCHEMA_VERSION
+    conn = sqlite3.connect(tmp_path / ".dbheal" / "state.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_a_later_migration_adds_a_column_to_an_existing_file(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        store.record_fix(make_record(store))
+
+    def add_column(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE fixes ADD COLUMN reviewer TEXT")
+
+    conn = sqlite3.connect(state_path(tmp_path), isolation_level=None)
+    from dbheal_lsp.fixes.state import MIGRATIONS
+
+    assert migrate(conn, (*MIGRATIONS, add_column)) == SCHEMA_VERSION
+    assert migrate(conn, (*MIGRATIONS, add_column)) == SCHEMA_VERSION + 1  # runs once only
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(fixes)")]
+    assert columns[-1] == "reviewer"
+    conn.close()
+    # This version still reads a file a newer version migrated: it only added a column.
+    with StateStore(tmp_path) as store:
+        assert store.schema_version() == SCHEMA_VERSION + 1
+        assert len(store.fixes()) == 1
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    state_path(tmp_path).parent.mkdir(parents=True)
+    state_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError, match=r"state\.sqlite"):
+        StateStore(tmp_path)
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def test_fix_record_round_trip(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        record = make_record(
+            store,
+            kind="both",
+            files=("app/models.py", "migrations/0004_x.sql"),
+            plan_json=changes_to_json([PLAN, CODE_FIX]),
+            outcome="rolled_back",
+            message="done",
+            rolled_back_at=utc_now(),
+            rollback_of=None,
+        )
+        stored = store.record_fix(record)
+        assert stored == record
+        assert store.fix(record.id) == record
+        again = store.fix(record.id)
+        assert again is not None
+        assert again.verify == VERIFY and isinstance(again.verify, VerifyReport)
+        assert changes_from_json(again.plan_json) == (PLAN, CODE_FIX)
+        assert store.fix("nope") is None
+
+
+def test_times_are_normalised_to_iso_utc(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        record = make_record(store, created_at="2026-11-24T02:15:12+02:00")
+        stored = store.record_fix(record)
+        assert stored.created_at == "2026-11-24T00:15:12.000000+00:00"
+        assert store.fix(record.id) == stored
+
+
+def test_record_values_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown fix kind"):
+        FixRecord("x", utc_now(), "sql", "t")
+    with pytest.raises(ValueError, match="unknown fix outcome"):
+        FixRecord("x", utc_now(), "code", "t", outcome="done")
+
+
+def test_duplicate_fix_id_is_refused(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        record = store.record_fix(make_record(store))
+        with pytest.raises(StateError, match="already in the history"):
+            store.record_fix(record)
+
+
+def test_new_fix_ids_are_unique_and_sort_by_time(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        before = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        ids = [store.new_fix_id() for _ in range(300)]
+        after = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    assert len(set(ids)) == len(ids)
+    for fix_id in ids:
+        assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{4}", fix_id)
+        assert before <= fix_id[:15] <= after
+
+
+def test_fixes_are_listed_newest_first(tmp_path: Path) -> None:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with StateStore(tmp_path) as store:
+        ids = []
+        for minutes in (5, 1, 3):
+            record = make_record(store, created_at=(start + timedelta(minutes=minutes)).isoformat())
+            ids.append(store.record_fix(record).id)
+        assert [f.id for f in store.fixes()] == [ids[0], ids[2], ids[1]]
+        assert [f.id for f in store.fixes(limit=2)] == [ids[0], ids[2]]
+        assert [f.id for f in store.fixes_after(ids[1])] == [ids[2], ids[0]]
+
+
+def test_update_fix(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        record = store.record_fix(make_record(store, outcome="failed", backup_dir=None))
+        report = VerifyReport((VerifyCheck("quick_check", True),))
+        updated = store.update_fix(
+            record.id,
+            outcome="applied",
+            message="verified",
+            verify=report,
+            backup_dir=".dbheal/backups/y",
+            files=["a.py"],
+        )
+        assert updated == dataclasses.replace(
+            record,
+            outcome="applied",
+            message="verified",
+            verify=report,
+            backup_dir=".dbheal/backups/y",
+            files=("a.py",),
+        )
+        assert store.fix(record.id) == updated
+        cleared = store.update_fix(record.id, backup_dir=None, database=None)
+        assert cleared.backup_dir is None and cleared.database is None
+        assert cleared.message == "verified"
+        with pytest.raises(KeyError):
+            store.update_fix("missing", outcome="failed")
+
+
+def test_record_rollback_marks_the_fix_once(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        fix = store.record_fix(make_record(store))
+        undo = make_record(store, title="Roll back")
+        updated = store.record_rollback(fix.id, undo)
+        assert updated.outcome == "rolled_back"
+        stored_undo = store.fix(undo.id)
+        assert stored_undo is not None and stored_undo.rollback_of == fix.id
+        assert updated.rolled_back_at == stored_undo.created_at
+        with pytest.raises(StateError, match="not applied"):
+            store.record_rollback(fix.id, make_record(store))
+
+
+def test_times_fixed_counts_applied_fixes_in_the_window(tmp_path: Path) -> None:
+    now = datetime(2020, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+    def at(minutes_ago: float) -> str:
+        return (now - timedelta(minutes=minutes_ago)).isoformat()
+
+    with StateStore(tmp_path) as store:
+        for minutes_ago, outcome in ((1, "applied"), (2, "rolled_back"), (3, "failed")):
+            store.record_fix(make_record(store, created_at=at(minutes_ago), outcome=outcome))
+        store.record_fix(make_record(store, created_at=at(4), outcome="refused"))
+        store.record_fix(make_record(store, created_at=at(90), outcome="applied"))
+        store.record_fix(make_record(store, created_at=at(1), rollback_of="x"))
+        store.record_fix(make_record(store, created_at=at(1), issue_fingerprint="other"))
+        assert store.times_fixed("fp-1", 3600, now=now) == 2
+        assert store.times_fixed("fp-1", 7200, now=now) == 3
+        assert store.times_fixed("fp-1", 30, now=now) == 0
+        assert store.times_fixed("other", 3600, now=now) == 1
+        assert store.times_fixed("fp-1", 3600) == 0  # the real now is years later
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+def test_queue_orders_priority_then_severity_then_age(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        low = store.enqueue("p-low", "code", "low", Severity.LOW, "{}")
+        high_old = store.enqueue("p-high-1", "schema", "high 1", Severity.HIGH, "{}")
+        critical = store.enqueue("p-crit", "schema", "critical", Severity.CRITICAL, "{}")
+        high_new = store.enqueue("p-high-2", "schema", "high 2", Severity.HIGH, "{}")
+        medium = store.enqueue("p-med", "code", "medium", Severity.MEDIUM, "{}")
+        # Same priority as the highs, but less severe: after them.
+        boosted = store.enqueue("p-boost", "code", "boosted", Severity.LOW, "{}", priority=2)
+        order = [e.plan_id for e in store.queued()]
+        assert order == ["p-crit", "p-high-1", "p-high-2", "p-boost", "p-med", "p-low"]
+        assert critical.priority == 3 and low.priority == 0 and boosted.priority == 2
+        assert high_old.created_at <= high_new.created_at and medium.status == "queued"
+
+
+def test_enqueue_drops_a_duplicate_while_queued(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        first = store.enqueue(
+            "create_index:fp",
+            "schema",
+            "Add index",
+            Severity.HIGH,
+            plan_to_json(PLAN),
+            issue_fingerprint="fp",
+            database="app.sqlite",
+        )
+        again = store.enqueue("create_index:fp", "schema", "Add index (again)", Severity.HIGH, "{}")
+        assert again == first
+        assert len(store.queued()) == 1
+        applied = store.set_status(first.id, "applied")
+        assert applied.status == "applied" and store.queued() == []
+        # Once the first is no longer queued, the same plan can be queued again.
+        third = store.enqueue("create_index:fp", "schema", "Add index", Severity.HIGH, "{}")
+        assert third.id != first.id
+        with pytest.raises(StateError, match="already queued"):
+            store.set_status(first.id, "queued")
+        with pytest.raises(ValueError, match="unknown queue status"):
+            store.set_status(third.id, "done")
+        with pytest.raises(KeyError):
+            store.set_status(9999, "dropped")
+        entry = store.entry(first.id)
+        assert entry is not None and entry.database == "app.sqlite"
+        assert plan_from_json(entry.payload_json) == PLAN
+        assert store.entry(9999) is None
+
+
+def test_state_survives_a_new_store(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        record = store.record_fix(make_record(store))
+        entry = store.enqueue("p", "code", "t", Severity.CRITICAL, fix_to_json(CODE_FIX))
+        event = store.record_event("no such table: users", "SELECT * FROM users")
+        scan = store.record_scan("startup", 3, 10, {"critical": 1}, {"MISSING_TABLE": 1}, 12.5)
+    with StateStore(tmp_path) as reopened:
+        assert reopened.fixes() == [record]
+        assert reopened.queued() == [entry]
+        assert reopened.events() == [event]
+        assert reopened.scans() == [scan]
+
+
+# --- events and scans -------------------------------------------------------------------------
+
+
+def test_runtime_event_round_trip_and_limit(tmp_path: Path) -> None:
+    with StateStore(tmp_path, max_events=5) as store:
+        full = store.record_event(
+            "no such column: nick",
+            "SELECT nick FROM users",
+            path="app/views.py",
+            line=42,
+            action="add_column",
+            outcome="applied",
+            table="users",
+            time="2026-11-24T00:00:00Z",
+        )
+        assert full.time == "2026-11-24T00:00:00.000000+00:00"
+        assert store.events() == [full]
+        for n in range(7):
+            store.record_event(f"error {n}", "SELECT 1")
+        events = store.events(limit=100)
+        assert [e.error for e in events] == [f"error {n}" for n in (6, 5, 4, 3, 2)]
+        assert [e.error for e in store.events(limit=2)] == ["error 6", "error 5"]
+
+
+def test_scan_round_trip_and_trigger_check(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as store:
+        scan = store.record_scan(
+            "save",
+            files=12,
+            statements=80,
+            counts_by_severity={"critical": 2, "low": 5},
+            counts_by_type={"MISSING_COLUMN": 2, "SELECT_STAR": 5},
+            duration_ms=731.25,
+        )
+        assert store.scans() == [scan]
+        assert scan.counts_by_severity == {"critical": 2, "low": 5}
+        with pytest.raises(ValueError, match="unknown scan trigger"):
+            store.record_scan("cron", 0, 0, {}, {}, 0)
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+def _record_many(root: str, tag: str, count: int, barrier: Any = None) -> None:
+    if barrier is not None:
+        barrier.wait(timeout=60)  # all start together, on a state file none has created yet
+    with StateStore(Path(root)) as store:
+        for n in range(count):
+            store.record_fix(make_record(store, title=f"{tag} {n}", issue_fingerprint=tag))
+            store.record_event(f"{tag} {n}", "SELECT 1")
+            store.enqueue("shared-plan", "schema", tag, Severity.HIGH, "{}")
+            store.record_scan("periodic", 1, 1, {}, {}, 1.0)
+
+
+def test_threads_record_at_once(tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+    shared = StateStore(tmp_path)
+
+    def own_store(tag: str) -> None:
+        try:
+            _record_many(str(tmp_path), tag, 40)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def shared_store(tag: str) -> None:
+        try:
+            for n in range(40):
+                shared.record_fix(make_record(shared, title=f"{tag} {n}", issue_fingerprint=tag))
+                shared.record_event(f"{tag} {n}", "SELECT 1")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=own_store, args=(f"own{n}",)) for n in range(3)]
+    threads += [threading.Thread(target=shared_store, args=(f"shared{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(shared.fixes()) == 240
+    assert len(shared.queued()) == 1
+    for n in range(3):
+        assert shared.times_fixed(f"own{n}", 3600) == 40
+    shared.close()
+
+
+def test_processes_record_at_once(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    processes = [
+        context.Process(target=_record_many, args=(str(tmp_path), f"proc{n}", 60, barrier))
+        for n in range(3)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    with StateStore(tmp_path) as store:
+        assert len(store.fixes()) == 180
+        for n in range(3):
+            assert store.times_fixed(f"proc{n}", 3600) == 60
+        assert len(store.events(limit=1000)) == 180
+        assert len(store.scans(limit=1000)) == 180
+        assert len(store.queued()) == 1
