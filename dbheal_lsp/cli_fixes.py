@@ -250,7 +250,7 @@ def _run_migrate(args: argparse.Namespace) -> int:
     entry, plan = engine.queued_plan(args.id)
     if args.action == "plan" or args.dry_run:
         _print_plan(plan)
-        _print_dry_run(*engine.dry_run(plan))
+        _print_dry_run(*engine.dry_run(plan))  # re-analysis of the code included
         return EXIT_OK
     _print_plan(plan)
     if entry.status != "queued":
@@ -338,14 +338,20 @@ def _run_heal(args: argparse.Namespace) -> int:
     if not items:
         write("Nothing to heal.\n")
         return EXIT_OK
-    safe = [i for i in items if i.safe or args.on_lossy in ("null", "keep")]
+    safe = [i for i in items if i.safe or (not i.blocked and args.on_lossy in ("null", "keep"))]
     write("dbheal heal would apply:\n")
     for n, item in enumerate(items, 1):
-        tag = "" if item in safe else "  [skipped: lossy; see --on-lossy]"
+        tag = ""
+        if item.blocked:
+            tag = "  [skipped: its dry run fails]"
+        elif item not in safe:
+            tag = "  [skipped: lossy; see --on-lossy]"
         extra = " + remove the cast it makes redundant" if item.with_code else ""
         write(f"  {n}. {item.plan.title}{extra} ({len(item.issues)} issue(s)){tag}\n")
         if item.lossy is not None and not item.lossy.lossless:
             write(f"     {_lossy_text(item.lossy)}\n")
+        if item.blocked:
+            write(f"     {item.blocked}\n")
     if not safe:
         write("Nothing safe to apply.\n")
         return EXIT_FOUND

@@ -489,12 +489,17 @@ def apply_plan(
 
 
 def dry_run(
-    db_path: Path, plan: MigrationPlan, *, lock_timeout: float = 5.0
+    db_path: Path,
+    plan: MigrationPlan,
+    *,
+    lock_timeout: float = 5.0,
+    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
 ) -> tuple[LossyReport | None, VerifyReport]:
     """Run all of `plan` and its checks in a transaction that is always rolled back.
 
     Lossy values are treated as the plan's copy step says (not refused), so that the report
-    shows whether the rest would work; the LossyReport says how many there are.
+    shows whether the rest would work; the LossyReport says how many there are. `extra_check`
+    runs where it would before a commit (the orchestrator's re-analysis).
     """
-    outcome = _run(db_path, plan, _Options(None, False, False, lock_timeout, None))
+    outcome = _run(db_path, plan, _Options(None, False, False, lock_timeout, extra_check))
     return outcome.lossy, outcome.verify

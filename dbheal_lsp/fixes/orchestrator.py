@@ -116,11 +116,12 @@ class HealItem:
     issues: tuple[Issue, ...]
     with_code: bool  # a type change that also removes the cast the change makes redundant
     lossy: LossyReport | None = None
+    blocked: str = ""  # why a dry run says it would fail (the code would break, say)
 
     @property
     def safe(self) -> bool:
-        """Return whether heal applies it without asking for a lossy conversion."""
-        return self.lossy is None or self.lossy.lossless
+        """Return whether heal applies it: lossless, and its dry run passes."""
+        return not self.blocked and (self.lossy is None or self.lossy.lossless)
 
 
 class FixEngine:
@@ -174,11 +175,16 @@ class FixEngine:
         finally:
             conn.close()
 
-    def dry_run(self, plan: MigrationPlan) -> tuple[LossyReport | None, VerifyReport]:
-        """Run `plan` in a transaction that is always rolled back; return what it found."""
+    def dry_run(
+        self, plan: MigrationPlan, issue: Issue | None = None
+    ) -> tuple[LossyReport | None, VerifyReport]:
+        """Run `plan` in a transaction that is always rolled back; return what it found.
+
+        The re-analysis runs too, so a dry run says whether the code would still agree.
+        """
         from dbheal_lsp.fixes.apply import dry_run
 
-        return dry_run(self._database(), plan)
+        return dry_run(self._database(), plan, extra_check=self._reanalysis(issue, plan))
 
     # --- applying code fixes -----------------------------------------------------------------
 
@@ -495,14 +501,19 @@ class FixEngine:
         database = self.project.config.database
         for plan, issues in by_plan.values():
             lossy = None
+            blocked = ""
             if plan.kind == "change_type" and database is not None and plan.column:
                 conn = open_read_only(database)
                 try:
                     lossy = lossy_report(conn, plan.table, plan.column, plan.new_type or "")
                 finally:
                     conn.close()
+                if lossy.lossless:
+                    # A type change can break other queries of the column: try it first.
+                    _, verify = self.dry_run(plan, issues[0])
+                    blocked = "; ".join(f"{c.name}: {c.detail}" for c in verify.failures())
             with_code = any(i.type is IssueType.TYPE_MISMATCH and i.helper for i in issues)
-            items.append(HealItem(plan, tuple(issues), with_code, lossy))
+            items.append(HealItem(plan, tuple(issues), with_code, lossy, blocked))
         items.sort(key=lambda item: _KIND_ORDER.get(item.plan.kind, 9))
         return items
 
