@@ -39,7 +39,8 @@ from dbheal_lsp.analysis.statement import (
 )
 from dbheal_lsp.model import DEFAULT_SEVERITIES, Issue, IssueType, Origin, Severity
 
-VerdictKind = Literal["ok", "no_table", "no_column", "syntax", "error"]
+# "foreign": SQLite rejects it, but it is valid in the project's own dialect.
+VerdictKind = Literal["ok", "no_table", "no_column", "syntax", "error", "foreign"]
 
 _NO_TABLE = re.compile(r"no such table: (?:main\.)?(\S+)")
 _NO_COLUMN = re.compile(r"no such column: (\S+)")
@@ -75,6 +76,7 @@ class CheckSettings:
     )
     enabled: frozenset[IssueType] = frozenset(IssueType)
     root: Path | None = None  # origins are shown relative to this folder
+    dialect: str = "sqlite"  # the SQL dialect the code is written in
 
     def shown(self, origin: Origin | None) -> Origin | None:
         """Return `origin` with its path relative to the root (as issues name files)."""
@@ -181,6 +183,8 @@ class StatementChecker:
             if retry_verdict.kind != "syntax":
                 part, verdict = retry, retry_verdict
         placeholders = find_placeholders(part.text)
+        if self.settings.dialect != "sqlite" and verdict.kind in ("syntax", "error"):
+            verdict = self._foreign_verdict(part.text, placeholders, schema, verdict)
         has_schema = self.has_schema or not schema.is_empty
         plan: tuple[str, ...] = ()
         if verdict.kind == "ok" and has_schema and _FILTERS.search(text):
@@ -213,7 +217,7 @@ class StatementChecker:
         """
         if verdict.kind in ("no_table", "no_column"):
             return True  # to place every unknown name
-        if verdict.kind != "ok":
+        if verdict.kind not in ("ok", "foreign"):
             return False
         if any(line.startswith("SCAN ") or "AUTOMATIC" in line for line in plan):
             return True
@@ -248,14 +252,43 @@ class StatementChecker:
             return []
         return [str(row[3]) for row in rows]
 
+    def _foreign_verdict(
+        self,
+        text: str,
+        placeholders: tuple[Placeholder, ...],
+        schema: Schema,
+        sqlite_verdict: Verdict,
+    ) -> Verdict:
+        """Judge a statement SQLite rejects, written for another dialect (Postgres, MySQL).
+
+        SQLite cannot be the oracle for `ILIKE` or `::int`: when sqlglot reads the statement in
+        the project's dialect, the names it refers to decide; when it cannot, both agree the
+        statement is broken.
+        """
+        refs = self._references(text, placeholders, schema, self.settings.dialect)
+        if refs is None:
+            return sqlite_verdict
+        table = next((t for t in refs.tables if t.table is None and not t.is_cte), None)
+        if table is not None and self.has_schema:
+            return Verdict("no_table", f"no such table: {table.name}", table.name)
+        column = next((c for c in refs.columns if c.status == "missing"), None)
+        if column is not None and self.has_schema:
+            return Verdict("no_column", f"no such column: {column.name}", column.name)
+        return Verdict("foreign")
+
     def _references(
-        self, text: str, placeholders: tuple[Placeholder, ...], schema: Schema
+        self,
+        text: str,
+        placeholders: tuple[Placeholder, ...],
+        schema: Schema,
+        dialect: str = "sqlite",
     ) -> References | None:
         st = sqlglot_text(text, placeholders)
-        tree = self._parsed.get(st.text, _MISSING)
+        key = st.text if dialect == "sqlite" else f"{dialect}\x00{st.text}"
+        tree = self._parsed.get(key, _MISSING)
         if tree is _MISSING:
-            tree = _parse(st.text)
-            self._parsed[st.text] = tree
+            tree = _parse(st.text, dialect)
+            self._parsed[key] = tree
         if tree is None:
             return None
         try:
@@ -267,12 +300,12 @@ class StatementChecker:
 _MISSING = object()
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str, dialect: str = "sqlite") -> Any:
     import sqlglot
     from sqlglot.errors import SqlglotError
 
     try:
-        return sqlglot.parse_one(text, read="sqlite")
+        return sqlglot.parse_one(text, read=dialect)
     except (SqlglotError, RecursionError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

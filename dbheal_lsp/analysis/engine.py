@@ -135,7 +135,9 @@ class Project:
 
             oracle = oracle_connection(state.schema, check_same_thread=False)
             settings = CheckSettings(
-                severities=dict(self.config.severity), root=self.config.root.resolve()
+                severities=dict(self.config.severity),
+                root=self.config.root.resolve(),
+                dialect=self.config.dialect,
             )
             self._checker = StatementChecker(
                 state.schema, state.expected, state.drift, oracle, settings

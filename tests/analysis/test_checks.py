@@ -100,3 +100,26 @@ def test_severity_override(tmp_path: Path) -> None:
     config = load_config(tmp_path, {"severity": {"SELECT_STAR": "high"}})
     (issue,) = Project(config).check_source("a.py", 'db.execute("SELECT * FROM t")\n').issues
     assert issue.severity.value == "high"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ('await db.fetch("SELECT id FROM users WHERE name ILIKE $1", q)', []),
+        ('await db.fetch("SELECT id::text FROM users WHERE id = $1", q)', []),
+        ('await db.fetch("SELECT nmae FROM users WHERE name ILIKE $1", q)', ["MISSING_COLUMN"]),
+        ('await db.fetch("SELECT id FROM userz WHERE name ILIKE $1", q)', ["MISSING_TABLE"]),
+        ('await db.execute("SELEC id FROM users")', ["SQL_SYNTAX"]),
+    ],
+)
+def test_postgres_dialect_is_not_judged_by_sqlite_syntax(
+    tmp_path: Path, code: str, expected: list[str]
+) -> None:
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.close()
+    config = load_config(tmp_path, {"database": str(db), "dialect": "postgres"})
+    source = f"async def f(db, q):\n    {code}\n"
+    found = [i.type.value for i in Project(config).check_source("a.py", source).issues]
+    assert found == expected
