@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp import __version__
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
@@ -58,10 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the text"
     )
-    from dbheal_lsp.cli_fixes import add_fix_commands
-
-    add_fix_commands(commands)
+    for module in _command_modules():
+        module.add_commands(commands)
     return parser
+
+
+# Each front door adds its commands from its own module: `add_commands(subparsers)` adds them,
+# `COMMANDS` names them, `run(args) -> int` runs one. Add a module here to add commands.
+COMMAND_MODULES: tuple[str, ...] = ("dbheal_lsp.cli_fixes",)
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,9 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
-        from dbheal_lsp.cli_fixes import run_fix_command
-
-        return run_fix_command(args)
+        for module in _command_modules():
+            if args.command in module.COMMANDS:
+                return int(module.run(args))
     except UsageError as exc:
         print(f"dbheal: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

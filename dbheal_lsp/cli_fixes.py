@@ -41,7 +41,10 @@ if TYPE_CHECKING:
 ON_LOSSY = ("refuse", "null", "keep", "abort")
 
 
-def add_fix_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+COMMANDS = frozenset({"fix", "migrate", "heal", "history", "rollback"})
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the fix, migrate, heal, history and rollback commands to the `dbheal` parser."""
     fix = commands.add_parser(
         "fix",
@@ -107,7 +110,7 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_fix_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run one of the fix commands and return its exit status."""
     from dbheal_lsp.analysis.schema import SchemaError
     from dbheal_lsp.fixes.orchestrator import FixError
