@@ -83,6 +83,8 @@ class Project:
         self._code_schema: Schema | None = None
         self._checker: StatementChecker | None = None
         self._checker_key = ""
+        # Issues of unchanged top-level functions, positions relative to their first line.
+        self._blocks: dict[str, tuple[tuple[Issue, ...], int]] = {}
 
     @cached_property
     def extractor(self) -> Extractor:
@@ -151,10 +153,7 @@ class Project:
         """Return the SQL statements of `source`; raise SyntaxError if it is not valid Python."""
         if not self.extractor.might_contain_sql(source):
             return ()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not ours to report
-            tree = ast.parse(source, filename=path)
-        return self.extractor.extract(source, tree)
+        return self.extractor.extract(source, _parse_python(source, path))
 
     def check_source(self, path: str, source: str, state: SchemaState | None = None) -> FileResult:
         """Return the issues of one Python file whose text is `source`.
@@ -163,7 +162,9 @@ class Project:
         A syntax error gives a note, not an exception: the editor's half-typed file is normal.
         """
         try:
-            statements = self.statements(source, path)
+            if not self.extractor.might_contain_sql(source):
+                return FileResult(path)
+            tree = _parse_python(source, path)
         except SyntaxError as exc:
             line = exc.lineno or 1
             note = FileNote(
@@ -172,14 +173,74 @@ class Project:
             return FileResult(path, (), (note,), 0)
         except (ValueError, RecursionError, MemoryError) as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
-        if not statements:
-            return FileResult(path)
         state = state or self.schema_state()
         checker = self.checker(state)
+        issues, count = self._block_issues(path, source, tree, state, checker)
+        return FileResult(path, tuple(_unique_fingerprints(_dedupe(issues))), (), count)
+
+    def _block_issues(
+        self,
+        path: str,
+        source: str,
+        tree: ast.Module,
+        state: SchemaState,
+        checker: StatementChecker,
+    ) -> tuple[list[Issue], int]:
+        """Check the module's top-level blocks, reusing the results of unchanged functions.
+
+        An editor re-checks a file on every save, and most saves change one function: a
+        function or class whose text, module-level context and schema are unchanged keeps its
+        issues, moved by as many lines as it moved. Only ast.parse still sees the whole file.
+        """
+        from dbheal_lsp.analysis.positions import source_lines
+
+        lines = source_lines(source)
+        context = hashlib.blake2b(digest_size=16)
+        context.update(f"{path}\x00{state.key}".encode())
+        blocks: list[tuple[ast.stmt, int, int]] = []
+        for node in tree.body:
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            end = node.end_lineno or node.lineno
+            blocks.append((node, start, end))
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                # Module-level code (constants, queries held in names) is every block's context.
+                context.update("".join(lines[start - 1 : end]).encode("utf-8", "surrogatepass"))
+        module_key = context.hexdigest()
         issues: list[Issue] = []
+        count = 0
+        fresh: dict[int, tuple[str, int, int]] = {}  # id(node) -> (cache key, start, end)
+        todo: list[ast.stmt] = []
+        for node, start, end in blocks:
+            key = ""
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                text = "".join(lines[start - 1 : end]).encode("utf-8", "surrogatepass")
+                key = module_key + hashlib.blake2b(text, digest_size=16).hexdigest()
+                cached = self._blocks.get(key)
+                if cached is not None:
+                    issues.extend(_shifted(i, start - 1) for i in cached[0])
+                    count += cached[1]
+                    continue
+            fresh[id(node)] = (key, start, end)
+            todo.append(node)
+        statements = self.extractor.extract(source, tree, only=todo) if todo else ()
+        found: dict[int, tuple[list[Issue], int]] = {id(n): ([], 0) for n in todo}
+        spans = [(fresh[id(n)][1], fresh[id(n)][2], id(n)) for n in todo]
         for statement in statements:
-            issues.extend(checker.check(statement, path))
-        return FileResult(path, tuple(_unique_fingerprints(_dedupe(issues))), (), len(statements))
+            owner = next((k for s, e, k in spans if s <= statement.span.line <= e), None)
+            result = checker.check(statement, path)
+            issues.extend(result)
+            count += 1
+            if owner is not None:
+                mine, n = found[owner]
+                found[owner] = (mine + result, n + 1)
+        if len(self._blocks) > 20_000:
+            self._blocks.clear()  # a bound, not an LRU: rebuilding is cheap
+        for node in todo:
+            key, start, _ = fresh[id(node)]
+            if key:
+                mine, n = found[id(node)]
+                self._blocks[key] = (tuple(_shifted(i, 1 - start) for i in mine), n)
+        return issues, count
 
     # --- a tree -------------------------------------------------------------------------------
 
@@ -418,6 +479,30 @@ class Project:
         if origin is not None:
             origin = Origin(self.config.relative(Path(origin.path)), origin.line)
         return replace(issue, path=self.config.relative(Path(issue.path)), origin=origin)
+
+
+def _parse_python(source: str, path: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences etc. are not ours to report
+        return ast.parse(source, filename=path)
+
+
+def _shifted(issue: Issue, delta: int) -> Issue:
+    """Return `issue` moved `delta` lines down (its spans and its statement's)."""
+    if delta == 0:
+        return issue
+
+    def move(span: Span | None) -> Span | None:
+        if span is None:
+            return None
+        return Span(span.line + delta, span.column, span.end_line + delta, span.end_column)
+
+    return replace(
+        issue,
+        span=move(issue.span) or issue.span,
+        statement_span=move(issue.statement_span),
+        call_span=move(issue.call_span),
+    )
 
 
 def _rel_parts(folder: Path, root: Path) -> tuple[str, ...]:

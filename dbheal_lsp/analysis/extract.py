@@ -101,6 +101,9 @@ class _FileContext:
     consumed: set[int] = field(default_factory=set)
     # The scope of the call being read, to follow names that slots interpolate.
     scope: _Scope | None = None
+    # Slots are numbered within their statement, so that stand-in names (and the fingerprints
+    # of issues) do not change when code above the statement moves.
+    slots: int = 0
 
 
 class Extractor:
@@ -115,14 +118,20 @@ class Extractor:
         """Return whether `source` calls any database call name at all (a cheap pre-filter)."""
         return self._candidate.search(source) is not None
 
-    def extract(self, source: str, tree: ast.Module) -> tuple[Statement, ...]:
-        """Return every statement the module `tree` (parsed from `source`) sends to a database."""
+    def extract(
+        self, source: str, tree: ast.Module, only: Sequence[ast.stmt] | None = None
+    ) -> tuple[Statement, ...]:
+        """Return every statement the module `tree` (parsed from `source`) sends to a database.
+
+        `only` limits the search to some of the module's top-level statements (the ones that
+        changed since the last check); names are still resolved at module level.
+        """
         candidate_lines = self._candidate_lines(source)
         if not candidate_lines:
             return ()
         lines = source_lines(source)
         ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""))
-        _visit_body(tree.body, ctx.module, ctx)
+        _visit_body(tree.body if only is None else only, ctx.module, ctx)
         return tuple(sorted(ctx.statements, key=lambda s: (s.span.line, s.span.column)))
 
     def _candidate_lines(self, source: str) -> frozenset[int]:
@@ -225,6 +234,7 @@ def _statement_of_call(
             return None
         sql_arg = inner
     ctx.scope = scope
+    ctx.slots = 0
     pieces = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0)
     if not pieces:
         return None
@@ -339,9 +349,8 @@ def _fallback_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> l
 
 
 def _new_slot(node: ast.expr, kind: SlotKind, ctx: _FileContext) -> Slot:
-    # Slots are numbered per file by their source position, so stand-ins are stable.
-    span = span_of(ctx.lines, node)
-    index = span.line * 10_000 + span.column
+    index = ctx.slots
+    ctx.slots += 1
     info = _value_info(node, ctx)
     if not info.constant and _is_placeholder_list(node, ctx):
         info = replace(info, constant=True)

@@ -84,10 +84,19 @@ def test_did_you_mean(project: Project) -> None:
     assert table.suggestion == "users"
 
 
-def test_fingerprint_survives_edits_elsewhere(project: Project) -> None:
-    body = 'def f():\n    conn.execute("SELECT emial FROM users")\n'
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'conn.execute("SELECT emial FROM users")',
+        "conn.execute(f\"SELECT id FROM users WHERE name = '{name}'\")",
+    ],
+)
+def test_fingerprint_survives_edits_elsewhere(project: Project, statement: str) -> None:
+    body = f"def f(name):\n    {statement}\n"
     before = project.check_source("a.py", body).issues
-    after = project.check_source("a.py", "import os\n\n\n" + body.replace("f()", "f( )")).issues
+    after = project.check_source(
+        "a.py", "import os\n\n\n" + body.replace("f(name)", "f( name)")
+    ).issues
     assert [i.fingerprint for i in before] == [i.fingerprint for i in after]
     assert before[0].span.line != after[0].span.line
 
