@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench clean vsix
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/run.py
+
+# The VS Code extension: editors/vscode/dbheal-<version>.vsix (needs node 20+ and npm).
+vsix:
+	cd editors/vscode && npm ci && npm run build && npm run package
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .dbheal examples/shop/.dbheal examples/shop/shop.db

@@ -1,0 +1,17 @@
+"""The admin page: a local web app over the same engine, safety layer and state file as the CLI.
+
+`dbheal admin [PATH] [--port N] [--open]` serves it on 127.0.0.1 (docs/admin.md). Modules:
+
+- `server`: the HTTP server and the checks every request passes (Host, token, CSRF, Origin);
+- `app`: what each page shows and does, through `Project`, `FixEngine` and `StateStore`;
+- `pages`: the pages' HTML, built by `html`, which escapes everything it is given;
+- `settings`: [tool.dbheal] as a form, validated by `load_config`, written with tomlkit;
+- `static/`: the stylesheet, the script and the icon (no build step, nothing from elsewhere).
+"""
+
+from __future__ import annotations
+
+from dbheal_lsp.admin.app import AdminApp
+from dbheal_lsp.admin.server import AdminServer
+
+__all__ = ["AdminApp", "AdminServer"]

@@ -1,0 +1,546 @@
+"""The admin's model: one project, its fix engine and its state file, and what each page shows
+and does.
+
+Nothing here plans, applies, checks or records anything itself: scans are `Project.check_paths`,
+fixes are `FixEngine` (the one safety layer every front door uses), the history, queue, events
+and scans are the project's `.dbheal/state.sqlite` through `StateStore`, and the texts of plans,
+dry runs and outcomes are the CLI's own (`dbheal_lsp.cli_fixes`). The engine is not meant for
+several threads at once, so every call into it holds one lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dbheal_lsp.analysis.engine import Project, load_project
+from dbheal_lsp.analysis.schema import SchemaError
+from dbheal_lsp.cli_fixes import ON_LOSSY, _lossy_text, _outcome_line, _verify_text
+from dbheal_lsp.config import Config, ConfigError, read_pyproject
+from dbheal_lsp.fixes.history import RollbackError
+from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
+from dbheal_lsp.fixes.state import (
+    FixRecord,
+    QueueEntry,
+    RuntimeEvent,
+    ScanRecord,
+    StateError,
+    StateStore,
+)
+from dbheal_lsp.model import (
+    CheckResult,
+    CodeFix,
+    Issue,
+    IssueType,
+    LossyReport,
+    MigrationPlan,
+    Severity,
+    VerifyReport,
+)
+from dbheal_lsp.report import _summary
+
+from . import settings
+
+__all__ = [
+    "SORT_KEYS",
+    "AdminApp",
+    "Dashboard",
+    "ExcerptLine",
+    "IssueQuery",
+    "NotFound",
+    "Notice",
+    "excerpt",
+    "select_issues",
+]
+
+SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+# Issue types a code fix exists for (fixes/code.py): the Manual Fix page offers these.
+CODE_FIX_TYPES = frozenset(
+    {
+        IssueType.SQL_INJECTION,
+        IssueType.TYPE_MISMATCH,
+        IssueType.MISSING_COLUMN,
+        IssueType.MISSING_TABLE,
+    }
+)
+# Errors that mean "this cannot be done now", shown to the user as they are.
+_ENGINE_ERRORS = (FixError, SchemaError, ConfigError, StateError, sqlite3.Error, OSError)
+
+_T = TypeVar("_T")
+
+
+class NotFound(Exception):
+    """What a request names (an issue, a queued migration) does not exist (any more)."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an action did, shown once on the next page: the first line is the headline."""
+
+    ok: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the dashboard shows."""
+
+    result: CheckResult
+    by_severity: list[tuple[str, int]]
+    by_type: list[tuple[str, int]]
+    last_scan: ScanRecord | None
+    scans: list[ScanRecord]  # oldest first, for the chart
+    queued: list[QueueEntry]
+    events: list[RuntimeEvent]
+    scan_error: str | None
+
+
+SORT_KEYS: dict[str, Callable[[Issue], Any]] = {
+    "severity": lambda i: (-i.severity.rank, i.path, i.span),
+    "type": lambda i: (i.type.value, i.path, i.span),
+    "file": lambda i: (i.path, i.span),
+    "table": lambda i: (i.table is None, (i.table or "").lower(), i.path, i.span),
+    "message": lambda i: (i.message.lower(), i.path, i.span),
+}
+
+
+@dataclass(frozen=True)
+class IssueQuery:
+    """The Issues page's filters and order, as its URL gives them ("" is no filter)."""
+
+    severity: str = ""
+    type: str = ""
+    file: str = ""
+    table: str = ""
+    sort: str = "severity"
+    descending: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> IssueQuery:
+        """Return the query of a URL's parameters; unknown values are ignored."""
+        sort = params.get("sort", "severity")
+        return cls(
+            severity=params.get("severity", ""),
+            type=params.get("type", ""),
+            file=params.get("file", ""),
+            table=params.get("table", ""),
+            sort=sort if sort in SORT_KEYS else "severity",
+            descending=params.get("dir") == "desc",
+        )
+
+    def params(self, **changes: str) -> dict[str, str]:
+        """Return the URL parameters of this query with `changes` (empty ones left out)."""
+        data = {
+            "severity": self.severity,
+            "type": self.type,
+            "file": self.file,
+            "table": self.table,
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "asc",
+        }
+        data.update(changes)
+        return {k: v for k, v in data.items() if v}
+
+
+def select_issues(issues: Sequence[Issue], query: IssueQuery) -> list[Issue]:
+    """Return the issues that pass the query's filters, in its order."""
+    chosen = [
+        i
+        for i in issues
+        if (not query.severity or i.severity.value == query.severity)
+        and (not query.type or i.type.value == query.type)
+        and (not query.file or i.path == query.file)
+        and (not query.table or (i.table or "").lower() == query.table.lower())
+    ]
+    return sorted(chosen, key=SORT_KEYS[query.sort], reverse=query.descending)
+
+
+@dataclass(frozen=True)
+class ExcerptLine:
+    """One line of a code excerpt; `mark` is the (start, end) slice of the issue's span in it."""
+
+    number: int
+    text: str
+    mark: tuple[int, int] | None = None
+
+
+def excerpt(
+    issue: Issue, root: Path, cache: dict[str, list[str] | None], context: int = 2
+) -> list[ExcerptLine]:
+    """Return the lines of the issue's file around it (its span marked), [] if unreadable."""
+    if issue.path not in cache:
+        path = Path(issue.path)
+        try:
+            text = (path if path.is_absolute() else root / path).read_text(
+                encoding="utf-8", errors="replace"
+            )
+            cache[issue.path] = text.splitlines()
+        except OSError:
+            cache[issue.path] = None
+    lines = cache[issue.path]
+    if not lines:
+        return []
+    span = issue.span
+    first = max(1, span.line - context)
+    last = min(len(lines), max(span.end_line, span.line) + context, span.line + context + 8)
+    out = []
+    for number in range(first, last + 1):
+        text = lines[number - 1]
+        mark = None
+        if span.line <= number <= span.end_line:
+            start = span.column - 1 if number == span.line else 0
+            end = span.end_column - 1 if number == span.end_line else len(text)
+            if 0 <= start < end:
+                mark = (start, min(end, len(text)))
+        out.append(ExcerptLine(number, text, mark))
+    return out
+
+
+def outcome_text(outcome: FixOutcome) -> str:
+    """Return what `dbheal migrate apply` prints for an outcome, as one text."""
+    lines = [_outcome_line(outcome)]
+    if outcome.lossy is not None and not outcome.lossy.lossless:
+        lines.append(_lossy_text(outcome.lossy))
+    if outcome.verify.checks:
+        lines.append(_verify_text(outcome.verify))
+    if outcome.migration_file:
+        lines.append(f"  wrote {outcome.migration_file}")
+    if outcome.diff:
+        lines.append(outcome.diff.rstrip("\n"))
+    return "\n".join(lines)
+
+
+def dry_run_json(lossy: LossyReport | None, verify: VerifyReport) -> dict[str, Any]:
+    """Return a dry run as JSON, in the words of `dbheal migrate plan`."""
+    return {
+        "ok": verify.ok,
+        "status": "Dry run: would succeed" if verify.ok else "Dry run: would FAIL",
+        "lossy": _lossy_text(lossy) if lossy is not None else None,
+        "lossless": lossy is None or lossy.lossless,
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verify.checks],
+    }
+
+
+@dataclass
+class _Scan:
+    result: CheckResult | None = None
+    error: str | None = None
+
+
+class AdminApp:
+    """One project as the admin serves it."""
+
+    def __init__(self, root: Path) -> None:
+        """Load the project at `root` (raise ConfigError for an invalid configuration)."""
+        self.root = root.resolve()
+        self._lock = threading.RLock()
+        self.project: Project = load_project(self.root)
+        self.engine = FixEngine(self.project)
+        self._scan = _Scan()
+
+    # --- access -------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The project's effective configuration."""
+        return self.project.config
+
+    @property
+    def store(self) -> StateStore:
+        """The project's .dbheal/state.sqlite (the one the CLI and the editor use)."""
+        return self.engine.store
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the engine for one request."""
+        with self._lock:
+            yield
+
+    def close(self) -> None:
+        """Close the state file."""
+        with self._lock:
+            self.store.close()
+
+    # --- scanning -----------------------------------------------------------------------------
+
+    def result(self) -> CheckResult:
+        """Return the last scan's result, scanning first if there is none yet."""
+        with self._lock:
+            if self._scan.result is None:
+                self.scan()
+            return self._scan.result or CheckResult()
+
+    @property
+    def scan_error(self) -> str | None:
+        """Why the last scan failed, if it did."""
+        return self._scan.error
+
+    def scan(self) -> Notice:
+        """Check the whole project now and record the scan (trigger "manual")."""
+        with self._lock:
+            start = time.perf_counter()
+            try:
+                result = self.project.check_paths([self.root])
+            except _ENGINE_ERRORS as exc:
+                self._scan = _Scan(CheckResult(), str(exc))
+                return Notice(False, f"The scan failed: {exc}")
+            duration = (time.perf_counter() - start) * 1000
+            self._scan = _Scan(result)
+            text = f"Scanned in {duration:.0f} ms. {_summary(result)}"
+            try:
+                self.store.record_scan(
+                    "manual",
+                    result.files_checked,
+                    result.statements_checked,
+                    Counter(i.severity.value for i in result.issues),
+                    Counter(i.type.value for i in result.issues),
+                    duration,
+                )
+            except StateError as exc:
+                text += f"\nThe scan was not recorded: {exc}"
+            return Notice(True, text)
+
+    def issue(self, fingerprint: str) -> Issue:
+        """Return the issue of the last scan with that fingerprint, or raise NotFound."""
+        for issue in self.result().issues:
+            if issue.fingerprint == fingerprint:
+                return issue
+        raise NotFound("This issue is not in the last scan any more: run a scan again.")
+
+    # --- pages --------------------------------------------------------------------------------
+
+    def dashboard(self) -> Dashboard:
+        """Return what the dashboard shows."""
+        with self._lock:
+            result = self.result()
+            severities = Counter(i.severity.value for i in result.issues)
+            types = Counter(i.type.value for i in result.issues)
+            scans = self.store.scans(limit=60)
+            return Dashboard(
+                result=result,
+                by_severity=[(s.value, severities[s.value]) for s in SEVERITIES],
+                by_type=sorted(types.items(), key=lambda kv: (-kv[1], kv[0])),
+                last_scan=scans[0] if scans else None,
+                scans=list(reversed(scans)),
+                queued=self.store.queued(),
+                events=self.store.events(limit=10),
+                scan_error=self.scan_error,
+            )
+
+    def history(self) -> list[FixRecord]:
+        """Return every fix of the history, newest first."""
+        return self.store.fixes()
+
+    def settings_form(self) -> dict[str, str]:
+        """Return the Settings form's fields as [tool.dbheal] has them now."""
+        try:
+            section = read_pyproject(self.root)
+        except ConfigError:
+            section = {}
+        return settings.form_fields(section)
+
+    # --- previews (computed on demand, one issue or one queued migration at a time) ------------
+
+    def issue_fixes(self, fingerprint: str) -> dict[str, Any]:
+        """Return the code and schema fixes of one issue with their previews: the diff of a code
+        fix; the SQL and the dry run of a schema fix."""
+        with self._lock:
+            issue = self.issue(fingerprint)
+            queued = {e.plan_id: e for e in self.store.queued()}
+            code = [self._code_fix_json(f) for f in self._guard(self.engine.code_fixes, issue)]
+            plans = self._guard(self.engine.schema_plans, issue)
+            schema = []
+            for plan in plans:
+                item = self._plan_json(plan, issue)
+                entry = queued.get(plan.id)
+                item["queued"] = entry.id if entry is not None else None
+                schema.append(item)
+            return {
+                "issue": {
+                    "fingerprint": issue.fingerprint,
+                    "type": issue.type.value,
+                    "severity": issue.severity.value,
+                    "path": issue.path,
+                    "line": issue.span.line,
+                    "message": issue.message,
+                },
+                "code_fixes": code,
+                "schema_fixes": schema,
+            }
+
+    def entry_plan(self, entry_id: int) -> dict[str, Any]:
+        """Return a queued migration with its plan and a dry run (what `migrate plan` prints)."""
+        with self._lock:
+            try:
+                entry, plan = self.engine.queued_plan(entry_id)
+            except FixError as exc:
+                raise NotFound(str(exc)) from None
+            return {
+                "entry": {
+                    "id": entry.id,
+                    "status": entry.status,
+                    "severity": entry.severity.value,
+                    "kind": entry.kind,
+                    "title": entry.title,
+                },
+                "plan": self._plan_json(plan, None),
+                "on_lossy": list(ON_LOSSY),
+            }
+
+    def _guard(self, function: Callable[[Issue], tuple[_T, ...]], issue: Issue) -> tuple[_T, ...]:
+        try:
+            return function(issue)
+        except _ENGINE_ERRORS:
+            return ()
+
+    def _code_fix_json(self, fix: CodeFix) -> dict[str, Any]:
+        from dbheal_lsp.fixes.code import apply_edits, unified_diff
+
+        try:
+            source = self.engine.read_source(fix.path)
+            diff = unified_diff(fix.path, source, apply_edits(source, fix.edits))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            diff = f"(no preview: {exc})"
+        return {
+            "id": fix.id,
+            "kind": fix.kind,
+            "title": fix.title,
+            "path": fix.path,
+            "diff": diff,
+            "source_hash": fix.source_hash,
+        }
+
+    def _plan_json(self, plan: MigrationPlan, issue: Issue | None) -> dict[str, Any]:
+        try:
+            dry = dry_run_json(*self.engine.dry_run(plan, issue))
+        except (*_ENGINE_ERRORS, ValueError) as exc:
+            dry = {
+                "ok": False,
+                "status": "Dry run: could not run",
+                "lossy": None,
+                "lossless": True,
+                "checks": [{"name": "dry run", "ok": False, "detail": str(exc)}],
+            }
+        return {
+            "id": plan.id,
+            "kind": plan.kind,
+            "title": plan.title,
+            "description": plan.description,
+            "expected": plan.expected,
+            "sql": plan.sql,
+            "dry_run": dry,
+        }
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def queue(self, fingerprint: str, plan_id: str) -> tuple[Notice, int | None]:
+        """Queue one schema fix of an issue, planned again now; return the entry's id."""
+        with self._lock:
+            try:
+                issue = self.issue(fingerprint)
+            except NotFound as exc:
+                return Notice(False, str(exc)), None
+            plan = next(
+                (p for p in self._guard(self.engine.schema_plans, issue) if p.id == plan_id), None
+            )
+            if plan is None:
+                return Notice(False, "This schema fix is not offered any more: plan again."), None
+            try:
+                entry = self.engine.enqueue(plan, issue.severity)
+            except _ENGINE_ERRORS as exc:
+                return Notice(False, f"Not queued: {exc}"), None
+            return Notice(True, f"Queued migration {entry.id}: {entry.title}"), entry.id
+
+    def queue_all(self) -> Notice:
+        """Queue the schema fix of every issue, as `dbheal migrate list` does."""
+        with self._lock:
+            try:
+                for issue in self.result().issues:
+                    for plan in self.engine.schema_plans(issue):
+                        self.engine.enqueue(plan, issue.severity)
+                count = len(self.store.queued())
+            except _ENGINE_ERRORS as exc:
+                return Notice(False, f"Not queued: {exc}")
+            if not count:
+                return Notice(True, "No schema fixes queued.")
+            return Notice(True, f"{count} schema fix(es) queued.")
+
+    def apply_migration(self, entry_id: int, plan_id: str, on_lossy: str) -> Notice:
+        """Apply a queued migration whose plan was shown, as `dbheal migrate apply` does."""
+        with self._lock:
+            if on_lossy not in ON_LOSSY:
+                return Notice(False, f"on lossy must be one of {', '.join(ON_LOSSY)}")
+            try:
+                entry, plan = self.engine.queued_plan(entry_id)
+            except FixError as exc:
+                return Notice(False, str(exc))
+            if plan.id != plan_id:
+                return Notice(
+                    False, f"That is not the plan of migration {entry.id}: show it again."
+                )
+            if entry.status != "queued":
+                return Notice(False, f"migration {entry.id} is {entry.status}, not queued")
+            try:
+                outcome = self.engine.apply_schema(plan, on_lossy=on_lossy)
+                self.store.set_status(entry.id, "applied" if outcome.applied else "failed")
+            except _ENGINE_ERRORS as exc:
+                return Notice(False, f"cannot apply {plan.title}: {exc}")
+            self.scan()
+            return Notice(outcome.applied, outcome_text(outcome))
+
+    def apply_code(self, fingerprint: str, fix_id: str, source_hash: str) -> Notice:
+        """Apply the code fix whose diff was shown, planned again now; refuse if the file changed."""
+        with self._lock:
+            try:
+                issue = self.issue(fingerprint)
+            except NotFound as exc:
+                return Notice(False, str(exc))
+            fixes = self._guard(self.engine.code_fixes, issue)
+            fix = next((f for f in fixes if f.id == fix_id), None)
+            if fix is None:
+                return Notice(False, "This code fix is not offered any more: plan again.")
+            if fix.source_hash != source_hash:
+                return Notice(False, f"{fix.path} changed since this fix was planned: plan again")
+            try:
+                outcome = self.engine.apply_code(fix)
+            except (*_ENGINE_ERRORS, ValueError, SyntaxError) as exc:
+                return Notice(False, f"cannot apply {fix.title}: {exc}")
+            self.scan()
+            return Notice(outcome.applied, outcome_text(outcome))
+
+    def rollback(self, fix_id: str) -> Notice:
+        """Roll a fix back, as `dbheal rollback` does."""
+        with self._lock:
+            record = self.store.fix(fix_id)
+            if record is None:
+                return Notice(False, f"no fix {fix_id} in the history")
+            try:
+                done = self.engine.rollback(fix_id)
+            except (RollbackError, StateError, ValueError) as exc:
+                return Notice(False, f"refused: {exc}")
+            self.scan()
+            return Notice(True, f"Rolled back {fix_id} ({record.title}); recorded as {done.id}.")
+
+    def save_settings(self, form: Mapping[str, str]) -> Notice:
+        """Write [tool.dbheal] from the Settings form after validating it; reload the project."""
+        with self._lock:
+            try:
+                settings.save(self.root, settings.parse_form(form))
+            except ConfigError as exc:
+                return Notice(False, f"Not saved: {exc}")
+            try:
+                project = load_project(self.root)
+            except ConfigError as exc:
+                return Notice(False, f"Saved, but the project cannot be loaded: {exc}")
+            self.store.close()
+            self.project = project
+            self.engine = FixEngine(project)
+            self.scan()
+            return Notice(True, "Saved [tool.dbheal] in pyproject.toml.")

@@ -1,0 +1,622 @@
+"""The git pre-commit hook: install it beside any hook already there, remove it, and check what
+a commit would contain.
+
+`install` writes a small shell script as the repository's `pre-commit` hook, in the folder that
+`git rev-parse --git-path hooks` names (so `core.hooksPath` and worktrees are respected). A hook
+already there is not replaced but chained: it moves to `pre-commit.dbheal-chained` (bytes, mode
+and all), and the script runs it first and stops the commit when it fails. `uninstall` puts back
+exactly what was there. The script runs `<the Python that installed it> -m dbheal_lsp hook run`,
+or `dbheal hook run` from PATH when that Python is gone.
+
+`check_staged` judges the content of the index, never the working tree: the staged Python files
+are read from the index and checked with `Project.check_source`, against the schema that the
+index's migrations define. The migrations folder is materialized from the index into a temporary
+folder (staged versions where staged, committed ones otherwise) and the project is pointed at it,
+so a query on a table that only an unstaged migration creates fails as the commit would. When the
+project has migrations, the live database is not consulted: it is local state, not part of the
+commit (`against="database"` checks against it as `dbheal check` does).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Literal
+
+from dbheal_lsp.config import Config, excluded, find_root, load_config
+from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
+
+if TYPE_CHECKING:
+    from dbheal_lsp.analysis.engine import Project
+
+HOOK_NAME = "pre-commit"
+CHAINED_NAME = "pre-commit.dbheal-chained"
+MARKER = "# dbheal-pre-commit-hook"
+AGAINST = ("auto", "migrations", "database")
+BYPASS = "git commit --no-verify"
+
+_REGULAR_MODES = frozenset({"100644", "100755"})
+_PATHSPEC_CHUNK = 500
+_MAX_FILE_BYTES = 5_000_000
+
+Against = Literal["auto", "migrations", "database"]
+
+
+class HookError(Exception):
+    """git failed, or the hook cannot be installed, removed or run; the message is one line."""
+
+
+# --- git ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Git:
+    """Runs git in one folder (the top of the working tree once `repository` found it).
+
+    The environment is inherited on purpose: inside a hook, git's GIT_INDEX_FILE names the
+    index that is being committed (`git commit -a` and `git commit PATH` use a temporary one).
+    """
+
+    cwd: Path
+
+    def run(self, *args: str, stdin: bytes | None = None) -> bytes:
+        """Return the standard output of `git ARGS`, or raise HookError with git's message."""
+        try:
+            done = subprocess.run(
+                ["git", "--literal-pathspecs", *args],
+                cwd=self.cwd,
+                input=stdin,
+                capture_output=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise HookError("git is not installed (or not on PATH)") from None
+        except OSError as exc:
+            raise HookError(f"cannot run git: {exc.strerror or exc}") from None
+        if done.returncode != 0:
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            why = lines[-1] if lines else f"exit status {done.returncode}"
+            raise HookError(f"git {args[0]} failed: {why.removeprefix('fatal: ')}")
+        return done.stdout
+
+
+def repository(cwd: Path) -> Git:
+    """Return a Git runner at the top of the working tree that contains `cwd`."""
+    try:
+        out = Git(cwd).run("rev-parse", "--show-toplevel")
+    except HookError as exc:
+        raise HookError(f"not inside a git working tree ({cwd}): {exc}") from None
+    return Git(Path(os.fsdecode(out.rstrip(b"\n"))))
+
+
+def hooks_dir(git: Git) -> Path:
+    """Return the folder git runs hooks from (`core.hooksPath` when set; shared by worktrees)."""
+    out = os.fsdecode(git.run("rev-parse", "--git-path", "hooks").rstrip(b"\n"))
+    return Path(os.path.abspath(git.cwd / out))
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One file of the index: its path from the top of the working tree, mode and blob id."""
+
+    path: str
+    mode: str
+    blob: str
+
+    @property
+    def regular(self) -> bool:
+        """Return whether this is a plain file (not a symbolic link, submodule or sparse dir)."""
+        return self.mode in _REGULAR_MODES
+
+
+def index_entries(git: Git, pathspecs: Sequence[str]) -> dict[str, IndexEntry]:
+    """Return the merged (stage 0) index entries under `pathspecs` (literal paths), by path."""
+    found: dict[str, IndexEntry] = {}
+    for start in range(0, len(pathspecs), _PATHSPEC_CHUNK):
+        chunk = pathspecs[start : start + _PATHSPEC_CHUNK]
+        out = git.run("ls-files", "--stage", "-z", "--full-name", "--", *chunk)
+        for record in out.split(b"\0"):
+            info, tab, raw_path = record.partition(b"\t")
+            fields = info.decode("ascii", "replace").split()
+            if not tab or len(fields) != 3 or fields[2] != "0":
+                continue
+            path = os.fsdecode(raw_path)
+            found[path] = IndexEntry(path, fields[0], fields[1])
+    return found
+
+
+def read_blobs(git: Git, blobs: Iterable[str]) -> dict[str, bytes]:
+    """Return the content of each blob id, read with one `git cat-file --batch`."""
+    ids = list(dict.fromkeys(blobs))
+    if not ids:
+        return {}
+    out = git.run("cat-file", "--batch", stdin=("\n".join(ids) + "\n").encode("ascii"))
+    contents: dict[str, bytes] = {}
+    pos = 0
+    for blob in ids:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3:  # "<id> missing" (or ambiguous): nothing follows
+            continue
+        size = int(header[2])
+        contents[blob] = out[pos : pos + size]
+        pos += size + 1
+    return contents
+
+
+def staged_paths(git: Git) -> list[str]:
+    """Return the paths (from the top) that the index adds, copies, modifies or renames."""
+    out = git.run("diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z")
+    return [os.fsdecode(p) for p in out.split(b"\0") if p]
+
+
+# --- install and uninstall ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What `install` did: `installed`, `updated` (a new script) or `unchanged`."""
+
+    hook: Path
+    action: Literal["installed", "updated", "unchanged"]
+    chained: Path | None = None  # the earlier hook that ours runs first
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UninstallResult:
+    """What `uninstall` did: `restored` the chained hook, `removed` ours, or `not-installed`."""
+
+    hook: Path
+    action: Literal["restored", "removed", "not-installed"]
+    notes: tuple[str, ...] = ()
+
+
+def hook_script(python: str) -> str:
+    """Return the pre-commit hook: run the chained hook, then dbheal with `python` (or PATH's).
+
+    `PYTHONSAFEPATH` keeps `python -m` from importing the repository's own modules (a `json.py`
+    at its top, say) in place of the standard library's, on Python 3.11 and later.
+    """
+    quoted = shlex.quote(python) if python else "''"
+    return f"""#!/bin/sh
+{MARKER}: written by `dbheal hook install`.
+# `dbheal hook uninstall` removes it and puts back the hook it chains, if any.
+# Bypass it once with `{BYPASS}`.
+chained="$(dirname "$0")/{CHAINED_NAME}"
+if [ -x "$chained" ]; then
+    "$chained" "$@" || exit $?
+fi
+python={quoted}
+if [ -n "$python" ] && [ -x "$python" ] && PYTHONSAFEPATH=1 "$python" -c 'import dbheal_lsp' 2>/dev/null; then
+    PYTHONSAFEPATH=1 exec "$python" -m dbheal_lsp hook run
+fi
+if command -v dbheal >/dev/null 2>&1; then
+    exec dbheal hook run
+fi
+echo "dbheal: the pre-commit hook cannot run: $python no longer runs dbheal and there is no 'dbheal' on PATH." >&2
+echo "dbheal: reinstall it with 'dbheal hook install', remove it with 'dbheal hook uninstall', or commit with '{BYPASS}'." >&2
+exit 1
+"""
+
+
+def is_dbheal_hook(path: Path) -> bool:
+    """Return whether `path` is a hook script that `install` wrote."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as file:
+            head = file.read(1024)
+    except OSError:
+        return False
+    return MARKER.encode() in head
+
+
+def install(cwd: Path, python: str | None = None) -> InstallResult:
+    """Install the pre-commit hook of the repository at `cwd`, chaining the hook already there.
+
+    A second install leaves the chained hook alone and only rewrites the script if it changed
+    (a different `python`). Raises HookError when a foreign hook and a chained one both exist.
+    """
+    git = repository(cwd)
+    folder = hooks_dir(git)
+    hook, chained = folder / HOOK_NAME, folder / CHAINED_NAME
+    script = hook_script(sys.executable if python is None else python)
+    notes: list[str] = []
+    if _inside(folder, git.cwd) and not _inside(folder, git.cwd / ".git"):
+        notes.append(f"the hooks folder {folder} is in the working tree: git status shows this")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if is_dbheal_hook(hook):
+            if hook.read_text(encoding="utf-8", errors="replace") == script:
+                action: Literal["installed", "updated", "unchanged"] = "unchanged"
+            else:
+                _write_script(hook, script)
+                action = "updated"
+        else:
+            moved = False
+            if os.path.lexists(hook):
+                if os.path.lexists(chained):
+                    raise HookError(
+                        f"{hook} is not dbheal's and {chained} already exists: "
+                        "move one of them away first"
+                    )
+                if not os.access(hook, os.X_OK):
+                    notes.append(
+                        f"the existing hook is not executable: git ignored it, and so will "
+                        f"dbheal's (it is kept as {chained.name})"
+                    )
+                os.replace(hook, chained)  # its bytes and mode, a symbolic link stays one
+                moved = True
+            elif os.path.lexists(chained):
+                notes.append(f"{chained.name} (left by an earlier install) runs first")
+            try:
+                _write_script(hook, script)
+            except OSError:
+                if moved:
+                    os.replace(chained, hook)
+                raise
+            action = "installed"
+    except OSError as exc:
+        raise HookError(f"cannot install the hook in {folder}: {exc.strerror or exc}") from None
+    return InstallResult(hook, action, chained if os.path.lexists(chained) else None, tuple(notes))
+
+
+def uninstall(cwd: Path) -> UninstallResult:
+    """Remove dbheal's pre-commit hook and put back the hook it chained (exactly), if any."""
+    git = repository(cwd)
+    folder = hooks_dir(git)
+    hook, chained = folder / HOOK_NAME, folder / CHAINED_NAME
+    if not is_dbheal_hook(hook):
+        notes: tuple[str, ...] = ()
+        if os.path.lexists(chained):
+            notes = (f"{chained} is left as it is: {hook} is not dbheal's hook",)
+        return UninstallResult(hook, "not-installed", notes)
+    try:
+        if os.path.lexists(chained):
+            os.replace(chained, hook)
+            return UninstallResult(hook, "restored")
+        hook.unlink()
+    except OSError as exc:
+        raise HookError(f"cannot remove the hook {hook}: {exc.strerror or exc}") from None
+    return UninstallResult(hook, "removed")
+
+
+def _write_script(hook: Path, script: str) -> None:
+    tmp = hook.with_name(f".{hook.name}.dbheal-{os.getpid()}")
+    try:
+        tmp.write_text(script, encoding="utf-8", newline="\n")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, hook)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
+    except ValueError:
+        return False
+    return True
+
+
+# --- checking the staged content ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HookReport:
+    """What the staged content holds: the issues (paths from the top of the working tree),
+    those that block the commit, and each checked project's `fail-on`."""
+
+    result: CheckResult
+    blocking: tuple[Issue, ...]
+    fail_on: tuple[Severity, ...]
+    top: Path
+
+    @property
+    def checked(self) -> bool:
+        """Return whether any staged file was a Python or migration file."""
+        return self.result.files_checked > 0 or bool(self.result.notes)
+
+
+@dataclass
+class _Found:
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[FileNote] = field(default_factory=list)
+    files: int = 0
+    statements: int = 0
+    blocking: list[Issue] = field(default_factory=list)
+
+
+def check_staged(
+    cwd: Path,
+    files: Sequence[str] | None = None,
+    *,
+    fail_on: str | None = None,
+    against: Against = "auto",
+) -> HookReport:
+    """Check what the index holds for the staged Python and migration files under `cwd`'s repo.
+
+    With `files` (paths relative to `cwd`, as the pre-commit framework passes them), those
+    files' index versions are checked instead, staged or not. Each file is judged by its
+    project's configuration (from the working tree) with `fail_on` overriding `fail-on`.
+    `against`: `migrations` checks against the schema the index's migrations build, `database`
+    against the live database as `dbheal check` does, `auto` the first when the project has
+    migrations in the index. Raises HookError, ConfigError or SchemaError.
+    """
+    if against not in AGAINST:
+        raise HookError(f"against must be one of {', '.join(AGAINST)}, not {against!r}")
+    git = repository(cwd)
+    found = _Found()
+    paths = _repo_paths(cwd, git, files, found.notes) if files else staged_paths(git)
+    entries = index_entries(git, paths) if paths else {}
+    groups: dict[Path, list[IndexEntry]] = {}
+    roots: dict[str, Path] = {}
+    for path in paths:
+        if not path.lower().endswith((".py", ".sql")):
+            continue
+        entry = entries.get(path)
+        if entry is None:
+            found.notes.append(FileNote(path, "skipped: not in the index (untracked?)"))
+            continue
+        parent = posixpath.dirname(path)
+        if parent not in roots:
+            roots[parent] = find_root(git.cwd / parent if parent else git.cwd)
+        groups.setdefault(roots[parent], []).append(entry)
+    thresholds: list[Severity] = []
+    with ExitStack() as stack:
+        for root, group in groups.items():
+            config = load_config(root, {"fail-on": fail_on})
+            checker = _ProjectCheck(git, config, stack, against)
+            if checker.check(group, found):
+                thresholds.append(config.fail_on)
+    result = CheckResult(
+        issues=tuple(sorted(found.issues, key=_order)),
+        notes=tuple(found.notes),
+        files_checked=found.files,
+        statements_checked=found.statements,
+    )
+    return HookReport(result, tuple(sorted(found.blocking, key=_order)), tuple(thresholds), git.cwd)
+
+
+def _repo_paths(cwd: Path, git: Git, files: Sequence[str], notes: list[FileNote]) -> list[str]:
+    """Return `files` (relative to `cwd`, or absolute) as paths from the top of the repo."""
+    prefix = os.fsdecode(Git(cwd).run("rev-parse", "--show-prefix").rstrip(b"\n"))
+    top = os.path.realpath(git.cwd)
+    paths: list[str] = []
+    for name in files:
+        if os.path.isabs(name):
+            rel = os.path.relpath(os.path.realpath(name), top).replace(os.sep, "/")
+        else:
+            rel = posixpath.normpath(prefix + name.replace(os.sep, "/"))
+        if rel == ".." or rel.startswith("../"):
+            notes.append(FileNote(os.path.abspath(cwd / name), "skipped: outside the repository"))
+        elif rel not in paths:
+            paths.append(rel)
+    return paths
+
+
+class _ProjectCheck:
+    """The staged files of one project, checked against the schema the commit defines."""
+
+    def __init__(self, git: Git, config: Config, stack: ExitStack, against: Against) -> None:
+        self.git = git
+        self.config = config
+        self.stack = stack
+        self.against = against
+        root_rel = _relative(config.root, git.cwd)
+        if root_rel is None:
+            raise HookError(f"the project {config.root} is outside the repository {git.cwd}")
+        self.root_rel = root_rel
+        self.migrations_rel = (
+            _relative(config.migrations, git.cwd) if config.migrations is not None else None
+        )
+
+    def check(self, entries: list[IndexEntry], found: _Found) -> bool:
+        """Check `entries` (files of this project); return whether any was Python or migration."""
+        python = [e for e in entries if e.path.endswith(".py") and self._included(e.path)]
+        migrations = [e for e in entries if self._is_migration(e.path)]
+        if not python and not migrations:
+            return False
+        project, folder = self._project()
+        state = project.schema_state()
+        texts = read_blobs(self.git, [e.blob for e in python if e.regular])
+        for entry in python:
+            text = _text(entry, texts.get(entry.blob), found.notes)
+            if text is None:
+                continue
+            result = project.check_source(self._rel(entry.path), text, state)
+            found.files += 1
+            found.statements += result.statements
+            self._add(found, result.issues, result.notes, folder)
+        if migrations:
+            found.files += len(migrations)
+            staged = {self._rel(e.path) for e in migrations}
+            if folder is not None and project.config.migrations is not None:
+                checked = project.check_paths([project.config.migrations], use_cache=False)
+                issues = [self._from_temp(i, folder) for i in checked.issues]
+                self._add(found, [i for i in issues if i.path in staged], (), None)
+        return True
+
+    def _project(self) -> tuple[Project, Path | None]:
+        """Return the project to check with, and the temporary migrations folder if any."""
+        from dbheal_lsp.analysis.engine import Project
+
+        config = self.config
+        folder: Path | None = None
+        if self.migrations_rel is not None:
+            entries = index_entries(self.git, [self.migrations_rel])
+            files = [e for e in entries.values() if e.regular]
+            if files:
+                folder = self._materialize(files)
+                config = replace(config, migrations=folder)
+            else:
+                config = replace(config, migrations=None)  # the commit has none
+        elif config.migrations is not None:
+            # Outside the repository: the commit cannot change it, the working tree is right.
+            folder = None
+        if self.against == "migrations" and config.migrations is None:
+            raise HookError(
+                f"--against migrations: the project {config.root} has no migrations in the index"
+            )
+        if self.against != "database" and config.migrations is not None:
+            config = replace(config, database=None)
+        project = Project(config)
+        if project.needs_code_schema():
+            project.set_code_schema(self._ddl_in_index(project))
+        return project, folder
+
+    def _materialize(self, files: list[IndexEntry]) -> Path:
+        """Write the index's migrations folder into a temporary folder and return its copy."""
+        assert self.migrations_rel is not None
+        temp = Path(self.stack.enter_context(tempfile.TemporaryDirectory(prefix="dbheal-hook-")))
+        name = PurePosixPath(self.migrations_rel).name or "migrations"
+        folder = temp.resolve() / name
+        folder.mkdir()
+        blobs = read_blobs(self.git, [e.blob for e in files])
+        base = self.migrations_rel.rstrip("/") + "/" if self.migrations_rel != "." else ""
+        for entry in files:
+            target = folder.joinpath(*entry.path[len(base) :].split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blobs.get(entry.blob, b""))
+        return folder
+
+    def _ddl_in_index(self, project: Project) -> list[tuple[str, Origin]]:
+        """The CREATE statements in the index versions of the project's Python files."""
+        entries = index_entries(self.git, [self.root_rel])
+        python = [
+            e
+            for e in entries.values()
+            if e.regular and e.path.endswith(".py") and self._included(e.path)
+        ]
+        blobs = read_blobs(self.git, [e.blob for e in python])
+        ddl: list[tuple[str, Origin]] = []
+        for entry in python:
+            try:
+                source = blobs.get(entry.blob, b"").decode("utf-8").removeprefix("\ufeff")
+                statements = project.statements(source, entry.path)
+            except (UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            for statement in statements:
+                text = statement.literal_text
+                if text.lstrip().upper().startswith("CREATE") or (
+                    statement.is_script and "CREATE" in text.upper()
+                ):
+                    ddl.append((text, Origin(self._rel(entry.path), statement.span.line)))
+        return ddl
+
+    def _add(
+        self,
+        found: _Found,
+        issues: Iterable[Issue],
+        notes: Iterable[FileNote],
+        folder: Path | None,
+    ) -> None:
+        """Add issues and notes, from paths relative to the root to paths from the top."""
+        for issue in issues:
+            if folder is not None:
+                issue = self._from_temp(issue, folder)
+            issue = _rebase(issue, lambda p: _join(self.root_rel, p))
+            found.issues.append(issue)
+            if issue.severity.at_least(self.config.fail_on):
+                found.blocking.append(issue)
+        for note in notes:
+            found.notes.append(replace(note, path=_join(self.root_rel, note.path)))
+
+    def _from_temp(self, issue: Issue, folder: Path) -> Issue:
+        """Name the project's migrations folder where the issue names its temporary copy."""
+        assert self.config.migrations is not None
+        temp, real = str(folder), self.config.relative(self.config.migrations)
+
+        def path(p: str) -> str:
+            if p == temp or p.startswith(temp + os.sep) or p.startswith(temp + "/"):
+                rest = p[len(temp) :].replace(os.sep, "/").lstrip("/")
+                return posixpath.normpath(posixpath.join(real, rest))
+            return p
+
+        issue = _rebase(issue, path)
+        return replace(issue, message=issue.message.replace(temp, real))
+
+    def _rel(self, path: str) -> str:
+        """Return a path from the top as a path from the project root."""
+        if self.root_rel == ".":
+            return path
+        return posixpath.relpath(path, self.root_rel)
+
+    def _included(self, path: str) -> bool:
+        rel = self._rel(path)
+        if rel.startswith("../"):
+            return False
+        if excluded(tuple(rel.split("/")), self.config.exclude):
+            return False
+        return not self.config.include or any(
+            PurePosixPath(rel).match(p) for p in self.config.include
+        )
+
+    def _is_migration(self, path: str) -> bool:
+        if self.migrations_rel is None or not path.lower().endswith(".sql"):
+            return False
+        if path.lower().endswith(".down.sql"):
+            return False
+        return self.migrations_rel == "." or path.startswith(self.migrations_rel + "/")
+
+
+def _text(entry: IndexEntry, data: bytes | None, notes: list[FileNote]) -> str | None:
+    """Return the staged text of a Python file, or None with a note saying why it is skipped."""
+    if not entry.regular:
+        notes.append(FileNote(entry.path, "skipped: not a regular file in the index"))
+        return None
+    if data is None:
+        notes.append(FileNote(entry.path, "skipped: its staged content cannot be read"))
+        return None
+    if len(data) > _MAX_FILE_BYTES:
+        notes.append(FileNote(entry.path, "skipped: larger than 5 MB"))
+        return None
+    if b"\x00" in data[:8192]:
+        notes.append(FileNote(entry.path, "skipped: binary file"))
+        return None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        notes.append(FileNote(entry.path, f"skipped: not UTF-8 text (byte {exc.start})"))
+        return None
+
+
+def _rebase(issue: Issue, path: Callable[[str], str]) -> Issue:
+    """Return `issue` with its path and its origin's (in the message too) passed through `path`."""
+    origin = issue.origin
+    message = issue.message
+    if origin is not None:
+        moved = Origin(path(origin.path), origin.line)
+        message = message.replace(str(origin), str(moved))
+        origin = moved
+    return replace(issue, path=path(issue.path), origin=origin, message=message)
+
+
+def _join(root_rel: str, path: str) -> str:
+    if root_rel == "." or posixpath.isabs(path) or os.path.isabs(path):
+        return path
+    return posixpath.join(root_rel, path)
+
+
+def _relative(path: Path, top: Path) -> str | None:
+    """Return `path` from the top of the working tree (forward slashes), None if outside."""
+    try:
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(top))
+    except ValueError:
+        return None
+    return rel.as_posix()
+
+
+def _order(issue: Issue) -> tuple[str, int, int, str]:
+    return (issue.path, issue.span.line, issue.span.column, issue.type.value)
