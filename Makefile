@@ -40,6 +40,7 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+	DBHEAL_PYTHON=$(CURDIR)/$(BIN)/python bash scripts/ci-editors.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py
