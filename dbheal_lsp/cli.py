@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Each front door adds its commands from its own module: `add_commands(subparsers)` adds them,
 # `COMMANDS` names them, `run(args) -> int` runs one. Add a module here to add commands.
-COMMAND_MODULES: tuple[str, ...] = ("dbheal_lsp.cli_fixes",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "dbheal_lsp.cli_fixes",
+    "dbheal_lsp.cli_hook",
+    "dbheal_lsp.cli_admin",
+    "dbheal_lsp.lsp.cli",
+)
 
 
 def _command_modules() -> list[Any]:

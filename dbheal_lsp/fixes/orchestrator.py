@@ -529,11 +529,11 @@ class FixEngine:
                 outcomes.append(FixOutcome(True, f"already done: {item.plan.title}"))
                 continue
             issue = item.issues[0]
-            then_code = self._cast_fix(issue) if item.with_code else None
+            then_code = self.cast_fix(issue) if item.with_code else None
             outcomes.append(self.apply_schema(plan, issue=issue, then_code=then_code))
         return outcomes
 
-    def _cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
+    def cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
         """The fix removing the cast a type change makes redundant, planned now.
 
         Planned (and checked) while the issue still shows, before the type changes; applied

@@ -1,0 +1,1 @@
+"""The language server: pygls front door over the engine, its triggers and file watcher."""

@@ -1,0 +1,7 @@
+"""`python -m dbheal_lsp.lsp [--tcp HOST:PORT]`: the language server, as `dbheal serve`."""
+
+import sys
+
+from dbheal_lsp.lsp.server import main
+
+sys.exit(main())

@@ -1,0 +1,438 @@
+"""Engine values to LSP values and back: the only module that speaks lsprotocol's types.
+
+The engine's positions are 1-based lines and 1-based code-point columns with exclusive ends
+(`dbheal_lsp.model`); LSP's are 0-based lines and 0-based columns counted in the position
+encoding the client and server agreed on (UTF-16 code units unless the client offered UTF-8 or
+UTF-32). Lines are split as Python and LSP both split them: at \\r\\n, \\r and \\n only.
+
+Nothing here reads files or talks to the client: the server hands in the text of a document
+(`Lines`) and gets back what it sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from dbheal_lsp.analysis.lookup import Completion
+from dbheal_lsp.analysis.positions import column_to_utf16, utf16_to_column
+from dbheal_lsp.model import (
+    CodeFix,
+    Issue,
+    LossyReport,
+    MigrationPlan,
+    Severity,
+    Span,
+    TextEdit,
+    VerifyReport,
+)
+
+__all__ = [
+    "RULES_URL",
+    "SOURCE",
+    "ClientFeatures",
+    "Lines",
+    "code_fix_edit",
+    "completion_items",
+    "diagnostic_severity",
+    "hover",
+    "issue_data",
+    "issue_from_data",
+    "issue_to_diagnostic",
+    "json_safe",
+    "merged_edit",
+    "origin_location",
+    "plan_message",
+    "point_of",
+    "position_of",
+    "range_of",
+    "result_id",
+    "rule_href",
+    "span_of",
+    "text_edits",
+]
+
+SOURCE = "dbheal"
+RULES_URL = "https://github.com/dbheal/dbheal/blob/main/docs/rules.md"
+UTF8 = lsp.PositionEncodingKind.Utf8.value
+UTF16 = lsp.PositionEncodingKind.Utf16.value
+UTF32 = lsp.PositionEncodingKind.Utf32.value
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+_SEVERITY = {
+    Severity.CRITICAL: lsp.DiagnosticSeverity.Error,
+    Severity.HIGH: lsp.DiagnosticSeverity.Warning,
+    Severity.MEDIUM: lsp.DiagnosticSeverity.Information,
+    Severity.LOW: lsp.DiagnosticSeverity.Hint,
+}
+
+_COMPLETION_KIND = {
+    "table": lsp.CompletionItemKind.Class,
+    "column": lsp.CompletionItemKind.Field,
+    "keyword": lsp.CompletionItemKind.Keyword,
+}
+
+
+# --- what the client can do ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientFeatures:
+    """The parts of the client's capabilities the server's output depends on."""
+
+    encoding: str = UTF16
+    related_information: bool = True
+    code_description: bool = True
+    diagnostic_data: bool = True
+    pull_diagnostics: bool = False
+    diagnostic_refresh: bool = False
+    work_done_progress: bool = False
+    configuration: bool = False
+    apply_edit: bool = False
+    document_changes: bool = False
+    code_action_literals: bool = True
+    resolve_edit: bool = False
+    markdown_hover: bool = True
+    markdown_completion: bool = True
+
+    @classmethod
+    def of(cls, caps: lsp.ClientCapabilities | None, encoding: object) -> ClientFeatures:
+        """Return the features of a client with capabilities `caps` and position `encoding`."""
+        if caps is None:
+            return cls(encoding=_encoding(encoding))
+        text = caps.text_document
+        workspace = caps.workspace
+        window = caps.window
+        publish = text.publish_diagnostics if text else None
+        action = text.code_action if text else None
+        hover_caps = text.hover if text else None
+        completion = text.completion if text else None
+        item = completion.completion_item if completion else None
+        resolve = action.resolve_support if action else None
+        edit = workspace.workspace_edit if workspace else None
+        diagnostics = workspace.diagnostics if workspace else None
+        return cls(
+            encoding=_encoding(encoding),
+            related_information=bool(publish and publish.related_information),
+            code_description=bool(publish and publish.code_description_support),
+            diagnostic_data=bool(publish and publish.data_support),
+            # Pull only from a client the server can tell when to pull again: without
+            # workspace/diagnostic/refresh, a schema change would leave stale findings shown.
+            pull_diagnostics=bool(
+                text and text.diagnostic is not None and diagnostics and diagnostics.refresh_support
+            ),
+            diagnostic_refresh=bool(diagnostics and diagnostics.refresh_support),
+            work_done_progress=bool(window and window.work_done_progress),
+            configuration=bool(workspace and workspace.configuration),
+            apply_edit=bool(workspace and workspace.apply_edit),
+            document_changes=bool(edit and edit.document_changes),
+            code_action_literals=bool(action and action.code_action_literal_support),
+            resolve_edit=bool(resolve and "edit" in resolve.properties),
+            markdown_hover=_markdown(hover_caps.content_format if hover_caps else None),
+            markdown_completion=_markdown(item.documentation_format if item else None),
+        )
+
+
+def _encoding(value: object) -> str:
+    text = str(getattr(value, "value", value) or UTF16)
+    return text if text in (UTF8, UTF16, UTF32) else UTF16
+
+
+def _markdown(formats: Sequence[lsp.MarkupKind] | None) -> bool:
+    return formats is None or lsp.MarkupKind.Markdown in formats
+
+
+# --- positions -------------------------------------------------------------------------------
+
+
+class Lines:
+    """The lines of a document's text (without their line breaks), split only when needed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = [line.rstrip("\r\n") for line in _LINE.findall(self.text)]
+        return self._lines
+
+    def line(self, number: int) -> str:
+        """Return the text of 1-based line `number` ("" past the end)."""
+        lines = self.lines
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def _character(line_text: str, column: int, encoding: str) -> int:
+    """Return the 0-based LSP character of the 1-based code-point `column` of a line."""
+    if encoding == UTF16:
+        return column_to_utf16(line_text, column)
+    index = max(column - 1, 0)
+    if encoding == UTF8:
+        head = line_text[:index]
+        return len(head.encode("utf-8", "surrogatepass")) + max(0, index - len(line_text))
+    return index
+
+
+def _column(line_text: str, character: int, encoding: str) -> int:
+    """Return the 1-based code-point column of the 0-based LSP `character` of a line."""
+    if encoding == UTF16:
+        return utf16_to_column(line_text, character)
+    if character <= 0:
+        return 1
+    if encoding == UTF8:
+        data = line_text.encode("utf-8", "surrogatepass")
+        if character >= len(data):
+            return len(line_text) + 1 + (character - len(data))
+        return len(data[:character].decode("utf-8", "ignore")) + 1
+    return character + 1
+
+
+def position_of(lines: Lines, line: int, column: int, encoding: str) -> lsp.Position:
+    """Return the LSP position of the engine's (line, column)."""
+    return lsp.Position(
+        line=max(line - 1, 0), character=_character(lines.line(line), column, encoding)
+    )
+
+
+def range_of(span: Span, lines: Lines, encoding: str) -> lsp.Range:
+    """Return the LSP range of an engine span."""
+    return lsp.Range(
+        start=position_of(lines, span.line, span.column, encoding),
+        end=position_of(lines, span.end_line, span.end_column, encoding),
+    )
+
+
+def point_of(position: lsp.Position, lines: Lines, encoding: str) -> tuple[int, int]:
+    """Return the engine's (line, column) of an LSP position."""
+    line = position.line + 1
+    return line, _column(lines.line(line), position.character, encoding)
+
+
+def span_of(range_: lsp.Range, lines: Lines, encoding: str) -> Span:
+    """Return the engine span of an LSP range."""
+    start = point_of(range_.start, lines, encoding)
+    end = point_of(range_.end, lines, encoding)
+    return Span(start[0], start[1], end[0], end[1])
+
+
+# --- diagnostics -----------------------------------------------------------------------------
+
+
+def diagnostic_severity(severity: Severity) -> lsp.DiagnosticSeverity:
+    """critical → Error, high → Warning, medium → Information, low → Hint."""
+    return _SEVERITY[severity]
+
+
+def rule_href(issue_type: str) -> str:
+    """Return the address of the section of docs/rules.md that explains `issue_type`."""
+    return f"{RULES_URL}#{issue_type.lower()}"
+
+
+def issue_data(issue: Issue) -> dict[str, Any]:
+    """Return what a code action needs of `issue`, as JSON: to_json() plus spans and SQL."""
+    data: dict[str, Any] = dict(issue.to_json())
+    for key, span in (("statement_span", issue.statement_span), ("call_span", issue.call_span)):
+        data[key] = [span.line, span.column, span.end_line, span.end_column] if span else None
+    data["sql"] = issue.sql
+    return data
+
+
+def issue_from_data(data: object) -> Issue | None:
+    """Return the issue `issue_data` described, or None for anything else."""
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        return Issue.from_json({str(k): v for k, v in data.items()})
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def origin_location(uri: str, line_text: str, line: int, encoding: str) -> lsp.Location:
+    """Return the location of 1-based `line` of a file: its text without the indentation."""
+    indent = len(line_text) - len(line_text.lstrip())
+    row = max(line - 1, 0)
+    return lsp.Location(
+        uri=uri,
+        range=lsp.Range(
+            start=lsp.Position(line=row, character=_character(line_text, indent + 1, encoding)),
+            end=lsp.Position(
+                line=row, character=_character(line_text, len(line_text) + 1, encoding)
+            ),
+        ),
+    )
+
+
+def issue_to_diagnostic(
+    issue: Issue,
+    lines: Lines,
+    features: ClientFeatures,
+    origin: lsp.Location | None = None,
+) -> lsp.Diagnostic:
+    """Return the diagnostic of `issue` in a document whose text is `lines`.
+
+    `origin` is where the migration that defines the missing table or column is (the
+    diagnostic's related information).
+    """
+    related = None
+    if origin is not None and features.related_information:
+        what = issue.table or "it"
+        if issue.column_name:
+            what = f"{issue.table}.{issue.column_name}" if issue.table else issue.column_name
+        related = [
+            lsp.DiagnosticRelatedInformation(
+                location=origin, message=f"{what} is defined here (migration not applied)"
+            )
+        ]
+    return lsp.Diagnostic(
+        range=range_of(issue.span, lines, features.encoding),
+        message=issue.message,
+        severity=diagnostic_severity(issue.severity),
+        code=issue.type.value,
+        code_description=(
+            lsp.CodeDescription(href=rule_href(issue.type.value))
+            if features.code_description
+            else None
+        ),
+        source=SOURCE,
+        related_information=related,
+        data=issue_data(issue),
+    )
+
+
+def result_id(*parts: str) -> str:
+    """Return a short id for a diagnostic report computed from `parts` (text, schema key...)."""
+    digest = hashlib.blake2b(digest_size=10)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+# --- edits ------------------------------------------------------------------------------------
+
+
+def text_edits(edits: Iterable[TextEdit], lines: Lines, encoding: str) -> list[lsp.TextEdit]:
+    """Return engine edits as LSP edits of the text `lines`."""
+    return [
+        lsp.TextEdit(range=range_of(edit.span, lines, encoding), new_text=edit.new_text)
+        for edit in edits
+    ]
+
+
+def merged_edit(
+    uri: str,
+    version: int | None,
+    edits: Sequence[lsp.TextEdit],
+    features: ClientFeatures,
+) -> lsp.WorkspaceEdit:
+    """Return one WorkspaceEdit of `edits` to the document `uri` at `version`."""
+    if features.document_changes:
+        return lsp.WorkspaceEdit(
+            document_changes=[
+                lsp.TextDocumentEdit(
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=version
+                    ),
+                    edits=list(edits),
+                )
+            ]
+        )
+    return lsp.WorkspaceEdit(changes={uri: list(edits)})
+
+
+def code_fix_edit(
+    fix: CodeFix, uri: str, version: int | None, lines: Lines, features: ClientFeatures
+) -> lsp.WorkspaceEdit:
+    """Return the WorkspaceEdit of a code fix planned for the text `lines`."""
+    return merged_edit(uri, version, text_edits(fix.edits, lines, features.encoding), features)
+
+
+# --- hover and completion -----------------------------------------------------------------------
+
+
+def hover(markdown: str, span: Span, lines: Lines, features: ClientFeatures) -> lsp.Hover:
+    """Return the hover showing `markdown` over `span`."""
+    kind = lsp.MarkupKind.Markdown if features.markdown_hover else lsp.MarkupKind.PlainText
+    return lsp.Hover(
+        contents=lsp.MarkupContent(kind=kind, value=markdown),
+        range=range_of(span, lines, features.encoding),
+    )
+
+
+def completion_items(
+    proposals: Sequence[Completion], features: ClientFeatures
+) -> list[lsp.CompletionItem]:
+    """Return lookup's proposals as completion items (tables: Class, columns: Field)."""
+    kind = lsp.MarkupKind.Markdown if features.markdown_completion else lsp.MarkupKind.PlainText
+    items = []
+    for n, proposal in enumerate(proposals):
+        items.append(
+            lsp.CompletionItem(
+                label=proposal.label,
+                kind=_COMPLETION_KIND.get(proposal.kind, lsp.CompletionItemKind.Text),
+                detail=proposal.detail or None,
+                documentation=(
+                    lsp.MarkupContent(kind=kind, value=proposal.documentation)
+                    if proposal.documentation
+                    else None
+                ),
+                sort_text=f"{n:05d}",  # lookup's order: columns in scope, tables, keywords
+            )
+        )
+    return items
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def plan_message(
+    plan: MigrationPlan,
+    lossy: LossyReport | None,
+    verify: VerifyReport | None,
+    *,
+    with_cast_fix: bool = False,
+) -> str:
+    """Return what the user reads before applying `plan`: its SQL and its dry run."""
+    out = [plan.title]
+    if with_cast_fix:
+        out[0] += ", then remove the cast it makes redundant"
+    if plan.description:
+        out.append(plan.description)
+    out += ["", plan.sql, ""]
+    if lossy is not None:
+        if lossy.lossless:
+            out.append(
+                f"All {lossy.total_rows} values of {lossy.table}.{lossy.column} convert to "
+                f"{lossy.new_type} without loss."
+            )
+        else:
+            examples = ", ".join(lossy.examples)
+            out.append(
+                f"{lossy.lossy_count} of {lossy.total_rows} values of {lossy.table}."
+                f"{lossy.column} would not convert to {lossy.new_type} without loss "
+                f"({examples}): it will be refused."
+            )
+    if verify is not None:
+        out.append("Dry run: " + ("would succeed" if verify.ok else "would FAIL"))
+        out.extend(
+            f"  {'ok' if c.ok else 'FAIL'} {c.name}{': ' + c.detail if c.detail else ''}"
+            for c in verify.checks
+        )
+    return "\n".join(out).rstrip()
+
+
+def json_safe(value: object) -> Any:
+    """Return `value` as plain JSON data (what a command returns to the client)."""
+    return json.loads(json.dumps(value, default=str))
