@@ -498,6 +498,11 @@ class LiveDatabase:
             except FileNotFoundError:
                 self._close()
                 raise SchemaError(f"database file not found: {self.path}") from None
+            except PermissionError:
+                self._close()
+                raise SchemaError(
+                    f"permission denied: cannot read database file {self.path}"
+                ) from None
             except OSError as exc:
                 self._close()
                 raise SchemaError(f"cannot read database file {self.path}: {exc}") from None

@@ -440,23 +440,41 @@ def test_locked_after_schema_was_cached(tmp_path: Path) -> None:
         assert db.schema().table("a") is not None
 
 
-def _chmod_is_effective(path: Path) -> bool:
-    try:
-        with open(path, "rb"):
-            return False
-    except PermissionError:
-        return True
+def _schema_error_as_nobody(path: Path) -> str:
+    """Read `path` in a forked child that has dropped root: chmod does not stop root."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: become nobody, try, report the message, exit at once
+        os.close(read_end)
+        message = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            LiveDatabase(path).schema()
+        except SchemaError as exc:
+            message = exc.message
+        except BaseException as exc:  # the parent asserts on whatever happened
+            message = f"unexpected {type(exc).__name__}: {exc}"
+        os.write(write_end, message.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return message
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
     path = make_db(tmp_path / "secret.db", "CREATE TABLE a (x);")
     path.chmod(0)
     try:
-        if not _chmod_is_effective(path):
-            pytest.skip("running as root: file permissions do not stop reading")
-        with pytest.raises(SchemaError) as info:
-            LiveDatabase(path).schema()
-        assert info.value.message == f"permission denied: cannot read database file {path}"
+        if os.geteuid() == 0:
+            message = _schema_error_as_nobody(path)
+        else:
+            with pytest.raises(SchemaError) as info:
+                LiveDatabase(path).schema()
+            message = info.value.message
+        assert message == f"permission denied: cannot read database file {path}"
     finally:
         path.chmod(0o644)
 
