@@ -418,6 +418,37 @@ def _bar(value: int, top: int) -> Markup:
     )
 
 
+def _preview_row(row_id: str, colspan: int) -> Markup:
+    """The hidden row, filled in by the page script, that shows a plan or the fixes of a row."""
+    return el(
+        "tr",
+        {"class": "detail", "id": row_id, "hidden": True},
+        el("td", {"colspan": str(colspan)}, el("div", {"class": "preview"})),
+    )
+
+
+def _show_fixes_cell(
+    fingerprint: str, target: str, label: str, *, only: str | None = None
+) -> Markup:
+    """The actions cell with the button that opens the fixes of an issue in row `target`."""
+    return el(
+        "td",
+        {"class": "actions"},
+        el(
+            "button",
+            {
+                "type": "button",
+                "class": "secondary show-fixes",
+                "data-fp": fingerprint,
+                "data-target": target,
+                "data-only": only,
+                "aria-expanded": "false",
+            },
+            label,
+        ),
+    )
+
+
 def _queue_table(entries: Sequence[QueueEntry], *, buttons: bool) -> Markup:
     head = el(
         "thead",
@@ -461,15 +492,7 @@ def _queue_table(entries: Sequence[QueueEntry], *, buttons: bool) -> Markup:
             if buttons
             else None,
         )
-        detail = (
-            el(
-                "tr",
-                {"class": "detail", "id": f"plan-{entry.id}", "hidden": True},
-                el("td", {"colspan": "5"}, el("div", {"class": "preview"})),
-            )
-            if buttons
-            else None
-        )
+        detail = _preview_row(f"plan-{entry.id}", 5) if buttons else None
         bodies.append(el("tbody", {"class": "entry"}, row, detail))
     return el("table", {"class": "table queue"}, head, bodies)
 
@@ -748,30 +771,12 @@ def _issue_body(issue: Issue, n: int, lines: Sequence[ExcerptLine]) -> Markup:
             if issue.suggestion and issue.suggestion not in issue.message
             else None,
         ),
-        el(
-            "td",
-            {"class": "actions"},
-            el(
-                "button",
-                {
-                    "type": "button",
-                    "class": "secondary show-fixes",
-                    "data-fp": issue.fingerprint,
-                    "data-target": f"fixes-{n}",
-                    "aria-expanded": "false",
-                },
-                "Show fixes",
-            ),
-        ),
+        _show_fixes_cell(issue.fingerprint, f"fixes-{n}", "Show fixes"),
     )
     excerpt_row = el(
         "tr", {"class": "excerpt-row"}, el("td", {"colspan": "6"}, excerpt_block(lines))
     )
-    fixes_row = el(
-        "tr",
-        {"class": "detail", "id": f"fixes-{n}", "hidden": True},
-        el("td", {"colspan": "6"}, el("div", {"class": "preview"})),
-    )
+    fixes_row = _preview_row(f"fixes-{n}", 6)
     return el(
         "tbody",
         {"class": f"issue sev-row-{issue.severity.value}", "data-fp": issue.fingerprint},
@@ -1118,28 +1123,11 @@ def fix_page(
                         el("span", {"class": "muted nowrap"}, f":{issue.span.line}"),
                     ),
                     el("td", {"class": "message"}, issue.message),
-                    el(
-                        "td",
-                        {"class": "actions"},
-                        el(
-                            "button",
-                            {
-                                "type": "button",
-                                "class": "secondary show-fixes",
-                                "data-fp": issue.fingerprint,
-                                "data-target": f"code-{n}",
-                                "data-only": "code",
-                                "aria-expanded": "false",
-                            },
-                            "Show code fixes",
-                        ),
+                    _show_fixes_cell(
+                        issue.fingerprint, f"code-{n}", "Show code fixes", only="code"
                     ),
                 ),
-                el(
-                    "tr",
-                    {"class": "detail", "id": f"code-{n}", "hidden": True},
-                    el("td", {"colspan": "5"}, el("div", {"class": "preview"})),
-                ),
+                _preview_row(f"code-{n}", 5),
             )
         )
     code_card = card(

@@ -1999,13 +1999,8 @@ def create_server() -> DbhealServer:
     server.feature(
         lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS)
     )(_completion)
-    server.command(CMD_SCAN)(_cmd_scan)
-    server.command(CMD_QUEUE)(_cmd_queue)
-    server.command(CMD_APPLY)(_cmd_apply)
-    server.command(CMD_APPLY_FIX)(_cmd_apply_fix)
-    server.command(CMD_ROLLBACK)(_cmd_rollback)
-    server.command(CMD_HISTORY)(_cmd_history)
-    server.command(CMD_LIST_QUEUE)(_cmd_list_queue)
+    for name, method in _COMMAND_METHODS:
+        server.command(name)(_command_handler(name, method))
     return server
 
 
@@ -2108,32 +2103,26 @@ async def _command(ls: DbhealServer, name: str, run: Callable[[], Awaitable[Any]
         return {"error": str(exc)}
 
 
-async def _cmd_scan(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_SCAN, lambda: ls.cmd_scan(args))
+# Each command and the DbhealServer method that runs it.
+_COMMAND_METHODS = (
+    (CMD_SCAN, "cmd_scan"),
+    (CMD_QUEUE, "cmd_queue"),
+    (CMD_APPLY, "cmd_apply"),
+    (CMD_APPLY_FIX, "cmd_apply_fix"),
+    (CMD_ROLLBACK, "cmd_rollback"),
+    (CMD_HISTORY, "cmd_history"),
+    (CMD_LIST_QUEUE, "cmd_list_queue"),
+)
 
 
-async def _cmd_queue(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_QUEUE, lambda: ls.cmd_queue(args))
+def _command_handler(name: str, method: str) -> Callable[..., Awaitable[Any]]:
+    """The handler of command `name`: the server's `method` with the command's arguments,
+    run through `_command`."""
 
+    async def handler(ls: DbhealServer, *args: Any) -> Any:
+        return await _command(ls, name, lambda: getattr(ls, method)(args))
 
-async def _cmd_apply(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_APPLY, lambda: ls.cmd_apply(args))
-
-
-async def _cmd_apply_fix(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_APPLY_FIX, lambda: ls.cmd_apply_fix(args))
-
-
-async def _cmd_rollback(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_ROLLBACK, lambda: ls.cmd_rollback(args))
-
-
-async def _cmd_history(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_HISTORY, lambda: ls.cmd_history(args))
-
-
-async def _cmd_list_queue(ls: DbhealServer, *args: Any) -> Any:
-    return await _command(ls, CMD_LIST_QUEUE, lambda: ls.cmd_list_queue(args))
+    return handler
 
 
 # --- logging and start ----------------------------------------------------------------------------

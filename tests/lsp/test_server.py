@@ -316,6 +316,18 @@ async def code_actions(
     return [a for a in result or [] if isinstance(a, lsp.CodeAction)]
 
 
+async def hover_at(client: Client, uri: str, line: int, character: int) -> lsp.Hover | None:
+    return await asyncio.wait_for(
+        client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                position=lsp.Position(line=line, character=character),
+            )
+        ),
+        WAIT,
+    )
+
+
 async def resolved(client: Client, action: lsp.CodeAction) -> lsp.CodeAction:
     if action.edit is None and action.data is not None:
         action = await asyncio.wait_for(client.code_action_resolve_async(action), WAIT)
@@ -759,15 +771,7 @@ async def test_hover_on_a_column_shows_its_type(tmp_path: Path, client_name: str
     async with session(shop, client_name) as client:
         uri = open_doc(client, path)
         column = line.index("sku = ?")
-        hover = await asyncio.wait_for(
-            client.text_document_hover_async(
-                lsp.HoverParams(
-                    text_document=lsp.TextDocumentIdentifier(uri=uri),
-                    position=lsp.Position(line=50, character=column + 1),
-                )
-            ),
-            WAIT,
-        )
+        hover = await hover_at(client, uri, 50, column + 1)
         assert hover is not None
         assert isinstance(hover.contents, lsp.MarkupContent)
         assert hover.contents.kind == lsp.MarkupKind.Markdown
@@ -932,15 +936,7 @@ async def test_half_typed_file_gives_no_diagnostics_and_no_error(
     async with session(shop, client_name) as client:
         uri = open_doc(client, path, broken)
         assert await diagnostics(client, uri, version=None if client.pulls else 1) == []
-        hover = await asyncio.wait_for(
-            client.text_document_hover_async(
-                lsp.HoverParams(
-                    text_document=lsp.TextDocumentIdentifier(uri=uri),
-                    position=lsp.Position(line=0, character=0),
-                )
-            ),
-            WAIT,
-        )
+        hover = await hover_at(client, uri, 0, 0)
         assert hover is None
         assert not [m for m in client.messages if m.type == lsp.MessageType.Error]
 
@@ -971,15 +967,7 @@ async def test_a_megabyte_file_is_checked_and_the_server_keeps_answering(
         uri = open_doc(client, path, text)
         pending = asyncio.ensure_future(diagnostics(client, uri, lambda d: bool(d)))
         # While the big file is checked, other requests are answered.
-        hover = await asyncio.wait_for(
-            client.text_document_hover_async(
-                lsp.HoverParams(
-                    text_document=lsp.TextDocumentIdentifier(uri=small),
-                    position=lsp.Position(line=14, character=40),
-                )
-            ),
-            WAIT,
-        )
+        hover = await hover_at(client, small, 14, 40)
         assert hover is not None
         found = await asyncio.wait_for(pending, WAIT)
         assert [(d.code, d.range.start.line) for d in found] == [
@@ -1043,15 +1031,7 @@ async def test_a_hundred_saves_publish_only_the_latest(tmp_path: Path, client_na
             change_doc(client, uri, bad if version % 2 else good, version)
             save_doc(client, uri)
         # The server answers at once, busy or not.
-        hover = await asyncio.wait_for(
-            client.text_document_hover_async(
-                lsp.HoverParams(
-                    text_document=lsp.TextDocumentIdentifier(uri=uri),
-                    position=lsp.Position(line=0, character=0),
-                )
-            ),
-            WAIT,
-        )
+        hover = await hover_at(client, uri, 0, 0)
         assert hover is None
         final = await diagnostics(
             client, uri, lambda d: len(d) == 1, since=since, version=None if client.pulls else 101
