@@ -28,6 +28,7 @@ from dbheal_lsp.analysis.sqlrefs import (
     normalize_placeholders,
     references,
     sqlglot_text,
+    star_offsets,
 )
 from dbheal_lsp.analysis.statement import (
     Rendered,
@@ -834,7 +835,7 @@ def injections(facts: Facts) -> Iterator[Issue]:
 
 def select_stars(facts: Facts) -> Iterator[Issue]:
     """SELECT_STAR: `SELECT *` couples the code to every column of the table, in order."""
-    stars = facts.refs.stars if facts.refs else _stars_by_text(facts.rendered.text)
+    stars = facts.refs.stars if facts.refs else star_offsets(facts.rendered.text)
     if not stars:
         return
     if facts.refs:
@@ -854,13 +855,6 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
 
 
 _FROM_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.IGNORECASE)
-
-
-def _stars_by_text(text: str) -> list[tuple[int, int]]:
-    pattern = re.compile(
-        r"(?:\bSELECT\s+(?:DISTINCT\s+|ALL\s+)?|,\s*)((?:[A-Za-z_]\w*\.)?\*)", re.I
-    )
-    return [(m.start(1), m.end(1)) for m in pattern.finditer(masked(text))]
 
 
 def drift_on_queries(facts: Facts) -> Iterator[Issue]:

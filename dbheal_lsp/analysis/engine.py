@@ -222,7 +222,7 @@ class Project:
                     continue
             fresh[id(node)] = (key, start, end)
             todo.append(node)
-        statements = self.extractor.extract(source, tree, only=todo) if todo else ()
+        statements = self.extractor.extract(source, tree, todo, lines) if todo else ()
         found: dict[int, tuple[list[Issue], int]] = {id(n): ([], 0) for n in todo}
         spans = [(fresh[id(n)][1], fresh[id(n)][2], id(n)) for n in todo]
         for statement in statements:

@@ -119,17 +119,22 @@ class Extractor:
         return self._candidate.search(source) is not None
 
     def extract(
-        self, source: str, tree: ast.Module, only: Sequence[ast.stmt] | None = None
+        self,
+        source: str,
+        tree: ast.Module,
+        only: Sequence[ast.stmt] | None = None,
+        lines: Sequence[str] | None = None,
     ) -> tuple[Statement, ...]:
         """Return every statement the module `tree` (parsed from `source`) sends to a database.
 
         `only` limits the search to some of the module's top-level statements (the ones that
-        changed since the last check); names are still resolved at module level.
+        changed since the last check); names are still resolved at module level. `lines` are
+        the source's lines when the caller has split them already.
         """
         candidate_lines = self._candidate_lines(source)
         if not candidate_lines:
             return ()
-        lines = source_lines(source)
+        lines = lines if lines is not None else source_lines(source)
         ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""))
         _visit_body(tree.body if only is None else only, ctx.module, ctx)
         return tuple(sorted(ctx.statements, key=lambda s: (s.span.line, s.span.column)))

@@ -107,6 +107,11 @@ def masked(text: str) -> str:
     return _MASK.sub(lambda m: " " * len(m.group()), text)
 
 
+def star_offsets(text: str) -> list[tuple[int, int]]:
+    """Return the offsets of each `*` or `t.*` of a select list (not `count(*)`) in `text`."""
+    return [(m.start(1), m.end(1)) for m in _STAR.finditer(masked(text))]
+
+
 def masked_values(text: str) -> str:
     """Return `text` with comments and quoted names blanked but string literals kept."""
     return _MASK.sub(
@@ -229,9 +234,7 @@ def references(tree: Any, st: SqlglotText, schema: Schema) -> References:
         _walk_update(walk, tree)
     elif isinstance(tree, exp.Delete):
         _walk_delete(walk, tree)
-    stars = tuple(
-        (st.original(m.start(1)), st.original(m.end(1))) for m in _STAR.finditer(masked(st.text))
-    )
+    stars = tuple((st.original(a), st.original(b)) for a, b in star_offsets(st.text))
     return References(
         kind=kind,
         tables=tuple(walk.tables),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 
 from dbheal_lsp.analysis.migrations import MigrationResult, MigrationStatement
 from dbheal_lsp.analysis.schema import Schema
@@ -27,8 +28,6 @@ _CREATE_NAME = re.compile(
     r"([^\s(]+)",
     re.IGNORECASE,
 )
-_DRIFT_TABLE = re.compile(r"the database has no table (\S+):")
-_DRIFT_OBJECT = re.compile(r"the database has no (index|trigger) (\S+):")
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
@@ -225,33 +224,42 @@ def _drift_plans(
         return (
             change_type_plan(issue.table, issue.column_name, column.declared_type, conn, issue),
         )
-    if m := _DRIFT_TABLE.search(issue.message):
-        plan = create_table_plan(m.group(1), conn, live, migrations, issue)
+    if live.table(issue.table) is None:
+        plan = create_table_plan(issue.table, conn, live, migrations, issue)
         return (plan,) if plan else ()
     if issue.column_name:
         plan = add_column_plan(issue.table, issue.column_name, conn, live, migrations, issue)
         return (plan,) if plan else ()
-    if m := _DRIFT_OBJECT.search(issue.message):
-        name = m.group(2).lower()
-        present = live.indexes if m.group(1) == "index" else live.triggers
-        found = [s for s in migrations.statements if _object_name(s.sql) == name]
-        if not found or name in present:
-            return ()
-        statement = found[-1]
-        return (
-            MigrationPlan(
-                id=f"create_{m.group(1)}:{name}",
-                kind=f"create_{m.group(1)}",
-                title=f"Create {m.group(1)} {m.group(2)} from {_file_name(statement)}",
-                description=f"Runs the statement of {statement.origin}.",
-                table=issue.table,
-                steps=(PlanStep(statement.sql),),
-                expected=f"the database has {m.group(1)} {m.group(2)}",
-                issue_fingerprint=issue.fingerprint,
-                schema_version=_schema_version(conn),
-            ),
-        )
-    return ()
+    # A missing index or trigger: the drift issue stands on the statement that creates it.
+    origin = issue.origin
+    statement = next(
+        (
+            st
+            for st in migrations.statements
+            if origin is not None
+            and st.line == origin.line
+            and Path(st.path).name == Path(origin.path).name
+            and st.kind in ("create_index", "create_trigger")
+        ),
+        None,
+    )
+    name = _object_name(statement.sql) if statement else None
+    if statement is None or name is None or not _still_needed(statement, live):
+        return ()
+    what = statement.kind.removeprefix("create_")
+    return (
+        MigrationPlan(
+            id=f"{statement.kind}:{name}",
+            kind=statement.kind,
+            title=f"Create {what} {name} from {_file_name(statement)}",
+            description=f"Runs the statement of {statement.origin}.",
+            table=issue.table,
+            steps=(PlanStep(statement.sql),),
+            expected=f"the database has {what} {name}",
+            issue_fingerprint=issue.fingerprint,
+            schema_version=_schema_version(conn),
+        ),
+    )
 
 
 def _still_needed(statement: MigrationStatement, live: Schema) -> bool:
