@@ -13,11 +13,13 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.schema import Schema, schema_from_connection
+from dbheal_lsp.analysis.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
+from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
 from dbheal_lsp.analysis.sqlrefs import (
     Placeholder,
     References,
@@ -50,7 +52,8 @@ _NEAR = re.compile(r'near "((?:[^"]|"")*)": syntax error')
 _FILTERS = re.compile(r"\b(WHERE|JOIN|ON)\b", re.IGNORECASE)
 # A literal meeting a column: `= 'x'`, `> 5`, `IN ('a', 3)`, `VALUES (1, 'x')`, `SET a = 2`.
 _LITERAL_VALUE = re.compile(r"(=|<|>|\bIN\s*\(|\bVALUES\s*\(|,)\s*(-?\d|')", re.IGNORECASE)
-_DDL = re.compile(r"\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+# What a script may run on the schema copy so that its later statements see its tables.
+_DEFINITIONS = frozenset({"CREATE", "ALTER", "DROP"})
 _AMBIGUOUS = re.compile(r"ambiguous column name: (\S+)")
 _SCAN = re.compile(r"^SCAN (\S+)")
 _AUTOMATIC = re.compile(r"^SEARCH (\S+) USING AUTOMATIC (?:COVERING |PARTIAL )*INDEX \((\w+)")
@@ -106,12 +109,71 @@ class Facts:
     settings: CheckSettings
     plan: tuple[str, ...] = ()  # EXPLAIN QUERY PLAN detail lines, when the statement filters
 
+    @cached_property
+    def sql(self) -> str:
+        """The statement's SQL as issues carry it (one string shared by all its issues)."""
+        return self.rendered.text.strip()
+
+    @cached_property
+    def _fingerprint_heads(self) -> dict[IssueType, Any]:
+        # A statement can have thousands of issues (one per interpolated value): the part of
+        # the fingerprint they share, the whole normalised SQL, is hashed once per issue type.
+        return {}
+
+    def fingerprint(self, kind: IssueType, token: str, table: object, column: object) -> str:
+        """Return the fingerprint of an issue of `kind` at `token` of this statement: stable
+        across edits elsewhere in the file (kind, path, function, normalised SQL, token, names)."""
+        head = self._fingerprint_heads.get(kind)
+        if head is None:
+            text = " ".join(self.rendered.text.split())
+            prefix = "|".join([kind.value, self.path, self.statement.function, text]) + "|"
+            head = hashlib.sha1(prefix.encode("utf-8", "surrogatepass"))
+            self._fingerprint_heads[kind] = head
+        digest = head.copy()
+        digest.update("|".join([token, str(table), str(column)]).encode("utf-8", "surrogatepass"))
+        return str(digest.hexdigest()[:16])
+
 
 IssueSink = Callable[..., None]
 
 
+class _ScriptSchema:
+    """The schema a script's statement is judged against, read again only when needed.
+
+    A script's DDL runs on the schema copy; reading the whole schema after each statement made
+    a script of n CREATE TABLE take n² time. It is read when a statement's checks need it
+    (see `StatementChecker._facts_of`), and only if DDL ran since it was last read.
+    """
+
+    def __init__(self, schema: Schema, oracle: sqlite3.Connection | None = None) -> None:
+        self.last = schema
+        self.oracle = oracle
+        self.dirty = False
+
+    def get(self) -> Schema:
+        """Return the schema as it stands now."""
+        if self.dirty and self.oracle is not None:
+            self.last = schema_from_connection(self.oracle, self.last.source)
+            self.dirty = False
+        return self.last
+
+    def has_objects(self) -> bool:
+        """Return whether there is a table, view, index or trigger (cheap: one row read)."""
+        if not self.dirty or self.oracle is None:
+            return not self.last.is_empty
+        row = self.oracle.execute(
+            "SELECT 1 FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1"
+        ).fetchone()
+        return row is not None
+
+
 class StatementChecker:
-    """Checks statements against one schema; owns the in-memory copy SQLite prepares against."""
+    """Checks statements against one schema; owns the in-memory copy SQLite prepares against.
+
+    The copy (`oracle`) is a sandbox (`analysis/sandbox.py`): statements are only prepared on
+    it, and a script's CREATE/ALTER/DROP run on it under the sandbox's authorizer and budget.
+    A plain connection given instead is not used: a sandbox is built from `schema`.
+    """
 
     def __init__(
         self,
@@ -124,7 +186,9 @@ class StatementChecker:
         self.schema = schema
         self.expected = expected
         self.drift = drift
-        self.oracle = oracle
+        self.oracle: Sandbox = (
+            oracle if isinstance(oracle, Sandbox) else _sandbox_of(oracle_connection(schema))
+        )
         self.settings = settings
         self.has_schema = not schema.is_empty
         self._parsed: dict[str, Any] = {}
@@ -147,30 +211,52 @@ class StatementChecker:
     def _facts(self, statement: Statement, path: str) -> Iterator[Facts]:
         rendered = render(statement)
         if not statement.is_script:
-            yield self._facts_of(statement, path, rendered, self.schema, cached=True)
+            yield self._facts_of(statement, path, rendered, _ScriptSchema(self.schema), cached=True)
             return
         # A script's later statements see the tables its earlier ones create: run its DDL on
         # the in-memory copy inside a savepoint, and roll it back afterwards.
-        schema = self.schema
+        current = _ScriptSchema(self.schema, self.oracle)
         changed = False
-        self.oracle.execute("SAVEPOINT dbheal_script")
+        running = True  # until a statement breaks the budget or the savepoint is lost
+        self.oracle.run("SAVEPOINT dbheal_script")
         try:
             for part in _split_script(rendered):
-                facts = self._facts_of(statement, path, part, schema, cached=not changed)
+                facts = self._facts_of(statement, path, part, current, cached=not changed)
+                if (
+                    running
+                    and facts.verdict.kind == "ok"
+                    and first_keyword(part.text) in _DEFINITIONS
+                ):
+                    if not self.oracle.in_transaction:
+                        running = False  # rolled back under us: DDL would be kept for good
+                    else:
+                        try:
+                            self.oracle.run(part.text)
+                        except BudgetExceeded as exc:
+                            # It would hang the application too: say so on its line. One
+                            # runaway statement is enough: the script's later DDL is not run.
+                            running = False
+                            facts = replace(facts, verdict=Verdict("error", exc.message))
+                        except sqlite3.Error:
+                            pass
+                        else:
+                            current.dirty = True
+                            changed = True
                 yield facts
-                if facts.verdict.kind == "ok" and _DDL.match(part.text):
-                    try:
-                        self.oracle.execute(part.text)
-                    except sqlite3.Error:
-                        continue
-                    schema = schema_from_connection(self.oracle, self.schema.source)
-                    changed = True
         finally:
-            self.oracle.execute("ROLLBACK TO dbheal_script")
-            self.oracle.execute("RELEASE dbheal_script")
+            # An interrupted statement may have rolled the whole transaction back already.
+            if self.oracle.in_transaction:
+                self.oracle.run("ROLLBACK TO dbheal_script")
+                self.oracle.run("RELEASE dbheal_script")
 
     def _facts_of(
-        self, statement: Statement, path: str, part: Rendered, schema: Schema, *, cached: bool
+        self,
+        statement: Statement,
+        path: str,
+        part: Rendered,
+        current: _ScriptSchema,
+        *,
+        cached: bool,
     ) -> Facts:
         text = normalize_placeholders(part.text)
         part = Rendered(text, part.positions, part.slots)
@@ -185,14 +271,18 @@ class StatementChecker:
                 part, verdict = retry, retry_verdict
         placeholders = find_placeholders(part.text)
         if self.settings.dialect != "sqlite" and verdict.kind in ("syntax", "error"):
-            verdict = self._foreign_verdict(part.text, placeholders, schema, verdict)
-        has_schema = self.has_schema or not schema.is_empty
+            verdict = self._foreign_verdict(part.text, placeholders, current.get(), verdict)
+        has_schema = self.has_schema or current.has_objects()
         plan: tuple[str, ...] = ()
         if verdict.kind == "ok" and has_schema and _FILTERS.search(text):
             plan = tuple(self.query_plan(part.text, placeholders))
         refs = None
         if self._needs_structure(statement, part, verdict, plan):
-            refs = self._references(part.text, placeholders, schema)
+            refs = self._references(part.text, placeholders, current.get())
+        # The checks read the schema only through `refs` or for an unknown name; otherwise
+        # the schema last read stands in, so a script of n CREATE TABLE is not read n times.
+        if verdict.kind in ("no_table", "no_column"):
+            current.get()
         return Facts(
             statement,
             path,
@@ -200,10 +290,10 @@ class StatementChecker:
             verdict,
             refs,
             placeholders,
-            schema,
+            current.last,
             self.expected,
             self.drift,
-            self.has_schema or not schema.is_empty,
+            has_schema,
             self.settings,
             plan,
         )
@@ -248,7 +338,7 @@ class StatementChecker:
             count = max((p.position or 0) + 1 for p in placeholders) if placeholders else 0
             params = [None] * max(count, len(placeholders))
         try:
-            rows = self.oracle.execute("EXPLAIN QUERY PLAN " + text, params).fetchall()
+            rows = self.oracle.query("EXPLAIN QUERY PLAN " + text, params)
         except sqlite3.Error:
             return []
         return [str(row[3]) for row in rows]
@@ -311,13 +401,16 @@ def _parse(text: str, dialect: str = "sqlite") -> Any:
         return None
 
 
-def _prepare(conn: sqlite3.Connection, text: str) -> Verdict:
+def _prepare(oracle: Sandbox, text: str) -> Verdict:
     body = text.strip()
     if not body or (body.startswith("--") and "\n" not in body):
         return Verdict("ok")
-    prefix = "" if body[:7].upper() == "EXPLAIN" else "EXPLAIN "
     try:
-        conn.execute(prefix + text)
+        oracle.explain(text)
+    except (Refused, BudgetExceeded) as exc:
+        # dbheal never runs what the sandbox refuses (PRAGMA x = y, ATTACH): not judged, and
+        # so not a finding against the application, which may well run it.
+        return Verdict("ok", f"not judged: {exc.message}")
     except sqlite3.ProgrammingError as exc:
         # Raised after a successful prepare: bindings missing, or more statements follow.
         message = str(exc)
@@ -329,6 +422,13 @@ def _prepare(conn: sqlite3.Connection, text: str) -> Verdict:
     except sqlite3.Error as exc:
         return _verdict_of(str(exc))
     return Verdict("ok")
+
+
+def _sandbox_of(conn: sqlite3.Connection) -> Sandbox:
+    # oracle_connection is annotated with the base class; it always makes a Sandbox.
+    if not isinstance(conn, Sandbox):
+        raise TypeError("oracle_connection did not return a sandbox")
+    return conn
 
 
 def _verdict_of(message: str) -> Verdict:
@@ -411,17 +511,6 @@ def _issue(
 ) -> Issue:
     span = span_override or facts.rendered.span(start, end)
     token = facts.rendered.text[start:end] if 0 <= start < end else ""
-    key = "|".join(
-        [
-            kind.value,
-            facts.path,
-            facts.statement.function,
-            " ".join(facts.rendered.text.split()),
-            token,
-            str(fields.get("table")),
-            str(fields.get("column_name")),
-        ]
-    )
     return Issue(
         type=kind,
         severity=kind.default_severity,
@@ -430,8 +519,8 @@ def _issue(
         message=message,
         statement_span=facts.statement.span,
         call_span=facts.statement.call_span,
-        sql=facts.rendered.text.strip(),
-        fingerprint=hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16],
+        sql=facts.sql,
+        fingerprint=facts.fingerprint(kind, token, fields.get("table"), fields.get("column_name")),
         **fields,
     )
 
@@ -601,6 +690,9 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
         stripped = text.rstrip()
         start, end = max(0, len(stripped) - 1), len(stripped)
     message = f"SQLite rejects this statement: {verdict.message}"
+    if verdict.message.startswith("stopped"):
+        # SQLite accepted it; the sandbox stopped it (a runaway script statement).
+        message = f"this statement does not finish: {verdict.message}"
     yield _issue(facts, IssueType.SQL_SYNTAX, start, end, message)
 
 

@@ -10,19 +10,35 @@ fixes can recreate a missing table from the statements that define it.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
+from dbheal_lsp.analysis.sandbox import (
+    BEHAVIOUR_PRAGMAS,
+    Budget,
+    BudgetExceeded,
+    Refused,
+    first_keyword,
+    open_sandbox,
+)
 from dbheal_lsp.analysis.schema import OriginKey, Schema, object_key, schema_from_connection
-from dbheal_lsp.analysis.sqllex import TABLE_CONSTRAINT_WORDS, WORD, comment_end, quoted_end
+from dbheal_lsp.analysis.sqllex import (
+    TABLE_CONSTRAINT_WORDS,
+    WORD,
+    comment_end,
+    quoted_end,
+    skip_trivia,
+)
 from dbheal_lsp.model import Origin
 
 StatementKind = Literal[
@@ -32,8 +48,14 @@ StatementKind = Literal[
 _GOOSE_MARK = re.compile(r"^\s*--\s*\+goose\s+(up|down)\b", re.IGNORECASE)
 _DBMATE_MARK = re.compile(r"^\s*--\s*migrate:(up|down)\b", re.IGNORECASE)
 _NUMBER_RUNS = re.compile(r"(\d+)")
-# These cannot change the main schema but could create files on disk (ATTACH, VACUUM INTO).
-_NOT_REPLAYED = frozenset({"ATTACH", "DETACH", "VACUUM"})
+# The sandbox refuses these (but a few PRAGMA switches, see BEHAVIOUR_PRAGMAS); they never
+# define the schema (and ATTACH and VACUUM INTO would create files), so a migration that has
+# them is replayed without them and without a finding.
+_NOT_REPLAYED = frozenset({"ATTACH", "DETACH", "VACUUM", "PRAGMA", "ANALYZE"})
+#: Seconds a whole replay (all migrations, or all DDL found in code) may take; past it the rest
+#: is not replayed and one error says so.
+DEFAULT_REPLAY_TOTAL = 60.0
+_DEFINITIONS = frozenset({"CREATE", "ALTER", "DROP"})
 
 
 @dataclass(frozen=True)
@@ -152,18 +174,6 @@ def up_part(text: str) -> str:
     return "\n".join(kept)
 
 
-def _skip_trivia(text: str, pos: int) -> int:
-    while pos < len(text):
-        if text[pos].isspace():
-            pos += 1
-            continue
-        end = comment_end(text, pos)
-        if end == pos:
-            break
-        pos = end
-    return pos
-
-
 def split_statements(text: str) -> list[tuple[int, str]]:
     """Return the statements of a SQL script as (1-based start line, sql without the ';').
 
@@ -175,7 +185,7 @@ def split_statements(text: str) -> list[tuple[int, str]]:
     statements: list[tuple[int, str]] = []
 
     def emit(begin: int, end: int) -> None:
-        first = _skip_trivia(text, begin)
+        first = skip_trivia(text, begin)
         if first < end:
             statements.append((bisect.bisect_left(newlines, first) + 1, text[first:end].rstrip()))
 
@@ -203,7 +213,7 @@ def _tokens(sql: str) -> Iterator[tuple[str, str, int]]:
     pos = 0
     size = len(sql)
     while pos < size:
-        pos = _skip_trivia(sql, pos)
+        pos = skip_trivia(sql, pos)
         if pos >= size:
             return
         char = sql[pos]
@@ -342,16 +352,13 @@ class _Object(NamedTuple):
     sql: str | None
 
 
-def _deny_attach(action: int, *_: object) -> int:
-    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
-
-
 class _Replay:
     """One in-memory database and what is known about where its objects came from."""
 
-    def __init__(self) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None)
-        self.conn.set_authorizer(_deny_attach)
+    def __init__(self, budget: Budget | None = None) -> None:
+        # Repository SQL runs only in the sandbox: schema definitions and seed data, on a budget.
+        self.box = open_sandbox(budget, settings=BEHAVIOUR_PRAGMAS)
+        self.conn = self.box.connection
         self.version = 0
         self.max_rowid = -1
         self.objects: dict[str, _Object] = {}
@@ -366,13 +373,22 @@ class _Replay:
 
     def run(self, sql: str, origin: Origin) -> str | None:
         """Run one statement and record its effects; return SQLite's error message if it failed."""
-        match = WORD.match(sql)
-        first = match.group().upper() if match else ""
-        if first not in _NOT_REPLAYED:
-            try:
-                self.conn.execute(sql)
-            except (sqlite3.Error, sqlite3.Warning) as exc:
-                return str(exc)
+        first = first_keyword(sql)
+        in_transaction = self.conn.in_transaction
+        try:
+            self.box.run(sql)
+        except Refused as exc:
+            if first not in _NOT_REPLAYED:
+                return exc.message
+        except BudgetExceeded as exc:
+            # An interrupted write inside BEGIN ... COMMIT rolls the whole transaction back.
+            if in_transaction and not self.conn.in_transaction:
+                self._resync()
+            return exc.message
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            if in_transaction and not self.conn.in_transaction:
+                self._resync()
+            return str(exc)
         version = int(self.conn.execute("PRAGMA schema_version").fetchone()[0])
         if version == self.version:
             alter = _parse_alter(sql) if first == "ALTER" else None
@@ -390,16 +406,19 @@ class _Replay:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self.conn.execute("ROLLBACK")
-                # What the rolled-back statements created is gone again.
-                old = self.objects
-                self.max_rowid = -1
-                self.objects = self._read_objects()
-                for key, obj in old.items():
-                    if key not in self.objects:
-                        self._forget(obj)
-                self.version = int(self.conn.execute("PRAGMA schema_version").fetchone()[0])
+                self._resync()
                 return f"transaction left open could not commit, rolled back: {exc}"
         return None
+
+    def _resync(self) -> None:
+        """Forget what a rolled-back transaction had created: it is gone again."""
+        old = self.objects
+        self.max_rowid = -1
+        self.objects = self._read_objects()
+        for key, obj in old.items():
+            if key not in self.objects:
+                self._forget(obj)
+        self.version = int(self.conn.execute("PRAGMA schema_version").fetchone()[0])
 
     def _read_objects(self, after_rowid: int = -1, table: str | None = None) -> dict[str, _Object]:
         query = "SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_master WHERE rowid > ?"
@@ -633,19 +652,37 @@ class _Replay:
 
     def close(self) -> None:
         """Release the in-memory database."""
-        self.conn.close()
+        self.box.close()
 
 
-def _read_script(path: Path) -> str:
+def _read_bytes(path: Path, root: Path | None) -> bytes:
+    # Only a regular file of a sane size, inside the project when its root is known
+    # (FileRefused, an OSError, otherwise): a FIFO, a link to /dev/zero or a link out of the
+    # project among the migrations must not hang the replay, eat memory or be read.
+    from dbheal_lsp.files import MAX_TEXT_BYTES, read_regular_file
+
+    return read_regular_file(path, max_bytes=MAX_TEXT_BYTES, root=root)
+
+
+def _read_script(path: Path, root: Path | None = None) -> str:
     # utf-8-sig drops a byte-order mark; undecodable bytes should not stop the replay.
-    return path.read_bytes().decode("utf-8-sig", errors="replace")
+    return _read_bytes(path, root).decode("utf-8-sig", errors="replace")
 
 
-def replay_migrations(folder: Path) -> MigrationResult:
+def replay_migrations(
+    folder: Path,
+    *,
+    budget: Budget | None = None,
+    total: float = DEFAULT_REPLAY_TOTAL,
+    root: Path | None = None,
+) -> MigrationResult:
     """Replay every migration of `folder`, in order, into one in-memory database.
 
-    A statement that fails is recorded in `errors` and the replay goes on with the next one.
-    Paths in origins and errors are `folder / name` as given (relative if `folder` is).
+    A statement that fails, is refused by the sandbox or breaks its budget (`budget` per
+    statement) is recorded in `errors` and the replay goes on with the next one; once the
+    replay has taken `total` seconds, the rest is not replayed and one error says where it
+    stopped. Paths in origins and errors are `folder / name` as given (relative if `folder` is).
+    With `root`, a migration file whose real path is outside it is not read (an error says so).
     """
     folder = Path(folder)
     try:
@@ -657,24 +694,30 @@ def replay_migrations(folder: Path) -> MigrationResult:
         error = MigrationError(str(folder), 0, f"cannot list migrations: {exc.strerror or exc}")
         return MigrationResult(Schema.empty("migrations"), (error,))
 
-    replay = _Replay()
+    replay = _Replay(budget)
     errors: list[MigrationError] = []
+    give_up = time.monotonic() + total
     try:
         for path in files:
             display = str(path)
             try:
-                text = up_part(_read_script(path))
+                text = up_part(_read_script(path, root))
             except OSError as exc:
                 errors.append(MigrationError(display, 0, f"cannot read: {exc.strerror or exc}"))
                 continue
             line = 0
             for line, sql in split_statements(text):
+                if time.monotonic() > give_up:
+                    break
                 message = replay.run(sql, Origin(display, line))
                 if message is not None:
                     errors.append(MigrationError(display, line, message))
             message = replay.finish_file()
             if message is not None:
                 errors.append(MigrationError(display, line, message))
+            if time.monotonic() > give_up:
+                errors.append(MigrationError(display, line, _gave_up(total)))
+                break
         schema = replay.result("migrations")
     finally:
         replay.close()
@@ -690,46 +733,64 @@ def replay_migrations(folder: Path) -> MigrationResult:
     )
 
 
-def schema_from_ddl(statements: Sequence[tuple[str, Origin]]) -> Schema:
+def _gave_up(total: float) -> str:
+    return f"stopped: replaying took longer than {total:g} s in all; the rest was not replayed"
+
+
+def schema_from_ddl(
+    statements: Sequence[tuple[str, Origin]],
+    *,
+    budget: Budget | None = None,
+    total: float = DEFAULT_REPLAY_TOTAL,
+) -> Schema:
     """Return the schema (source "code") that DDL found in code builds.
 
     Each item is the SQL of one execute/executescript call and the origin of its first line;
-    statements that fail (a table created twice, a syntax error) are skipped.
+    only CREATE, ALTER and DROP statements run (in the sandbox, on `budget`), and those that
+    fail (a table created twice, a syntax error, a breach of the budget) are skipped. After
+    `total` seconds the rest is skipped.
     """
-    replay = _Replay()
+    replay = _Replay(budget)
+    give_up = time.monotonic() + total
     try:
         for text, origin in statements:
             for line, sql in split_statements(text):
-                replay.run(sql, Origin(origin.path, origin.line + line - 1))
+                if time.monotonic() > give_up:
+                    break
+                # Code's INSERTs are the application's data, not its schema: never run them.
+                if first_keyword(sql) in _DEFINITIONS:
+                    replay.run(sql, Origin(origin.path, origin.line + line - 1))
             replay.finish_file()
         return replay.result("code")
     finally:
         replay.close()
 
 
-_FolderKey = tuple[tuple[str, int, int], ...]
+_FolderKey = tuple[tuple[str, str], ...]
 
 
-def _folder_key(folder: Path) -> _FolderKey | None:
+def _folder_key(folder: Path, root: Path | None) -> _FolderKey | None:
+    # The files' content, not their size and time: an edit that keeps both (or a file put back
+    # by git with an old time) must still be replayed again.
     try:
-        files = migration_files(folder)
-        key = []
-        for path in files:
-            stat = path.stat()
-            key.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(
+            (str(path), hashlib.sha256(_read_bytes(path, root)).hexdigest())
+            for path in migration_files(folder)
+        )
     except OSError:
         return None
-    return tuple(key)
 
 
 class MigrationCache:
     """Replays a migrations folder again only when one of its files changed, appeared or went.
 
-    The key is (path, mtime_ns, size) of every migration file, taken before replaying, so a
-    file that changes during a replay is replayed again on the next call. Thread-safe.
+    The key is (path, content hash) of every migration file, taken before replaying, so a
+    file that changes during a replay is replayed again on the next call. With a `root`, files
+    that link out of it are not read. Thread-safe.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[_FolderKey, MigrationResult]] = {}
 
@@ -737,11 +798,11 @@ class MigrationCache:
         """Return the replayed migrations of `folder`, from the cache when nothing changed."""
         name = os.fspath(folder)
         with self._lock:
-            key = _folder_key(Path(folder))
+            key = _folder_key(Path(folder), self._root)
             entry = self._entries.get(name)
             if key is not None and entry is not None and entry[0] == key:
                 return entry[1]
-            result = replay_migrations(Path(folder))
+            result = replay_migrations(Path(folder), root=self._root)
             if key is None:
                 self._entries.pop(name, None)
             else:

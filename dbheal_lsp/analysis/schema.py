@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -395,18 +396,27 @@ def _with_fks(table: Table, fks: list[ForeignKey], tables: Mapping[str, Table]) 
 
 
 def oracle_connection(schema: Schema, *, check_same_thread: bool = True) -> sqlite3.Connection:
-    """Return a new in-memory database into which `schema.ddl` has been replayed.
+    """Return a new sandbox (`analysis/sandbox.py`) into which `schema.ddl` has been replayed.
 
-    Statements that fail are skipped: the shadow tables of a virtual table already exist once
-    the virtual table is created, and a virtual table of an unknown module cannot be made.
+    Only texts that begin with CREATE (after comments) run: a schema row holds whatever was
+    written into sqlite_master while writable_schema was on, `VACUUM INTO` or `ATTACH` too.
+    They run under the sandbox's authorizer and budget. Statements that fail are skipped: the
+    shadow tables of a virtual table already exist once the virtual table is created, and a
+    virtual table of an unknown module cannot be made. The result is a `Sandbox`, which is a
+    `sqlite3.Connection`.
     """
-    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=check_same_thread)
+    # Imported here: the sandbox module is the one place analysis connections are made.
+    from dbheal_lsp.analysis.sandbox import first_keyword, open_sandbox
+
+    box = open_sandbox(check_same_thread=check_same_thread)
     for statement in schema.ddl:
+        if first_keyword(statement) != "CREATE":
+            continue
         try:
-            conn.execute(statement)
+            box.run(statement)
         except sqlite3.Error:
             continue
-    return conn
+    return box
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -433,10 +443,36 @@ def open_read_only(
         raise _schema_error(exc, display) from exc
 
 
+def master_digest(conn: sqlite3.Connection) -> str:
+    """Return a hash of the main database's `sqlite_master` (type, name, table, SQL of every
+    object): it changes whenever the schema's content does, whatever `schema_version` says."""
+    digest = hashlib.blake2b(digest_size=20)
+    for row in conn.execute(
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY rowid"
+    ):
+        for value in row:
+            digest.update(b"\x00" if value is None else b"\x01")
+            digest.update(str(value or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x02")
+    return digest.hexdigest()
+
+
 def _check_file(path: str) -> None:
+    # Opened without blocking and checked on the descriptor: a FIFO or a device named as the
+    # database (`/dev/stdin`, a link to `/dev/zero`) must give an error, not hang the server.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        fd = os.open(path, flags)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(info.st_mode):
+                raise SchemaError(f"{path} is not a regular file, not a SQLite database")
+            header = os.read(fd, len(SQLITE_HEADER))
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise SchemaError(f"database file not found: {path}") from None
     except IsADirectoryError:
@@ -474,9 +510,10 @@ def _schema_error(exc: sqlite3.Error, path: str) -> SchemaError:
 class LiveDatabase:
     """The project's SQLite database, opened read-only, with its schema cached.
 
-    `schema()` re-reads the schema only when `PRAGMA schema_version` or the file's identity
-    (device, inode) changes, so calling it before every check is cheap. Safe to share between
-    threads.
+    `schema()` re-reads the schema only when the file's identity (device, inode), its
+    `PRAGMA schema_version` or the content of its `sqlite_master` changes (a database rebuilt
+    differently in the same file can have the same version), so calling it before every check
+    is cheap. Safe to share between threads.
     """
 
     def __init__(
@@ -487,7 +524,7 @@ class LiveDatabase:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
-        self._key: tuple[int, int, int] | None = None
+        self._key: tuple[int, int, int, str] | None = None
         self._schema: Schema | None = None
 
     def schema(self) -> Schema:
@@ -514,21 +551,20 @@ class LiveDatabase:
                 self._identity = identity
             conn = self._conn
             try:
-                version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
-                key = (*identity, version)
-                if self._schema is not None and key == self._key:
-                    return self._schema
-                # One read transaction, so the version and the objects agree.
+                # One read transaction, so the version, the digest and the objects agree.
                 conn.execute("BEGIN")
                 try:
                     version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+                    key = (*identity, version, master_digest(conn))
+                    if self._schema is not None and key == self._key:
+                        return self._schema
                     schema = schema_from_connection(conn, "database")
                 finally:
                     conn.execute("ROLLBACK")
             except sqlite3.Error as exc:
                 self._close()
                 raise _schema_error(exc, self.path) from exc
-            self._key = (*identity, version)
+            self._key = key
             self._schema = schema
             return schema
 

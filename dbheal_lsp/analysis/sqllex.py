@@ -69,6 +69,21 @@ def comment_end(sql: str, start: int) -> int:
     return start
 
 
+def skip_trivia(sql: str, pos: int = 0, also: str = "") -> int:
+    """Return the offset of the first character at or after `pos` that is neither white space,
+    a comment, nor one of `also` (e.g. ";" or "("); len(sql) when there is none. Linear."""
+    size = len(sql)
+    while pos < size:
+        if sql[pos].isspace() or sql[pos] in also:
+            pos += 1
+            continue
+        end = comment_end(sql, pos)
+        if end == pos:
+            break
+        pos = end
+    return pos
+
+
 def unquote(text: str) -> str:
     """Return the name a quoted token spells ([x], "x", `x` or 'x', doubled quotes undone), or
     `text` itself when it is not quoted."""

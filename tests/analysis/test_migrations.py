@@ -17,6 +17,7 @@ from dbheal_lsp.analysis.migrations import (
     split_statements,
     up_part,
 )
+from dbheal_lsp.analysis.sandbox import Budget
 from dbheal_lsp.model import Origin
 
 
@@ -490,6 +491,31 @@ def test_cache_returns_previous_result_until_a_file_changes(tmp_path: Path) -> N
     assert cache.get(tmp_path) is not fourth
 
 
+def test_cache_sees_an_edit_that_keeps_size_and_time(tmp_path: Path) -> None:
+    path = write(tmp_path, "001.sql", "CREATE TABLE a (x);\n")
+    cache = MigrationCache()
+    assert set(cache.get(tmp_path).schema.tables) == {"a"}
+    stat = path.stat()
+    path.write_text("CREATE TABLE b (x);\n")  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time, as git may leave it
+    assert set(cache.get(tmp_path).schema.tables) == {"b"}
+
+
+def test_a_migration_that_links_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    outside = write(tmp_path, "secret.sql", "CREATE TABLE secret (token TEXT);\n")
+    folder = project / "migrations"
+    write(folder, "001.sql", "CREATE TABLE users (id INTEGER);\n")
+    (folder / "002.sql").symlink_to(outside)
+    result = MigrationCache(project).get(folder)
+    assert set(result.schema.tables) == {"users"}
+    assert [
+        (Path(e.path).name, "links out of the project" in e.message) for e in result.errors
+    ] == [("002.sql", True)]
+    # Without a root (the user's own folder, given outside any project) the link is followed.
+    assert "secret" in replay_migrations(folder).schema.tables
+
+
 def test_cache_keeps_folders_apart(tmp_path: Path) -> None:
     write(tmp_path / "one", "1.sql", "CREATE TABLE one (x);\n")
     write(tmp_path / "two", "1.sql", "CREATE TABLE two (x);\n")
@@ -566,3 +592,123 @@ def test_dropped_tables_and_columns_are_forgotten(tmp_path: Path) -> None:
     again = b.column("again")
     assert again is not None and again.origin == Origin(str(tmp_path / "1.sql"), 6)
     assert [s.line for s in result.statements_for_table("b")] == [5]
+
+
+# --- untrusted migrations: the sandbox and its budget -------------------------------------------
+
+FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+
+
+def test_a_statement_that_runs_for_ever_is_stopped_and_the_replay_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, "001.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+    write(
+        tmp_path,
+        "002.sql",
+        f"""
+        CREATE TABLE numbers (x INTEGER);
+        INSERT INTO numbers {FOREVER}
+          SELECT x FROM c;
+        CREATE INDEX idx_numbers_x ON numbers(x);
+        """,
+    )
+    write(tmp_path, "003.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n")
+    result = replay_migrations(tmp_path, budget=Budget(deadline=0.3))
+    assert [(Path(e.path).name, e.line) for e in result.errors] == [("002.sql", 2)]
+    assert result.errors[0].message.startswith("stopped after 0.3 s")
+    assert set(result.schema.tables) == {"users", "numbers", "posts"}
+    assert "idx_numbers_x" in result.schema.indexes
+
+
+def test_a_migration_that_fills_memory_is_stopped(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "001.sql",
+        f"""
+        CREATE TABLE blobs (b BLOB);
+        INSERT INTO blobs {FOREVER} SELECT randomblob(10000) FROM c;
+        CREATE TABLE after (a);
+        """,
+    )
+    result = replay_migrations(tmp_path, budget=Budget(deadline=600, size_cap=2 * 1024 * 1024))
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "stopped: the schema copy grew past 2 MiB")
+    ]
+    assert set(result.schema.tables) == {"blobs", "after"}
+
+
+def test_an_interrupted_transaction_is_forgotten(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "001.sql",
+        f"""
+        BEGIN;
+        CREATE TABLE inside (a);
+        INSERT INTO inside {FOREVER} SELECT x FROM c;
+        COMMIT;
+        CREATE TABLE outside (a);
+        """,
+    )
+    result = replay_migrations(tmp_path, budget=Budget(deadline=0.3))
+    # SQLite rolls the whole transaction back when it interrupts a write inside it.
+    assert [e.line for e in result.errors][:1] == [3]
+    assert set(result.schema.tables) == {"outside"}
+    assert result.statements_for_table("inside") == ()
+
+
+def test_planted_schema_rows_are_never_run(tmp_path: Path, in_tmp: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write(
+        tmp_path,
+        "m/001.sql",
+        f"""
+        CREATE TABLE users (id INTEGER PRIMARY KEY);
+        PRAGMA writable_schema = 1;
+        INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql)
+          VALUES ('table', 'evil', 'evil', 0, 'VACUUM INTO ''{outside}/v.db''');
+        INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql)
+          VALUES ('table', 'evil2', 'evil2', 0, 'ATTACH ''a.db'' AS a');
+        PRAGMA writable_schema = 0;
+        VACUUM INTO 'direct.db';
+        PRAGMA journal_mode = WAL;
+        PRAGMA foreign_keys = ON;
+        """,
+    )
+    result = replay_migrations(tmp_path / "m")
+    # The PRAGMAs and VACUUM are left out quietly; writing sqlite_master is reported.
+    assert [(e.line, e.message) for e in result.errors] == [
+        (3, "not run: writing sqlite_master"),
+        (5, "not run: writing sqlite_master"),
+    ]
+    assert set(result.schema.tables) == {"users"}
+    assert all(sql.startswith("CREATE") for sql in result.schema.ddl)
+    assert sorted(os.listdir(outside)) == []
+    assert sorted(os.listdir(in_tmp)) == ["m", "outside"]
+
+
+def test_a_replay_that_takes_too_long_in_all_stops(tmp_path: Path) -> None:
+    write(tmp_path, "001.sql", "CREATE TABLE a (x);\n")
+    write(tmp_path, "002.sql", "CREATE TABLE b (x);\n")
+    result = replay_migrations(tmp_path, total=0.0)
+    assert [(Path(e.path).name, e.message) for e in result.errors] == [
+        ("001.sql", "stopped: replaying took longer than 0 s in all; the rest was not replayed")
+    ]
+    assert "b" not in result.schema.tables
+
+
+def test_ddl_in_code_runs_only_schema_definitions_on_a_budget() -> None:
+    schema = schema_from_ddl(
+        [
+            (
+                "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+                f"CREATE TABLE numbers AS {FOREVER} SELECT x FROM c;\n"
+                "INSERT INTO users VALUES (1);\n"
+                "ATTACH 'x.db' AS x;\n"
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+                Origin("app.py", 3),
+            )
+        ],
+        budget=Budget(deadline=0.3),
+    )
+    assert set(schema.tables) == {"users", "posts"}
+    assert not Path("x.db").exists()
