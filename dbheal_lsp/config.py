@@ -2,6 +2,11 @@
 
 Precedence, lowest first: defaults, auto-discovery, pyproject.toml, then explicit overrides
 (CLI flags or LSP settings). `Config.sources` records where each value came from.
+
+The repository may be a stranger's: paths it gives (pyproject.toml's `database` and
+`migrations`, and what discovery finds) must resolve inside the project root, and
+pyproject.toml is read only as a regular file of a sane size. Only the user's own settings
+(the overrides) may point outside the project.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file
 from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
 
 if sys.version_info >= (3, 11):
@@ -57,6 +63,10 @@ KNOWN_KEYS = frozenset(
     }
 )
 DIALECTS = ("sqlite", "postgres", "mysql")
+MAX_PYPROJECT_BYTES = 2 * MB
+#: Where a path setting may come from and still point outside the project: the user's own
+#: settings. What the repository says (pyproject.toml, discovery) must stay inside it.
+USER_SOURCES = frozenset({"override", "default"})
 
 
 class ConfigError(Exception):
@@ -126,7 +136,8 @@ def find_root(start: Path) -> Path:
 
 def _has_dbheal_section(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        text = read_regular_file(pyproject, max_bytes=MAX_PYPROJECT_BYTES).decode("utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     return isinstance(data.get("tool"), dict) and "dbheal" in data["tool"]
@@ -135,12 +146,21 @@ def _has_dbheal_section(pyproject: Path) -> bool:
 def read_pyproject(root: Path) -> dict[str, Any]:
     """Return the [tool.dbheal] table of root/pyproject.toml ({} if none), or raise ConfigError."""
     pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
+    if not os.path.lexists(pyproject):
         return {}
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {pyproject}: {exc}") from None
+        # Only a regular file of the project, of a sane size: a FIFO or a link to a device
+        # named pyproject.toml must not hang the editor's start-up.
+        text = read_regular_file(pyproject, max_bytes=MAX_PYPROJECT_BYTES, root=root)
+        data = tomllib.loads(text.decode("utf-8"))
+    except FileNotFoundError:
+        return {}  # a dangling link: as if there were none, like a missing file
+    except FileRefused as exc:
+        raise ConfigError(f"cannot read {pyproject}: {exc.reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read {pyproject}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject} is not valid TOML: {exc}") from None
     tool = data.get("tool", {})
@@ -183,12 +203,14 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
     if database is None:
         database = discover_database(root)
         sources["database"] = "discovered" if database else "default"
+    _inside_unless_user(root, database, "database", sources)
     migrations = _path_setting(root, merged, "migrations")
     if migrations is None:
         migrations = discover_migrations(root)
         sources["migrations"] = "discovered" if migrations else "default"
     elif not migrations.is_dir():
         raise ConfigError(f"migrations folder not found: {migrations}")
+    _inside_unless_user(root, migrations, "migrations", sources)
     dialect = str(merged.get("dialect", "sqlite")).lower()
     if dialect not in DIALECTS:
         raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
@@ -240,6 +262,23 @@ def _path_setting(root: Path, merged: Mapping[str, Any], key: str) -> Path | Non
     return path if path.is_absolute() else root / path
 
 
+def _inside_unless_user(
+    root: Path, path: Path | None, key: str, sources: Mapping[str, str]
+) -> None:
+    """Raise ConfigError if `path` came from the repository (pyproject.toml, discovery) and
+    its real path is outside `root`: a stranger's repository must not make dbheal open
+    `/dev/stdin` or the user's other files. The user's own settings may point anywhere."""
+    source = sources.get(key, "default")
+    if path is None or source in USER_SOURCES or is_inside(path, root):
+        return
+    flag = "--database" if key == "database" else "--migrations"
+    origin = "found by discovery" if source == "discovered" else f"from {source}"
+    raise ConfigError(
+        f"{key} {path} ({origin}) is outside the project; "
+        f"set it with {flag} or the editor setting to use it"
+    )
+
+
 def _strings(merged: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = merged.get(key, ())
     if isinstance(value, str):
@@ -249,17 +288,29 @@ def _strings(merged: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def discover_database(root: Path) -> Path | None:
-    """Return the SQLite file of the project when exactly one obvious candidate exists."""
+def database_candidates(root: Path) -> tuple[Path, ...]:
+    """Return every file that looks like the project's SQLite database (*.db, *.sqlite,
+    *.sqlite3 in the root, db/, data/ and instance/), in the order discovery prefers them."""
+    found: list[Path] = []
     for folder in (root, root / "db", root / "data", root / "instance"):
         if not folder.is_dir():
             continue
-        found = sorted(
-            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DATABASE_SUFFIXES
-        )
-        if found:
-            return found[0]
-    return None
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        found.extend(p for p in entries if p.suffix.lower() in DATABASE_SUFFIXES and p.is_file())
+    return tuple(found)
+
+
+def discover_database(root: Path) -> Path | None:
+    """Return the SQLite file of the project: the one candidate, or a guess among several.
+
+    The guess is the first candidate; with more than one, front doors that write must not use
+    it (see `database_candidates`): the project has to name its database.
+    """
+    found = database_candidates(root)
+    return found[0] if found else None
 
 
 def discover_migrations(root: Path) -> Path | None:

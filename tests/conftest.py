@@ -1,15 +1,54 @@
-"""Shared fixtures: copies of the bundled demo with a freshly built database."""
+"""Shared fixtures: copies of the bundled demo with a freshly built database, and a private
+user cache directory for every test (dbheal's result cache lives there, never in ~/.cache)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
+# Seconds a dbheal command may take in a test: only the failure mode of a hang.
+DBHEAL_TIMEOUT = 120
+
+
+def run_dbheal(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m dbheal_lsp ARGS` in `cwd` as a user would, and return the finished process.
+
+    No terminal (stdin is /dev/null), no colour settings from the caller's environment (`env`
+    is added on top), output that must be valid UTF-8, and a run that hangs fails the test.
+    """
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    return subprocess.run(
+        [sys.executable, "-m", "dbheal_lsp", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="strict",
+        timeout=DBHEAL_TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point dbheal's user cache directory (DBHEAL_CACHE_DIR, inherited by the subprocesses a
+    test starts) at a fresh temporary folder: tests never write to the real ~/.cache, and no
+    test sees another one's cached results. A folder of its own, not inside `tmp_path`, so
+    that a test's project tree holds only what the test put there."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("DBHEAL_CACHE_DIR", str(folder))
+    return folder
 
 
 def copy_shop(dest: Path) -> Path:

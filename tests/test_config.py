@@ -7,7 +7,10 @@ search for the project root never wanders above the test's own files.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,6 +179,93 @@ def test_relative_paths_are_resolved_against_the_root(
     assert config.migrations == repo.resolve() / "db" / "migrations"
     overridden = load_config(repo, {"database": "instance/dev.db"})
     assert overridden.database == repo.resolve() / "instance" / "dev.db"
+
+
+# --- paths the repository gives must stay inside it --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            '[tool.dbheal]\ndatabase = "/dev/stdin"\n',
+            "database /dev/stdin (from pyproject.toml) is outside the project; "
+            "set it with --database or the editor setting to use it",
+            id="dev-stdin",
+        ),
+        pytest.param(
+            '[tool.dbheal]\ndatabase = "../neighbour/app.db"\n',
+            "(from pyproject.toml) is outside the project",
+            id="dot-dot",
+        ),
+        pytest.param(
+            '[tool.dbheal]\nmigrations = "../neighbour/migrations"\n',
+            "(from pyproject.toml) is outside the project; set it with --migrations",
+            id="migrations",
+        ),
+        pytest.param(
+            '[tool.dbheal]\ndatabase = "linked.data"\n',
+            "linked.data (from pyproject.toml) is outside the project",
+            id="link-out",
+        ),
+    ],
+)
+def test_a_path_from_pyproject_outside_the_project_is_refused(
+    repo: Path, body: str, message: str
+) -> None:
+    neighbour = repo.parent / "neighbour"
+    make_db(neighbour / "app.db")
+    make_migrations(neighbour / "migrations")
+    (repo / "linked.data").symlink_to(neighbour / "app.db")  # not discovered
+    pyproject(repo, body)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(repo)
+
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_discovered_database_that_links_out_is_refused(repo: Path) -> None:
+    make_db(repo.parent / "neighbour" / "app.db")
+    (repo / "app.db").symlink_to(repo.parent / "neighbour" / "app.db")
+
+    with pytest.raises(ConfigError, match=r"app\.db \(found by discovery\) is outside the project"):
+        load_config(repo)
+
+
+def test_the_users_own_settings_may_point_outside(repo: Path) -> None:
+    outside_db = make_db(repo.parent / "neighbour" / "app.db")
+    outside_migrations = make_migrations(repo.parent / "neighbour" / "migrations")
+    pyproject(repo, '[tool.dbheal]\ndatabase = "/dev/stdin"\n')
+
+    config = load_config(repo, {"database": str(outside_db), "migrations": str(outside_migrations)})
+
+    assert config.database == outside_db
+    assert config.migrations == outside_migrations
+    assert config.sources["database"] == config.sources["migrations"] == "override"
+
+
+def test_a_pyproject_that_is_a_fifo_is_one_error_not_a_hang(repo: Path) -> None:
+    os.mkfifo(repo / "pyproject.toml")
+    # In a child process: if reading it blocked, the test fails by timeout, not by hanging.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom pathlib import Path\n"
+            "from dbheal_lsp.config import ConfigError, find_root, load_config\n"
+            "assert find_root(Path(sys.argv[1])) == Path(sys.argv[1]).resolve()\n"
+            "try:\n    load_config(Path(sys.argv[1]))\n"
+            "except ConfigError as exc:\n    print(exc)\n",
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip().endswith("pyproject.toml: not a regular file")
 
 
 # --- discovery ----------------------------------------------------------------------------------

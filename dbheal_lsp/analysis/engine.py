@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -32,10 +34,19 @@ from dbheal_lsp.analysis.schema import (
     LiveDatabase,
     Schema,
     SchemaError,
+    master_digest,
     open_read_only,
     oracle_connection,
 )
-from dbheal_lsp.config import Config, excluded
+from dbheal_lsp.config import Config, ConfigError, excluded
+from dbheal_lsp.files import (
+    MB,
+    FileRefused,
+    atomic_write,
+    is_inside,
+    project_cache_dir,
+    read_regular_file,
+)
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
 
 if TYPE_CHECKING:
@@ -44,10 +55,15 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _MIGRATIONS_ENTRY = "::migrations"
-MAX_FILE_BYTES = 5_000_000
+MAX_FILE_BYTES = 5 * MB
+MAX_MIGRATION_BYTES = 50 * MB  # seed data makes migrations larger than code files
+MAX_CACHE_BYTES = 512 * MB
 PARALLEL_THRESHOLD = 48
+# Each file's own time budget (seconds, checked between statements); the variable overrides it.
+DEFAULT_FILE_BUDGET = 10.0
+FILE_BUDGET_VARIABLE = "DBHEAL_FILE_BUDGET"
 
 Progress = Callable[[int, int], None]
 
@@ -60,6 +76,18 @@ class FileResult:
     issues: tuple[Issue, ...] = ()
     notes: tuple[FileNote, ...] = ()
     statements: int = 0
+    over_budget: bool = False  # stopped at the per-file budget: not to be cached
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What checking a module's blocks gave (see `Project._block_issues`)."""
+
+    issues: tuple[Issue, ...]
+    notes: tuple[FileNote, ...]  # statements that failed
+    count: int  # statements checked (or answered from unchanged blocks)
+    total: int | None  # statements found (None: the budget ran out before all were found)
+    stopped_at: int | None  # the line of the first statement left unchecked by the budget
 
 
 @dataclass(frozen=True)
@@ -79,7 +107,10 @@ class Project:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.live = LiveDatabase(config.database) if config.database else None
-        self.migration_cache = MigrationCache()
+        # Migration files may not link out of the project, unless the user's own settings put
+        # the folder itself outside it.
+        confined = config.migrations is None or is_inside(config.migrations, config.root)
+        self.migration_cache = MigrationCache(config.root if confined else None)
         self._code_schema: Schema | None = None
         self._checker: StatementChecker | None = None
         self._checker_key = ""
@@ -155,12 +186,40 @@ class Project:
             return ()
         return self.extractor.extract(source, _parse_python(source, path))
 
-    def check_source(self, path: str, source: str, state: SchemaState | None = None) -> FileResult:
-        """Return the issues of one Python file whose text is `source`.
+    def check_source(
+        self,
+        path: str,
+        source: str,
+        state: SchemaState | None = None,
+        *,
+        budget: float | None = None,
+    ) -> FileResult:
+        """Return the issues of one Python file whose text is `source`; never raise for the text.
 
         `path` is how issues name the file (relative to the root for files of the project).
         A syntax error gives a note, not an exception: the editor's half-typed file is normal.
+        So does any other failure on a stranger's text, and running past `budget` seconds
+        (default: `file_budget()`, checked between statements): the statements checked so far
+        keep their issues and the note says where checking stopped. Only a schema that cannot
+        be read (SchemaError) is raised: it is the project's problem, not this file's.
         """
+        seconds = budget if budget is not None else _budget_or_default()
+        deadline = time.monotonic() + seconds
+        try:
+            return self._check_text(path, source, state, deadline, seconds)
+        except SchemaError:
+            raise
+        except Exception as exc:  # any failure on a stranger's text: see the docstring
+            return FileResult(path, (), (FileNote(path, f"not checked: {_failure(exc)}"),), 0)
+
+    def _check_text(
+        self,
+        path: str,
+        source: str,
+        state: SchemaState | None,
+        deadline: float,
+        seconds: float,
+    ) -> FileResult:
         try:
             if not self.extractor.might_contain_sql(source):
                 return FileResult(path)
@@ -171,12 +230,25 @@ class Project:
                 path, f"not checked: Python syntax error: {exc.msg} (line {line})", line
             )
             return FileResult(path, (), (note,), 0)
-        except (ValueError, RecursionError, MemoryError) as exc:
+        except ValueError as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
         state = state or self.schema_state()
         checker = self.checker(state)
-        issues, count = self._block_issues(path, source, tree, state, checker)
-        return FileResult(path, tuple(_unique_fingerprints(_dedupe(issues))), (), count)
+        checked = self._block_issues(path, source, tree, state, checker, deadline)
+        notes = list(checked.notes)
+        if checked.stopped_at is not None:
+            line = checked.stopped_at
+            of = f" of {checked.total}" if checked.total is not None else ""
+            notes.append(
+                FileNote(
+                    path,
+                    f"not checked: over its {seconds:g} s budget from line {line} on "
+                    f"({checked.count}{of} statements checked)",
+                    line,
+                )
+            )
+        issues = tuple(_unique_fingerprints(_dedupe(checked.issues)))
+        return FileResult(path, issues, tuple(notes), checked.count, checked.stopped_at is not None)
 
     def _block_issues(
         self,
@@ -185,18 +257,23 @@ class Project:
         tree: ast.Module,
         state: SchemaState,
         checker: StatementChecker,
-    ) -> tuple[list[Issue], int]:
+        deadline: float = float("inf"),
+    ) -> _Checked:
         """Check the module's top-level blocks, reusing the results of unchanged functions.
 
         An editor re-checks a file on every save, and most saves change one function: a
         function or class whose text, module-level context and schema are unchanged keeps its
         issues, moved by as many lines as it moved. Only ast.parse still sees the whole file.
+
+        Past `deadline` (time.monotonic) no further statement is checked; a statement that
+        fails gives a note and the others are still checked. Blocks not fully checked are not
+        remembered.
         """
         from dbheal_lsp.analysis.positions import source_lines
 
         lines = source_lines(source)
         context = hashlib.blake2b(digest_size=16)
-        context.update(f"{path}\x00{state.key}".encode())
+        context.update(f"{path}\x00{state.key}".encode("utf-8", "surrogatepass"))
         blocks: list[tuple[ast.stmt, int, int]] = []
         for node in tree.body:
             start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
@@ -207,6 +284,7 @@ class Project:
                 context.update("".join(lines[start - 1 : end]).encode("utf-8", "surrogatepass"))
         module_key = context.hexdigest()
         issues: list[Issue] = []
+        notes: list[FileNote] = []
         count = 0
         fresh: dict[int, tuple[str, int, int]] = {}  # id(node) -> (cache key, start, end)
         todo: list[ast.stmt] = []
@@ -222,12 +300,37 @@ class Project:
                     continue
             fresh[id(node)] = (key, start, end)
             todo.append(node)
-        statements = self.extractor.extract(source, tree, todo, lines) if todo else ()
+        from dbheal_lsp.analysis.extract import OutOfTime
+
+        stopped_at: int | None = None
+        try:
+            statements = self.extractor.extract(source, tree, todo, lines, deadline) if todo else ()
+        except OutOfTime:  # its budget went on reading the file's strings: none was checked
+            statements, stopped_at = (), fresh[id(todo[0])][1]
+        total = count + len(statements) if stopped_at is None else None
         found: dict[int, tuple[list[Issue], int]] = {id(n): ([], 0) for n in todo}
         spans = [(fresh[id(n)][1], fresh[id(n)][2], id(n)) for n in todo]
+        # Blocks with a failed or unchecked statement (all of them when extraction was cut).
+        unfinished = {id(n) for n in todo} if stopped_at is not None else set()
         for statement in statements:
             owner = next((k for s, e, k in spans if s <= statement.span.line <= e), None)
-            result = checker.check(statement, path)
+            if stopped_at is None and time.monotonic() >= deadline:
+                stopped_at = statement.span.line
+            if stopped_at is not None:
+                if owner is not None:
+                    unfinished.add(owner)
+                continue
+            try:
+                result = checker.check(statement, path)
+            except SchemaError:
+                raise
+            except Exception as exc:  # one statement's failure (RecursionError included)
+                line = statement.span.line
+                why = f"not checked: the statement at line {line}: {_failure(exc)}"
+                notes.append(FileNote(path, why, line))
+                if owner is not None:
+                    unfinished.add(owner)
+                continue
             issues.extend(result)
             count += 1
             if owner is not None:
@@ -237,23 +340,42 @@ class Project:
             self._blocks.clear()  # a bound, not an LRU: rebuilding is cheap
         for node in todo:
             key, start, _ = fresh[id(node)]
-            if key:
+            if key and id(node) not in unfinished:
                 mine, n = found[id(node)]
                 self._blocks[key] = (tuple(_shifted(i, 1 - start) for i in mine), n)
-        return issues, count
+        return _Checked(tuple(issues), tuple(notes), count, total, stopped_at)
 
     # --- a tree -------------------------------------------------------------------------------
 
     def python_files(self, paths: Iterable[Path]) -> list[Path]:
         """Return the Python files under `paths`, skipping .venv, .git, node_modules, excludes."""
+        return self.scan_files(paths)[0]
+
+    def scan_files(self, paths: Iterable[Path]) -> tuple[list[Path], list[FileNote]]:
+        """Return the Python files under `paths` and a note for each `*.py` left out because it
+        is not a regular file (a FIFO, a device) or is a link out of the project.
+
+        Links to folders are never followed (`os.walk` with followlinks=False): a repository's
+        link to `/` or to the user's home must not turn the scan into a walk of the machine.
+        """
         found: list[Path] = []
+        notes: list[FileNote] = []
         root = self.config.root
-        for path in paths:
-            path = path.resolve()
-            if path.is_file():
-                found.append(path)
+        for given in paths:
+            path = Path(os.path.abspath(given))
+            if not path.is_dir():
+                # A file named by the caller (the CLI, the watcher, the hook): the same rules,
+                # so a watched link to a file outside the project is not read either.
+                if not os.path.lexists(path):
+                    continue
+                skipped = _not_scanned(path, root)
+                if skipped:
+                    notes.append(FileNote(self.config.relative(path), f"skipped: {skipped}"))
+                else:
+                    found.append(path.resolve())
                 continue
-            for folder, dirs, files in os.walk(path):
+            path = path.resolve()
+            for folder, dirs, files in os.walk(path, followlinks=False):
                 rel_parts = _rel_parts(Path(folder), root)
                 dirs[:] = sorted(
                     d for d in dirs if not excluded((*rel_parts, d, "x"), self.config.exclude)
@@ -267,8 +389,13 @@ class Project:
                         Path(*rel_parts, name).match(p) for p in self.config.include
                     ):
                         continue
-                    found.append(Path(folder) / name)
-        return found
+                    file = Path(folder) / name
+                    skipped = _not_scanned(file, root)
+                    if skipped:
+                        notes.append(FileNote(self.config.relative(file), f"skipped: {skipped}"))
+                    else:
+                        found.append(file)
+        return found, notes
 
     def check_paths(
         self,
@@ -279,7 +406,7 @@ class Project:
         progress: Progress | None = None,
     ) -> CheckResult:
         """Return the issues of every Python file under `paths` (and of the migrations there)."""
-        files = self.python_files(paths)
+        files, notes = self.scan_files(paths)
         state: SchemaState | None = None
         if self.needs_code_schema():
             self.set_code_schema(self._ddl_in(files))
@@ -289,14 +416,16 @@ class Project:
         if use_cache:
             # Keyed without reading the schemas: an unchanged tree is answered from the cache.
             key = state.key if state is not None else self.quick_key()
-            cache = ResultCache(self.config.root / ".dbheal" / "cache", key)
+            cache = ResultCache.for_project(self.config.root, key)
         results: dict[str, FileResult] = {}
         todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
-        notes: list[FileNote] = []
         for file in files:
             rel = self.config.relative(file)
             try:
-                data = file.read_bytes()
+                data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+            except FileRefused as exc:
+                notes.append(FileNote(rel, f"skipped: {exc.reason}"))
+                continue
             except OSError as exc:
                 notes.append(FileNote(rel, f"skipped: cannot read ({exc.strerror or exc})"))
                 continue
@@ -314,7 +443,7 @@ class Project:
             )
             for (_, rel, digest), result in zip(todo, fresh, strict=True):
                 results[rel] = result
-                if cache is not None:
+                if cache is not None and not result.over_budget:  # a cut check is not the answer
                     cache.put(rel, digest, result)
         migrations = self._migrations_result(paths, state, cache)
         if cache is not None:
@@ -339,6 +468,8 @@ class Project:
         progress: Progress | None,
         total: int,
     ) -> list[FileResult]:
+        """Check `files`, each on its own budget; one file's failure is a note on that file."""
+        file_budget()  # a bad $DBHEAL_FILE_BUDGET is the user's one-line error, before any work
         workers = jobs or self.config.jobs or (os.cpu_count() or 1)
         done_before = total - len(files)
         if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
@@ -350,33 +481,38 @@ class Project:
             return out
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         chunks = [files[i::workers] for i in range(workers)]
         results: dict[str, FileResult] = {}
 
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(self.config, self._code_schema),
-        ) as pool:
-            count = done_before
-            for chunk_result in pool.map(_check_chunk, chunks):
-                for result in chunk_result:
-                    results[result.path] = result
-                count += sum(len(c) for c in [chunk_result])
-                if progress:
-                    progress(count, total)
-        return [results[rel] for _, rel in files]
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(self.config, self._code_schema),
+            ) as pool:
+                count = done_before
+                for chunk_result in pool.map(_check_chunk, chunks):
+                    for result in chunk_result:
+                        results[result.path] = result
+                    count += len(chunk_result)
+                    if progress:
+                        progress(count, total)
+        except BrokenProcessPool:
+            pass  # a worker died (killed, out of memory): its files are checked here, one by one
+        return [results.get(rel) or self._check_file(file, rel, state) for file, rel in files]
 
     def _check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:
+        """Read and check one file; what cannot be read or checked is a note, never a raise."""
         try:
-            data = file.read_bytes()
+            data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+        except FileRefused as exc:
+            return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
         except OSError as exc:
             return FileResult(rel, (), (FileNote(rel, f"skipped: cannot read ({exc.strerror})"),))
-        if len(data) > MAX_FILE_BYTES:
-            return FileResult(rel, (), (FileNote(rel, "skipped: larger than 5 MB"),))
         if b"\x00" in data[:8192]:
             return FileResult(rel, (), (FileNote(rel, "skipped: binary file"),))
         try:
@@ -391,7 +527,7 @@ class Project:
         ddl: list[tuple[str, Origin]] = []
         for file in files:
             try:
-                source = file.read_text(encoding="utf-8")
+                source = read_regular_file(file, max_bytes=MAX_FILE_BYTES).decode("utf-8")
                 statements = self.statements(source, str(file))
             except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
                 continue
@@ -425,28 +561,35 @@ class Project:
         return result
 
     def quick_key(self) -> str:
-        """Return a key that changes with the schemas, read without reading the schemas.
+        """Return a key that changes with the schemas, read without building the schemas.
 
-        The live database's identity and PRAGMA schema_version, and the name, size and time of
-        every migration file: enough to know a cached result still holds.
+        A hash of the live database's `sqlite_master` (type, name, table and SQL of every
+        object) and of every migration file's name and content: the schema's content, not its
+        counters or file times, so a database rebuilt differently after as many schema changes
+        (same `schema_version`, maybe the same inode) never gets the old results. Both are
+        small: reading them is cheap next to checking.
         """
-        parts = [self.config.fingerprint()]
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(self.config.fingerprint().encode())
         if self.live is not None:
             try:
-                stat = os.stat(self.live.path)
                 conn = open_read_only(self.live.path)
                 try:
-                    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+                    digest.update(b"\x00db\x00" + master_digest(conn).encode())
                 finally:
                     conn.close()
             except (OSError, sqlite3.Error, SchemaError):
                 return self.schema_state().key  # let the full read raise its clear error
-            parts.append(f"{stat.st_dev}:{stat.st_ino}:{version}")
         if self.config.migrations is not None:
-            for file in migration_files(self.config.migrations):
-                stat = file.stat()
-                parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
-        return hashlib.sha1("|".join(parts).encode()).hexdigest()[:20]
+            try:
+                for file in migration_files(self.config.migrations):
+                    data = read_regular_file(file, max_bytes=MAX_MIGRATION_BYTES)
+                    name = self.config.relative(file).encode("utf-8", "surrogatepass")
+                    digest.update(b"\x00m\x00" + name + b"\x00")
+                    digest.update(hashlib.blake2b(data, digest_size=20).digest())
+            except OSError:
+                return self.schema_state().key  # the replay reports what is wrong with it
+        return digest.hexdigest()
 
     def _migration_issues(self, state: SchemaState) -> list[Issue]:
         """SCHEMA_DRIFT and broken statements of the migrations."""
@@ -482,9 +625,54 @@ class Project:
 
 
 def _parse_python(source: str, path: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # invalid escape sequences etc. are not ours to report
-        return ast.parse(source, filename=path)
+    """Return the module's tree; SyntaxError, or ValueError for what Python cannot parse at all.
+
+    A 10,000-term `+` chain or thousands of nested brackets exhaust the parser's recursion
+    (RecursionError, MemoryError): for dbheal that is one more file it cannot read.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not ours to report
+            return ast.parse(source, filename=path)
+    except (RecursionError, MemoryError):
+        raise ValueError("Python's parser gives up: nested too deeply") from None
+
+
+def file_budget() -> float:
+    """Return the seconds one file may take to check: $DBHEAL_FILE_BUDGET, else 10.
+
+    Raise ConfigError when the variable is set to anything but a number of seconds >= 0.
+    """
+    raw = os.environ.get(FILE_BUDGET_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_FILE_BUDGET
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise ConfigError(f"{FILE_BUDGET_VARIABLE} must be a number of seconds, not {raw!r}")
+    return seconds
+
+
+def _budget_or_default() -> float:
+    try:
+        return file_budget()
+    except ConfigError:
+        # The editor's entry never fails on a setting; `check_paths` reports it.
+        return DEFAULT_FILE_BUDGET
+
+
+def _failure(exc: BaseException) -> str:
+    """One line saying why a file or statement could not be checked."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, UnicodeError):
+        return "text that is not valid Unicode"
+    detail = " ".join(str(exc).split())[:200]
+    return f"internal error ({type(exc).__name__}: {detail})" if detail else type(exc).__name__
 
 
 def _shifted(issue: Issue, delta: int) -> Issue:
@@ -503,6 +691,20 @@ def _shifted(issue: Issue, delta: int) -> Issue:
         statement_span=move(issue.statement_span),
         call_span=move(issue.call_span),
     )
+
+
+def _not_scanned(file: Path, root: Path) -> str:
+    """Return why the scan leaves `file` out ("" if it does not): a link whose target is
+    outside `root`, or anything but a regular file. Costs one lstat (two for a link)."""
+    try:
+        info = os.lstat(file)
+        if stat.S_ISLNK(info.st_mode):
+            if not is_inside(file, root):
+                return "links out of the project"
+            info = os.stat(file)
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})"
+    return "" if stat.S_ISREG(info.st_mode) else "not a regular file"
 
 
 def _rel_parts(folder: Path, root: Path) -> tuple[str, ...]:
@@ -549,6 +751,7 @@ def _init_worker(config: Config, code_schema: Schema | None) -> None:
 
 
 def _check_chunk(files: list[tuple[Path, str]]) -> list[FileResult]:
+    """Check a worker's share of the files; each file's failure stays that file's note."""
     project = _Worker.project
     assert project is not None
     state = project.schema_state()
@@ -559,20 +762,37 @@ def _check_chunk(files: list[tuple[Path, str]]) -> list[FileResult]:
 
 
 class ResultCache:
-    """Results per file keyed by content hash, valid for one schema and configuration key."""
+    """Results per file keyed by content hash, valid for one schema and configuration key.
 
-    def __init__(self, folder: Path, key: str) -> None:
+    It lives in the user's cache directory (`for_project`), never in the project: a cache
+    committed into a repository by someone else must never be believed.
+    """
+
+    def __init__(self, folder: Path | None, key: str) -> None:
+        """Read the cache of `folder` (None: no cache, results are only not remembered)."""
         self.folder = folder
-        self.file = folder / "check.json"
+        self.file = folder / "check.json" if folder is not None else None
         self.key = f"{CACHE_FORMAT}:{__version__}:{key}"
         self._entries: dict[str, dict[str, Any]] = {}
         self._dirty = False
+        if self.file is None:
+            return
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-            if data.get("key") == self.key:
-                self._entries = data.get("files", {})
+            data = json.loads(read_regular_file(self.file, max_bytes=MAX_CACHE_BYTES))
+            if data.get("key") == self.key and isinstance(data.get("files"), dict):
+                self._entries = data["files"]
         except (OSError, ValueError, AttributeError):
             self._entries = {}
+
+    @classmethod
+    def for_project(cls, root: Path, key: str) -> ResultCache:
+        """Return the cache of the project at `root` in the user's cache directory
+        (`project_cache_dir`); without one (no home, read-only), a cache that keeps nothing."""
+        try:
+            folder: Path | None = project_cache_dir(root)
+        except OSError:
+            folder = None
+        return cls(folder, key)
 
     def get(self, rel: str, digest: str) -> FileResult | None:
         """Return the cached result of `rel` if its content hash is `digest`."""
@@ -590,7 +810,12 @@ class ResultCache:
             return None
 
     def put(self, rel: str, digest: str, result: FileResult) -> None:
-        """Remember the result of `rel` for content hash `digest`."""
+        """Remember the result of `rel` for content hash `digest` (unless it is incomplete)."""
+        if result.over_budget:
+            # Stopped by its time budget on a busy machine: the next run may finish it.
+            if self._entries.pop(rel, None) is not None:
+                self._dirty = True
+            return
         self._entries[rel] = {
             "hash": digest,
             "issues": [_cached_issue(i) for i in result.issues],
@@ -608,17 +833,15 @@ class ResultCache:
         stale = {
             rel for rel in self._entries if not rel.startswith("::") and not (root / rel).is_file()
         }
-        if not self._dirty and not stale:
+        if self.file is None or (not self._dirty and not stale):
             return
         for rel in stale:
             del self._entries[rel]
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps({"key": self.key, "files": self._entries}), encoding="utf-8")
-            os.replace(tmp, self.file)
+            text = json.dumps({"key": self.key, "files": self._entries})
+            atomic_write(self.file, text.encode("utf-8"))
         except OSError:
-            pass  # a read-only checkout still gets its results, only not cached
+            pass  # a read-only cache still gives results, only not cached
 
 
 def _cached_issue(issue: Issue) -> dict[str, object]:

@@ -14,7 +14,9 @@ as a migration): restoring deletes those.
 
 A fix's backups live under `<root>/.dbheal/backups/<fix id>/`, never beside the sources: the
 database under `database/`, the files under `files/` (see `backup_fix`). Records keep that folder
-relative to the root.
+relative to the root. Every folder there is made by `dbheal_lsp.files.private_dir` (mode 0700,
+ignored by git, refused when it is a link) and every file by `mkstemp` and a rename, never by
+opening a predictable name that a repository could have planted a link at.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from dbheal_lsp.files import atomic_write, create_private_file, ensure_dir
 
 __all__ = [
     "BACKUPS_DIR",
@@ -82,7 +86,7 @@ def backup_database(db_path: Path, dest_dir: Path, *, timeout: float = DEFAULT_T
     dest_dir = Path(dest_dir)
     if not db_path.is_file():
         raise BackupError(f"cannot back up {db_path}: no such database file")
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(dest_dir)
     target = dest_dir / db_path.name
     # Written under a temporary name and renamed at the end: a crash must not leave something
     # that looks like a complete backup.
@@ -250,7 +254,7 @@ def backup_files(root: Path, rel_paths: Iterable[str | Path], dest_dir: Path) ->
     root = Path(root)
     dest_dir = Path(dest_dir)
     rels = [_checked_relative(p) for p in rel_paths]
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(dest_dir)
     manifest = _read_manifest(dest_dir)
     copies: list[Path] = []
     for rel in rels:
@@ -263,8 +267,16 @@ def backup_files(root: Path, rel_paths: Iterable[str | Path], dest_dir: Path) ->
                 copies.append(copy)
             continue
         if source.is_file():
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy)
+            ensure_dir(copy.parent)
+            # Copied into a new file of our own, then renamed: never written through a link.
+            fd, temp = create_private_file(copy.parent, f".{copy.name}.", ".part")
+            os.close(fd)
+            try:
+                shutil.copy2(source, temp)
+                os.replace(temp, copy)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
             manifest[key] = {"present": True, "sha256": _sha256(copy), "size": copy.stat().st_size}
             copies.append(copy)
         elif source.exists():
@@ -316,19 +328,7 @@ def restore_files(root: Path, dest_dir: Path, rel_paths: Iterable[str | Path]) -
 
 
 def _atomic_write(target: Path, data: bytes, mode: int | None) -> None:
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode & 0o7777)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+    atomic_write(target, data, mode=mode)
 
 
 # --- a fix's backup folder ----------------------------------------------------------------------
@@ -390,8 +390,7 @@ def backup_fix(
     the database (relative to `root`, or absolute) into `<backup dir>/database/`, the files
     (relative to `root`) into `<backup dir>/files/`. Return the backup's paths for the record."""
     root = Path(root)
-    folder = fix_backup_dir(root, fix_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ensure_dir(fix_backup_dir(root, fix_id))
     db_copy: str | None = None
     if database is not None:
         db_path = Path(database) if Path(database).is_absolute() else root / database

@@ -27,6 +27,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
+from dbheal_lsp.files import ensure_dir, open_private_file
+
 if sys.platform == "win32":  # pragma: no cover - Windows
     import msvcrt
 
@@ -97,7 +99,7 @@ def path_lock(lock_file: Path, timeout: float, *, what: str) -> Iterator[Path]:
     block, or raise LockTimeout after `timeout` seconds; `what` names the locked thing in the
     message."""
     lock_file = Path(lock_file)
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(lock_file.parent)  # under .dbheal/: 0700, and never a link
     if sys.platform == "win32":  # pragma: no cover - Windows
         manager = _msvcrt_lock(lock_file, timeout, what)
     elif _HAVE_FCNTL:
@@ -155,8 +157,9 @@ else:
     @contextmanager
     def _flock(lock_file: Path, timeout: float, what: str) -> Iterator[None]:
         deadline = time.monotonic() + max(timeout, 0.0)
-        # "a+" creates the file without truncating it, so a waiter can read who holds it.
-        with open(lock_file, "a+", encoding="utf-8") as handle:
+        # Created without truncating it, so a waiter can read who holds it, and without
+        # following a link planted at its (predictable) name.
+        with os.fdopen(open_private_file(lock_file), "r+", encoding="utf-8") as handle:
             while True:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -198,7 +201,7 @@ def _exclusive_file_lock(
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
             holder_text = _read_text(marker)
             if _is_stale(marker, holder_text, stale_after):

@@ -76,6 +76,7 @@ from dbheal_lsp.config import (
     load_config,
     read_pyproject,
 )
+from dbheal_lsp.files import read_text
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.state import (
     FixRecord,
@@ -111,6 +112,11 @@ __all__ = ["COMMANDS", "DbhealServer", "create_server", "main", "serve"]
 logger = logging.getLogger("dbheal_lsp.lsp")
 
 T = TypeVar("T")
+# Seconds an open document may take in the fast lane before it moves to the slow lane, and in
+# the slow lane: there it holds up only other slow documents, so a big file of one's own (a
+# megabyte takes seconds, more while a scan shares the CPU) gets the time to be checked whole.
+FAST_BUDGET = 1.0
+SLOW_BUDGET = 60.0
 
 CMD_SCAN = "dbheal.scanWorkspace"
 CMD_QUEUE = "dbheal.queueMigration"
@@ -155,8 +161,11 @@ class Folder:
     tools_project: Project  # code actions, hover, completion and the fix engine: `tools_lock`
     scan_project: Project  # workspace scans: behind `scan_lock`
     engine: FixEngine  # on `tools_project`
+    # Documents too slow for `project` (see DbhealServer._document_worker): behind `slow_lock`.
+    slow_project: Project | None = None
     implicit: bool = False  # made for a file outside every workspace folder
     lock: threading.Lock = field(default_factory=threading.Lock)
+    slow_lock: threading.Lock = field(default_factory=threading.Lock)
     tools_lock: threading.Lock = field(default_factory=threading.Lock)
     scan_lock: threading.Lock = field(default_factory=threading.Lock)
     code_issues: dict[str, tuple[Issue, ...]] = field(default_factory=dict)
@@ -204,6 +213,8 @@ class Analysed:
     diagnostics: tuple[lsp.Diagnostic, ...]
     result_id: str
     text_hash: str
+    over_budget: bool = False  # the check stopped at its budget (see _document_worker)
+    seconds: float = 0.0  # how long the check took
 
 
 @dataclass
@@ -219,6 +230,7 @@ class Document:
     pending: bool = False  # a check was asked for and has not started yet
     due: float = 0.0  # loop time at which the pending check may start
     worker: asyncio.Task[None] | None = None
+    slow: bool = False  # its last check ran past FAST_BUDGET: checked in the slow lane
     result: Analysed | None = None
     waiters: list[asyncio.Future[Analysed | None]] = field(default_factory=list)
     fix_cache: dict[tuple[str, str], tuple[CodeFix, ...]] = field(default_factory=dict)
@@ -276,6 +288,9 @@ class DbhealServer(LanguageServer):
         self.shutting_down = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.analysis_pool = ThreadPoolExecutor(2, thread_name_prefix="dbheal-analysis")
+        # One thread for documents that ran past FAST_BUDGET: however many there are, they
+        # take turns here and never hold up the others' checks in `analysis_pool`.
+        self.slow_pool = ThreadPoolExecutor(1, thread_name_prefix="dbheal-slow-analysis")
         self.interactive_pool = ThreadPoolExecutor(2, thread_name_prefix="dbheal-interactive")
         self.background_pool = ThreadPoolExecutor(2, thread_name_prefix="dbheal-background")
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -423,6 +438,7 @@ class DbhealServer(LanguageServer):
             tools_project=tools,
             scan_project=Project(config),
             engine=FixEngine(tools),
+            slow_project=Project(config),
             implicit=implicit,
         )
 
@@ -667,6 +683,14 @@ class DbhealServer(LanguageServer):
             doc.worker = self.spawn(self._document_worker(doc), f"check {doc.rel}")
 
     async def _document_worker(self, doc: Document) -> None:
+        """Check `doc` until no check is pending: one worker per document, newest text wins.
+
+        Two lanes keep a slow document from holding up the others: a document is checked in
+        the fast lane (`analysis_pool`, the folder's `project`) on a budget of FAST_BUDGET
+        seconds; one that runs past it is checked again, and from then on, in the slow lane
+        (`slow_pool`, its own `slow_project`) on SLOW_BUDGET, one at a time. A slow document
+        that becomes quick again returns to the fast lane.
+        """
         loop = asyncio.get_running_loop()
         while self.documents.get(doc.uri) is doc and (doc.pending or doc.waiters):
             wait = doc.due - loop.time()
@@ -677,9 +701,11 @@ class DbhealServer(LanguageServer):
             generation = doc.generation
             snapshot = self.workspace.get_text_document(doc.uri)
             text, version = snapshot.source, snapshot.version
+            slow = doc.slow and doc.kind == "python"
+            pool = self.slow_pool if slow else self.analysis_pool
             try:
                 analysed = await self.run_in(
-                    self.analysis_pool, self._analyse, doc, text, version, generation
+                    pool, self._analyse, doc, text, version, generation, slow
                 )
             except asyncio.CancelledError:
                 raise
@@ -692,6 +718,16 @@ class DbhealServer(LanguageServer):
                 continue
             if self.documents.get(doc.uri) is not doc:
                 return  # closed meanwhile: nothing to publish
+            if not slow and analysed.over_budget:
+                # Too slow for the fast lane: check it again in the slow lane, unless a newer
+                # text is already waiting (then that one goes there).
+                doc.slow = True
+                if generation == doc.generation:
+                    doc.pending = True
+                    doc.due = loop.time()
+                continue
+            if slow and analysed.seconds < FAST_BUDGET:
+                doc.slow = False
             if generation != doc.generation:
                 continue  # stale: checked again on the newest text if someone still waits
             doc.folder.last_error = ""
@@ -716,28 +752,50 @@ class DbhealServer(LanguageServer):
         self.request_check(doc, 0.0)
         return await future
 
-    def _analyse(self, doc: Document, text: str, version: int | None, generation: int) -> Analysed:
-        """Check one document's text (analysis pool)."""
+    def _analyse(
+        self,
+        doc: Document,
+        text: str,
+        version: int | None,
+        generation: int,
+        slow: bool = False,
+    ) -> Analysed:
+        """Check one document's text (analysis pool; `slow`: the slow lane, see _document_worker)."""
+        if generation != doc.generation:
+            # Edited while this job waited for its lane: the newest text is checked instead.
+            return Analysed(version, generation, (), (), "", "", seconds=float("inf"))
+        started = time.monotonic()
         folder = doc.folder
         text = text.removeprefix("\ufeff")
         text_hash = hashlib.blake2b(
             text.encode("utf-8", "surrogatepass"), digest_size=16
         ).hexdigest()
         key = ""
+        over_budget = False
         if doc.kind == "python":
-            with folder.lock:
-                state = folder.project.schema_state()
+            project, lock = folder.project, folder.lock
+            if slow and folder.slow_project is not None:
+                project, lock = folder.slow_project, folder.slow_lock
+            with lock:
+                state = project.schema_state()
                 key = state.key
-                result = folder.project.check_source(doc.rel, text, state)
-            if result.notes:
-                logger.debug("dbheal: %s: %s", doc.rel, result.notes[0].message)
+                result = project.check_source(
+                    doc.rel, text, state, budget=SLOW_BUDGET if slow else FAST_BUDGET
+                )
+            over_budget = result.over_budget
+            for note in result.notes:
+                if not over_budget or slow:  # a fast-lane cut is not news: the slow lane follows
+                    logger.info("dbheal: %s: %s", doc.rel, note.message)
             issues = result.issues + folder.runtime_issues.get(doc.rel, ())
         else:
             issues = folder.migration_issues.get(doc.rel, ())
         lines = Lines(text)
         diagnostics = tuple(self._diagnostic(folder, issue, lines) for issue in issues)
         rid = convert.result_id(text_hash, key, *(i.fingerprint for i in issues))
-        return Analysed(version, generation, tuple(issues), diagnostics, rid, text_hash)
+        seconds = time.monotonic() - started
+        return Analysed(
+            version, generation, tuple(issues), diagnostics, rid, text_hash, over_budget, seconds
+        )
 
     def _diagnostic(self, folder: Folder, issue: Issue, lines: Lines) -> lsp.Diagnostic:
         origin = self._origin_location(folder, issue.origin) if issue.origin else None
@@ -746,7 +804,8 @@ class DbhealServer(LanguageServer):
     def _origin_location(self, folder: Folder, origin: Origin) -> lsp.Location | None:
         file = folder.file_of(origin.path)
         try:
-            text = file.read_text(encoding="utf-8", errors="replace")
+            # Only a regular file of the project: a FIFO or a device must not hang the server.
+            text = read_text(file, root=folder.root)
         except OSError:
             return None
         line_text = Lines(text).line(origin.line)
@@ -927,7 +986,7 @@ class DbhealServer(LanguageServer):
         self, folder: Folder, rel: str, issues: Sequence[Issue]
     ) -> list[lsp.Diagnostic]:
         try:
-            text = folder.file_of(rel).read_text(encoding="utf-8", errors="replace")
+            text = read_text(folder.file_of(rel), root=folder.root)
         except OSError:
             text = ""
         lines = Lines(text.removeprefix("\ufeff"))
@@ -1138,7 +1197,12 @@ class DbhealServer(LanguageServer):
             threading.Thread(
                 target=_stop_watchers, args=(watchers,), name="dbheal-stop-watchers", daemon=True
             ).start()
-        for pool in (self.analysis_pool, self.interactive_pool, self.background_pool):
+        for pool in (
+            self.analysis_pool,
+            self.slow_pool,
+            self.interactive_pool,
+            self.background_pool,
+        ):
             pool.shutdown(wait=False, cancel_futures=True)
 
     # --- pull diagnostics -------------------------------------------------------------------
@@ -2205,7 +2269,7 @@ def finish(server: DbhealServer) -> NoReturn:
     """
     code = 0 if server.protocol._shutdown else 1
     server.shutting_down = True
-    for pool in (server.analysis_pool, server.interactive_pool):
+    for pool in (server.analysis_pool, server.slow_pool, server.interactive_pool):
         pool.shutdown(wait=False, cancel_futures=True)
     server.background_pool.shutdown(wait=True)
     logging.shutdown()

@@ -7,6 +7,7 @@ get a note, and that one bad file or a busy database never takes the whole check
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 from dbheal_lsp.analysis.engine import PARALLEL_THRESHOLD, Project
 from dbheal_lsp.analysis.schema import SchemaError
 from dbheal_lsp.config import load_config
+from dbheal_lsp.files import project_cache_dir
 from dbheal_lsp.model import CheckResult, Issue, IssueType
 
 SCHEMA = """
@@ -347,7 +349,9 @@ def test_cache_gives_the_same_result_for_an_unchanged_tree(tmp_path: Path, db: P
     first = project(tmp_path, database=str(db)).check_paths([tmp_path], use_cache=True)
     second = project(tmp_path, database=str(db)).check_paths([tmp_path], use_cache=True)
 
-    assert (tmp_path / ".dbheal" / "cache" / "check.json").is_file()
+    # In the user's cache directory (DBHEAL_CACHE_DIR, set by conftest), not in the project.
+    assert (project_cache_dir(tmp_path) / "check.json").is_file()
+    assert not (tmp_path / ".dbheal").exists()
     assert first.cached_files == 0
     assert len(first.issues) == 5
     assert second.cached_files == second.files_checked == 5
@@ -386,6 +390,71 @@ def test_cache_is_invalidated_by_a_schema_change(tmp_path: Path, db: Path) -> No
     fresh = project(tmp_path, database=str(db)).check_paths([tmp_path], use_cache=True)
     assert fresh.issues == ()
     assert fresh.cached_files == 3
+
+
+def test_a_named_file_that_links_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    """What the editor's watcher or the hook pass: a file of the project that is a link to a
+    file elsewhere (here one with a broken query) gets a note, and its text is never read."""
+    root = tmp_path / "project"
+    root.mkdir()
+    db = make_db(root / "app.db")
+    write(tmp_path, "elsewhere/secret.py", BROKEN)
+    (root / "linked.py").symlink_to(tmp_path / "elsewhere" / "secret.py")
+    os.mkfifo(root / "pipe.py")
+
+    result = project(root, database=str(db)).check_paths(
+        [root / "linked.py", root / "pipe.py"], use_cache=False
+    )
+
+    assert result.issues == ()
+    assert sorted((n.path, n.message) for n in result.notes) == [
+        ("linked.py", "skipped: links out of the project"),
+        ("pipe.py", "skipped: not a regular file"),
+    ]
+
+
+def _rewrite_in_place(db: Path, script: str) -> None:
+    """Give the file at `db` the content of a database built by `script`: same device and
+    inode (as when a file system reuses a deleted file's inode), maybe the same schema_version."""
+    fresh = db.with_name("fresh.sqlite")
+    make_db(fresh, script)
+    db.write_bytes(fresh.read_bytes())
+    fresh.unlink()
+
+
+def test_a_database_rebuilt_in_place_is_read_again_by_the_same_project(tmp_path: Path) -> None:
+    """The editor's long-lived Project: the live schema is not taken from its cache because
+    the device, inode and schema_version are the same."""
+    write(tmp_path, "app.py", HEADER + "conn.execute('SELECT b FROM t WHERE b = ?', (1,))\n")
+    db = make_db(tmp_path / "app.db", "CREATE TABLE t (a); ALTER TABLE t RENAME COLUMN a TO b;")
+    checker = project(tmp_path, database=str(db))
+    assert where(checker.check_paths([tmp_path], use_cache=False).issues) == [
+        ("app.py", 4, IssueType.MISSING_INDEX)
+    ]
+
+    _rewrite_in_place(db, "CREATE TABLE t (a); CREATE INDEX t_a ON t (a);")
+    after = checker.check_paths([tmp_path], use_cache=True)
+
+    assert {(i.type, i.column_name) for i in after.issues} == {(IssueType.MISSING_COLUMN, "b")}
+
+
+def test_the_cache_key_is_the_migrations_content_not_their_size_and_time(tmp_path: Path) -> None:
+    write(tmp_path, "app.py", HEADER + "conn.execute('SELECT name FROM users WHERE id = 1')\n")
+    migrations = tmp_path / "migrations"
+    migration = write(
+        tmp_path, "migrations/001.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name);\n"
+    )
+    stamp = migration.stat().st_mtime_ns
+    checker = project(tmp_path, migrations=str(migrations))
+    assert checker.check_paths([tmp_path], use_cache=True).issues == ()
+
+    # Same size, same time, one column renamed: what a checkout or a restore can do.
+    migration.write_text("CREATE TABLE users (id INTEGER PRIMARY KEY, nome);\n")
+    os.utime(migration, ns=(stamp, stamp))
+    after = project(tmp_path, migrations=str(migrations)).check_paths([tmp_path], use_cache=True)
+
+    assert after.cached_files == 0
+    assert [(i.type, i.column_name) for i in after.issues] == [(IssueType.MISSING_COLUMN, "name")]
 
 
 # --- parallel runs ----------------------------------------------------------------------------

@@ -6,12 +6,15 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from dbheal_lsp.files import UnsafeStateDir
 from dbheal_lsp.fixes.backup import (
     MANIFEST_NAME,
     BackupError,
@@ -313,3 +316,44 @@ def test_backup_fix_layout(tmp_path: Path) -> None:
     assert checksum(tmp_path / result.database) == checksum(tmp_path / "app.sqlite")
     with pytest.raises(BackupError, match="not a fix id"):
         fix_backup_dir(tmp_path, "../x")
+
+
+# --- .dbheal/ is dbheal's own -------------------------------------------------------------------
+
+
+def test_backups_are_private_and_ignored_by_git(tmp_path: Path) -> None:
+    make_db(tmp_path / "app.sqlite")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "views.py").write_text("print('hi')\n")
+
+    result = backup_fix(
+        tmp_path, "20261124T001512-3f9a", database="app.sqlite", files=["app/views.py"]
+    )
+
+    folder = tmp_path / result.backup_dir
+    for path in (tmp_path / ".dbheal", tmp_path / ".dbheal" / "backups", folder):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    assert stat.S_IMODE((folder / "database").stat().st_mode) == 0o700
+    assert (tmp_path / ".dbheal" / ".gitignore").read_text() == "*\n"
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ".dbheal" not in status
+
+
+def test_a_backup_into_a_linked_backups_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    make_db(tmp_path / "project" / "app.sqlite")
+    neighbour = tmp_path / "neighbour"
+    neighbour.mkdir()
+    (tmp_path / "project" / ".dbheal").mkdir()
+    (tmp_path / "project" / ".dbheal" / "backups").symlink_to(neighbour)
+
+    with pytest.raises(UnsafeStateDir, match=r"refuses to use a linked \.dbheal"):
+        backup_fix(tmp_path / "project", "20261124T001512-3f9a", database="app.sqlite")
+    assert list(neighbour.iterdir()) == []
