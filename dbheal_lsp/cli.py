@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -82,12 +83,21 @@ def _command_modules() -> list[Any]:
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     """Add PATHS, --db and --migrations: what every command that reads a project takes."""
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
-    parser.add_argument("--db", type=Path, help="the SQLite database file")
+    add_database_argument(parser)
     parser.add_argument("--migrations", type=Path, help="the folder of migration *.sql files")
 
 
-def load_project_from(args: argparse.Namespace) -> Project:
-    """Return the Project that PATHS, --db and --migrations name, or raise UsageError."""
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    """Add --database (and its older spelling --db): the SQLite file to use."""
+    parser.add_argument("--database", "--db", dest="db", type=Path, help="the SQLite database file")
+
+
+def load_project_from(args: argparse.Namespace, *, writes: bool = False) -> Project:
+    """Return the Project that PATHS, --database and --migrations name, or raise UsageError.
+
+    With `writes` (the command may change the database), a database only guessed among
+    several candidates is refused: the user names it.
+    """
     from dbheal_lsp.analysis.engine import load_project
     from dbheal_lsp.config import ConfigError, find_root
 
@@ -105,9 +115,74 @@ def load_project_from(args: argparse.Namespace) -> Project:
         "fail-on": getattr(args, "fail_on", None),
     }
     try:
-        return load_project(find_root(paths[0]), overrides)
+        project = load_project(find_root(paths[0]), overrides)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    if writes and len(guessed_among(project)) > 1:
+        raise UsageError(
+            f"no database configured and {_candidates_text(project)}: dbheal will not guess "
+            "which one to change; choose with --database FILE or [tool.dbheal] database"
+        )
+    return project
+
+
+def guessed_among(project: Project) -> tuple[Path, ...]:
+    """Return the candidates the database was guessed among (empty when it was named)."""
+    from dbheal_lsp.config import database_candidates
+
+    config = project.config
+    if config.database is None or config.sources.get("database") != "discovered":
+        return ()
+    return database_candidates(config.root)
+
+
+def _candidates_text(project: Project) -> str:
+    found = guessed_among(project)
+    return f"{len(found)} found ({', '.join(shown_path(p) for p in found)})"
+
+
+def shown_path(path: Path) -> str:
+    """Return `path` as a terminal shows it: relative to the working directory when inside."""
+    try:
+        rel = os.path.relpath(path, Path.cwd())
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def database_label(project: Project) -> str:
+    """Return the database a command uses, as its output names it (said when guessed)."""
+    database = project.config.database
+    if database is None:
+        return "no database (the migrations only)"
+    label = shown_path(database)
+    if len(guessed_among(project)) > 1:
+        label += " (guessed)"
+    return label
+
+
+def database_notes(project: Project) -> list[str]:
+    """Return what the user should know about the database before trusting the output."""
+    notes: list[str] = []
+    database = project.config.database
+    if database is not None and len(guessed_among(project)) > 1:
+        notes.append(
+            f"no database configured and {_candidates_text(project)}: checked against "
+            f"{shown_path(database)}; choose with --database FILE or [tool.dbheal] database"
+        )
+    if database is not None and empty_file(database):
+        notes.append(
+            f"{shown_path(database)} is empty (0 bytes): checked as a database with no tables"
+        )
+    return notes
+
+
+def empty_file(path: Path) -> bool:
+    """Return whether `path` is a 0-byte file (what a bare sqlite3.connect() leaves behind)."""
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,11 +201,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"dbheal: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except (OSError, sqlite3.Error) as exc:
+        # What the machine refused (a full disk, a read-only folder, a file SQLite cannot
+        # use) is the user's to fix, not a bug to show a traceback of: one line.
+        print(f"dbheal: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("dbheal: interrupted", file=sys.stderr)
         return 130
     parser.print_help()
     return EXIT_ERROR
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in text:
+        text += f": {exc.filename}"
+    return text
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -155,15 +242,35 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if interactive:
         sys.stderr.write("\r\033[K")
+    for note in database_notes(project):
+        print(f"dbheal: note: {note}", file=sys.stderr)
     shown = for_display(result, project.config.root)
+    label = database_label(project)
     if args.format == "json":
         output = render_json(shown)
     elif args.format == "sarif":
-        output = render_sarif(shown, tool_version=__version__, root=Path.cwd())
+        output = _with_database_property(
+            render_sarif(shown, tool_version=__version__, root=Path.cwd()), label
+        )
     else:
         output = render_text(shown, color=use_color(args.color))
+        # The summary line names the database: "...; 3 statements checked against app.db."
+        if output.endswith(" checked."):
+            output = output[: -len(".")] + f" against {label}."
+        else:
+            output += f"\nDatabase: {label}"
     write(output + "\n")
     return exit_code(result, project.config.fail_on)
+
+
+def _with_database_property(sarif: str, label: str) -> str:
+    """Return the SARIF log with the database named in its run's property bag."""
+    import json
+
+    log = json.loads(sarif)
+    for run in log.get("runs", []):
+        run.setdefault("properties", {})["database"] = label
+    return json.dumps(log, indent=2, ensure_ascii=False)
 
 
 def for_display(result: CheckResult, root: Path) -> CheckResult:
@@ -210,7 +317,9 @@ def _progress_bar(done: int, total: int) -> None:
 
 def write(text: str) -> None:
     try:
-        sys.stdout.buffer.write(text.encode("utf-8"))
+        # A file name that is not UTF-8 reaches us as lone surrogates: shown as \udcff
+        # escapes (valid UTF-8, and in JSON the same escape) rather than failing the run.
+        sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
         sys.stdout.flush()
     except BrokenPipeError:
         # `dbheal check | head` closed the pipe: not an error of ours.

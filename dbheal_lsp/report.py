@@ -327,7 +327,9 @@ def _artifact_location(path: str, root: Path | None) -> dict[str, object]:
         if pure.is_absolute():
             return {"uri": Path(os.path.abspath(path)).as_uri()}
         relative = pure
-    return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    # The name's own bytes, percent-encoded: a file name that is not UTF-8 (lone surrogates
+    # here) still gives a valid uri that names that very file.
+    return {"uri": quote(os.fsencode(relative.as_posix()), safe="/"), "uriBaseId": SRCROOT}
 
 
 def _region(issue: Issue) -> dict[str, int]:

@@ -9,16 +9,16 @@ cache folder left behind.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from dbheal_lsp.files import project_cache_dir
+from tests.conftest import run_dbheal
 from tests.test_report import JSON_KEYS  # the documented keys, listed once
 
 SCHEMA = """
@@ -58,17 +58,7 @@ def make_project(root: Path, files: dict[str, str], settings: str = "") -> Path:
 
 def dbheal(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `dbheal check ARGS` in `cwd` and return the finished process."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    return subprocess.run(
-        [sys.executable, "-m", "dbheal_lsp", "check", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
+    return run_dbheal(cwd, "check", *args)
 
 
 def column_of(source: str, needle: str) -> tuple[int, int]:
@@ -125,7 +115,7 @@ def test_text_output_is_grouped_by_file_with_a_summary(project: Path) -> None:
     assert blocks[2].startswith("app/broken.py:4: note: ")
     assert "syntax error" in blocks[2]
     assert blocks[3] == (
-        "Found 2 issues (1 critical, 1 low) in 2 of 5 files; 3 statements checked."
+        "Found 2 issues (1 critical, 1 low) in 2 of 5 files; 3 statements checked against app.db."
     )
 
 
@@ -185,7 +175,7 @@ def test_sarif_output_is_a_2_1_0_log_with_results(project: Path) -> None:
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
-        ("text", "No issues found in 1 file; 1 statement checked.\n"),
+        ("text", "No issues found in 1 file; 1 statement checked against app.db.\n"),
         ("json", "[]\n"),
     ],
 )
@@ -325,7 +315,9 @@ def test_no_cache_writes_no_cache(project: Path) -> None:
 
 def test_cache_is_written_and_the_second_run_is_identical(project: Path) -> None:
     first = dbheal(project)
-    cache = project / ".dbheal" / "cache" / "check.json"
+    # In the user's cache directory (DBHEAL_CACHE_DIR, set by conftest), not in the project.
+    cache = project_cache_dir(project) / "check.json"
+    assert not (project / ".dbheal").exists()
     assert cache.is_file()
     written = cache.read_bytes()
     stamp = cache.stat().st_mtime_ns
@@ -363,3 +355,52 @@ def test_paths_are_shown_relative_to_the_working_directory(project: Path) -> Non
 
     assert sorted(i["path"] for i in json.loads(done.stdout)) == ["listing.py", "users.py"]
     assert done.returncode == 1
+
+
+# --- which database -----------------------------------------------------------------------------
+
+
+def _unconfigured(root: Path, databases: dict[str, str]) -> Path:
+    """A project with no database setting and these database files (name: schema)."""
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.dbheal]\n')
+    for name, schema in databases.items():
+        conn = sqlite3.connect(root / name)
+        conn.executescript(schema)
+        conn.close()
+    (root / "app.py").write_text(CLEAN)
+    return root
+
+
+def test_check_says_which_database_it_guessed(tmp_path: Path) -> None:
+    root = _unconfigured(tmp_path / "proj", {"app.db": SCHEMA, "app_backup.db": SCHEMA})
+
+    done = dbheal(root, "--no-cache")
+
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout.splitlines()[-1]
+    assert "checked against app" in summary and "guessed" in summary
+    (note,) = done.stderr.splitlines()
+    assert "app.db" in note and "app_backup.db" in note
+    assert "--database" in note and "[tool.dbheal] database" in note
+    chosen = dbheal(root, "--no-cache", "--database", "app.db")
+    assert chosen.stderr == ""
+    assert chosen.stdout.splitlines()[-1].endswith("checked against app.db.")
+
+
+def test_sarif_names_the_database(project: Path) -> None:
+    done = dbheal(project, "--no-cache", "--format", "sarif")
+
+    assert json.loads(done.stdout)["runs"][0]["properties"]["database"] == "app.db"
+
+
+def test_an_empty_database_file_is_said_to_be_empty(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", {"app/users.py": CLEAN})
+    (root / "app.db").write_bytes(b"")  # what sqlite3.connect() leaves behind
+
+    done = dbheal(root, "--no-cache")
+
+    assert "app.db is empty (0 bytes): checked as a database with no tables" in done.stderr
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[-1].endswith("checked against app.db.")
+    assert (root / "app.db").stat().st_size == 0

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from dbheal_lsp.analysis.positions import LiteralText, scan_string, source_lines, span_of
+from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import (
     Parameter,
     Piece,
@@ -48,17 +50,20 @@ _DBAPI_CALLS = frozenset({"execute", "executemany", "executescript"})
 _ARGS_STYLE_CALLS = frozenset({"fetch", "fetchrow", "fetchval"})
 _TEXT_CALLS = frozenset({"text"})
 
+# The words a SQL statement starts with, after any whitespace, comments and opening parentheses
+# (skipped by `_starts_like_sql` with str.find: a pattern with nested repeats backtracks
+# exponentially on a run of comments).
 _SQL_START = re.compile(
-    r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*|\(\s*)*"
     r"(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH|PRAGMA|BEGIN|COMMIT|END|"
     r"ROLLBACK|SAVEPOINT|RELEASE|EXPLAIN|VACUUM|ATTACH|DETACH|ANALYZE|REINDEX|VALUES)\b",
-    re.IGNORECASE | re.DOTALL,
+    re.IGNORECASE,
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SQL_WORD = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO|TABLE|WHERE|SET|VALUES|PRAGMA)\b", re.IGNORECASE
 )
 _PERCENT_SPEC = re.compile(
-    r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])"
+    r"%(?:\((?P<key>[^)%]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])"
 )
 _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{(?P<name>[^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}")
 _CAST_TYPES = {
@@ -90,12 +95,21 @@ class _Scope:
     assignments: dict[str, list[tuple[tuple[int, int], ast.expr, bool]]] | None = None
 
 
+class OutOfTime(Exception):
+    """Extraction ran past its deadline, at the statement on `line`."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"out of time at line {line}")
+        self.line = line
+
+
 @dataclass
 class _FileContext:
     lines: Sequence[str]
     options: ExtractOptions
     candidate_lines: frozenset[int]
     module: _Scope
+    deadline: float = float("inf")  # time.monotonic() after which no statement is read
     statements: list[Statement] = field(default_factory=list)
     # Calls already handled as the argument of an outer call (text() inside execute()).
     consumed: set[int] = field(default_factory=set)
@@ -104,6 +118,9 @@ class _FileContext:
     # Slots are numbered within their statement, so that stand-in names (and the fingerprints
     # of issues) do not change when code above the statement moves.
     slots: int = 0
+    # What each expression node says about its value, read once: `.format(*args)` and `%`
+    # give every field the same node, and copying its source text per field is quadratic.
+    values: dict[int, ValueInfo] = field(default_factory=dict)
 
 
 class Extractor:
@@ -124,18 +141,20 @@ class Extractor:
         tree: ast.Module,
         only: Sequence[ast.stmt] | None = None,
         lines: Sequence[str] | None = None,
+        deadline: float = float("inf"),
     ) -> tuple[Statement, ...]:
         """Return every statement the module `tree` (parsed from `source`) sends to a database.
 
         `only` limits the search to some of the module's top-level statements (the ones that
         changed since the last check); names are still resolved at module level. `lines` are
-        the source's lines when the caller has split them already.
+        the source's lines when the caller has split them already. Past `deadline`
+        (time.monotonic), raise OutOfTime: reading a huge file's strings takes time too.
         """
         candidate_lines = self._candidate_lines(source)
         if not candidate_lines:
             return ()
         lines = lines if lines is not None else source_lines(source)
-        ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""))
+        ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""), deadline)
         _visit_body(tree.body if only is None else only, ctx.module, ctx)
         return tuple(sorted(ctx.statements, key=lambda s: (s.span.line, s.span.column)))
 
@@ -164,6 +183,8 @@ def _visit_body(body: Sequence[ast.stmt], scope: _Scope, ctx: _FileContext) -> N
 
 
 def _visit_stmt(stmt: ast.stmt, scope: _Scope, ctx: _FileContext) -> None:
+    if time.monotonic() >= ctx.deadline:
+        raise OutOfTime(stmt.lineno)
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
         qual = f"{scope.qualname}.{stmt.name}" if scope.qualname else stmt.name
         _visit_body(stmt.body, _Scope(stmt, qual), ctx)
@@ -245,9 +266,9 @@ def _statement_of_call(
         return None
     literal = "".join(p.text for p in pieces if isinstance(p, TextPiece))
     if name in _DBAPI_CALLS:
-        if not _SQL_START.match(literal) and not _SQL_WORD.search(literal):
+        if not _starts_like_sql(literal) and not _SQL_WORD.search(literal):
             return None
-    elif not (isinstance(pieces[0], TextPiece) and _SQL_START.match(pieces[0].text)):
+    elif not (isinstance(pieces[0], TextPiece) and _starts_like_sql(pieces[0].text)):
         return None
     return Statement(
         pieces=tuple(pieces),
@@ -258,6 +279,11 @@ def _statement_of_call(
         parameters=_parameters(outer_call, name, ctx),
         function=scope.qualname,
     )
+
+
+def _starts_like_sql(text: str) -> bool:
+    """Return whether `text` starts like a SQL statement (after blanks, comments and `(`)."""
+    return _SQL_START.match(text, skip_trivia(text, 0, also="(")) is not None
 
 
 def _keyword(call: ast.Call, names: tuple[str, ...]) -> ast.expr | None:
@@ -290,13 +316,7 @@ def _pieces(
     if isinstance(node, ast.JoinedStr):
         return _literal_pieces(node, ctx)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left = _pieces(node.left, scope, ctx, at, depth + 1)
-        right = _pieces(node.right, scope, ctx, at, depth + 1)
-        if left is None and right is None:
-            return None
-        return (left or [_new_slot(node.left, "concat", ctx)]) + (
-            right or [_new_slot(node.right, "concat", ctx)]
-        )
+        return _concat_pieces(node, scope, ctx, at, depth)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         template = _pieces(node.left, scope, ctx, at, depth + 1)
         if template is None:
@@ -317,6 +337,30 @@ def _pieces(
     return None
 
 
+def _concat_pieces(
+    node: ast.BinOp, scope: _Scope, ctx: _FileContext, at: tuple[int, int], depth: int
+) -> list[Piece] | None:
+    """Pieces of `a + b + c ...`: the chain's operands read in a loop, not by recursion.
+
+    `+` nests to the left, so a long chain is a deep tree: reading it recursively, one level
+    per term, would stop at the name depth limit or exhaust Python's recursion.
+    """
+    operands: list[ast.expr] = []
+    current: ast.expr = node
+    while isinstance(current, ast.BinOp) and isinstance(current.op, ast.Add):
+        operands.append(current.right)
+        current = current.left
+    operands.append(current)
+    operands.reverse()
+    parts = [_pieces(operand, scope, ctx, at, depth + 1) for operand in operands]
+    if all(part is None for part in parts):
+        return None
+    out: list[Piece] = []
+    for operand, part in zip(operands, parts, strict=True):
+        out.extend(part if part is not None else [_new_slot(operand, "concat", ctx)])
+    return out
+
+
 def _literal_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> list[Piece] | None:
     scanned = scan_string(ctx.lines, node)
     if scanned is None:
@@ -334,7 +378,19 @@ def _literal_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> li
 
 
 def _text_piece(scanned: LiteralText, start: int, end: int) -> TextPiece:
-    return TextPiece(scanned.text[start:end], scanned.positions[start : end + 1])
+    return TextPiece(_sql_safe(scanned.text[start:end]), scanned.positions[start : end + 1])
+
+
+def _sql_safe(text: str) -> str:
+    """Return `text` with each lone surrogate (`"\\ud800"`) as U+FFFD, one for one.
+
+    Python strings may hold them, UTF-8 (what SQLite and every output read) cannot: a
+    stranger's `"\\ud800"` would make the whole run fail to encode. One character for one
+    keeps every position.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _fallback_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> list[Piece] | None:
@@ -342,12 +398,13 @@ def _fallback_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> l
     span = span_of(ctx.lines, node)
     at = (span.line, span.column)
     if isinstance(node, ast.Constant):
-        text = str(node.value)
+        text = _sql_safe(str(node.value))
         return [TextPiece(text, (at,) * (len(text) + 1))]
     pieces: list[Piece] = []
     for part in node.values:
         if isinstance(part, ast.Constant) and isinstance(part.value, str):
-            pieces.append(TextPiece(part.value, (at,) * (len(part.value) + 1)))
+            text = _sql_safe(part.value)
+            pieces.append(TextPiece(text, (at,) * (len(text) + 1)))
         elif isinstance(part, ast.FormattedValue):
             pieces.append(_new_slot(part.value, "fstring", ctx))
     return pieces
@@ -573,7 +630,14 @@ def _nested_statements(node: ast.stmt) -> list[ast.stmt]:
 
 
 def _value_info(node: ast.expr, ctx: _FileContext) -> ValueInfo:
-    """Return what the code evidently says about the value `node`."""
+    """Return what the code evidently says about the value `node` (read once per node)."""
+    known = ctx.values.get(id(node))
+    if known is None:
+        known = ctx.values[id(node)] = _read_value_info(node, ctx)
+    return known
+
+
+def _read_value_info(node: ast.expr, ctx: _FileContext) -> ValueInfo:
     span = span_of(ctx.lines, node)
     source = _source_of(ctx.lines, span)
     if isinstance(node, ast.Constant):

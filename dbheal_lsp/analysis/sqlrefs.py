@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dbheal_lsp.analysis.schema import Schema, Table
+from dbheal_lsp.analysis.sqllex import comment_end, quoted_end
 
 Status = Literal["ok", "missing", "unknown"]
 
-_MASK = re.compile(
-    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?(?:\*/|$)", re.S
-)
+# Where a string, a quoted name or a comment may open. What follows is found with `str.find`
+# (sqllex), never by a pattern that can backtrack: the scan is linear in the text's length.
+_OPENER = re.compile(r"['\"`\[]|--|/\*")
 _PLACEHOLDER = re.compile(r"\?(\d*)|(?<![:\w]):([A-Za-z_]\w*)|@([A-Za-z_]\w*)|\$([A-Za-z_]\w*|\d+)")
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%s|%%|\$(\d+)")
 _STAR = re.compile(r"(?:\bSELECT\s+(?:DISTINCT\s+|ALL\s+)?|,\s*)((?:[A-Za-z_]\w*\.)?\*)", re.I)
@@ -102,9 +103,39 @@ class References:
     sources: dict[str, str] = field(default_factory=dict)  # alias or name -> real table name
 
 
+def _quoted_regions(text: str) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) of each string, quoted name and comment of `text`, in order.
+
+    SQLite's rules (`sqllex`): doubled quotes stay inside, brackets do not nest, and an
+    unterminated quote or comment runs to the end of the text.
+    """
+    at = 0
+    while True:
+        m = _OPENER.search(text, at)
+        if m is None:
+            return
+        start = m.start()
+        end = comment_end(text, start) if m.group() in ("--", "/*") else quoted_end(text, start)
+        yield start, end
+        at = max(end, start + 1)
+
+
+def _blank(text: str, keep_strings: bool) -> str:
+    parts: list[str] = []
+    pos = 0
+    for start, end in _quoted_regions(text):
+        if keep_strings and text[start] == "'":
+            continue
+        parts.append(text[pos:start])
+        parts.append(" " * (end - start))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def masked(text: str) -> str:
     """Return `text` with string literals, quoted names and comments blanked (same length)."""
-    return _MASK.sub(lambda m: " " * len(m.group()), text)
+    return _blank(text, keep_strings=False)
 
 
 def star_offsets(text: str) -> list[tuple[int, int]]:
@@ -114,9 +145,7 @@ def star_offsets(text: str) -> list[tuple[int, int]]:
 
 def masked_values(text: str) -> str:
     """Return `text` with comments and quoted names blanked but string literals kept."""
-    return _MASK.sub(
-        lambda m: m.group() if m.group().startswith("'") else " " * len(m.group()), text
-    )
+    return _blank(text, keep_strings=True)
 
 
 def normalize_placeholders(text: str) -> str:

@@ -8,7 +8,6 @@ the right role (a bound value, or an identifier).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -170,7 +169,24 @@ _IDENTIFIER_AFTER = frozenset(
         ".",
     }
 )
-_LAST_WORD = re.compile(r"([A-Za-z_]+|\.|,|\()\s*$")
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
+def _last_word(text: str) -> str:
+    """Return the last word (ASCII letters and _), or the last `.`, `,` or `(`, of `text`.
+
+    Written as a backwards walk, not a `$`-anchored pattern: `search` would retry that pattern
+    at every letter of a long word, quadratic in the word's length.
+    """
+    end = len(text.rstrip())
+    if end == 0:
+        return ""
+    if text[end - 1] in ".,(":
+        return text[end - 1]
+    start = end
+    while start > 0 and text[start - 1] in _WORD_CHARS:
+        start -= 1
+    return text[start:end]
 
 
 def render(statement: Statement, identifier_slots: frozenset[int] = frozenset()) -> Rendered:
@@ -247,7 +263,6 @@ def _slot_role(
     glued_after = bool(next_text) and (next_text[0].isalnum() or next_text[0] in "_.")
     if glued_before or glued_after or slot.index in identifier_slots:
         return "identifier"
-    match = _LAST_WORD.search("".join(before[-3:]))
-    if match and match.group(1).upper() in _IDENTIFIER_AFTER:
+    if _last_word("".join(before[-3:])).upper() in _IDENTIFIER_AFTER:
         return "identifier"
     return "value"

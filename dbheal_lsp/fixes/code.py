@@ -1803,7 +1803,24 @@ _SQL_KEYWORDS = frozenset(
     }
 )
 _VALUE_AFTER_OPS = ("<=", ">=", "<>", "!=", "==", "=", "<", ">", "||", "+", "-", "*", "/", "%")
-_LAST_TOKEN = re.compile(r"([A-Za-z_]\w*|[^\w\s])\s*\Z")
+_AND_OR_BETWEEN = re.compile(r"\b(AND|BETWEEN)\b", re.IGNORECASE)
+
+
+def _last_token(text: str) -> str | None:
+    """Return the last token of `text` (no trailing whitespace): a word that starts with a
+    letter or underscore, or one punctuation character; None otherwise. A backward scan: a
+    regular expression anchored at the end retries from every position of a long word."""
+    if not text:
+        return None
+    if not (text[-1].isalnum() or text[-1] == "_"):
+        return None if text[-1].isspace() else text[-1]
+    start = len(text)
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    for at in range(start, len(text)):
+        if text[at] == "_" or ("a" <= text[at].lower() <= "z"):
+            return text[at:]
+    return None
 
 
 def _value_context(text: str, start: int, end: int) -> bool:
@@ -1822,16 +1839,15 @@ def _value_context(text: str, start: int, end: int) -> bool:
     stripped = before.rstrip()
     if stripped.endswith(_VALUE_AFTER_OPS):
         return True
-    m = _LAST_TOKEN.search(stripped)
-    if m is None:
+    token = _last_token(stripped)
+    if token is None:
         return False
-    last = m.group(1).upper()
+    last = token.upper()
     if last in _VALUE_AFTER_WORDS:
         return True
-    if last == "AND":  # BETWEEN a AND {x}
-        return (
-            re.search(r"\bBETWEEN\b(?:(?!\bAND\b).)*\bAND\s*\Z", stripped, re.I | re.S) is not None
-        )
+    if last == "AND":  # BETWEEN a AND {x}: the keyword before this AND is BETWEEN, not AND
+        keywords = _AND_OR_BETWEEN.findall(stripped, 0, len(stripped) - 3)
+        return bool(keywords) and keywords[-1].upper() == "BETWEEN"
     if last == "BETWEEN":
         return True
     if last in ("(", ","):

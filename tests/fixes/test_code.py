@@ -343,3 +343,38 @@ def test_unified_diff() -> None:
     assert "-b = 2\n+b = 3\n" in diff
     assert unified_diff("app/x.py", "same\n", "same\n") == ""
     assert "\\ No newline at end of file" in unified_diff("x.py", "a", "b")
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("a =", "="),
+        ("x IN (", "("),
+        ("WHERE a BETWEEN 1 AND", "AND"),
+        ("123abc", "abc"),
+        ("x 123", None),
+        ("tab.col", "col"),
+        ("", None),
+        # A long word is read once backwards (an end-anchored pattern retried every position).
+        ("w" * 200_000, "w" * 200_000),
+    ],
+)
+def test_last_token_before_a_slot(text: str, token: str | None) -> None:
+    from dbheal_lsp.fixes.code import _last_token
+
+    assert _last_token(text) == token
+
+
+@pytest.mark.parametrize(
+    ("sql", "is_value"),
+    [
+        ("SELECT a FROM t WHERE a BETWEEN 1 AND {}", True),
+        ("SELECT a FROM t WHERE a = 1 AND {}", False),
+        ("SELECT a FROM t WHERE a BETWEEN 1 AND 2 AND {}", False),
+    ],
+)
+def test_between_and_is_a_value_position(sql: str, is_value: bool) -> None:
+    from dbheal_lsp.fixes.code import _value_context
+
+    start = sql.index("{}")
+    assert _value_context(sql, start, start + 2) is is_value
