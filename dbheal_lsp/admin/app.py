@@ -10,6 +10,7 @@ several threads at once, so every call into it holds one lock.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -24,7 +25,7 @@ from dbheal_lsp.analysis.engine import Project, load_project
 from dbheal_lsp.analysis.schema import SchemaError
 from dbheal_lsp.cli_fixes import ON_LOSSY, _lossy_text, _outcome_line, _verify_text
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
-from dbheal_lsp.fixes.history import RollbackError
+from dbheal_lsp.fixes.history import RollbackError, plan_rollback, rollback
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.state import (
     FixRecord,
@@ -56,6 +57,7 @@ __all__ = [
     "IssueQuery",
     "NotFound",
     "Notice",
+    "RollbackPreview",
     "excerpt",
     "select_issues",
 ]
@@ -78,6 +80,26 @@ _T = TypeVar("_T")
 
 class NotFound(Exception):
     """What a request names (an issue, a queued migration) does not exist (any more)."""
+
+
+@dataclass(frozen=True)
+class RollbackPreview:
+    """What the rollback confirmation page shows: what rolling a fix back will do, or why it
+    is refused."""
+
+    fix_id: str
+    title: str
+    restore_backup: bool  # the whole-file restore was asked for
+    text: str  # the steps ("" when refused)
+    refusal: str  # why it is refused ("" when it can run)
+    can_restore: bool = False  # refused, but restoring the backup explicitly would undo it
+    losses: str = ""  # what the restore drops ("" when nothing)
+
+    @property
+    def digest(self) -> str:
+        """A digest of what was shown: the POST must carry it, so only that is run."""
+        data = "\0".join((self.fix_id, str(self.restore_backup), self.text))
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -515,18 +537,60 @@ class AdminApp:
             self.scan()
             return Notice(outcome.applied, outcome_text(outcome))
 
-    def rollback(self, fix_id: str) -> Notice:
-        """Roll a fix back, as `dbheal rollback` does."""
+    def rollback_preview(self, fix_id: str, restore_backup: bool = False) -> RollbackPreview:
+        """Return what rolling back `fix_id` would do (the confirmation page), changing nothing."""
         with self._lock:
-            record = self.store.fix(fix_id)
-            if record is None:
-                return Notice(False, f"no fix {fix_id} in the history")
+            return self._rollback_preview(fix_id, restore_backup)
+
+    def _rollback_preview(self, fix_id: str, restore_backup: bool) -> RollbackPreview:
+        record = self.store.fix(fix_id)
+        if record is None:
+            raise NotFound(f"no fix {fix_id} in the history")
+        try:
+            plan = plan_rollback(
+                self.store,
+                self.root,
+                fix_id,
+                restore_backup=restore_backup,
+                lock_timeout=self.engine.settings.lock_timeout,
+            )
+        except (RollbackError, StateError, ValueError) as exc:
+            return RollbackPreview(
+                fix_id, record.title, restore_backup, "", str(exc), record.database is not None
+            )
+        return RollbackPreview(
+            fix_id, record.title, restore_backup, plan.text(self.root), "", False, plan.losses
+        )
+
+    def rollback(self, fix_id: str, restore_backup: bool = False, shown: str = "") -> Notice:
+        """Roll a fix back, as `dbheal rollback` does, but only as its confirmation page showed
+        it: `shown` is that preview's digest, and a rollback that would now do something else
+        (rows written meanwhile, say) is not run."""
+        with self._lock:
             try:
-                done = self.engine.rollback(fix_id)
+                preview = self._rollback_preview(fix_id, restore_backup)
+            except NotFound as exc:
+                return Notice(False, str(exc))
+            if preview.refusal:
+                return Notice(False, f"refused: {preview.refusal}")
+            if not shown or shown != preview.digest:
+                return Notice(
+                    False,
+                    "Not rolled back: what the rollback would do changed since it was shown "
+                    "(or it was not shown); look at it again.",
+                )
+            try:
+                done = rollback(
+                    self.store,
+                    self.root,
+                    fix_id,
+                    lock_timeout=self.engine.settings.lock_timeout,
+                    restore_backup=restore_backup,
+                )
             except (RollbackError, StateError, ValueError) as exc:
                 return Notice(False, f"refused: {exc}")
             self.scan()
-            return Notice(True, f"Rolled back {fix_id} ({record.title}); recorded as {done.id}.")
+            return Notice(True, f"{done.message} Recorded as {done.id}.")
 
     def save_settings(self, form: Mapping[str, str]) -> Notice:
         """Write [tool.dbheal] from the Settings form after validating it; reload the project."""

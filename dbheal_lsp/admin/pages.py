@@ -15,7 +15,7 @@ from dbheal_lsp.fixes.state import FixRecord, QueueEntry, RuntimeEvent, ScanReco
 from dbheal_lsp.model import DEFAULT_SEVERITIES, CheckResult, Issue, IssueType, Severity
 
 from . import settings
-from .app import SEVERITIES, Dashboard, ExcerptLine, IssueQuery, Notice
+from .app import SEVERITIES, Dashboard, ExcerptLine, IssueQuery, Notice, RollbackPreview
 from .html import Child, Markup, el, join, json_script
 
 __all__ = [
@@ -811,7 +811,7 @@ def history_page(frame: Frame, records: Sequence[FixRecord]) -> Markup:
         title="History",
         path="/history",
         body=body,
-        subtitle="Every fix applied, refused or rolled back, with its verification report. A rollback restores the fix's backups.",
+        subtitle="Every fix applied, refused or rolled back, with its verification report. A rollback undoes a fix by its inverse change and keeps the rows written since; it says what it will do before it runs.",
     )
 
 
@@ -828,8 +828,11 @@ def _fix_body(frame: Frame, record: FixRecord) -> Markup:
         what.append(el("div", {"class": "muted"}, f"rolled back {when(record.rolled_back_at)}"))
     action: Child = None
     if record.can_roll_back:
-        action = post_form(
-            frame, "/actions/rollback", "Roll back", {"fix_id": record.id}, kind="danger"
+        # A link to the confirmation page, which says what the rollback will do first.
+        action = el(
+            "a",
+            {"class": "button danger", "href": "/rollback?" + urlencode({"fix_id": record.id})},
+            "Roll back…",
         )
     files = [record.database] if record.database else []
     files.extend(f for f in record.files if f not in files)
@@ -901,6 +904,50 @@ def _fix_body(frame: Frame, record: FixRecord) -> Markup:
     return el("tbody", {"class": "fix", "data-fix": record.id}, row, detail)
 
 
+def rollback_page(frame: Frame, preview: RollbackPreview) -> Markup:
+    """The confirmation step of a rollback: what it will do (the inverse SQL, or the restore
+    and what it drops), then the POST that runs exactly that."""
+    back = el("a", {"class": "button link", "href": "/history"}, "Back to History")
+    fields = {"fix_id": preview.fix_id, "shown": preview.digest}
+    parts: list[Child] = []
+    if preview.refusal:
+        parts.append(el("div", {"class": "notice error", "role": "status"}, preview.refusal))
+        if preview.can_restore and not preview.restore_backup:
+            restore = "/rollback?" + urlencode({"fix_id": preview.fix_id, "restore": "1"})
+            parts.append(
+                el(
+                    "p",
+                    None,
+                    "Restoring the database file as it was before the fix undoes it anyway, "
+                    "and drops what was written since. ",
+                    el("a", {"href": restore}, "See what restoring the backup would drop"),
+                )
+            )
+        parts.append(el("p", None, back))
+    else:
+        if preview.restore_backup:
+            fields["restore_backup"] = "1"
+            warning = (
+                f"This restores the whole database file: {preview.losses}. What is lost is "
+                "kept in the rollback's own backup."
+                if preview.losses
+                else "This restores the whole database file; nothing was written since the fix."
+            )
+            parts.append(el("p", {"class": "rollback-warning"}, warning))
+        parts.append(code_block(preview.text, "sql"))
+        label = "Restore the backup" if preview.restore_backup else "Roll back"
+        parts.append(
+            el("p", None, post_form(frame, "/actions/rollback", label, fields, kind="danger"), back)
+        )
+    return layout(
+        frame,
+        title=f"Roll back {preview.fix_id}",
+        path="/history",
+        body=card(preview.title, parts, cls="rollback-confirm"),
+        subtitle="Nothing has changed yet: this is what the rollback will do.",
+    )
+
+
 # --- settings -----------------------------------------------------------------------------------
 
 _HELP = {
@@ -913,7 +960,7 @@ _HELP = {
     "identifier-helpers": "functions that quote or allow-list an identifier (one per line)",
     "fail-on": "dbheal check exits 1 at or above this severity",
     "jobs": "worker processes for checking a tree (0: one per core)",
-    "cache": "keep results in .dbheal/cache/",
+    "cache": "keep results in your cache directory (~/.cache/dbheal)",
 }
 
 

@@ -383,6 +383,16 @@ class AdminHandler(BaseHTTPRequestHandler):
         records = self.server.app.history()
         self._html(pages.history_page(self.frame(session), records))
 
+    def page_rollback(self, session: Session, params: dict[str, str]) -> None:
+        app = self.server.app
+        try:
+            preview = app.rollback_preview(params.get("fix_id", ""), params.get("restore") == "1")
+        except NotFound as exc:
+            session.notices.append(Notice(False, str(exc)))
+            self._redirect("/history")
+            return
+        self._html(pages.rollback_page(self.frame(session), preview))
+
     def page_settings(self, session: Session, params: dict[str, str]) -> None:
         app = self.server.app
         with app.locked():
@@ -458,7 +468,13 @@ class AdminHandler(BaseHTTPRequestHandler):
         self._done(session, notice, self._back(form, "/issues"))
 
     def act_rollback(self, session: Session, form: dict[str, str]) -> None:
-        self._done(session, self.server.app.rollback(form.get("fix_id", "")), "/history")
+        fix_id = form.get("fix_id", "")
+        notice = self.server.app.rollback(
+            fix_id, form.get("restore_backup") == "1", form.get("shown", "")
+        )
+        # Not run: back to the confirmation page, which shows what it would do now.
+        back = "/history" if notice.ok else "/rollback?" + urlencode({"fix_id": fix_id})
+        self._done(session, notice, back)
 
     def act_settings(self, session: Session, form: dict[str, str]) -> None:
         app = self.server.app
@@ -478,6 +494,7 @@ GET_ROUTES: dict[str, Handler] = {
     "/": AdminHandler.page_dashboard,
     "/issues": AdminHandler.page_issues,
     "/history": AdminHandler.page_history,
+    "/rollback": AdminHandler.page_rollback,
     "/settings": AdminHandler.page_settings,
     "/fix": AdminHandler.page_fix,
     "/api/issue-fixes": AdminHandler.api_issue_fixes,

@@ -1,12 +1,19 @@
 """Policies over the fix history and its backups: what depends on what, rollback, pruning.
 
-A fix's backup is the state just before it. Restoring it undoes the fix, and also every later
-change to the same database or files, so a fix is only rolled back once no later fix that is
-still applied touched any of the same things: those are rolled back first, newest first.
+A fix is rolled back once no later fix that is still applied touched any of the same database
+or files: those are rolled back first, newest first.
+
+A row once written is never lost by a rollback. The database is put back by the fix's inverse
+change (`fixes/inverse.py`: DROP INDEX, DROP COLUMN, DROP TABLE of an empty table, the reverse
+type change), run by the same executor as fixes, so rows the application wrote since stay; the
+inverse is refused when it would delete data written since. Only a fix without an inverse is
+undone by restoring its whole-file database backup, and only while the database is byte for byte
+as the fix left it (`fixes/fingerprint.py`); otherwise the refusal names the rows a restore
+would drop, and restoring anyway takes an explicit `restore_backup`. Files are put back from
+their file backups. `plan_rollback` says all of this before anything runs.
 
 A rollback is itself recorded as a fix (kind as the fix it undid, `rollback_of` set). It first
-backs up the current state into its own backup folder: restoring a database backup also throws
-away what the application wrote since the fix, and that copy is the way back to it.
+backs up the current state into its own backup folder: the way back to it, whatever happens.
 
 Pruning deletes old backups, but never the backup of a fix that can still be rolled back.
 """
@@ -14,14 +21,17 @@ Pruning deletes old backups, but never the backup of a fix that can still be rol
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
+from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.backup import (
     BACKUPS_DIR,
     FILES_SUBDIR,
@@ -33,16 +43,31 @@ from dbheal_lsp.fixes.backup import (
     restore_database,
     restore_files,
 )
+from dbheal_lsp.fixes.fingerprint import (
+    database_fingerprint,
+    describe_loss,
+    rows_lost,
+    stored_fingerprint,
+)
+from dbheal_lsp.fixes.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
-from dbheal_lsp.fixes.state import FixRecord, StateStore, parse_time, utc_now
-from dbheal_lsp.model import VerifyCheck, VerifyReport
+from dbheal_lsp.fixes.state import (
+    FixRecord,
+    StateStore,
+    changes_from_json,
+    parse_time,
+    utc_now,
+)
+from dbheal_lsp.model import MigrationPlan, VerifyCheck, VerifyReport
 
 __all__ = [
     "DEFAULT_KEEP_PER_DATABASE",
     "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_MAX_AGE_DAYS",
     "RollbackError",
+    "RollbackPlan",
     "dependents",
+    "plan_rollback",
     "prune",
     "rollback",
 ]
@@ -118,23 +143,195 @@ def _database_path(root: Path, database: str) -> Path:
     return path if path.is_absolute() else root / path
 
 
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What rolling back one fix will do, worked out before anything runs: the prompt and the
+    admin's confirmation page show `text`, and `rollback` does exactly this (planned again
+    under the locks).
+
+    `method` says how the database is put back: "inverse" (the inverse change, which keeps
+    every row written since), "restore" (the whole-file backup: only when nothing was written
+    since the fix, or when asked for explicitly), or "" for a fix without a database."""
+
+    record: FixRecord
+    method: str
+    inverse: Inverse | None = None
+    database_copy: Path | None = None
+    losses: str = ""  # what the restore would drop, in words ("" when it drops nothing)
+    lost: str = ""  # the same, said once it is done ("restoring dropped ...")
+    restorable: tuple[str, ...] = ()  # files put back from their backups
+    created: tuple[str, ...] = ()  # files the fix created: deleted
+
+    def steps(self, root: Path) -> list[str]:
+        """Return the rollback's steps in words, files first as they run."""
+        record = self.record
+        lines = [
+            f"restore {f} from {record.backup_dir}/{FILES_SUBDIR}/{f}" for f in self.restorable
+        ]
+        lines += [f"delete {f} (the fix created it)" for f in self.created]
+        if self.method == "inverse" and self.inverse is not None:
+            plan = self.inverse.plan
+            lines.append(f"run on {record.database} in one transaction: {plan.description}")
+            lines.extend("  " + line for line in (plan.sql or "-- nothing to run").splitlines())
+        elif self.method == "restore" and self.database_copy is not None:
+            lines.append(
+                f"restore database {record.database} from {_rel(root, self.database_copy)}"
+                + (f": {self.losses}" if self.losses else ": nothing was written to it since")
+            )
+        return lines
+
+    def text(self, root: Path) -> str:
+        """Return what the rollback will do, as the CLI prints it before asking."""
+        head = f"Rolling back {self.record.id} ({self.record.title}) will:"
+        return "\n".join([head, *("  " + s for s in self.steps(root))])
+
+
+def plan_rollback(
+    store: StateStore,
+    root: Path,
+    fix_id: str,
+    *,
+    restore_backup: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> RollbackPlan:
+    """Return what rolling back fix `fix_id` would do, changing nothing.
+
+    Raise RollbackError, saying why, when `rollback` would refuse: see there. With
+    `restore_backup` the database is restored from the fix's backup whatever was written
+    since, and the plan says what that loses."""
+    root = Path(root)
+    record, refusal = _refusal(store, root, fix_id)
+    if refusal:
+        raise RollbackError(refusal)
+    return _plan(root, record, restore_backup, lock_timeout)
+
+
+def _open(path: Path, mode: str) -> sqlite3.Connection:
+    # mode=rw, not ro, for the live file: it never creates the file, and unlike a read-only
+    # connection it removes the -wal and -shm files it made when it closes.
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
+
+
+def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -> RollbackPlan:
+    assert record.backup_dir is not None
+    files_backup = root / record.backup_dir / FILES_SUBDIR
+    # A file the fix touched but whose backup knows nothing of it did not exist before the fix
+    # (an executor backs up every file it changes, before changing it, and a migration file it
+    # writes is new): undoing the fix deletes it. The safety backup keeps it anyway.
+    restorable = tuple(f for f in record.files if has_file_backup(files_backup, f))
+    created = tuple(f for f in record.files if f not in restorable)
+    base = RollbackPlan(record, "", restorable=restorable, created=created)
+    if record.database is None:
+        return base
+    db_path = _database_path(root, record.database)
+    db_copy = find_database_backup(root, record.backup_dir, record.database)
+    assert db_copy is not None  # _refusal checked it
+    if restore_backup:
+        unchanged = _state_since(root, record, db_path, timeout) == "unchanged"
+        losses, lost = ("", "") if unchanged else _losses(db_copy, db_path)
+        return replace(base, method="restore", database_copy=db_copy, losses=losses, lost=lost)
+    try:
+        inverse = _inverse(record, db_path, db_copy)
+    except InverseRefused as exc:
+        raise RollbackError(
+            f"cannot roll back {record.id}: {exc}; nothing was changed" + _restore_hint(record.id)
+        ) from exc
+    except NoInverse as exc:
+        why = str(exc)
+    except sqlite3.Error as exc:
+        raise RollbackError(f"cannot roll back {record.id}: cannot read {db_path}: {exc}") from exc
+    else:
+        return replace(base, method="inverse", inverse=inverse)
+    # No inverse: only the whole-file restore undoes this fix, and only while nothing was
+    # written since, or a restore would silently drop it.
+    state = _state_since(root, record, db_path, timeout)
+    if state == "unchanged":
+        return replace(base, method="restore", database_copy=db_copy)
+    since = (
+        "the database changed since the fix"
+        if state == "changed"
+        else "there is no record of the database as the fix left it, so it counts as changed"
+    )
+    raise RollbackError(
+        f"cannot roll back {record.id}: only restoring its database backup undoes it ({why}), "
+        f"and {since}: {_losses(db_copy, db_path)[0]}; nothing was changed"
+        + _restore_hint(record.id)
+    )
+
+
+def _restore_hint(fix_id: str) -> str:
+    return (
+        f" (`dbheal rollback {fix_id} --restore-backup` restores the backup anyway, keeping the "
+        "current database in the rollback's own backup)"
+    )
+
+
+def _inverse(record: FixRecord, db_path: Path, db_copy: Path) -> Inverse:
+    try:
+        changes = changes_from_json(record.plan_json) if record.plan_json else ()
+    except ValueError as exc:
+        raise NoInverse(f"its plan cannot be read: {exc}") from exc
+    plans = [c for c in changes if isinstance(c, MigrationPlan)]
+    conn = _open(db_path, "rw")
+    before = _open(db_copy, "ro")
+    try:
+        return inverse_plan(conn, plans, fix_id=record.id, before=before)
+    finally:
+        before.close()
+        conn.close()
+
+
+def _state_since(root: Path, record: FixRecord, db_path: Path, timeout: float) -> str:
+    """Return "unchanged" when the database is byte for byte as the fix left it, "changed"
+    when it is not, "unknown" when the fix recorded no fingerprint (a fix from before
+    fingerprints existed): that counts as changed."""
+    assert record.backup_dir is not None
+    stored = stored_fingerprint(root / record.backup_dir)
+    if stored is None:
+        return "unknown"
+    try:
+        same = database_fingerprint(db_path, timeout=timeout) == stored
+    except (sqlite3.Error, OSError):
+        return "changed"
+    return "unchanged" if same else "changed"
+
+
+def _losses(db_copy: Path, db_path: Path) -> tuple[str, str]:
+    """Return what restoring `db_copy` over `db_path` would drop, and the same said once done."""
+    try:
+        found = rows_lost(db_copy, db_path)
+    except sqlite3.Error as exc:
+        text = f"comparing the database with its backup failed ({exc})"
+        return text, text
+    return describe_loss(found), describe_loss(found, done=True)
+
+
 def rollback(
     store: StateStore,
     root: Path,
     fix_id: str,
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    restore_backup: bool = False,
 ) -> FixRecord:
-    """Undo fix `fix_id`: restore its database backup and/or its files, mark it rolled back,
-    and record (and return) the rollback as a fix of its own.
+    """Undo fix `fix_id`, mark it rolled back, and record (and return) the rollback as a fix
+    of its own.
+
+    The database is put back by the inverse change (`fixes/inverse.py`) through the same
+    executor as fixes, so rows written since the fix stay. It is refused when undoing would
+    delete data written since (a table the fix created has rows, a column it added holds
+    values, values would not convert back losslessly). A fix without an inverse is undone by
+    restoring its database backup, but only when the database has not changed since the fix;
+    otherwise it is refused, naming the rows a restore would drop. `restore_backup` restores
+    the backup anyway. Files are put back from their file backups.
 
     Refused, with a RollbackError that says why, for an unknown fix, one that was not applied,
     one already rolled back, a rollback record, one whose backup is gone, and while later fixes
     that are still applied changed the same database or files (the message names them, in the
     order to roll them back). The work happens under the database's lock (and the files' lock),
     waiting at most `lock_timeout` seconds for each. The state before the rollback is backed up
-    into the rollback's own folder first; if restoring fails, what was restored is put back,
-    the attempt is recorded as failed, and RollbackError is raised."""
+    into the rollback's own folder first; if a step fails, what was done is put back, the
+    attempt is recorded as failed, and RollbackError is raised."""
     root = Path(root)
     record, refusal = _refusal(store, root, fix_id)
     if refusal:
@@ -146,17 +343,21 @@ def rollback(
                 locks.enter_context(database_lock(db_path, lock_timeout, root=root))
             if record.files:
                 locks.enter_context(files_lock(root, lock_timeout))
-            # Checked again under the locks: another process may have rolled it (or a later
-            # fix) back, or applied a new fix, while we waited.
+            # Checked and planned again under the locks: another process may have rolled it
+            # (or a later fix) back, applied a new fix, or written rows, while we waited.
             record, refusal = _refusal(store, root, fix_id)
             if refusal:
                 raise RollbackError(refusal)
-            return _rollback_locked(store, root, record, lock_timeout)
+            plan = _plan(root, record, restore_backup, lock_timeout)
+            return _rollback_locked(store, root, plan, lock_timeout)
     except LockTimeout as exc:
         raise RollbackError(f"cannot roll back {fix_id} now: {exc}") from exc
 
 
-def _rollback_locked(store: StateStore, root: Path, record: FixRecord, timeout: float) -> FixRecord:
+def _rollback_locked(
+    store: StateStore, root: Path, plan: RollbackPlan, timeout: float
+) -> FixRecord:
+    record = plan.record
     assert record.backup_dir is not None
     rollback_id = store.new_fix_id()
     started = utc_now()
@@ -170,20 +371,6 @@ def _rollback_locked(store: StateStore, root: Path, record: FixRecord, timeout: 
             f"({exc}); nothing was changed"
         ) from exc
     files_backup = root / record.backup_dir / FILES_SUBDIR
-    # A file the fix touched but whose backup knows nothing of it did not exist before the fix
-    # (an executor backs up every file it changes, before changing it, and a migration file it
-    # writes is new): undoing the fix deletes it. The safety backup above keeps it anyway.
-    restorable = [f for f in record.files if has_file_backup(files_backup, f)]
-    created = [f for f in record.files if f not in restorable]
-    db_copy = (
-        find_database_backup(root, record.backup_dir, record.database)
-        if record.database is not None
-        else None
-    )
-    steps = [f"restore {f} from {record.backup_dir}/{FILES_SUBDIR}/{f}" for f in restorable]
-    steps += [f"delete {f} (the fix created it)" for f in created]
-    if record.database is not None and db_copy is not None:
-        steps.append(f"restore database {record.database} from {_rel(root, db_copy)}")
     rollback_record = FixRecord(
         id=rollback_id,
         created_at=started,
@@ -191,37 +378,50 @@ def _rollback_locked(store: StateStore, root: Path, record: FixRecord, timeout: 
         title=f"Roll back {record.id}: {record.title}",
         issue_fingerprint=record.issue_fingerprint,
         plan_id=record.plan_id,
-        plan_text="\n".join(steps),
-        plan_json=json.dumps({"type": "rollback", "rollback_of": record.id}),
+        plan_text="\n".join(plan.steps(root)),
+        plan_json=json.dumps(
+            {"type": "rollback", "rollback_of": record.id, "method": plan.method or "files"}
+        ),
         database=record.database,
         files=record.files,
         backup_dir=safety.backup_dir,
         rollback_of=record.id,
     )
+    database_changed = False
+    applied: list[VerifyCheck] = []
     try:
         # Files first: restore_files checks every backup before it touches anything, so a
-        # damaged file backup stops the rollback before the database is replaced.
-        if restorable:
-            restore_files(root, files_backup, restorable)
-        for rel in created:
+        # damaged file backup stops the rollback before the database is changed.
+        if plan.restorable:
+            restore_files(root, files_backup, plan.restorable)
+        for rel in plan.created:
             (root / rel).unlink(missing_ok=True)
-        if record.database is not None and db_copy is not None:
-            restore_database(db_copy, _database_path(root, record.database), timeout=timeout)
-    except (BackupError, OSError) as exc:
-        undo = _undo_partial(root, record, safety.backup_dir, timeout)
+        if record.database is not None:
+            db_path = _database_path(root, record.database)
+            if plan.method == "inverse" and plan.inverse is not None:
+                outcome = apply_plan(
+                    db_path, plan.inverse.plan, lock_timeout=timeout, extra_check=plan.inverse.check
+                )
+                applied.extend(outcome.verify.checks)
+                if not outcome.applied:
+                    raise _InverseFailed(outcome.message)
+            elif plan.method == "restore" and plan.database_copy is not None:
+                database_changed = True
+                restore_database(plan.database_copy, db_path, timeout=timeout)
+    except (BackupError, OSError, _InverseFailed) as exc:
+        undo = _undo_partial(root, record, safety.backup_dir, timeout, database_changed)
         failed = store.record_fix(
-            replace(rollback_record, outcome="failed", message=f"rollback failed: {exc}; {undo}")
+            replace(
+                rollback_record,
+                outcome="failed",
+                message=f"rollback failed: {exc}; {undo}",
+                verify=VerifyReport(tuple(applied)),
+            )
         )
         raise RollbackError(f"cannot roll back {record.id}: {exc}; {undo} ({failed.id})") from exc
-    verify = _verify(root, record, db_copy)
-    message = f"Rolled back {record.id}."
-    if record.database is not None:
-        message += (
-            f" The database is as it was before that fix: anything written to it since is in "
-            f"the backup {safety.backup_dir}."
-        )
-    elif record.files:
-        message += f" The files as they were before this rollback are in {safety.backup_dir}."
+    verify = _verify(root, record, plan.database_copy if plan.method == "restore" else None)
+    verify = VerifyReport(tuple(applied) + verify.checks)
+    message = f"Rolled back {record.id}" + _how(plan, safety.backup_dir)
     if not verify.ok:
         message += " Verification failed: " + "; ".join(c.detail for c in verify.failures())
     done = replace(rollback_record, verify=verify, message=message)
@@ -231,12 +431,41 @@ def _rollback_locked(store: StateStore, root: Path, record: FixRecord, timeout: 
     return stored
 
 
-def _undo_partial(root: Path, record: FixRecord, safety_dir: str, timeout: float) -> str:
+class _InverseFailed(Exception):
+    """The executor refused or rolled back the inverse change: the database is unchanged."""
+
+
+def _how(plan: RollbackPlan, safety_dir: str) -> str:
+    """Say how the rollback was done and where the state from before it is kept."""
+    if plan.method == "inverse" and plan.inverse is not None:
+        what = ", ".join(u.label for u in plan.inverse.undoes) or "nothing left to drop"
+        return (
+            f" by its inverse change ({what}): every row written since the fix is still "
+            f"there. The database as it was before this rollback is in {safety_dir}."
+        )
+    if plan.method == "restore":
+        if plan.lost:
+            return (
+                f": restored the database backup as asked; {plan.lost}. Those rows are "
+                f"kept in the backup {safety_dir}."
+            )
+        return (
+            ": restored the database backup; nothing had been written to the database since "
+            f"the fix. The database as it was before this rollback is in {safety_dir}."
+        )
+    return f". The files as they were before this rollback are in {safety_dir}."
+
+
+def _undo_partial(
+    root: Path, record: FixRecord, safety_dir: str, timeout: float, database_changed: bool
+) -> str:
     # Put back the state from before the attempt, so that a failed rollback changes nothing.
+    # The inverse change commits all or nothing: only a restore can have half-changed the
+    # database.
     try:
         if record.files:
             restore_files(root, root / safety_dir / FILES_SUBDIR, record.files)
-        if record.database is not None:
+        if record.database is not None and database_changed:
             copy = database_backup_path(root, safety_dir, record.database)
             if copy.is_file():
                 restore_database(copy, _database_path(root, record.database), timeout=timeout)
@@ -329,28 +558,44 @@ def prune(
     `keep_per_database` of their database (code-only fixes count as one group), and return
     the deleted folders relative to the root.
 
-    Never deleted: the backup of a fix that can still be rolled back (applied, not rolled back,
-    not itself a rollback), whatever its age or rank, and a folder without a record unless it is
-    older than the age limit (it may belong to a fix being applied right now)."""
+    Only folders that dbheal's history lists are deleted: the backup folders of its records,
+    and the folders of fix ids it handed out that were never recorded (a fix that died), once
+    older than the age limit. Never deleted: the backup of a fix that can still be rolled back
+    (applied, not rolled back, not itself a rollback), whatever its age or rank, and any other
+    folder. Raise StateError, deleting nothing, if `.dbheal` or `.dbheal/backups` is a link
+    (a committed `.dbheal/backups -> ../..` must not aim the pruning at the user's files)."""
+    from dbheal_lsp.files import UnsafeStateDir, private_dir
+    from dbheal_lsp.fixes.state import StateError
+
     root = Path(root)
     moment = now if now is not None else datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     cutoff = moment - timedelta(days=max_age_days)
     backups = root.joinpath(*BACKUPS_DIR.parts)
-    if not backups.is_dir():
+    if not os.path.lexists(backups):
         return []
+    try:
+        backups = private_dir(root, *BACKUPS_DIR.parts[1:])
+    except UnsafeStateDir as exc:
+        raise StateError(str(exc)) from exc
+    except OSError as exc:
+        raise StateError(f"cannot prune the backups in {backups}: {exc}") from exc
     owners: dict[str, FixRecord] = {}
     for record in store.fixes():  # newest first: an older record never hides a newer one
         if record.backup_dir:
             owners.setdefault(PurePosixPath(record.backup_dir).as_posix(), record)
+    # Ids reserved by `new_fix_id` (the history's own list), recorded or not.
+    handed_out = {str(row[0]) for row in store._read("SELECT id FROM fix_ids")}
     ranked = _beyond_keep(root, owners, keep_per_database)
     deleted: list[str] = []
     for folder in sorted(_backup_folders(backups)):
         rel = PurePosixPath(*BACKUPS_DIR.parts, folder.name).as_posix()
         owner = owners.get(rel)
         if owner is None:
-            created = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
+            if folder.name not in handed_out:
+                continue  # not listed by dbheal's history: not dbheal's to delete
+            created = datetime.fromtimestamp(folder.lstat().st_mtime, timezone.utc)
             expired = created < cutoff
         elif owner.can_roll_back:
             continue
@@ -368,15 +613,17 @@ def prune(
 
 def _backup_folders(backups: Path) -> Iterator[Path]:
     for folder in backups.iterdir():
-        # A symlink is not a folder dbheal made: never follow it out of the backups folder.
-        if folder.is_dir() and not folder.is_symlink():
+        # A symlink is not a folder dbheal made: never follow it out of the backups folder
+        # (lstat: the entry itself, not what it points to).
+        if stat.S_ISDIR(folder.lstat().st_mode):
             yield folder
 
 
 def _beyond_keep(root: Path, owners: dict[str, FixRecord], keep: int) -> set[str]:
     groups: dict[str | None, list[tuple[str, str, str]]] = {}
     for rel, record in owners.items():
-        if (root / rel).is_dir():
+        # Only `.dbheal/backups/<name>` ranks: a record's folder elsewhere is not pruned.
+        if PurePosixPath(rel).parent == BACKUPS_DIR and (root / rel).is_dir():
             key = None if record.database is None else PurePosixPath(record.database).as_posix()
             groups.setdefault(key, []).append((record.created_at, record.id, rel))
     beyond: set[str] = set()

@@ -168,8 +168,17 @@ def test_every_page_and_a_migration_applied_and_rolled_back(page: Page, tmp_path
         record = page.locator("tbody.fix", has_text="Create index idx_orders_customer_email")
         expect(record.locator(".outcome")).to_have_text("applied")
         expect(record.locator(".checks")).to_contain_text("index used")
-        record.get_by_role("button", name="Roll back").click()
+        # Roll back asks first: a confirmation page with the inverse SQL, nothing changed yet.
+        record.get_by_role("link", name="Roll back…").click()
+        page.wait_for_url("**/rollback?fix_id=*")
+        expect(page.locator(".rollback-confirm pre.sql")).to_contain_text(
+            'DROP INDEX "idx_orders_customer_email"'
+        )
+        assert "idx_orders_customer_email" in _indexes(root)
+        page.get_by_role("button", name="Roll back").click()
+        page.wait_for_url("**/history")
         expect(page.locator(".notice.ok")).to_contain_text("Rolled back")
+        expect(page.locator(".notice.ok")).to_contain_text("every row written since the fix")
         expect(page.locator("tbody.fix .outcome", has_text="rolled back")).to_have_count(1)
         assert "idx_orders_customer_email" not in _indexes(root)
 

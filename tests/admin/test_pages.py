@@ -148,14 +148,70 @@ def test_queue_apply_history_rollback(admin: Running) -> None:
     (record,) = json.loads(cli.stdout)
     assert record["outcome"] == "applied"
     history = client.get("/history").text
-    assert record["id"] in history and "index used" in history and ">Roll back</button>" in history
-    back = client.post("/actions/rollback", {"fix_id": record["id"]})
+    assert record["id"] in history and "index used" in history
+    # Roll back asks first: History links to a confirmation page that says what it will do.
+    confirm = f"/rollback?fix_id={record['id']}"
+    assert f'href="{confirm}">Roll back…</a>' in history
+    page = client.get(confirm).text
+    assert "Nothing has changed yet" in page
+    assert "DROP INDEX &quot;idx_orders_customer_email&quot;" in page
+    assert "idx_orders_customer_email" in _index_names(admin.root)  # showing changed nothing
+    shown = re.search(r'name="shown" value="([0-9a-f]+)"', page)
+    assert shown is not None and 'name="csrf"' in page
+    # A POST that did not come from the confirmation page runs nothing.
+    blind = client.post("/actions/rollback", {"fix_id": record["id"]})
+    assert blind.header("Location") == confirm
+    assert "Not rolled back" in _notice(client, confirm)
+    assert "idx_orders_customer_email" in _index_names(admin.root)
+    back = client.post("/actions/rollback", {"fix_id": record["id"], "shown": shown.group(1)})
     assert back.header("Location") == "/history"
-    assert _notice(client, "/history").startswith(f"ok: Rolled back {record['id']} (")
+    notice = _notice(client, "/history")
+    assert notice.startswith(f"ok: Rolled back {record['id']} by its inverse change")
+    assert "every row written since the fix is still there" in notice
     assert "idx_orders_customer_email" not in _index_names(admin.root)
-    again = client.post("/actions/rollback", {"fix_id": record["id"]})
+    again = client.post("/actions/rollback", {"fix_id": record["id"], "shown": shown.group(1)})
     assert again.status == 303
-    assert _notice(client, "/history").startswith("error: refused: ")
+    assert _notice(client, confirm).startswith("error: refused: ")
+
+
+def test_rollback_confirmation_names_what_a_restore_would_drop(admin: Running) -> None:
+    client = _logged_in(admin)
+    engine = admin.app.engine
+    item = next(
+        i
+        for i in engine.heal_items(admin.app.result())
+        if i.plan.kind == "create_table" and "user_preferences" in i.plan.title
+    )
+    outcome = engine.apply_schema(item.plan, issue=item.issues[0])
+    assert outcome.applied and outcome.record is not None
+    fix_id = outcome.record.id
+    with sqlite3.connect(admin.root / "shop.db") as conn:
+        conn.execute("INSERT INTO user_preferences (user_id, theme) VALUES (7, 'dark')")
+    conn.close()
+    page = client.get(f"/rollback?fix_id={fix_id}").text
+    assert "user_preferences has 1 row written since the fix; rolling back would delete them" in (
+        page
+    )
+    assert 'name="shown"' not in page  # refused: no button that would run it
+    restore = client.get(f"/rollback?fix_id={fix_id}&restore=1").text
+    assert (
+        "restoring would delete table user_preferences (1 row), which the backup does not have"
+        in restore
+    )
+    shown = re.search(r'name="shown" value="([0-9a-f]+)"', restore)
+    assert shown is not None and 'name="restore_backup" value="1"' in restore
+    # Refused without the explicit restore: the row stays.
+    refused = client.post("/actions/rollback", {"fix_id": fix_id, "shown": shown.group(1)})
+    assert refused.status == 303 and "refused" in _notice(client, f"/rollback?fix_id={fix_id}")
+    with sqlite3.connect(admin.root / "shop.db") as conn:
+        assert conn.execute("SELECT count(*) FROM user_preferences").fetchone() == (1,)
+    conn.close()
+    done = client.post(
+        "/actions/rollback", {"fix_id": fix_id, "shown": shown.group(1), "restore_backup": "1"}
+    )
+    assert done.header("Location") == "/history"
+    notice = _notice(client, "/history")
+    assert "restored the database backup as asked" in notice and "kept in the backup" in notice
 
 
 def test_code_fix_is_applied_only_as_previewed(admin: Running) -> None:

@@ -6,6 +6,8 @@ import hashlib
 import multiprocessing
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -15,9 +17,17 @@ from typing import Any
 import pytest
 
 from dbheal_lsp.fixes.backup import backup_database, backup_fix, database_backup_path
-from dbheal_lsp.fixes.history import RollbackError, dependents, prune, rollback
+from dbheal_lsp.fixes.fingerprint import remember_after_fix
+from dbheal_lsp.fixes.history import (
+    RollbackError,
+    dependents,
+    plan_rollback,
+    prune,
+    rollback,
+)
 from dbheal_lsp.fixes.lock import database_lock
-from dbheal_lsp.fixes.state import FixRecord, StateStore, utc_now
+from dbheal_lsp.fixes.state import FixRecord, StateError, StateStore, plan_to_json, utc_now
+from dbheal_lsp.model import MigrationPlan, PlanStep
 
 
 def checksum(db: Path) -> str:
@@ -55,12 +65,23 @@ def project(tmp_path: Path) -> Path:
 
 
 def apply_schema_fix(store: StateStore, root: Path, sql: str, **fields: Any) -> FixRecord:
-    """What the executor does for a schema fix: back up, run, record."""
+    """What the orchestrator does for a schema fix: back up, run, remember the database as
+    the fix left it, record the plan."""
     fix_id = store.new_fix_id()
     saved = backup_fix(root, fix_id, database="app.sqlite")
     conn = sqlite3.connect(root / "app.sqlite")
     conn.executescript(sql)
     conn.close()
+    remember_after_fix(root / "app.sqlite", root / saved.backup_dir)
+    plan = MigrationPlan(
+        id=f"plan:{fix_id}",
+        kind="schema",
+        title=sql,
+        description="",
+        table="users",
+        steps=tuple(PlanStep(s.strip()) for s in sql.split(";") if s.strip()),
+        expected="",
+    )
     return store.record_fix(
         FixRecord(
             id=fix_id,
@@ -70,6 +91,7 @@ def apply_schema_fix(store: StateStore, root: Path, sql: str, **fields: Any) -> 
             issue_fingerprint=fields.pop("issue_fingerprint", "fp"),
             plan_id=f"plan:{fix_id}",
             plan_text=sql,
+            plan_json=fields.pop("plan_json", plan_to_json(plan)),
             database="app.sqlite",
             backup_dir=saved.backup_dir,
             **fields,
@@ -159,7 +181,7 @@ def test_an_open_connection_sees_the_rolled_back_database(project: Path) -> None
     app.close()
 
 
-def test_rollback_keeps_what_was_written_since_in_its_own_backup(project: Path) -> None:
+def test_rollback_never_drops_values_written_since_without_being_told(project: Path) -> None:
     db = project / "app.sqlite"
     with StateStore(project) as store:
         fix = apply_schema_fix(store, project, "ALTER TABLE users ADD COLUMN nick TEXT;")
@@ -167,11 +189,21 @@ def test_rollback_keeps_what_was_written_since_in_its_own_backup(project: Path) 
         conn.execute("INSERT INTO users (email, nick) VALUES ('late@x.org', 'late')")
         conn.commit()
         conn.close()
-        undo = rollback(store, project, fix.id)
+        written = checksum(db)
+        # Dropping the column would delete 'late': refused, nothing changed.
+        with pytest.raises(RollbackError, match=r"users\.nick holds 1 value written since"):
+            rollback(store, project, fix.id)
+        assert checksum(db) == written
+        # Told to, the backup is restored; the rows it drops are in the rollback's own backup.
+        undo = rollback(store, project, fix.id, restore_backup=True)
     assert undo.backup_dir is not None and undo.backup_dir in undo.message
+    assert "restored the database backup as asked; restoring dropped 1 row in users" in undo.message
     kept = database_backup_path(project, undo.backup_dir, "app.sqlite")
     conn = sqlite3.connect(kept)
     assert conn.execute("SELECT nick FROM users WHERE email = 'late@x.org'").fetchone() == ("late",)
+    conn.close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM users WHERE email = 'late@x.org'").fetchone() == (0,)
     conn.close()
 
 
@@ -245,6 +277,7 @@ def test_a_failed_rollback_changes_nothing_and_is_recorded(project: Path) -> Non
         conn.execute("DELETE FROM users")
         conn.commit()
         conn.close()
+        remember_after_fix(db, project / saved.backup_dir)  # nothing written since
         fix = store.record_fix(
             FixRecord(
                 id=fix_id,
@@ -329,22 +362,27 @@ def test_prune_never_deletes_a_backup_that_can_still_be_rolled_back(project: Pat
         old_code = apply_code_fix(
             store, project, {"app/views.py": b"v\n"}, created_at=ago(70), outcome="rolled_back"
         )
+        # A folder of a fix that was given its id and died before it was recorded: dbheal's.
+        crashed = project / ".dbheal" / "backups" / store.new_fix_id()
+        # Folders the history never handed out (a repository's, a user's): never deleted.
         orphan_old = project / ".dbheal" / "backups" / "20200101T000000-dead"
         orphan_new = project / ".dbheal" / "backups" / "20990101T000000-beef"
-        for orphan in (orphan_old, orphan_new):
+        for orphan in (crashed, orphan_old, orphan_new):
             (orphan / "database").mkdir(parents=True)
         old = time.time() - 40 * 86400
         os.utime(orphan_old, (old, old))
+        os.utime(crashed, (old, old))
 
         deleted = prune(store, project, max_age_days=30, keep_per_database=20)
 
         assert sorted(deleted) == sorted(
             f".dbheal/backups/{fix_id}"
-            for fix_id in (old_failed.id, rolled.id, old_code.id, "20200101T000000-dead")
+            for fix_id in (old_failed.id, rolled.id, old_code.id, crashed.name)
         )
         for kept in (old_applied, recent_failed, undo):
             assert kept.backup_dir is not None and (project / kept.backup_dir).is_dir()
         assert orphan_new.is_dir()
+        assert orphan_old.is_dir()
         # The old applied fix can still be rolled back after the prune.
         assert rollback(store, project, old_applied.id).rollback_of == old_applied.id
 
@@ -370,6 +408,56 @@ def test_prune_keeps_the_newest_per_database(project: Path) -> None:
         assert prune(store, project, max_age_days=365, keep_per_database=1) == []
 
 
+def _neighbours(tmp_path: Path) -> Path:
+    """The user's other projects beside this one, untouched for 90 days."""
+    folder = tmp_path / "neighbours"
+    for name in ("20200101T000000-dead", "thesis"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "work.txt").write_text("months of work\n")
+        old = time.time() - 90 * 86400
+        os.utime(folder / name, (old, old))
+    return folder
+
+
+def test_prune_refuses_a_linked_backups_folder_and_deletes_nothing(
+    project: Path, tmp_path: Path
+) -> None:
+    neighbours = _neighbours(tmp_path)
+    with StateStore(project) as store:
+        (project / ".dbheal" / "backups").symlink_to(neighbours)  # as a clone would have it
+
+        with pytest.raises(StateError, match=r"backups is a symbolic link .*linked \.dbheal"):
+            prune(store, project, max_age_days=30, keep_per_database=20)
+
+    assert sorted(p.name for p in neighbours.iterdir()) == ["20200101T000000-dead", "thesis"]
+    assert (neighbours / "thesis" / "work.txt").read_text() == "months of work\n"
+
+
+@pytest.mark.parametrize("link", [".dbheal", ".dbheal/backups"])
+def test_history_prune_on_a_linked_dbheal_says_so_and_deletes_nothing(
+    project: Path, tmp_path: Path, link: str
+) -> None:
+    neighbours = _neighbours(tmp_path)
+    (project / link).parent.mkdir(parents=True, exist_ok=True)
+    (project / link).symlink_to(neighbours)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "dbheal_lsp", "history", "--prune"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refuses to use a linked .dbheal" in lines[0], done.stderr
+    assert sorted(p.name for p in neighbours.iterdir()) == ["20200101T000000-dead", "thesis"]
+    assert (neighbours / "thesis" / "work.txt").is_file()
+
+
 def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: Path) -> None:
     """The orchestrator's layout: the database copy directly in the fix's folder, and a new
     migration file written after the backup, listed in the record's files."""
@@ -386,12 +474,23 @@ def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: 
         migration = project / "migrations" / "002_add_nick.sql"
         migration.parent.mkdir()
         migration.write_text("ALTER TABLE users ADD COLUMN nick TEXT;\n")
+        plan = MigrationPlan(
+            id="add_column:users.nick",
+            kind="add_column",
+            title="Add users.nick",
+            description="",
+            table="users",
+            column="nick",
+            steps=(PlanStep("ALTER TABLE users ADD COLUMN nick TEXT"),),
+            expected="",
+        )
         fix = store.record_fix(
             FixRecord(
                 id=fix_id,
                 created_at=utc_now(),
                 kind="schema",
                 title="Add users.nick",
+                plan_json=plan_to_json(plan),
                 database="app.sqlite",
                 files=("migrations/002_add_nick.sql",),
                 backup_dir=f".dbheal/backups/{fix_id}",
@@ -405,3 +504,88 @@ def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: 
     assert undo.backup_dir is not None
     kept = project / undo.backup_dir / "files" / "migrations" / "002_add_nick.sql"
     assert kept.read_text() == "ALTER TABLE users ADD COLUMN nick TEXT;\n"
+
+
+# --- rollback by restoring the whole database file --------------------------------------------
+
+
+def _write(db: Path, *statements: str) -> None:
+    conn = sqlite3.connect(db)
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+def _count(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_fix_without_an_inverse_is_restored_when_nothing_was_written_since(
+    project: Path,
+) -> None:
+    db = project / "app.sqlite"
+    with StateStore(project) as store:
+        fix = apply_schema_fix(store, project, "DELETE FROM users WHERE id > 40;")
+        preview = plan_rollback(store, project, fix.id)
+        assert preview.method == "restore"
+        assert "nothing was written to it since" in preview.text(project)
+        undo = rollback(store, project, fix.id)
+    assert _count(db, "SELECT count(*) FROM users") == 50
+    assert "nothing had been written to the database since the fix" in undo.message
+    assert undo.verify.ok, undo.verify
+
+
+def test_a_restore_that_would_drop_rows_is_refused_naming_them(project: Path) -> None:
+    db = project / "app.sqlite"
+    _write(db, "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT)")
+    with StateStore(project) as store:
+        fix = apply_schema_fix(store, project, "DELETE FROM users WHERE id > 40;")
+        _write(
+            db,
+            "INSERT INTO users (id, email, age) VALUES (100, 'late1@x.org', '1')",
+            "INSERT INTO users (id, email, age) VALUES (101, 'late2@x.org', '2')",
+            "INSERT INTO audit (what) VALUES ('signup')",
+            "UPDATE users SET age = 'x' WHERE id = 1",
+        )
+        written = checksum(db)
+        with pytest.raises(RollbackError) as refused:
+            plan_rollback(store, project, fix.id)
+        message = str(refused.value)
+        assert "the database changed since the fix" in message
+        assert (
+            "restoring would drop 2 rows in users and 1 in audit written since the fix; and "
+            "overwrite 1 row in users written or changed since the fix"
+        ) in message
+        assert f"dbheal rollback {fix.id} --restore-backup" in message
+        with pytest.raises(RollbackError, match="2 rows in users and 1 in audit"):
+            rollback(store, project, fix.id)
+        assert checksum(db) == written  # nothing changed
+        stored = store.fix(fix.id)
+        assert stored is not None and stored.outcome == "applied"
+
+        undo = rollback(store, project, fix.id, restore_backup=True)
+    assert _count(db, "SELECT count(*) FROM users") == 50
+    assert _count(db, "SELECT count(*) FROM audit") == 0
+    assert undo.backup_dir is not None
+    assert f"Those rows are kept in the backup {undo.backup_dir}" in undo.message
+    kept = database_backup_path(project, undo.backup_dir, "app.sqlite")
+    assert _count(kept, "SELECT count(*) FROM users WHERE email LIKE 'late%'") == 2
+    assert _count(kept, "SELECT count(*) FROM audit") == 1
+
+
+def test_a_fix_recorded_without_a_fingerprint_counts_as_changed(project: Path) -> None:
+    db = project / "app.sqlite"
+    with StateStore(project) as store:
+        fix = apply_schema_fix(store, project, "DELETE FROM users WHERE id > 40;")
+        assert fix.backup_dir is not None
+        (project / fix.backup_dir / "after-fix.json").unlink()  # as an older dbheal left it
+        with pytest.raises(RollbackError, match="no record of the database as the fix left it"):
+            rollback(store, project, fix.id)
+        assert _count(db, "SELECT count(*) FROM users") == 40
+        rollback(store, project, fix.id, restore_backup=True)
+    assert _count(db, "SELECT count(*) FROM users") == 50
