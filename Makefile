@@ -45,6 +45,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_heal.py
 
 # The VS Code extension: editors/vscode/dbheal-<version>.vsix (needs node 20+ and npm).
 vsix:

@@ -25,7 +25,7 @@ import re
 import sqlite3
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +229,8 @@ def _lossy_refusal(lossy: LossyReport) -> str:
         f"refused: {lossy.lossy_count} of {lossy.total_rows} value(s) of "
         f"{lossy.table}.{lossy.column} would not convert losslessly to {lossy.new_type}"
         f"{where if rowids else ''}{f', e.g. {examples}' if examples else ''}; nothing was "
-        "changed (on_lossy='null' stores NULL instead, on_lossy='keep' keeps them)"
+        "changed (on_lossy='null' stores NULL instead, on_lossy='keep' keeps them if SQLite "
+        "does not convert them)"
     )
 
 
@@ -240,6 +241,7 @@ class _Options:
     full_integrity: bool
     lock_timeout: float
     extra_check: Callable[[sqlite3.Connection], VerifyReport] | None
+    cache_kib: int = 0  # the connection's page cache; 0: SQLite's default
 
 
 class _Progress:
@@ -277,6 +279,9 @@ def _execute(
     planned = rebuild.lossy_mode(plan)
     # A dry run refuses nothing: it shows what the plan's own copy would do.
     wanted = options.on_lossy or ("null" if planned == "null" else "keep")
+    # Keeping lossy values was asked for (not only a dry run's way of going on): every one
+    # must then be kept byte for byte.
+    keeps = wanted == "keep" and (options.on_lossy == "keep" or planned == "keep")
     if rebuilds and wanted in ("null", "keep") and (wanted == "null") != (planned == "null"):
         # The plan was made for another treatment of lossy values. The schema is the one it
         # was made for (checked above), so the same plan with the copy asked for here is made
@@ -321,6 +326,8 @@ def _execute(
             if not found.report.ok:
                 failed = found.report.failures()[0]
                 raise _Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
+            if keeps and not lossy.lossless:
+                checks.append(_kept_exactly(conn, plan))
         else:
             raise _Refused(f"unknown step kind {step.kind!r}", f"step {number}")
 
@@ -334,7 +341,13 @@ def _execute(
             )
         )
         if not lossy.lossless:
-            treated = "set to NULL" if wanted == "null" else "kept as SQLite converted them"
+            treated = (
+                "set to NULL"
+                if wanted == "null"
+                else "kept byte for byte"
+                if keeps
+                else "kept as SQLite converted them"
+            )
             progress.note = f"{lossy.lossy_count} lossy value(s) {treated}"
     checks.append(_integrity(conn, plan, options.full_integrity))
     checks.append(_fk_check(conn, plan))
@@ -351,6 +364,31 @@ def _execute(
             checks.extend(options.extra_check(conn).checks)
         except Exception as exc:  # a failing re-analysis must roll back, not escape mid-way
             checks.append(VerifyCheck("extra check", False, f"{type(exc).__name__}: {exc}"))
+
+
+def _kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
+    """Check that the copy kept every lossy value as it was, or raise _Refused naming them.
+
+    An INTEGER, REAL or NUMERIC column converts text that reads as a number on every write
+    ('007' is stored as 7, '1e3' as 1000), so such a value cannot be kept: refusing, with the
+    values and what they would become, is the only way not to change one silently.
+    """
+    try:
+        found = rebuild.rewritten_values(conn, plan, limit=5)
+    except ValueError as exc:
+        raise _Refused(f"cannot check the kept values: {exc}", "lossy values kept") from None
+    if found.count:
+        shown = "; ".join(found.examples) + ("; ..." if found.count > len(found.examples) else "")
+        message = (
+            f"refused: on_lossy='keep' cannot keep {found.count} of the {found.lossy} lossy "
+            f"value(s) of {plan.table}.{plan.column} as they are: a column declared "
+            f"{plan.new_type} converts them ({shown}); nothing was changed (change them first, "
+            "or on_lossy='null' stores NULL instead)"
+        )
+        raise _Refused(message, "lossy values kept", message.removeprefix("refused: "))
+    return VerifyCheck(
+        "lossy values kept", True, f"all {found.lossy} lossy value(s) kept byte for byte"
+    )
 
 
 def _lossy_report(conn: sqlite3.Connection, plan: MigrationPlan) -> LossyReport:
@@ -402,6 +440,8 @@ def _run(db_path: Path | str, plan: MigrationPlan, options: _Options) -> ApplyOu
     # again: unchanged after a rollback, the one read before COMMIT after a commit.
     version = -1
     try:
+        if options.cache_kib > 0:
+            conn.execute(f"PRAGMA cache_size = -{int(options.cache_kib)}")
         foreign_keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
         if plan.foreign_keys_off and foreign_keys:
             # Only outside a transaction does this pragma take effect.
@@ -468,6 +508,7 @@ def apply_plan(
     full_integrity: bool = False,
     lock_timeout: float = 5.0,
     extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
+    cache_kib: int = 0,
 ) -> ApplyOutcome:
     """Apply `plan` to the SQLite database at `db_path` in one verified transaction.
 
@@ -480,12 +521,110 @@ def apply_plan(
     `full_integrity`), new ``foreign_key_check`` violations, a `plan.check_sql` statement that
     does not prepare, a create_index whose query does not use the new index, and
     `extra_check(conn)`, which runs last inside the transaction. "null" stores NULL for lossy
-    values and "keep" keeps them as SQLite's affinity leaves them.
+    values and "keep" keeps them byte for byte, or refuses naming those the new column's
+    affinity would convert ('007' would become 7). `cache_kib` sets the connection's page cache
+    (a rebuild that fits in it writes to the file only at COMMIT).
     """
     if on_lossy not in rebuild.ON_LOSSY:
         raise ValueError(f"on_lossy must be one of {', '.join(rebuild.ON_LOSSY)}, not {on_lossy!r}")
-    options = _Options(on_lossy, True, full_integrity, lock_timeout, extra_check)
+    options = _Options(on_lossy, True, full_integrity, lock_timeout, extra_check, cache_kib)
     return _run(db_path, plan, options)
+
+
+def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, int]:
+    """Return an in-memory database with the schema of the file at `db_path`, and its version.
+
+    Only the ``CREATE`` texts of ``sqlite_master`` are run, in their order; one that fails
+    (it names an object made later) is tried again after the others, and one that never
+    succeeds (a virtual table of a module this SQLite lacks, its shadow tables) is left out:
+    a plan that needs it then fails in the copy, which is what the dry run is for.
+    """
+    from dbheal_lsp.analysis.schema import SchemaError, open_read_only
+
+    try:
+        source = open_read_only(db_path, busy_timeout=lock_timeout)
+    except SchemaError as exc:
+        raise _Refused(str(exc), "database") from None
+    try:
+        # One read transaction: the version and the texts agree.
+        source.execute("BEGIN")
+        version = _schema_version(source)
+        texts = [
+            str(row[0])
+            for row in source.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
+            )
+        ]
+        source.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise _Refused(_connection_error(exc, db_path), "database") from None
+    finally:
+        source.close()
+    # The texts come from a file that may not be the user's own: they run in the analysis
+    # sandbox (no other file is reached, a budget holds), which lets the plan's own steps set
+    # the foreign-key switch as the real run does.
+    from dbheal_lsp.analysis.sandbox import BEHAVIOUR_PRAGMAS, first_keyword, open_sandbox
+
+    copy = open_sandbox(settings=BEHAVIOUR_PRAGMAS)
+    pending = [t for t in texts if first_keyword(t) == "CREATE"]
+    while pending:
+        failed: list[str] = []
+        for sql in pending:
+            try:
+                copy.run(sql)
+            except sqlite3.Error:
+                failed.append(sql)
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    return copy, version
+
+
+def schema_dry_run(
+    db_path: Path,
+    plan: MigrationPlan,
+    *,
+    lock_timeout: float = 5.0,
+    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
+) -> VerifyReport:
+    """Run `plan` and its checks on an empty in-memory copy of the database's schema.
+
+    What the data does not decide is checked in milliseconds whatever the size of the
+    database: the plan is not stale, every step runs (the views and triggers it drops come
+    back), the new schema passes ``quick_check``, and `extra_check` (the orchestrator's
+    re-analysis of the code) passes. What the rows decide (lossy values, the copy, foreign
+    keys) is checked again by `apply_plan` inside its own transaction before it commits.
+    """
+    path = Path(db_path)
+    checks: list[VerifyCheck] = []
+    try:
+        copy, version = _schema_copy(path, lock_timeout)
+    except _Refused as refused:
+        return VerifyReport((refused.check,))
+    options = _Options(None, False, False, lock_timeout, extra_check)
+    progress = _Progress()
+    try:
+        if plan.schema_version >= 0:
+            detail = f"planned at schema_version {plan.schema_version}, now {version}"
+            if version != plan.schema_version:
+                raise _Refused(
+                    "the schema changed since this plan was made: plan again",
+                    "schema_version",
+                    detail,
+                )
+            checks.append(VerifyCheck("schema_version", True, detail))
+        copy.execute("BEGIN")
+        _execute(copy, path, replace(plan, schema_version=-1), options, -1, progress)
+        checks.extend(c for c in progress.checks if c.name != "lossy values")
+    except _Refused as refused:
+        checks.extend(c for c in progress.checks if c.name != "lossy values")
+        checks.append(refused.check)
+    except sqlite3.Error as exc:
+        checks.append(VerifyCheck("schema copy", False, str(exc)))
+    finally:
+        copy.close()
+    return VerifyReport(tuple(checks))
 
 
 def dry_run(

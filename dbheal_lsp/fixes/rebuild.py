@@ -29,7 +29,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dbheal_lsp.analysis.schema import Table, schema_from_connection, type_affinity
+from dbheal_lsp.analysis.schema import Column, Table, schema_from_connection, type_affinity
 from dbheal_lsp.analysis.sqllex import (
     TABLE_CONSTRAINT_WORDS,
     WORD,
@@ -360,7 +360,14 @@ def _converted_sql(expr: str, affinity: str) -> str:
 
 def _find_table(conn: sqlite3.Connection, table: str) -> Table:
     found = schema_from_connection(conn, "database").table(table)
-    if found is None or found.is_view:
+    if found is not None and found.is_view:
+        # A view's columns are its tables' columns: changing a table's type rebuilds the views
+        # that read it (see the module docstring), and the view's type follows.
+        raise ValueError(
+            f"{found.name} is a view: its column types are those of the tables it reads; "
+            "change the type there and the view is rebuilt with it"
+        )
+    if found is None:
         raise ValueError(f"no such table: {table}")
     if not found.sql or found.sql.lstrip()[:14].upper().startswith("CREATE VIRTUAL"):
         raise ValueError(f"{found.name} is a virtual table: its type cannot be changed")
@@ -482,9 +489,15 @@ def lossy_report(
 
 def _scratch_table(create_sql: str, name: str) -> Table:
     """Return the table `create_sql` makes, created in an empty in-memory database."""
-    scratch = sqlite3.connect(":memory:", isolation_level=None)
+    # `create_sql` is the database's own text, edited: it runs in the analysis sandbox, and
+    # only if it is a CREATE statement.
+    from dbheal_lsp.analysis.sandbox import first_keyword, open_sandbox
+
+    if first_keyword(create_sql) != "CREATE":
+        raise ValueError("the new table's statement is not a CREATE TABLE statement")
+    scratch = open_sandbox()
     try:
-        scratch.execute(create_sql)
+        scratch.run(create_sql)
         table = schema_from_connection(scratch, "scratch").table(name)
     except sqlite3.Error as exc:
         raise ValueError(f"the new CREATE TABLE statement is not valid: {exc}") from None
@@ -678,35 +691,122 @@ class CopyComparison:
 _LOSSY_UNIT = 1 << 32
 
 
+@dataclass(frozen=True)
+class _Pair:
+    """A table and its rebuilt copy, as the verification reads them side by side."""
+
+    old: Table
+    new: Table
+    target: Column
+    layout: _Layout
+    affinity: str
+
+    @property
+    def join(self) -> str:
+        return " AND ".join(f"{_both(k)[1]} = {_both(k)[0]}" for k in self.layout.key)
+
+    @property
+    def source(self) -> str:
+        # NOT INDEXED: read X in its own order, so that the lookups into new_X (filled in that
+        # order) walk its b-tree forwards instead of jumping about.
+        return (
+            f"{quote_name(self.old.name)} AS o NOT INDEXED "
+            f"LEFT JOIN {quote_name(self.new.name)} AS n ON {self.join}"
+        )
+
+
+def _both(name: str) -> tuple[str, str]:
+    """Return how the old row (o) and its copy (n) name the column `name`."""
+    return f"o.{quote_name(name)}", f"n.{quote_name(name)}"
+
+
+def _pair(conn: sqlite3.Connection, plan: MigrationPlan) -> _Pair:
+    """Return the plan's table and its copy ``new_<table>``; raise ValueError if one is missing."""
+    try:
+        schema = schema_from_connection(conn, "database")
+    except sqlite3.Error as exc:
+        raise ValueError(f"cannot read the schema: {exc}") from None
+    old = schema.table(plan.table)
+    new = schema.table(_TEMP_PREFIX + (old.name if old else plan.table))
+    target = old.column(plan.column) if old is not None and plan.column else None
+    if old is None or new is None or target is None:
+        raise ValueError(
+            f"{plan.table}, its column or its copy {_TEMP_PREFIX}{plan.table} is missing"
+        )
+    layout = _layout(old, new, target.name)
+    affinity = _target_affinity(plan.new_type or "", _is_strict(new))
+    return _Pair(old, new, target, layout, affinity)
+
+
+def _exactly(old: str, new: str) -> str:
+    """Return a SQL condition: the two values are the same byte for byte (type and value).
+
+    Unary + takes the columns' affinities away, so that neither side is converted to compare
+    them; BINARY, so that a column's collation cannot hide a difference.
+    """
+    return f"(typeof({new}) = typeof({old}) AND +{new} = +{old} COLLATE BINARY)"
+
+
+@dataclass(frozen=True)
+class RewrittenValues:
+    """Lossy values that the copy did not keep as they were (`rewritten_values`)."""
+
+    count: int
+    lossy: int  # lossy values in all
+    examples: tuple[str, ...]  # "id 3: '007' would become 7 (integer)", in key order
+
+
+def rewritten_values(
+    conn: sqlite3.Connection, plan: MigrationPlan, limit: int = 10
+) -> RewrittenValues:
+    """Return the lossy values that the new column's affinity changed in the copy.
+
+    Run after the copy, inside the rebuild's transaction. A value counts when its copy
+    differs from it in storage class or in value ('007' became 7, '1e3' became 1000,
+    '12.5' became the real 12.5): "keep" cannot keep such a value, since SQLite converts it
+    again on any write to a column of that affinity. Raises ValueError if the copy is missing.
+    """
+    pair = _pair(conn, plan)
+    o_col, n_col = _both(pair.target.name)
+    keys = list(pair.layout.key)
+    key_sql = " || ', ' || ".join(f"quote({_both(k)[0]})" for k in keys)
+    rows = conn.execute(
+        f"SELECT 1, count(*), NULL, NULL, NULL, NULL FROM {pair.source} "
+        f"WHERE NOT {_lossless_sql(o_col, pair.affinity)} "
+        f"UNION ALL SELECT 0, {key_sql}, quote({o_col}), quote({n_col}), typeof({n_col}), "
+        f"typeof({o_col}) FROM {pair.source} WHERE NOT {_lossless_sql(o_col, pair.affinity)} "
+        f"AND NOT {_exactly(o_col, n_col)}"
+    )
+    label = ", ".join(keys)
+    count = lossy = 0
+    examples: list[str] = []
+    for is_total, key, before, after, after_type, before_type in rows:
+        if is_total:
+            lossy = int(key)
+            continue
+        count += 1
+        if len(examples) < limit:
+            shown = after if after_type == before_type else f"{after} ({after_type})"
+            examples.append(f"{label} {key}: {_clip(before)} would become {_clip(shown)}")
+    return RewrittenValues(count, lossy, tuple(examples))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _EXAMPLE_WIDTH else text[: _EXAMPLE_WIDTH - 3] + "..."
+
+
 def compare_copy(conn: sqlite3.Connection, plan: MigrationPlan) -> CopyComparison:
     """Compare every row of the plan's table with its copy in ``new_<table>``, in one pass.
 
     See `verify_copy`; this also returns the row count and the number of lossy values seen,
     so that the executor needs no separate scan to find them.
     """
-
-    def failed(detail: str) -> CopyComparison:
-        return CopyComparison(VerifyReport((VerifyCheck("copy", False, detail),)), 0, 0)
-
     try:
-        schema = schema_from_connection(conn, "database")
-    except sqlite3.Error as exc:
-        return failed(f"cannot read the schema: {exc}")
-    old = schema.table(plan.table)
-    new = schema.table(_TEMP_PREFIX + (old.name if old else plan.table))
-    target = old.column(plan.column) if old is not None and plan.column else None
-    if old is None or new is None or target is None:
-        return failed(f"{plan.table}, its column or its copy {_TEMP_PREFIX}{plan.table} is missing")
-    try:
-        layout = _layout(old, new, target.name)
+        pair = _pair(conn, plan)
     except ValueError as exc:
-        return failed(str(exc))
-    affinity = _target_affinity(plan.new_type or "", _is_strict(new))
-
-    def both(name: str) -> tuple[str, str]:
-        return f"o.{quote_name(name)}", f"n.{quote_name(name)}"
-
-    join = " AND ".join(f"{both(k)[1]} = {both(k)[0]}" for k in layout.key)
+        return CopyComparison(VerifyReport((VerifyCheck("copy", False, str(exc)),)), 0, 0)
+    old, new, target, layout, affinity = pair.old, pair.new, pair.target, pair.layout, pair.affinity
+    both = _both
     same = [f"{both(layout.key[0])[1]} IS NOT NULL"]  # the row has a copy
     same += [
         f"{o} IS {n} COLLATE BINARY"
@@ -718,19 +818,16 @@ def compare_copy(conn: sqlite3.Connection, plan: MigrationPlan) -> CopyCompariso
     if lossy_mode(plan) == "null":
         kept = f"{n_col} IS NULL"
     else:
-        # SQLite's affinity decides what a kept lossy value becomes ('abc' stays, '007' is 7,
-        # 0.30000000000000004 is '0.3'): only its being NULL or not is certain.
+        # Here only its NULL-ness: whether the copy kept it byte for byte ('abc' stays, '007'
+        # would be 7) is asked only when there are lossy values (`rewritten_values`), so that
+        # a clean copy pays nothing for it.
         kept = f"({n_col} IS NULL) = ({o_col} IS NULL)"
     per_row = (
         f"CASE WHEN NOT ({' AND '.join(same)}) THEN 1 "
         f"WHEN {_lossless_sql(o_col, affinity)} THEN (CASE WHEN {equal} THEN 0 ELSE 1 END) "
         f"ELSE {_LOSSY_UNIT} + (CASE WHEN {kept} THEN 0 ELSE 1 END) END"
     )
-    # NOT INDEXED: read X in its own order, so that the lookups into new_X (filled in that
-    # order) walk its b-tree forwards instead of jumping about.
-    source = (
-        f"{quote_name(old.name)} AS o NOT INDEXED LEFT JOIN {quote_name(new.name)} AS n ON {join}"
-    )
+    source = pair.source
     row = conn.execute(
         f"SELECT count(*), sum({per_row}), (SELECT count(*) FROM {quote_name(new.name)}) "
         f"FROM {source}"
@@ -767,8 +864,9 @@ def verify_copy(
     counts are equal, that every unchanged stored column is identical (``IS``, binary collation)
     and that every converted value equals its source converted to the new type. A lossy value
     must be NULL when the plan nulls them, and keep its NULL-ness when the plan keeps them
-    (what else SQLite's affinity makes of it is what "keep" means). With `lossy`, the number of
-    lossy values seen must be the number it reported.
+    (whether it is kept byte for byte is `rewritten_values`' question, which the executor asks
+    when there are lossy values to keep). With `lossy`, the number of lossy values seen must be
+    the number it reported.
     """
     found = compare_copy(conn, plan)
     checks = list(found.report.checks)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.fixes.apply import ApplyOutcome, apply_plan, dry_run
+from dbheal_lsp.fixes.apply import ApplyOutcome, apply_plan, dry_run, schema_dry_run
 from dbheal_lsp.fixes.rebuild import change_type_plan
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
@@ -323,15 +323,73 @@ def test_lossy_values_can_become_null(tmp_path: Path) -> None:
 
 
 def test_lossy_values_can_be_kept(tmp_path: Path) -> None:
+    # ' 7', '007' and '12.5' are numbers to an INTEGER column: it would store 7, 7 and 12.5, so
+    # "keep" cannot keep them as they are and refuses, naming them.
     db = _lossy_shop(tmp_path)
+    before = snapshot(db)
     plan = plan_for(db, "orders", "qty", on_lossy="keep")
     outcome = apply_plan(db, plan, on_lossy="keep")
-    assert outcome.applied, outcome.message
-    assert outcome.message.endswith("(5 lossy value(s) kept as SQLite converted them)")
-    conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT qty FROM orders ORDER BY id").fetchall()
-    assert [r[0] for r in rows] == [1, "abc", 3, 12.5, "", 7, 7, 42, None]
+    assert not outcome.applied
+    assert "3 of the 5 lossy value(s)" in outcome.message
+    assert "'12.5' would become 12.5 (real)" in outcome.message
+    assert "' 7' would become 7 (integer)" in outcome.message
+    assert "'007' would become 7 (integer)" in outcome.message
+    assert snapshot(db) == before
+
+
+KEEP_VALUES = ["007", "1e3", " 5", "0x10", "abc", "12.0"]
+
+
+def _keep_db(tmp_path: Path, values: list[str]) -> Path:
+    db = tmp_path / "keep.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, other TEXT)")
+    conn.executemany(
+        "INSERT INTO t (v, other) VALUES (?, ?)", [(v, f"o{i}") for i, v in enumerate(values)]
+    )
     conn.close()
+    return db
+
+
+def test_keep_refuses_the_values_sqlite_would_rewrite_and_names_them(tmp_path: Path) -> None:
+    db = _keep_db(tmp_path, [*KEEP_VALUES, "42"])
+    before, before_file = snapshot(db), file_digest(db)
+    outcome = apply_plan(db, plan_for(db, "t", "v", on_lossy="keep"), on_lossy="keep")
+    assert not outcome.applied
+    message = outcome.message
+    assert message.startswith("refused: on_lossy='keep' cannot keep 4 of the 6 lossy value(s)")
+    for shown in (
+        "id 1: '007' would become 7 (integer)",
+        "id 2: '1e3' would become 1000 (integer)",
+        "id 3: ' 5' would become 5 (integer)",
+        "id 6: '12.0' would become 12 (integer)",
+    ):
+        assert shown in message
+    assert "'abc'" not in message and "'0x10'" not in message
+    assert "nothing was changed" in message
+    assert [c.name for c in outcome.verify.failures()] == ["lossy values kept"]
+    assert snapshot(db) == before and file_digest(db) == before_file
+
+
+def test_keep_keeps_every_other_lossy_value_byte_for_byte(tmp_path: Path) -> None:
+    values = ["0x10", "abc", "", "x\x00y", "42", "-7", "ünï"]
+    db = _keep_db(tmp_path, values)
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO t (v, other) VALUES (x'00ff', 'blob')")
+    conn.commit()
+    stored = conn.execute("SELECT id, typeof(v), hex(v) FROM t ORDER BY id").fetchall()
+    conn.close()
+    outcome = apply_plan(db, plan_for(db, "t", "v", on_lossy="keep"), on_lossy="keep")
+    assert outcome.applied, outcome.message
+    assert outcome.message.endswith("(6 lossy value(s) kept byte for byte)")
+    conn = sqlite3.connect(db)
+    after = conn.execute("SELECT id, typeof(v), hex(v) FROM t ORDER BY id").fetchall()
+    declared = conn.execute("SELECT type FROM pragma_table_info('t') WHERE name = 'v'").fetchone()
+    conn.close()
+    assert declared == ("INTEGER",)
+    lossless = {5, 6}  # '42' and '-7' become the integers 42 and -7
+    assert [r for r in after if r[0] not in lossless] == [r for r in stored if r[0] not in lossless]
+    assert [r[1] for r in after if r[0] in lossless] == ["integer", "integer"]
 
 
 def test_a_plan_made_to_null_is_still_refused_without_consent(tmp_path: Path) -> None:
@@ -682,3 +740,40 @@ def test_outcome_is_a_frozen_value() -> None:
     outcome = ApplyOutcome(False, VerifyReport(), None, "m", -1)
     with pytest.raises(AttributeError):
         outcome.message = "x"  # type: ignore[misc]
+
+
+# --- the dry run on the schema alone ------------------------------------------------------------
+
+
+def test_schema_dry_run_runs_the_plan_on_the_schema_and_touches_nothing(shop: Path) -> None:
+    before, before_file = snapshot(shop), file_digest(shop)
+    plan = plan_for(shop)
+    seen: list[set[str]] = []
+
+    def extra(conn: sqlite3.Connection) -> VerifyReport:
+        # The re-analysis sees the schema after the plan, in the copy, with no rows.
+        seen.append({str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")})
+        declared = conn.execute(
+            "SELECT type FROM pragma_table_info('sessions') WHERE name = 'user_id'"
+        ).fetchone()
+        rows = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        return VerifyReport((VerifyCheck("after", declared == ("INTEGER",) and rows == 0),))
+
+    report = schema_dry_run(shop, plan, extra_check=extra)
+    assert report.ok, report.failures()
+    names = [c.name for c in report.checks]
+    assert names[0] == "schema_version" and "quick_check" in names and "after" in names
+    assert {"sessions_user", "sessions_audit", "user_sessions"} <= seen[0]  # all recreated
+    assert snapshot(shop) == before and file_digest(shop) == before_file
+
+    stale = replace(plan, schema_version=plan.schema_version - 1)
+    report = schema_dry_run(shop, stale)
+    assert [c.name for c in report.failures()] == ["schema_version"]
+
+
+def test_schema_dry_run_reports_a_step_that_fails(shop: Path) -> None:
+    plan = plan_for(shop)
+    broken = replace(plan, steps=(*plan.steps, PlanStep("CREATE VIEW user_sessions AS SELECT 1")))
+    report = schema_dry_run(shop, broken)
+    assert not report.ok
+    assert "already exists" in report.failures()[0].detail

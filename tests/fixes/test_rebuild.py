@@ -13,6 +13,7 @@ from dbheal_lsp.fixes.rebuild import (
     lossy_mode,
     lossy_report,
     new_create_sql,
+    rewritten_values,
     verify_copy,
 )
 from dbheal_lsp.model import MigrationPlan
@@ -443,7 +444,11 @@ def test_change_type_plan_copies_rowids_unless_a_column_carries_them() -> None:
     [
         ("CREATE TABLE t (a TEXT)", ("nope", "a", "INTEGER"), "no such table"),
         ("CREATE TABLE t (a TEXT)", ("t", "nope", "INTEGER"), "no column"),
-        ("CREATE TABLE t (a TEXT); CREATE VIEW v AS SELECT a FROM t", ("v", "a", "INT"), "no such"),
+        (
+            "CREATE TABLE t (a TEXT); CREATE VIEW v AS SELECT a FROM t",
+            ("v", "a", "INT"),
+            "v is a view: its column types are those of the tables it reads",
+        ),
         ("CREATE TABLE t (a TEXT); CREATE TABLE new_t (a)", ("t", "a", "INTEGER"), "already"),
         ("CREATE TABLE t (a TEXT)", ("t", "a", "INT NOT NULL"), "not a column type"),
         # AUTOINCREMENT is only allowed on an INTEGER PRIMARY KEY: SQLite says so at plan time.
@@ -588,4 +593,29 @@ def test_verify_copy_of_a_without_rowid_table() -> None:
     report = verify_copy(conn, plan, None)
     assert [c.name for c in report.failures()] == ["copy: rows equal"]
     assert "a, b = 'a1', 'b4'" in report.failures()[0].detail
+    conn.execute("ROLLBACK")
+
+
+def test_rewritten_values_names_what_the_new_affinity_converts() -> None:
+    conn = _text_db(["007", "1e3", " 5", "0x10", "abc", "12.0", "42", None])
+    plan = change_type_plan(conn, "n", "v", "INTEGER", on_lossy="keep")
+    _copy_until_verify(conn, plan)
+    found = rewritten_values(conn, plan)
+    # Text that reads as a number is converted by the INTEGER affinity; the rest stays.
+    assert found.examples == (
+        "id 1: '007' would become 7 (integer)",
+        "id 2: '1e3' would become 1000 (integer)",
+        "id 3: ' 5' would become 5 (integer)",
+        "id 6: '12.0' would become 12 (integer)",
+    )
+    assert (found.count, found.lossy) == (4, 6)
+    conn.execute("ROLLBACK")
+
+
+def test_rewritten_values_is_empty_when_every_lossy_value_is_kept() -> None:
+    conn = _text_db(["abc", "0x10", "", "7"])
+    plan = change_type_plan(conn, "n", "v", "INTEGER", on_lossy="keep")
+    _copy_until_verify(conn, plan)
+    found = rewritten_values(conn, plan)
+    assert (found.count, found.lossy, found.examples) == (0, 3, ())
     conn.execute("ROLLBACK")
