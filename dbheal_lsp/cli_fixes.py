@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,7 +21,10 @@ from dbheal_lsp.cli import (
     EXIT_FOUND,
     EXIT_OK,
     UsageError,
+    add_database_argument,
     add_project_arguments,
+    database_label,
+    database_notes,
     load_project_from,
     write,
 )
@@ -39,6 +43,10 @@ if TYPE_CHECKING:
     from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
 
 ON_LOSSY = ("refuse", "null", "keep", "abort")
+DEFAULT_LOCK_TIMEOUT = 5.0
+# What a change needs free on the database's device beyond twice its size (the backup, the
+# rollback journal): SQLite's own pages, the state file, a migration file.
+_SPACE_MARGIN = 256 * 1024
 
 
 COMMANDS = frozenset({"fix", "migrate", "heal", "history", "rollback"})
@@ -66,7 +74,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     migrate.add_argument("action", choices=("list", "plan", "apply"))
     migrate.add_argument("id", nargs="?", type=int, help="the queue entry (from `list`)")
-    migrate.add_argument("--db", type=Path, help="the SQLite database file")
+    add_database_argument(migrate)
     migrate.add_argument("--migrations", type=Path, help="the folder of migration *.sql files")
     migrate.add_argument("--dry-run", action="store_true", help="with apply: only the dry run")
     _add_apply_options(migrate)
@@ -88,9 +96,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     history.add_argument("--limit", type=int, default=50, help="how many (default 50)")
 
-    rollback = commands.add_parser("rollback", help="undo a fix: restore its database and files")
+    rollback = commands.add_parser(
+        "rollback",
+        help="undo a fix by its inverse change (rows written since stay) and restore its files",
+    )
     rollback.add_argument("fix_id", help="the fix, as `dbheal history` names it")
     rollback.add_argument("--yes", action="store_true", help="do not ask")
+    rollback.add_argument(
+        "--restore-backup",
+        action="store_true",
+        help="restore the database file as it was before the fix, even if that drops rows "
+        "written since (they are kept in the rollback's own backup)",
+    )
 
 
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:
@@ -108,13 +125,24 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-migration-file", action="store_true", help="do not write a migration file"
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=DEFAULT_LOCK_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait for a lock another connection (the app) holds on the database "
+        f"(default {DEFAULT_LOCK_TIMEOUT:g})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one of the fix commands and return its exit status."""
     from dbheal_lsp.analysis.schema import SchemaError
     from dbheal_lsp.fixes.orchestrator import FixError
+    from dbheal_lsp.fixes.state import StateError
 
+    if getattr(args, "lock_timeout", 0.0) < 0:
+        raise UsageError("--lock-timeout must be 0 or more seconds")
     try:
         if args.command == "fix":
             return _run_fix(args)
@@ -126,9 +154,88 @@ def run(args: argparse.Namespace) -> int:
             return _run_history(args)
         if args.command == "rollback":
             return _run_rollback(args)
-    except (FixError, SchemaError) as exc:
+    except (FixError, SchemaError, StateError) as exc:
         raise UsageError(str(exc)) from None
     return EXIT_ERROR
+
+
+def preflight(project: Project, lock_timeout: float) -> None:
+    """Refuse, before anything is changed, what would make a change to the database fail:
+    a read-only folder, too little space, a corrupt file, a lock another connection holds
+    for longer than `lock_timeout` seconds. Raise UsageError with one line."""
+    import os
+    import shutil
+
+    from dbheal_lsp.cli import shown_path
+
+    database = project.config.database
+    if database is None or not database.is_file():
+        return  # the engine says so in its own words
+    shown = shown_path(database)
+    for folder in dict.fromkeys((project.config.root, database.parent)):
+        # SQLite writes its journal next to the database, dbheal its backups under the root.
+        if not os.access(folder, os.W_OK):
+            raise UsageError(
+                f"cannot write in {shown_path(folder) or '.'} (read-only file system or no "
+                f"permission): nothing changed in {shown}"
+            )
+    size = database.stat().st_size
+    free = shutil.disk_usage(database.parent).free
+    if free < 2 * size + _SPACE_MARGIN:
+        raise UsageError(
+            f"not enough free space to change {shown} safely: {free // 1024} KiB free, "
+            f"{(2 * size + _SPACE_MARGIN) // 1024} KiB needed (a backup and a journal): "
+            "nothing changed"
+        )
+    try:
+        conn = sqlite3.connect(os.fspath(database), timeout=0, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot open {shown}: {exc}") from None
+    try:
+        if not _try_write_lock(conn, shown):
+            # Said once: then SQLite's own busy handler waits for the rest of the time.
+            print(
+                f"dbheal: waiting for the lock held by another connection on {shown} "
+                f"(up to {lock_timeout:g} s, see --lock-timeout)",
+                file=sys.stderr,
+                flush=True,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
+            if not _try_write_lock(conn, shown):
+                raise UsageError(
+                    f"{shown} is locked by another connection (waited {lock_timeout:g} s): "
+                    "nothing changed; try again when it is done, or wait longer with "
+                    "--lock-timeout SECONDS"
+                )
+    finally:
+        conn.close()
+
+
+def _try_write_lock(conn: sqlite3.Connection, shown: str) -> bool:
+    """Take and release the write lock and read the schema; False when another holds it."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return False
+        if "malformed" in text or "not a database" in text or "corrupt" in text:
+            raise UsageError(f"{shown} is corrupt ({exc}): nothing changed") from None
+        if "readonly" in text or "read-only" in text:
+            raise UsageError(f"{shown} is read-only ({exc}): nothing changed") from None
+        raise UsageError(f"cannot change {shown}: {exc}") from None
+    return True
+
+
+def _name_database(project: Project) -> None:
+    """Say which database the command uses (first line), and what to know about it."""
+    write(f"Database: {database_label(project)}\n")
+    for note in database_notes(project):
+        print(f"dbheal: note: {note}", file=sys.stderr, flush=True)
 
 
 def _engine(project: Project, args: argparse.Namespace) -> FixEngine:
@@ -138,6 +245,7 @@ def _engine(project: Project, args: argparse.Namespace) -> FixEngine:
         on_lossy=getattr(args, "on_lossy", "refuse"),
         full_integrity=getattr(args, "integrity", False),
         write_migrations=not getattr(args, "no_migration_file", False),
+        lock_timeout=getattr(args, "lock_timeout", DEFAULT_LOCK_TIMEOUT),
     )
     return FixEngine(project, settings)
 
@@ -161,7 +269,8 @@ def _ask(question: str, args: argparse.Namespace) -> bool:
 def _run_fix(args: argparse.Namespace) -> int:
     from dbheal_lsp.fixes.code import apply_edits, unified_diff
 
-    project = load_project_from(args)
+    project = load_project_from(args)  # code fixes write only code: a guess is said, not refused
+    _name_database(project)
     engine = _engine(project, args)
     only = IssueType.parse(args.only) if args.only else None
     result = _check(project, args.paths)
@@ -244,13 +353,23 @@ def _non_overlapping(edits: list[TextEdit]) -> list[TextEdit]:
 
 def _run_migrate(args: argparse.Namespace) -> int:
     args.paths = []
-    project = load_project_from(args)
+    writes = args.action == "apply" and not args.dry_run
+    project = load_project_from(args, writes=writes)
+    _name_database(project)
+    if writes:
+        preflight(project, args.lock_timeout)
     engine = _engine(project, args)
     if args.action == "list":
         return _migrate_list(engine)
     if args.id is None:
         raise UsageError(f"migrate {args.action} needs the ID of a queued migration")
-    entry, plan = engine.queued_plan(args.id)
+    entry, plan = engine.queued_plan(args.id)  # made again if the schema changed since
+    if entry.status == "done elsewhere":
+        write(
+            f"Nothing to apply: migration {entry.id} ({entry.title}) was done elsewhere or "
+            "is not needed any more.\n"
+        )
+        return EXIT_OK
     if args.action == "plan" or args.dry_run:
         _print_plan(plan)
         _print_dry_run(*engine.dry_run(plan))  # re-analysis of the code included
@@ -269,9 +388,17 @@ def _run_migrate(args: argparse.Namespace) -> int:
 
 def _migrate_list(engine: FixEngine) -> int:
     result = _check(engine.project, None)
-    for issue in result.issues:
-        for plan in engine.schema_plans(issue):
-            engine.enqueue(plan, issue.severity)
+    before = engine.store.queued()
+    # Queued entries first plan themselves again (or leave, when done meanwhile), so that a
+    # fix found again joins its entry instead of queueing twice.
+    still = {e.id for e in engine.refresh_queue(result)}
+    for gone in before:
+        if gone.id not in still:
+            now = engine.store.entry(gone.id)
+            status = now.status if now is not None else "gone"
+            write(f"Left the queue: {gone.id} ({status}): {gone.title}\n")
+    for plan, severity in engine.fresh_plans(result):
+        engine.enqueue(plan, severity)
     entries = engine.store.queued()
     if not entries:
         write("No schema fixes queued.\n")
@@ -334,7 +461,9 @@ def _print_outcome(outcome: FixOutcome) -> None:
 
 
 def _run_heal(args: argparse.Namespace) -> int:
-    project = load_project_from(args)
+    project = load_project_from(args, writes=True)
+    _name_database(project)
+    preflight(project, args.lock_timeout)
     engine = _engine(project, args)
     result = _check(project, args.paths)
     items = engine.heal_items(result)
@@ -424,7 +553,7 @@ def _run_history(args: argparse.Namespace) -> int:
 
 def _run_rollback(args: argparse.Namespace) -> int:
     from dbheal_lsp.config import find_root
-    from dbheal_lsp.fixes.history import RollbackError, rollback
+    from dbheal_lsp.fixes.history import RollbackError, plan_rollback, rollback
     from dbheal_lsp.fixes.state import StateError, StateStore
 
     root = find_root(Path.cwd())
@@ -432,13 +561,21 @@ def _run_rollback(args: argparse.Namespace) -> int:
     record = store.fix(args.fix_id)
     if record is None:
         raise UsageError(f"no fix {args.fix_id} in the history (see `dbheal history`)")
+    restore = bool(args.restore_backup)
+    try:
+        # What will happen is shown before the question, and before --yes runs it.
+        preview = plan_rollback(store, root, args.fix_id, restore_backup=restore)
+    except (RollbackError, StateError, ValueError) as exc:
+        print(f"dbheal: refused: {exc}", file=sys.stderr)
+        return EXIT_FOUND
+    write(preview.text(root) + "\n")
     if not _ask(f"Roll back {record.id}: {record.title}?", args):
         write("Nothing rolled back.\n")
         return EXIT_OK
     try:
-        done = rollback(store, root, args.fix_id, lock_timeout=5.0)
+        done = rollback(store, root, args.fix_id, lock_timeout=5.0, restore_backup=restore)
     except (RollbackError, StateError, ValueError) as exc:
         print(f"dbheal: refused: {exc}", file=sys.stderr)
         return EXIT_FOUND
-    write(f"Rolled back {args.fix_id} ({record.title}); recorded as {done.id}.\n")
+    write(f"{done.message} Recorded as {done.id}.\n")
     return EXIT_OK

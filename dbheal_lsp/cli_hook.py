@@ -142,6 +142,12 @@ def _run(args: argparse.Namespace) -> int:
     if result.issues or result.notes:
         _out(render_text(for_display(result, report.top), color=use_color(args.color)))
     files = _count(result.files_checked, "staged file")
+    if report.rechecked:
+        # A staged migration changed the schema: the committed code was judged against it too.
+        _out(
+            f"dbheal: {_count(report.rechecked, 'committed Python file')} checked against the "
+            "staged migrations."
+        )
     levels = {s.value for s in report.fail_on}
     level = levels.pop() if len(levels) == 1 else "each project's fail-on"
     if report.blocking:

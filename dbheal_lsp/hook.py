@@ -35,7 +35,7 @@ from dbheal_lsp.config import Config, excluded, find_root, load_config
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.engine import Project, SchemaState
 
 HOOK_NAME = "pre-commit"
 CHAINED_NAME = "pre-commit.dbheal-chained"
@@ -157,6 +157,28 @@ def staged_paths(git: Git) -> list[str]:
     """Return the paths (from the top) that the index adds, copies, modifies or renames."""
     out = git.run("diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z")
     return [os.fsdecode(p) for p in out.split(b"\0") if p]
+
+
+def staged_deletions(git: Git) -> list[str]:
+    """Return the paths (from the top) that the index deletes."""
+    out = git.run("diff", "--cached", "--name-only", "--diff-filter=D", "-z")
+    return [os.fsdecode(p) for p in out.split(b"\0") if p]
+
+
+def tree_entries(git: Git, commit: str, pathspec: str) -> list[IndexEntry] | None:
+    """Return the files of `commit` under `pathspec` (None when there is no such commit)."""
+    try:
+        git.run("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    except HookError:
+        return None
+    out = git.run("ls-tree", "-r", "-z", "--full-name", commit, "--", pathspec)
+    found: list[IndexEntry] = []
+    for record in out.split(b"\0"):
+        info, tab, raw_path = record.partition(b"\t")
+        fields = info.decode("ascii", "replace").split()
+        if tab and len(fields) == 3 and fields[1] == "blob":
+            found.append(IndexEntry(os.fsdecode(raw_path), fields[0], fields[2]))
+    return found
 
 
 # --- install and uninstall ------------------------------------------------------------------
@@ -322,6 +344,7 @@ class HookReport:
     blocking: tuple[Issue, ...]
     fail_on: tuple[Severity, ...]
     top: Path
+    rechecked: int = 0  # committed code files checked again against staged migrations
 
     @property
     def checked(self) -> bool:
@@ -336,6 +359,7 @@ class _Found:
     files: int = 0
     statements: int = 0
     blocking: list[Issue] = field(default_factory=list)
+    rechecked: int = 0
 
 
 def check_staged(
@@ -362,6 +386,16 @@ def check_staged(
     entries = index_entries(git, paths) if paths else {}
     groups: dict[Path, list[IndexEntry]] = {}
     roots: dict[str, Path] = {}
+    # A deleted migration changes the schema the committed code runs against, as an edited
+    # one does: its project is checked too (with nothing of its own to read).
+    deleted: dict[Path, list[str]] = {}
+    for path in [] if files else staged_deletions(git):
+        if path.lower().endswith(".sql"):
+            parent = posixpath.dirname(path)
+            if parent not in roots:
+                roots[parent] = find_root(git.cwd / parent if parent else git.cwd)
+            deleted.setdefault(roots[parent], []).append(path)
+            groups.setdefault(roots[parent], [])
     for path in paths:
         if not path.lower().endswith((".py", ".sql")):
             continue
@@ -378,7 +412,7 @@ def check_staged(
         for root, group in groups.items():
             config = load_config(root, {"fail-on": fail_on})
             checker = _ProjectCheck(git, config, stack, against)
-            if checker.check(group, found):
+            if checker.check(group, found, deleted.get(root, [])):
                 thresholds.append(config.fail_on)
     result = CheckResult(
         issues=tuple(sorted(found.issues, key=_order)),
@@ -386,7 +420,13 @@ def check_staged(
         files_checked=found.files,
         statements_checked=found.statements,
     )
-    return HookReport(result, tuple(sorted(found.blocking, key=_order)), tuple(thresholds), git.cwd)
+    return HookReport(
+        result,
+        tuple(sorted(found.blocking, key=_order)),
+        tuple(thresholds),
+        git.cwd,
+        found.rechecked,
+    )
 
 
 def _repo_paths(cwd: Path, git: Git, files: Sequence[str], notes: list[FileNote]) -> list[str]:
@@ -422,11 +462,14 @@ class _ProjectCheck:
             _relative(config.migrations, git.cwd) if config.migrations is not None else None
         )
 
-    def check(self, entries: list[IndexEntry], found: _Found) -> bool:
-        """Check `entries` (files of this project); return whether any was Python or migration."""
+    def check(self, entries: list[IndexEntry], found: _Found, deleted: Sequence[str] = ()) -> bool:
+        """Check `entries` (files of this project) and, when the commit changes or deletes a
+        migration, the project's other Python files against the migrations it commits;
+        return whether anything was checked."""
         python = [e for e in entries if e.path.endswith(".py") and self._included(e.path)]
         migrations = [e for e in entries if self._is_migration(e.path)]
-        if not python and not migrations:
+        removed = [p for p in deleted if self._is_migration(p)]
+        if not python and not migrations and not removed:
             return False
         project, folder = self._project()
         state = project.schema_state()
@@ -446,7 +489,68 @@ class _ProjectCheck:
                 checked = project.check_paths([project.config.migrations], use_cache=False)
                 issues = [self._from_temp(i, folder) for i in checked.issues]
                 self._add(found, [i for i in issues if i.path in staged], (), None)
+        if (migrations or removed) and self.against != "database":
+            found.files += len(removed)
+            self._recheck_code(project, state, {e.path for e in python}, found, folder)
         return True
+
+    def _recheck_code(
+        self,
+        project: Project,
+        state: SchemaState,
+        staged: set[str],
+        found: _Found,
+        folder: Path | None,
+    ) -> None:
+        """Check the project's committed Python files (those not staged) against the staged
+        migrations; report what they would break that the last commit's migrations did not."""
+        entries = index_entries(self.git, [self.root_rel])
+        python = [
+            e
+            for e in entries.values()
+            if e.regular
+            and e.path.endswith(".py")
+            and e.path not in staged
+            and self._included(e.path)
+        ]
+        if not python:
+            return
+        baseline = self._head_project()
+        base_state = baseline.schema_state() if baseline is not None else None
+        texts = read_blobs(self.git, [e.blob for e in python])
+        quiet: list[FileNote] = []  # notes on files nobody staged are not this commit's news
+        for entry in python:
+            text = _text(entry, texts.get(entry.blob), quiet)
+            if text is None:
+                continue
+            rel = self._rel(entry.path)
+            checked = project.check_source(rel, text, state)
+            found.rechecked += 1
+            found.statements += checked.statements
+            if not checked.issues:
+                continue
+            before: set[tuple[object, ...]] = set()
+            if baseline is not None and base_state is not None:
+                before = {_key(i) for i in baseline.check_source(rel, text, base_state).issues}
+            self._add(found, [i for i in checked.issues if _key(i) not in before], (), folder)
+
+    def _head_project(self) -> Project | None:
+        """Return the project as the last commit's migrations define it (None without one)."""
+        from dbheal_lsp.analysis.engine import Project
+
+        if self.migrations_rel is None:
+            return None
+        files = tree_entries(self.git, "HEAD", self.migrations_rel)
+        if files is None:
+            return None
+        files = [e for e in files if e.regular]
+        config = replace(self.config, database=None, migrations=None)
+        if files:
+            config = replace(config, migrations=self._materialize(files))
+        project = Project(config)
+        if project.needs_code_schema():
+            project.set_code_schema(self._ddl_in_index(project))
+        return project
 
     def _project(self) -> tuple[Project, Path | None]:
         """Return the project to check with, and the temporary migrations folder if any."""
@@ -616,6 +720,17 @@ def _relative(path: Path, top: Path) -> str | None:
     except ValueError:
         return None
     return rel.as_posix()
+
+
+def _key(issue: Issue) -> tuple[object, ...]:
+    """What an issue is, whichever migrations line its message cites."""
+    return (
+        issue.type,
+        issue.span.line,
+        issue.span.column,
+        (issue.table or "").lower(),
+        (issue.column_name or "").lower(),
+    )
 
 
 def _order(issue: Issue) -> tuple[str, int, int, str]:

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_dbheal
 
 
 def dbheal(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dbheal_lsp", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        stdin=subprocess.DEVNULL,
-    )
+    """Run `dbheal ARGS` in `cwd` as a user would and return the finished process."""
+    return run_dbheal(cwd, *args)
 
 
 def test_fix_prints_diffs_and_apply_writes_them(shop: Path) -> None:
@@ -82,3 +83,344 @@ def test_heal_history_rollback(shop: Path) -> None:
     refused = dbheal(shop, "rollback", oldest, "--yes")
     assert refused.returncode == 1
     assert refused.stderr.startswith("dbheal: refused:") and "first" in refused.stderr
+
+
+# --- a migration file is the unit ---------------------------------------------------------------
+
+JOINED_MIGRATION = """\
+CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, total INTEGER);
+CREATE TABLE order_items (
+    id INTEGER PRIMARY KEY,
+    order_id INTEGER NOT NULL REFERENCES orders (id),
+    sku TEXT
+);
+CREATE INDEX idx_order_items_order_id ON order_items (order_id);
+"""
+JOINING_CODE = """\
+def items(db, user_id):
+    return db.execute(
+        "SELECT o.id, i.sku FROM orders o JOIN order_items i ON i.order_id = o.id "
+        "WHERE o.user_id = ?",
+        (user_id,),
+    ).fetchall()
+"""
+
+
+def joined_project(root: Path) -> Path:
+    """A project whose 002 migration (not applied) creates two tables that the code joins."""
+    (root / "migrations").mkdir(parents=True)
+    (root / "app").mkdir()
+    (root / "pyproject.toml").write_text('[tool.dbheal]\ndatabase = "app.db"\n')
+    (root / "migrations" / "001_users.sql").write_text(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
+    )
+    (root / "migrations" / "002_orders.sql").write_text(JOINED_MIGRATION)
+    (root / "app" / "orders.py").write_text(JOINING_CODE)
+    with sqlite3.connect(root / "app.db") as conn:
+        conn.executescript((root / "migrations" / "001_users.sql").read_text())
+    conn.close()
+    return root
+
+
+def _tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    return names
+
+
+def test_heal_applies_a_migration_file_as_one_unit(tmp_path: Path) -> None:
+    root = joined_project(tmp_path / "proj")
+    healed = dbheal(root, "heal", ".", "--yes")
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    assert "002_orders.sql" in healed.stdout
+    assert "[not applied]" not in healed.stdout
+    assert {"orders", "order_items", "idx_order_items_order_id"} <= _tables(root / "app.db")
+    assert "ok   prepares" in healed.stdout  # the joining query was verified after both tables
+    # Already in the migrations: no new migration file is written for it.
+    assert sorted(p.name for p in (root / "migrations").iterdir()) == [
+        "001_users.sql",
+        "002_orders.sql",
+    ]
+
+
+def test_migrate_queues_one_entry_per_migration_file(tmp_path: Path) -> None:
+    root = joined_project(tmp_path / "proj")
+    listed = dbheal(root, "migrate", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = [x for x in listed.stdout.splitlines() if "002_orders.sql" in x]
+    assert len(lines) == 1, listed.stdout
+    applied = dbheal(root, "migrate", "apply", lines[0].split()[0], "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert {"orders", "order_items", "idx_order_items_order_id"} <= _tables(root / "app.db")
+    again = dbheal(root, "migrate", "list").stdout
+    assert "002_orders.sql" not in again and "Create table" not in again
+
+
+# --- the queue heals itself ---------------------------------------------------------------------
+
+
+def _queue(cwd: Path) -> dict[str, str]:
+    """Return `dbheal migrate list` as {title: id}; a title listed twice fails the test."""
+    listed = dbheal(cwd, "migrate", "list")
+    assert listed.returncode == 0, listed.stderr
+    rows = [x.split(None, 3) for x in listed.stdout.splitlines() if x[:4].strip().isdigit()]
+    titles = [row[3] for row in rows]
+    assert len(set(titles)) == len(titles), listed.stdout
+    return {row[3]: row[0] for row in rows}
+
+
+def test_queue_entries_replan_themselves_and_leave_when_done(shop: Path) -> None:
+    first = _queue(shop)
+    # The same target is queued once (a drifted column on a query and on its migration).
+    assert sum("products.price_cents" in t for t in first) == 1, first
+    assert sum("user_preferences" in t for t in first) == 1, first
+    index = next(i for t, i in first.items() if "idx_orders_customer_email" in t)
+    table = next(i for t, i in first.items() if "user_preferences" in t)
+    column = next(i for t, i in first.items() if "tracking_number" in t)
+
+    done = dbheal(shop, "migrate", "apply", index, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The schema changed since the table's entry was planned: it plans itself again.
+    done = dbheal(shop, "migrate", "apply", table, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "plan again" not in done.stdout + done.stderr
+
+    second = _queue(shop)
+    assert not any("user_preferences" in t or "customer_email" in t for t in second)
+    assert next(i for t, i in second.items() if "tracking_number" in t) == column  # stable ID
+
+    healed = dbheal(shop, "heal", ".", "--yes")
+    assert "tracking_number" in healed.stdout
+    again = dbheal(shop, "migrate", "apply", column, "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "done elsewhere" in again.stdout
+    assert not any("tracking_number" in t for t in _queue(shop))
+
+
+# --- which database -----------------------------------------------------------------------------
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """Assert the failure a user sees: exit 2, one line on stderr, no traceback."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("dbheal: error: ")
+    return lines[0]
+
+
+def test_writing_commands_refuse_to_guess_the_database(tmp_path: Path) -> None:
+    root = joined_project(tmp_path / "proj")
+    (root / "pyproject.toml").write_text("[tool.dbheal]\n")  # no database configured
+    (root / "app_backup.db").write_bytes((root / "app.db").read_bytes())
+    before = {p.name: p.read_bytes() for p in root.glob("*.db")}
+
+    for args in (("heal", ".", "--yes"), ("migrate", "apply", "1", "--yes")):
+        line = _one_error_line(dbheal(root, *args))
+        assert "app.db" in line and "app_backup.db" in line
+        assert "--database" in line and "[tool.dbheal] database" in line
+    assert {p.name: p.read_bytes() for p in root.glob("*.db")} == before
+
+    chosen = dbheal(root, "heal", ".", "--yes", "--database", "app.db")
+    assert chosen.returncode == 0, chosen.stdout + chosen.stderr
+    assert chosen.stdout.splitlines()[0] == "Database: app.db"
+    assert (root / "app_backup.db").read_bytes() == before["app_backup.db"]
+    assert "orders" in _tables(root / "app.db")
+
+
+# --- every failure a user can cause: one line, exit 2, nothing changed --------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """Mount a tmpfs of `size` at `folder` for the block (skip where mounting is not allowed)."""
+    folder.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        why = f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}"
+        if os.environ.get("CI"):  # CI runs as root: there the test must run, not skip
+            pytest.fail(why)
+        pytest.skip(why)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def _refusal(done: subprocess.CompletedProcess[str]) -> str:
+    """Assert exit 2, no traceback, and exactly one error line on stderr; return it."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    errors = [x for x in done.stderr.splitlines() if x.startswith("dbheal: error:")]
+    assert len(errors) == 1, done.stderr
+    assert all(x.startswith("dbheal: ") for x in done.stderr.splitlines()), done.stderr
+    return errors[0]
+
+
+def test_read_only_project_folder_is_one_line(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "mnt", "20m") as mnt:
+        root = joined_project(mnt / "proj")
+        assert dbheal(root, "migrate", "list").returncode == 0
+        before = (root / "app.db").read_bytes()
+        remount = subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=False)
+        assert remount.returncode == 0
+        for args in (("heal", ".", "--yes"), ("migrate", "apply", "1", "--yes")):
+            line = _refusal(dbheal(root, *args))
+            assert "read-only" in line, line
+        assert (root / "app.db").read_bytes() == before
+
+
+def test_full_disk_is_one_line(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "mnt", "1m") as mnt:
+        root = joined_project(mnt / "proj")
+        before = (root / "app.db").read_bytes()
+        # Fill the file system to the last block.
+        with contextlib.suppress(OSError), open(mnt / "filler", "wb", buffering=0) as handle:
+            while True:
+                handle.write(b"\0" * 4096)
+        line = _refusal(dbheal(root, "heal", ".", "--yes"))
+        assert "space" in line, line
+        assert (root / "app.db").read_bytes() == before
+
+
+def test_corrupt_database_is_one_line(tmp_path: Path) -> None:
+    root = joined_project(tmp_path / "proj")
+    assert dbheal(root, "migrate", "list").returncode == 0
+    data = bytearray((root / "app.db").read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the first page's b-tree: garbage
+    (root / "app.db").write_bytes(bytes(data))
+    for args in (("heal", ".", "--yes"), ("migrate", "apply", "1", "--yes")):
+        line = _refusal(dbheal(root, *args))
+        assert "corrupt" in line or "malformed" in line, line
+    assert (root / "app.db").read_bytes() == bytes(data)
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("held", flush=True)
+sys.stdin.readline()  # hold it until the test says so
+conn.execute("ROLLBACK")
+"""
+
+
+def test_a_lock_held_by_the_app_is_waited_for_then_one_line(tmp_path: Path) -> None:
+    root = joined_project(tmp_path / "proj")
+    assert dbheal(root, "migrate", "list").returncode == 0
+    before = (root / "app.db").read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(root / "app.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        for args in (("heal", ".", "--yes"), ("migrate", "apply", "1", "--yes")):
+            done = subprocess.run(
+                [sys.executable, "-m", "dbheal_lsp", *args, "--lock-timeout", "1"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=60,
+            )
+            line = _refusal(done)
+            assert "locked" in line and "--lock-timeout" in line, line
+            assert done.stderr.count("waiting for the lock held by another connection") == 1
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert (root / "app.db").read_bytes() == before
+
+
+# --- rollback never silently drops later writes ---------------------------------------------------
+
+
+def _apply_entry(shop: Path, title_part: str) -> str:
+    """Apply the queued migration whose title has `title_part`; return the fix's id."""
+    listed = dbheal(shop, "migrate", "list")
+    entry = next(x.split()[0] for x in listed.stdout.splitlines() if title_part in x)
+    done = dbheal(shop, "migrate", "apply", entry, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    history = json.loads(dbheal(shop, "history", "--json").stdout)
+    return str(next(h["id"] for h in history if h["outcome"] == "applied"))
+
+
+def _app_writes(db: Path, *statements: str) -> None:
+    conn = sqlite3.connect(db)
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [tuple(r) for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+LATE = (
+    "INSERT INTO orders (id, customer_email, created_at) VALUES (900, 'late@x.org', 1)",
+    "INSERT INTO orders (id, customer_email, created_at) VALUES (901, 'later@x.org', 2)",
+    "INSERT INTO users (id, email, password_hash, created_at) VALUES (900, 'l@x.org', 'h', 3)",
+)
+
+
+def test_rollback_shows_the_inverse_then_keeps_every_later_row(shop: Path) -> None:
+    db = shop / "shop.db"
+    fix = _apply_entry(shop, "idx_orders_customer_email")
+    _app_writes(db, *LATE)
+    asked = dbheal(shop, "rollback", fix)  # no terminal, no --yes: shown, not run
+    assert asked.returncode == 2 and "pass --yes" in asked.stderr
+    assert f"Rolling back {fix}" in asked.stdout
+    assert 'DROP INDEX "idx_orders_customer_email"' in asked.stdout
+    assert _query(db, "SELECT name FROM sqlite_master WHERE name = 'idx_orders_customer_email'")
+
+    done = dbheal(shop, "rollback", fix, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'DROP INDEX "idx_orders_customer_email"' in done.stdout
+    assert "every row written since the fix is still there" in done.stdout
+    assert not _query(db, "SELECT name FROM sqlite_master WHERE name = 'idx_orders_customer_email'")
+    assert _query(db, "SELECT id FROM orders WHERE id >= 900 ORDER BY id") == [(900,), (901,)]
+    assert _query(db, "SELECT id FROM users WHERE id = 900") == [(900,)]
+
+
+def test_rollback_of_a_table_with_rows_is_refused(shop: Path) -> None:
+    db = shop / "shop.db"
+    fix = _apply_entry(shop, "Create table user_preferences")
+    _app_writes(db, LATE[2])  # a new user: the fix's trigger writes a preferences row
+    refused = dbheal(shop, "rollback", fix, "--yes")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("dbheal: refused:")
+    assert "user_preferences has 1 row written since the fix; rolling back would delete them" in (
+        refused.stderr
+    )
+    assert "Traceback" not in refused.stderr
+    assert _query(db, "SELECT user_id FROM user_preferences") == [(900,)]
+
+
+def test_rollback_restore_backup_says_what_it_drops_and_where_it_is(shop: Path) -> None:
+    db = shop / "shop.db"
+    fix = _apply_entry(shop, "Add column orders.tracking_number")
+    _app_writes(db, *LATE)
+    done = dbheal(shop, "rollback", fix, "--restore-backup", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Before it runs: what the restore will drop.
+    assert "restoring would drop 2 rows in orders and 1 in users written since the fix" in (
+        done.stdout
+    )
+    assert "restoring dropped 2 rows in orders and 1 in users" in done.stdout
+    kept = done.stdout.split("Those rows are kept in the backup ")[1].split()[0].rstrip(".")
+    assert _query(db, "SELECT count(*) FROM orders WHERE id >= 900") == [(0,)]
+    copies = list((shop / kept).rglob("shop.db"))
+    assert copies and _query(copies[0], "SELECT count(*) FROM orders WHERE id >= 900") == [(2,)]

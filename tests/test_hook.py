@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_shop
+from tests.conftest import copy_shop, run_dbheal
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,14 +87,7 @@ def git_ok(repo: Path, *args: str) -> str:
 
 def dbheal(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m dbheal_lsp ARGS` in `repo` and return the finished process."""
-    return subprocess.run(
-        [sys.executable, "-m", "dbheal_lsp", *args],
-        cwd=repo,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_dbheal(repo, *args, env=ENV)
 
 
 def commit(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -588,3 +581,48 @@ def test_a_project_in_a_folder_of_the_repository(tmp_path: Path) -> None:
     assert "shop/app/bad.py:6:" in output
     assert "wish.py" not in output
     assert "1 issue at or above critical in 1 of 3 staged files" in output
+
+
+# --- a staged migration re-checks the committed code ---------------------------------------------
+
+
+def test_a_staged_migration_renaming_a_table_blocks_on_the_code_using_it(hooked: Path) -> None:
+    before = head(hooked)
+    write(hooked, "migrations/006_rename.sql", "ALTER TABLE order_items RENAME TO line_items;\n")
+    git_ok(hooked, "add", "migrations/006_rename.sql")
+
+    status, output = commit(hooked)
+
+    assert status != 0, output
+    assert head(hooked) == before
+    # The committed code (not staged) that still names the table is what would break.
+    assert "app/store/orders.py:" in output
+    assert "no such table: order_items" in output
+    assert "commit blocked" in output
+
+
+def test_a_staged_migration_deletion_blocks_on_the_code_using_it(hooked: Path) -> None:
+    git_ok(hooked, "rm", "-q", "--cached", "migrations/005_order_tracking.sql")
+
+    status, output = commit(hooked)
+
+    assert status != 0, output
+    assert "app/store/orders.py:106:" in output
+    assert "tracking_number" in output
+
+
+def test_a_harmless_staged_migration_edit_passes(hooked: Path) -> None:
+    path = hooked / "migrations" / "005_order_tracking.sql"
+    path.write_text(path.read_text() + "\n-- tracking numbers come from the carrier's API\n")
+    write(
+        hooked,
+        "migrations/006_index.sql",
+        "CREATE INDEX idx_orders_email ON orders (customer_email);\n",
+    )
+    git_ok(hooked, "add", "migrations/005_order_tracking.sql", "migrations/006_index.sql")
+
+    status, output = commit(hooked)
+
+    assert status == 0, output
+    # The code's issues the commit does not change are not the commit's to answer for.
+    assert "app/store/orders.py" not in output

@@ -15,7 +15,6 @@ same way:
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import os
 import re
@@ -28,6 +27,7 @@ from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.analysis.migrations import migration_files
 from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.files import atomic_write, read_regular_file
 from dbheal_lsp.fixes.state import (
     FixRecord,
     QueueEntry,
@@ -144,8 +144,11 @@ class FixEngine:
 
     def read_source(self, rel: str) -> str:
         """Return the text of the project file `rel`, line endings untouched."""
-        with open(self.root / rel, encoding="utf-8", newline="") as handle:
-            return handle.read()
+        from dbheal_lsp.analysis.engine import MAX_FILE_BYTES
+
+        # Line endings untouched (no universal newlines); only a regular file inside the project.
+        data = read_regular_file(self.root / rel, max_bytes=MAX_FILE_BYTES, root=self.root)
+        return data.decode("utf-8")
 
     def code_fixes(self, issue: Issue, source: str | None = None) -> tuple[CodeFix, ...]:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
@@ -170,21 +173,31 @@ class FixEngine:
         conn = open_read_only(database)
         try:
             return plans_for(issue, conn, state.schema, state.migrations)
-        except sqlite3.Error:
+        except (sqlite3.Error, ValueError):
+            # ValueError: no plan can do it (a drifted column of a view, whose type follows
+            # its table's: the table's own fix rebuilds the view).
             return ()
         finally:
             conn.close()
 
     def dry_run(
-        self, plan: MigrationPlan, issue: Issue | None = None
+        self, plan: MigrationPlan, issue: Issue | None = None, *, schema_only: bool = False
     ) -> tuple[LossyReport | None, VerifyReport]:
         """Run `plan` in a transaction that is always rolled back; return what it found.
 
-        The re-analysis runs too, so a dry run says whether the code would still agree.
+        The re-analysis runs too, so a dry run says whether the code would still agree. With
+        `schema_only`, the plan runs on an empty in-memory copy of the schema instead (no
+        LossyReport): milliseconds on any database, for when the question is only whether the
+        steps and the code agree; applying checks the rows again in its own transaction.
         """
-        from dbheal_lsp.fixes.apply import dry_run
+        from dbheal_lsp.fixes.apply import dry_run, schema_dry_run
 
-        return dry_run(self._database(), plan, extra_check=self._reanalysis(issue, plan))
+        database = self._database()
+        check = self._reanalysis(issue, plan)
+        if schema_only:
+            timeout = self.settings.lock_timeout
+            return None, schema_dry_run(database, plan, lock_timeout=timeout, extra_check=check)
+        return dry_run(database, plan, lock_timeout=self.settings.lock_timeout, extra_check=check)
 
     # --- applying code fixes -----------------------------------------------------------------
 
@@ -233,7 +246,7 @@ class FixEngine:
     ) -> FixOutcome:
         """Apply a schema plan through the safety layer; optionally a code fix right after."""
         from dbheal_lsp.fixes.apply import apply_plan
-        from dbheal_lsp.fixes.backup import DATABASE_SUBDIR, backup_database
+        from dbheal_lsp.fixes.backup import DATABASE_SUBDIR, BackupError, backup_database
         from dbheal_lsp.fixes.lock import LockTimeout, database_lock
 
         database = self._database()
@@ -248,19 +261,32 @@ class FixEngine:
         backup_dir = self._backup_dir(fix_id)
         try:
             with database_lock(database, self.settings.lock_timeout, root=self.root):
-                backup_database(database, backup_dir / DATABASE_SUBDIR)
-                outcome = apply_plan(
-                    database,
-                    plan,
-                    on_lossy=on_lossy or self.settings.on_lossy,
-                    full_integrity=self.settings.full_integrity,
-                    lock_timeout=self.settings.lock_timeout,
-                    extra_check=self._reanalysis(issue, plan),
-                )
+                reanalysis = self._reanalysis(issue, plan)
+                cache_kib, beside = _rebuild_cache(database, plan)
+                with _BackgroundBackup(
+                    lambda: backup_database(database, backup_dir / DATABASE_SUBDIR),
+                    background=beside,
+                ) as backup:
+                    outcome = apply_plan(
+                        database,
+                        plan,
+                        on_lossy=on_lossy or self.settings.on_lossy,
+                        full_integrity=self.settings.full_integrity,
+                        lock_timeout=self.settings.lock_timeout,
+                        extra_check=backup.then(reanalysis),
+                        cache_kib=cache_kib,
+                    )
+                if outcome.applied:
+                    # What the database is right after the fix: a rollback restores the
+                    # backup only while it is still exactly this (fixes/fingerprint.py).
+                    from dbheal_lsp.fixes.fingerprint import remember_after_fix
+
+                    remember_after_fix(database, backup_dir, timeout=self.settings.lock_timeout)
         except LockTimeout as exc:
             return FixOutcome(False, str(exc))
-        except (OSError, sqlite3.Error) as exc:
-            return FixOutcome(False, f"cannot apply {plan.title}: {exc}")
+        except (OSError, sqlite3.Error, BackupError) as exc:
+            _remove_tree(backup_dir)
+            return FixOutcome(False, f"cannot apply {plan.title}: {exc}; nothing was changed")
         if not outcome.applied:
             _remove_tree(backup_dir)
             record = self._record_refused(plan, outcome.message, outcome.verify)
@@ -323,33 +349,44 @@ class FixEngine:
 
         The issue must be gone, and no statement of the code that names the table may get a
         new breaking issue (a type change must not trade one mismatch for others).
+
+        The schema before the change is read now, before the transaction begins: once the
+        transaction has spilled pages to the file (a rebuild of a large table does), a second
+        connection cannot read the database until it ends, so the check itself reads only
+        from the connection it is given, the one that holds the transaction.
         """
+        from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+        from dbheal_lsp.analysis.drift import Drift
+        from dbheal_lsp.analysis.schema import SchemaError, oracle_connection
+
+        try:
+            state = self.project.schema_state()
+            before = self.project.checker(state)
+        except (SchemaError, sqlite3.Error) as exc:
+            reason = f"cannot read the schema before the change: {exc}"
+
+            def cannot(conn: sqlite3.Connection) -> VerifyReport:
+                return VerifyReport((VerifyCheck("re-analysis", False, reason),))
+
+            return cannot
 
         def check(conn: sqlite3.Connection) -> VerifyReport:
-            from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
-            from dbheal_lsp.analysis.drift import Drift
-            from dbheal_lsp.analysis.schema import oracle_connection
-
-            state = self.project.schema_state()
             after_schema = schema_from_connection(conn, "database")
-            before = self.project.checker(state)
-            after = StatementChecker(
-                after_schema,
-                state.expected,
-                Drift(),
-                oracle_connection(after_schema),
-                CheckSettings(),
-            )
+            oracle = oracle_connection(after_schema)
+            after = StatementChecker(after_schema, state.expected, Drift(), oracle, CheckSettings())
             still: list[Issue] = []
             added: list[Issue] = []
-            for rel, statements in self._statements_naming(plan.table, issue):
-                for statement in statements:
-                    old = {i.fingerprint for i in before.check(statement, rel)}
-                    for found in after.check(statement, rel):
-                        if issue is not None and _same_issue(found, issue):
-                            still.append(found)
-                        elif found.fingerprint not in old and found.type in _BREAKING:
-                            added.append(found)
+            try:
+                for rel, statements in self._statements_naming(plan.table, issue):
+                    for statement in statements:
+                        old = {i.fingerprint for i in before.check(statement, rel)}
+                        for found in after.check(statement, rel):
+                            if issue is not None and _same_issue(found, issue):
+                                still.append(found)
+                            elif found.fingerprint not in old and found.type in _BREAKING:
+                                added.append(found)
+            finally:
+                oracle.close()
             checks = []
             if issue is not None and not issue.path.endswith(".sql"):
                 detail = "the issue is gone" if not still else f"still: {still[0].message}"
@@ -405,7 +442,8 @@ class FixEngine:
             )
         lines.append("")
         lines.extend(s.sql.strip().rstrip(";") + ";" for s in plan.steps if s.kind == "sql")
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # A new file (never written through a link planted at its name).
+        atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o644)
         return self._relative(path)
 
     def _record_refused(
@@ -436,7 +474,17 @@ class FixEngine:
     # --- queue, rollback, cleanup -------------------------------------------------------------
 
     def enqueue(self, plan: MigrationPlan, severity: Severity) -> QueueEntry:
-        """Queue `plan` (a duplicate of a queued plan is dropped; the queue outlives restarts)."""
+        """Queue `plan` and return its entry; the queue outlives restarts.
+
+        A plan for the target of a queued entry (the same change, planned again or for another
+        issue) is not queued twice: that entry takes the newer plan and keeps its id.
+        """
+        for entry in self.store.queued():
+            stored = _stored_plan(entry)
+            if stored is not None and _same_target(stored, plan):
+                if _sql_set(plan) < _sql_set(stored):
+                    return entry  # one part of the migration file the entry applies whole
+                return self._give(entry, plan) or entry
         database = self.project.config.database
         return self.store.enqueue(
             plan.id,
@@ -449,17 +497,111 @@ class FixEngine:
         )
 
     def queued_plan(self, entry_id: int) -> tuple[QueueEntry, MigrationPlan]:
-        """Return a queued entry and its plan, or raise FixError."""
+        """Return a queue entry and its plan, made again if the schema changed since; or raise
+        FixError. An entry whose change was done meanwhile comes back "done elsewhere"."""
         entry = self.store.entry(entry_id)
         if entry is None:
             raise FixError(f"no queued migration {entry_id} (see `dbheal migrate list`)")
-        return entry, plan_from_json(entry.payload_json)
+        plan = _stored_plan(entry)
+        if entry.status != "queued":
+            if plan is None:
+                raise FixError(f"migration {entry_id} is {entry.status} and its plan unreadable")
+            return entry, plan
+        if plan is None or plan.schema_version != self._schema_version():
+            self.refresh_queue()
+            entry = self.store.entry(entry_id) or entry
+            plan = _stored_plan(entry) or plan
+        if plan is None:
+            raise FixError(f"queued migration {entry_id} has an unreadable plan")
+        return entry, plan
+
+    def refresh_queue(self, result: CheckResult | None = None) -> list[QueueEntry]:
+        """Make every queued entry's plan again, from the issues of `result` (a check of the
+        project when None) against the database as it is now; return the queue.
+
+        Entries whose change nothing asks for any more leave as "done elsewhere"; of two
+        entries for one target the older stays, the other leaves as "dropped"; ids never
+        change.
+        """
+        database = self.project.config.database
+        queued = self.store.queued()
+        if not queued or database is None or not database.exists():
+            return queued  # nothing to plan against: leave the queue as it is
+        if result is None:
+            result = self.project.check_paths([self.root])
+        fresh = self.fresh_plans(result)
+        taken: list[MigrationPlan] = []
+        current = self._relative(database)
+        for entry in sorted(queued, key=lambda e: e.id):
+            if entry.database is not None and entry.database != current:
+                continue  # queued for another database: judged when that one is used
+            stored = _stored_plan(entry)
+            match = next((p for p, _ in fresh if _same_target(stored, p)), None) if stored else None
+            if match is None:
+                self.store.set_status(entry.id, "done elsewhere")
+            elif any(_same_target(match, t) for t in taken):
+                self.store.set_status(entry.id, "dropped")
+            else:
+                taken.append(match)
+                self._give(entry, match)
+        return self.store.queued()
+
+    def fresh_plans(self, result: CheckResult) -> list[tuple[MigrationPlan, Severity]]:
+        """Return the schema plans of the issues of `result`, one per target, planned now,
+        each with the worst severity of the issues asking for it."""
+        plans: list[tuple[MigrationPlan, Severity]] = []
+        for issue in sorted(result.issues, key=lambda i: -i.severity.rank):
+            for plan in self.schema_plans(issue):
+                same = next((n for n, p in enumerate(plans) if _same_target(p[0], plan)), None)
+                if same is None:
+                    plans.append((plan, issue.severity))
+                elif _sql_set(plan) > _sql_set(plans[same][0]):
+                    # The whole migration file over one of its parts.
+                    plans[same] = (plan, plans[same][1])
+        return plans
+
+    def _give(self, entry: QueueEntry, plan: MigrationPlan) -> QueueEntry | None:
+        """Store `plan` as the plan of queued `entry` (unless it is the one stored already)."""
+        payload = plan_to_json(plan)
+        if payload == entry.payload_json:
+            return entry
+        from dbheal_lsp.fixes.state import StateError
+
+        try:
+            return self.store.replan_entry(
+                entry.id,
+                plan.id,
+                plan.kind,
+                plan.title,
+                payload,
+                issue_fingerprint=plan.issue_fingerprint,
+            )
+        except StateError:
+            # Another queued entry holds that plan already: this one is its duplicate.
+            return self.store.set_status(entry.id, "dropped")
+        except KeyError:
+            return None
+
+    def _schema_version(self) -> int | None:
+        database = self.project.config.database
+        if database is None or not database.exists():
+            return None
+        try:
+            conn = open_read_only(database)
+        except (OSError, sqlite3.Error):
+            return None
+        try:
+            return int(conn.execute("PRAGMA schema_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
 
     def replan(self, plan: MigrationPlan, issues: Iterable[Issue]) -> MigrationPlan | None:
         """Return `plan` made again against the database as it is now (None if not needed)."""
         for issue in issues:
             for fresh in self.schema_plans(issue):
-                if _plan_key(fresh) == _plan_key(plan):
+                if _same_target(fresh, plan):
                     return fresh
         return None
 
@@ -493,9 +635,15 @@ class FixEngine:
                 continue
             for plan in self.schema_plans(issue):
                 # Two issues may ask for the same change (a drifted column on a query and on its
-                # migration): one fix serves both.
-                entry = by_plan.setdefault(_plan_key(plan), (plan, []))
-                entry[1].append(issue)
+                # migration, two tables of one migration file): one fix serves both, the
+                # whole file's plan over the plan of one of its parts.
+                key = next((k for k, v in by_plan.items() if _same_target(v[0], plan)), None)
+                if key is None:
+                    by_plan[_plan_key(plan)] = (plan, [issue])
+                else:
+                    kept, issues = by_plan[key]
+                    bigger = _sql_set(plan) > _sql_set(kept)
+                    by_plan[key] = (plan if bigger else kept, [*issues, issue])
                 break
         items: list[HealItem] = []
         database = self.project.config.database
@@ -510,7 +658,7 @@ class FixEngine:
                     conn.close()
                 if lossy.lossless:
                     # A type change can break other queries of the column: try it first.
-                    _, verify = self.dry_run(plan, issues[0])
+                    _, verify = self.dry_run(plan, issues[0], schema_only=True)
                     blocked = "; ".join(f"{c.name}: {c.detail}" for c in verify.failures())
             with_code = any(i.type is IssueType.TYPE_MISMATCH and i.helper for i in issues)
             items.append(HealItem(plan, tuple(issues), with_code, lossy, blocked))
@@ -518,19 +666,29 @@ class FixEngine:
         return items
 
     def heal(self, items: Sequence[HealItem]) -> list[FixOutcome]:
-        """Apply every safe item, each planned again just before it runs."""
+        """Apply every safe item, each planned again just before it runs.
+
+        One item that cannot be planned or applied is refused with its reason; the others go
+        on (each fix is its own transaction, so a refused one has changed nothing).
+        """
+        from dbheal_lsp.analysis.schema import SchemaError
+
         outcomes: list[FixOutcome] = []
         for item in items:
             if not item.safe:
                 continue
-            plan = self.replan(item.plan, item.issues)
-            if plan is None:
-                # An earlier fix did this one too (an index that came with its column, say).
-                outcomes.append(FixOutcome(True, f"already done: {item.plan.title}"))
-                continue
-            issue = item.issues[0]
-            then_code = self.cast_fix(issue) if item.with_code else None
-            outcomes.append(self.apply_schema(plan, issue=issue, then_code=then_code))
+            try:
+                plan = self.replan(item.plan, item.issues)
+                if plan is None:
+                    # An earlier fix did this one too (an index that came with its column, say).
+                    outcomes.append(FixOutcome(True, f"already done: {item.plan.title}"))
+                    continue
+                issue = item.issues[0]
+                then_code = self.cast_fix(issue) if item.with_code else None
+                outcomes.append(self.apply_schema(plan, issue=issue, then_code=then_code))
+            except (FixError, SchemaError, ValueError, sqlite3.Error, OSError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                outcomes.append(FixOutcome(False, f"refused: {item.plan.title}: {reason}"))
         return outcomes
 
     def cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
@@ -557,11 +715,124 @@ class FixEngine:
         return self.project.config.relative(path)
 
 
+# A type change rebuilds the whole table. Its connection gets a page cache that holds the
+# rebuild's pages, up to this much: SQLite's default 2 MB makes a copy into a table with a TEXT
+# key or a UNIQUE column (indexes filled in random order) spill again and again. When the
+# rebuild fits, the backup is also taken beside it (on the other core): in rollback-journal
+# mode a writer that spills pages to the file must wait for every reader, the backup included,
+# and with its pages in memory it writes only at COMMIT, after the backup has finished.
+_REBUILD_CACHE_LIMIT = 512 * 1024 * 1024
+
+
+def _rebuild_cache(database: Path, plan: MigrationPlan) -> tuple[int, bool]:
+    """Return the page cache (KiB, 0: SQLite's default) for `plan`, and whether it holds the
+    whole rebuild (then the backup runs beside it)."""
+    if plan.kind != "change_type":
+        return 0, False  # small changes: nothing to gain
+    try:
+        size = database.stat().st_size
+        wal = Path(f"{database}-wal")
+        size += wal.stat().st_size if wal.exists() else 0
+    except OSError:
+        return 0, False
+    # The rebuild dirties about the table and its indexes again; the whole file is an upper
+    # bound of that, and the margin covers the schema and freelist pages.
+    needed = size * 3 // 2 + 32 * 1024 * 1024
+    return min(needed, _REBUILD_CACHE_LIMIT) // 1024, needed <= _REBUILD_CACHE_LIMIT
+
+
+class _BackgroundBackup:
+    """Take the database backup in a thread while the fix's transaction runs, or before it.
+
+    The transaction must not commit without its backup: `then(check)` returns the executor's
+    last check inside the transaction, which waits for the backup and fails (rolling the fix
+    back) if it failed. In WAL mode the backup reads the last committed state whatever the
+    fix's transaction does; in rollback-journal mode the executor keeps its pages in memory
+    until COMMIT (a large page cache), so its transaction never needs the backup's read lock.
+    """
+
+    def __init__(self, take: Callable[[], object], *, background: bool) -> None:
+        import threading
+
+        self._take = take
+        self._error: BaseException | None = None
+        self._thread = (
+            threading.Thread(target=self._run, name="dbheal-backup", daemon=True)
+            if background
+            else None
+        )
+
+    def _run(self) -> None:
+        try:
+            self._take()
+        except BaseException as exc:  # reported by `wait`, in the caller's thread
+            self._error = exc
+
+    def __enter__(self) -> _BackgroundBackup:
+        if self._thread is None:
+            self._take()  # in turn: errors propagate as they always did
+        else:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Never leave the thread writing into a folder the caller is about to remove.
+        if self._thread is not None:
+            self._thread.join()
+
+    def wait(self) -> VerifyCheck:
+        """Wait for the backup; return whether it was taken."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            return VerifyCheck("backup", False, f"no backup, so no fix: {self._error}")
+        when = "beside the rebuild, before its commit" if self._thread else "before the fix"
+        return VerifyCheck("backup", True, f"taken {when}")
+
+    def then(
+        self, check: Callable[[sqlite3.Connection], VerifyReport]
+    ) -> Callable[[sqlite3.Connection], VerifyReport]:
+        """Return `check` preceded by waiting for the backup (run inside the transaction)."""
+
+        def gate(conn: sqlite3.Connection) -> VerifyReport:
+            taken = self.wait()
+            if not taken.ok:
+                return VerifyReport((taken,))
+            return VerifyReport((taken, *check(conn).checks))
+
+        return gate
+
+
 def _plan_key(plan: MigrationPlan) -> str:
     """What a plan changes: two plans with the same key are the same fix."""
     if plan.kind in ("change_type", "add_column"):
         return f"{plan.kind}:{plan.table}:{plan.column}:{plan.new_type}".lower()
     return plan.id
+
+
+def _sql_set(plan: MigrationPlan) -> set[str]:
+    return {" ".join(step.sql.split()) for step in plan.steps if step.kind == "sql"}
+
+
+def _same_target(a: MigrationPlan, b: MigrationPlan) -> bool:
+    """Return whether two plans make the same change (one may be planned again, or be the
+    plan of its whole migration file): the same key, or migration statements in common."""
+    if _plan_key(a) == _plan_key(b) or a.id == b.id:
+        return True
+    # Statements taken from the migrations (nothing new to write) name their targets exactly.
+    from_migrations = not a.migration_name and not b.migration_name
+    kinds = ("create_table", "add_column", "create_index", "create_trigger")
+    return (
+        from_migrations and a.kind in kinds and b.kind in kinds and bool(_sql_set(a) & _sql_set(b))
+    )
+
+
+def _stored_plan(entry: QueueEntry) -> MigrationPlan | None:
+    """Return the plan of a queue entry, None when its payload is not a schema plan."""
+    try:
+        return plan_from_json(entry.payload_json)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _same_issue(found: Issue, issue: Issue) -> bool:
@@ -588,13 +859,13 @@ def _text_hash(text: str) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and os.replace: never half-written."""
-    tmp = path.with_name(f".{path.name}.dbheal-{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    with contextlib.suppress(OSError):
-        os.chmod(tmp, os.stat(path).st_mode)
-    os.replace(tmp, path)
+    """Replace the code file `path` with `text` (files.atomic_write: never half-written, a
+    link at `path` replaced rather than written through), keeping its permission bits."""
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    atomic_write(path, text.encode("utf-8"), mode=mode)
     # The fixed text must still be Python: a failure here is a bug worth a loud error.
     ast.parse(text)
 

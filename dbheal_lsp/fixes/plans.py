@@ -9,6 +9,10 @@ applies a plan, the CLI and the editor print it first.
 - MISSING_INDEX: CREATE INDEX idx_<table>_<cols>.
 - TYPE_MISMATCH and type SCHEMA_DRIFT: change the column's type by rebuilding the table.
 - SCHEMA_DRIFT of a missing table, column, index or trigger: the migration's own statements.
+
+A migration file is the unit: when the file that defines what an issue lacks has other parts the
+database lacks too (two tables that the code joins, say), one plan runs all of them, so that the
+verification afterwards sees the file's schema as a whole.
 """
 
 from __future__ import annotations
@@ -53,10 +57,10 @@ def plans_for(
     kind = issue.type
     if kind is IssueType.MISSING_TABLE and issue.table and migrations is not None:
         plan = create_table_plan(issue.table, conn, live, migrations, issue)
-        return (plan,) if plan else ()
+        return _whole_file(plan, conn, live, migrations, issue)
     if kind is IssueType.MISSING_COLUMN and issue.table and issue.column_name and migrations:
         plan = add_column_plan(issue.table, issue.column_name, conn, live, migrations, issue)
-        return (plan,) if plan else ()
+        return _whole_file(plan, conn, live, migrations, issue)
     if kind is IssueType.MISSING_INDEX and issue.table and issue.suggestion:
         columns = _index_columns(issue, live)
         return (create_index_plan(issue.table, columns, conn, issue),) if columns else ()
@@ -226,10 +230,10 @@ def _drift_plans(
         )
     if live.table(issue.table) is None:
         plan = create_table_plan(issue.table, conn, live, migrations, issue)
-        return (plan,) if plan else ()
+        return _whole_file(plan, conn, live, migrations, issue)
     if issue.column_name:
         plan = add_column_plan(issue.table, issue.column_name, conn, live, migrations, issue)
-        return (plan,) if plan else ()
+        return _whole_file(plan, conn, live, migrations, issue)
     # A missing index or trigger: the drift issue stands on the statement that creates it.
     origin = issue.origin
     statement = next(
@@ -247,7 +251,7 @@ def _drift_plans(
     if statement is None or name is None or not _still_needed(statement, live):
         return ()
     what = statement.kind.removeprefix("create_")
-    return (
+    return _whole_file(
         MigrationPlan(
             id=f"{statement.kind}:{name}",
             kind=statement.kind,
@@ -258,7 +262,126 @@ def _drift_plans(
             expected=f"the database has {what} {name}",
             issue_fingerprint=issue.fingerprint,
             schema_version=_schema_version(conn),
+            check_sql=_check_sql(issue),
         ),
+        conn,
+        live,
+        migrations,
+        issue,
+    )
+
+
+def _whole_file(
+    plan: MigrationPlan | None,
+    conn: sqlite3.Connection,
+    live: Schema,
+    migrations: MigrationResult,
+    issue: Issue | None,
+) -> tuple[MigrationPlan, ...]:
+    """Return `plan`, or the plan of its whole migration file when that file lacks more."""
+    if plan is None:
+        return ()
+    wider = migration_file_plan(_source_path(plan, migrations), conn, live, migrations, issue)
+    if wider is None or _sql_set(wider) <= _sql_set(plan):
+        return (plan,)  # the file lacks nothing more than this part brings anyway
+    return (wider,)
+
+
+def _sql_set(plan: MigrationPlan) -> set[str]:
+    return {" ".join(step.sql.split()) for step in plan.steps if step.kind == "sql"}
+
+
+def _source_path(plan: MigrationPlan, migrations: MigrationResult) -> str | None:
+    """Return the migration file whose statement `plan` runs first for its own target."""
+    wanted = _sql_set(plan)
+    for statement in migrations.statements:
+        if statement.kind == "other" or " ".join(statement.sql.split()) not in wanted:
+            continue
+        # A table's or column's plan also runs indexes and triggers: its own statement counts.
+        if plan.kind not in ("create_table", "add_column") or statement.kind in (
+            "create_table",
+            "create_view",
+            "add_column",
+        ):
+            return statement.path
+    return None
+
+
+def migration_file_plan(
+    path: str | None,
+    conn: sqlite3.Connection,
+    live: Schema,
+    migrations: MigrationResult,
+    issue: Issue | None = None,
+) -> MigrationPlan | None:
+    """Return one plan for every part of migration file `path` the database lacks.
+
+    None when the file lacks one part or none: the plan of that part alone says it better.
+    Each part brings what its own plan would (a table its later ALTERs, indexes and triggers),
+    and the statements run in the order of the migrations.
+    """
+    if path is None:
+        return None
+    statements: list[MigrationStatement] = []
+    parts: list[MigrationStatement] = []
+    created: set[str] = set()
+    for statement in migrations.statements:
+        if statement.path != path or statement.kind == "other":
+            continue
+        if not _still_needed(statement, live) or statement in statements:
+            continue
+        table = (statement.table or "").lower()
+        if statement.kind in ("create_table", "create_view"):
+            # Only what the migrations still define at the end (not a table later dropped).
+            built = migrations.statements_for_table(statement.table or "")
+            if migrations.schema.table(statement.table or "") is None or statement not in built:
+                continue
+            statements.extend(s for s in built if _still_needed(s, live))
+            created.add(table)
+        elif statement.kind == "add_column":
+            if (
+                live.table(table) is None
+                or migrations.column_statement(table, statement.column or "") != statement
+            ):
+                continue
+            statements.append(statement)
+        else:
+            name = _object_name(statement.sql)
+            defined = (
+                migrations.schema.indexes
+                if statement.kind == "create_index"
+                else migrations.schema.triggers
+            )
+            # Its table must be there when it runs: in the database, or made by this plan.
+            if name is None or name not in defined:
+                continue
+            if live.table(table) is None and table not in created:
+                continue
+            statements.append(statement)
+        parts.append(statement)
+    if len(parts) < 2:
+        return None
+    file_name = _file_name(parts[0])
+    what = ", ".join(_describe(s) for s in parts)
+    first = next(
+        (s for s in parts if s.kind in ("create_table", "create_view")),
+        next((s for s in parts if s.kind == "add_column"), parts[0]),
+    )
+    kind = "create_table" if first.kind in ("create_table", "create_view") else first.kind
+    return MigrationPlan(
+        id=f"migration:{file_name}",
+        kind=kind,
+        title=f"Apply {file_name}: {what}",
+        description=f"Runs the statements of {file_name} that the database lacks, in one "
+        f"transaction: {what}.",
+        table=first.table or "",
+        column=first.column if kind == "add_column" else None,
+        steps=_steps_from(statements, migrations, first.table or ""),
+        expected=f"the database has {what}",
+        issue_fingerprint=issue.fingerprint if issue else "",
+        schema_version=_schema_version(conn),
+        migration_name="",  # already in the migrations: nothing new to write
+        check_sql=_check_sql(issue),
     )
 
 

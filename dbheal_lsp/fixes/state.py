@@ -93,7 +93,11 @@ STATE_FILE = "state.sqlite"
 
 FIX_KINDS: frozenset[str] = frozenset({"code", "schema", "both"})
 FIX_OUTCOMES: frozenset[str] = frozenset({"applied", "failed", "refused", "rolled_back"})
-QUEUE_STATUSES: frozenset[str] = frozenset({"queued", "applied", "dropped", "failed"})
+# "done elsewhere": what the entry would change was done meanwhile (by heal, by another entry,
+# at run time) or is not needed any more; "dropped": a duplicate of an entry queued earlier.
+QUEUE_STATUSES: frozenset[str] = frozenset(
+    {"queued", "applied", "dropped", "failed", "done elsewhere"}
+)
 SCAN_TRIGGERS: frozenset[str] = frozenset(
     {"cli", "startup", "periodic", "save", "watch", "manual", "hook"}
 )
@@ -192,7 +196,7 @@ class QueueEntry:
     payload_json: str  # the plan, as `changes_to_json` (or `plan_to_json`/`fix_to_json`) wrote it
     database: str | None
     created_at: str
-    status: str  # "queued" | "applied" | "dropped" | "failed"
+    status: str  # "queued" | "applied" | "dropped" | "failed" | "done elsewhere"
 
 
 @dataclass(frozen=True)
@@ -404,8 +408,19 @@ class StateStore:
     # -- connection
 
     def _open(self) -> sqlite3.Connection:
+        from dbheal_lsp.files import UnsafeStateDir, check_private_dir, refuse_links
+
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # `.dbheal/` is dbheal's own (0700, ignored by git); a link there, at the folder, at
+            # its backups or locks, or at one of SQLite's files, would make dbheal write (and
+            # prune) wherever a repository points.
+            folder = check_private_dir(self.root, "backups", "locks")
+            refuse_links(folder, *(STATE_FILE + s for s in ("", "-wal", "-shm", "-journal")))
+        except UnsafeStateDir as exc:
+            raise StateError(str(exc)) from exc
+        except OSError as exc:
+            raise StateError(f"cannot open the dbheal state file {self.path}: {exc}") from exc
+        try:
             conn = sqlite3.connect(
                 self.path,
                 timeout=self.timeout,
@@ -699,6 +714,38 @@ class StateStore:
         except sqlite3.IntegrityError as exc:
             raise StateError(
                 f"queue entry {entry_id} cannot be queued again: its plan is already queued"
+            ) from exc
+        return _entry_from_row(row)
+
+    def replan_entry(
+        self,
+        entry_id: int,
+        plan_id: str,
+        kind: str,
+        title: str,
+        payload_json: str,
+        *,
+        issue_fingerprint: str = "",
+    ) -> QueueEntry:
+        """Give a queued entry its plan made again; its id, priority and age stay.
+
+        Raise KeyError when no such entry is queued, StateError when another queued entry
+        already holds `plan_id` (the caller drops one of the two)."""
+        try:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "UPDATE queue SET plan_id = ?, kind = ?, title = ?, payload_json = ?, "
+                    "issue_fingerprint = ? WHERE id = ? AND status = 'queued'",
+                    (plan_id, kind, title, payload_json, issue_fingerprint, entry_id),
+                )
+                if cursor.rowcount == 0:
+                    raise KeyError(f"no queued entry {entry_id}")
+                row = conn.execute(
+                    f"SELECT {_QUEUE_COLUMNS} FROM queue WHERE id = ?", (entry_id,)
+                ).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise StateError(
+                f"queue entry {entry_id} cannot take plan {plan_id}: another entry has it"
             ) from exc
         return _entry_from_row(row)
 

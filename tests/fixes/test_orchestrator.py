@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +16,7 @@ import pytest
 from dbheal_lsp.analysis.engine import Project, load_project
 from dbheal_lsp.fixes.history import RollbackError
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixSettings
+from dbheal_lsp.fixes.state import plan_to_json
 from dbheal_lsp.model import IssueType, Severity
 
 
@@ -187,3 +194,240 @@ def test_stale_schema_plan_is_refused(tmp_path: Path) -> None:
     conn.close()
     outcome = engine.apply_schema(plan, issue=issue)
     assert not outcome.applied and "plan again" in outcome.message
+
+
+# --- a type change at a real size, in both journal modes ---------------------------------------
+
+
+def _big_project(tmp_path: Path, rows: int, journal_mode: str) -> Project:
+    """A project whose sessions.user_id (TEXT, `rows` rows, an index, a trigger) the code
+    compares with an int: the type change heal makes is big enough to spill the page cache."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.dbheal]\ndatabase = "app.db"\n')
+    conn = sqlite3.connect(root / "app.db", isolation_level=None)
+    conn.execute(f"PRAGMA journal_mode={journal_mode}")
+    conn.executescript(
+        "CREATE TABLE sessions (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, token TEXT);"
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);"
+        "CREATE TRIGGER sessions_audit AFTER DELETE ON sessions "
+        "BEGIN INSERT INTO audit (what) VALUES ('deleted ' || old.id); END;"
+    )
+    conn.execute(
+        "INSERT INTO sessions (user_id, token) WITH RECURSIVE c(i) AS "
+        f"(SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {rows}) "
+        "SELECT CAST(i % 997 AS TEXT), 'token-' || i FROM c"
+    )
+    conn.execute("CREATE INDEX idx_sessions_user_id ON sessions(user_id)")
+    conn.close()
+    (root / "app.py").write_text(BOTH)
+    return load_project(root)
+
+
+@pytest.mark.parametrize("journal_mode", ["delete", "wal"])
+def test_type_change_of_120k_rows_applies_and_verifies(tmp_path: Path, journal_mode: str) -> None:
+    project = _big_project(tmp_path, 120_000, journal_mode)
+    engine = FixEngine(project)
+    (item,) = engine.heal_items(project.check_paths([project.config.root]))
+    assert item.safe, item.blocked
+    # The full dry run (`dbheal migrate plan`) rebuilds the table in SQLite's default page
+    # cache, so its transaction spills to the file: the re-analysis must not need a second
+    # connection to read the schema then.
+    lossy, verify = engine.dry_run(item.plan, item.issues[0])
+    assert verify.ok, verify.failures()
+    assert lossy is not None and lossy.total_rows == 120_000 and lossy.lossless
+    (outcome,) = engine.heal([item])
+    assert outcome.applied, outcome.message
+    assert "locked" not in outcome.message
+    assert {c.name for c in outcome.verify.checks} >= {"copy: rows equal", "code still agrees"}
+    db = project.config.root / "app.db"
+    assert _columns(db, "sessions")["user_id"] == "INTEGER"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == journal_mode
+        assert conn.execute(
+            "SELECT count(*), sum(typeof(user_id) = 'integer') FROM sessions"
+        ).fetchone() == (120_000, 120_000)
+    assert "idx_sessions_user_id" in _names(db, "index")
+    assert "sessions_audit" in _names(db, "trigger")
+
+
+def test_queue_keeps_one_entry_per_target_and_replans_on_its_own(tmp_path: Path) -> None:
+    project = _small_project(tmp_path, BOTH)
+    engine = FixEngine(project)
+    issue = project.check_paths([project.config.root]).issues[0]
+    (plan,) = engine.schema_plans(issue)
+    first = engine.enqueue(plan, Severity.MEDIUM)
+    # The same target under another plan id (as an older dbheal, or another issue, named it).
+    twin = replace(plan, id="change_type:older-name")
+    store_twin = engine.store.enqueue(
+        twin.id, twin.kind, twin.title, Severity.MEDIUM, plan_to_json(twin)
+    )
+    assert store_twin.id != first.id
+    with sqlite3.connect(project.config.root / "app.db") as conn:
+        conn.execute("CREATE TABLE other (x)")  # the schema changes: every plan is stale
+    conn.close()
+    entry, fresh = engine.queued_plan(first.id)
+    assert entry.id == first.id and entry.status == "queued"
+    assert fresh.schema_version != plan.schema_version  # planned again, same id
+    assert engine.store.entry(store_twin.id).status == "dropped"  # type: ignore[union-attr]
+    outcome = engine.apply_schema(fresh, issue=issue)
+    assert outcome.applied, outcome.message
+    # Fixed meanwhile: the entry leaves the queue.
+    engine.refresh_queue()
+    assert engine.store.queued() == []
+    assert engine.store.entry(first.id).status == "done elsewhere"  # type: ignore[union-attr]
+
+
+# --- heal on a drifted column that a migration's view reads ------------------------------------
+
+VIEW_MIGRATION = """\
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER);
+CREATE VIEW adults AS SELECT id, name, age FROM users WHERE age >= 18;
+"""
+ORDERS_MIGRATION = """\
+CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, total INTEGER);
+CREATE INDEX idx_orders_user_id ON orders (user_id);
+"""
+VIEW_CODE = """import sqlite3
+
+db = sqlite3.connect("app.db")
+
+
+def adults():
+    return db.execute("SELECT id, name, age FROM adults").fetchall()
+
+
+def orders(user_id: int):
+    return db.execute("SELECT total FROM orders WHERE user_id = ?", (user_id,)).fetchall()
+"""
+
+
+def test_heal_cli_with_a_drifted_column_a_view_reads(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    (root / "migrations").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.dbheal]\ndatabase = "app.db"\nmigrations = "migrations"\n'
+    )
+    (root / "migrations" / "001_users.sql").write_text(VIEW_MIGRATION)
+    (root / "migrations" / "002_orders.sql").write_text(ORDERS_MIGRATION)
+    (root / "app.py").write_text(VIEW_CODE)
+    conn = sqlite3.connect(root / "app.db")
+    # The database drifted: age was created TEXT, and 002 was never applied.
+    conn.executescript(
+        VIEW_MIGRATION.replace("age INTEGER", "age TEXT")
+        + "INSERT INTO users VALUES (1, 'ada', '36'), (2, 'bo', '12');"
+    )
+    conn.close()
+    healed = subprocess.run(
+        [sys.executable, "-m", "dbheal_lsp", "heal", ".", "--yes"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert "Traceback" not in healed.stderr, healed.stderr
+    assert healed.returncode in (0, 1), healed.stdout + healed.stderr
+    assert "[applied] applied: Create table orders" in healed.stdout
+    db = root / "app.db"
+    assert {"orders", "users"} <= _names(db, "table")
+    assert "idx_orders_user_id" in _names(db, "index")
+    # The table under the view was rebuilt, and the view with it.
+    assert _columns(db, "users")["age"] == "INTEGER"
+    assert "adults" in _names(db, "view")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT id, name, age, typeof(age) FROM adults").fetchall() == [
+            (1, "ada", 36, "integer")
+        ]
+    again = subprocess.run(
+        [sys.executable, "-m", "dbheal_lsp", "check", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_type_change_without_its_backup_is_rolled_back(tmp_path: Path) -> None:
+    # The backup of a type change runs beside the rebuild: the transaction must still wait for
+    # it and roll back when there is none.
+    project = _small_project(tmp_path, BOTH)
+    engine = FixEngine(project)
+    issue = project.check_paths([project.config.root]).issues[0]
+    (plan,) = engine.schema_plans(issue)
+    dot = project.config.root / ".dbheal"
+    dot.mkdir(exist_ok=True)
+    engine.store  # noqa: B018  (the state database exists before the backups folder breaks)
+    (dot / "backups").write_text("not a folder")
+    db = project.config.root / "app.db"
+    outcome = engine.apply_schema(plan, issue=issue)
+    assert not outcome.applied
+    assert "no backup, so no fix" in outcome.message
+    assert _columns(db, "sessions")["user_id"] == "TEXT"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT typeof(user_id) FROM sessions").fetchall() == [
+            ("text",),
+            ("text",),
+        ]
+
+
+def _state_of(db: Path) -> tuple[str, list[tuple[object, ...]]]:
+    """Return sessions.user_id's declared type and every row (values and storage classes)."""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        declared = conn.execute(
+            "SELECT type FROM pragma_table_info('sessions') WHERE name = 'user_id'"
+        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT id, CAST(user_id AS INTEGER), typeof(user_id), token FROM sessions ORDER BY id"
+        ).fetchall()
+    conn.close()
+    return str(declared), rows
+
+
+@pytest.mark.parametrize("journal_mode", ["delete", "wal"])
+def test_heal_killed_at_any_moment_leaves_the_old_or_the_new_database(
+    tmp_path: Path, journal_mode: str
+) -> None:
+    project = _big_project(tmp_path, 150_000, journal_mode)
+    root = project.config.root
+    db = root / "app.db"
+    old_type, old_rows = _state_of(db)
+    assert old_type == "TEXT"
+    pristine = tmp_path / "pristine.db"
+    pristine.write_bytes(db.read_bytes())
+
+    def heal(kill_after: float | None) -> float:
+        for suffix in ("-journal", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        db.write_bytes(pristine.read_bytes())
+        # Each trial from scratch: no history (loop prevention), the code as it was.
+        shutil.rmtree(root / ".dbheal", ignore_errors=True)
+        (root / "app.py").write_text(BOTH)
+        start = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "dbheal_lsp", "heal", ".", "--yes"],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            child.wait(timeout=kill_after or 120)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        return time.monotonic() - start
+
+    whole = heal(None)
+    declared, rows = _state_of(db)
+    new_rows = [(i, v, "integer", t) for i, v, _, t in old_rows]
+    assert (declared, rows) == ("INTEGER", new_rows)
+    # Killed at points spread over a whole run: before the rebuild, during it (with the backup
+    # beside it), around the commit. Where each lands does not matter; what it leaves does.
+    for fraction in (0.3, 0.45, 0.6, 0.7, 0.8, 0.9):
+        heal(whole * fraction)
+        declared, rows = _state_of(db)
+        assert (declared, rows) in (("TEXT", old_rows), ("INTEGER", new_rows))
