@@ -384,6 +384,9 @@ def test_rollback_shows_the_inverse_then_keeps_every_later_row(shop: Path) -> No
     assert asked.returncode == 2 and "pass --yes" in asked.stderr
     assert f"Rolling back {fix}" in asked.stdout
     assert 'DROP INDEX "idx_orders_customer_email"' in asked.stdout
+    # The migration file the fix wrote is deleted, and said so (not "restored").
+    written = "migrations/006_add_index_orders_customer_email.sql"
+    assert f"delete {written} (the fix created it)" in asked.stdout
     assert _query(db, "SELECT name FROM sqlite_master WHERE name = 'idx_orders_customer_email'")
 
     done = dbheal(shop, "rollback", fix, "--yes")
@@ -393,6 +396,7 @@ def test_rollback_shows_the_inverse_then_keeps_every_later_row(shop: Path) -> No
     assert not _query(db, "SELECT name FROM sqlite_master WHERE name = 'idx_orders_customer_email'")
     assert _query(db, "SELECT id FROM orders WHERE id >= 900 ORDER BY id") == [(900,), (901,)]
     assert _query(db, "SELECT id FROM users WHERE id = 900") == [(900,)]
+    assert not (shop / written).exists()
 
 
 def test_rollback_of_a_table_with_rows_is_refused(shop: Path) -> None:

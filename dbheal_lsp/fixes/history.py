@@ -212,13 +212,18 @@ def _open(path: Path, mode: str) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
 
 
+def _has_copy(files_backup: Path, rel: str) -> bool:
+    return has_file_backup(files_backup, rel) and files_backup.joinpath(*Path(rel).parts).is_file()
+
+
 def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -> RollbackPlan:
     assert record.backup_dir is not None
     files_backup = root / record.backup_dir / FILES_SUBDIR
-    # A file the fix touched but whose backup knows nothing of it did not exist before the fix
-    # (an executor backs up every file it changes, before changing it, and a migration file it
-    # writes is new): undoing the fix deletes it. The safety backup keeps it anyway.
-    restorable = tuple(f for f in record.files if has_file_backup(files_backup, f))
+    # A file the fix touched without a copy in its backup did not exist before the fix (the
+    # manifest says so, or, for an old backup, knows nothing of it: an executor backs up every
+    # file it changes, and a migration file it writes is new): undoing the fix deletes it, and
+    # the plan says "delete", not "restore". The safety backup keeps it anyway.
+    restorable = tuple(f for f in record.files if _has_copy(files_backup, f))
     created = tuple(f for f in record.files if f not in restorable)
     base = RollbackPlan(record, "", restorable=restorable, created=created)
     if record.database is None:
