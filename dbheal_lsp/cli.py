@@ -59,6 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the text"
     )
+    check.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="show and fail only on findings FILE does not record (a missing FILE is written "
+        "with the current findings)",
+    )
+    check.add_argument(
+        "--statements",
+        action="store_true",
+        help="list every statement found and how far it is checked, and the calls that are "
+        "given SQL but not read (checks nothing)",
+    )
+    check.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="rewrite the --baseline FILE with the current findings",
+    )
     for module in _command_modules():
         module.add_commands(commands)
     return parser
@@ -229,7 +247,14 @@ def run_check(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path.cwd()]
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.update_baseline and args.baseline is None:
+        raise UsageError("--update-baseline needs --baseline FILE: the file to rewrite")
+    # Read before the analysis: a corrupt baseline is the user's one-line error, not after
+    # minutes of work, and nothing is written.
+    known = read_baseline(args.baseline) if args.baseline and not args.update_baseline else None
     project = load_project_from(args)
+    if args.statements:
+        return _print_statements(project, paths, args.format)
     try:
         interactive = args.format == "text" and sys.stderr.isatty()
         result = project.check_paths(
@@ -244,6 +269,9 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     for note in database_notes(project):
         print(f"dbheal: note: {note}", file=sys.stderr)
+    baseline_lines: list[str] = []
+    if args.baseline is not None:
+        result, baseline_lines = apply_baseline(result, args.baseline, known)
     shown = for_display(result, project.config.root)
     label = database_label(project)
     if args.format == "json":
@@ -259,8 +287,89 @@ def run_check(args: argparse.Namespace) -> int:
             output = output[: -len(".")] + f" against {label}."
         else:
             output += f"\nDatabase: {label}"
+    if args.format == "text":
+        output = "\n".join([output, *baseline_lines])
+    else:
+        # Standard output stays one valid JSON or SARIF document.
+        for line in baseline_lines:
+            print(f"dbheal: note: {line}", file=sys.stderr)
     write(output + "\n")
     return exit_code(result, project.config.fail_on)
+
+
+def _print_statements(project: Project, paths: list[Path], output_format: str) -> int:
+    """Print `dbheal check --statements`: each statement and how it is checked; exit 0."""
+    import dataclasses
+    import json
+
+    from dbheal_lsp.analysis.inventory import project_inventory, summary_lines
+
+    found = project_inventory(project, paths)
+    if output_format != "text":
+        data = {
+            "statements": [dataclasses.asdict(e) for e in found.entries],
+            "skipped": list(found.skipped),
+            "unread_calls": [dataclasses.asdict(u) for u in found.unread],
+        }
+        write(json.dumps(data, indent=2) + "\n")
+        return 0
+    lines = [e.line_text() for e in found.entries]
+    lines += [f"{item} (skipped)" for item in found.skipped]
+    if lines:
+        lines.append("")
+    lines += summary_lines(found.entries, found.unread)
+    write("\n".join(lines) + "\n")
+    return 0
+
+
+def read_baseline(path: Path) -> frozenset[str] | None:
+    """Return the finding keys the baseline file at `path` records, None when there is no
+    such file yet (it is to be written), or raise UsageError saying what is wrong with it."""
+    from dbheal_lsp.suppress import BaselineError, parse_baseline
+
+    name = shown_path(path)
+    if not path.exists() and not path.is_symlink():
+        return None
+    if not path.is_file():
+        # A folder, a FIFO (reading it would wait forever) or a dangling link.
+        raise UsageError(f"baseline {name} is not a regular file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"baseline {name} is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return parse_baseline(text)
+    except BaselineError as exc:
+        raise UsageError(
+            f"baseline {name} is corrupt: {_one_line(exc)} (delete it, or rewrite it with "
+            "--update-baseline)"
+        ) from None
+
+
+def apply_baseline(
+    result: CheckResult, path: Path, known: frozenset[str] | None
+) -> tuple[CheckResult, list[str]]:
+    """Return `result` without the findings the baseline knows, and what to tell the user.
+
+    With no `known` keys (no file yet, or --update-baseline), the file is (re)written with the
+    current findings first, so they are all known: the run shows none and passes.
+    """
+    from dbheal_lsp.files import atomic_write
+    from dbheal_lsp.report import baseline_known_line, baseline_recorded_line
+    from dbheal_lsp.suppress import baseline_key, render_baseline, subtract_baseline
+
+    lines: list[str] = []
+    name = shown_path(path)
+    if known is None:
+        text = render_baseline(result.issues)
+        keep_mode = path.stat().st_mode if path.is_file() else 0o644  # committed: world-readable
+        atomic_write(path, text.encode("utf-8"), mode=keep_mode)
+        known = frozenset(baseline_key(i) for i in result.issues)
+        lines.append(baseline_recorded_line(len(known), name))
+    issues, count = subtract_baseline(result.issues, known)
+    if not lines and count:
+        lines.append(baseline_known_line(count, name))
+    return replace(result, issues=issues), lines
 
 
 def _with_database_property(sarif: str, label: str) -> str:

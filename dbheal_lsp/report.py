@@ -25,6 +25,8 @@ __all__ = [
     "INFORMATION_URI",
     "SARIF_SCHEMA",
     "SARIF_VERSION",
+    "baseline_known_line",
+    "baseline_recorded_line",
     "exit_code",
     "render_json",
     "render_sarif",
@@ -477,3 +479,20 @@ def exit_code(result: CheckResult, fail_on: Severity) -> int:
     (Exit code 2, a usage or configuration error, is the CLI's own business.)
     """
     return 1 if result.at_least(fail_on) else 0
+
+
+# --------------------------------------------------------------------------------------------
+# Baseline
+
+
+def baseline_recorded_line(count: int, file: str) -> str:
+    """Return what `dbheal check --baseline FILE` says when it (re)writes FILE."""
+    return (
+        f"Recorded {_plural(count, 'finding')} in {file}: later runs with --baseline {file} "
+        "show and fail only on new ones."
+    )
+
+
+def baseline_known_line(count: int, file: str) -> str:
+    """Return what `dbheal check --baseline FILE` says about the findings FILE already knows."""
+    return f"{_plural(count, 'known finding')} from {file} not shown."

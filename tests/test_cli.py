@@ -404,3 +404,132 @@ def test_an_empty_database_file_is_said_to_be_empty(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stdout.splitlines()[-1].endswith("checked against app.db.")
     assert (root / "app.db").stat().st_size == 0
+
+
+# --- baseline -----------------------------------------------------------------------------------
+
+BASELINE_KEYS = ["fingerprint", "type", "path", "message"]
+
+
+def test_a_missing_baseline_is_written_with_the_current_findings(project: Path) -> None:
+    done = dbheal(project, "--no-cache", "--baseline", "dbheal-baseline.json")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Recorded 2 findings in dbheal-baseline.json" in done.stdout
+    assert not any(ISSUE_LINE.match(line) for line in done.stdout.splitlines())
+    data = json.loads((project / "dbheal-baseline.json").read_text(encoding="utf-8"))
+    findings = data["findings"]
+    assert [list(f) for f in findings] == [BASELINE_KEYS, BASELINE_KEYS]
+    # Sorted by path (relative to the project root, whatever the working directory).
+    assert [(f["path"], f["type"]) for f in findings] == [
+        ("app/listing.py", "SELECT_STAR"),
+        ("app/users.py", "MISSING_COLUMN"),
+    ]
+    assert all(len(f["fingerprint"]) >= 16 for f in findings)
+
+
+def test_known_findings_are_not_shown_and_do_not_fail(project: Path) -> None:
+    dbheal(project, "--no-cache", "--baseline", "base.json")
+
+    done = dbheal(project, "--no-cache", "--baseline", "base.json", "--fail-on", "low")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not any(ISSUE_LINE.match(line) for line in done.stdout.splitlines())
+    assert "2 known findings from base.json not shown" in done.stdout
+    assert "app/broken.py" in done.stdout  # notes are still shown
+
+
+def test_only_new_findings_fail_even_after_edits_elsewhere(project: Path) -> None:
+    dbheal(project, "--no-cache", "--baseline", "base.json")
+    users = project / "app" / "users.py"
+    # Lines added above the known finding (it moves), and a new finding below it.
+    moved = CRITICAL.replace(HEADER, HEADER + "\n\ndef helper():\n    return 1\n\n")
+    users.write_text(
+        moved + 'conn.execute("SELECT emial FROM users WHERE id = ?", (2,))\n', encoding="utf-8"
+    )
+
+    done = dbheal(project, "--no-cache", "--baseline", "base.json")
+
+    assert done.returncode == 1
+    shown = [m.group("message") for m in map(ISSUE_LINE.match, done.stdout.splitlines()) if m]
+    assert len(shown) == 1 and "emial" in shown[0]
+    assert "2 known findings from base.json not shown" in done.stdout
+
+
+def test_update_baseline_records_the_new_findings(project: Path) -> None:
+    dbheal(project, "--no-cache", "--baseline", "base.json")
+    (project / "app" / "clean.py").write_text(LOW, encoding="utf-8")
+    before = dbheal(project, "--no-cache", "--baseline", "base.json", "--fail-on", "low")
+    assert before.returncode == 1
+
+    updated = dbheal(
+        project, "--no-cache", "--baseline", "base.json", "--update-baseline", "--fail-on", "low"
+    )
+
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "Recorded 3 findings in base.json" in updated.stdout
+    after = dbheal(project, "--no-cache", "--baseline", "base.json", "--fail-on", "low")
+    assert after.returncode == 0
+    assert "3 known findings from base.json not shown" in after.stdout
+
+
+def test_a_baseline_is_stable_and_portable(project: Path) -> None:
+    dbheal(project, "--no-cache", "--baseline", "base.json")
+    first = (project / "base.json").read_bytes()
+    # Rewritten from a sub-folder of the project: the same bytes (paths are the root's).
+    dbheal(project / "app", "--no-cache", "--baseline", "../base.json", "--update-baseline", "..")
+
+    assert (project / "base.json").read_bytes() == first
+    from_app = dbheal(project / "app", "--no-cache", "--baseline", "../base.json", "..")
+    assert from_app.returncode == 0
+    assert "2 known findings from ../base.json not shown" in from_app.stdout
+
+
+def test_a_baseline_with_json_output_keeps_stdout_valid(project: Path) -> None:
+    dbheal(project, "--no-cache", "--baseline", "base.json")
+    (project / "app" / "clean.py").write_text(CRITICAL, encoding="utf-8")
+
+    done = dbheal(project, "--no-cache", "--baseline", "base.json", "--format", "json")
+
+    assert done.returncode == 1
+    assert [i["path"] for i in json.loads(done.stdout)] == ["app/clean.py"]
+    assert "2 known findings from base.json not shown" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"{not json", id="not-json"),
+        pytest.param(b"[1, 2]", id="a-list"),
+        pytest.param(b'{"dbheal-baseline": 1, "findings": [{"type": "X"}]}', id="no-fingerprint"),
+        pytest.param(b"\xff\xfe\x00garbage", id="not-utf8"),
+    ],
+)
+def test_a_corrupt_baseline_is_one_line_and_exit_2(project: Path, content: bytes) -> None:
+    (project / "base.json").write_bytes(content)
+
+    done = dbheal(project, "--no-cache", "--baseline", "base.json")
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("dbheal: error: ") and "base.json" in line
+    assert (project / "base.json").read_bytes() == content
+
+
+def test_update_baseline_needs_a_baseline_file(project: Path) -> None:
+    done = dbheal(project, "--no-cache", "--update-baseline")
+
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert "--update-baseline" in line and "--baseline" in line
+
+
+def test_a_baseline_that_is_a_folder_is_one_line(project: Path) -> None:
+    (project / "base").mkdir()
+
+    done = dbheal(project, "--no-cache", "--baseline", "base")
+
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("dbheal: error: ") and "base" in line

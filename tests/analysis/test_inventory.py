@@ -1,0 +1,100 @@
+"""`dbheal check --statements`: every statement and how far it is checked, and the calls that are
+given SQL but not read (a forgotten `extra-calls` must not look like a clean bill of health)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+from dbheal_lsp.analysis.inventory import reads_as_sql, statement_entry, unread_calls
+from tests.conftest import run_dbheal
+
+HELPERS = textwrap.dedent(
+    """
+    import sqlite3
+
+    class Store:
+        def __init__(self, path):
+            self.db = sqlite3.connect(path)
+
+        def run_sql(self, sql, args=()):
+            return self.db.execute(sql, args)
+
+    def names(store, table, hide):
+        store.run_sql("SELECT nmae FROM users WHERE id = ?", (1,))
+        store.run_sql("UPDATE users SET name = ? WHERE id = ?", ("a", 1))
+        print("SELECT name FROM users")  # shown, not run
+        store.db.execute(f"SELECT id FROM {table}")
+        return store.db.execute("SELECT id, name FROM users")
+    """
+)
+
+
+def _statements(source: str) -> tuple[ast.Module, tuple]:  # type: ignore[type-arg]
+    tree = ast.parse(source)
+    extractor = Extractor(ExtractOptions(calls=DEFAULT_CALLS))
+    return tree, extractor.extract(source, tree)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_sql"),
+    [
+        ("SELECT id FROM users", True),
+        ("  (select a from t)", True),
+        ("-- a comment\nUPDATE t SET a = 1", True),
+        ("INSERT INTO t VALUES (?)", True),
+        ("Select a file to open", False),
+        ("delete the cache", False),
+        ("", False),
+    ],
+)
+def test_a_literal_reads_as_sql_only_with_two_sql_words(text: str, is_sql: bool) -> None:
+    assert reads_as_sql(text) is is_sql
+
+
+def test_each_statement_says_how_far_it_is_checked() -> None:
+    _, statements = _statements(HELPERS)
+    entries = [statement_entry(s, "app.py") for s in statements]
+    # run_sql's own execute(sql, args) holds no SQL of its own: it is not a statement.
+    assert [(e.line, e.call, e.status) for e in entries] == [
+        (15, "execute", "partly checked"),
+        (16, "execute", "checked"),
+    ]
+    assert entries[0].reason == "the names or SQL text built from table are not known"
+
+
+def test_calls_given_sql_but_not_read_are_named() -> None:
+    tree, statements = _statements(HELPERS)
+    (unread,) = unread_calls([("app.py", tree, statements)], DEFAULT_CALLS)
+    # run_sql twice; print() shows SQL and is not counted.
+    assert (unread.name, unread.count, unread.first) == ("run_sql", 2, "app.py:12")
+
+
+def test_check_statements_lists_them_and_names_the_helper(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.dbheal]\n")
+    (tmp_path / "app.py").write_text(HELPERS)
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    done = run_dbheal(tmp_path, "check", "--statements", ".")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        "app.py:15: execute() partly checked: the names or SQL text built from table are not known"
+        in lines
+    )
+    assert "broken.py: not read (SyntaxError) (skipped)" in lines
+    assert "2 statements found: 1 checked, 1 partly checked." in lines
+    assert lines[-1].startswith("2 calls pass SQL-looking strings to names dbheal does not read: ")
+    assert "run_sql (2, first at app.py:12)" in lines[-1]
+
+    # Once configured, the helper's statements are found and checked.
+    (tmp_path / "pyproject.toml").write_text('[tool.dbheal]\nextra-calls = ["run_sql"]\n')
+    done = run_dbheal(tmp_path, "check", "--statements", "--format", "json", ".")
+    data = json.loads(done.stdout)
+    assert len(data["statements"]) == 4 and data["unread_calls"] == []
+    checked = run_dbheal(tmp_path, "check", "--no-cache", ".")
+    assert "4 statements checked" in checked.stdout
