@@ -57,6 +57,7 @@ KNOWN_KEYS = frozenset(
         "severity",
         "extra-calls",
         "identifier-helpers",
+        "safe-helpers",
         "cache",
         "jobs",
         "fail-on",
@@ -86,6 +87,7 @@ class Config:
     severity: Mapping[IssueType, Severity] = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
     extra_calls: tuple[str, ...] = ()
     identifier_helpers: tuple[str, ...] = ()
+    safe_helpers: tuple[str, ...] = ()  # functions whose result cannot carry SQL (numbers)
     cache: bool = True
     jobs: int = 0  # 0: one per core
     fail_on: Severity = Severity.CRITICAL
@@ -100,6 +102,7 @@ class Config:
             "severity": {k.value: v.value for k, v in sorted(self.severity.items())},
             "extra_calls": self.extra_calls,
             "identifier_helpers": self.identifier_helpers,
+            "safe_helpers": self.safe_helpers,
         }
         return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -245,6 +248,7 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
         severity=severity,
         extra_calls=_strings(merged, "extra-calls"),
         identifier_helpers=_strings(merged, "identifier-helpers"),
+        safe_helpers=_strings(merged, "safe-helpers"),
         cache=cache,
         jobs=jobs,
         fail_on=fail_on,

@@ -43,7 +43,9 @@ from dbheal_lsp.analysis.statement import (
 from dbheal_lsp.model import DEFAULT_SEVERITIES, Issue, IssueType, Origin, Severity
 
 # "foreign": SQLite rejects it, but it is valid in the project's own dialect.
-VerdictKind = Literal["ok", "no_table", "no_column", "syntax", "error", "foreign"]
+# "applied": DDL the schema already reflects (the table exists, the column was added, the index
+# was dropped): upgrade code that has run before, not a defect.
+VerdictKind = Literal["ok", "no_table", "no_column", "syntax", "error", "foreign", "applied"]
 
 _NO_TABLE = re.compile(r"no such table: (?:main\.)?(\S+)")
 _NO_COLUMN = re.compile(r"no such column: (\S+)")
@@ -57,6 +59,14 @@ _DEFINITIONS = frozenset({"CREATE", "ALTER", "DROP"})
 _AMBIGUOUS = re.compile(r"ambiguous column name: (\S+)")
 _SCAN = re.compile(r"^SCAN (\S+)")
 _AUTOMATIC = re.compile(r"^SEARCH (\S+) USING AUTOMATIC (?:COVERING |PARTIAL )*INDEX \((\w+)")
+# SQLite's words for DDL whose change the schema already has.
+_EXISTS = re.compile(r"^(?:table|index|view|trigger) (\S+) already exists")
+_DUPLICATE_COLUMN = re.compile(r"^duplicate column name: (\S+)")
+_NO_OBJECT = re.compile(r"^no such (?:table|index|view|trigger): (\S+)")
+_TWICE = " is defined twice"  # a CREATE TABLE naming one column twice: broken on every run
+# An operator that compares as text whatever the column's type: no cast would change it.
+_PATTERN_OPERATOR = re.compile(r"\b(?:LIKE|GLOB|MATCH|REGEXP)\s*$", re.IGNORECASE)
+# A stand-in name left in a message (a safety net: users never see one).
 # Errors that depend on what the application registers at run time, not on the schema.
 _RUNTIME_DEPENDENT = ("no such function", "no such module", "no such collation", "unknown database")
 
@@ -199,7 +209,9 @@ class StatementChecker:
         issues: list[Issue] = []
         for facts in self._facts(statement, path):
             # What a rejected statement refers to is guesswork: report the rejection alone.
-            checks = _TEXT_CHECKS if facts.verdict.kind in ("syntax", "error") else CHECKS
+            # Already-applied DDL and upgrade probes are not rejections of the code at all.
+            rejected = facts.verdict.kind in ("syntax", "error", "applied")
+            checks = _TEXT_CHECKS if rejected or _is_probe(facts) else CHECKS
             for check in checks:
                 issues.extend(check(facts))
         return [
@@ -420,8 +432,36 @@ def _prepare(oracle: Sandbox, text: str) -> Verdict:
     except sqlite3.Warning:
         return Verdict("ok")
     except sqlite3.Error as exc:
-        return _verdict_of(str(exc))
+        return _already_applied(text, _verdict_of(str(exc)))
     return Verdict("ok")
+
+
+def _already_applied(text: str, verdict: Verdict) -> Verdict:
+    """Return `verdict`, or an "applied" one when `text` is DDL the schema already reflects.
+
+    Upgrade code keeps its old steps: `CREATE TABLE x` when x exists, `ALTER TABLE ... ADD
+    COLUMN` of a column that exists, `DROP TABLE x` when x is gone. Against today's schema they
+    fail, but that is what running them again does, not a defect. A CREATE TABLE naming one
+    column twice is broken on every run, so that stays an error, pointing at the second one.
+    """
+    message = verdict.message
+    keyword = first_keyword(text)
+    if keyword == "CREATE" and (m := _EXISTS.match(message)):
+        return Verdict("applied", message, _unquote(m.group(1)))
+    if (m := _DUPLICATE_COLUMN.match(message)) is not None:
+        name = _unquote(m.group(1))
+        if keyword == "ALTER":
+            return Verdict("applied", message, name)
+        return Verdict("error", f"column {name}{_TWICE}", name)
+    if keyword == "DROP" and (m := _NO_OBJECT.match(message)):
+        return Verdict("applied", message, _unquote(m.group(1)))
+    return verdict
+
+
+def _is_probe(facts: Facts) -> bool:
+    """Return whether the statement probes, inside a `try` that handles the database error,
+    for a table or column that may not exist yet (upgrade code): missing is the expected case."""
+    return facts.statement.guarded and facts.verdict.kind in ("no_table", "no_column")
 
 
 def _sandbox_of(conn: sqlite3.Connection) -> Sandbox:
@@ -516,13 +556,40 @@ def _issue(
         severity=kind.default_severity,
         path=facts.path,
         span=span,
-        message=message,
+        message=_without_stand_ins(message),
         statement_span=facts.statement.span,
         call_span=facts.statement.call_span,
         sql=facts.sql,
         fingerprint=facts.fingerprint(kind, token, fields.get("table"), fields.get("column_name")),
         **fields,
     )
+
+
+def _without_stand_ins(message: str) -> str:
+    r"""Return `message` with every word that holds a stand-in name (`__dbheal_N`, `:__dbheal_N`,
+    `orders___dbheal_2`) spelled "an interpolated name". A scan outward from each stand-in: a
+    pattern such as `\w*__dbheal_\d+` retries from every position of a long word."""
+    marker = "__dbheal_"
+    at = message.find(marker)
+    if at < 0:
+        return message
+    parts: list[str] = []
+    done = 0
+    while at >= 0:
+        start = at
+        while start > done and (message[start - 1].isalnum() or message[start - 1] == "_"):
+            start -= 1
+        if start > done and message[start - 1] == ":":
+            start -= 1
+        end = at + len(marker)
+        while end < len(message) and (message[end].isalnum() or message[end] == "_"):
+            end += 1
+        parts.append(message[done:start])
+        parts.append("an interpolated name")
+        done = end
+        at = message.find(marker, done)
+    parts.append(message[done:])
+    return "".join(parts)
 
 
 def _find_name(text: str, name: str, after: int = 0) -> tuple[int, int]:
@@ -684,7 +751,11 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
         start, _ = _find_name(text, near) if near else (0, 0)
         if start >= first_slot:
             return
-    if verdict.name:
+    if verdict.message.endswith(_TWICE) and verdict.name:
+        # Defined twice: point at the second definition.
+        _, first_end = _find_name(text, verdict.name)
+        start, end = _find_name(text, verdict.name, first_end)
+    elif verdict.name:
         start, end = _find_token(text, verdict.name)
     else:
         stripped = text.rstrip()
@@ -734,6 +805,8 @@ def type_mismatches(facts: Facts) -> Iterator[Issue]:
             continue
         if col.affinity in _COMPATIBLE.get(value.code_type, frozenset({value.code_type})):
             continue
+        if _is_clean_up(facts, comparison.value, value):
+            continue
         yield _type_mismatch(
             facts,
             table.name,
@@ -742,6 +815,18 @@ def type_mismatches(facts: Facts) -> Iterator[Issue]:
             value,
             comparison.context,
         )
+
+
+def _is_clean_up(facts: Facts, ref: ValueRef, value: _Value) -> bool:
+    """Return whether a text value meets a column in a way no cast would make right.
+
+    `int_col = ''` finds rows an old version stored as empty text, and `LIKE`/`GLOB` compare as
+    text whatever the column's type: clean-up queries, not mismatches.
+    """
+    if value.source.strip() in ("''", '""'):
+        return True
+    before = masked(facts.rendered.text)[: ref.start]
+    return _PATTERN_OPERATOR.search(before) is not None
 
 
 @dataclass(frozen=True)
@@ -766,7 +851,9 @@ def _value_of(facts: Facts, value: ValueRef) -> _Value | None:
         if slot is not None:
             text_info = slot.slot.value
             return _Value("TEXT", None, text_info.source, text_info.span, value.start, value.end)
-        return _Value(value.literal_type, None, value.text, None, value.start, value.end)
+        # Shown as the SQL spells it: `'ten'`, and `''` rather than nothing at all.
+        spelled = facts.rendered.text[value.start : value.end].strip() or value.text
+        return _Value(value.literal_type, None, spelled, None, value.start, value.end)
     ph = value.placeholder
     if ph is None:
         return None
@@ -801,9 +888,10 @@ def _type_mismatch(
 ) -> Issue:
     verb = {"compare": "compares", "insert": "inserts", "set": "assigns"}.get(context, "uses")
     shown = f"{value.helper}()" if value.helper else value.source
+    source = value.source or "a value"  # never an empty word in a message
     message = (
         f"{table}.{column} is {db_type} in the database, but the code {verb} "
-        f"{value.source} ({value.code_type}" + (f", made by {shown}" if value.helper else "") + ")"
+        f"{source} ({value.code_type}" + (f", made by {shown}" if value.helper else "") + ")"
     )
     if value.helper:
         message += f"; the {value.helper}() cast is redundant or the column type is wrong"
@@ -934,6 +1022,9 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
         tables = [t.name for t in facts.refs.tables]
     else:
         tables = _FROM_TABLE.findall(masked(facts.rendered.text))
+    # A stand-in is the name of an interpolated slot, never a table a user knows.
+    tables = ["an interpolated table" if is_stand_in(t) else t for t in tables]
+    named = [t for t in tables if t != "an interpolated table"]
     for start, end in stars:
         what = f" of {', '.join(dict.fromkeys(tables))}" if tables else ""
         yield _issue(
@@ -942,7 +1033,7 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
             start,
             end,
             f"SELECT * returns every column{what}; name the columns the code uses",
-            table=tables[0] if len(tables) == 1 else None,
+            table=named[0] if len(tables) == 1 and named else None,
         )
 
 

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: inline suppressions are applied before results are cached
 _MIGRATIONS_ENTRY = "::migrations"
 MAX_FILE_BYTES = 5 * MB
 MAX_MIGRATION_BYTES = 50 * MB  # seed data makes migrations larger than code files
@@ -126,6 +126,7 @@ class Project:
             ExtractOptions(
                 calls=DEFAULT_CALLS | frozenset(self.config.extra_calls),
                 identifier_helpers=frozenset(self.config.identifier_helpers),
+                safe_helpers=frozenset(self.config.safe_helpers),
             )
         )
 
@@ -248,6 +249,11 @@ class Project:
                 )
             )
         issues = tuple(_unique_fingerprints(_dedupe(checked.issues)))
+        # `# dbheal: ignore[...]` comments, applied here so that every door honours them.
+        from dbheal_lsp.suppress import apply_suppressions
+
+        issues, ignore_notes = apply_suppressions(path, source, issues)
+        notes.extend(ignore_notes)
         return FileResult(path, issues, tuple(notes), checked.count, checked.stopped_at is not None)
 
     def _block_issues(

@@ -10,12 +10,22 @@ source positions, interpolated slots, and the parameters bound to its placeholde
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 import re
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal, TypeAlias
 
-from dbheal_lsp.analysis.positions import LiteralText, scan_string, source_lines, span_of
+from dbheal_lsp.analysis.positions import (
+    FStringField,
+    LiteralText,
+    scan_string,
+    source_lines,
+    span_of,
+)
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import (
     Parameter,
@@ -75,6 +85,22 @@ _CAST_TYPES = {
 }
 _NUMERIC_CASTS = frozenset({"int", "float", "Decimal", "bool"})
 _MAX_NAME_DEPTH = 8
+# How many variants of one statement are checked, and how many values a name may hold in
+# branches before it counts as unreadable: both keep a file of many branches linear.
+_MAX_VARIANTS = 8
+_MAX_BRANCH_VALUES = 16
+# Bindings looked at while reading one call's SQL: past it, names count as not read. Real code
+# needs a few dozen; a function of thousands of branches would otherwise be quadratic.
+_WORK_PER_CALL = 2_000
+# Conversions that spell a number (`%d`, `%.2f`, `{:d}`): they cannot carry SQL.
+_NUMBERS = frozenset("diouxXeEfFgGn")
+# Calls whose result is a number, whatever their argument.
+_NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
+_NUMBER_TYPES = frozenset({"int", "float", "bool"})
+_Variants: TypeAlias = "list[list[Piece]]"
+_Safety: TypeAlias = 'Literal["text", "number"] | None'
+# Each value a name can hold: (the assigned expression or None when not read, its `+=` parts).
+_Reaching: TypeAlias = "list[tuple[ast.expr | None, list[ast.expr]]]"
 _PLACEHOLDER_TEXTS = frozenset({"?", "%s", "?,", "%s,", ", ?", ", %s", ",?"})
 
 
@@ -84,6 +110,18 @@ class ExtractOptions:
 
     calls: frozenset[str] = DEFAULT_CALLS
     identifier_helpers: frozenset[str] = frozenset()
+    # Functions whose result cannot carry SQL (a number, an allow-listed word): `safe-helpers`.
+    safe_helpers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Binding:
+    """One binding of a name: where, to what (None: a value not read), inside which blocks."""
+
+    at: tuple[int, int]
+    value: ast.expr | None
+    augmented: bool  # `name += value`
+    path: tuple[int, ...]  # ids of the statement lists enclosing it, outermost first
 
 
 @dataclass
@@ -92,7 +130,9 @@ class _Scope:
 
     node: ast.AST
     qualname: str
-    assignments: dict[str, list[tuple[tuple[int, int], ast.expr, bool]]] | None = None
+    assignments: dict[str, list[_Binding]] | None = None
+    # Block id -> the statement whose exclusive branches it is one of (if/else, handlers, cases).
+    owners: dict[int, int] = field(default_factory=dict)
 
 
 class OutOfTime(Exception):
@@ -121,6 +161,15 @@ class _FileContext:
     # What each expression node says about its value, read once: `.format(*args)` and `%`
     # give every field the same node, and copying its source text per field is quadratic.
     values: dict[int, ValueInfo] = field(default_factory=dict)
+    # Reading a part of a larger string: a name must be read in every value it can hold.
+    strict: bool = False
+    # The module's functions that return a number, read on first need.
+    number_functions: frozenset[str] | None = None
+    # Bindings looked at for the current call (see _WORK_PER_CALL), and the values found.
+    work: int = 0
+    reached: dict[tuple[int, str, tuple[int, int]], _Reaching | None] = field(default_factory=dict)
+    # Inside the body of a `try` that handles the database error (see _catches_database_error).
+    guarded: bool = False
 
 
 class Extractor:
@@ -187,7 +236,19 @@ def _visit_stmt(stmt: ast.stmt, scope: _Scope, ctx: _FileContext) -> None:
         raise OutOfTime(stmt.lineno)
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
         qual = f"{scope.qualname}.{stmt.name}" if scope.qualname else stmt.name
+        # A function defined inside a `try` runs later, outside it.
+        outer, ctx.guarded = ctx.guarded, False
         _visit_body(stmt.body, _Scope(stmt, qual), ctx)
+        ctx.guarded = outer
+        return
+    if isinstance(stmt, _TRY_NODES) and _catches_database_error(stmt.handlers):
+        outer, ctx.guarded = ctx.guarded, True
+        _visit_body(stmt.body, scope, ctx)
+        ctx.guarded = outer
+        for handler in stmt.handlers:
+            _visit_body(handler.body, scope, ctx)
+        _visit_body(stmt.orelse, scope, ctx)
+        _visit_body(stmt.finalbody, scope, ctx)
         return
     if isinstance(stmt, ast.ClassDef):
         qual = f"{scope.qualname}.{stmt.name}" if scope.qualname else stmt.name
@@ -208,6 +269,51 @@ def _visit_stmt(stmt: ast.stmt, scope: _Scope, ctx: _FileContext) -> None:
             _visit_expr(value, scope, ctx)
 
 
+# `try` and (Python 3.11+) `try ... except*`: both have body, handlers, orelse, finalbody.
+if sys.version_info >= (3, 11):
+    _TRY_NODES: tuple[type[ast.Try] | type[ast.TryStar], ...] = (ast.Try, ast.TryStar)
+else:
+    _TRY_NODES = (ast.Try,)
+# What a handler names when it catches the database error (sqlite3, DB-API drivers, or all).
+# ProgrammingError: what psycopg and SQLAlchemy raise for an unknown table or column.
+_DATABASE_ERRORS = frozenset({"OperationalError", "ProgrammingError", "DatabaseError", "Error"})
+_ANY_ERROR = frozenset({"Exception", "BaseException"})
+_DDL_START = re.compile(r"\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+
+
+def _catches_database_error(handlers: Sequence[ast.ExceptHandler]) -> bool:
+    """Return whether one of `handlers` makes its `try` a probe of the schema.
+
+    A handler of the database's error does. One that catches everything (`except:`,
+    `Exception`) does only when it then changes the schema (`except Exception: db.execute(
+    "ALTER TABLE ...")`, the upgrade idiom): around ordinary queries such a handler only logs,
+    and a broken query there must still be found.
+    """
+    for handler in handlers:
+        caught = handler.type
+        names = [] if caught is None else caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        called = {_called_name(n) for n in names}
+        if called & _DATABASE_ERRORS:
+            return True
+        if (caught is None or called & _ANY_ERROR) and _runs_ddl(handler.body):
+            return True
+    return False
+
+
+def _runs_ddl(body: Sequence[ast.stmt]) -> bool:
+    """Return whether `body` passes a string literal that starts with CREATE/ALTER/DROP to a call."""
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and any(
+                isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and _DDL_START.match(arg.value)
+                for arg in node.args
+            ):
+                return True
+    return False
+
+
 def _visit_expr(node: ast.AST, scope: _Scope, ctx: _FileContext) -> None:
     for call in _calls_in(node):
         if id(call) in ctx.consumed:
@@ -215,9 +321,7 @@ def _visit_expr(node: ast.AST, scope: _Scope, ctx: _FileContext) -> None:
         name = _called_name(call.func)
         if name is None or name not in ctx.options.calls:
             continue
-        statement = _statement_of_call(call, name, scope, ctx)
-        if statement is not None:
-            ctx.statements.append(statement)
+        ctx.statements.extend(_statements_of_call(call, name, scope, ctx))
 
 
 def _calls_in(node: ast.AST) -> Iterator[ast.Call]:
@@ -241,12 +345,13 @@ def _called_name(func: ast.expr) -> str | None:
     return None
 
 
-def _statement_of_call(
+def _statements_of_call(
     call: ast.Call, name: str, scope: _Scope, ctx: _FileContext
-) -> Statement | None:
+) -> list[Statement]:
+    """Return the statements a call sends: one per variant of its SQL (branches, `a if c else b`)."""
     sql_arg = call.args[0] if call.args else _keyword(call, ("sql", "query", "statement"))
     if sql_arg is None or isinstance(sql_arg, ast.Starred):
-        return None
+        return []
     outer_call = call
     if (
         isinstance(sql_arg, ast.Call)
@@ -257,27 +362,65 @@ def _statement_of_call(
         ctx.consumed.add(id(sql_arg))
         inner = sql_arg.args[0] if sql_arg.args else None
         if inner is None:
-            return None
+            return []
         sql_arg = inner
     ctx.scope = scope
     ctx.slots = 0
-    pieces = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0)
-    if not pieces:
-        return None
-    literal = "".join(p.text for p in pieces if isinstance(p, TextPiece))
-    if name in _DBAPI_CALLS:
-        if not _starts_like_sql(literal) and not _SQL_WORD.search(literal):
-            return None
-    elif not (isinstance(pieces[0], TextPiece) and _starts_like_sql(pieces[0].text)):
-        return None
+    ctx.work = 0
+    ctx.reached.clear()
+    ctx.strict = False
+    variants = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
+    found: list[Statement] = []
+    parameters = _parameters(outer_call, name, ctx) if variants else None
+    seen: set[tuple[Piece, ...]] = set()
+    for variant in variants:
+        pieces = _numbered(variant)
+        if not pieces or tuple(pieces) in seen:
+            continue  # `"" if a else ""`: the same text twice is checked once
+        seen.add(tuple(pieces))
+        literal = "".join(p.text for p in pieces if isinstance(p, TextPiece))
+        if name in _DBAPI_CALLS:
+            if not _starts_like_sql(literal) and not _SQL_WORD.search(literal):
+                continue
+        elif not (isinstance(pieces[0], TextPiece) and _starts_like_sql(pieces[0].text)):
+            continue
+        found.append(_statement(call, name, sql_arg, tuple(pieces), parameters, scope, ctx))
+    return found
+
+
+def _numbered(pieces: list[Piece]) -> list[Piece]:
+    """Number the slots of one variant 0, 1, ...: stand-in names do not depend on the others."""
+    out: list[Piece] = []
+    index = 0
+    for piece in pieces:
+        if isinstance(piece, Slot):
+            if piece.index != index:
+                piece = replace(piece, index=index)
+            index += 1
+        elif not piece.text and len(pieces) > 1:
+            continue  # an empty fragment ("" in a branch) adds nothing
+        out.append(piece)
+    return out
+
+
+def _statement(
+    call: ast.Call,
+    name: str,
+    sql_arg: ast.expr,
+    pieces: tuple[Piece, ...],
+    parameters: tuple[Parameter, ...] | None,
+    scope: _Scope,
+    ctx: _FileContext,
+) -> Statement:
     return Statement(
-        pieces=tuple(pieces),
+        pieces=pieces,
         call=name,
         span=span_of(ctx.lines, sql_arg),
         name_span=_name_span(call.func, ctx.lines),
         call_span=span_of(ctx.lines, call),
-        parameters=_parameters(outer_call, name, ctx),
+        parameters=parameters,
         function=scope.qualname,
+        guarded=ctx.guarded,
     )
 
 
@@ -301,33 +444,39 @@ def _name_span(func: ast.expr, lines: Sequence[str]) -> Span:
 
 
 # --- building pieces from Python expressions -------------------------------------------------
+#
+# An expression may hold several texts (`a if c else b`, a name assigned in `if`/`elif`
+# branches): `_pieces` returns each variant, at most _MAX_VARIANTS of them, so that every
+# variant of the SQL is checked. A variant is a list of pieces, never shared between variants.
 
 
 def _pieces(
     node: ast.expr, scope: _Scope, ctx: _FileContext, at: tuple[int, int], depth: int
-) -> list[Piece] | None:
-    """Return the pieces of the string expression `node`, or None when it is not one we read."""
+) -> _Variants | None:
+    """Return the variants of the string expression `node`, or None when it is not one we read."""
     if depth > _MAX_NAME_DEPTH:
         return None
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, str):
             return None
-        return _literal_pieces(node, ctx)
+        return _literal_pieces(node, scope, ctx, depth)
     if isinstance(node, ast.JoinedStr):
-        return _literal_pieces(node, ctx)
+        return _literal_pieces(node, scope, ctx, depth)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _concat_pieces(node, scope, ctx, at, depth)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         template = _pieces(node.left, scope, ctx, at, depth + 1)
         if template is None:
             return None
-        return _percent_pieces(template, node.right, ctx)
+        return _percent_pieces(template, node.right, scope, ctx, depth)
+    if isinstance(node, ast.IfExp):
+        return _either(node.body, node.orelse, scope, ctx, at, depth)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr == "format":
             template = _pieces(node.func.value, scope, ctx, at, depth + 1)
             if template is None:
                 return None
-            return _format_pieces(template, node, ctx)
+            return _format_pieces(template, node, scope, ctx, depth)
         if node.func.attr in ("strip", "lstrip", "rstrip") and not node.args:
             return _pieces(node.func.value, scope, ctx, at, depth + 1)
     if isinstance(node, ast.Call) and _called_name(node.func) in _TEXT_CALLS and node.args:
@@ -337,9 +486,72 @@ def _pieces(
     return None
 
 
+def _either(
+    body: ast.expr,
+    orelse: ast.expr,
+    scope: _Scope,
+    ctx: _FileContext,
+    at: tuple[int, int],
+    depth: int,
+) -> _Variants | None:
+    """Variants of `body if ... else orelse`: both, or the one we read (only when not strict)."""
+    first = _pieces(body, scope, ctx, at, depth + 1)
+    second = _pieces(orelse, scope, ctx, at, depth + 1)
+    if ctx.strict and (first is None or second is None):
+        return None
+    both = (first or []) + (second or [])
+    return both[:_MAX_VARIANTS] or None
+
+
+def _operand(
+    node: ast.expr, scope: _Scope, ctx: _FileContext, at: tuple[int, int], depth: int
+) -> _Variants | None:
+    """Variants of a part of a larger string: every value its names can hold must be read.
+
+    Only the SQL argument itself is read leniently (a name assigned SQL in one branch and
+    something unreadable in another: the SQL we can read is checked).
+    """
+    saved = ctx.strict
+    ctx.strict = True
+    try:
+        return _pieces(node, scope, ctx, at, depth + 1)
+    finally:
+        ctx.strict = saved
+
+
+def _inline(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Variants | None:
+    """Variants of an interpolated value that is plain text built only from literals, else None.
+
+    `cond = "AND deleted = 0" if hide else ""` interpolated with `%s`: each variant of the SQL is
+    checked with the fragment's own text, mapped to where the fragment is written.
+    """
+    variants = _operand(node, scope, ctx, (node.lineno, node.col_offset), depth)
+    if variants is None:
+        return None
+    if any(isinstance(p, Slot) for variant in variants for p in variant):
+        return None
+    return variants
+
+
+def _join(parts: Sequence[_Variants]) -> _Variants:
+    """Concatenate `parts` (each a list of variants): every combination, at most _MAX_VARIANTS.
+
+    A part with one variant extends each variant in place, so a long `+` chain stays linear.
+    """
+    out: _Variants = [[]]
+    for part in parts:
+        if len(part) == 1:
+            for variant in out:
+                variant.extend(part[0])
+        else:
+            pairs = itertools.islice(itertools.product(out, part), _MAX_VARIANTS)
+            out = [a + b for a, b in pairs]
+    return out
+
+
 def _concat_pieces(
     node: ast.BinOp, scope: _Scope, ctx: _FileContext, at: tuple[int, int], depth: int
-) -> list[Piece] | None:
+) -> _Variants | None:
     """Pieces of `a + b + c ...`: the chain's operands read in a loop, not by recursion.
 
     `+` nests to the left, so a long chain is a deep tree: reading it recursively, one level
@@ -352,29 +564,47 @@ def _concat_pieces(
         current = current.left
     operands.append(current)
     operands.reverse()
-    parts = [_pieces(operand, scope, ctx, at, depth + 1) for operand in operands]
+    parts = [_operand(operand, scope, ctx, at, depth) for operand in operands]
     if all(part is None for part in parts):
         return None
-    out: list[Piece] = []
-    for operand, part in zip(operands, parts, strict=True):
-        out.extend(part if part is not None else [_new_slot(operand, "concat", ctx)])
-    return out
+    return _join(
+        [
+            part if part is not None else [[_new_slot(operand, "concat", ctx)]]
+            for operand, part in zip(operands, parts, strict=True)
+        ]
+    )
 
 
-def _literal_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> list[Piece] | None:
+def _literal_pieces(
+    node: ast.Constant | ast.JoinedStr, scope: _Scope, ctx: _FileContext, depth: int
+) -> _Variants | None:
     scanned = scan_string(ctx.lines, node)
     if scanned is None:
-        return _fallback_pieces(node, ctx)
-    pieces: list[Piece] = []
+        fallback = _fallback_pieces(node, ctx)
+        return None if fallback is None else [fallback]
+    parts: list[_Variants] = []
     start = 0
     for f in scanned.fields:
         if f.offset > start:
-            pieces.append(_text_piece(scanned, start, f.offset))
-        pieces.append(_new_slot(f.value, "fstring", ctx))
+            parts.append([[_text_piece(scanned, start, f.offset)]])
+        # `{name}` alone (no conversion, no format spec) spells the value's own text.
+        plain = f.span.line == f.span.end_line and (
+            f.span.end_column - f.span.column == len(f.expr_source) + 2
+        )
+        inlined = _inline(f.value, scope, ctx, depth) if plain else None
+        parts.append(inlined or [[_new_slot(f.value, "fstring", ctx, number=_number_spec(f, ctx))]])
         start = f.offset
-    if start < len(scanned.text) or not pieces:
-        pieces.append(_text_piece(scanned, start, len(scanned.text)))
-    return pieces
+    if start < len(scanned.text) or not parts:
+        parts.append([[_text_piece(scanned, start, len(scanned.text))]])
+    return _join(parts)
+
+
+def _number_spec(f: FStringField, ctx: _FileContext) -> bool:
+    """Return whether an f-string field's format spec spells a number: `{n:d}`, `{x:.2f}`."""
+    if f.span.line != f.span.end_line or f.expr_span.end_line != f.span.line:
+        return False
+    spec = ctx.lines[f.span.line - 1][f.expr_span.end_column - 1 : f.span.end_column - 2]
+    return spec.startswith(":") and len(spec) > 1 and spec[-1] in _NUMBERS
 
 
 def _text_piece(scanned: LiteralText, start: int, end: int) -> TextPiece:
@@ -410,13 +640,164 @@ def _fallback_pieces(node: ast.Constant | ast.JoinedStr, ctx: _FileContext) -> l
     return pieces
 
 
-def _new_slot(node: ast.expr, kind: SlotKind, ctx: _FileContext) -> Slot:
+def _new_slot(node: ast.expr, kind: SlotKind, ctx: _FileContext, *, number: bool = False) -> Slot:
+    """Return a slot for the interpolated `node`; `number`: a conversion that spells a number."""
     index = ctx.slots
     ctx.slots += 1
     info = _value_info(node, ctx)
-    if not info.constant and _is_placeholder_list(node, ctx):
-        info = replace(info, constant=True)
+    if info.constant or info.numeric_cast or info.safe_identifier:
+        return Slot(index, kind, info)
+    if number:
+        # "%d" % n: whatever n holds, the text is a number, which cannot carry SQL.
+        return Slot(index, kind, replace(info, numeric_cast=True))
+    if _is_placeholder_list(node, ctx):
+        return Slot(index, kind, replace(info, constant=True))
+    safety = _safety(node, ctx.scope or ctx.module, ctx, 0) if ctx.scope is not None else None
+    if safety == "text":
+        return Slot(index, kind, replace(info, constant=True))
+    if safety == "number":
+        return Slot(index, kind, replace(info, numeric_cast=True))
     return Slot(index, kind, info)
+
+
+def _safety(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Safety:
+    """Return whether every value `node` can have is literal text or a number (else None).
+
+    Numbers: casts, len(), arithmetic, `-x`, functions of the module annotated `-> int` or that
+    return `int(...)`, and the configured `safe-helpers`. Names are followed to every value they
+    can hold (branches included); a parameter or a value not read makes the name unsafe.
+    """
+    if depth > _MAX_NAME_DEPTH:
+        return None
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, (str, bytes)):
+            return "text"
+        return (
+            "number" if isinstance(node.value, (bool, int, float)) or node.value is None else None
+        )
+    if isinstance(node, ast.JoinedStr):
+        fields = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+        return "text" if all(_safety(f, scope, ctx, depth + 1) for f in fields) else None
+    if isinstance(node, ast.IfExp):
+        kinds = {
+            _safety(node.body, scope, ctx, depth + 1),
+            _safety(node.orelse, scope, ctx, depth + 1),
+        }
+        return None if None in kinds else ("number" if kinds == {"number"} else "text")
+    if isinstance(node, (ast.UnaryOp, ast.Compare)):
+        return "number"  # -x, ~x, not x, a < b: no string supports these
+    if isinstance(node, ast.BinOp):
+        return _binop_safety(node, scope, ctx, depth)
+    if isinstance(node, ast.Call):
+        name = _called_name(node.func)
+        if name in _NUMBER_CALLS or name in ctx.options.safe_helpers:
+            return "number"
+        if name is not None and name in _number_functions(ctx):
+            return "number"
+        return None
+    info = _value_info(node, ctx)
+    if isinstance(node, ast.Name) and not info.constant:
+        return _name_safety(node, scope, ctx, depth)
+    if info.constant:
+        return "text"
+    return "number" if info.numeric_cast else None
+
+
+def _binop_safety(node: ast.BinOp, scope: _Scope, ctx: _FileContext, depth: int) -> _Safety:
+    if isinstance(node.op, (ast.Sub, ast.Div, ast.FloorDiv, ast.Pow)):
+        return "number"  # str supports none of these
+    left = _safety(node.left, scope, ctx, depth + 1)
+    if isinstance(node.op, ast.Mod):
+        # n % 10 is a number only when n is; "%s" % x is text made of x.
+        if left == "number":
+            return "number"
+        right = _safety(node.right, scope, ctx, depth + 1) if left == "text" else None
+        if isinstance(node.right, ast.Tuple):
+            right = (
+                "text" if all(_safety(e, scope, ctx, depth + 1) for e in node.right.elts) else None
+            )
+        return "text" if left == "text" and right is not None else None
+    if isinstance(node.op, (ast.Add, ast.Mult)):
+        if _is_number_literal(node.left) or _is_number_literal(node.right):
+            return "number"  # a + 1, n * 2: a str + int is an error, so the result is a number
+        right = _safety(node.right, scope, ctx, depth + 1)
+        if left is None or right is None:
+            return None
+        return "number" if left == right == "number" else "text"
+    return None
+
+
+def _is_number_literal(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    )
+
+
+def _name_safety(node: ast.Name, scope: _Scope, ctx: _FileContext, depth: int) -> _Safety:
+    at = (node.lineno, node.col_offset)
+    for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
+        reaching = _reaching(candidate, node.id, at, ctx)
+        if reaching is None:
+            continue
+        kinds: set[_Safety] = set()
+        for base, augments in reaching:
+            for value in (base, *augments):
+                kinds.add(None if value is None else _safety(value, candidate, ctx, depth + 1))
+        if not kinds or None in kinds:
+            return None
+        return "number" if kinds == {"number"} else "text"
+    return None
+
+
+def _number_functions(ctx: _FileContext) -> frozenset[str]:
+    """Return the module's functions that return a number: annotated `-> int` (float, bool) or
+    returning only `int(...)`, `len(...)` or number literals. Read once per file, on demand."""
+    if ctx.number_functions is not None:
+        return ctx.number_functions
+    found: set[str] = set()
+    stack: list[ast.stmt] = (
+        list(ctx.module.node.body) if isinstance(ctx.module.node, ast.Module) else []
+    )
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if _returns_number(node):
+                found.add(node.name)
+            stack.extend(node.body)
+        elif isinstance(node, ast.ClassDef):
+            stack.extend(node.body)
+        else:
+            for block in _blocks_of(node):
+                stack.extend(block)
+    ctx.number_functions = frozenset(found)
+    return ctx.number_functions
+
+
+def _returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    returns = func.returns
+    if isinstance(returns, ast.Name) and returns.id in _NUMBER_TYPES:
+        return True
+    if isinstance(returns, ast.Constant) and returns.value in _NUMBER_TYPES:
+        return True
+    values: list[ast.expr | None] = []
+    stack: list[ast.stmt] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            values.append(node.value)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in _blocks_of(node):
+                stack.extend(block)
+    return bool(values) and all(
+        value is not None
+        and (
+            _is_number_literal(value)
+            or (isinstance(value, ast.Call) and _called_name(value.func) in _NUMBER_CALLS)
+        )
+        for value in values
+    )
 
 
 def _is_placeholder_list(node: ast.expr, ctx: _FileContext) -> bool:
@@ -428,9 +809,12 @@ def _is_placeholder_list(node: ast.expr, ctx: _FileContext) -> bool:
     if isinstance(node, ast.Name) and ctx.scope is not None:
         at = (node.lineno, node.col_offset)
         for scope in (ctx.scope, ctx.module):
-            chain = _binding_chain(scope, node.id, at)
-            if chain is not None:
-                return not chain[1] and _is_placeholder_list(chain[0], ctx)
+            reaching = _reaching(scope, node.id, at, ctx)
+            if reaching is not None:
+                return all(
+                    base is not None and not augments and _is_placeholder_list(base, ctx)
+                    for base, augments in reaching
+                )
         return False
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return False
@@ -445,27 +829,33 @@ def _is_placeholder_list(node: ast.expr, ctx: _FileContext) -> bool:
     return bool(strings) and all(s.strip() in _PLACEHOLDER_TEXTS for s in strings)
 
 
-def _split_text(piece: TextPiece, cuts: list[tuple[int, int, Piece | None]]) -> list[Piece]:
+def _split_text(piece: TextPiece, cuts: list[tuple[int, int, _Variants | None]]) -> list[_Variants]:
     """Replace the ranges `cuts` (start, end, replacement) of a text piece, in order."""
-    out: list[Piece] = []
+    out: list[_Variants] = []
     pos = 0
     for start, end, replacement in cuts:
         if start > pos:
-            out.append(TextPiece(piece.text[pos:start], piece.positions[pos : start + 1]))
+            out.append([[TextPiece(piece.text[pos:start], piece.positions[pos : start + 1])]])
         if replacement is not None:
             out.append(replacement)
         pos = end
     if pos < len(piece.text):
-        out.append(TextPiece(piece.text[pos:], piece.positions[pos:]))
+        out.append([[TextPiece(piece.text[pos:], piece.positions[pos:])]])
     return out
 
 
-def _literal_char(piece: TextPiece, start: int, char: str) -> TextPiece:
-    return TextPiece(char, (piece.positions[start], piece.positions[start + 1]))
+def _literal_char(piece: TextPiece, start: int, char: str) -> _Variants:
+    return [[TextPiece(char, (piece.positions[start], piece.positions[start + 1]))]]
 
 
-def _percent_pieces(template: list[Piece], right: ast.expr, ctx: _FileContext) -> list[Piece]:
-    """Pieces of `template % right`: each conversion spec becomes a slot for its value."""
+def _percent_pieces(
+    templates: _Variants, right: ast.expr, scope: _Scope, ctx: _FileContext, depth: int
+) -> _Variants:
+    """Variants of `template % right`: each conversion spec becomes a slot for its value.
+
+    A plain `%s` of text built only from literals is replaced by that text; a number
+    conversion (`%d`, `%.2f`) cannot carry SQL whatever its value.
+    """
     if isinstance(right, ast.Tuple):
         values: list[ast.expr] = list(right.elts)
     else:
@@ -475,155 +865,361 @@ def _percent_pieces(template: list[Piece], right: ast.expr, ctx: _FileContext) -
         for dict_key, dict_value in zip(right.keys, right.values, strict=True):
             if isinstance(dict_key, ast.Constant) and isinstance(dict_key.value, str):
                 mapping[dict_key.value] = dict_value
-    out: list[Piece] = []
-    position = 0
-    for piece in template:
-        if not isinstance(piece, TextPiece):
-            out.append(piece)
-            continue
-        cuts: list[tuple[int, int, Piece | None]] = []
-        for match in _PERCENT_SPEC.finditer(piece.text):
-            if match.group("conv") == "%":
-                cuts.append((match.start(), match.end(), _literal_char(piece, match.start(), "%")))
+    out: _Variants = []
+    for template in templates:
+        parts: list[_Variants] = []
+        position = 0
+        for piece in template:
+            if not isinstance(piece, TextPiece):
+                parts.append([[piece]])
                 continue
-            key = match.group("key")
-            value: ast.expr = right
-            if key is not None and key in mapping:
-                value = mapping[key]
-            elif key is None and position < len(values):
-                value = values[position]
-            position += 1
-            cuts.append((match.start(), match.end(), _new_slot(value, "percent", ctx)))
-        out.extend(_split_text(piece, cuts) if cuts else [piece])
-    return out
-
-
-def _format_pieces(template: list[Piece], call: ast.Call, ctx: _FileContext) -> list[Piece]:
-    """Pieces of `template.format(...)`: each replacement field becomes a slot for its value."""
-    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-    auto = 0
-    out: list[Piece] = []
-    for piece in template:
-        if not isinstance(piece, TextPiece):
-            out.append(piece)
-            continue
-        cuts: list[tuple[int, int, Piece | None]] = []
-        for match in _FORMAT_FIELD.finditer(piece.text):
-            name = match.group("name")
-            if name is None:  # "{{" or "}}"
-                cuts.append(
-                    (
-                        match.start(),
-                        match.end(),
-                        _literal_char(piece, match.start(), match.group()[0]),
+            cuts: list[tuple[int, int, _Variants | None]] = []
+            for match in _PERCENT_SPEC.finditer(piece.text):
+                conv = match.group("conv")
+                if conv == "%":
+                    cuts.append(
+                        (match.start(), match.end(), _literal_char(piece, match.start(), "%"))
                     )
-                )
+                    continue
+                key = match.group("key")
+                value: ast.expr = right
+                if key is not None and key in mapping:
+                    value = mapping[key]
+                elif key is None and position < len(values):
+                    value = values[position]
+                position += 1
+                plain = match.group() in ("%s", f"%({key})s")
+                inlined = _inline(value, scope, ctx, depth) if plain else None
+                slot = inlined or [[_new_slot(value, "percent", ctx, number=conv in _NUMBERS)]]
+                cuts.append((match.start(), match.end(), slot))
+            parts.extend(_split_text(piece, cuts) if cuts else [[[piece]]])
+        out.extend(_join(parts))
+    return out[:_MAX_VARIANTS]
+
+
+def _format_pieces(
+    templates: _Variants, call: ast.Call, scope: _Scope, ctx: _FileContext, depth: int
+) -> _Variants:
+    """Variants of `template.format(...)`: each replacement field becomes a slot for its value."""
+    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+    out: _Variants = []
+    for template in templates:
+        parts: list[_Variants] = []
+        auto = 0
+        for piece in template:
+            if not isinstance(piece, TextPiece):
+                parts.append([[piece]])
                 continue
-            base = re.split(r"[.\[]", name, maxsplit=1)[0]
-            value: ast.expr = call
-            if base == "":
-                if auto < len(call.args):
-                    value = call.args[auto]
-                auto += 1
-            elif base.isdigit():
-                if int(base) < len(call.args):
-                    value = call.args[int(base)]
-            elif base in keywords:
-                value = keywords[base]
-            cuts.append((match.start(), match.end(), _new_slot(value, "format", ctx)))
-        out.extend(_split_text(piece, cuts) if cuts else [piece])
-    return out
+            cuts: list[tuple[int, int, _Variants | None]] = []
+            for match in _FORMAT_FIELD.finditer(piece.text):
+                name = match.group("name")
+                if name is None:  # "{{" or "}}"
+                    char = match.group()[0]
+                    cuts.append(
+                        (match.start(), match.end(), _literal_char(piece, match.start(), char))
+                    )
+                    continue
+                base = re.split(r"[.\[]", name, maxsplit=1)[0]
+                value: ast.expr = call
+                if base == "":
+                    if auto < len(call.args):
+                        value = call.args[auto]
+                    auto += 1
+                elif base.isdigit():
+                    if int(base) < len(call.args):
+                        value = call.args[int(base)]
+                elif base in keywords:
+                    value = keywords[base]
+                field_text = match.group()
+                spec = field_text[:-1].partition(":")[2]
+                plain = field_text == "{" + base + "}" and value is not call
+                inlined = _inline(value, scope, ctx, depth) if plain else None
+                number = bool(spec) and spec[-1] in _NUMBERS
+                slot = inlined or [[_new_slot(value, "format", ctx, number=number)]]
+                cuts.append((match.start(), match.end(), slot))
+            parts.extend(_split_text(piece, cuts) if cuts else [[[piece]]])
+        out.extend(_join(parts))
+    return out[:_MAX_VARIANTS]
 
 
 def _name_pieces(
     node: ast.Name, scope: _Scope, ctx: _FileContext, at: tuple[int, int], depth: int
-) -> list[Piece] | None:
+) -> _Variants | None:
+    """Variants of the SQL a name holds at `at`: one per assignment that can reach it.
+
+    When not strict (the SQL argument itself), values we cannot read are left out and the
+    others checked; when strict, any such value makes the whole name unreadable.
+    """
     for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
-        chain = _binding_chain(candidate, node.id, at)
-        if chain is None:
+        reaching = _reaching(candidate, node.id, at, ctx)
+        if reaching is None:
             continue
-        base, augments = chain
-        base_pos = (base.lineno, base.col_offset)
-        pieces = _pieces(base, candidate, ctx, base_pos, depth + 1)
-        if pieces is None:
-            return None
-        for value in augments:
-            more = _pieces(value, candidate, ctx, (value.lineno, value.col_offset), depth + 1)
-            pieces = pieces + (more or [_new_slot(value, "concat", ctx)])
-        return pieces
+        saved = ctx.scope
+        ctx.scope = candidate  # slots inside the assigned value belong to that scope
+        try:
+            out: _Variants = []
+            for base, augments in reaching:
+                variants = None
+                if base is not None:
+                    variants = _pieces(
+                        base, candidate, ctx, (base.lineno, base.col_offset), depth + 1
+                    )
+                if variants is None:
+                    if ctx.strict:
+                        return None
+                    continue
+                parts = [variants]
+                for value in augments:
+                    more = _operand(value, candidate, ctx, (value.lineno, value.col_offset), depth)
+                    parts.append(more or [[_new_slot(value, "concat", ctx)]])
+                out.extend(_join(parts))
+            return out[:_MAX_VARIANTS] or None
+        finally:
+            ctx.scope = saved
     return None
 
 
-def _binding_chain(
-    scope: _Scope, name: str, at: tuple[int, int]
-) -> tuple[ast.expr, list[ast.expr]] | None:
-    """Return the last plain assignment of `name` before `at` and the `+=` parts after it."""
+def _reaching(scope: _Scope, name: str, at: tuple[int, int], ctx: _FileContext) -> _Reaching | None:
+    """Return each value `name` can hold at `at` (None: not a name of `scope`), read once per call."""
+    key = (id(scope.node), name, at)
+    if key in ctx.reached:
+        return ctx.reached[key]
+    if ctx.work > _WORK_PER_CALL:
+        return [(None, [])]  # out of patience: a value not read
+    found = ctx.reached[key] = _read_reaching(scope, name, at, ctx)
+    return found
+
+
+def _read_reaching(
+    scope: _Scope, name: str, at: tuple[int, int], ctx: _FileContext
+) -> _Reaching | None:
+    """Return each value `name` can hold at `at`, with the `+=` parts added to it since.
+
+    The values are the last assignment that every path to `at` goes through (one in a block
+    enclosing `at`; a parameter counts, at the function's start) and the assignments in
+    branches after it, less those replaced later in a block enclosing theirs. A value is None
+    where the name is bound by something not read (a parameter, a for loop, an import).
+    """
     if scope.assignments is None:
-        scope.assignments = _collect_assignments(scope.node)
+        scope.assignments = _collect_assignments(scope.node, scope.owners)
     entries = scope.assignments.get(name)
     if not entries:
         return None
-    before = [e for e in entries if e[0] < at]
-    if not before and isinstance(scope.node, ast.Module):
-        # A module-level name used inside a function may be assigned below the function.
-        before = entries
-    base_index = None
-    for i in range(len(before) - 1, -1, -1):
-        if not before[i][2]:
-            base_index = i
+    end = bisect.bisect_left(entries, at, key=lambda b: b.at)
+    use: tuple[int, ...] = ()
+    if end == 0:
+        if not isinstance(scope.node, ast.Module):
+            return None
+        end = len(entries)  # a module-level name used inside a function, assigned below it
+    else:
+        use = _use_path(scope.node, at)
+    # The last value every path to `at` goes through, looking back over a bounded number of
+    # values in branches (a function of a thousand `if`s stays linear).
+    plain: list[int] = []
+    for i in range(end - 1, -1, -1):
+        entry = entries[i]
+        if entry.augmented:
+            continue
+        plain.append(i)
+        if _encloses(entry.path, use) or len(plain) > _MAX_BRANCH_VALUES:
             break
-    if base_index is None:
-        return None
-    base = before[base_index][1]
-    augments = [e[1] for e in before[base_index + 1 :] if e[2]]
-    return base, augments
+    plain.reverse()
+    out: list[tuple[ast.expr | None, list[ast.expr]]] = []
+    if len(plain) > _MAX_BRANCH_VALUES and not _encloses(entries[plain[0]].path, use):
+        out.append((None, []))  # more values than we read: the name is not fully known
+        plain = plain[1:]
+    # A value replaced later in its own block or an enclosing one never reaches `at`.
+    kept = [
+        i
+        for n, i in enumerate(plain)
+        if not any(_encloses(entries[j].path, entries[i].path) for j in plain[n + 1 :])
+    ]
+    ctx.work += len(plain) ** 2 + len(kept) * (end - kept[0] if kept else 0)
+    for n, i in enumerate(kept):
+        augments = [
+            entries[a]
+            for a in range(i + 1, end)
+            if entries[a].augmented
+            and not any(
+                i < j < a and _encloses(entries[j].path, entries[a].path) for j in kept[n + 1 :]
+            )
+        ]
+        ctx.work += len(augments) * _MAX_VARIANTS
+        for chosen in _branch_choices(augments, scope.owners):
+            out.append((entries[i].value, [b.value for b in chosen if b.value is not None]))
+    return out
 
 
-def _collect_assignments(
-    scope_node: ast.AST,
-) -> dict[str, list[tuple[tuple[int, int], ast.expr, bool]]]:
-    """Return name -> [(position, value, is_augmented)] in source order, nested defs excluded.
+def _branch_choices(augments: list[_Binding], owners: dict[int, int]) -> list[list[_Binding]]:
+    """Split `+=` parts made in exclusive branches (`if: sql += A` / `else: sql += B`) into
+    one sequence per choice of branch, at most _MAX_VARIANTS; all in one when too many."""
+    if len({b.path for b in augments}) <= 1 or len(augments) > _MAX_BRANCH_VALUES:
+        return [augments]
+    choices: list[list[_Binding]] = [[]]
+    for part in augments:
+        grown: list[list[_Binding]] = []
+        for choice in choices:
+            if any(_exclusive(part.path, b.path, owners) for b in choice):
+                grown.append(choice)
+                fork = [b for b in choice if not _exclusive(part.path, b.path, owners)]
+                fork.append(part)
+                if fork not in grown:
+                    grown.append(fork)
+            else:
+                choice.append(part)
+                if choice not in grown:
+                    grown.append(choice)
+        choices = grown[:_MAX_VARIANTS]
+    return choices
+
+
+def _exclusive(first: tuple[int, ...], second: tuple[int, ...], owners: dict[int, int]) -> bool:
+    """Return whether two blocks never both run: the `if` and `else` of one statement, two
+    `except` handlers or two `case`s of one statement, or blocks nested in those."""
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            owner = owners.get(a)
+            return owner is not None and owner == owners.get(b)
+    return False
+
+
+def _encloses(outer: tuple[int, ...], inner: tuple[int, ...]) -> bool:
+    return inner[: len(outer)] == outer
+
+
+def _use_path(scope_node: ast.AST, at: tuple[int, int]) -> tuple[int, ...]:
+    """Return the statement lists enclosing position `at`, outermost first (by bisection)."""
+    path: list[int] = []
+    block: list[ast.stmt] = getattr(scope_node, "body", [])
+    while block:
+        i = bisect.bisect_right(block, at, key=lambda s: (s.lineno, s.col_offset)) - 1
+        if i < 0:
+            break
+        inner = None
+        for sub in _blocks_of(block[i]):
+            last = sub[-1]
+            if (
+                (sub[0].lineno, sub[0].col_offset)
+                <= at
+                <= (
+                    last.end_lineno or last.lineno,
+                    last.end_col_offset or 0,
+                )
+            ):
+                inner = sub
+                break
+        if inner is None:
+            break
+        path.append(id(inner))
+        block = inner
+    return tuple(path)
+
+
+def _blocks_of(node: ast.stmt) -> list[list[ast.stmt]]:
+    """Return the statement lists of a compound statement (if, for, while, with, try, match)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return []
+    blocks: list[list[ast.stmt]] = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if block:
+            blocks.append(block)
+    for handler in getattr(node, "handlers", ()):
+        blocks.append(handler.body)
+    for case in getattr(node, "cases", ()):
+        blocks.append(case.body)
+    return blocks
+
+
+def _collect_assignments(scope_node: ast.AST, owners: dict[int, int]) -> dict[str, list[_Binding]]:
+    """Return name -> bindings in source order, nested defs excluded.
 
     Assignments are statements, so only statement lists are walked, never expressions: this
     runs for every function that sends a query held in a variable.
     """
-    found: dict[str, list[tuple[tuple[int, int], ast.expr, bool]]] = {}
-    stack: list[ast.stmt] = list(reversed(getattr(scope_node, "body", [])))
+    found: dict[str, list[_Binding]] = {}
+
+    def bind(name: str, at: tuple[int, int], value: ast.expr | None, path: tuple[int, ...]) -> None:
+        found.setdefault(name, []).append(_Binding(at, value, False, path))
+
+    if isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        args = scope_node.args
+        start = (scope_node.lineno, scope_node.col_offset)
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                bind(arg.arg, start, None, ())
+    stack: list[tuple[ast.stmt, tuple[int, ...]]] = [
+        (s, ()) for s in reversed(getattr(scope_node, "body", []))
+    ]
     while stack:
-        node = stack.pop()
+        node, path = stack.pop()
+        at = (node.lineno, node.col_offset)
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(target, ast.Name):
-                    found.setdefault(target.id, []).append(
-                        ((node.lineno, node.col_offset), node.value, False)
-                    )
+                for name, value in _target_names(target, node.value):
+                    bind(name, at, value, path)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None and isinstance(node.target, ast.Name):
-                found.setdefault(node.target.id, []).append(
-                    ((node.lineno, node.col_offset), node.value, False)
-                )
+                bind(node.target.id, at, node.value, path)
         elif isinstance(node, ast.AugAssign):
-            if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
-                found.setdefault(node.target.id, []).append(
-                    ((node.lineno, node.col_offset), node.value, True)
-                )
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stack.extend(reversed(_nested_statements(node)))
+            if isinstance(node.target, ast.Name):
+                if isinstance(node.op, ast.Add):
+                    found.setdefault(node.target.id, []).append(
+                        _Binding(at, node.value, True, path)
+                    )
+                else:
+                    bind(node.target.id, at, None, path)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bind((alias.asname or alias.name).split(".")[0], at, None, path)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bind(node.name, at, None, path)
+            continue
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            for name, _value in _target_names(node.target, None):
+                bind(name, at, None, path)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    for name, _value in _target_names(item.optional_vars, None):
+                        bind(name, at, None, path)
+        if isinstance(node, ast.If):
+            owners[id(node.body)] = owners[id(node.orelse)] = id(node)
+        for exclusive in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            owners[id(exclusive.body)] = id(node)
+        for block in reversed(_blocks_of(node)):
+            inner = (*path, id(block))
+            stack.extend((s, inner) for s in reversed(block))
+        for handler in getattr(node, "handlers", ()):
+            if handler.name and handler.body:
+                bind(handler.name, at, None, (*path, id(handler.body)))
     for entries in found.values():
-        entries.sort(key=lambda e: e[0])
+        entries.sort(key=lambda e: e.at)
     return found
 
 
-def _nested_statements(node: ast.stmt) -> list[ast.stmt]:
-    """Return the statements inside a compound statement (if, for, while, with, try, match)."""
-    nested: list[ast.stmt] = []
-    for name in ("body", "orelse", "finalbody"):
-        nested.extend(getattr(node, name, ()))
-    for handler in getattr(node, "handlers", ()):
-        nested.extend(handler.body)
-    for case in getattr(node, "cases", ()):
-        nested.extend(case.body)
-    return nested
+def _target_names(
+    target: ast.expr, value: ast.expr | None, depth: int = 0
+) -> list[tuple[str, ast.expr | None]]:
+    """Return (name, value) for each name an assignment target binds: `a = v`, `a, b = x, y`
+    (pairwise), `a, b = f()` (values not read: None)."""
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value, None, depth + 1)
+    if not isinstance(target, (ast.Tuple, ast.List)) or depth > _MAX_NAME_DEPTH:
+        return []
+    values: list[ast.expr | None] = [None] * len(target.elts)
+    if (
+        isinstance(value, (ast.Tuple, ast.List))
+        and len(value.elts) == len(target.elts)
+        and not any(isinstance(e, ast.Starred) for e in (*value.elts, *target.elts))
+    ):
+        values = list(value.elts)
+    out: list[tuple[str, ast.expr | None]] = []
+    for element, element_value in zip(target.elts, values, strict=True):
+        out.extend(_target_names(element, element_value, depth + 1))
+    return out
 
 
 # --- values and parameters --------------------------------------------------------------------

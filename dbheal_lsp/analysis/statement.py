@@ -71,6 +71,9 @@ class Statement:
     call_span: Span  # the whole call expression, receiver and arguments included
     parameters: tuple[Parameter, ...] | None  # None when the call passes none we can read
     function: str  # qualified name of the enclosing function, "" at module level
+    # In the body of a `try` whose handler catches the database error: a missing table or
+    # column there is what the code probes for (upgrade code), not a defect.
+    guarded: bool = False
 
     @property
     def slots(self) -> tuple[Slot, ...]:
@@ -260,8 +263,10 @@ def _slot_role(
     nxt = pieces[i + 1] if i + 1 < len(pieces) else None
     next_text = nxt.text if isinstance(nxt, TextPiece) else ""
     glued_before = bool(prev_text) and (prev_text[-1].isalnum() or prev_text[-1] == "_")
+    # `[x]` quotes a name in SQLite (`"x"` and backticks are read by the quote state).
+    bracketed = prev_text.endswith("[") and next_text.startswith("]")
     glued_after = bool(next_text) and (next_text[0].isalnum() or next_text[0] in "_.")
-    if glued_before or glued_after or slot.index in identifier_slots:
+    if glued_before or glued_after or bracketed or slot.index in identifier_slots:
         return "identifier"
     if _last_word("".join(before[-3:])).upper() in _IDENTIFIER_AFTER:
         return "identifier"
