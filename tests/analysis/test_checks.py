@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import load_config
-from dbheal_lsp.model import IssueType
+from dbheal_lsp.model import Issue, IssueType
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 CASES = sorted((FIXTURES / "cases").glob("*.py"))
@@ -37,6 +38,18 @@ def expected_issues(source: str) -> set[tuple[int, str, str]]:
     return found
 
 
+def located_issues(issues: Iterable[Issue], lines: list[str]) -> set[tuple[int, str, str]]:
+    """Return (line, TYPE, token) for each issue, the token read from the source's `lines`."""
+    return {
+        (
+            issue.span.line,
+            issue.type.value,
+            lines[issue.span.line - 1][issue.span.column - 1 : issue.span.end_column - 1],
+        )
+        for issue in issues
+    }
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("project")
@@ -52,13 +65,9 @@ def test_case_file(project: Project, case: Path) -> None:
     source = case.read_text(encoding="utf-8")
     lines = source.splitlines()
     result = project.check_source(case.name, source)
-    actual = set()
-    for issue in result.issues:
-        assert issue.span.line == issue.span.end_line, issue
-        token = lines[issue.span.line - 1][issue.span.column - 1 : issue.span.end_column - 1]
-        actual.add((issue.span.line, issue.type.value, token))
+    assert all(issue.span.line == issue.span.end_line for issue in result.issues), result.issues
     assert result.notes == ()
-    assert sorted(actual) == sorted(expected_issues(source))
+    assert sorted(located_issues(result.issues, lines)) == sorted(expected_issues(source))
 
 
 def test_every_issue_type_of_statements_is_covered() -> None:

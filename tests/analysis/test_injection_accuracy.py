@@ -16,7 +16,7 @@ import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import load_config
-from tests.analysis.test_checks import expected_issues
+from tests.analysis.test_checks import expected_issues, located_issues
 from tests.conftest import run_dbheal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"
@@ -54,12 +54,8 @@ def test_case_file(project: Project, case: Path) -> None:
     source = case.read_text(encoding="utf-8")
     lines = source.splitlines()
     result = project.check_source(case.name, source)
-    actual = set()
-    for issue in result.issues:
-        token = lines[issue.span.line - 1][issue.span.column - 1 : issue.span.end_column - 1]
-        actual.add((issue.span.line, issue.type.value, token))
     assert result.notes == ()
-    assert sorted(actual) == sorted(expected_issues(source))
+    assert sorted(located_issues(result.issues, lines)) == sorted(expected_issues(source))
 
 
 def test_each_pattern_has_a_fixture() -> None:

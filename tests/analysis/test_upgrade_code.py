@@ -10,7 +10,6 @@ with no database and no migrations at all (the schema is the CREATE statements i
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -20,25 +19,12 @@ from typing import Any
 
 import pytest
 
+from tests.analysis.test_checks import expected_issues
+
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"
 CASES = sorted([*FIXTURES.glob("upgrade_*.py"), *FIXTURES.glob("messages_*.py")])
 # Checked without a database: the code's own DDL is its schema.
 NO_DATABASE = {"upgrade_code_schema"}
-_EXPECT = re.compile(r"#\s*expect(?:\(([+-]\d+)\))?:\s*(.+)$")
-
-
-def expected_findings(source: str) -> set[tuple[int, str, str]]:
-    """Return (line, TYPE, token) for every `# expect:` annotation of `source`."""
-    found: set[tuple[int, str, str]] = set()
-    for number, line in enumerate(source.splitlines(), start=1):
-        m = _EXPECT.search(line)
-        if not m:
-            continue
-        target = number + int(m.group(1) or 0)
-        for item in m.group(2).split(";"):
-            kind, token = item.strip().split(" ", 1)
-            found.add((target, kind, token.strip()))
-    return found
 
 
 def run_check(project: Path, target: str, database: Path | None) -> list[dict[str, Any]]:
@@ -78,9 +64,9 @@ def located(findings: list[dict[str, Any]], lines: list[str]) -> set[tuple[int, 
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_fixture_gives_exactly_the_expected_findings(tmp_path: Path, case: Path) -> None:
+def test_fixture_gives_exactly_the_expected_issues(tmp_path: Path, case: Path) -> None:
     findings, lines = check_fixture(tmp_path, case)
-    assert sorted(located(findings, lines)) == sorted(expected_findings("\n".join(lines)))
+    assert sorted(located(findings, lines)) == sorted(expected_issues("\n".join(lines)))
     for f in findings:
         message = f["message"]
         # Internal names and empty values never reach a user.
