@@ -22,13 +22,12 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from dbheal_lsp.analysis.sqllex import WORD, comment_end, quoted_end, unquote
 from dbheal_lsp.fixes import rebuild
+from dbheal_lsp.fixes.rebuild import Token
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 __all__ = ["Inverse", "InverseRefused", "NoInverse", "Undo", "created_by", "inverse_plan"]
 
-_SPACE = " \t\n\r\f\v"
 _OBJECT_KINDS = ("table", "index", "trigger", "view")
 
 
@@ -93,51 +92,23 @@ class Inverse:
 # --- what a statement creates -----------------------------------------------------------------
 
 
-def _tokens(sql: str) -> list[str]:
-    """Return the significant tokens of `sql`: words, quoted names (unquoted) and punctuation."""
-    found: list[str] = []
-    at, size = 0, len(sql)
-    while at < size:
-        ch = sql[at]
-        if ch in _SPACE:
-            at += 1
-        elif (end := comment_end(sql, at)) != at:
-            at = end
-        elif ch in "'\"`[":
-            end = quoted_end(sql, at)
-            # A quoted name keeps a marker so that it is never read as a keyword.
-            found.append("\0" + unquote(sql[at:end]))
-            at = end
-        elif word := WORD.match(sql, at):
-            found.append(word.group())
-            at = word.end()
-        else:
-            found.append(ch)
-            at += 1
-    return found
+def _keyword(tokens: Sequence[Token], at: int) -> str:
+    return tokens[at].word if at < len(tokens) else ""
 
 
-def _name(token: str) -> str:
-    return token[1:] if token.startswith("\0") else token
-
-
-def _keyword(tokens: list[str], at: int) -> str:
-    return tokens[at].upper() if at < len(tokens) and not tokens[at].startswith("\0") else ""
-
-
-def _qualified(tokens: list[str], at: int) -> tuple[str, int] | None:
+def _qualified(tokens: Sequence[Token], at: int) -> tuple[str, int] | None:
     """Return the object name at `at` (a schema prefix skipped) and the index after it."""
     if at >= len(tokens):
         return None
-    if at + 2 < len(tokens) and tokens[at + 1] == ".":
-        return _name(tokens[at + 2]), at + 3
-    return _name(tokens[at]), at + 1
+    if at + 2 < len(tokens) and tokens[at + 1].text == ".":
+        return tokens[at + 2].name, at + 3
+    return tokens[at].name, at + 1
 
 
 def created_by(sql: str) -> Undo | None:
     """Return what the statement `sql` creates (a table, index, trigger or view, or a column it
     adds), or None if it is any other statement."""
-    tokens = _tokens(sql)
+    tokens = rebuild.significant_tokens(sql)
     at = 0
     if _keyword(tokens, 0) == "CREATE":
         at = 1
@@ -165,7 +136,7 @@ def created_by(sql: str) -> Undo | None:
             at += 1
         if at >= len(tokens):
             return None
-        return Undo("column", _name(tokens[at]), table)
+        return Undo("column", tokens[at].name, table)
     return None
 
 

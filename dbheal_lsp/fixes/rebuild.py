@@ -72,7 +72,9 @@ _SPACE = " \t\n\r\f\v"
 
 
 @dataclass(frozen=True)
-class _Token:
+class Token:
+    """One token of a SQL text, with its offsets."""
+
     kind: str  # "space" | "comment" | "string" | "quoted" | "word" | "number" | "punct"
     text: str
     start: int
@@ -97,9 +99,15 @@ class _Token:
         return unquote(self.text) if self.kind in ("quoted", "string") else self.text
 
 
-def _tokenize(sql: str) -> list[_Token]:
+def significant_tokens(sql: str) -> list[Token]:
+    """Return the tokens of `sql` other than whitespace and comments (names read by `.name`,
+    bare keywords by `.word`)."""
+    return [t for t in _tokenize(sql) if t.significant]
+
+
+def _tokenize(sql: str) -> list[Token]:
     """Split `sql` into tokens, keeping whitespace and comments so that offsets are exact."""
-    tokens: list[_Token] = []
+    tokens: list[Token] = []
     at, size = 0, len(sql)
     while at < size:
         ch = sql[at]
@@ -128,7 +136,7 @@ def _tokenize(sql: str) -> list[_Token]:
         else:
             end = at + 1
             kind = "punct"
-        tokens.append(_Token(kind, sql[at:end], at, end))
+        tokens.append(Token(kind, sql[at:end], at, end))
         at = end
     return tokens
 
@@ -138,7 +146,7 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _quote_like(token: _Token, name: str) -> str:
+def _quote_like(token: Token, name: str) -> str:
     """Return `name` quoted the way `token` was, so the rewritten statement keeps its style."""
     if token.kind == "word" and all(is_word_char(ch) for ch in name):
         return name  # a bare word with "new_" before it is still a bare word, never a keyword
@@ -160,19 +168,19 @@ def _literal(text: str) -> str:
 @dataclass(frozen=True)
 class _ColumnDef:
     name: str
-    name_token: _Token
+    name_token: Token
     type_span: tuple[int, int] | None  # offsets of the declared type in the statement
 
 
 @dataclass(frozen=True)
 class _CreateTable:
-    name_token: _Token
+    name_token: Token
     columns: tuple[_ColumnDef, ...]
     options: frozenset[str]  # upper-case words after the column list: WITHOUT, ROWID, STRICT
     autoincrement: bool
 
 
-def _matching_paren(tokens: Sequence[_Token], open_at: int) -> int:
+def _matching_paren(tokens: Sequence[Token], open_at: int) -> int:
     """Return the index of the ")" that closes the "(" at `open_at` (len(tokens) if none)."""
     depth = 0
     for index in range(open_at, len(tokens)):
@@ -188,9 +196,9 @@ def _matching_paren(tokens: Sequence[_Token], open_at: int) -> int:
 
 def _parse_create_table(sql: str) -> _CreateTable:
     tokens = [t for t in _tokenize(sql) if t.significant]
-    end = _Token("punct", "", len(sql), len(sql))
+    end = Token("punct", "", len(sql), len(sql))
 
-    def at(index: int) -> _Token:
+    def at(index: int) -> Token:
         return tokens[index] if index < len(tokens) else end
 
     pos = 0
@@ -218,7 +226,7 @@ def _parse_create_table(sql: str) -> _CreateTable:
         raise ValueError("CREATE TABLE with unbalanced parentheses")
 
     # Split the column list at its top-level commas.
-    parts: list[list[_Token]] = [[]]
+    parts: list[list[Token]] = [[]]
     depth = 0
     for token in tokens[pos + 1 : close]:
         if token.text == "(":
@@ -240,7 +248,7 @@ def _parse_create_table(sql: str) -> _CreateTable:
     return _CreateTable(name_token, tuple(columns), options, autoincrement)
 
 
-def _type_span(part: Sequence[_Token]) -> tuple[int, int] | None:
+def _type_span(part: Sequence[Token]) -> tuple[int, int] | None:
     """Return where the declared type of the column definition `part` is, or None."""
     index = 1
     while (
