@@ -10,7 +10,6 @@ fixes can recreate a missing table from the statements that define it.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import itertools
 import os
 import re
@@ -766,26 +765,28 @@ def schema_from_ddl(
         replay.close()
 
 
-_FolderKey = tuple[tuple[str, str], ...]
+_FolderKey = tuple[tuple[str, int, int, int, int], ...]
 
 
-def _folder_key(folder: Path, root: Path | None) -> _FolderKey | None:
-    # The files' content, not their size and time: an edit that keeps both (or a file put back
-    # by git with an old time) must still be replayed again.
+def _folder_key(folder: Path) -> _FolderKey | None:
+    # Called before every check in the editor, so it reads no file. The change time and inode
+    # are in the key besides size and mtime: an edit that keeps both (or a file put back by git
+    # with an old time) still changes st_ctime, which no program can set back.
     try:
-        return tuple(
-            (str(path), hashlib.sha256(_read_bytes(path, root)).hexdigest())
-            for path in migration_files(folder)
-        )
+        key = []
+        for path in migration_files(folder):
+            info = path.stat()
+            key.append((str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     except OSError:
         return None
+    return tuple(key)
 
 
 class MigrationCache:
     """Replays a migrations folder again only when one of its files changed, appeared or went.
 
-    The key is (path, content hash) of every migration file, taken before replaying, so a
-    file that changes during a replay is replayed again on the next call. With a `root`, files
+    The key is (path, inode, size, mtime, ctime) of every migration file, taken before
+    replaying, so a file that changes during a replay is replayed again on the next call. With a `root`, files
     that link out of it are not read. Thread-safe.
     """
 
@@ -798,7 +799,7 @@ class MigrationCache:
         """Return the replayed migrations of `folder`, from the cache when nothing changed."""
         name = os.fspath(folder)
         with self._lock:
-            key = _folder_key(Path(folder), self._root)
+            key = _folder_key(Path(folder))
             entry = self._entries.get(name)
             if key is not None and entry is not None and entry[0] == key:
                 return entry[1]
