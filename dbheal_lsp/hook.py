@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from dbheal_lsp.config import Config, excluded, find_root, load_config
+from dbheal_lsp.config import Config, find_root, included, load_config
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
@@ -661,11 +661,7 @@ class _ProjectCheck:
         rel = self._rel(path)
         if rel.startswith("../"):
             return False
-        if excluded(tuple(rel.split("/")), self.config.exclude):
-            return False
-        return not self.config.include or any(
-            PurePosixPath(rel).match(p) for p in self.config.include
-        )
+        return included(tuple(rel.split("/")), self.config.include, self.config.exclude)
 
     def _is_migration(self, path: str) -> bool:
         if self.migrations_rel is None or not path.lower().endswith(".sql"):
