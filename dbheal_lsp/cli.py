@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.engine import Project
 
 EXIT_OK = 0
+# The end of the summary line, where the database's name goes ("checked against app.db").
+_SUMMARY_END = re.compile(r" checked(, \d+ of them partly)?\.$")
 EXIT_FOUND = 1
 EXIT_ERROR = 2
 
@@ -205,6 +208,9 @@ def empty_file(path: Path) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `dbheal` command with `argv` and return its exit status."""
+    from dbheal_lsp.liblogs import quiet_library_logs
+
+    quiet_library_logs()  # stderr carries dbheal's own notes, not sqlglot's log lines
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -241,7 +247,7 @@ def _one_line(exc: BaseException) -> str:
 def run_check(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
     from dbheal_lsp.analysis.schema import SchemaError
-    from dbheal_lsp.config import ConfigError
+    from dbheal_lsp.config import ConfigError, split_pattern_warnings
     from dbheal_lsp.report import exit_code, render_json, render_sarif, render_text
 
     paths: list[Path] = args.paths or [Path.cwd()]
@@ -269,6 +275,12 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     for note in database_notes(project):
         print(f"dbheal: note: {note}", file=sys.stderr)
+    # An include/exclude pattern that matches no file is about the settings: said once, on
+    # stderr, so a JSON or SARIF report stays one document.
+    pattern_warnings, other_notes = split_pattern_warnings(result.notes)
+    for warning in pattern_warnings:
+        print(f"dbheal: warning: {warning}", file=sys.stderr)
+    result = replace(result, notes=other_notes)
     baseline_lines: list[str] = []
     if args.baseline is not None:
         result, baseline_lines = apply_baseline(result, args.baseline, known)
@@ -283,8 +295,11 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         output = render_text(shown, color=use_color(args.color))
         # The summary line names the database: "...; 3 statements checked against app.db."
-        if output.endswith(" checked."):
-            output = output[: -len(".")] + f" against {label}."
+        summary = _SUMMARY_END.search(output)
+        if summary is not None:
+            output = (
+                output[: summary.start()] + f" checked against {label}{summary.group(1) or ''}."
+            )
         else:
             output += f"\nDatabase: {label}"
     if args.format == "text":
@@ -305,6 +320,8 @@ def _print_statements(project: Project, paths: list[Path], output_format: str) -
     from dbheal_lsp.analysis.inventory import project_inventory, summary_lines
 
     found = project_inventory(project, paths)
+    for warning in found.warnings:
+        print(f"dbheal: warning: {warning}", file=sys.stderr)
     if output_format != "text":
         data = {
             "statements": [dataclasses.asdict(e) for e in found.entries],

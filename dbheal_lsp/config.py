@@ -14,14 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file
-from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
+from dbheal_lsp.globs import GlobSet
+from dbheal_lsp.model import DEFAULT_SEVERITIES, FileNote, IssueType, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,6 +63,8 @@ KNOWN_KEYS = frozenset(
         "cache",
         "jobs",
         "fail-on",
+        "databases",
+        "calls",
     }
 )
 DIALECTS = ("sqlite", "postgres", "mysql")
@@ -72,6 +76,32 @@ USER_SOURCES = frozenset({"override", "default"})
 
 class ConfigError(Exception):
     """A setting is invalid; the message is one line that names the setting and the problem."""
+
+
+@dataclass(frozen=True)
+class DatabaseMap:
+    """`[tool.dbheal.databases]`: statements of these files or receivers go to `path`."""
+
+    path: str  # as written: relative to the root, or ":memory:"
+    files: tuple[str, ...] = ()  # globs of project-relative paths ("app/cache.py", "store/*")
+    receivers: tuple[str, ...] = ()  # "self.cache_db", "cache", "Store.conn" (self.conn in Store)
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """`[tool.dbheal.calls]`: where a helper carries SQL (0-based positional arguments).
+
+    Exactly one of: `sql` (that argument is SQL; `params` its parameters, default the next
+    one), `statements` (a list of SQL strings or of [sql, params] pairs), `table` (a table
+    name, with `columns`: the arguments that are dicts keyed by column names).
+    """
+
+    name: str
+    sql: int | None = None
+    params: int | None = None
+    statements: int | None = None
+    table: int | None = None
+    columns: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,8 @@ class Config:
     cache: bool = True
     jobs: int = 0  # 0: one per core
     fail_on: Severity = Severity.CRITICAL
+    databases: tuple[DatabaseMap, ...] = ()  # [tool.dbheal.databases]
+    calls: tuple[CallShape, ...] = ()  # [tool.dbheal.calls]
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
@@ -103,6 +135,10 @@ class Config:
             "extra_calls": self.extra_calls,
             "identifier_helpers": self.identifier_helpers,
             "safe_helpers": self.safe_helpers,
+            "databases": [[d.path, d.files, d.receivers] for d in self.databases],
+            "calls": [
+                [c.name, c.sql, c.params, c.statements, c.table, c.columns] for c in self.calls
+            ],
         }
         return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -243,8 +279,8 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
         database=database,
         migrations=migrations,
         dialect=dialect,
-        include=_strings(merged, "include"),
-        exclude=_strings(merged, "exclude"),
+        include=_patterns(merged, "include"),
+        exclude=_patterns(merged, "exclude"),
         severity=severity,
         extra_calls=_strings(merged, "extra-calls"),
         identifier_helpers=_strings(merged, "identifier-helpers"),
@@ -252,6 +288,8 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
         cache=cache,
         jobs=jobs,
         fail_on=fail_on,
+        databases=_databases(root, merged.get("databases", {})),
+        calls=_calls(merged.get("calls", {})),
         sources=dict(sources),
     )
 
@@ -292,6 +330,113 @@ def _strings(merged: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_SHAPE_KEYS = ("sql", "statements", "table")
+
+
+def _databases(root: Path, value: Any) -> tuple[DatabaseMap, ...]:
+    """Read `databases`: a table of "path" = [file globs and receivers]; paths stay inside."""
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f'databases must be a table of "file.db" = ["app/cache.py", "self.cache_db"], '
+            f"not {value!r}"
+        )
+    out: list[DatabaseMap] = []
+    for path, targets in value.items():
+        where = f"databases.{json.dumps(str(path))}"
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            raise ConfigError(
+                f"{where} must be a list of file globs and receivers, not {targets!r}"
+            )
+        if not str(path).strip():
+            raise ConfigError("databases: a database path must not be empty")
+        if path != ":memory:" and not is_inside(root / Path(str(path)).expanduser(), root):
+            raise ConfigError(f"{where}: {path} is outside the project")
+        files, receivers = [], []
+        for target in targets:
+            # A path or glob has a slash, a wildcard or ends in .py; a receiver is a dotted name.
+            if "/" in target or any(c in target for c in "*?[") or target.endswith(".py"):
+                files.append(target)
+            elif _DOTTED_NAME.fullmatch(target):
+                receivers.append(target)
+            else:
+                raise ConfigError(
+                    f"{where}: {target!r} is neither a file glob (app/cache.py) "
+                    "nor a receiver (self.cache_db)"
+                )
+        out.append(DatabaseMap(str(path), tuple(files), tuple(receivers)))
+    return tuple(out)
+
+
+def _calls(value: Any) -> tuple[CallShape, ...]:
+    """Read `calls`: a table of name = { sql = N } | { statements = N } | { table = N,
+    columns = [N, ...] } (0-based positional arguments; `params = N` with `sql`)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"calls must be a table of name = {{ sql = 0 }}, not {value!r}")
+    out: list[CallShape] = []
+    for name, shape in value.items():
+        where = f"calls.{name}"
+        if not _DOTTED_NAME.fullmatch(str(name)) or "." in str(name):
+            raise ConfigError(f"{where}: {name!r} is not a function or method name")
+        if not isinstance(shape, dict):
+            raise ConfigError(
+                f"{where} must be a table such as {{ sql = 1 }}, {{ statements = 0 }} or "
+                f"{{ table = 0, columns = [1, 2] }}, not {shape!r}"
+            )
+        unknown = sorted(set(shape) - {*_SHAPE_KEYS, "params", "columns"})
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {unknown[0]!r} (known: sql, params, statements, table, "
+                "columns)"
+            )
+        given = [k for k in _SHAPE_KEYS if k in shape]
+        if len(given) != 1:
+            raise ConfigError(f"{where} must have exactly one of sql, statements or table")
+        numbers: dict[str, int] = {}
+        for key in (*given, "params"):
+            if key in shape:
+                number = shape[key]
+                if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+                    raise ConfigError(
+                        f"{where}.{key} must be an argument position >= 0, not {number!r}"
+                    )
+                numbers[key] = number
+        columns = shape.get("columns", [])
+        if not isinstance(columns, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in columns
+        ):
+            raise ConfigError(f"{where}.columns must be a list of argument positions >= 0")
+        if ("table" in shape) != bool(columns) or ("params" in shape and "sql" not in shape):
+            raise ConfigError(
+                f"{where}: columns goes with table (and params with sql): "
+                "{ table = 0, columns = [1, 2] }"
+            )
+        out.append(
+            CallShape(
+                str(name),
+                sql=numbers.get("sql"),
+                params=numbers.get("params"),
+                statements=numbers.get("statements"),
+                table=numbers.get("table"),
+                columns=tuple(columns),
+            )
+        )
+    return tuple(out)
+
+
+def _patterns(merged: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """Return the globs of `include` or `exclude`, checked now: a bad one is the user's one-line
+    error before any work, not a silent "matches nothing" later."""
+    patterns = _strings(merged, key)
+    try:
+        GlobSet.of(patterns)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    return patterns
+
+
 def database_candidates(root: Path) -> tuple[Path, ...]:
     """Return every file that looks like the project's SQLite database (*.db, *.sqlite,
     *.sqlite3 in the root, db/, data/ and instance/), in the order discovery prefers them."""
@@ -327,10 +472,46 @@ def discover_migrations(root: Path) -> Path | None:
 
 
 def excluded(parts: Sequence[str], patterns: Sequence[str]) -> bool:
-    """Return whether a relative path (given as parts) is excluded by name or glob."""
-    from fnmatch import fnmatch
-
+    """Return whether the project file at `parts` (relative to the root) is left out: it is in
+    a folder always skipped (`.venv`, `.git`, ...), or an `exclude` glob (dbheal_lsp/globs.py)
+    matches it or a folder above it."""
     if any(part in DEFAULT_EXCLUDE for part in parts[:-1]):
         return True
-    text = "/".join(parts)
-    return any(fnmatch(text, pat) or any(fnmatch(p, pat) for p in parts) for pat in patterns)
+    return GlobSet.of(patterns).matches("/".join(parts))
+
+
+def included(parts: Sequence[str], include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Return whether `dbheal check` of the root checks the project file at `parts`: it is not
+    excluded, and an `include` glob matches it when there are any (exclude wins)."""
+    if excluded(parts, exclude):
+        return False
+    return not include or GlobSet.of(include).matches("/".join(parts))
+
+
+#: Where a scan's "pattern matches no file" notes point: the settings are [tool.dbheal]'s.
+PATTERN_NOTE_PATH = "pyproject.toml"
+_UNMATCHED = " matches no file"
+
+
+def unmatched_pattern_note(key: str, pattern: str) -> FileNote:
+    """Return the note of a scan of the whole project: `key`'s `pattern` matched no file."""
+    return FileNote(PATTERN_NOTE_PATH, f"{key} pattern {pattern!r}{_UNMATCHED}")
+
+
+def split_pattern_warnings(
+    notes: Iterable[FileNote],
+) -> tuple[tuple[str, ...], tuple[FileNote, ...]]:
+    """Return the messages of the "pattern matches no file" notes among `notes` (warnings about
+    the settings, not about a file) and the other notes."""
+    warnings: list[str] = []
+    others: list[FileNote] = []
+    for note in notes:
+        if (
+            note.path == PATTERN_NOTE_PATH
+            and note.message.endswith(_UNMATCHED)
+            and note.message.startswith(("include pattern ", "exclude pattern "))
+        ):
+            warnings.append(note.message)
+        else:
+            others.append(note)
+    return tuple(warnings), tuple(others)

@@ -56,6 +56,7 @@ class IssueType(str, enum.Enum):
     DYNAMIC_IDENTIFIER = "DYNAMIC_IDENTIFIER"
     SELECT_STAR = "SELECT_STAR"
     SCHEMA_DRIFT = "SCHEMA_DRIFT"
+    PARAMETER_MISMATCH = "PARAMETER_MISMATCH"
 
     @property
     def default_severity(self) -> Severity:
@@ -83,6 +84,7 @@ DEFAULT_SEVERITIES: dict[IssueType, Severity] = {
     IssueType.DYNAMIC_IDENTIFIER: Severity.MEDIUM,
     IssueType.SELECT_STAR: Severity.LOW,
     IssueType.SCHEMA_DRIFT: Severity.HIGH,
+    IssueType.PARAMETER_MISMATCH: Severity.CRITICAL,
 }
 
 
@@ -227,6 +229,7 @@ class CheckResult:
     files_checked: int = 0
     statements_checked: int = 0
     cached_files: int = 0
+    statements_partly: int = 0  # of those checked, the ones with a name or SQL text unknown
 
     def at_least(self, severity: Severity) -> tuple[Issue, ...]:
         """Return the issues of `severity` or worse."""

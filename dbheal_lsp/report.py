@@ -154,6 +154,14 @@ _RULES: Mapping[IssueType, _Rule] = MappingProxyType(
             "against the other.",
             ("correctness", "migrations"),
         ),
+        IssueType.PARAMETER_MISMATCH: _Rule(
+            "ParameterMismatch",
+            "Bound values do not fit the statement's placeholders.",
+            "The call binds more or fewer values than the statement has placeholders, or a dict "
+            "lacks a key for a named placeholder (or gives values to nameless ones), so the "
+            "driver raises an error each time the statement runs.",
+            ("correctness", "sql"),
+        ),
     }
 )
 
@@ -244,15 +252,17 @@ def _style(text: str, code: str, color: bool) -> str:
 def _summary(result: CheckResult) -> str:
     files = _plural(result.files_checked, "file")
     statements = _plural(result.statements_checked, "statement")
+    # A name or piece of SQL built at run time hides part of a statement: say how many.
+    partly = f", {result.statements_partly} of them partly" if result.statements_partly else ""
     if not result.issues:
-        return f"No issues found in {files}; {statements} checked."
+        return f"No issues found in {files}; {statements} checked{partly}."
     counts = Counter(issue.severity for issue in result.issues)
     parts = ", ".join(f"{counts[s]} {s.value}" for s in _SEVERITY_ORDER if counts[s])
     with_issues = len({issue.path for issue in result.issues})
     total = max(result.files_checked, with_issues)
     return (
         f"Found {_plural(len(result.issues), 'issue')} ({parts}) in {with_issues} of "
-        f"{_plural(total, 'file')}; {statements} checked."
+        f"{_plural(total, 'file')}; {statements} checked{partly}."
     )
 
 

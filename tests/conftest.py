@@ -64,3 +64,15 @@ def copy_shop(dest: Path) -> Path:
 def shop(tmp_path: Path) -> Path:
     """A private copy of the demo that a test may change (fixes write to it)."""
     return copy_shop(tmp_path)
+
+
+def write_app(root: Path, source: str, setting: str = "") -> Path:
+    """Write a one-file project at `root`: app.py with `source`, and a pyproject.toml whose
+    [tool.dbheal] names app.db (made by the caller) followed by `setting` (TOML text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "app"\n\n[tool.dbheal]\ndatabase = "app.db"\n\n{setting}',
+        encoding="utf-8",
+    )
+    (root / "app.py").write_text(source, encoding="utf-8")
+    return root

@@ -533,3 +533,23 @@ def test_a_baseline_that_is_a_folder_is_one_line(project: Path) -> None:
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert line.startswith("dbheal: error: ") and "base" in line
+
+
+def test_the_summary_names_the_database_and_the_partly_checked_statements(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)")
+    conn.close()
+    (tmp_path / "app.py").write_text(
+        "import sqlite3\n"
+        "db = sqlite3.connect('app.db')\n"
+        "def f(cond):\n"
+        "    return db.execute('SELECT nmae FROM users WHERE age = 0 %s' % cond)\n"
+        "def g():\n"
+        "    return db.execute('SELECT name FROM users')\n",
+        encoding="utf-8",
+    )
+    done = run_dbheal(tmp_path, "check", "--database", "app.db", "--no-cache", "app.py")
+    lines = done.stdout.splitlines()
+    # The piece of SQL does not hide the misspelt column the code spells out before it.
+    assert any("MISSING_COLUMN" in line and "nmae" in line for line in lines), done.stdout
+    assert lines[-1].endswith("2 statements checked against app.db, 1 of them partly."), lines

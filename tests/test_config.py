@@ -371,6 +371,12 @@ def test_find_root_without_any_marker_is_the_folder_itself(repo: Path) -> None:
         pytest.param('[tool.dbheal]\nmigrations = "db/migs"\n', "migrations", id="no-migrations"),
         pytest.param("[tool.dbheal]\ninclude = 3\n", "include", id="include-not-list"),
         pytest.param('[tool.dbheal]\nexclude = ["a", 1]\n', "exclude", id="exclude-not-strings"),
+        pytest.param(
+            '[tool.dbheal]\nexclude = [""]\n', "exclude: an empty pattern", id="empty-glob"
+        ),
+        pytest.param(
+            '[tool.dbheal]\ninclude = ["app/[z-a].py"]\n', "include: pattern", id="bad-glob-range"
+        ),
         pytest.param('[tool.dbheal]\nfail-on = "urgent"\n', "fail-on", id="bad-fail-on"),
         pytest.param("[tool.dbheal]\njobs = -1\n", "jobs", id="negative-jobs"),
         pytest.param('[tool.dbheal]\njobs = "4"\n', "jobs", id="jobs-not-int"),

@@ -158,6 +158,13 @@ def full_result(root: Path = ROOT) -> CheckResult:
             helper="execute",
         ),
         issue(IssueType.SELECT_STAR, models, 20, 16, "SELECT * from 'users'", table="users"),
+        issue(
+            IssueType.PARAMETER_MISMATCH,
+            views,
+            14,
+            60,
+            "binds 1 value but the statement has 2 placeholders (?, ?)",
+        ),
         Issue(
             type=IssueType.SCHEMA_DRIFT,
             severity=Severity.HIGH,
@@ -216,7 +223,7 @@ def test_text_full_no_escape_codes_and_colour_strips_to_it() -> None:
     assert ANSI.sub("", render_text(full_result(), color=True, root=ROOT)) == plain
     assert "prénom" in plain and "危险" in plain
     assert plain.splitlines()[-1] == (
-        "Found 9 issues (4 critical, 2 high, 2 medium, 1 low) in 3 of 31 files; "
+        "Found 10 issues (5 critical, 2 high, 2 medium, 1 low) in 3 of 31 files; "
         "58 statements checked."
     )
 
@@ -224,7 +231,12 @@ def test_text_full_no_escape_codes_and_colour_strips_to_it() -> None:
 def test_text_issues_sorted_by_line_then_column_within_a_file() -> None:
     lines = render_text(full_result(), color=False, root=ROOT).splitlines()
     views = [line for line in lines if line.startswith("app/views.py:")]
-    assert [line.split(":")[1:3] for line in views] == [["8", "1"], ["8", "40"], ["30", "9"]]
+    assert [line.split(":")[1:3] for line in views] == [
+        ["8", "1"],
+        ["8", "40"],
+        ["14", "60"],
+        ["30", "9"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -854,3 +866,10 @@ def test_exit_code(severities: tuple[Severity, ...], fail_on: Severity, code: in
         ),
     )
     assert exit_code(result, fail_on) == code
+
+
+def test_the_summary_says_how_many_statements_were_only_partly_checked() -> None:
+    result = CheckResult(files_checked=3, statements_checked=12, statements_partly=2)
+    assert render_text(result, color=False).splitlines()[-1] == (
+        "No issues found in 3 files; 12 statements checked, 2 of them partly."
+    )

@@ -13,11 +13,12 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Literal
 
 from dbheal_lsp.analysis.drift import Drift
+from dbheal_lsp.analysis.parameters import parameter_mismatches
 from dbheal_lsp.analysis.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
 from dbheal_lsp.analysis.sqlrefs import (
@@ -56,8 +57,15 @@ _FILTERS = re.compile(r"\b(WHERE|JOIN|ON)\b", re.IGNORECASE)
 _LITERAL_VALUE = re.compile(r"(=|<|>|\bIN\s*\(|\bVALUES\s*\(|,)\s*(-?\d|')", re.IGNORECASE)
 # What a script may run on the schema copy so that its later statements see its tables.
 _DEFINITIONS = frozenset({"CREATE", "ALTER", "DROP"})
+_VALUE_COUNT = re.compile(
+    r"columns but \d+ values were supplied|\d+ values for \d+ columns|same number of terms"
+)
 _AMBIGUOUS = re.compile(r"ambiguous column name: (\S+)")
-_SCAN = re.compile(r"^SCAN (\S+)")
+_STAND_IN_NUMBER = re.compile(r"__dbheal_(\d+)")
+# An identifier stand-in (a value's is `:__dbheal_N`, a fragment's a comment).
+_STAND_IN = re.compile(r"(?<![\w:*])__dbheal_\d+(?![\w*])")
+# A full read: `SCAN t`, and the bare `SEARCH t` SQLite prints for `SELECT MAX(n) FROM t WHERE`.
+_SCAN = re.compile(r"^(?:SCAN (\S+)|SEARCH (\S+)$)")
 _AUTOMATIC = re.compile(r"^SEARCH (\S+) USING AUTOMATIC (?:COVERING |PARTIAL )*INDEX \((\w+)")
 # SQLite's words for DDL whose change the schema already has.
 _EXISTS = re.compile(r"^(?:table|index|view|trigger) (\S+) already exists")
@@ -118,6 +126,11 @@ class Facts:
     has_schema: bool
     settings: CheckSettings
     plan: tuple[str, ...] = ()  # EXPLAIN QUERY PLAN detail lines, when the statement filters
+    # A piece of unknown SQL stands where tables are named (`FROM t %s`): it may join tables
+    # and name aliases, so whether a column exists cannot be decided.
+    columns_undecidable: bool = False
+    # The plan the statement would get with one more index: (table, columns, name) -> plan.
+    plan_with_index: Callable[[str, tuple[str, ...], str], tuple[str, ...]] | None = None
 
     @cached_property
     def sql(self) -> str:
@@ -203,11 +216,21 @@ class StatementChecker:
         self.has_schema = not schema.is_empty
         self._parsed: dict[str, Any] = {}
         self._verdicts: dict[str, Verdict] = {}
+        # The DDL met so far in the file being checked, by enclosing function: (line, SQL).
+        self._ddl_file = ""
+        self._ddl: dict[str, list[tuple[int, str]]] = {}
 
     def check(self, statement: Statement, path: str) -> list[Issue]:
-        """Return the issues of `statement` (in file `path`), every check applied."""
+        """Return the issues of `statement` (in file `path`), every check applied.
+
+        The statements of a file are expected in their order in it: DDL that a function runs
+        (`CREATE TABLE users_tmp ...`) applies to the statements after it in that function.
+        """
+        if path != self._ddl_file:
+            self._ddl_file, self._ddl = path, {}
         issues: list[Issue] = []
         for facts in self._facts(statement, path):
+            self._remember_ddl(facts)
             # What a rejected statement refers to is guesswork: report the rejection alone.
             # Already-applied DDL and upgrade probes are not rejections of the code at all.
             rejected = facts.verdict.kind in ("syntax", "error", "applied")
@@ -220,10 +243,30 @@ class StatementChecker:
             if i.type in self.settings.enabled
         ]
 
+    def _remember_ddl(self, facts: Facts) -> None:
+        statement = facts.statement
+        if (
+            not statement.is_script
+            and facts.verdict.kind == "ok"
+            and first_keyword(facts.rendered.text) in _DEFINITIONS
+        ):
+            ddl = self._ddl.setdefault(statement.function, [])
+            ddl.append((statement.span.line, facts.rendered.text))
+
     def _facts(self, statement: Statement, path: str) -> Iterator[Facts]:
         rendered = render(statement)
         if not statement.is_script:
-            yield self._facts_of(statement, path, rendered, _ScriptSchema(self.schema), cached=True)
+            facts = self._facts_of(
+                statement, path, rendered, _ScriptSchema(self.schema), cached=True
+            )
+            earlier = [
+                sql
+                for line, sql in self._ddl.get(statement.function, ())
+                if line < statement.span.line
+            ]
+            if facts.verdict.kind in ("no_table", "no_column") and earlier:
+                facts = self._facts_after(earlier, statement, path, rendered)
+            yield facts
             return
         # A script's later statements see the tables its earlier ones create: run its DDL on
         # the in-memory copy inside a savepoint, and roll it back afterwards.
@@ -261,6 +304,32 @@ class StatementChecker:
                 self.oracle.run("ROLLBACK TO dbheal_script")
                 self.oracle.run("RELEASE dbheal_script")
 
+    def _facts_after(
+        self, ddl: list[str], statement: Statement, path: str, rendered: Rendered
+    ) -> Facts:
+        """Return the facts of `statement` judged after `ddl` ran on the schema copy (inside a
+        savepoint, rolled back afterwards): the tables its function created just above."""
+        current = _ScriptSchema(self.schema, self.oracle)
+        current.dirty = True
+        self.oracle.run("SAVEPOINT dbheal_function")
+        try:
+            for sql in ddl:
+                if not self.oracle.in_transaction:
+                    break
+                try:
+                    self.oracle.run(sql)
+                except BudgetExceeded:
+                    break
+                except (sqlite3.Error, Refused):
+                    continue  # another branch's DDL, or DDL a real run would refuse too
+            facts = self._facts_of(statement, path, rendered, current, cached=False)
+            # Upgrade code filling what it just built runs once: no index to propose for it.
+            return replace(facts, plan=())
+        finally:
+            if self.oracle.in_transaction:
+                self.oracle.run("ROLLBACK TO dbheal_function")
+                self.oracle.run("RELEASE dbheal_function")
+
     def _facts_of(
         self,
         statement: Statement,
@@ -274,20 +343,40 @@ class StatementChecker:
         part = Rendered(text, part.positions, part.slots)
         verdict = self.verdict(text) if cached else _prepare(self.oracle, text)
         if verdict.kind == "syntax" and part.slots:
-            # A slot may stand where a name belongs: read every slot as a name and retry.
-            retry = _as_identifiers(statement, part)
-            retry_verdict = (
-                self.verdict(retry.text) if cached else _prepare(self.oracle, retry.text)
-            )
+            # A slot may stand where a name belongs (`FROM ({x})`, `PRAGMA v = {n}`): read the
+            # slot SQLite stumbles on as a name and retry, one slot at a time; then every slot.
+            forced: frozenset[int] = frozenset()
+            retry, retry_verdict = part, verdict
+            while retry_verdict.kind == "syntax":
+                index = _stand_in_index(retry_verdict.name)
+                if index is None or index in forced:
+                    break
+                forced |= {index}
+                retry = _as_identifiers(statement, part, forced)
+                retry_verdict = (
+                    self.verdict(retry.text) if cached else _prepare(self.oracle, retry.text)
+                )
+            if retry_verdict.kind == "syntax":
+                retry = _as_identifiers(statement, part)
+                retry_verdict = (
+                    self.verdict(retry.text) if cached else _prepare(self.oracle, retry.text)
+                )
             if retry_verdict.kind != "syntax":
                 part, verdict = retry, retry_verdict
         placeholders = find_placeholders(part.text)
         if self.settings.dialect != "sqlite" and verdict.kind in ("syntax", "error"):
             verdict = self._foreign_verdict(part.text, placeholders, current.get(), verdict)
+        plan_text = part.text
+        if verdict.kind == "no_column" and is_stand_in(verdict.name or ""):
+            # Only the interpolated column is unknown (`COUNT(DISTINCT %s)`): the rest of the
+            # statement is judged, and planned, with a NULL where that column stands.
+            plan_text = _STAND_IN.sub("NULL", part.text)
+            if _prepare(self.oracle, plan_text).kind == "ok":
+                verdict = Verdict("ok", f"not judged: {verdict.message} (an interpolated name)")
         has_schema = self.has_schema or current.has_objects()
         plan: tuple[str, ...] = ()
         if verdict.kind == "ok" and has_schema and _FILTERS.search(text):
-            plan = tuple(self.query_plan(part.text, placeholders))
+            plan = tuple(self.query_plan(plan_text, placeholders))
         refs = None
         if self._needs_structure(statement, part, verdict, plan):
             refs = self._references(part.text, placeholders, current.get())
@@ -308,6 +397,8 @@ class StatementChecker:
             has_schema,
             self.settings,
             plan,
+            _fragment_among_tables(part),
+            partial(self._plan_with_index, plan_text, placeholders) if plan else None,
         )
 
     def _needs_structure(
@@ -322,7 +413,7 @@ class StatementChecker:
             return True  # to place every unknown name
         if verdict.kind not in ("ok", "foreign"):
             return False
-        if any(line.startswith("SCAN ") or "AUTOMATIC" in line for line in plan):
+        if any(_SCAN.match(line) or "AUTOMATIC" in line for line in plan):
             return True
         if _LITERAL_VALUE.search(masked_values(part.text)):
             return True
@@ -355,6 +446,29 @@ class StatementChecker:
             return []
         return [str(row[3]) for row in rows]
 
+    def _plan_with_index(
+        self,
+        text: str,
+        placeholders: tuple[Placeholder, ...],
+        table: str,
+        columns: tuple[str, ...],
+        name: str,
+    ) -> tuple[str, ...]:
+        """Return the plan of `text` once index `name` on `table(columns)` exists in the copy
+        (created in a savepoint and rolled back), or () if it cannot be built."""
+        quoted = ", ".join(_quoted(c) for c in columns)
+        self.oracle.run("SAVEPOINT dbheal_index")
+        try:
+            try:
+                self.oracle.run(f"CREATE INDEX {_quoted(name)} ON {_quoted(table)} ({quoted})")
+            except (sqlite3.Error, Refused, BudgetExceeded):
+                return ()
+            return tuple(self.query_plan(text, placeholders))
+        finally:
+            if self.oracle.in_transaction:
+                self.oracle.run("ROLLBACK TO dbheal_index")
+                self.oracle.run("RELEASE dbheal_index")
+
     def _foreign_verdict(
         self,
         text: str,
@@ -371,7 +485,7 @@ class StatementChecker:
         refs = self._references(text, placeholders, schema, self.settings.dialect)
         if refs is None:
             return sqlite_verdict
-        table = next((t for t in refs.tables if t.table is None and not t.is_cte), None)
+        table = next((t for t in refs.tables if t.missing), None)
         if table is not None and self.has_schema:
             return Verdict("no_table", f"no such table: {table.name}", table.name)
         column = next((c for c in refs.columns if c.status == "missing"), None)
@@ -458,6 +572,25 @@ def _already_applied(text: str, verdict: Verdict) -> Verdict:
     return verdict
 
 
+_CLAUSE = re.compile(
+    r"\b(SELECT|FROM|JOIN|ON|USING|WHERE|GROUP|HAVING|ORDER|LIMIT|SET|VALUES|UNION|INTO)\b",
+    re.IGNORECASE,
+)
+_TABLE_CLAUSES = frozenset({"FROM", "JOIN", "ON", "USING"})
+
+
+def _fragment_among_tables(part: Rendered) -> bool:
+    """Return whether an unknown piece of SQL stands where tables are named, or starts it."""
+    mask = masked(part.text)
+    for sr in part.slots:
+        if sr.role != "fragment":
+            continue
+        clauses = _CLAUSE.findall(mask, 0, sr.start)
+        if not clauses or clauses[-1].upper() in _TABLE_CLAUSES:
+            return True
+    return False
+
+
 def _is_probe(facts: Facts) -> bool:
     """Return whether the statement probes, inside a `try` that handles the database error,
     for a table or column that may not exist yet (upgrade code): missing is the expected case."""
@@ -473,6 +606,10 @@ def _sandbox_of(conn: sqlite3.Connection) -> Sandbox:
 
 def _verdict_of(message: str) -> Verdict:
     if m := _NO_TABLE.search(message):
+        database, dot, _ = m.group(1).rpartition(".")
+        if dot and _unquote(database).lower() != "temp":
+            # A table of an attached database: that file is not the schema checked here.
+            return Verdict("ok", f"not judged: {message} (an attached database)")
         return Verdict("no_table", message, _unquote(m.group(1)))
     if m := _NO_COLUMN.search(message):
         qualifier, _, name = m.group(1).rpartition(".")
@@ -525,13 +662,21 @@ def _slice(rendered: Rendered, start: int, end: int) -> Rendered:
     return Rendered(rendered.text[start:end], rendered.positions[start : end + 1], slots)
 
 
-def _as_identifiers(statement: Statement, part: Rendered) -> Rendered:
-    indexes = frozenset(s.slot.index for s in part.slots)
-    full = render(statement, identifier_slots=indexes)
+def _stand_in_index(token: str | None) -> int | None:
+    """Return the slot number of a stand-in SQLite names in its message, if it is one."""
+    m = _STAND_IN_NUMBER.search(token or "")
+    return int(m.group(1)) if m else None
+
+
+def _as_identifiers(
+    statement: Statement, part: Rendered, only: frozenset[int] | None = None
+) -> Rendered:
+    mine = frozenset(s.slot.index for s in part.slots)
+    full = render(statement, identifier_slots=mine if only is None else only)
     if not statement.is_script:
         return Rendered(normalize_placeholders(full.text), full.positions, full.slots)
     for piece in _split_script(full):
-        if {s.slot.index for s in piece.slots} == indexes:
+        if {s.slot.index for s in piece.slots} == mine:
             return Rendered(normalize_placeholders(piece.text), piece.positions, piece.slots)
     return part
 
@@ -632,7 +777,7 @@ def missing_tables(facts: Facts) -> Iterator[Issue]:
     seen: set[str] = set()
     found_refs = facts.refs.tables if facts.refs else ()
     for ref in found_refs:
-        if ref.table is None and not ref.is_cte and not is_stand_in(ref.name):
+        if ref.missing and not is_stand_in(ref.name):
             seen.add(ref.name.lower())
             yield _missing_table(facts, ref.name, ref.start, ref.end)
     name = facts.verdict.name
@@ -673,7 +818,11 @@ def _missing_table(facts: Facts, name: str, start: int, end: int) -> Issue:
 
 def missing_columns(facts: Facts) -> Iterator[Issue]:
     """MISSING_COLUMN: a column its table does not have, through aliases, joins, CTEs, DML."""
-    if not facts.has_schema or facts.verdict.kind not in ("no_table", "no_column"):
+    if (
+        not facts.has_schema
+        or facts.verdict.kind not in ("no_table", "no_column")
+        or facts.columns_undecidable
+    ):
         return
     seen: set[str] = set()
     for ref in facts.refs.columns if facts.refs else ():
@@ -740,6 +889,10 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
         return
     text = facts.rendered.text
     if verdict.kind == "error" and not facts.has_schema:
+        return
+    if facts.rendered.slots and _VALUE_COUNT.search(verdict.message):
+        # An interpolated part may be a list of placeholders (`VALUES (%s)` % "?, ?, ?"): how
+        # many values it gives is not known here.
         return
     if facts.rendered.slots and verdict.kind == "syntax":
         # An interpolated part may hold any SQL fragment: only blame text the code spells out
@@ -920,7 +1073,7 @@ def missing_indexes(facts: Facts) -> Iterator[Issue]:
     ):
         return
     plan = facts.plan
-    scanned = {m.group(1).lower() for line in plan if (m := _SCAN.match(line))}
+    scanned = {(m.group(1) or m.group(2)).lower() for line in plan if (m := _SCAN.match(line))}
     automatic = [(m.group(1).lower(), m.group(2)) for line in plan if (m := _AUTOMATIC.match(line))]
     done: set[str] = set()
     for f in facts.refs.filters:
@@ -934,8 +1087,12 @@ def missing_indexes(facts: Facts) -> Iterator[Issue]:
         columns = _index_columns(facts, source, table.name)
         if not columns or _has_usable_index(facts.schema, table.name, columns[0]):
             continue
-        done.add(table.name.lower())
         name = f"idx_{table.name}_{'_'.join(columns)}"
+        if facts.plan_with_index is not None and not _index_serves(
+            plan, facts.plan_with_index(table.name, tuple(columns), name), name
+        ):
+            continue  # SQLite would read as much with the index: it cures nothing
+        done.add(table.name.lower())
         plan_line = next(
             (p for p in plan if p.lower().startswith(("scan " + source, "search " + source))), ""
         )
@@ -954,6 +1111,21 @@ def missing_indexes(facts: Facts) -> Iterator[Issue]:
             column_name=columns[0],
             suggestion=name,
         )
+
+
+def _index_serves(before: tuple[str, ...], after: tuple[str, ...], name: str) -> bool:
+    """Return whether the plan `after` searches with index `name` and reads fewer tables in
+    full than `before` (a join that only swaps which table is scanned gains nothing)."""
+
+    def full_reads(plan: tuple[str, ...]) -> int:
+        return sum(1 for line in plan if _SCAN.match(line) or "AUTOMATIC" in line)
+
+    searches = any(line.startswith("SEARCH ") and f"INDEX {name} " in line for line in after)
+    return searches and full_reads(after) < full_reads(before)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _index_columns(facts: Facts, source: str, table: str) -> list[str]:
@@ -987,8 +1159,8 @@ def injections(facts: Facts) -> Iterator[Issue]:
     }
     for sr in facts.rendered.slots:
         value = sr.slot.value
-        if value.constant or value.safe_identifier:
-            continue
+        if value.constant or value.safe_identifier or value.numeric_cast:
+            continue  # literal text, an allow-listed name, or a number: none carries SQL
         start, end = sr.start, sr.end
         if sr.role == "identifier":
             yield _issue(
@@ -1001,7 +1173,7 @@ def injections(facts: Facts) -> Iterator[Issue]:
                 "(see identifier-helpers in the configuration)",
                 span_override=value.span,
             )
-        elif not value.numeric_cast:
+        else:
             yield _issue(
                 facts,
                 IssueType.SQL_INJECTION,
@@ -1025,7 +1197,10 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
     # A stand-in is the name of an interpolated slot, never a table a user knows.
     tables = ["an interpolated table" if is_stand_in(t) else t for t in tables]
     named = [t for t in tables if t != "an interpolated table"]
+    mask = masked(facts.rendered.text)
     for start, end in stars:
+        if _inside_exists(mask, start):
+            continue  # `EXISTS (SELECT * ...)` returns no column to the code
         what = f" of {', '.join(dict.fromkeys(tables))}" if tables else ""
         yield _issue(
             facts,
@@ -1035,6 +1210,19 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
             f"SELECT * returns every column{what}; name the columns the code uses",
             table=named[0] if len(tables) == 1 and named else None,
         )
+
+
+def _inside_exists(mask: str, at: int) -> bool:
+    """Return whether offset `at` of the (masked) SQL lies in the subquery of an EXISTS."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        if mask[i] == ")":
+            depth += 1
+        elif mask[i] == "(":
+            if depth == 0:
+                return mask[:i].rstrip().upper().endswith("EXISTS")
+            depth -= 1
+    return False
 
 
 _FROM_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.IGNORECASE)
@@ -1079,6 +1267,7 @@ CHECKS: tuple[Callable[[Facts], Iterator[Issue]], ...] = (
     injections,
     select_stars,
     drift_on_queries,
+    parameter_mismatches,
 )
 _TEXT_CHECKS: tuple[Callable[[Facts], Iterator[Issue]], ...] = (
     syntax_errors,

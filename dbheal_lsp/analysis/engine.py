@@ -15,7 +15,6 @@ import os
 import sqlite3
 import stat
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -23,6 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp import __version__
+from dbheal_lsp.analysis.constants import (
+    FileConstants,
+    ProjectConstants,
+    file_constants,
+    project_constants,
+)
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
 from dbheal_lsp.analysis.migrations import (
     MigrationCache,
@@ -38,7 +43,7 @@ from dbheal_lsp.analysis.schema import (
     open_read_only,
     oracle_connection,
 )
-from dbheal_lsp.config import Config, ConfigError, excluded
+from dbheal_lsp.config import DEFAULT_EXCLUDE, Config, ConfigError, unmatched_pattern_note
 from dbheal_lsp.files import (
     MB,
     FileRefused,
@@ -47,15 +52,17 @@ from dbheal_lsp.files import (
     project_cache_dir,
     read_regular_file,
 )
+from dbheal_lsp.globs import GlobSet
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
 
 if TYPE_CHECKING:
     # Imported where used: a re-check served from the cache never needs the checks.
     from dbheal_lsp.analysis.checks import StatementChecker
+    from dbheal_lsp.analysis.databases import DatabaseRouter, OtherDatabases
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-CACHE_FORMAT = 4  # 4: inline suppressions are applied before results are cached
+CACHE_FORMAT = 6  # 5: PARAMETER_MISMATCH (bound values against placeholders)
 _MIGRATIONS_ENTRY = "::migrations"
 MAX_FILE_BYTES = 5 * MB
 MAX_MIGRATION_BYTES = 50 * MB  # seed data makes migrations larger than code files
@@ -77,6 +84,7 @@ class FileResult:
     notes: tuple[FileNote, ...] = ()
     statements: int = 0
     over_budget: bool = False  # stopped at the per-file budget: not to be cached
+    partly: int = 0  # of the statements, those only partly checked (an unknown name or SQL)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class _Checked:
     count: int  # statements checked (or answered from unchanged blocks)
     total: int | None  # statements found (None: the budget ran out before all were found)
     stopped_at: int | None  # the line of the first statement left unchecked by the budget
+    partly: int = 0  # of those checked, the statements only partly checked
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,11 @@ class Project:
         self._checker: StatementChecker | None = None
         self._checker_key = ""
         # Issues of unchanged top-level functions, positions relative to their first line.
-        self._blocks: dict[str, tuple[tuple[Issue, ...], int]] = {}
+        self._blocks: dict[str, tuple[tuple[Issue, ...], int, int]] = {}
+        # What each file assigns to attributes and passes to functions (analysis/constants.py);
+        # read from every file of the project before the first check.
+        self._file_constants: dict[str, FileConstants] | None = None
+        self.constants = ProjectConstants()
 
     @cached_property
     def extractor(self) -> Extractor:
@@ -127,8 +140,49 @@ class Project:
                 calls=DEFAULT_CALLS | frozenset(self.config.extra_calls),
                 identifier_helpers=frozenset(self.config.identifier_helpers),
                 safe_helpers=frozenset(self.config.safe_helpers),
+                shapes=self.config.calls,
+                receivers=tuple((r, d.path) for d in self.config.databases for r in d.receivers),
+                constants=self.constants,
             )
         )
+
+    def learn_constants(self, files: Iterable[Path]) -> None:
+        """Read what every file in `files` assigns and passes (see analysis/constants.py)."""
+        from dbheal_lsp.files import FileRefused, read_regular_file
+
+        found: dict[str, FileConstants] = {}
+        for file in files:
+            try:
+                data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+                tree = _parse_python(data.decode("utf-8").removeprefix("\ufeff"), str(file))
+            except (FileRefused, OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                continue  # such a file gives a note when it is checked
+            found[self.config.relative(file)] = file_constants(tree)
+        self._use_constants(found)
+
+    def _use_constants(self, found: dict[str, FileConstants]) -> None:
+        merged = project_constants(found.values())
+        self._file_constants = found
+        if merged.digest() != self.constants.digest():
+            self.constants = merged
+            self.__dict__.pop("extractor", None)  # rebuilt with them on next use
+            self._blocks.clear()
+
+    def _note_constants(self, path: str, tree: ast.Module) -> None:
+        """Keep the project's constants up to date with the text of `path` being checked."""
+        if self._file_constants is None:
+            self.learn_constants(self.python_files([self.config.root]))
+        assert self._file_constants is not None
+        mine = file_constants(tree)
+        if self._file_constants.get(path) != mine:
+            self._use_constants({**self._file_constants, path: mine})
+
+    @cached_property
+    def other_databases(self) -> OtherDatabases:
+        """The databases besides the main one that statements run on (issue 11, pattern 5)."""
+        from dbheal_lsp.analysis.databases import OtherDatabases
+
+        return OtherDatabases(self.config)
 
     # --- schema -------------------------------------------------------------------------------
 
@@ -151,6 +205,7 @@ class Project:
             )
             drift = compute_drift(schema, expected, triggers)
         key = f"{schema.version}:{expected.version if expected else ''}:{self.config.fingerprint()}"
+        key += f":{self.other_databases.key()}"
         return SchemaState(schema, expected, drift, migrations, key)
 
     def set_code_schema(self, ddl: Sequence[tuple[str, Origin]]) -> None:
@@ -233,8 +288,10 @@ class Project:
             return FileResult(path, (), (note,), 0)
         except ValueError as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
+        self._note_constants(path, tree)
         state = state or self.schema_state()
-        checker = self.checker(state)
+        # Each statement against the database its connection opens (analysis/databases.py).
+        checker = self.other_databases.router(self.checker(state), path)
         checked = self._block_issues(path, source, tree, state, checker, deadline)
         notes = list(checked.notes)
         if checked.stopped_at is not None:
@@ -254,7 +311,14 @@ class Project:
 
         issues, ignore_notes = apply_suppressions(path, source, issues)
         notes.extend(ignore_notes)
-        return FileResult(path, issues, tuple(notes), checked.count, checked.stopped_at is not None)
+        return FileResult(
+            path,
+            issues,
+            tuple(notes),
+            checked.count,
+            checked.stopped_at is not None,
+            checked.partly,
+        )
 
     def _block_issues(
         self,
@@ -262,7 +326,7 @@ class Project:
         source: str,
         tree: ast.Module,
         state: SchemaState,
-        checker: StatementChecker,
+        checker: StatementChecker | DatabaseRouter,
         deadline: float = float("inf"),
     ) -> _Checked:
         """Check the module's top-level blocks, reusing the results of unchanged functions.
@@ -292,6 +356,7 @@ class Project:
         issues: list[Issue] = []
         notes: list[FileNote] = []
         count = 0
+        partly = 0
         fresh: dict[int, tuple[str, int, int]] = {}  # id(node) -> (cache key, start, end)
         todo: list[ast.stmt] = []
         for node, start, end in blocks:
@@ -303,10 +368,12 @@ class Project:
                 if cached is not None:
                     issues.extend(_shifted(i, start - 1) for i in cached[0])
                     count += cached[1]
+                    partly += cached[2]
                     continue
             fresh[id(node)] = (key, start, end)
             todo.append(node)
         from dbheal_lsp.analysis.extract import OutOfTime
+        from dbheal_lsp.analysis.statement import unknown_slots
 
         stopped_at: int | None = None
         try:
@@ -314,7 +381,7 @@ class Project:
         except OutOfTime:  # its budget went on reading the file's strings: none was checked
             statements, stopped_at = (), fresh[id(todo[0])][1]
         total = count + len(statements) if stopped_at is None else None
-        found: dict[int, tuple[list[Issue], int]] = {id(n): ([], 0) for n in todo}
+        found: dict[int, tuple[list[Issue], int, int]] = {id(n): ([], 0, 0) for n in todo}
         spans = [(fresh[id(n)][1], fresh[id(n)][2], id(n)) for n in todo]
         # Blocks with a failed or unchecked statement (all of them when extraction was cut).
         unfinished = {id(n) for n in todo} if stopped_at is not None else set()
@@ -339,19 +406,25 @@ class Project:
                 continue
             issues.extend(result)
             count += 1
+            unknown = 1 if unknown_slots(statement) else 0
+            partly += unknown
             if owner is not None:
-                mine, n = found[owner]
-                found[owner] = (mine + result, n + 1)
+                mine, n, p = found[owner]
+                found[owner] = (mine + result, n + 1, p + unknown)
         if len(self._blocks) > 20_000:
             self._blocks.clear()  # a bound, not an LRU: rebuilding is cheap
         for node in todo:
             key, start, _ = fresh[id(node)]
             if key and id(node) not in unfinished:
-                mine, n = found[id(node)]
-                self._blocks[key] = (tuple(_shifted(i, 1 - start) for i in mine), n)
-        return _Checked(tuple(issues), tuple(notes), count, total, stopped_at)
+                mine, n, p = found[id(node)]
+                self._blocks[key] = (tuple(_shifted(i, 1 - start) for i in mine), n, p)
+        return _Checked(tuple(issues), tuple(notes), count, total, stopped_at, partly)
 
     # --- a tree -------------------------------------------------------------------------------
+
+    def _covers_root(self, paths: Sequence[Path]) -> bool:
+        root = self.config.root.resolve()
+        return any(Path(p).resolve() == root for p in paths)
 
     def python_files(self, paths: Iterable[Path]) -> list[Path]:
         """Return the Python files under `paths`, skipping .venv, .git, node_modules, excludes."""
@@ -361,12 +434,21 @@ class Project:
         """Return the Python files under `paths` and a note for each `*.py` left out because it
         is not a regular file (a FIFO, a device) or is a link out of the project.
 
+        `include` and `exclude` are globs of dbheal_lsp/globs.py (exclude wins; an excluded
+        folder is not entered). When the walk covers the project root, each pattern that
+        matched no file gets a note (`config.unmatched_pattern_note`): front doors show it as
+        a warning about the settings. Files named in `paths` are taken whatever the patterns say.
+
         Links to folders are never followed (`os.walk` with followlinks=False): a repository's
         link to `/` or to the user's home must not turn the scan into a walk of the machine.
         """
         found: list[Path] = []
         notes: list[FileNote] = []
         root = self.config.root
+        # One glob dialect for both (dbheal_lsp/globs.py), compiled once for the whole walk.
+        include, exclude = GlobSet.of(self.config.include), GlobSet.of(self.config.exclude)
+        used: dict[str, set[str]] = {"include": set(), "exclude": set()}
+        whole_project = False  # only a walk of the root can tell that a pattern matches nothing
         for given in paths:
             path = Path(os.path.abspath(given))
             if not path.is_dir():
@@ -381,26 +463,47 @@ class Project:
                     found.append(path.resolve())
                 continue
             path = path.resolve()
+            whole_project = whole_project or path == root
             for folder, dirs, files in os.walk(path, followlinks=False):
                 rel_parts = _rel_parts(Path(folder), root)
-                dirs[:] = sorted(
-                    d for d in dirs if not excluded((*rel_parts, d, "x"), self.config.exclude)
-                )
+                if any(part in DEFAULT_EXCLUDE for part in rel_parts):
+                    dirs[:] = []  # a walk that starts inside .venv or .git checks nothing
+                    continue
+                base = "".join(part + "/" for part in rel_parts)
+                kept: list[str] = []
+                for name in sorted(dirs):
+                    # Excluded folders are pruned here, so the walk never enters them.
+                    hits = exclude.matching(base + name, is_dir=True)
+                    used["exclude"].update(hits)
+                    if not hits and name not in DEFAULT_EXCLUDE:
+                        kept.append(name)
+                dirs[:] = kept
                 for name in sorted(files):
+                    rel = base + name
                     if not name.endswith(".py"):
+                        if len(used["exclude"]) < len(exclude):  # `exclude = ["*.pyc"]` is used
+                            used["exclude"].update(exclude.matching(rel))
                         continue
-                    if excluded((*rel_parts, name), self.config.exclude):
+                    hits = exclude.matching(rel)
+                    if hits:  # exclude wins over include
+                        used["exclude"].update(hits)
                         continue
-                    if self.config.include and not any(
-                        Path(*rel_parts, name).match(p) for p in self.config.include
-                    ):
-                        continue
+                    if include:
+                        hits = include.matching(rel)
+                        if not hits:
+                            continue
+                        used["include"].update(hits)
                     file = Path(folder) / name
                     skipped = _not_scanned(file, root)
                     if skipped:
                         notes.append(FileNote(self.config.relative(file), f"skipped: {skipped}"))
                     else:
                         found.append(file)
+        if whole_project:
+            for key, globs in (("include", include), ("exclude", exclude)):
+                for pattern in dict.fromkeys(globs.patterns):
+                    if pattern not in used[key]:
+                        notes.append(unmatched_pattern_note(key, pattern))
         return found, notes
 
     def check_paths(
@@ -413,6 +516,9 @@ class Project:
     ) -> CheckResult:
         """Return the issues of every Python file under `paths` (and of the migrations there)."""
         files, notes = self.scan_files(paths)
+        # Every file of the project, not only those checked, may pass a function its literals.
+        everything = self._covers_root(paths)
+        self.learn_constants(files if everything else self.python_files([self.config.root]))
         state: SchemaState | None = None
         if self.needs_code_schema():
             self.set_code_schema(self._ddl_in(files))
@@ -422,7 +528,7 @@ class Project:
         if use_cache:
             # Keyed without reading the schemas: an unchanged tree is answered from the cache.
             key = state.key if state is not None else self.quick_key()
-            cache = ResultCache.for_project(self.config.root, key)
+            cache = ResultCache.for_project(self.config.root, key + self.constants.digest())
         results: dict[str, FileResult] = {}
         todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
         for file in files:
@@ -463,6 +569,7 @@ class Project:
             notes=tuple(notes),
             files_checked=len(files) + migration_files,
             statements_checked=sum(r.statements for r in results.values()),
+            statements_partly=sum(r.partly for r in results.values()),
             cached_files=cached_count,
         )
 
@@ -498,7 +605,7 @@ class Project:
                 max_workers=workers,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(self.config, self._code_schema),
+                initargs=(self.config, self._code_schema, self._file_constants or {}),
             ) as pool:
                 count = done_before
                 for chunk_result in pool.map(_check_chunk, chunks):
@@ -577,6 +684,7 @@ class Project:
         """
         digest = hashlib.blake2b(digest_size=20)
         digest.update(self.config.fingerprint().encode())
+        digest.update(self.other_databases.key().encode())
         if self.live is not None:
             try:
                 conn = open_read_only(self.live.path)
@@ -636,12 +744,9 @@ def _parse_python(source: str, path: str) -> ast.Module:
     A 10,000-term `+` chain or thousands of nested brackets exhaust the parser's recursion
     (RecursionError, MemoryError): for dbheal that is one more file it cannot read.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not ours to report
-            return ast.parse(source, filename=path)
-    except (RecursionError, MemoryError):
-        raise ValueError("Python's parser gives up: nested too deeply") from None
+    from dbheal_lsp.analysis.pysource import parse_module
+
+    return parse_module(source, path)
 
 
 def file_budget() -> float:
@@ -750,9 +855,12 @@ class _Worker:
     project: Project | None = None
 
 
-def _init_worker(config: Config, code_schema: Schema | None) -> None:
+def _init_worker(
+    config: Config, code_schema: Schema | None, constants: dict[str, FileConstants]
+) -> None:
     project = Project(config)
     project._code_schema = code_schema
+    project._use_constants(constants)
     _Worker.project = project
 
 
@@ -811,6 +919,7 @@ class ResultCache:
                 tuple(Issue.from_json(i) for i in entry["issues"]),
                 tuple(FileNote(rel, n[0], n[1]) for n in entry["notes"]),
                 int(entry["statements"]),
+                partly=int(entry.get("partly", 0)),
             )
         except (KeyError, ValueError, TypeError, IndexError):
             return None
@@ -827,6 +936,7 @@ class ResultCache:
             "issues": [_cached_issue(i) for i in result.issues],
             "notes": [[n.message, n.line] for n in result.notes],
             "statements": result.statements,
+            "partly": result.partly,
         }
         self._dirty = True
 

@@ -15,10 +15,13 @@ import itertools
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from dbheal_lsp.analysis.constants import NUMBER_CALLS, ProjectConstants, returns_number
+from dbheal_lsp.analysis.constants import Literal as GivenLiteral
+from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.positions import (
     FStringField,
     LiteralText,
@@ -37,6 +40,9 @@ from dbheal_lsp.analysis.statement import (
     ValueInfo,
 )
 from dbheal_lsp.model import Span
+
+if TYPE_CHECKING:
+    from dbheal_lsp.config import CallShape
 
 DEFAULT_CALLS: frozenset[str] = frozenset(
     {
@@ -95,8 +101,6 @@ _WORK_PER_CALL = 2_000
 # Conversions that spell a number (`%d`, `%.2f`, `{:d}`): they cannot carry SQL.
 _NUMBERS = frozenset("diouxXeEfFgGn")
 # Calls whose result is a number, whatever their argument.
-_NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
-_NUMBER_TYPES = frozenset({"int", "float", "bool"})
 _Variants: TypeAlias = "list[list[Piece]]"
 _Safety: TypeAlias = 'Literal["text", "number"] | None'
 # Each value a name can hold: (the assigned expression or None when not read, its `+=` parts).
@@ -112,6 +116,12 @@ class ExtractOptions:
     identifier_helpers: frozenset[str] = frozenset()
     # Functions whose result cannot carry SQL (a number, an allow-listed word): `safe-helpers`.
     safe_helpers: frozenset[str] = frozenset()
+    # Helpers that carry SQL in their own shape ([tool.dbheal.calls]); their names are calls too.
+    shapes: tuple[CallShape, ...] = ()
+    # Receivers whose database the code does not show ([tool.dbheal.databases]): (text, path).
+    receivers: tuple[tuple[str, str], ...] = ()
+    # The literals each attribute and parameter holds across the project (analysis/constants.py).
+    constants: ProjectConstants = field(default_factory=ProjectConstants, compare=False)
 
 
 @dataclass(frozen=True)
@@ -170,13 +180,27 @@ class _FileContext:
     reached: dict[tuple[int, str, tuple[int, int]], _Reaching | None] = field(default_factory=dict)
     # Inside the body of a `try` that handles the database error (see _catches_database_error).
     guarded: bool = False
+    # The class whose body is being read: `self.conn` is looked up in its methods.
+    class_node: ast.ClassDef | None = None
+    # The database each `self.<attribute>` of a class opens (see _attribute_database).
+    attributes: dict[tuple[int, str], str | None] = field(default_factory=dict)
+    method_scopes: dict[int, _Scope] = field(default_factory=dict)
+    # The database the connection of the call being read opens (None: the main one).
+    database: str | None = None
+    # The call being read is a helper of [tool.dbheal.calls] (see _shaped).
+    shaped: bool = False
+    # Comprehension variables that hold only names the code writes (see _comprehension_safety).
+    safe_names: frozenset[str] = frozenset()
 
 
 class Extractor:
     """Finds statements in Python source; holds the compiled call-name pattern."""
 
     def __init__(self, options: ExtractOptions | None = None) -> None:
-        self.options = options or ExtractOptions()
+        options = options or ExtractOptions()
+        if options.shapes:
+            options = replace(options, calls=options.calls | {s.name for s in options.shapes})
+        self.options = options
         names = "|".join(sorted(re.escape(n) for n in self.options.calls))
         self._candidate = re.compile(rf"\b(?:{names})\s*\(")
 
@@ -253,7 +277,9 @@ def _visit_stmt(stmt: ast.stmt, scope: _Scope, ctx: _FileContext) -> None:
     if isinstance(stmt, ast.ClassDef):
         qual = f"{scope.qualname}.{stmt.name}" if scope.qualname else stmt.name
         # Class bodies are not a scope for name lookups from methods; keep the enclosing one.
+        outer_class, ctx.class_node = ctx.class_node, stmt
         _visit_body(stmt.body, _Scope(scope.node, qual, scope.assignments), ctx)
+        ctx.class_node = outer_class
         return
     for _name, value in ast.iter_fields(stmt):
         if isinstance(value, list):
@@ -348,11 +374,33 @@ def _called_name(func: ast.expr) -> str | None:
 def _statements_of_call(
     call: ast.Call, name: str, scope: _Scope, ctx: _FileContext
 ) -> list[Statement]:
-    """Return the statements a call sends: one per variant of its SQL (branches, `a if c else b`)."""
+    """Return the statements a call sends: one per variant of its SQL (branches, `a if c else b`).
+
+    A helper configured in [tool.dbheal.calls] carries them in its own shape (`_shaped`).
+    """
+    ctx.scope = scope
+    ctx.work = 0
+    ctx.reached.clear()
+    ctx.database = _database_of_call(call, scope, ctx)
+    shape = next((s for s in ctx.options.shapes if s.name == name), None)
+    ctx.shaped = shape is not None
+    if shape is not None:
+        return _shaped(call, name, shape, scope, ctx)
     sql_arg = call.args[0] if call.args else _keyword(call, ("sql", "query", "statement"))
+    return _sql_statements(call, name, sql_arg, lambda: _parameters(call, name, ctx), scope, ctx)
+
+
+def _sql_statements(
+    call: ast.Call,
+    name: str,
+    sql_arg: ast.expr | None,
+    parameters_of: Callable[[], tuple[Parameter, ...] | None],
+    scope: _Scope,
+    ctx: _FileContext,
+) -> list[Statement]:
+    """Return the statements of the SQL expression `sql_arg` of `call`, one per variant."""
     if sql_arg is None or isinstance(sql_arg, ast.Starred):
         return []
-    outer_call = call
     if (
         isinstance(sql_arg, ast.Call)
         and _called_name(sql_arg.func) in _TEXT_CALLS
@@ -367,11 +415,10 @@ def _statements_of_call(
     ctx.scope = scope
     ctx.slots = 0
     ctx.work = 0
-    ctx.reached.clear()
     ctx.strict = False
     variants = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
     found: list[Statement] = []
-    parameters = _parameters(outer_call, name, ctx) if variants else None
+    parameters = parameters_of() if variants else None
     seen: set[tuple[Piece, ...]] = set()
     for variant in variants:
         pieces = _numbered(variant)
@@ -421,6 +468,9 @@ def _statement(
         parameters=parameters,
         function=scope.qualname,
         guarded=ctx.guarded,
+        database=ctx.database,
+        # A configured helper's own shape says where its SQL is, not how it binds parameters.
+        bindings=None if ctx.shaped else read_bindings(call, name, scope.node, ctx.lines),
     )
 
 
@@ -483,7 +533,61 @@ def _pieces(
         return _pieces(node.args[0], scope, ctx, at, depth + 1)
     if isinstance(node, ast.Name):
         return _name_pieces(node, scope, ctx, at, depth)
+    if isinstance(node, ast.Attribute):
+        values = ctx.options.constants.attribute_values(node.attr, _owner(node, ctx))
+        return _pinned(values, node, ctx)
     return None
+
+
+# A literal that can be put in the SQL text for a name: a name or type, not a piece of SQL.
+_NAME_TEXT = re.compile(r"[A-Za-z_][\w]*(?: [A-Za-z_]\w*)?")
+
+
+def _pinned(
+    values: frozenset[GivenLiteral] | None, node: ast.expr, ctx: _FileContext
+) -> _Variants | None:
+    """The text of a name written elsewhere in the code (`self.TABLE`, a parameter every caller
+    gives the same literal), as a text piece pinned to `node`: issues point where it is used."""
+    if not values or len(values) != 1:
+        # Several: which goes with which other name (a table with its columns) is not known,
+        # and checking every combination would report the ones no caller makes.
+        return None
+    texts = sorted(v for v in values if isinstance(v, str))
+    if len(texts) != len(values) or not all(_NAME_TEXT.fullmatch(t) for t in texts):
+        return None
+    span = span_of(ctx.lines, node)
+    first, last = (span.line, span.column), (span.end_line, max(span.column, span.end_column - 1))
+    end = (span.end_line, span.end_column)
+    return [[TextPiece(t, (first, *([last] * (len(t) - 1)), end))] for t in texts]
+
+
+def _owner(node: ast.Attribute, ctx: _FileContext) -> str | None:
+    """Return the class whose attribute `self.x` (or `cls.x`) reads, in one of its methods."""
+    if (
+        isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+        and ctx.class_node is not None
+    ):
+        return ctx.class_node.name
+    return None
+
+
+def _parameter_values(
+    scope: _Scope, name: str, ctx: _FileContext
+) -> frozenset[GivenLiteral] | None:
+    """Return the literals every caller passes as parameter `name` of the function `scope`,
+    when the function never binds that name otherwise; None when not known."""
+    node = scope.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    if scope.assignments is None:
+        scope.assignments = _collect_assignments(scope.node, scope.owners)
+    if len(scope.assignments.get(name, ())) != 1:
+        return None  # rebound in the body: the parameter is not all it holds
+    args = node.args
+    if name not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
+        return None
+    return ctx.options.constants.parameter_values(node.name, name)
 
 
 def _either(
@@ -686,13 +790,42 @@ def _safety(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Sa
         return None if None in kinds else ("number" if kinds == {"number"} else "text")
     if isinstance(node, (ast.UnaryOp, ast.Compare)):
         return "number"  # -x, ~x, not x, a < b: no string supports these
+    if isinstance(node, (ast.Tuple, ast.List)):
+        kinds = {_safety(e, scope, ctx, depth + 1) for e in node.elts}
+        return None if None in kinds else "text"
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, int)
+    ):
+        return _returned_safety(node.value, node.slice.value, ctx, depth + 1)  # `a, b = f()`
+    if isinstance(node, ast.Starred):  # an element of a loop's iterable (see _elements_bound)
+        return _element_safety(node.value, scope, ctx, depth)
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return _comprehension_safety(node, scope, ctx, depth)
+    if isinstance(node, ast.Name) and node.id in ctx.safe_names:
+        return "text"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and isinstance(node.func.value, ast.Constant)
+        and len(node.args) == 1
+    ):
+        # ", ".join(columns): text made only of what is joined.
+        return "text" if _safety(node.args[0], scope, ctx, depth + 1) else None
     if isinstance(node, ast.BinOp):
         return _binop_safety(node, scope, ctx, depth)
     if isinstance(node, ast.Call):
         name = _called_name(node.func)
-        if name in _NUMBER_CALLS or name in ctx.options.safe_helpers:
+        if name in _ITERATING_CALLS and len(node.args) == 1 and not node.keywords:
+            return _element_safety(node.args[0], scope, ctx, depth)  # sorted(kwargs)
+        if name in NUMBER_CALLS or name in ctx.options.safe_helpers:
             return "number"
-        if name is not None and name in _number_functions(ctx):
+        if name is not None and (
+            name in _number_functions(ctx) or name in ctx.options.constants.number_functions
+        ):
             return "number"
         return None
     info = _value_info(node, ctx)
@@ -701,6 +834,103 @@ def _safety(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Sa
     if info.constant:
         return "text"
     return "number" if info.numeric_cast else None
+
+
+def _returned_safety(call: ast.Call, index: int, ctx: _FileContext, depth: int) -> _Safety:
+    """Return the safety of item `index` of what `call` returns, when it calls the one function
+    or method of this module by that name and every `return` there gives a tuple."""
+    name = _called_name(call.func)
+    if depth > _MAX_NAME_DEPTH or name is None or not isinstance(ctx.module.node, ast.Module):
+        return None
+    found = [
+        n
+        for n in ast.walk(ctx.module.node)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
+    ]
+    if len(found) != 1:
+        return None
+    function = found[0]
+    scope = ctx.method_scopes.setdefault(id(function), _Scope(function, function.name))
+    kinds: set[_Safety] = set()
+    stack: list[ast.stmt] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            value = node.value
+            if not isinstance(value, ast.Tuple) or len(value.elts) <= index:
+                return None
+            kinds.add(_safety(value.elts[index], scope, ctx, depth + 1))
+        else:
+            for block in _blocks_of(node):
+                stack.extend(block)
+    if not kinds or None in kinds:
+        return None
+    return "number" if kinds == {"number"} else "text"
+
+
+_ITERATING_CALLS = frozenset({"sorted", "list", "tuple", "set", "reversed", "frozenset"})
+
+
+def _element_safety(iterable: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Safety:
+    """Return "text" when every element of `iterable` is a name the code writes: the keys of
+    the function's `**kwargs` (keyword names), `__slots__`, a collection of literals.
+
+    Only following a name or a call to what it returns counts against `depth` here: going down
+    into a node's own parts ends by itself.
+    """
+    if depth > _MAX_NAME_DEPTH:
+        return None
+    if (
+        isinstance(iterable, ast.Call)
+        and not iterable.keywords
+        and len(iterable.args) == 1
+        and _called_name(iterable.func) in _ITERATING_CALLS
+    ):
+        return _element_safety(iterable.args[0], scope, ctx, depth)
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Attribute)
+        and iterable.func.attr == "keys"
+        and not iterable.args
+    ):
+        return _element_safety(iterable.func.value, scope, ctx, depth)
+    if isinstance(iterable, ast.Name):
+        node = scope.node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kwarg = node.args.kwarg
+            if kwarg is not None and kwarg.arg == iterable.id:
+                return "text"  # the keys of **kwargs are the callers' keyword names
+    if isinstance(iterable, ast.Attribute) and iterable.attr == "__slots__":
+        return "text"
+    return "text" if _safety(iterable, scope, ctx, depth) else None
+
+
+def _comprehension_safety(
+    node: ast.ListComp | ast.GeneratorExp | ast.SetComp,
+    scope: _Scope,
+    ctx: _FileContext,
+    depth: int,
+) -> _Safety:
+    """`'%s=?' % k for k in kwargs`: text when its variables hold names the code writes and
+    its element is made of them and literals."""
+    safe = set(ctx.safe_names)
+    for generator in node.generators:
+        if not isinstance(generator.target, ast.Name):
+            return None
+        saved = ctx.safe_names
+        ctx.safe_names = frozenset(safe)
+        try:
+            if _element_safety(generator.iter, scope, ctx, depth) is None:
+                return None
+        finally:
+            ctx.safe_names = saved
+        safe.add(generator.target.id)
+    saved = ctx.safe_names
+    ctx.safe_names = frozenset(safe)
+    try:
+        return "text" if _safety(node.elt, scope, ctx, depth) else None
+    finally:
+        ctx.safe_names = saved
 
 
 def _binop_safety(node: ast.BinOp, scope: _Scope, ctx: _FileContext, depth: int) -> _Safety:
@@ -741,14 +971,49 @@ def _name_safety(node: ast.Name, scope: _Scope, ctx: _FileContext, depth: int) -
         reaching = _reaching(candidate, node.id, at, ctx)
         if reaching is None:
             continue
+        if _allow_listed(candidate.node, node.id, at):
+            return "text"
         kinds: set[_Safety] = set()
         for base, augments in reaching:
+            if base is None and not augments and _parameter_values(candidate, node.id, ctx):
+                kinds.add("text")  # a parameter every caller gives literal text
+                continue
             for value in (base, *augments):
                 kinds.add(None if value is None else _safety(value, candidate, ctx, depth + 1))
         if not kinds or None in kinds:
             return None
         return "number" if kinds == {"number"} else "text"
     return None
+
+
+def _allow_listed(function: ast.AST, name: str, at: tuple[int, int]) -> bool:
+    """Return whether, before `at`, `function` refuses any value of `name` outside a set:
+    `if name not in ALLOWED: raise ...` (or return, continue), or `assert name in ALLOWED`."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for node in ast.walk(function):
+        if getattr(node, "lineno", at[0]) >= at[0]:
+            continue
+        wanted: type[ast.cmpop]
+        if isinstance(node, ast.Assert):
+            test, wanted = node.test, ast.In
+        elif (
+            isinstance(node, ast.If)
+            and node.body
+            and isinstance(node.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
+        ):
+            test, wanted = node.test, ast.NotIn
+        else:
+            continue
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == name
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], wanted)
+        ):
+            return True
+    return False
 
 
 def _number_functions(ctx: _FileContext) -> frozenset[str]:
@@ -763,7 +1028,7 @@ def _number_functions(ctx: _FileContext) -> frozenset[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if _returns_number(node):
+            if returns_number(node):
                 found.add(node.name)
             stack.extend(node.body)
         elif isinstance(node, ast.ClassDef):
@@ -773,31 +1038,6 @@ def _number_functions(ctx: _FileContext) -> frozenset[str]:
                 stack.extend(block)
     ctx.number_functions = frozenset(found)
     return ctx.number_functions
-
-
-def _returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    returns = func.returns
-    if isinstance(returns, ast.Name) and returns.id in _NUMBER_TYPES:
-        return True
-    if isinstance(returns, ast.Constant) and returns.value in _NUMBER_TYPES:
-        return True
-    values: list[ast.expr | None] = []
-    stack: list[ast.stmt] = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            values.append(node.value)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for block in _blocks_of(node):
-                stack.extend(block)
-    return bool(values) and all(
-        value is not None
-        and (
-            _is_number_literal(value)
-            or (isinstance(value, ast.Call) and _called_name(value.func) in _NUMBER_CALLS)
-        )
-        for value in values
-    )
 
 
 def _is_placeholder_list(node: ast.expr, ctx: _FileContext) -> bool:
@@ -964,6 +1204,9 @@ def _name_pieces(
                     variants = _pieces(
                         base, candidate, ctx, (base.lineno, base.col_offset), depth + 1
                     )
+                elif not augments:
+                    values = _parameter_values(candidate, node.id, ctx)
+                    variants = _pinned(values, node, ctx)
                 if variants is None:
                     if ctx.strict:
                         return None
@@ -1176,13 +1419,18 @@ def _collect_assignments(scope_node: ast.AST, owners: dict[int, int]) -> dict[st
             bind(node.name, at, None, path)
             continue
         if isinstance(node, (ast.For, ast.AsyncFor)):
+            elements = _elements_bound(node.target, node.iter)
             for name, _value in _target_names(node.target, None):
-                bind(name, at, None, path)
+                bind(name, at, elements.get(name), path)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
+                    # `with sqlite3.connect(...) as c`, `with session() as c`: c is followed to
+                    # learn which database it opens; a value of any other kind is not read.
+                    context = item.context_expr
+                    value = context if isinstance(context, ast.Call) else None
                     for name, _value in _target_names(item.optional_vars, None):
-                        bind(name, at, None, path)
+                        bind(name, at, value, path)
         if isinstance(node, ast.If):
             owners[id(node.body)] = owners[id(node.orelse)] = id(node)
         for exclusive in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
@@ -1198,11 +1446,33 @@ def _collect_assignments(scope_node: ast.AST, owners: dict[int, int]) -> dict[st
     return found
 
 
+def _elements_bound(target: ast.expr, iterable: ast.expr) -> dict[str, ast.expr]:
+    """Return, for a loop's target names, an `ast.Starred` standing for "an element of" what
+    they iterate over (`for k in kwargs`, `for k, v in d.items()`: k takes the keys of d)."""
+
+    def element(of: ast.expr) -> ast.Starred:
+        node = ast.Starred(value=of, ctx=ast.Load())
+        return ast.copy_location(node, target)
+
+    if isinstance(target, ast.Name):
+        return {target.id: element(iterable)}
+    if (
+        isinstance(target, ast.Tuple)
+        and target.elts
+        and isinstance(target.elts[0], ast.Name)
+        and isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Attribute)
+        and iterable.func.attr == "items"
+    ):
+        return {target.elts[0].id: element(iterable.func.value)}
+    return {}
+
+
 def _target_names(
     target: ast.expr, value: ast.expr | None, depth: int = 0
 ) -> list[tuple[str, ast.expr | None]]:
     """Return (name, value) for each name an assignment target binds: `a = v`, `a, b = x, y`
-    (pairwise), `a, b = f()` (values not read: None)."""
+    (pairwise), `a, b = f()` (each `f()[i]`, read through what f returns; see _safety)."""
     if isinstance(target, ast.Name):
         return [(target.id, value)]
     if isinstance(target, ast.Starred):
@@ -1216,6 +1486,11 @@ def _target_names(
         and not any(isinstance(e, ast.Starred) for e in (*value.elts, *target.elts))
     ):
         values = list(value.elts)
+    elif isinstance(value, ast.Call) and not any(isinstance(e, ast.Starred) for e in target.elts):
+        values = [
+            ast.copy_location(ast.Subscript(value=value, slice=ast.Constant(i), ctx=ast.Load()), e)
+            for i, e in enumerate(target.elts)
+        ]
     out: list[tuple[str, ast.expr | None]] = []
     for element, element_value in zip(target.elts, values, strict=True):
         out.extend(_target_names(element, element_value, depth + 1))
@@ -1248,7 +1523,10 @@ def _read_value_info(node: ast.expr, ctx: _FileContext) -> ValueInfo:
         )
     if isinstance(node, (ast.Name, ast.Attribute)):
         leaf = node.id if isinstance(node, ast.Name) else node.attr
-        return ValueInfo(source, span, constant=leaf.isupper() and len(leaf) > 1)
+        literal = isinstance(node, ast.Attribute) and ctx.options.constants.names_from_code(
+            leaf, _owner(node, ctx)
+        )
+        return ValueInfo(source, span, constant=(leaf.isupper() and len(leaf) > 1) or literal)
     if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute)):
         # SORTS[key]: a lookup in a module constant is an allow-list, not user input.
         leaf = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
@@ -1338,3 +1616,356 @@ def _literal_parameters(params: ast.expr, ctx: _FileContext) -> tuple[Parameter,
             Parameter(None, kw.arg, _value_info(kw.value, ctx)) for kw in params.keywords if kw.arg
         )
     return None
+
+
+# --- which database a connection opens (issue 11, pattern 5) -----------------------------------
+#
+# `cache = sqlite3.connect("cache.db")` then `cache.execute(...)`: the receiver of the call is
+# followed like any name (assignments, `with ... as c`, `.cursor()`, `closing(...)`, module
+# constants, `self.conn` assigned in a method of the same class) to a `connect(...)` whose path
+# is literal text. What cannot be seen is None: the main database, as before.
+
+# Calls that open a database file (sqlite3, aiosqlite, apsw).
+_CONNECT_CALLS = frozenset({"connect", "Connection"})
+_PATH_WRAPPERS = frozenset({"Path", "PurePath", "PosixPath", "str", "fspath"})
+
+
+def _database_of_call(call: ast.Call, scope: _Scope, ctx: _FileContext) -> str | None:
+    """Return the database `call`'s receiver opens (`x.execute(...)`: what x is connected to)."""
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    return _database_of(call.func.value, scope, ctx, 0)
+
+
+def _database_of(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> str | None:
+    """Return the database the connection (or cursor) `node` opens, or None when not seen."""
+    if depth > _MAX_NAME_DEPTH:
+        return None
+    configured = _configured_database(node, ctx)
+    if configured is not None:
+        return configured
+    if isinstance(node, ast.Await):
+        node = node.value  # aiosqlite: `await aiosqlite.connect(...)`
+    if isinstance(node, ast.Call):
+        name = _called_name(node.func)
+        if name in _CONNECT_CALLS:
+            arg = node.args[0] if node.args else _keyword(node, ("database", "filename", "path"))
+            return None if arg is None else _literal_path(arg, scope, ctx, 0)
+        if name in ("cursor", "__enter__") and isinstance(node.func, ast.Attribute):
+            return _database_of(node.func.value, scope, ctx, depth + 1)
+        if name == "closing" and node.args:
+            return _database_of(node.args[0], scope, ctx, depth + 1)
+        function = _function_called(node.func, ctx)
+        return None if function is None else _returned_database(function, ctx, depth + 1)
+    if isinstance(node, ast.Name):
+        at = (node.lineno, node.col_offset)
+        for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
+            reaching = _reaching(candidate, node.id, at, ctx)
+            if reaching is None:
+                continue
+            found = {
+                None if value is None else _database_of(value, candidate, ctx, depth + 1)
+                for value, _augments in reaching
+                if not (isinstance(value, ast.Constant) and value.value is None)
+            }
+            # Every value it can hold opens the same file, or it is not known.
+            return found.pop() if len(found) == 1 else None
+        return None
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and ctx.class_node is not None
+    ):
+        return _attribute_database(ctx.class_node, node.attr, ctx, depth + 1)
+    return None
+
+
+def _function_called(
+    func: ast.expr, ctx: _FileContext
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """Return the module's function `f` of `f()`, or the class's method `m` of `self.m()`."""
+    body: list[ast.stmt] = []
+    if isinstance(func, ast.Name) and isinstance(ctx.module.node, ast.Module):
+        body, wanted = ctx.module.node.body, func.id
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+        and ctx.class_node is not None
+    ):
+        body, wanted = ctx.class_node.body, func.attr
+    found = [
+        n
+        for n in body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == wanted
+    ]
+    return found[-1] if len(found) == 1 else None
+
+
+def _returned_database(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _FileContext, depth: int
+) -> str | None:
+    """Return the database every `return` (or `yield`: a context manager) of `function`
+    gives a connection to, when they all agree."""
+    key = (id(function), "()")
+    if key in ctx.attributes:
+        return ctx.attributes[key]
+    ctx.attributes[key] = None  # while reading: a function that calls itself must not loop
+    scope = ctx.method_scopes.get(id(function))
+    if scope is None:
+        scope = ctx.method_scopes[id(function)] = _Scope(function, function.name)
+    found: set[str | None] = set()
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
+            found.add(_database_of(node.value, scope, ctx, depth + 1))
+    result = found.pop() if len(found) == 1 else None
+    ctx.attributes[key] = result
+    return result
+
+
+def _configured_database(node: ast.expr, ctx: _FileContext) -> str | None:
+    """Return the database [tool.dbheal.databases] gives the receiver `node` (its dotted text,
+    or `Class.attribute` for `self.attribute` in that class), if any."""
+    if not ctx.options.receivers:
+        return None
+    parts: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name):
+        return None
+    parts.append(current.id)
+    text = ".".join(reversed(parts))
+    names = [text]
+    if len(parts) == 2 and current.id == "self" and ctx.class_node is not None:
+        names.append(f"{ctx.class_node.name}.{parts[0]}")
+    for receiver, database in ctx.options.receivers:
+        if receiver in names:
+            return database
+    return None
+
+
+def _attribute_database(
+    cls: ast.ClassDef, attribute: str, ctx: _FileContext, depth: int
+) -> str | None:
+    """Return the database `self.<attribute>` opens: what every `self.<attribute> = ...` in
+    the methods of `cls` assigns, when they all agree."""
+    key = (id(cls), attribute)
+    if key in ctx.attributes:
+        return ctx.attributes[key]
+    ctx.attributes[key] = None  # while reading: `self.a = self.a.cursor()` must not loop
+    found: set[str | None] = set()
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(method):
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if not any(
+                isinstance(t, ast.Attribute)
+                and t.attr == attribute
+                and isinstance(t.value, ast.Name)
+                and t.value.id == "self"
+                for t in targets
+            ):
+                continue
+            if isinstance(node.value, ast.Constant) and node.value.value is None:
+                continue  # `self.conn = None` until opened
+            scope = ctx.method_scopes.get(id(method))
+            if scope is None:
+                scope = ctx.method_scopes[id(method)] = _Scope(method, method.name)
+            found.add(_database_of(node.value, scope, ctx, depth + 1))
+    result = found.pop() if len(found) == 1 else None
+    ctx.attributes[key] = result
+    return result
+
+
+def _literal_path(arg: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> str | None:
+    """Return the path `connect(arg)` opens when the code spells it (literal text, names of
+    literals, `Path(...)`, `os.path.join(...)`), ":memory:" for an in-memory database."""
+    if depth > _MAX_NAME_DEPTH:
+        return None
+    if isinstance(arg, ast.Call):
+        name = _called_name(arg.func)
+        if name in _PATH_WRAPPERS and len(arg.args) == 1:
+            return _literal_path(arg.args[0], scope, ctx, depth + 1)
+        if name == "join" and isinstance(arg.func, ast.Attribute) and arg.args:
+            if not (isinstance(arg.func.value, ast.Attribute) and arg.func.value.attr == "path"):
+                return None  # only os.path.join: ",".join(...) is no path
+            parts = [_literal_path(a, scope, ctx, depth) for a in arg.args]
+            known = [p for p in parts if p is not None]
+            return "/".join(known) if len(known) == len(parts) else None
+        return None
+    if isinstance(arg, ast.Name):
+        at = (arg.lineno, arg.col_offset)
+        for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
+            reaching = _reaching(candidate, arg.id, at, ctx)
+            if reaching is None:
+                continue
+            paths = {
+                None
+                if value is None or augments
+                else _literal_path(value, candidate, ctx, depth + 1)
+                for value, augments in reaching
+            }
+            return paths.pop() if len(paths) == 1 else None
+        return None
+    saved = ctx.strict
+    ctx.strict = True
+    try:
+        variants = _pieces(arg, scope, ctx, (arg.lineno, arg.col_offset), depth + 1)
+    finally:
+        ctx.strict = saved
+    if variants is None or len(variants) != 1:
+        return None
+    if any(isinstance(p, Slot) for p in variants[0]):
+        return None
+    text = "".join(p.text for p in variants[0] if isinstance(p, TextPiece))
+    if text.startswith("file:"):  # a URI: file:cache.db?mode=ro
+        path, _, query = text[5:].partition("?")
+        text = ":memory:" if "mode=memory" in query else path
+    elif "=" in text or "://" in text:
+        return None  # a server's DSN (psycopg, SQLAlchemy), not a file: as before
+    return ":memory:" if text in ("", ":memory:") else text
+
+
+# --- helpers of their own shape ([tool.dbheal.calls], issue 11, pattern 11) --------------------
+
+
+def _shaped(
+    call: ast.Call, name: str, shape: CallShape, scope: _Scope, ctx: _FileContext
+) -> list[Statement]:
+    """Return the statements a helper of a configured shape carries."""
+    if shape.table is not None:
+        statement = _table_statement(call, name, shape, scope, ctx)
+        return [] if statement is None else [statement]
+    if shape.statements is not None:
+        return _listed_statements(call, name, _argument(call, shape.statements), scope, ctx)
+    index = shape.sql or 0
+    params = _argument(call, shape.params if shape.params is not None else index + 1)
+
+    def parameters() -> tuple[Parameter, ...] | None:
+        return () if params is None else _literal_parameters(params, ctx)
+
+    return _sql_statements(call, name, _argument(call, index), parameters, scope, ctx)
+
+
+def _argument(call: ast.Call, index: int) -> ast.expr | None:
+    """Return positional argument `index` of `call`, unless a `*args` comes first."""
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            return None
+        if i == index:
+            return arg
+    return None
+
+
+def _listed_statements(
+    call: ast.Call, name: str, node: ast.expr | None, scope: _Scope, ctx: _FileContext
+) -> list[Statement]:
+    """Statements of a list literal (or a name bound once to one): each item SQL, or a
+    [sql, params] pair."""
+    if isinstance(node, ast.Name):
+        reaching = _reaching(scope, node.id, (node.lineno, node.col_offset), ctx)
+        if reaching is not None and len(reaching) == 1 and not reaching[0][1]:
+            node = reaching[0][0]
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return []
+    found: list[Statement] = []
+    for item in node.elts:
+        params: ast.expr | None = None
+        sql: ast.expr = item
+        if isinstance(item, (ast.List, ast.Tuple)):
+            if not item.elts:
+                continue
+            sql = item.elts[0]
+            params = item.elts[1] if len(item.elts) > 1 else None
+
+        def parameters(params: ast.expr | None = params) -> tuple[Parameter, ...] | None:
+            return () if params is None else _literal_parameters(params, ctx)
+
+        found.extend(_sql_statements(call, name, sql, parameters, scope, ctx))
+    return found
+
+
+def _table_statement(
+    call: ast.Call, name: str, shape: CallShape, scope: _Scope, ctx: _FileContext
+) -> Statement | None:
+    """The statement equivalent to `upsert("users", {"name": n}, {"id": i})`, for the checks.
+
+    SELECT `name`, `id` FROM `users`, each name mapped to its string literal, so that
+    MISSING_TABLE and MISSING_COLUMN point at "users" and "name" in the code. A SELECT, not the
+    INSERT or UPDATE the helper may run: it refers to the same names and nothing else (no
+    value to compare, no filter to index). A table name that is not literal text: nothing.
+    """
+    table_arg = _argument(call, shape.table or 0)
+    if table_arg is None:
+        return None
+    ctx.slots = 0
+    table = _name_piece(table_arg, scope, ctx)
+    if table is None:
+        return None
+    columns: list[TextPiece] = []
+    for index in shape.columns:
+        mapping = _argument(call, index)
+        if not isinstance(mapping, ast.Dict):
+            continue
+        for key in mapping.keys:
+            piece = _name_piece(key, scope, ctx) if key is not None else None
+            if piece is not None:
+                columns.append(piece)
+    name_span = _name_span(call.func, ctx.lines)
+    at = (name_span.line, name_span.column)
+
+    def glue(text: str) -> TextPiece:
+        # The words the code does not spell: mapped to the helper's name.
+        return TextPiece(text, (at,) * (len(text) + 1))
+
+    pieces: list[Piece] = [glue("SELECT ")]
+    for i, column in enumerate(columns):
+        pieces.extend([glue(", ")] if i else [])
+        pieces.extend(_quoted(column))
+    if not columns:
+        pieces.append(glue("1"))
+    pieces.append(glue(" FROM "))
+    pieces.extend(_quoted(table))
+    return _statement(call, name, table_arg, tuple(pieces), (), scope, ctx)
+
+
+def _quoted(piece: TextPiece) -> list[Piece]:
+    """The name `piece` as a quoted SQL identifier (a column may be named `order`), the quotes
+    mapped onto the name's first and last characters so that an issue covers the name alone.
+    Backquotes: an unknown name in double quotes would be read as a string by SQLite."""
+    first, last = piece.positions[0], piece.positions[-2]
+    opening = TextPiece("`", (first, first))
+    closing = TextPiece("`", (last, piece.positions[-1]))
+    return [opening, piece, closing]
+
+
+def _name_piece(node: ast.expr, scope: _Scope, ctx: _FileContext) -> TextPiece | None:
+    """A table or column name given as literal text (or a name bound to one), with positions."""
+    saved = ctx.strict
+    ctx.strict = True
+    try:
+        variants = _pieces(node, scope, ctx, (node.lineno, node.col_offset), 0)
+    finally:
+        ctx.strict = saved
+    if variants is None or len(variants) != 1:
+        return None
+    parts = variants[0]
+    if not parts or not all(isinstance(p, TextPiece) for p in parts):
+        return None
+    texts = [p for p in parts if isinstance(p, TextPiece)]
+    text = "".join(p.text for p in texts)
+    # A qualified or quoted name, or one with blanks (SQLite's messages end a name at the
+    # first blank), is not read: better nothing than a wrong MISSING_TABLE.
+    if not text or any(c in text for c in '."`[]') or any(c.isspace() for c in text):
+        return None
+    positions: list[tuple[int, int]] = []
+    for p in texts:
+        positions.extend(p.positions[:-1])
+    positions.append(texts[-1].positions[-1])
+    return TextPiece(text, tuple(positions))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.sqllex import skip_trivia
-from dbheal_lsp.analysis.statement import Statement, render
+from dbheal_lsp.analysis.statement import Statement, TextPiece, unknown_slots
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.engine import Project
@@ -38,10 +38,17 @@ class StatementEntry:
     """One statement found in the code, and how far its text is known to the checks."""
 
     path: str
-    line: int
+    line: int  # the line of the call's SQL argument (a literal, or a name bound above)
     call: str
     status: str  # "checked" or "partly checked"
     reason: str  # why only partly; "" when checked
+    # The first and last lines of the statement's SQL text, which may lie above the call
+    # (`sql = "..."` then `execute(sql)`): a finding on a line between them belongs to this
+    # statement (bench/accuracy maps findings to statements so).
+    sql_line: int = 0
+    end_line: int = 0
+    # The last line of the call, its bound parameters included (a TYPE_MISMATCH points there).
+    call_end_line: int = 0
 
     def line_text(self) -> str:
         """Return the entry as one line of `dbheal check --statements`."""
@@ -64,21 +71,47 @@ def statement_entry(statement: Statement, path: str) -> StatementEntry:
     A slot where a value belongs is checked as a bound value; a slot where a name or a piece of
     SQL text stands hides what it will be, so the names around it cannot all be checked.
     """
-    hidden = [
-        s.slot.value.source
-        for s in render(statement).slots
-        if s.role != "value" and not s.slot.value.constant and not s.slot.value.safe_identifier
-    ]
-    if not hidden:
-        return StatementEntry(path, statement.span.line, statement.call, "checked", "")
-    names = ", ".join(dict.fromkeys(_short(source) for source in hidden))
+    line = statement.span.line
+    sql_line, end_line = _text_lines(statement)
+    call_end = max(statement.call_span.end_line, end_line)
+    unknown = unknown_slots(statement)
+    if not unknown:
+        return StatementEntry(
+            path, line, statement.call, "checked", "", sql_line, end_line, call_end
+        )
+    reasons = []
+    names = [s for s in unknown if s.role != "fragment"]
+    if names:
+        shown = ", ".join(dict.fromkeys(_short(s.slot.value.source) for s in names))
+        reasons.append(f"the names built from {shown} are not known")
+    pieces = [s for s in unknown if s.role == "fragment"]
+    if pieces:
+        shown = ", ".join(dict.fromkeys(_short(s.slot.value.source) for s in pieces))
+        reasons.append(f"the SQL text {shown} is not known (the text around it is checked)")
     return StatementEntry(
         path,
-        statement.span.line,
+        line,
         statement.call,
         "partly checked",
-        f"the names or SQL text built from {names} are not known",
+        "; ".join(reasons),
+        sql_line,
+        end_line,
+        call_end,
     )
+
+
+def _text_lines(statement: Statement) -> tuple[int, int]:
+    """Return the first and last lines of the statement's SQL text (its literal pieces and
+    interpolated values); the argument's own lines when it has neither."""
+    lines: list[int] = []
+    for piece in statement.pieces:
+        if isinstance(piece, TextPiece):
+            lines += [piece.positions[0][0], piece.positions[-1][0]]
+        else:
+            lines += [piece.value.span.line, piece.value.span.end_line]
+    if not lines:
+        return statement.span.line, statement.span.end_line
+    return min(lines), max(lines)
 
 
 def _short(source: str) -> str:
@@ -165,15 +198,19 @@ class Inventory:
     entries: tuple[StatementEntry, ...]
     skipped: tuple[str, ...]  # "path: why" for each file not read
     unread: tuple[UnreadCall, ...]
+    warnings: tuple[str, ...] = ()  # about the settings: an include pattern that matches nothing
 
 
 def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
     """Return the inventory of the Python files under `paths` in `project` (reads them again;
     no check runs)."""
     from dbheal_lsp.analysis.engine import MAX_FILE_BYTES
+    from dbheal_lsp.analysis.pysource import parse_module
+    from dbheal_lsp.config import split_pattern_warnings
     from dbheal_lsp.files import read_regular_file
 
-    files, notes = project.scan_files(paths)
+    files, scan_notes = project.scan_files(paths)
+    warnings, notes = split_pattern_warnings(scan_notes)
     skipped = [f"{note.path}: {note.message}" for note in notes]
     entries: list[StatementEntry] = []
     parsed: list[tuple[str, ast.Module, Sequence[Statement]]] = []
@@ -181,7 +218,7 @@ def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
         rel = project.config.relative(file)
         try:
             source = read_regular_file(file, max_bytes=MAX_FILE_BYTES).decode("utf-8")
-            tree = ast.parse(source.removeprefix("\ufeff"), rel)
+            tree = parse_module(source.removeprefix("\ufeff"), rel)
             statements = project.extractor.extract(source, tree)
         except Exception as exc:  # unreadable, not Python, nested too deeply: listed, not fatal
             skipped.append(f"{rel}: not read ({type(exc).__name__})")
@@ -189,4 +226,4 @@ def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
         entries.extend(statement_entry(s, rel) for s in statements)
         parsed.append((rel, tree, statements))
     calls = project.extractor.options.calls
-    return Inventory(tuple(entries), tuple(skipped), unread_calls(parsed, calls))
+    return Inventory(tuple(entries), tuple(skipped), unread_calls(parsed, calls), warnings)

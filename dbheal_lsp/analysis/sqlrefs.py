@@ -46,6 +46,12 @@ class TableRef:
     end: int
     table: Table | None
     is_cte: bool = False
+    attached: bool = False  # in another database (`other.t`): not this schema's to judge
+
+    @property
+    def missing(self) -> bool:
+        """Return whether this names a table the schema lacks (not a CTE, not attached)."""
+        return self.table is None and not self.is_cte and not self.attached
 
 
 @dataclass(frozen=True)
@@ -392,8 +398,15 @@ def _add_source(
             if offsets:
                 walk.tables.append(TableRef(name, offsets[0], offsets[1], None, is_cte=True))
             return
-        table = walk.schema.table(name)
+        database = str(src.args["db"].name) if src.args.get("db") else ""
         offsets = _offsets(walk, src.this)
+        if database.lower() not in ("", "main", "temp"):
+            # An attached database's table: its columns are unknown here, never an alarm.
+            if offsets:
+                walk.tables.append(TableRef(name, offsets[0], offsets[1], None, attached=True))
+            sources[alias.lower()] = _Source(None, None, alias)
+            return
+        table = walk.schema.table(name)
         if offsets:
             walk.tables.append(TableRef(name, offsets[0], offsets[1], table))
         sources[alias.lower()] = _Source(table, None, table.name if table else name)

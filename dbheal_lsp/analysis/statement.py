@@ -8,13 +8,20 @@ the right role (a bound value, or an identifier).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from dbheal_lsp.model import Span
 
+if TYPE_CHECKING:
+    from dbheal_lsp.analysis.parameters import Bindings
+
 SlotKind = Literal["fstring", "percent", "format", "concat"]
-SlotRole = Literal["value", "identifier", "in_string"]
+# "fragment": a slot where neither a value nor a name can stand (`WHERE a = 0 %s`, `FROM t %s`):
+# it holds a piece of SQL text, unknown here, and is rendered as a comment so that the text the
+# code spells out around it is still checked.
+SlotRole = Literal["value", "identifier", "in_string", "fragment"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ class Statement:
     # In the body of a `try` whose handler catches the database error: a missing table or
     # column there is what the code probes for (upgrade code), not a defect.
     guarded: bool = False
+    # The database file the call's connection opens, as the code or [tool.dbheal.databases]
+    # names it ("cache.db", ":memory:"); None: the project's main database (it cannot be seen).
+    database: str | None = None
+    # What the call certainly binds (analysis/parameters.py); None when it cannot be known.
+    bindings: Bindings | None = None
 
     @property
     def slots(self) -> tuple[Slot, ...]:
@@ -215,7 +227,7 @@ def render(statement: Statement, identifier_slots: frozenset[int] = frozenset())
             continue
         role = _slot_role(text_parts, pieces, i, quote, identifier_slots)
         name = slot_name(piece.index)
-        stand_in = f":{name}" if role == "value" else name
+        stand_in = {"value": f":{name}", "fragment": f"/*{name}*/"}.get(role, name)
         line, col = piece.value.span.line, piece.value.span.column
         text_parts.append(stand_in)
         positions.extend([(line, col)] * len(stand_in))
@@ -268,6 +280,82 @@ def _slot_role(
     glued_after = bool(next_text) and (next_text[0].isalnum() or next_text[0] in "_.")
     if glued_before or glued_after or bracketed or slot.index in identifier_slots:
         return "identifier"
-    if _last_word("".join(before[-3:])).upper() in _IDENTIFIER_AFTER:
+    last = _last_word("".join(before[-3:]))
+    if last.upper() in _IDENTIFIER_AFTER:
         return "identifier"
+    if _COLUMN_LIST.search("".join(before[-3:])[-200:]):
+        return "identifier"  # `INSERT INTO t ({cols})`, `CREATE INDEX i ON t ({cols})`
+    if _COMPARED_TO_PLACEHOLDER.match(next_text):
+        return "identifier"  # `WHERE {col}=?`, `SET {col} = :v`: a column meets a bound value
+    if _ends_an_operand("".join(before[-3:]), last) and (
+        not next_text or next_text[0] in " \t\n);"
+    ):
+        return "fragment"
     return "value"
+
+
+# The opening of a column list: `INTO t (`, `ON t (`, `TABLE t (` (the table possibly a slot).
+_COLUMN_LIST = re.compile(r"\b(?:INTO|ON|TABLE)\s+[\w.\"`\[\]]+\s*\(\s*$", re.IGNORECASE)
+# What follows a column compared with, or set to, a bound value: `=?`, ` >= :x`, ` LIKE %s`.
+_COMPARED_TO_PLACEHOLDER = re.compile(
+    r"\s*(?:==?|!=|<>|<=|>=|<|>|\s(?:NOT\s+)?(?:LIKE|GLOB|IS)\s)\s*(?:\?|:\w|@\w|\$\d|%s|%\()",
+    re.IGNORECASE,
+)
+# Words after which SQL expects an expression: a slot there is a value, whatever precedes them.
+_EXPRESSION_AFTER = frozenset(
+    {
+        "SELECT",
+        "WHERE",
+        "AND",
+        "OR",
+        "NOT",
+        "ON",
+        "SET",
+        "LIMIT",
+        "OFFSET",
+        "IN",
+        "LIKE",
+        "GLOB",
+        "REGEXP",
+        "MATCH",
+        "IS",
+        "THEN",
+        "ELSE",
+        "WHEN",
+        "CASE",
+        "VALUES",
+        "BETWEEN",
+        "ESCAPE",
+        "HAVING",
+        "RETURNING",
+        "ALL",
+        "ANY",
+        "DEFAULT",
+        "DISTINCT",
+        "RETURN",
+    }
+)
+
+
+def _ends_an_operand(before: str, last_word: str) -> bool:
+    """Return whether SQL text `before` ends a complete operand (`a = 0`, `? `, `users`), or is
+    empty, so that what follows can only be more SQL, not a value."""
+    text = before.rstrip()
+    if not text:
+        return not before  # the statement starts with the slot: a whole prefix of SQL
+    end = text[-1]
+    if end in ")?'\"]`" or end.isdigit():
+        return True
+    if end.isalpha() or end == "_":
+        return last_word.upper() not in _EXPRESSION_AFTER
+    return False
+
+
+def unknown_slots(statement: Statement) -> tuple[SlotRange, ...]:
+    """Return the slots that stand where a name or a piece of SQL goes and whose text is not
+    known: what makes the statement only partly checked (`dbheal check --statements`)."""
+    return tuple(
+        s
+        for s in render(statement).slots
+        if s.role != "value" and not s.slot.value.constant and not s.slot.value.safe_identifier
+    )

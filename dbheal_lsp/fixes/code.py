@@ -1202,8 +1202,8 @@ def _plan_parameterize(
     slot_items = [i for i, item in enumerate(model.items) if item.char is None]
     if len(slot_items) != len(rendered.slots):
         return None
-    if any(sr.role == "identifier" for sr in rendered.slots):
-        return None  # a table or column name: no placeholder can stand there
+    if any(sr.role in ("identifier", "fragment") for sr in rendered.slots):
+        return None  # a name, or a piece of SQL: no placeholder can stand there
     offsets = _item_offsets(model.items, rendered)
     if offsets is None:
         return None

@@ -38,6 +38,24 @@ def expected_issues(source: str) -> set[tuple[int, str, str]]:
     return found
 
 
+def assert_fixture_file(project: Project, case: Path) -> None:
+    """Check fixture file `case` with `project` and assert it gives exactly its annotations."""
+    source = case.read_text(encoding="utf-8")
+    result = project.check_source(case.name, source)
+    assert result.notes == ()
+    assert sorted(located_issues(result.issues, source.splitlines())) == sorted(
+        expected_issues(source)
+    )
+
+
+def database_with(path: Path, schema: str) -> Path:
+    """Create the SQLite file `path` with `schema` (a script) and return its path."""
+    conn = sqlite3.connect(path)
+    conn.executescript(schema)
+    conn.close()
+    return path
+
+
 def located_issues(issues: Iterable[Issue], lines: list[str]) -> set[tuple[int, str, str]]:
     """Return (line, TYPE, token) for each issue, the token read from the source's `lines`."""
     return {

@@ -9,15 +9,14 @@ pyproject.toml by the `dbheal` command.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import load_config
-from tests.analysis.test_checks import expected_issues, located_issues
-from tests.conftest import run_dbheal
+from tests.analysis.test_checks import assert_fixture_file, database_with
+from tests.conftest import run_dbheal, write_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"
 CASES = sorted(FIXTURES.glob("injection_*.py"))
@@ -35,11 +34,7 @@ CREATE INDEX idx_kv_v ON kv (v);
 
 
 def _database(root: Path) -> Path:
-    db = root / "app.db"
-    conn = sqlite3.connect(db)
-    conn.executescript(SCHEMA)
-    conn.close()
-    return db
+    return database_with(root / "app.db", SCHEMA)
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +46,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_case_file(project: Project, case: Path) -> None:
-    source = case.read_text(encoding="utf-8")
-    lines = source.splitlines()
-    result = project.check_source(case.name, source)
-    assert result.notes == ()
-    assert sorted(located_issues(result.issues, lines)) == sorted(expected_issues(source))
+    assert_fixture_file(project, case)
 
 
 def test_each_pattern_has_a_fixture() -> None:
@@ -87,12 +78,7 @@ def page(value):
 def _app(root: Path, setting: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     _database(root)
-    (root / "pyproject.toml").write_text(
-        f'[project]\nname = "app"\n\n[tool.dbheal]\ndatabase = "app.db"\n{setting}',
-        encoding="utf-8",
-    )
-    (root / "app.py").write_text(SAFE_HELPER_APP, encoding="utf-8")
-    return root
+    return write_app(root, SAFE_HELPER_APP, setting)
 
 
 def test_safe_helpers_from_pyproject_silence_the_cli(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_each_statement_says_how_far_it_is_checked() -> None:
         (15, "execute", "partly checked"),
         (16, "execute", "checked"),
     ]
-    assert entries[0].reason == "the names or SQL text built from table are not known"
+    assert entries[0].reason == "the names built from table are not known"
 
 
 def test_calls_given_sql_but_not_read_are_named() -> None:
@@ -82,10 +82,7 @@ def test_check_statements_lists_them_and_names_the_helper(tmp_path: Path) -> Non
     done = run_dbheal(tmp_path, "check", "--statements", ".")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert (
-        "app.py:15: execute() partly checked: the names or SQL text built from table are not known"
-        in lines
-    )
+    assert "app.py:15: execute() partly checked: the names built from table are not known" in lines
     assert "broken.py: not read (SyntaxError) (skipped)" in lines
     assert "2 statements found: 1 checked, 1 partly checked." in lines
     assert lines[-1].startswith("2 calls pass SQL-looking strings to names dbheal does not read: ")
@@ -98,3 +95,52 @@ def test_check_statements_lists_them_and_names_the_helper(tmp_path: Path) -> Non
     assert len(data["statements"]) == 4 and data["unread_calls"] == []
     checked = run_dbheal(tmp_path, "check", "--no-cache", ".")
     assert "4 statements checked" in checked.stdout
+
+
+def test_statements_json_gives_the_lines_of_each_statements_sql_text(tmp_path: Path) -> None:
+    # A finding is reported on a line of the SQL text; end_line lets a reader of the JSON map a
+    # finding on any line of a multi-line statement back to that statement.
+    (tmp_path / "pyproject.toml").write_text("[tool.dbheal]\n")
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            '''
+            import sqlite3
+
+            db = sqlite3.connect("app.db")
+            db.execute("SELECT 1")
+            db.execute(
+                """
+                SELECT id
+                FROM users
+                """
+            )
+            sql = (
+                "SELECT name FROM users"
+                " WHERE id = ?"
+            )
+            db.execute(sql, (1,))
+            '''
+        )
+    )
+    done = run_dbheal(tmp_path, "check", "--statements", "--format", "json", ".")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)["statements"]
+    spans = [(e["line"], e["sql_line"], e["end_line"]) for e in found]
+    # The SQL text of the last one is bound to a name above its call: its lines are 13-14.
+    assert spans == [(5, 5, 5), (7, 7, 10), (16, 13, 14)]
+    # The text listing stays one line per statement, as before.
+    text = run_dbheal(tmp_path, "check", "--statements", ".").stdout.splitlines()
+    assert "app.py:7: execute() checked" in text
+
+
+def test_a_piece_of_sql_text_is_partly_checked_and_says_its_text_is_checked() -> None:
+    source = (
+        "import sqlite3\n"
+        "db = sqlite3.connect('app.db')\n"
+        "def f(cond):\n"
+        "    return db.execute('SELECT id FROM users WHERE age = 0 %s' % cond)\n"
+    )
+    _, statements = _statements(source)
+    (entry,) = [statement_entry(s, "app.py") for s in statements]
+    assert entry.status == "partly checked"
+    assert entry.reason == "the SQL text cond is not known (the text around it is checked)"

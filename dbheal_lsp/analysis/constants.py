@@ -1,0 +1,525 @@
+"""Names the project only ever gives literal text: class attributes and function parameters.
+
+Real applications build SQL from names fixed in their own code but reached through an attribute
+(`'... FROM %s' % self.TABLE_EPISODE`, a model's `_table`) or a parameter (`_save_object(o,
+table, columns)` whose every caller passes constants). Read alone, such a name could hold
+anything; read across the project, it holds only the literals written for it. Each file gives
+its `FileConstants` (what it assigns and what it passes); `ProjectConstants` merges them and
+answers "which literals can this attribute or parameter hold?" (None: something else too).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# A literal value: text, a number, or a tuple of strings (a list of column names).
+Literal = str | int | float | tuple[str, ...]
+# What an argument or assignment gives: a literal, ("attr", name) to be read in the merged
+# attributes, or None when it is not written in the code.
+Given = Literal | tuple[str, str] | None
+
+_ATTR = "\x00attr"  # the tag of a reference to an attribute in a `Given`
+_PARAM = "\x00param"  # ... and of a parameter of a class's constructor: (tag, "Class.param")
+# Calls whose result is a number, whatever their argument.
+NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
+_NUMBER_TYPES = frozenset({"int", "float", "bool"})
+# Attributes that hold names the code itself defines: a class's name, its slots.
+CODE_NAMES = frozenset({"__name__", "__qualname__", "__tablename__"})
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A function's parameters, as a call's arguments reach them."""
+
+    name: str
+    parameters: tuple[str, ...]  # positional parameters, `self`/`cls` left out for methods
+    defaults: tuple[tuple[str, Given], ...]  # parameter -> what its default gives
+    decorated: bool = False  # a framework may call it (a route, a handler)
+    method: bool = False  # defined in a class body
+
+
+@dataclass(frozen=True)
+class CallArguments:
+    """What one call of a function passes: by position and by keyword; `open` when a `*args`
+    or `**kwargs` hides some of them."""
+
+    name: str
+    positional: tuple[Given, ...]
+    keywords: tuple[tuple[str, Given], ...]
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class FileConstants:
+    """What one file says about attributes and parameters (see the module docstring)."""
+
+    attributes: tuple[tuple[str, Given], ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    calls: tuple[CallArguments, ...] = ()
+    # Functions (and methods) by name: does every definition return a number?
+    returns: tuple[tuple[str, bool], ...] = ()
+    # The same attributes by the class that assigns them, and each class's bases (last names).
+    owned: tuple[tuple[str, str, Given], ...] = ()
+    bases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Every name the file reads (`f`, `obj.f`): a function no file names is never called.
+    references: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ProjectConstants:
+    """The literals each attribute name and each function parameter can hold, project-wide."""
+
+    attributes: Mapping[str, frozenset[Literal] | None] = field(default_factory=dict)
+    parameters: Mapping[tuple[str, str], frozenset[Literal] | None] = field(default_factory=dict)
+    # Names of the functions whose every definition in the project returns a number.
+    number_functions: frozenset[str] = frozenset()
+    # (class, attribute) -> literals, and class -> its ancestors and descendants (and itself).
+    by_class: Mapping[tuple[str, str], frozenset[Literal] | None] = field(default_factory=dict)
+    family: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """Return a short digest of everything known (part of cache keys: a caller's change in
+        one file changes what another file's statements hold)."""
+        import hashlib
+
+        text = repr(
+            (
+                _sorted_values(self.attributes),
+                _sorted_values(self.parameters),
+                sorted(self.number_functions),
+                _sorted_values(self.by_class),
+                sorted((k, sorted(v)) for k, v in self.family.items()),
+            )
+        )
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+    def attribute_values(self, name: str, owner: str | None = None) -> frozenset[Literal] | None:
+        """Return every literal attribute `name` is given, or None if it is ever given
+        something else (or never assigned in the project). With `owner` (`self.x` in a method
+        of that class), only that class, its bases and subclasses count, when they assign it."""
+        if owner is not None:
+            found = [
+                self.by_class[(c, name)]
+                for c in self.family.get(owner, frozenset({owner}))
+                if (c, name) in self.by_class
+            ]
+            if found:
+                if any(f is None for f in found):
+                    return None
+                return frozenset().union(*(f for f in found if f is not None))
+        return self.attributes.get(name)
+
+    def names_from_code(self, name: str, owner: str | None = None) -> bool:
+        """Return whether attribute `name` only ever holds names the code itself writes: a
+        literal everywhere it is assigned, or a class's own name (`__name__`)."""
+        return name in CODE_NAMES or bool(self.attribute_values(name, owner))
+
+    def parameter_values(self, function: str, parameter: str) -> frozenset[Literal] | None:
+        """Return every literal the callers of `function` pass as `parameter`, or None when
+        one passes something else, or no call is seen (an entry point: anyone may call it)."""
+        return self.parameters.get((function, parameter))
+
+
+def _sorted_values(mapping: Mapping[Any, frozenset[Literal] | None]) -> list[Any]:
+    return sorted((repr(k), sorted(map(repr, v)) if v else None) for k, v in mapping.items())
+
+
+def file_constants(tree: ast.Module) -> FileConstants:
+    """Return what module `tree` assigns to attributes, defines and passes to functions."""
+    module = _module_literals(tree)
+    attributes: list[tuple[str, Given]] = []
+    signatures: list[Signature] = []
+    calls: list[CallArguments] = []
+    returns: list[tuple[str, bool]] = []
+    owned: list[tuple[str, str, Given]] = []
+    bases: list[tuple[str, tuple[str, ...]]] = []
+    references: set[str] = set()
+    for node, owner, function, enclosing in _walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            references.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            references.add(node.attr)
+        if isinstance(node, ast.ClassDef):
+            bases.append((node.name, tuple(b for b in map(_leaf_name, node.bases) if b)))
+            for stmt in node.body:
+                for name, value in _assigned(stmt):
+                    attributes.append((name, _given(value, module)))
+                    owned.append((node.name, name, attributes[-1][1]))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if _is_self_attribute(target) and isinstance(target, ast.Attribute):
+                    given = _given(node.value, module)
+                    if given is None and owner and function and function.name == "__init__":
+                        given = _constructor_parameter(node.value, owner, function)
+                    attributes.append((target.attr, given))
+                    if owner is not None:
+                        owned.append((owner.name, target.attr, given))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            signature = _signature(node, owner is not None and function is None, module)
+            signatures.append(signature)
+            returns.append((node.name, returns_number(node)))
+            if owner is not None and function is None and node.name == "__init__":
+                # `Table("History", ...)` calls the class's __init__.
+                signatures.append(replace(signature, name=owner.name, method=False))
+        elif isinstance(node, ast.Call):
+            call = _call_arguments(node, module, enclosing)
+            if call is not None and call.name == "__init__" and owner is not None:
+                # `super().__init__(db, "History")` in a subclass calls its base's __init__.
+                call = replace(call, name=_base_name(owner) or call.name)
+            if call is not None:
+                calls.append(call)
+    return FileConstants(
+        tuple(attributes),
+        tuple(signatures),
+        tuple(calls),
+        tuple(returns),
+        tuple(owned),
+        tuple(bases),
+        frozenset(references),
+    )
+
+
+def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
+    """Return the merge of every file's constants."""
+    files = list(files)
+    given: dict[str, list[Given]] = {}
+    for f in files:
+        for name, value in f.attributes:
+            given.setdefault(name, []).append(value)
+    # Attributes first without what constructors are given, then parameters (callers may pass
+    # `self.TABLE`), then attributes again with the constructors' parameters known.
+    attributes = {name: _literals(values, {}, {}) for name, values in given.items()}
+    attributes = {name: _literals(given[name], attributes, {}) for name in given}
+    signatures: dict[str, list[Signature]] = {}
+    for f in files:
+        for sig in f.signatures:
+            signatures.setdefault(sig.name, []).append(sig)
+    calls: dict[str, list[CallArguments]] = {}
+    for f in files:
+        for call in f.calls:
+            if call.name in signatures:
+                calls.setdefault(call.name, []).append(call)
+    referenced = frozenset().union(*(f.references for f in files))
+    # Methods no file names and no decorator registers: dead code, whose parameters give
+    # nothing to what they are passed on to (`def table(self, name): return Table(name)`).
+    # A module's function may be an entry point another program calls: never dead.
+    dead = {
+        (name, parameter): frozenset[Literal]()
+        for name, sigs in signatures.items()
+        if name not in referenced
+        and not name.startswith("__")
+        and all(sig.method and not sig.decorated for sig in sigs)
+        for sig in sigs
+        for parameter in sig.parameters
+    }
+    parameters: dict[tuple[str, str], frozenset[Literal] | None] = {}
+    # A parameter may be passed on to another function's: three rounds follow such chains.
+    for _ in range(3):
+        known = dict(parameters)
+        parameters = {}
+        for name, sigs in signatures.items():
+            for sig in sigs:
+                for index, parameter in enumerate(sig.parameters):
+                    values = list(_passed(calls.get(name, []), sig, index, parameter))
+                    key = (name, parameter)
+                    found = _literals(values, attributes, {**known, **dead}) if values else None
+                    if key in parameters and parameters[key] != found:
+                        found = None  # two functions of one name that disagree: not known
+                    parameters[key] = found
+    attributes = {
+        name: _literals(given[name], attributes, {**parameters, **dead}) for name in given
+    }
+    numeric: dict[str, bool] = {}
+    for f in files:
+        for name, number in f.returns:
+            numeric[name] = numeric.get(name, True) and number
+    numbers = frozenset(name for name, number in numeric.items() if number)
+    owned: dict[tuple[str, str], list[Given]] = {}
+    for f in files:
+        for owner, name, value in f.owned:
+            owned.setdefault((owner, name), []).append(value)
+    passed = {**parameters, **dead}
+    by_class = {key: _literals(values, attributes, passed) for key, values in owned.items()}
+    return ProjectConstants(
+        attributes, parameters, numbers, by_class, _families(f.bases for f in files)
+    )
+
+
+def _families(bases: Iterable[Iterable[tuple[str, tuple[str, ...]]]]) -> dict[str, frozenset[str]]:
+    """Return each class's ancestors and descendants (by last name), itself included."""
+    up: dict[str, set[str]] = {}
+    down: dict[str, set[str]] = {}
+    for pairs in bases:
+        for name, parents in pairs:
+            up.setdefault(name, set()).update(parents)
+            for parent in parents:
+                down.setdefault(parent, set()).add(name)
+
+    def reach(start: str, edges: dict[str, set[str]]) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            for other in edges.get(todo.pop(), ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return seen
+
+    return {name: frozenset(reach(name, up) | reach(name, down)) for name in up}
+
+
+def returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Return whether `func` returns a number: annotated `-> int` (float, bool), or returning
+    only `int(...)`, `len(...)` or number literals."""
+    returns = func.returns
+    if isinstance(returns, ast.Name) and returns.id in _NUMBER_TYPES:
+        return True
+    if isinstance(returns, ast.Constant) and returns.value in _NUMBER_TYPES:
+        return True
+    values: list[ast.expr | None] = []
+    stack: list[ast.stmt] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            values.append(node.value)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for name in ("body", "orelse", "finalbody"):
+                stack.extend(getattr(node, name, None) or [])
+            for inner in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+                stack.extend(inner.body)
+    return bool(values) and all(
+        value is not None
+        and (
+            (isinstance(value, ast.Constant) and type(value.value) in (int, float))
+            or (isinstance(value, ast.Call) and _leaf_name(value.func) in NUMBER_CALLS)
+        )
+        for value in values
+    )
+
+
+def _leaf_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _constructor_parameter(
+    value: ast.expr | None, owner: ast.ClassDef, function: ast.FunctionDef | ast.AsyncFunctionDef
+) -> Given:
+    """`self._name = name` in `__init__`: a reference to what the class's callers pass."""
+    args = function.args
+    if isinstance(value, ast.Name) and value.id in {a.arg for a in (*args.args, *args.kwonlyargs)}:
+        return (_PARAM, f"{owner.name}.{value.id}")
+    return None
+
+
+def _argument(value: ast.expr, module: Mapping[str, Literal], enclosing: _Function | None) -> Given:
+    given = _given(value, module)
+    return given if given is not None else _passed_on(value, enclosing)
+
+
+def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
+    """`SqlTable(self, name)` inside `def table(self, name)`: what table's callers pass."""
+    if enclosing is None or not isinstance(value, ast.Name):
+        return None
+    args = enclosing.args
+    if value.id in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
+        return (_PARAM, f"{enclosing.name}.{value.id}")
+    return None
+
+
+def _base_name(owner: ast.ClassDef) -> str | None:
+    return _leaf_name(owner.bases[0]) if owner.bases else None
+
+
+def _passed(
+    calls: list[CallArguments], sig: Signature, index: int, parameter: str
+) -> Iterator[Given]:
+    """Yield what each call passes as `parameter` (its default when it passes none)."""
+    defaults = dict(sig.defaults)
+    for call in calls:
+        keywords = dict(call.keywords)
+        if index < len(call.positional):
+            yield call.positional[index]
+        elif parameter in keywords:
+            yield keywords[parameter]
+        elif call.open:
+            yield None
+        else:
+            yield defaults.get(parameter)
+
+
+def _literals(
+    values: list[Given],
+    attributes: Mapping[str, frozenset[Literal] | None],
+    parameters: Mapping[tuple[str, str], frozenset[Literal] | None],
+) -> frozenset[Literal] | None:
+    out: set[Literal] = set()
+    for value in values:
+        if value is None:
+            return None
+        if isinstance(value, tuple) and len(value) == 2 and value[0] in (_ATTR, _PARAM):
+            if value[0] == _ATTR:
+                found = attributes.get(value[1])
+            else:
+                owner, _, parameter = value[1].partition(".")
+                found = parameters.get((owner, parameter))
+            if found is None:
+                return None
+            out |= found
+        else:
+            out.add(value)
+    return frozenset(out) or None  # only dead code gives it a value: not known
+
+
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _walk(
+    tree: ast.Module,
+) -> Iterator[tuple[ast.AST, ast.ClassDef | None, _Function | None, _Function | None]]:
+    """Yield every node with the class it is in, that class's method it is in (if any), and
+    the innermost function it is in (if any)."""
+    stack: list[tuple[ast.AST, ast.ClassDef | None, _Function | None, _Function | None]] = [
+        (tree, None, None, None)
+    ]
+    while stack:
+        node, owner, method, enclosing = stack.pop()
+        yield node, owner, method, enclosing
+        if isinstance(node, ast.ClassDef):
+            inner: tuple[ast.ClassDef | None, _Function | None, _Function | None] = (
+                node,
+                None,
+                enclosing,
+            )
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            is_method = owner is not None and method is None
+            inner = (owner, node if is_method else method, node)
+        else:
+            inner = (owner, method, enclosing)
+        stack.extend((child, *inner) for child in ast.iter_child_nodes(node))
+
+
+def _module_literals(tree: ast.Module) -> dict[str, Literal]:
+    """Return the module-level names bound once, to a literal."""
+    seen: dict[str, list[ast.expr | None]] = {}
+    for stmt in tree.body:
+        for name, value in _assigned(stmt):
+            seen.setdefault(name, []).append(value)
+    out: dict[str, Literal] = {}
+    for name, values in seen.items():
+        if len(values) == 1 and values[0] is not None:
+            literal = _literal(values[0])
+            if literal is not None:
+                out[name] = literal
+    return out
+
+
+def _assigned(stmt: ast.stmt) -> Iterator[tuple[str, ast.expr | None]]:
+    """Yield (name, value) for each plain name `stmt` binds (value None: not an assignment)."""
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                yield target.id, stmt.value
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                for element in target.elts:
+                    if isinstance(element, ast.Name):
+                        yield element.id, None
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        if stmt.value is not None:
+            yield stmt.target.id, stmt.value
+    elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        yield stmt.target.id, None
+
+
+def _literal(node: ast.expr) -> Literal | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)):
+        return node.value  # bool is an int: True and False spell no SQL either
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in (int, float)
+    ):
+        number = node.operand.value
+        return -number if isinstance(number, (int, float)) else None
+    if isinstance(node, (ast.Tuple, ast.List)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return tuple(str(e.value) for e in node.elts if isinstance(e, ast.Constant))
+    return None
+
+
+def _given(node: ast.expr | None, module: Mapping[str, Literal]) -> Given:
+    if node is None:
+        return None
+    literal = _literal(node)
+    if literal is not None:
+        return literal
+    if isinstance(node, ast.Name) and node.id in module:
+        return module[node.id]
+    if isinstance(node, ast.Attribute):
+        return (_ATTR, node.attr)  # `self.TABLE`, `schema.COLUMNS`, `Podcast.TABLE`
+    return None
+
+
+def _is_self_attribute(target: ast.expr) -> bool:
+    return (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id in ("self", "cls")
+    )
+
+
+def _signature(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool, module: Mapping[str, Literal]
+) -> Signature:
+    args = node.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+    if method and not static and positional:
+        positional = positional[1:]  # self or cls: the receiver, not an argument
+    defaults: list[tuple[str, Given]] = []
+    tail = positional[len(positional) - len(args.defaults) :] if args.defaults else []
+    for name, default in zip(tail, args.defaults, strict=False):
+        defaults.append((name, _given(default, module)))
+    for kw, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        defaults.append((kw.arg, _given(kw_default, module)))
+    keyword_only = [a.arg for a in args.kwonlyargs]
+    return Signature(
+        node.name,
+        (*positional, *keyword_only),
+        tuple(defaults),
+        bool(node.decorator_list),
+        method,
+    )
+
+
+def _call_arguments(
+    node: ast.Call, module: Mapping[str, Literal], enclosing: _Function | None
+) -> CallArguments | None:
+    func = node.func
+    if isinstance(func, ast.Name):
+        name = func.id
+    elif isinstance(func, ast.Attribute):
+        name = func.attr
+    else:
+        return None
+    positional: list[Given] = []
+    open_ = False
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            open_ = True
+            break
+        positional.append(_argument(arg, module, enclosing))
+    keywords: list[tuple[str, Given]] = []
+    for kw in node.keywords:
+        if kw.arg is None:
+            open_ = True
+        else:
+            keywords.append((kw.arg, _argument(kw.value, module, enclosing)))
+    return CallArguments(name, tuple(positional), tuple(keywords), open_)
