@@ -71,4 +71,4 @@ def test_demo_text_output_names_origins_and_suggestions(shop: Path) -> None:
     assert "app/routes/auth.py:87:65: medium TYPE_MISMATCH sessions.user_id is TEXT" in out
     assert "defined in migrations/004_user_preferences.sql:4" in out
     assert "did you mean 'category'?" in out
-    assert out.rstrip().splitlines()[-1].startswith("Found 25 issues (11 critical, 7 high")
+    assert out.rstrip().splitlines()[-1].startswith("Found 26 issues (12 critical, 7 high")

@@ -112,17 +112,17 @@ def test_every_page_and_a_migration_applied_and_rolled_back(page: Page, tmp_path
         page.goto(served.url)
         assert page.url == f"{served.base}/"
         expect(page.locator("h1")).to_have_text("Dashboard")
-        expect(page.locator(".stat-total .stat-num")).to_have_text("26")  # 25 + the evil file
-        expect(page.locator(".stat-critical .stat-num")).to_have_text("12")
+        expect(page.locator(".stat-total .stat-num")).to_have_text("27")  # 26 + the evil file
+        expect(page.locator(".stat-critical .stat-num")).to_have_text("13")
         expect(page.locator("svg.chart")).to_be_visible()
 
         # Issues: filter, sort, and the evil file shown as text.
         page.get_by_role("link", name="Issues", exact=True).click()
         expect(page.locator("h1")).to_have_text("Issues")
-        expect(page.locator("tbody.issue")).to_have_count(26)
+        expect(page.locator("tbody.issue")).to_have_count(27)
         page.select_option("select[name=severity]", "critical")  # applies at once
         page.wait_for_url("**/issues?severity=critical*")
-        expect(page.locator("tbody.issue")).to_have_count(12)
+        expect(page.locator("tbody.issue")).to_have_count(13)
         page.locator("th a.sort", has_text="File").click()
         page.wait_for_url("**sort=file*")
         files = [f.rsplit(":", 2)[0] for f in page.locator("tbody.issue td.file").all_inner_texts()]

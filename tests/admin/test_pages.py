@@ -46,8 +46,8 @@ def test_dashboard_counts_scan_queue_and_chart(admin: Running) -> None:
     client = _logged_in(admin)
     admin.app.store.record_event("no such table: oders", "SELECT COUNT(*) FROM oders")
     text = client.get("/").text
-    assert '<span class="stat-num">25</span><span class="stat-label">issues</span>' in text
-    assert '<span class="stat-num">11</span><span class="stat-label">critical</span>' in text
+    assert '<span class="stat-num">26</span><span class="stat-label">issues</span>' in text
+    assert '<span class="stat-num">12</span><span class="stat-label">critical</span>' in text
     assert "SCHEMA_DRIFT" in text and "MISSING_INDEX" in text  # by type
     assert "<dd>manual</dd>" in text  # the last scan's trigger
     assert "no such table: oders" in text  # the runtime event
@@ -61,7 +61,7 @@ def test_scans_are_recorded_as_manual_and_charted(admin: Running) -> None:
         assert client.post("/actions/scan", {"back": "/fix"}).header("Location") == "/fix"
     scans = StateStore(admin.root).scans()
     assert len(scans) == 3 and {s.trigger for s in scans} == {"manual"}
-    assert scans[0].counts_by_severity == {"critical": 11, "high": 7, "medium": 4, "low": 3}
+    assert scans[0].counts_by_severity == {"critical": 12, "high": 7, "medium": 4, "low": 3}
     assert _notice(client, "/fix").startswith("ok: Scanned in ")
     text = client.get("/").text
     assert text.count('<circle class="dot s-total"') == 3
@@ -70,10 +70,10 @@ def test_scans_are_recorded_as_manual_and_charted(admin: Running) -> None:
 def test_issues_filter_and_sort(admin: Running) -> None:
     client = _logged_in(admin)
     every = client.get("/issues").text
-    assert every.count('<tbody class="issue') == 25
+    assert every.count('<tbody class="issue') == 26
     critical = client.get("/issues?severity=critical").text
-    assert critical.count('<tbody class="issue') == 11
-    assert "Showing 11 of 25 issues." in critical
+    assert critical.count('<tbody class="issue') == 12
+    assert "Showing 12 of 26 issues." in critical
     one_file = client.get("/issues?file=app/store/orders.py&type=MISSING_COLUMN").text
     assert one_file.count('<tbody class="issue') == 2
     by_table = client.get("/issues?table=user_preferences").text

@@ -88,3 +88,13 @@ def row_count(table: str) -> int:
     db = get_db()
     # dbheal: planted DYNAMIC_IDENTIFIER
     return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def sales_between(start: date, end: date) -> list[sqlite3.Row]:
+    """Daily totals from `start` up to (not including) `end`, for the CSV export."""
+    db = get_db()
+    return db.execute(
+        "SELECT day, order_count, revenue_cents FROM daily_sales WHERE day >= ? AND day < ? ORDER BY day",
+        # dbheal: planted PARAMETER_MISMATCH
+        (start.isoformat(),),
+    ).fetchall()
