@@ -364,11 +364,41 @@ def code_fix_edit(
 
 def hover(markdown: str, span: Span, lines: Lines, features: ClientFeatures) -> lsp.Hover:
     """Return the hover showing `markdown` over `span`."""
-    kind = lsp.MarkupKind.Markdown if features.markdown_hover else lsp.MarkupKind.PlainText
+    if features.markdown_hover:
+        contents = lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown)
+    else:
+        contents = lsp.MarkupContent(kind=lsp.MarkupKind.PlainText, value=plain_text(markdown))
     return lsp.Hover(
-        contents=lsp.MarkupContent(kind=kind, value=markdown),
+        contents=contents,
         range=range_of(span, lines, features.encoding),
     )
+
+
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+def plain_text(markdown: str) -> str:
+    """Return `markdown` as a client that shows text as it is would best show it.
+
+    Clients that accept only plain text (ALE, YouCompleteMe) show every `**` and backtick:
+    fences go (their content stays, indented), emphasis and code marks go, a link becomes
+    "text (address)", a heading loses its #s.
+    """
+    out: list[str] = []
+    fenced = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            out.append("    " + line)
+            continue
+        line = re.sub(r"^#{1,6}\s+", "", line)
+        line = _LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[2] else m[1], line)
+        line = _EMPHASIS.sub(r"\2", line)
+        out.append(line.replace("`", ""))
+    return "\n".join(out)
 
 
 def completion_items(
@@ -384,7 +414,12 @@ def completion_items(
                 kind=_COMPLETION_KIND.get(proposal.kind, lsp.CompletionItemKind.Text),
                 detail=proposal.detail or None,
                 documentation=(
-                    lsp.MarkupContent(kind=kind, value=proposal.documentation)
+                    lsp.MarkupContent(
+                        kind=kind,
+                        value=proposal.documentation
+                        if features.markdown_completion
+                        else plain_text(proposal.documentation),
+                    )
                     if proposal.documentation
                     else None
                 ),

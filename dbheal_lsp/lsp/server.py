@@ -53,6 +53,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.exceptions import FeatureRequestError
@@ -71,10 +72,11 @@ from dbheal_lsp.config import (
     ConfigError,
     discover_database,
     discover_migrations,
-    excluded,
     find_root,
+    included,
     load_config,
     read_pyproject,
+    split_pattern_warnings,
 )
 from dbheal_lsp.files import read_text
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
@@ -86,6 +88,7 @@ from dbheal_lsp.fixes.state import (
     plan_to_dict,
     verify_to_dict,
 )
+from dbheal_lsp.liblogs import quiet_library_logs
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.convert import ClientFeatures, Lines
 from dbheal_lsp.lsp.settings import (
@@ -106,6 +109,11 @@ from dbheal_lsp.model import (
     TextEdit,
     VerifyReport,
 )
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 __all__ = ["COMMANDS", "DbhealServer", "create_server", "main", "serve"]
 
@@ -142,6 +150,7 @@ TRIGGER_CHARACTERS = [" ", ".", "(", ","]
 SAFE_CODE_FIXES = frozenset({"remove_cast", "parameterize"})
 CLIENT_TIMEOUT = 30.0  # seconds to wait for the client's answer to a request of ours
 WATCH_DEBOUNCE = 0.3
+CLIENT_POLL = 3.0  # seconds between two looks at whether the client's process is still there
 _FOLDER_EXCLUDES = frozenset({".dbheal"})
 
 
@@ -164,6 +173,9 @@ class Folder:
     # Documents too slow for `project` (see DbhealServer._document_worker): behind `slow_lock`.
     slow_project: Project | None = None
     implicit: bool = False  # made for a file outside every workspace folder
+    # The workspace folder the client named, when it lies inside the project `root` (its root
+    # hid the real project): scans check only it, as `dbheal check` run there does.
+    scope: Path | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     slow_lock: threading.Lock = field(default_factory=threading.Lock)
     tools_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -181,7 +193,7 @@ class Folder:
 
     @property
     def key(self) -> str:
-        return str(self.root)
+        return str(self.scope or self.root)
 
     def uri_of(self, rel: str) -> str:
         """Return the URI of the project file `rel` (relative to the root)."""
@@ -252,7 +264,27 @@ class FixTarget:
 
 
 class DbhealProtocol(LanguageServerProtocol):
-    """pygls' protocol, advertising pull diagnostics only to a client that will pull them."""
+    """pygls' protocol, advertising pull diagnostics only to a client that will pull them, and
+    taking a change of a document never opened as its opening."""
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: lsp.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        uri = params.text_document.uri
+        if unquote(uri) not in self.workspace.text_documents:
+            # Neovim 0.7 after `:saveas` changes a URI it never opened: the changes apply to
+            # the file as it is on disk (a whole-text change replaces it), and the server's
+            # handler then opens the document (DbhealServer.change_document).
+            self.workspace.put_text_document(
+                lsp.TextDocumentItem(
+                    uri=uri,
+                    language_id=_language_of(uri),
+                    version=params.text_document.version,
+                    text=_disk_text(uri),
+                )
+            )
+        yield from super().lsp_text_document__did_change(params)
 
     @lsp_method(lsp.INITIALIZE)
     def lsp_initialize(
@@ -299,6 +331,7 @@ class DbhealServer(LanguageServer):
         self.shown_errors: set[str] = set()
         self.progress_tokens = itertools.count(1)
         self.startup: asyncio.Task[None] | None = None
+        self.hidden_noted: set[tuple[Path, Path]] = set()
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -375,6 +408,13 @@ class DbhealServer(LanguageServer):
             if folder is not None:
                 self.folders[folder.key] = folder
         self._show_problems(problems)
+        if params.process_id is not None and params.process_id != os.getpid():
+            threading.Thread(
+                target=self._watch_client,
+                args=(params.process_id,),
+                name="dbheal-client-watch",
+                daemon=True,
+            ).start()
         logger.info(
             "dbheal %s: %d workspace folder(s), positions in %s, diagnostics by %s",
             __version__,
@@ -382,6 +422,21 @@ class DbhealServer(LanguageServer):
             self.caps.encoding,
             "pull" if self.caps.pull_diagnostics else "push",
         )
+
+    def _watch_client(self, pid: int) -> None:
+        """Exit once the client's process is gone (its own thread; the spec's `processId`).
+
+        An editor that dies without closing our stdin (killed, crashed) would otherwise leave
+        the server running forever. A fix under way still finishes first (see `finish`).
+        """
+        while _alive(pid):
+            time.sleep(CLIENT_POLL)
+        logger.warning("dbheal: the client's process %d is gone: exiting", pid)
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.on_shutdown)
+        finish(self)
 
     def _client_folders(self, params: lsp.InitializeParams) -> list[str]:
         if params.workspace_folders:
@@ -415,13 +470,27 @@ class DbhealServer(LanguageServer):
         return parsed.settings, parsed.problems
 
     def _make_folder(
-        self, uri: str, problems: list[str], *, implicit: bool = False, root: Path | None = None
+        self,
+        uri: str,
+        problems: list[str],
+        *,
+        implicit: bool = False,
+        root: Path | None = None,
+        scope: Path | None = None,
     ) -> Folder | None:
         if root is None:
             fs = to_fs_path(uri)
             if fs is None:
                 return None
             path = Path(fs)
+            project = find_root(path)
+            if project != path.resolve() and _declares_project(project):
+                # The client's root lies inside the real project (an editor's root marker or
+                # version-control root picked a subfolder): the project is the one above, as
+                # `dbheal check` run there finds it; scans stay inside the client's folder.
+                scope = path.resolve()
+                self.note_hidden(scope, project)
+                path = _ancestor(path, len(scope.parts) - len(project.parts))
         else:
             path = root
         settings, found = self._settings_for(uri)
@@ -440,6 +509,7 @@ class DbhealServer(LanguageServer):
             engine=FixEngine(tools),
             slow_project=Project(config),
             implicit=implicit,
+            scope=scope,
         )
 
     def _config(self, root: Path, settings: Settings, problems: list[str]) -> Config:
@@ -491,7 +561,7 @@ class DbhealServer(LanguageServer):
                 self._restart_periodic(folder)
                 continue
             fresh = self._make_folder(
-                folder.uri, problems, implicit=folder.implicit, root=folder.path
+                folder.uri, problems, implicit=folder.implicit, root=folder.path, scope=folder.scope
             )
             if fresh is None:
                 continue
@@ -536,15 +606,23 @@ class DbhealServer(LanguageServer):
         return best
 
     def folder_for(self, path: Path) -> Folder:
-        """Return the deepest workspace folder holding `path` (made on the fly if none does)."""
-        best = self._deepest(path, implicit=False)
-        if best is not None:
-            return best
+        """Return the folder of the project of `path`, found from the file as `dbheal check`
+        finds it: the deepest workspace folder holding it, unless the file belongs to another
+        project (a [tool.dbheal] section between the file and the workspace root, or above a
+        workspace root that finds no database nor migrations of its own); one folder, and so
+        one set of `Project`s, per project root, made on the fly."""
         resolved = path.resolve()
         root = find_root(resolved)
+        best = self._deepest(path, implicit=False)
+        if best is not None and not self._elsewhere(best, root):
+            return best
         existing = self.folders.get(str(root))
         if existing is not None:
             return existing
+        if best is not None and best.root in root.parents:
+            pass  # a project of its own inside the workspace folder: nothing hidden
+        elif best is not None:
+            self.note_hidden(best.root, root)
         problems: list[str] = []
         uri = from_fs_path(str(root)) or root.as_uri()
         made = self._make_folder(uri, problems, implicit=True, root=root)
@@ -552,6 +630,30 @@ class DbhealServer(LanguageServer):
         self._show_problems(problems)
         self.folders[made.key] = made
         return made
+
+    def _elsewhere(self, folder: Folder, root: Path) -> bool:
+        """Whether a file whose project root is `root` belongs to a project other than `folder`."""
+        if root == folder.root:
+            return False
+        if _declares_project(root):
+            return True
+        # A marker without [tool.dbheal] (a pyproject.toml, .git) above a workspace folder that
+        # finds neither a database nor migrations: the project above is all there is to check.
+        config = folder.config
+        return config.database is None and config.migrations is None and root in folder.root.parents
+
+    def note_hidden(self, workspace: Path, project: Path) -> None:
+        """Log once (window/logMessage, Info) that a workspace root hides the project above it."""
+        if (workspace, project) in self.hidden_noted:
+            return
+        self.hidden_noted.add((workspace, project))
+        logger.info(
+            "dbheal: the workspace root %s hides the project at %s (its pyproject.toml); "
+            "files under it are checked as part of %s, as `dbheal check` does",
+            workspace,
+            project,
+            project,
+        )
 
     async def folders_changed(self, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
         for removed in params.event.removed:
@@ -593,17 +695,26 @@ class DbhealServer(LanguageServer):
 
     def open_document(self, item: lsp.TextDocumentItem) -> None:
         fs = to_fs_path(item.uri)
-        if fs is None:
-            return  # untitled:, git: ... nothing of ours
-        path = Path(fs)
+        untitled = fs is None and item.uri.startswith("untitled:")
+        if fs is None and not untitled:
+            return  # git:, output: ... nothing of ours
+        if untitled:
+            # A buffer not saved yet: checked with the first workspace folder's settings, as
+            # if it were a file at its root named after the buffer (it has no path to exclude).
+            folder = self._untitled_folder()
+            name = unquote(item.uri.removeprefix("untitled:")).strip("/").replace("/", "_")
+            path = folder.root / (name or "untitled")
+            rel = folder.config.relative(path)
+        else:
+            path = Path(str(fs))
+            folder = self.folder_for(path)
+            rel = folder.config.relative(path)
         kind = "other"
         if item.language_id == "python" or path.suffix in (".py", ".pyi"):
             kind = "python"
         elif path.suffix.lower() == ".sql":
             kind = "sql"
-        folder = self.folder_for(path)
-        rel = folder.config.relative(path)
-        if kind == "python" and not _checked(folder.config, rel):
+        if kind == "python" and not untitled and not _checked(folder.config, rel):
             kind = "other"  # excluded by [tool.dbheal] exclude/include, as `dbheal check` does
         doc = Document(item.uri, path, folder, rel, kind)
         old = self.documents.get(item.uri)
@@ -615,9 +726,27 @@ class DbhealServer(LanguageServer):
         if not self.caps.pull_diagnostics:
             self.request_check(doc, 0.0)
 
+    def _untitled_folder(self) -> Folder:
+        """The folder whose settings an untitled buffer is checked with."""
+        for folder in self.folders.values():
+            if not folder.implicit:
+                return folder
+        return self.folder_for(Path.cwd())
+
     def change_document(self, uri: str) -> None:
         doc = self.documents.get(uri)
         if doc is None:
+            # Never opened (see DbhealProtocol): the changed text is the document's opening.
+            snapshot = self.workspace.get_text_document(uri)
+            logger.info("dbheal: %s changed without being opened: opening it", uri)
+            self.open_document(
+                lsp.TextDocumentItem(
+                    uri=uri,
+                    language_id=_language_of(uri),
+                    version=snapshot.version or 0,
+                    text=snapshot.source,
+                )
+            )
             return
         doc.generation += 1
         doc.result = None
@@ -883,6 +1012,9 @@ class DbhealServer(LanguageServer):
         except Exception as exc:
             logger.exception("dbheal: scanning %s failed", folder.root)
             return {"error": str(exc)}
+        pattern_warnings = split_pattern_warnings(result.notes)[0]
+        if pattern_warnings:  # [tool.dbheal] include/exclude naming nothing, as `dbheal check`
+            self.warn_once(f"dbheal ({folder.root.name}): " + "; ".join(pattern_warnings))
         code: dict[str, list[Issue]] = {}
         migrations: dict[str, list[Issue]] = {}
         for issue in result.issues:
@@ -920,7 +1052,7 @@ class DbhealServer(LanguageServer):
         """Check the folder's files (background pool); also read its runtime events."""
         started = time.monotonic()
         with folder.scan_lock:
-            targets = list(paths) if paths is not None else [folder.root]
+            targets = list(paths) if paths is not None else [folder.scope or folder.root]
             result = folder.scan_project.check_paths(targets, jobs=1, progress=report)
         runtime: tuple[Issue, ...] | None = None
         if paths is None:
@@ -1115,6 +1247,50 @@ class DbhealServer(LanguageServer):
         files = [p for p in changes.python_files if p.resolve() not in open_paths]
         if files:
             self.spawn(self._files_changed(folder, files), "files changed")
+
+    def watched_files_changed(self, params: lsp.DidChangeWatchedFilesParams) -> None:
+        """What the client's file watcher saw (workspace/didChangeWatchedFiles): the same as
+        our own watcher's news, for the folders it does not watch (a folder with a watcher of
+        ours has heard it already)."""
+        changed: dict[str, tuple[set[Path], list[bool]]] = {}
+        for event in params.changes:
+            fs = to_fs_path(event.uri)
+            if fs is None:
+                continue
+            path = Path(fs)
+            if path.name == "pyproject.toml":
+                self.spawn(self.reload_settings(force=True), "reload pyproject")
+                continue
+            for folder in list(self.folders.values()):
+                if folder.watcher is not None:
+                    continue
+                files, flags = changed.setdefault(folder.key, (set(), [False, False]))
+                resolved = path.resolve()
+                database = folder.config.database
+                if (
+                    database is not None
+                    and resolved.parent == database.resolve().parent
+                    and (
+                        resolved.name.startswith(database.name)  # the file, its -wal and -journal
+                    )
+                ):
+                    flags[1] = True
+                elif path.suffix.lower() == ".sql" and self._in_migrations(folder, path):
+                    flags[0] = True
+                elif path.suffix in (".py", ".pyi") and (
+                    resolved == folder.root or folder.root in resolved.parents
+                ):
+                    files.add(path)
+        for key, (files, (migrations, schema)) in changed.items():
+            if files or migrations or schema:
+                self._on_watch(
+                    key,
+                    ChangeSet(
+                        python_files=frozenset(files),
+                        migrations_changed=migrations,
+                        database_changed=schema,
+                    ),
+                )
 
     async def _files_changed(self, folder: Folder, files: Sequence[Path]) -> None:
         if folder.project.needs_code_schema():
@@ -1311,7 +1487,7 @@ class DbhealServer(LanguageServer):
         want_fix_all = only is not None and _wants(only, FIX_ALL_KIND)
         snapshot = self.workspace.get_text_document(uri)
         text, version = snapshot.source, snapshot.version
-        issues = self._issues_of(doc, params.context.diagnostics)
+        issues = await self._issues_of(doc, params.range, params.context.diagnostics)
         actions: list[lsp.CodeAction | lsp.Command] = []
         if want_quickfix and issues:
             found = await self.run_in(
@@ -1334,27 +1510,45 @@ class DbhealServer(LanguageServer):
             return [a.command for a in actions if isinstance(a, lsp.CodeAction) and a.command]
         return actions
 
-    def _issues_of(
-        self, doc: Document, diagnostics: Sequence[lsp.Diagnostic]
+    async def _issues_of(
+        self, doc: Document, range_: lsp.Range, diagnostics: Sequence[lsp.Diagnostic]
     ) -> list[tuple[Issue, lsp.Diagnostic]]:
+        """Return the issues the code action request is about, each with its diagnostic.
+
+        A diagnostic's `data` names its issue. Clients need not keep `data` (ALE and Kate drop
+        it, Kate the `source` too), and some send no diagnostics at all when the cursor is on
+        the token: then the issues are found again in the document's current analysis, by
+        code and range, or by the requested range alone.
+        """
         out: list[tuple[Issue, lsp.Diagnostic]] = []
-        known = doc.result.issues if doc.result is not None else ()
+        missing: list[lsp.Diagnostic] = []
         for diagnostic in diagnostics:
-            if diagnostic.source != convert.SOURCE:
+            if diagnostic.source not in (convert.SOURCE, None):
                 continue
             issue = convert.issue_from_data(diagnostic.data)
-            if issue is None:
-                issue = next(
-                    (
-                        i
-                        for i in known
-                        if i.type.value == diagnostic.code and i.message == diagnostic.message
-                    ),
-                    None,
-                )
             if issue is not None:
                 out.append((issue, diagnostic))
-        return out
+            elif isinstance(diagnostic.code, str) and diagnostic.code in _ISSUE_CODES:
+                missing.append(diagnostic)
+        if out or (diagnostics and not missing):
+            return out
+        analysed = await self.analysed(doc)
+        if analysed is None:
+            return out
+        pairs = list(zip(analysed.issues, analysed.diagnostics, strict=True))
+        if missing:
+            for diagnostic in missing:
+                same = [
+                    (i, d)
+                    for i, d in pairs
+                    if d.code == diagnostic.code and _touches(d.range, diagnostic.range)
+                ]
+                # The same message first: two issues of one type may share a range.
+                same.sort(key=lambda p: p[1].message != diagnostic.message)
+                if same:
+                    out.append((same[0][0], diagnostic))
+            return out
+        return [(i, d) for i, d in pairs if _touches(d.range, range_)]
 
     def _fixes_for(
         self, doc: Document, text: str, issues: Sequence[Issue]
@@ -1911,10 +2105,72 @@ _TRIGGERS = frozenset({"startup", "periodic", "save", "watch", "manual"})
 
 def _checked(config: Config, rel: str) -> bool:
     """Whether `dbheal check` of the root would check the project file `rel`."""
-    parts = tuple(rel.split("/"))
-    if Path(rel).is_absolute() or excluded(parts, config.exclude):
+    return not Path(rel).is_absolute() and included(
+        tuple(rel.split("/")), config.include, config.exclude
+    )
+
+
+_ISSUE_CODES = frozenset(t.value for t in IssueType)
+
+
+def _touches(a: lsp.Range, b: lsp.Range) -> bool:
+    """Whether two ranges overlap or touch (a cursor at either end of a range touches it)."""
+
+    def key(p: lsp.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
-    return not config.include or any(Path(rel).match(p) for p in config.include)
+    except PermissionError:
+        return True  # someone else's process, but there
+    except OSError:
+        return False
+    return True
+
+
+def _language_of(uri: str) -> str:
+    """The language id a client would give the document at `uri`, from its name."""
+    suffix = Path(unquote(uri)).suffix.lower()
+    return {".py": "python", ".pyi": "python", ".sql": "sql"}.get(suffix, "plaintext")
+
+
+def _disk_text(uri: str) -> str:
+    """The text of the file at `uri` on disk ("" when there is none or it cannot be read)."""
+    fs = to_fs_path(uri)
+    if fs is None:
+        return ""
+    try:
+        # A regular file only, size-checked: a FIFO named like a source must not hang us.
+        return read_text(fs)
+    except OSError:
+        return ""
+
+
+def _declares_project(root: Path) -> bool:
+    """Whether root/pyproject.toml has a [tool.dbheal] section (as config.find_root decides)."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        data = tomllib.loads(read_text(pyproject, max_bytes=1 << 20, root=root))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "dbheal" in tool
+
+
+def _ancestor(path: Path, levels: int) -> Path:
+    """Return the folder `levels` above `path` as the client spells it (links kept)."""
+    for _ in range(max(levels, 0)):
+        path = path.parent
+    return path
 
 
 def _stop_watchers(watchers: Sequence[Watcher]) -> None:
@@ -2044,6 +2300,7 @@ def create_server() -> DbhealServer:
     server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)(_did_close)
     server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)(_did_change_configuration)
     server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(_did_change_folders)
+    server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)(_did_change_watched_files)
     server.feature(
         lsp.TEXT_DOCUMENT_DIAGNOSTIC,
         lsp.DiagnosticOptions(
@@ -2105,6 +2362,10 @@ def _did_save(ls: DbhealServer, params: lsp.DidSaveTextDocumentParams) -> None:
 
 def _did_close(ls: DbhealServer, params: lsp.DidCloseTextDocumentParams) -> None:
     _guard("didClose", lambda: ls.close_document(params.text_document.uri))
+
+
+def _did_change_watched_files(ls: DbhealServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    _guard("didChangeWatchedFiles", lambda: ls.watched_files_changed(params))
 
 
 async def _did_change_configuration(
@@ -2202,7 +2463,7 @@ class ClientLogHandler(logging.Handler):
     )
 
     def __init__(self, server: DbhealServer) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.DEBUG)  # debug lines (--log-level debug) go as Log
         self.server = server
         self._local = threading.local()
 
@@ -2229,11 +2490,21 @@ class ClientLogHandler(logging.Handler):
             self._local.busy = False
 
 
+def _not_sent_to_client(record: logging.LogRecord) -> bool:
+    """Whether a record is for stderr: anything but dbheal's below ERROR (the client has those)."""
+    return record.levelno >= logging.ERROR or not record.name.startswith("dbheal_lsp")
+
+
 def setup_logging(server: DbhealServer, level: str = "info") -> None:
     """Log to stderr and to the client; never to stdout (the stdio transport)."""
     root = logging.getLogger()
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Editors file every stderr line as an error (Neovim's lsp.log says [ERROR]): dbheal's own
+    # lines reach the client with their level (window/logMessage), so stderr gets only its
+    # errors, and warnings of the libraries.
+    stderr.setLevel(logging.WARNING)
+    stderr.addFilter(_not_sent_to_client)
     root.handlers[:] = [stderr]
     root.setLevel(logging.WARNING)
     ours = logging.getLogger("dbheal_lsp")
@@ -2243,6 +2514,7 @@ def setup_logging(server: DbhealServer, level: str = "info") -> None:
     ours.addHandler(client)
     # pygls logs every message it sends at INFO: only its problems are worth reading.
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    quiet_library_logs()  # sqlglot's "unsupported syntax" lines are not the user's business
 
 
 def serve(*, tcp: tuple[str, int] | None = None, log_level: str = "info") -> int:

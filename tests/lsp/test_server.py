@@ -79,8 +79,9 @@ def _question(client: Client, params: lsp.ShowMessageRequestParams) -> lsp.Messa
     return None
 
 
-def make_client() -> Client:
-    client = Client(converter_factory=default_converter)
+def make_client(kind: type[Client] | None = None) -> Client:
+    """Return a test client (of class `kind`, default Client) that answers as an editor does."""
+    client = (kind or Client)(converter_factory=default_converter)
     converter = client.protocol._converter
 
     def action_or_command(data: Any, _: type) -> lsp.Command | lsp.CodeAction:
@@ -107,9 +108,12 @@ async def session(
     folders: Sequence[Path] | None = None,
     options: dict[str, Any] | None = None,
     configuration: dict[str, Any] | None = None,
+    caps: lsp.ClientCapabilities | None = None,
+    process_id: int | None = None,
+    factory: Callable[[], Client] = make_client,
 ) -> AsyncIterator[Client]:
     """Start the server, initialize it as `client_name` would, and shut it down after."""
-    config = ClientServerConfig(server_command=SERVER, client_factory=make_client)
+    config = ClientServerConfig(server_command=SERVER, client_factory=factory)
     client = await config.start()
     assert isinstance(client, Client)
     client.name = client_name
@@ -119,8 +123,9 @@ async def session(
     result = await asyncio.wait_for(
         client.initialize_session(
             lsp.InitializeParams(
-                capabilities=capabilities(client_name),
+                capabilities=caps or capabilities(client_name),
                 root_uri=uri_of(folders[0]),
+                process_id=process_id,
                 workspace_folders=[
                     lsp.WorkspaceFolder(uri=uri_of(f), name=f.name) for f in folders
                 ],
@@ -465,6 +470,7 @@ async def test_startup_scan_reports_progress_and_files_not_open(
             "SQL_INJECTION",
             "MISSING_TABLE",
             "DYNAMIC_IDENTIFIER",
+            "PARAMETER_MISMATCH",
         }
         assert {d.code for d in by_uri[drift_uri]} == {"SCHEMA_DRIFT"}
         assert all(d.severity == lsp.DiagnosticSeverity.Warning for d in by_uri[drift_uri])

@@ -1,0 +1,452 @@
+"""What real editors expose (issue 12, part 1): the real server over stdio, driven by pytest-lsp.
+
+Each test plays one client's habit that the server used to get wrong: an editor root below the
+project, code actions asked without `data` or without diagnostics (ALE, Kate), a didChange for a
+URI never opened (Neovim 0.7 after `:saveas`), plain-text-only clients (ALE, YouCompleteMe),
+untitled buffers, workspace/didChangeWatchedFiles (VS Code), the client's processId, and the
+message types of the server's log lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types as lsp
+
+from tests.conftest import copy_shop
+from tests.lsp.test_server import (
+    SERVER,
+    SEVERITY,
+    WAIT,
+    Client,
+    capabilities,
+    character,
+    check_json,
+    diagnostics,
+    hover_at,
+    make_client,
+    of_type,
+    open_doc,
+    until,
+    uri_of,
+)
+from tests.lsp.test_server import session as server_session
+
+pytestmark = pytest.mark.asyncio
+
+CATALOG = "app/store/catalog.py"
+MARKDOWN = ("**", "`", "```")
+
+
+class StderrClient(Client):
+    """The test client, also keeping every line the server writes to stderr (an editor such as
+    Neovim files each of them in its log as an error)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stderr_lines: list[str] = []
+
+    async def start_io(self, cmd: str, *args: Any, **kwargs: Any) -> None:
+        await super().start_io(cmd, *args, **kwargs)
+        if self._stderr_forwarder is not None:  # ours reads the pipe instead of pytest-lsp's
+            self._stderr_forwarder.cancel()
+            self._stderr_forwarder = asyncio.create_task(self._keep_stderr())
+
+    async def _keep_stderr(self) -> None:
+        server = self._server
+        if server is None or server.stderr is None:
+            return
+        while line := await server.stderr.readline():
+            self.stderr_lines.append(line.decode("utf-8", "replace"))
+            sys.stderr.buffer.write(line)
+
+
+@contextlib.asynccontextmanager
+async def session(
+    root: Path,
+    client_name: str = "neovim",
+    *,
+    caps: lsp.ClientCapabilities | None = None,
+    process_id: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> AsyncIterator[StderrClient]:
+    """Start the server, initialize it with `root` as the only root the editor gives, stop it."""
+    async with server_session(
+        root,
+        client_name,
+        options=options,
+        caps=caps,
+        process_id=process_id,
+        factory=lambda: make_client(StderrClient),
+    ) as client:
+        assert isinstance(client, StderrClient)
+        yield client
+
+
+def expected_of(root: Path, rel: str, encoding: str) -> list[tuple[Any, ...]]:
+    """What `dbheal check` reports for `rel`, as sortable (code, severity, range, message)."""
+    lines = (root / rel).read_text(encoding="utf-8").splitlines()
+    return sorted(
+        (
+            i["type"],
+            SEVERITY[i["severity"]],
+            i["line"] - 1,
+            character(lines[i["line"] - 1], i["column"], encoding),
+            i["end_line"] - 1,
+            character(lines[i["end_line"] - 1], i["end_column"], encoding),
+            i["message"],
+        )
+        for i in check_json(root, rel)
+    )
+
+
+def got_of(found: list[lsp.Diagnostic]) -> list[tuple[Any, ...]]:
+    """The diagnostics as expected_of gives `dbheal check`'s issues."""
+    return sorted(
+        (
+            d.code,
+            d.severity,
+            d.range.start.line,
+            d.range.start.character,
+            d.range.end.line,
+            d.range.end.character,
+            d.message,
+        )
+        for d in found
+    )
+
+
+async def actions_for(
+    client: Client, uri: str, range_: lsp.Range, diagnostics: list[lsp.Diagnostic]
+) -> list[lsp.CodeAction]:
+    result = await asyncio.wait_for(
+        client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=range_,
+                context=lsp.CodeActionContext(diagnostics=diagnostics),
+            )
+        ),
+        WAIT,
+    )
+    return [a for a in result or [] if isinstance(a, lsp.CodeAction)]
+
+
+def infos(client: Client, needle: str) -> list[lsp.LogMessageParams]:
+    return [m for m in client.log_messages if needle in m.message]
+
+
+# --- 1. the project comes from the file ------------------------------------------------------
+
+
+async def test_a_project_above_the_editor_root_is_found_from_the_file(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)  # pyproject.toml with [tool.dbheal] in shop/, code in shop/app/
+    want = expected_of(shop, CATALOG, "utf-8")
+    assert len(want) == 6
+    # `dbheal check` run from app/ finds the project above it, and so the same issues.
+    from_app = subprocess.run(
+        [*SERVER, "check", "--format", "json", "--no-cache", "store/catalog.py"],
+        cwd=shop / "app",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert from_app.stdout.count('"type"') == 6, from_app.stdout
+    line = (shop / CATALOG).read_text(encoding="utf-8").splitlines()[50]
+    async with session(shop / "app") as client:  # Neovim's root marker picked app/
+        uri = open_doc(client, shop / CATALOG)
+        found = await diagnostics(client, uri, lambda d: len(d) == len(want))
+        assert got_of(found) == want
+        hover = await hover_at(client, uri, 50, line.index("sku = ?") + 1)
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "products.sku" in hover.contents.value and "TEXT" in hover.contents.value
+        (mismatch,) = of_type(found, "TYPE_MISMATCH")
+        titles = [a.title for a in await actions_for(client, uri, mismatch.range, [mismatch])]
+        assert any("cast" in t.lower() for t in titles), titles
+        assert any(t.startswith("Queue migration: Change the type") for t in titles), titles
+        # A second file of the same project: the same project, and no second note.
+        other = open_doc(client, shop / "app/routes/profile.py")
+        await diagnostics(client, other, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
+        notes = infos(client, "hides")
+        assert len(notes) == 1, [m.message for m in client.log_messages]
+        assert notes[0].type == lsp.MessageType.Info
+        assert str(shop) in notes[0].message
+
+
+async def test_two_projects_in_one_session_each_use_their_own(tmp_path: Path) -> None:
+    first = copy_shop(tmp_path / "a")
+    second = copy_shop(tmp_path / "b")
+    with sqlite3.connect(second / "shop.db") as conn:  # only the second one lacks a table
+        conn.execute("DROP TABLE sessions")
+    async with session(tmp_path / "a" / "shop" / "app") as client:
+        one = open_doc(client, first / "app/routes/auth.py")
+        two = open_doc(client, second / "app/routes/auth.py")
+        found_two = await diagnostics(client, two, lambda d: bool(of_type(d, "MISSING_TABLE")))
+        found_one = await diagnostics(client, one)
+        assert of_type(found_one, "MISSING_TABLE") == []
+        assert any("sessions" in d.message for d in of_type(found_two, "MISSING_TABLE"))
+
+
+# --- 2. code actions without `data` ----------------------------------------------------------
+
+
+async def test_code_actions_without_data_or_diagnostics_are_recomputed(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    async with session(shop) as client:
+        uri = open_doc(client, shop / CATALOG)
+        found = await diagnostics(client, uri, lambda d: bool(of_type(d, "TYPE_MISMATCH")))
+        (mismatch,) = of_type(found, "TYPE_MISMATCH")
+        with_data = [a.title for a in await actions_for(client, uri, mismatch.range, [mismatch])]
+        assert len(with_data) >= 3
+        # ALE: the diagnostic comes back without `data` (and without `source`, as Kate does).
+        bare = lsp.Diagnostic(
+            range=mismatch.range,
+            message=mismatch.message,
+            code=mismatch.code,
+            severity=mismatch.severity,
+        )
+        no_data = [a.title for a in await actions_for(client, uri, mismatch.range, [bare])]
+        assert no_data == with_data
+        # The cursor on the token, no diagnostics at all in the context.
+        start = mismatch.range.start
+        cursor = lsp.Range(start=start, end=start)
+        none = [a.title for a in await actions_for(client, uri, cursor, [])]
+        assert none == with_data
+
+
+# --- 3. a didChange for a document never opened ----------------------------------------------
+
+
+async def test_change_of_a_document_never_opened_is_an_open(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    copy = shop / "app/store/catalog_copy.py"  # `:saveas` wrote it; no didOpen followed
+    copy.write_text((shop / CATALOG).read_text(encoding="utf-8"), encoding="utf-8")
+    text = copy.read_text(encoding="utf-8")
+    text += '\n\ndef late(db):\n    return db.execute("SELECT nmae FROM users").fetchall()\n'
+
+    async with session(shop) as client:
+        uri = uri_of(copy)
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        # The new text is checked (the file on disk has one misspelt column, the text two).
+        found = await diagnostics(client, uri, version=2)
+        assert len(of_type(found, "MISSING_COLUMN")) == 2, found
+        # An incremental change to another file never opened applies to its text on disk.
+        other = shop / "app/reports.py"
+        other_uri = uri_of(other)
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=other_uri, version=2),
+                content_changes=[
+                    lsp.TextDocumentContentChangePartial(
+                        range=lsp.Range(
+                            start=lsp.Position(line=0, character=0),
+                            end=lsp.Position(line=0, character=0),
+                        ),
+                        text="# edited\n",
+                    )
+                ],
+            )
+        )
+        await until(
+            lambda: any(p.uri == other_uri and p.version == 2 for p in client.published),
+            "reports.py checked as changed",
+        )
+        errors = [m.message for m in client.messages if m.type == lsp.MessageType.Error]
+        assert errors == []
+
+
+# --- 4. plain-text clients -------------------------------------------------------------------
+
+
+def plaintext_caps() -> lsp.ClientCapabilities:
+    """Neovim's capabilities, but accepting only plain text in hover and completion docs (ALE)."""
+    caps = capabilities("neovim")
+    assert caps.text_document is not None
+    caps.text_document.hover = lsp.HoverClientCapabilities(
+        content_format=[lsp.MarkupKind.PlainText]
+    )
+    caps.text_document.completion = lsp.CompletionClientCapabilities(
+        completion_item=lsp.ClientCompletionItemOptions(
+            documentation_format=[lsp.MarkupKind.PlainText]
+        )
+    )
+    return caps
+
+
+async def complete(client: Client, uri: str, row: int, column: int) -> lsp.CompletionList:
+    result = await asyncio.wait_for(
+        client.text_document_completion_async(
+            lsp.CompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                position=lsp.Position(line=row, character=column),
+            )
+        ),
+        WAIT,
+    )
+    assert isinstance(result, lsp.CompletionList)
+    return result
+
+
+async def test_plain_text_clients_get_no_markdown(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    path = shop / CATALOG
+    text = (
+        path.read_text(encoding="utf-8")
+        + '\n\ndef extra(db):\n    db.execute("SELECT  FROM products")\n'
+    )
+    line = text.splitlines()[50]
+    async with session(shop, caps=plaintext_caps()) as client:
+        uri = open_doc(client, path, text)
+        hover = await hover_at(client, uri, 50, line.index("sku = ?") + 1)
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert hover.contents.kind == lsp.MarkupKind.PlainText
+        assert "products.sku" in hover.contents.value and "TEXT" in hover.contents.value
+        assert not any(m in hover.contents.value for m in MARKDOWN), hover.contents.value
+        row = text.count("\n") - 1
+        result = await complete(client, uri, row, text.splitlines()[row].index("SELECT ") + 7)
+        docs = [i.documentation for i in result.items if i.documentation]
+        assert docs, [i.label for i in result.items]
+        for doc in docs:
+            value = doc.value if isinstance(doc, lsp.MarkupContent) else doc
+            if isinstance(doc, lsp.MarkupContent):
+                assert doc.kind == lsp.MarkupKind.PlainText
+            assert not any(m in value for m in MARKDOWN), value
+
+
+# --- 5. untitled buffers ---------------------------------------------------------------------
+
+
+async def test_untitled_buffers_are_checked_with_the_workspace_settings(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    text = (shop / CATALOG).read_text(encoding="utf-8")
+    text += '\n\ndef extra(db):\n    return db.execute("SELECT id FROM ")\n'
+    uri = "untitled:Untitled-1"
+    async with session(shop) as client:
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+        found = await diagnostics(client, uri, lambda d: bool(of_type(d, "TYPE_MISMATCH")))
+        assert of_type(found, "MISSING_COLUMN")  # the typo of line 58, as in the saved file
+        line = text.splitlines()[50]
+        hover = await hover_at(client, uri, 50, line.index("sku = ?") + 1)
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "products.sku" in hover.contents.value
+        (mismatch,) = of_type(found, "TYPE_MISMATCH")
+        titles = [a.title for a in await actions_for(client, uri, mismatch.range, [mismatch])]
+        assert any("cast" in t.lower() for t in titles), titles
+        row = text.count("\n") - 1
+        result = await complete(client, uri, row, text.splitlines()[row].index("FROM ") + 5)
+        assert {"users", "products"} <= {i.label for i in result.items}
+
+
+# --- 6. workspace/didChangeWatchedFiles ------------------------------------------------------
+
+
+async def test_watched_file_changes_from_the_client_recheck_open_documents(
+    tmp_path: Path,
+) -> None:
+    shop = copy_shop(tmp_path)
+    elsewhere = tmp_path / "notes"  # the editor's root: the project has no watcher of ours
+    elsewhere.mkdir()
+    async with session(elsewhere, "visual-studio-code") as client:
+        uri = open_doc(client, shop / "app/routes/profile.py")
+        await diagnostics(client, uri, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
+        # A migration renamed: the missing tables now point at the new file.
+        old = shop / "migrations" / "004_user_preferences.sql"
+        moved = old.rename(shop / "migrations" / "006_user_preferences.sql")
+        since = len(client.published)
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                changes=[
+                    lsp.FileEvent(uri=uri_of(old), type=lsp.FileChangeType.Deleted),
+                    lsp.FileEvent(uri=uri_of(moved), type=lsp.FileChangeType.Created),
+                ]
+            )
+        )
+
+        def points_at_moved(found: Sequence[lsp.Diagnostic]) -> bool:
+            missing = of_type(found, "MISSING_TABLE")
+            return len(missing) == 2 and all(
+                m.related_information and m.related_information[0].location.uri == uri_of(moved)
+                for m in missing
+            )
+
+        await diagnostics(client, uri, points_at_moved, since=since)
+        # The database changed: the tables it now has are no longer missing.
+        with sqlite3.connect(shop / "shop.db") as conn:
+            conn.executescript(moved.read_text())
+        since = len(client.published)
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                changes=[
+                    lsp.FileEvent(uri=uri_of(shop / "shop.db"), type=lsp.FileChangeType.Changed)
+                ]
+            )
+        )
+        await diagnostics(client, uri, lambda d: not of_type(d, "MISSING_TABLE"), since=since)
+        assert not [line for line in client.stderr_lines if "unknown method" in line]
+        assert not infos(client, "unknown method")
+
+
+# --- 7. the client's process -----------------------------------------------------------------
+
+
+async def test_the_server_exits_when_the_client_process_is_gone(tmp_path: Path) -> None:
+    editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        async with session(tmp_path, process_id=editor.pid) as client:
+            editor.kill()
+            editor.wait(60)  # reaped: the pid no longer names a process
+            server = client._server
+            assert server is not None
+            # The failure mode of a server that ignores processId: this wait times out.
+            await asyncio.wait_for(server.wait(), 60)
+            client.shut_down = True
+    finally:
+        if editor.poll() is None:
+            editor.kill()
+            editor.wait(60)
+
+
+# --- 8. log levels ---------------------------------------------------------------------------
+
+
+async def test_info_lines_are_not_errors(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    async with session(shop) as client:
+        uri = open_doc(client, shop / "app/routes/profile.py")
+        await diagnostics(client, uri, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
+        await until(lambda: infos(client, "workspace folder(s)"), "the start-up line")
+        await until(
+            lambda: (
+                any(
+                    v and isinstance(v[-1], lsp.WorkDoneProgressEnd)
+                    for v in client.progress_reports.values()
+                )
+                or infos(client, "scan")
+            ),
+            "the start-up scan",
+        )
+        (started,) = infos(client, "workspace folder(s)")
+        assert started.type == lsp.MessageType.Info
+        errors = [m.message for m in client.log_messages if m.type == lsp.MessageType.Error]
+        assert errors == []
+    # Neovim files every stderr line as [ERROR]: the info lines go to the client only.
+    assert not [line for line in client.stderr_lines if " INFO " in line], client.stderr_lines
