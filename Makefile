@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint format bench clean vsix
+.PHONY: setup demo test lint format bench accuracy clean vsix
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_heal.py
+
+# Issue 11's figures on real apps (bench/accuracy/README.md): "before" is dbheal at 18bc023^,
+# "after" the working tree. Needs the fetched mirrors in /work/.mirror, so not part of `make test`.
+accuracy: $(STAMP)
+	test -d /tmp/dbheal-before || (mkdir -p /tmp/dbheal-before && git archive 18bc023^ | tar -x -C /tmp/dbheal-before)
+	test -x /tmp/qb-venv/bin/python || ($(PYTHON) -m venv /tmp/qb-venv && /tmp/qb-venv/bin/pip install --quiet PyQt6 PyYAML jinja2)
+	$(BIN)/python bench/accuracy/run.py --dbheal-src /tmp/dbheal-before --label before
+	$(BIN)/python bench/accuracy/run.py --label after
 
 # The VS Code extension: editors/vscode/dbheal-<version>.vsix (needs node 20+ and npm).
 vsix:
