@@ -825,9 +825,16 @@ def missing_columns(facts: Facts) -> Iterator[Issue]:
     ):
         return
     seen: set[str] = set()
+    virtual = _virtual_tables(facts)
     for ref in facts.refs.columns if facts.refs else ():
         if ref.status != "missing" or is_stand_in(ref.name):
             continue
+        if virtual and (
+            ref.name.lower() in virtual
+            or (ref.table is not None and ref.table.name.lower() in virtual)
+            or (ref.qualifier or "").lower() in virtual
+        ):
+            continue  # a virtual table's hidden column: `fts MATCH ?`, `fts.rank`, `fts.rowid`
         seen.add(ref.name.lower())
         table = ref.table.name if ref.table else ref.qualifier
         yield _missing_column(facts, ref.name, table, ref.start, ref.end, ref.candidates)
@@ -835,10 +842,20 @@ def missing_columns(facts: Facts) -> Iterator[Issue]:
     if facts.verdict.kind == "no_column" and name and name.lower() not in seen:
         if is_stand_in(name) or (facts.verdict.qualifier and is_stand_in(facts.verdict.qualifier)):
             return
+        if virtual and (
+            (facts.verdict.qualifier or "").lower() in virtual or name.lower() in virtual
+        ):
+            return
         table = _table_of_qualifier(facts, facts.verdict.qualifier)
         start, end = _find_name(facts.rendered.text, name)
         candidates = [c.name for c in table.columns] if table else []
         yield _missing_column(facts, name, table.name if table else None, start, end, candidates)
+
+
+def _virtual_tables(facts: Facts) -> frozenset[str]:
+    """Return the (lower-case) names of the virtual tables the statement reads."""
+    tables = facts.refs.tables if facts.refs else ()
+    return frozenset(t.name.lower() for t in tables if t.table is not None and t.table.is_virtual)
 
 
 def _table_of_qualifier(facts: Facts, qualifier: str | None) -> Any:

@@ -130,7 +130,8 @@ def _sorted_values(mapping: Mapping[Any, frozenset[Literal] | None]) -> list[Any
 def file_constants(tree: ast.Module) -> FileConstants:
     """Return what module `tree` assigns to attributes, defines and passes to functions."""
     module = _module_literals(tree)
-    attributes: list[tuple[str, Given]] = []
+    # A module's constants are read as attributes too: `schema.PodcastColumns`.
+    attributes: list[tuple[str, Given]] = list(module.items())
     signatures: list[Signature] = []
     calls: list[CallArguments] = []
     returns: list[tuple[str, bool]] = []

@@ -191,6 +191,11 @@ class _FileContext:
     shaped: bool = False
     # Comprehension variables that hold only names the code writes (see _comprehension_safety).
     safe_names: frozenset[str] = frozenset()
+    # For each name read in several values within the statement being read: where each value's
+    # text starts. A variant must take the same value wherever the name is used.
+    alternatives: dict[tuple[int, str], list[frozenset[tuple[int, int]]]] = field(
+        default_factory=dict
+    )
 
 
 class Extractor:
@@ -416,7 +421,9 @@ def _sql_statements(
     ctx.slots = 0
     ctx.work = 0
     ctx.strict = False
+    ctx.alternatives = {}
     variants = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
+    variants = [v for v in variants if _consistent(v, ctx)]
     found: list[Statement] = []
     parameters = parameters_of() if variants else None
     seen: set[tuple[Piece, ...]] = set()
@@ -823,6 +830,8 @@ def _safety(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Sa
             return _element_safety(node.args[0], scope, ctx, depth)  # sorted(kwargs)
         if name in NUMBER_CALLS or name in ctx.options.safe_helpers:
             return "number"
+        if name in ("max", "min") and any(_is_number_literal(a) for a in node.args):
+            return "number"  # max(1, n): Python refuses to compare a str with an int
         if name is not None and (
             name in _number_functions(ctx) or name in ctx.options.constants.number_functions
         ):
@@ -1005,12 +1014,18 @@ def _allow_listed(function: ast.AST, name: str, at: tuple[int, int]) -> bool:
             test, wanted = node.test, ast.NotIn
         else:
             continue
-        if (
-            isinstance(test, ast.Compare)
-            and isinstance(test.left, ast.Name)
-            and test.left.id == name
-            and len(test.ops) == 1
-            and isinstance(test.ops[0], wanted)
+        # `if a not in A or b not in B: raise` refuses both; `assert a in A and b in B` too.
+        joined = ast.Or if wanted is ast.NotIn else ast.And
+        tests = (
+            test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, joined) else [test]
+        )
+        if any(
+            isinstance(t, ast.Compare)
+            and isinstance(t.left, ast.Name)
+            and t.left.id == name
+            and len(t.ops) == 1
+            and isinstance(t.ops[0], wanted)
+            for t in tests
         ):
             return True
     return False
@@ -1216,10 +1231,36 @@ def _name_pieces(
                     more = _operand(value, candidate, ctx, (value.lineno, value.col_offset), depth)
                     parts.append(more or [[_new_slot(value, "concat", ctx)]])
                 out.extend(_join(parts))
-            return out[:_MAX_VARIANTS] or None
+            out = out[:_MAX_VARIANTS]
+            _remember_alternatives((id(candidate.node), node.id), out, ctx)
+            return out or None
         finally:
             ctx.scope = saved
     return None
+
+
+def _remember_alternatives(key: tuple[int, str], variants: _Variants, ctx: _FileContext) -> None:
+    """Note where each of a name's values starts, when it has several distinct ones."""
+    if len(variants) < 2:
+        return
+    starts = [
+        frozenset(p.positions[0] for p in variant if isinstance(p, TextPiece) and p.text)
+        for variant in variants
+    ]
+    if all(starts) and sum(len(s) for s in starts) == len(frozenset().union(*starts)):
+        ctx.alternatives[key] = starts
+
+
+def _consistent(variant: list[Piece], ctx: _FileContext) -> bool:
+    """Return whether `variant` takes one value for each name it uses in several places
+    (`fts = "a" if x else "b"` then `JOIN {fts} ... WHERE {fts} MATCH ?`)."""
+    if not ctx.alternatives:
+        return True
+    covered = {pos for p in variant if isinstance(p, TextPiece) for pos in p.positions[:-1]}
+    return all(
+        sum(1 for starts in alternatives if starts & covered) <= 1
+        for alternatives in ctx.alternatives.values()
+    )
 
 
 def _reaching(scope: _Scope, name: str, at: tuple[int, int], ctx: _FileContext) -> _Reaching | None:
@@ -1397,13 +1438,16 @@ def _collect_assignments(scope_node: ast.AST, owners: dict[int, int]) -> dict[st
     while stack:
         node, path = stack.pop()
         at = (node.lineno, node.col_offset)
+        # A name is bound once its value is computed: `slots = [s for s in slots if ...]` reads
+        # the slots bound before it.
+        done = (node.end_lineno or node.lineno, node.end_col_offset or node.col_offset)
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 for name, value in _target_names(target, node.value):
-                    bind(name, at, value, path)
+                    bind(name, done, value, path)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None and isinstance(node.target, ast.Name):
-                bind(node.target.id, at, node.value, path)
+                bind(node.target.id, done, node.value, path)
         elif isinstance(node, ast.AugAssign):
             if isinstance(node.target, ast.Name):
                 if isinstance(node.op, ast.Add):

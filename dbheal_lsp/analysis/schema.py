@@ -129,6 +129,12 @@ class Table:
         return tuple(c.name for c in self.columns)
 
     @property
+    def is_virtual(self) -> bool:
+        """Return whether this is a virtual table (FTS5, R*Tree, ...): its module adds hidden
+        columns (`rank`, the table's own name for MATCH) that no PRAGMA lists."""
+        return bool(self.sql) and " VIRTUAL " in f" {(self.sql or '')[:40].upper()} "
+
+    @property
     def has_rowid(self) -> bool:
         """Return whether rows have a rowid (not a view, not WITHOUT ROWID)."""
         return not self.is_view and not self.without_rowid

@@ -195,3 +195,21 @@ Table("History")
     dead_only = dead_only[: dead_only.index("def entry")] + 'Table("History")\n'
     constants = project_constants([file_constants(ast.parse(dead_only))])
     assert constants.attribute_values("_name", owner="Table") == frozenset({"History"})
+
+
+def test_a_module_constant_read_through_its_module_is_known() -> None:
+    schema = 'PodcastColumns = ("id", "title")\nVERSION = compute()\n'
+    store = """
+import schema
+
+
+class Db:
+    def save(self, p):
+        self._save(p, "podcast", schema.PodcastColumns)
+
+    def _save(self, o, table, columns):
+        pass
+"""
+    constants = project_constants([file_constants(ast.parse(t)) for t in (schema, store)])
+    assert constants.parameter_values("_save", "columns") == frozenset({("id", "title")})
+    assert constants.attribute_values("VERSION") is None

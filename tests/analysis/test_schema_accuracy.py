@@ -26,6 +26,7 @@ CREATE INDEX idx_users_age ON users (age);
 CREATE TABLE post (id INTEGER PRIMARY KEY, author_id INTEGER, title TEXT, created TEXT);
 CREATE INDEX idx_post_author ON post (author_id);
 CREATE TABLE items (id INTEGER PRIMARY KEY, user_id INTEGER, day TEXT, n INTEGER);
+CREATE VIRTUAL TABLE post_fts USING fts5(title, content = 'post', content_rowid = 'id');
 """
 
 

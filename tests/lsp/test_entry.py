@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,14 +51,7 @@ def test_dbheal_serve_over_tcp(tmp_path: Path) -> None:
             ).encode()
             sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
             sock.settimeout(WAIT)
-            data = b""
-            while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
-                data.split(b"Content-Length: ")[1].split(b"\r\n")[0]
-            ):
-                chunk = sock.recv(65536)
-                assert chunk, data
-                data += chunk
-            answer = json.loads(data.split(b"\r\n\r\n", 1)[1])
+            answer = _response(sock, 1)
             assert answer["id"] == 1
             assert answer["result"]["serverInfo"]["name"] == "dbheal"
             assert answer["result"]["capabilities"]["textDocumentSync"]["save"] == {
@@ -77,3 +71,24 @@ def test_python_m_with_arguments_is_still_the_cli(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "--tcp" in proc.stderr
+
+
+def _response(sock: socket.socket, wanted: int) -> dict[str, Any]:
+    """Read framed messages from `sock` until the response to request `wanted`; the server may
+    send notifications (window/logMessage) before or after it, in the same packets."""
+    data = b""
+    while True:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+        head, rest = data.split(b"\r\n\r\n", 1)
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            assert chunk, data
+            rest += chunk
+        message: dict[str, Any] = json.loads(rest[:length])
+        data = rest[length:]
+        if message.get("id") == wanted:
+            return message
