@@ -18,12 +18,15 @@ cache directory, so a cache committed into a repository is never believed.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
+import io
 import os
 import stat
 import sys
 import tempfile
+import tokenize
 from pathlib import Path
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "MB",
     "PRIVATE_DIR",
     "FileRefused",
+    "SourceNotText",
     "UnsafeStateDir",
     "atomic_write",
     "check_private_dir",
@@ -41,7 +45,9 @@ __all__ = [
     "open_private_file",
     "private_dir",
     "project_cache_dir",
+    "python_source",
     "read_regular_file",
+    "read_source",
     "read_text",
     "refuse_links",
     "user_cache_dir",
@@ -150,6 +156,66 @@ def read_text(
     """Return the text of the regular file at `path` (UTF-8, undecodable bytes replaced), as
     `read_regular_file` reads it (FileRefused, an OSError, for what it refuses)."""
     return read_regular_file(path, max_bytes=max_bytes, root=root).decode("utf-8", "replace")
+
+
+class SourceNotText(ValueError):
+    """A Python file's bytes are not text as Python reads them; `reason` says why, in the
+    words of a note ("not UTF-8 text (byte 12)")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def python_source(data: bytes) -> str:
+    """Return the text of a Python source file's bytes, decoded as Python decodes them.
+
+    The rules of `tokenize.open` (PEP 263 and PEP 3120): a UTF-8 BOM, else a coding line in
+    the first two lines (`# -*- coding: latin-1 -*-`), else UTF-8. The BOM is dropped; line
+    ends are kept as they are (positions count them). Raises SourceNotText when the bytes
+    cannot be decoded so, or the coding line names an encoding Python does not know.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        # An unknown encoding, a BOM with another coding line, or a first line not UTF-8.
+        raise SourceNotText(_cookie_reason(data, exc)) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
+        said = "" if name == "UTF-8" else ", as its coding line says"
+        raise SourceNotText(f"not {name} text (byte {exc.start}){said}") from None
+    return text.removeprefix("\ufeff")
+
+
+def read_source(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_TEXT_BYTES,
+    root: str | os.PathLike[str] | None = None,
+) -> str:
+    """Return the text of a source file to show or count columns in: as `python_source`
+    decodes it, else (undecodable) UTF-8 with bad bytes replaced; read as `read_text` reads."""
+    data = read_regular_file(path, max_bytes=max_bytes, root=root)
+    try:
+        return python_source(data)
+    except SourceNotText:
+        return data.decode("utf-8", "replace")
+
+
+def _cookie_reason(data: bytes, exc: SyntaxError) -> str:
+    """The note for a file whose first lines `tokenize.detect_encoding` refuses."""
+    message = str(exc.msg if exc.msg else exc)
+    if message.startswith("unknown encoding"):
+        return f"its coding line names an {message.split(' for ')[0]}"
+    if "encoding problem" in message:
+        return "its coding line contradicts its UTF-8 BOM"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 text (byte {err.start})"
+    return f"not Python source text ({message})"  # pragma: no cover - other tokenize errors
 
 
 # --- dbheal's own folder ------------------------------------------------------------------------

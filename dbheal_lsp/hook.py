@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 from dbheal_lsp.config import Config, find_root, included, load_config
+from dbheal_lsp.files import SourceNotText, python_source
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
@@ -607,7 +608,7 @@ class _ProjectCheck:
         ddl: list[tuple[str, Origin]] = []
         for entry in python:
             try:
-                source = blobs.get(entry.blob, b"").decode("utf-8").removeprefix("\ufeff")
+                source = python_source(blobs.get(entry.blob, b""))
                 statements = project.statements(source, entry.path)
             except (UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
@@ -686,9 +687,9 @@ def _text(entry: IndexEntry, data: bytes | None, notes: list[FileNote]) -> str |
         notes.append(FileNote(entry.path, "skipped: binary file"))
         return None
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        notes.append(FileNote(entry.path, f"skipped: not UTF-8 text (byte {exc.start})"))
+        return python_source(data)  # as Python decodes it: BOM, coding line, else UTF-8
+    except SourceNotText as exc:
+        notes.append(FileNote(entry.path, f"skipped: {exc.reason}"))
         return None
 
 

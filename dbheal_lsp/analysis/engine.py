@@ -47,9 +47,11 @@ from dbheal_lsp.config import DEFAULT_EXCLUDE, Config, ConfigError, unmatched_pa
 from dbheal_lsp.files import (
     MB,
     FileRefused,
+    SourceNotText,
     atomic_write,
     is_inside,
     project_cache_dir,
+    python_source,
     read_regular_file,
 )
 from dbheal_lsp.globs import GlobSet
@@ -154,7 +156,7 @@ class Project:
         for file in files:
             try:
                 data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
-                tree = _parse_python(data.decode("utf-8").removeprefix("\ufeff"), str(file))
+                tree = _parse_python(python_source(data), str(file))
             except (FileRefused, OSError, UnicodeDecodeError, SyntaxError, ValueError):
                 continue  # such a file gives a note when it is checked
             found[self.config.relative(file)] = file_constants(tree)
@@ -629,18 +631,16 @@ class Project:
         if b"\x00" in data[:8192]:
             return FileResult(rel, (), (FileNote(rel, "skipped: binary file"),))
         try:
-            source = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return FileResult(
-                rel, (), (FileNote(rel, f"skipped: not UTF-8 text (byte {exc.start})"),)
-            )
-        return self.check_source(rel, source.removeprefix("\ufeff"), state)
+            source = python_source(data)  # as Python decodes it: BOM, coding line, else UTF-8
+        except SourceNotText as exc:
+            return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
+        return self.check_source(rel, source, state)
 
     def _ddl_in(self, files: Sequence[Path]) -> list[tuple[str, Origin]]:
         ddl: list[tuple[str, Origin]] = []
         for file in files:
             try:
-                source = read_regular_file(file, max_bytes=MAX_FILE_BYTES).decode("utf-8")
+                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
                 statements = self.statements(source, str(file))
             except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
                 continue

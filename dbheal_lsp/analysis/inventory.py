@@ -207,7 +207,7 @@ def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
     from dbheal_lsp.analysis.engine import MAX_FILE_BYTES
     from dbheal_lsp.analysis.pysource import parse_module
     from dbheal_lsp.config import split_pattern_warnings
-    from dbheal_lsp.files import read_regular_file
+    from dbheal_lsp.files import python_source, read_regular_file
 
     files, scan_notes = project.scan_files(paths)
     warnings, notes = split_pattern_warnings(scan_notes)
@@ -217,8 +217,8 @@ def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
     for file in files:
         rel = project.config.relative(file)
         try:
-            source = read_regular_file(file, max_bytes=MAX_FILE_BYTES).decode("utf-8")
-            tree = parse_module(source.removeprefix("\ufeff"), rel)
+            source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
+            tree = parse_module(source, rel)
             statements = project.extractor.extract(source, tree)
         except Exception as exc:  # unreadable, not Python, nested too deeply: listed, not fatal
             skipped.append(f"{rel}: not read ({type(exc).__name__})")

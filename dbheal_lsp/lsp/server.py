@@ -78,7 +78,7 @@ from dbheal_lsp.config import (
     read_pyproject,
     split_pattern_warnings,
 )
-from dbheal_lsp.files import read_text
+from dbheal_lsp.files import read_source, read_text
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.state import (
     FixRecord,
@@ -934,7 +934,7 @@ class DbhealServer(LanguageServer):
         file = folder.file_of(origin.path)
         try:
             # Only a regular file of the project: a FIFO or a device must not hang the server.
-            text = read_text(file, root=folder.root)
+            text = read_source(file, root=folder.root)
         except OSError:
             return None
         line_text = Lines(text).line(origin.line)
@@ -1118,7 +1118,7 @@ class DbhealServer(LanguageServer):
         self, folder: Folder, rel: str, issues: Sequence[Issue]
     ) -> list[lsp.Diagnostic]:
         try:
-            text = read_text(folder.file_of(rel), root=folder.root)
+            text = read_source(folder.file_of(rel), root=folder.root)
         except OSError:
             text = ""
         lines = Lines(text.removeprefix("\ufeff"))
@@ -2529,17 +2529,30 @@ def serve(*, tcp: tuple[str, int] | None = None, log_level: str = "info") -> int
         stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
         # Nothing may print to stdout from now on: it carries the protocol.
         sys.stdout = sys.stderr
+        exit_seen = threading.Event()
+
+        def _exit(ls: DbhealServer, params: None) -> None:
+            exit_seen.set()
+
+        server.feature(lsp.EXIT)(_exit)
         server.start_io(stdin, stdout)
+        if not exit_seen.is_set():
+            # The loop also ends when stdin closes: the client went away, or the check
+            # `python3 -m dbheal_lsp < /dev/null`. Nothing failed: a normal end (0); only
+            # `exit` before `shutdown` is the protocol's error exit (1).
+            return finish(server, code=0)
     return finish(server)
 
 
-def finish(server: DbhealServer) -> NoReturn:
+def finish(server: DbhealServer, code: int | None = None) -> NoReturn:
     """End the process once the client said exit: promptly, but never in the middle of a fix.
 
     A fix, a rollback or a scan's cache write (the background pool) is waited for; a check
-    whose result nobody will read (a megabyte file takes seconds) is not.
+    whose result nobody will read (a megabyte file takes seconds) is not. `code` is the exit
+    status; by default 0 after `shutdown`, else 1 (the protocol's rule for `exit`).
     """
-    code = 0 if server.protocol._shutdown else 1
+    if code is None:
+        code = 0 if server.protocol._shutdown else 1
     server.shutting_down = True
     for pool in (server.analysis_pool, server.slow_pool, server.interactive_pool):
         pool.shutdown(wait=False, cancel_futures=True)

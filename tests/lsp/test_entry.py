@@ -92,3 +92,31 @@ def _response(sock: socket.socket, wanted: int) -> dict[str, Any]:
         data = rest[length:]
         if message.get("id") == wanted:
             return message
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_stdin_closing_is_a_normal_exit() -> None:
+    # The troubleshooting check of docs/editors.md: `python3 -m dbheal_lsp < /dev/null`.
+    proc = subprocess.run(
+        SERVER, stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT, check=False
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert proc.stdout == b""  # stdout carries only the protocol
+
+
+def test_exit_without_shutdown_still_exits_1() -> None:
+    # The protocol's rule: the `exit` notification before `shutdown` is an error exit (1).
+    messages = _frame(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": None, "capabilities": {}},
+        }
+    ) + _frame({"jsonrpc": "2.0", "method": "exit"})
+    proc = subprocess.run(SERVER, input=messages, capture_output=True, timeout=WAIT, check=False)
+    assert proc.returncode == 1, proc.stderr.decode(errors="replace")
