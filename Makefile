@@ -14,20 +14,29 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # The demo works on a copy (build/demo/shop) so that healing never edits the committed example.
+# It runs inside the copy, as a user runs dbheal in a project: paths print as app/..., the same
+# as README.md's sample lines.
+DEMO := build/demo/shop
 demo: $(STAMP)
 	rm -rf build/demo && mkdir -p build/demo
-	cp -r examples/shop build/demo/shop
-	rm -rf build/demo/shop/shop.db build/demo/shop/.dbheal
-	$(BIN)/python build/demo/shop/make_db.py
+	cp -r examples/shop $(DEMO)
+	rm -rf $(DEMO)/shop.db $(DEMO)/.dbheal
+	$(BIN)/python $(DEMO)/make_db.py
 	@echo
-	@echo '$$ dbheal check build/demo/shop'
-	@$(BIN)/dbheal check build/demo/shop; status=$$?; test $$status -le 1
+	@echo '$$ cd $(DEMO)'
+	@echo '$$ dbheal check'
+	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
 	@echo
-	@echo '$$ dbheal heal build/demo/shop --yes'
-	@$(BIN)/dbheal heal build/demo/shop --yes; status=$$?; test $$status -le 1
+	@echo '$$ dbheal heal --yes        # the safe schema fixes, each verified and backed up'
+	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal heal --yes; status=$$?; test $$status -le 1
 	@echo
-	@echo '$$ dbheal check build/demo/shop'
-	@$(BIN)/dbheal check build/demo/shop; status=$$?; test $$status -le 1
+	@echo '$$ dbheal fix               # the code fixes, as diffs: nothing is written'
+	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal fix; status=$$?; test $$status -le 1
+	@echo
+	@echo '$$ dbheal check'
+	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
+	@echo
+	@echo '(`dbheal fix --apply` writes those code fixes after asking; `dbheal history` lists what heal did.)'
 
 lint: $(STAMP)
 	$(BIN)/ruff check dbheal_lsp tests bench

@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -248,6 +249,7 @@ def run_check(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
     from dbheal_lsp.analysis.schema import SchemaError
     from dbheal_lsp.config import ConfigError, split_pattern_warnings
+    from dbheal_lsp.fixes.state import record_cli_scan
     from dbheal_lsp.report import exit_code, render_json, render_sarif, render_text
 
     paths: list[Path] = args.paths or [Path.cwd()]
@@ -263,6 +265,7 @@ def run_check(args: argparse.Namespace) -> int:
         return _print_statements(project, paths, args.format)
     try:
         interactive = args.format == "text" and sys.stderr.isatty()
+        started = time.monotonic()
         result = project.check_paths(
             paths,
             use_cache=False if args.no_cache else None,
@@ -273,6 +276,8 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if interactive:
         sys.stderr.write("\r\033[K")
+    # A point of the admin's "Issues over time", like the editor's and the admin's own scans.
+    record_cli_scan(project.config.root, paths, result, (time.monotonic() - started) * 1000)
     for note in database_notes(project):
         print(f"dbheal: note: {note}", file=sys.stderr)
     # An include/exclude pattern that matches no file is about the settings: said once, on
@@ -287,7 +292,9 @@ def run_check(args: argparse.Namespace) -> int:
     shown = for_display(result, project.config.root)
     label = database_label(project)
     if args.format == "json":
-        output = render_json(shown)
+        # Paths relative to the project root (docs/output.md), wherever the command runs: a
+        # script's output does not depend on its working directory.
+        output = render_json(result)
     elif args.format == "sarif":
         output = _with_database_property(
             render_sarif(shown, tool_version=__version__, root=Path.cwd()), label

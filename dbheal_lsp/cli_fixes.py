@@ -1,7 +1,8 @@
 """The fix commands of `dbheal`: fix, migrate (list | plan | apply), heal, history, rollback.
 
-Each prints what it will do before it does it; anything that writes asks first unless --yes
-(or, for `fix`, --apply) says so. Exit status: 0 done (or nothing to do), 1 something was
+Each prints what it will do before it does it; anything that writes (`fix --apply`, `heal`,
+`migrate apply`, `rollback`) asks first on a terminal, and without one refuses (exit 2) unless
+--yes says so. Exit status: 0 done (or nothing to do), 1 something was
 refused or failed, 2 a usage error.
 """
 
@@ -41,6 +42,7 @@ from dbheal_lsp.model import (
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.engine import Project
     from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
+    from dbheal_lsp.fixes.state import FixRecord, RuntimeEvent, StateStore
 
 ON_LOSSY = ("refuse", "null", "keep", "abort")
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -56,13 +58,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Add the fix, migrate, heal, history and rollback commands to the `dbheal` parser."""
     fix = commands.add_parser(
         "fix",
-        help="show the code fixes as diffs; --apply writes them",
+        help="show the code fixes as diffs; --apply writes them (asks first unless --yes)",
         description="Check PATHS and print every code fix (cast removal, parameterized "
-        "queries, did-you-mean names) as a unified diff. With --apply, write them, each file "
-        "backed up first.",
+        "queries, did-you-mean names) as a unified diff. With --apply, ask, then write them, "
+        "each file backed up first; without a terminal, --apply needs --yes.",
     )
     add_project_arguments(fix)
-    fix.add_argument("--apply", action="store_true", help="write the fixes")
+    fix.add_argument("--apply", action="store_true", help="write the fixes (asks first)")
+    fix.add_argument("--yes", action="store_true", help="with --apply: write without asking")
     fix.add_argument("--only", metavar="TYPE", help="only fixes of this issue type")
 
     migrate = commands.add_parser(
@@ -288,14 +291,18 @@ def _run_fix(args: argparse.Namespace) -> int:
         write("No code fixes to make.\n")
         return EXIT_OK
     count = sum(len(f) for f in by_file.values())
+    # The diffs come first, with --apply too: the question is about what the user has seen.
+    for path, fixes in by_file.items():
+        source = engine.read_source(path)
+        edits = _non_overlapping([e for f in fixes for e in f.edits])
+        for fix in fixes:
+            write(f"# {path}: {fix.title}\n")
+        write(unified_diff(path, source, apply_edits(source, edits)) + "\n")
     if not args.apply:
-        for path, fixes in by_file.items():
-            source = engine.read_source(path)
-            edits = _non_overlapping([e for f in fixes for e in f.edits])
-            for fix in fixes:
-                write(f"# {path}: {fix.title}\n")
-            write(unified_diff(path, source, apply_edits(source, edits)) + "\n")
         write(f"{count} fixes in {len(by_file)} files; run with --apply to write them.\n")
+        return EXIT_OK
+    if not _ask(f"Write {count} fixes in {len(by_file)} files?", args):
+        write("Nothing written.\n")
         return EXIT_OK
     applied = failed = 0
     for path in by_file:
@@ -484,6 +491,8 @@ def _run_heal(args: argparse.Namespace) -> int:
             write(f"     {_lossy_text(item.lossy)}\n")
         if item.blocked:
             write(f"     {item.blocked}\n")
+    blocked = sum(1 for i in items if i.blocked)
+    lossy = sum(1 for i in items if not i.blocked and i not in safe)
     if not safe:
         write("Nothing safe to apply.\n")
         return EXIT_FOUND
@@ -494,11 +503,27 @@ def _run_heal(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         _print_outcome(outcome)
     after = _check(project, args.paths)
+    write("\n" + _heal_summary(len(items), outcomes, blocked, lossy))
     write(
-        f"\nHealed {sum(o.applied for o in outcomes)} of {len(outcomes)}; "
-        f"{len(result.issues)} issues before, {len(after.issues)} after.\n"
+        f"{len(result.issues)} issues before, {len(after.issues)} after; heal changes the "
+        "schema only: `dbheal fix` shows the code fixes, the rest is for a person.\n"
     )
     return EXIT_OK if all(o.applied for o in outcomes) else EXIT_FOUND
+
+
+def _heal_summary(listed: int, outcomes: Sequence[FixOutcome], blocked: int, lossy: int) -> str:
+    """The line that ends `heal`: healed N of the M it listed, and why the others were not."""
+    applied = sum(o.applied for o in outcomes)
+    reasons = []
+    if lossy:
+        reasons.append(f"{lossy} would lose values (see --on-lossy)")
+    if blocked:
+        verb = "fails" if blocked == 1 else "fail"
+        reasons.append(f"{blocked} {verb} a dry run (why is said above)")
+    if len(outcomes) - applied:
+        reasons.append(f"{len(outcomes) - applied} failed (see above)")
+    why = f"; {listed - applied} not healed: {', '.join(reasons)}" if listed - applied else ""
+    return f"Healed {applied} of {listed} listed{why}.\n"
 
 
 # --- dbheal history / rollback ------------------------------------------------------------------
@@ -506,49 +531,132 @@ def _run_heal(args: argparse.Namespace) -> int:
 
 def _run_history(args: argparse.Namespace) -> int:
     from dbheal_lsp.config import find_root
-    from dbheal_lsp.fixes.state import StateStore, verify_to_dict
+    from dbheal_lsp.fixes.state import StateStore
 
     root = find_root(Path.cwd())
     store = StateStore(root)
     if args.prune:
-        from dbheal_lsp.fixes.history import prune
-
-        removed = prune(store, root, max_age_days=30, keep_per_database=20)
-        write(f"Pruned {len(removed)} backup(s).\n")
-    records = store.fixes(limit=args.limit)
-    if args.json:
-        data = [
-            {
-                "id": r.id,
-                "created_at": r.created_at,
-                "kind": r.kind,
-                "title": r.title,
-                "outcome": r.outcome,
-                "message": r.message,
-                "issue_fingerprint": r.issue_fingerprint,
-                "database": r.database,
-                "files": list(r.files),
-                "backup_dir": r.backup_dir,
-                "verify": verify_to_dict(r.verify),
-                "rolled_back_at": r.rolled_back_at,
-                "rollback_of": r.rollback_of,
-                "plan": r.plan_text,
-            }
-            for r in records
-        ]
-        write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        write(_prune_summary(store, root) + "\n")
         return EXIT_OK
-    if not records:
+    records = store.fixes(limit=args.limit)
+    # The runtime wrapper's heals change the schema as much as a fix does: listed with them.
+    heals = _runtime_heals(store, args.limit)
+    if args.json:
+        data = [_fix_json(r) for r in records] + [_heal_json(e) for e in heals]
+        data.sort(key=lambda d: str(d["created_at"]), reverse=True)
+        write(json.dumps(data[: args.limit], indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not records and not heals:
         write("No fixes recorded yet.\n")
         return EXIT_OK
-    for r in records:
-        undone = f" (rolled back {r.rolled_back_at})" if r.rolled_back_at else ""
-        write(f"{r.id}  {r.created_at}  {r.outcome:<11} {r.kind:<6} {r.title}{undone}\n")
-        if r.message and r.message != r.title:
-            write(f"    {r.message}\n")
-        for check in r.verify.checks:
-            write(f"    {'ok  ' if check.ok else 'FAIL'} {check.name}\n")
+    rows: list[tuple[str, list[str]]] = [(r.created_at, _fix_lines(r)) for r in records]
+    rows.extend((e.time, [_heal_line(e)]) for e in heals)
+    rows.sort(key=lambda row: row[0], reverse=True)
+    for _, lines in rows[: args.limit]:
+        write("".join(line + "\n" for line in lines))
     return EXIT_OK
+
+
+def _prune_summary(store: StateStore, root: Path) -> str:
+    """Prune the backups and say, in one line, how many went and how many stay."""
+    from dbheal_lsp.fixes.backup import BACKUPS_DIR
+    from dbheal_lsp.fixes.history import prune
+
+    removed = prune(store, root, max_age_days=30, keep_per_database=20)
+    folder = root.joinpath(*BACKUPS_DIR.parts)
+    kept = sum(1 for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else 0
+    return (
+        f"Pruned {len(removed)} backups (older than 30 days or beyond 20 per database); "
+        f"{kept} kept (see `dbheal history`)."
+    )
+
+
+def _outcome_label(record: FixRecord) -> str:
+    """What a history line says a record is: a rollback is "rolled back", the fix it undid
+    "undone" (its stored outcomes are "applied" and "rolled_back")."""
+    if record.rollback_of:
+        return "rolled back"
+    if record.outcome == "rolled_back":
+        return "undone"
+    return record.outcome
+
+
+def _fix_lines(r: FixRecord) -> list[str]:
+    if r.rollback_of:
+        note = f" (undoes {r.rollback_of})"
+    elif r.rolled_back_at:
+        note = f" (rolled back {r.rolled_back_at})"
+    else:
+        note = ""
+    lines = [f"{r.id}  {r.created_at}  {_outcome_label(r):<11} {r.kind:<7} {r.title}{note}"]
+    if r.message and r.message != r.title:
+        lines.append(f"    {r.message}")
+    lines.extend(f"    {'ok  ' if c.ok else 'FAIL'} {c.name}" for c in r.verify.checks)
+    return lines
+
+
+def _runtime_heals(store: StateStore, limit: int) -> list[RuntimeEvent]:
+    """The runtime events that changed the schema (not the errors it only reported)."""
+    return [
+        e
+        for e in store.events(limit=max(limit, 0) * 4)
+        if e.outcome.startswith("healed") and e.action not in ("", "none")
+    ][: max(limit, 0)]
+
+
+def _heal_id(event: RuntimeEvent) -> str:
+    return f"runtime-{event.id}"
+
+
+def _heal_line(e: RuntimeEvent) -> str:
+    where = f"{e.path}:{e.line}" if e.path and e.line else (e.path or "?")
+    return f"{_heal_id(e)}  {e.time}  {'healed':<11} {'runtime':<7} {e.action} (at {where})"
+
+
+def _fix_json(r: FixRecord) -> dict[str, object]:
+    from dbheal_lsp.fixes.state import verify_to_dict
+
+    return {
+        "id": r.id,
+        "created_at": r.created_at,
+        "kind": r.kind,
+        "title": r.title,
+        "outcome": r.outcome,
+        "message": r.message,
+        "issue_fingerprint": r.issue_fingerprint,
+        "database": r.database,
+        "files": list(r.files),
+        "backup_dir": r.backup_dir,
+        "verify": verify_to_dict(r.verify),
+        "rolled_back_at": r.rolled_back_at,
+        "rollback_of": r.rollback_of,
+        "plan": r.plan_text,
+    }
+
+
+def _heal_json(e: RuntimeEvent) -> dict[str, object]:
+    """A runtime heal in the shape of a fix record (kind "runtime", outcome "healed")."""
+    from dbheal_lsp.fixes.state import verify_to_dict
+
+    return {
+        "id": _heal_id(e),
+        "created_at": e.time,
+        "kind": "runtime",
+        "title": e.action,
+        "outcome": "healed",
+        "message": e.outcome,
+        "issue_fingerprint": "",
+        "database": None,
+        "files": [e.path] if e.path else [],
+        "backup_dir": None,
+        "verify": verify_to_dict(VerifyReport()),
+        "rolled_back_at": None,
+        "rollback_of": None,
+        "plan": "",
+        "error": e.error,
+        "statement": e.statement,
+        "line": e.line,
+    }
 
 
 def _run_rollback(args: argparse.Namespace) -> int:

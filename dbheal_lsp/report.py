@@ -311,16 +311,45 @@ def render_text(result: CheckResult, *, color: bool, root: Path | None = None) -
 
 
 def render_json(result: CheckResult) -> str:
-    """Return the issues of `result` as a JSON list of `Issue.to_json()` objects.
+    """Return the issues of `result` as a JSON list of `Issue.to_json()` objects, followed by
+    one object per note (`"type": "NOTE"`, see `note_to_json`).
 
-    The list is sorted by path, then position, then type, so that the output is stable; it is
-    indented by 2 spaces and keeps non-ASCII text as is (write it as UTF-8). No trailing newline.
+    Issues are sorted by path, then position, then type, and notes by path and line, so that the
+    output is stable; it is indented by 2 spaces and keeps non-ASCII text as is (write it as
+    UTF-8). No trailing newline.
     """
     return json.dumps(
-        [issue.to_json() for issue in _sorted_issues(result.issues)],
+        [issue.to_json() for issue in _sorted_issues(result.issues)]
+        + [note_to_json(note) for note in _sorted_notes(result.notes)],
         indent=2,
         ensure_ascii=False,
     )
+
+
+def note_to_json(note: FileNote) -> dict[str, object]:
+    """Return a note (a file skipped, not valid Python, unreadable) as an object with the keys
+    of an issue: `"type": "NOTE"`, `"severity": "note"`, at its line (1 when it has none), column
+    1, the rest null. A script that reads issues reads it without a change, and can skip it by
+    its type."""
+    line = max(note.line or 1, 1)
+    return {
+        "type": "NOTE",
+        "severity": "note",
+        "path": note.path,
+        "line": line,
+        "column": 1,
+        "end_line": line,
+        "end_column": 1,
+        "message": note.message,
+        "table": None,
+        "column_name": None,
+        "db_type": None,
+        "code_type": None,
+        "helper": None,
+        "origin": None,
+        "suggestion": None,
+        "fingerprint": "",
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -137,6 +137,7 @@ def test_json_output_has_the_documented_keys_and_1_based_positions(project: Path
     assert [(i["path"], i["type"], i["severity"]) for i in issues] == [
         ("app/listing.py", "SELECT_STAR", "low"),
         ("app/users.py", "MISSING_COLUMN", "critical"),
+        ("app/broken.py", "NOTE", "note"),  # notes follow the issues, with the same keys
     ]
     for issue in issues:
         assert set(issue) == JSON_KEYS
@@ -350,10 +351,12 @@ def test_cached_run_sees_an_edit(project: Path) -> None:
     assert "app/listing.py:4:22: low SELECT_STAR" in done.stdout
 
 
-def test_paths_are_shown_relative_to_the_working_directory(project: Path) -> None:
+def test_json_paths_are_relative_to_the_project_root(project: Path) -> None:
+    # docs/output.md: JSON paths are relative to the project root, wherever dbheal runs.
     done = dbheal(project / "app", "--no-cache", "--format", "json", ".")
 
-    assert sorted(i["path"] for i in json.loads(done.stdout)) == ["listing.py", "users.py"]
+    found = [i for i in json.loads(done.stdout) if i["type"] != "NOTE"]
+    assert sorted(i["path"] for i in found) == ["app/listing.py", "app/users.py"]
     assert done.returncode == 1
 
 
@@ -492,7 +495,7 @@ def test_a_baseline_with_json_output_keeps_stdout_valid(project: Path) -> None:
     done = dbheal(project, "--no-cache", "--baseline", "base.json", "--format", "json")
 
     assert done.returncode == 1
-    assert [i["path"] for i in json.loads(done.stdout)] == ["app/clean.py"]
+    assert [i["path"] for i in json.loads(done.stdout)] == ["app/clean.py", "app/broken.py"]
     assert "2 known findings from base.json not shown" in done.stderr
 
 

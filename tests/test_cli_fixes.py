@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -36,11 +37,86 @@ def test_fix_prints_diffs_and_apply_writes_them(shop: Path) -> None:
         in shown.stdout
     )
     assert auth.read_text() == before  # printing writes nothing
-    applied = dbheal(shop, "fix", ".", "--only", "TYPE_MISMATCH", "--apply")
+    applied = dbheal(shop, "fix", ".", "--only", "TYPE_MISMATCH", "--apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "{int(user_id)}" not in auth.read_text()
     backups = list((shop / ".dbheal" / "backups").glob("*/files/app/routes/auth.py"))
     assert backups and backups[0].read_text() == before
+
+
+def test_fix_apply_without_a_terminal_refuses_unless_yes(shop: Path) -> None:
+    auth = shop / "app" / "routes" / "auth.py"
+    before = auth.read_text()
+    refused = dbheal(shop, "fix", ".", "--only", "TYPE_MISMATCH", "--apply")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pass --yes" in lines[0], refused.stderr
+    assert auth.read_text() == before
+    assert not list((shop / ".dbheal" / "backups").glob("*/files/app/routes/auth.py"))
+
+
+def _on_a_terminal(cwd: Path, answer: str, *args: str) -> tuple[int, str]:
+    """Run `dbheal ARGS` with a terminal as stdin, type `answer` and Enter; return the exit
+    status and everything the terminal showed."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dbheal_lsp", *args],
+            cwd=cwd,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+        )
+        os.close(follower)
+        os.write(leader, answer.encode() + b"\n")
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        return proc.wait(timeout=120), shown.decode("utf-8", "replace")
+    finally:
+        os.close(leader)
+
+
+@pytest.mark.parametrize(("answer", "writes"), [("y", True), ("n", False), ("", False)])
+def test_fix_apply_on_a_terminal_asks_first(shop: Path, answer: str, writes: bool) -> None:
+    auth = shop / "app" / "routes" / "auth.py"
+    before = auth.read_text()
+    status, shown = _on_a_terminal(shop, answer, "fix", ".", "--only", "TYPE_MISMATCH", "--apply")
+    assert status == 0, shown
+    assert re.search(r"Write \d+ fixes in \d+ files\? \[y/N\]", shown), shown
+    # The diff is shown before the question, so the user knows what they say yes to.
+    assert shown.index("+++ b/app/routes/auth.py") < shown.index("[y/N]")
+    assert ("{int(user_id)}" not in auth.read_text()) is writes
+    if not writes:
+        assert auth.read_text() == before and "Nothing written." in shown
+
+
+@pytest.mark.parametrize(
+    "command", [("heal", "."), ("migrate", "apply", "1"), ("rollback", "20990101-none")]
+)
+def test_every_writing_command_refuses_without_a_terminal(
+    shop: Path, command: tuple[str, ...]
+) -> None:
+    if command[0] == "migrate":
+        dbheal(shop, "migrate", "list")
+    if command[0] == "rollback":
+        dbheal(shop, "heal", ".", "--yes")
+        history = json.loads(dbheal(shop, "history", "--json").stdout)
+        command = ("rollback", next(h["id"] for h in history if h["outcome"] == "applied"))
+    before = (shop / "shop.db").read_bytes()
+    refused = dbheal(shop, *command)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pass --yes" in lines[0], refused.stderr
+    assert (shop / "shop.db").read_bytes() == before
 
 
 def test_migrate_list_plan_apply(shop: Path) -> None:
@@ -428,3 +504,64 @@ def test_rollback_restore_backup_says_what_it_drops_and_where_it_is(shop: Path) 
     assert _query(db, "SELECT count(*) FROM orders WHERE id >= 900") == [(0,)]
     copies = list((shop / kept).rglob("shop.db"))
     assert copies and _query(copies[0], "SELECT count(*) FROM orders WHERE id >= 900") == [(2,)]
+
+
+# --- dbheal history: every change, named for what it is --------------------------------------
+
+
+def test_history_lists_the_runtime_wrappers_heals(shop: Path) -> None:
+    # The running app (the runtime wrapper) creates user_preferences from migration 004.
+    app = shop / "app" / "prefs_job.py"
+    app.write_text(
+        "from dbheal_lsp import runtime\n"
+        "conn = runtime.connect('shop.db')\n"
+        "conn.execute('SELECT * FROM user_preferences').fetchall()\n"
+        "conn.close()\n",
+        encoding="utf-8",
+    )
+    ran = subprocess.run(
+        [sys.executable, str(app)], cwd=shop, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "user_preferences" in _tables(shop / "shop.db")
+    shown = dbheal(shop, "history")
+    assert shown.returncode == 0, shown.stderr
+    line = next(x for x in shown.stdout.splitlines() if "user_preferences" in x)
+    assert "healed" in line and "runtime" in line and "app/prefs_job.py:3" in line
+    assert "No fixes recorded yet" not in shown.stdout
+    data = json.loads(dbheal(shop, "history", "--json").stdout)
+    (heal,) = [h for h in data if h["kind"] == "runtime"]
+    assert heal["outcome"] == "healed" and "user_preferences" in heal["title"]
+
+
+def test_history_names_a_rollback_rolled_back_not_applied(shop: Path) -> None:
+    fix_id = _apply_entry(shop, "idx_orders_customer_email")
+    back = dbheal(shop, "rollback", fix_id, "--yes")
+    assert back.returncode == 0, back.stdout + back.stderr
+    lines = [x for x in dbheal(shop, "history").stdout.splitlines() if x[:1].isdigit()]
+    rollback_line, fix_line = lines[0], lines[1]
+    assert "rolled back" in rollback_line and "applied" not in rollback_line
+    assert f"undoes {fix_id}" in rollback_line
+    assert fix_line.startswith(fix_id) and "undone" in fix_line and "applied" not in fix_line
+
+
+def test_history_prune_prints_one_summary_line(shop: Path) -> None:
+    _apply_entry(shop, "idx_orders_customer_email")
+    pruned = dbheal(shop, "history", "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.count("\n") == 1, pruned.stdout
+    assert pruned.stdout.startswith("Pruned 0 backups") and "1 kept" in pruned.stdout
+
+
+def test_heal_summary_says_what_it_skipped_and_why(shop: Path) -> None:
+    healed = dbheal(shop, "heal", ".", "--yes")
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    listed = [x for x in healed.stdout.splitlines() if re.match(r"  \d+\. ", x)]
+    skipped = [x for x in listed if "[skipped" in x]
+    assert len(listed) == 6 and len(skipped) == 3, healed.stdout
+    summary = healed.stdout.strip().splitlines()[-2:]
+    assert summary[0] == (
+        "Healed 3 of 6 listed; 3 not healed: 2 would lose values (see --on-lossy), "
+        "1 fails a dry run (why is said above)."
+    ), summary
+    assert summary[1].startswith("26 issues before, 18 after") and "dbheal fix" in summary[1]

@@ -367,8 +367,11 @@ JSON_KEYS = {
 def test_json_keys_values_and_round_trip() -> None:
     result = full_result()
     data = json.loads(render_json(result))
-    assert isinstance(data, list) and len(data) == len(result.issues)
-    for obj in data:
+    assert isinstance(data, list) and len(data) == len(result.issues) + len(result.notes)
+    notes = [obj for obj in data if obj["type"] == "NOTE"]
+    assert len(notes) == len(result.notes) and data[-len(notes) :] == notes  # issues first
+    data = [obj for obj in data if obj["type"] != "NOTE"]
+    for obj in [*data, *notes]:
         assert set(obj) == JSON_KEYS
         assert all(
             isinstance(obj[k], int) and obj[k] >= 1
@@ -400,12 +403,14 @@ def test_json_keys_values_and_round_trip() -> None:
 def test_json_is_indented_stable_and_keeps_non_ascii() -> None:
     result = full_result()
     text = render_json(result)
-    shuffled = CheckResult(issues=tuple(reversed(result.issues)))
+    shuffled = CheckResult(
+        issues=tuple(reversed(result.issues)), notes=tuple(reversed(result.notes))
+    )
     assert render_json(shuffled) == text
     assert text.startswith('[\n  {\n    "type": ')
     assert "prénom" in text and "危险" in text
     data = json.loads(text)
-    keys = [(o["path"], o["line"], o["column"]) for o in data]
+    keys = [(o["path"], o["line"], o["column"]) for o in data if o["type"] != "NOTE"]
     assert keys == sorted(keys)
 
 
@@ -873,3 +878,60 @@ def test_the_summary_says_how_many_statements_were_only_partly_checked() -> None
     assert render_text(result, color=False).splitlines()[-1] == (
         "No issues found in 3 files; 12 statements checked, 2 of them partly."
     )
+
+
+# ------------------------------------------------------------------------------------------
+# `dbheal check --format json` as a script runs it: notes included, paths from the project root.
+
+
+def _check_json(cwd: Path, *args: str) -> list[dict[str, object]]:
+    from tests.conftest import run_dbheal
+
+    done = run_dbheal(cwd, "check", "--no-cache", "--format", "json", *args)
+    assert done.returncode in (0, 1), done.stderr
+    data = json.loads(done.stdout)
+    assert isinstance(data, list)
+    return data
+
+
+def test_json_carries_the_note_of_a_file_with_a_syntax_error(shop: Path) -> None:
+    (shop / "app" / "broken.py").write_text(
+        'def f(db):\n    db.execute("SELECT * FROM users")\n\ndef g(:\n', encoding="utf-8"
+    )
+    text = run_check_text(shop, "app/broken.py")
+    assert "app/broken.py:4: note: not checked: Python syntax error" in text
+    data = _check_json(shop, "app/broken.py")
+    (note,) = data
+    assert note["type"] == "NOTE" and note["severity"] == "note"
+    assert note["path"] == "app/broken.py" and note["line"] == 4
+    assert "not checked: Python syntax error" in str(note["message"])
+    assert set(note) == JSON_KEYS  # the same keys as an issue: a consumer reads it the same way
+
+
+def run_check_text(cwd: Path, *args: str) -> str:
+    from tests.conftest import run_dbheal
+
+    return run_dbheal(cwd, "check", "--no-cache", *args).stdout
+
+
+def test_json_paths_are_relative_to_the_project_root_from_a_subfolder(shop: Path) -> None:
+    from_root = _check_json(shop, "app")
+    from_app = _check_json(shop / "app", ".")
+    assert from_app == from_root
+    paths = {str(i["path"]) for i in from_app}
+    assert "app/routes/auth.py" in paths and all(p.startswith("app/") for p in paths), paths
+    origins = {str(i["origin"]) for i in from_app if i["origin"]}
+    assert origins and all(o.startswith("migrations/") for o in origins), origins
+
+
+def test_readme_sample_lines_are_what_the_demo_prints(shop: Path) -> None:
+    """`make demo` runs `dbheal check` inside its copy of the shop: README's sample lines are
+    that output (a line ending "..." is cut there)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("every kind of finding", 1)[1].split("```", 2)[1]
+    samples = [line for line in block.splitlines() if line.strip()]
+    assert len(samples) >= 4
+    printed = run_check_text(shop).splitlines()
+    for sample in samples:
+        prefix = sample.removesuffix(" ...")
+        assert any(line.startswith(prefix) for line in printed), sample

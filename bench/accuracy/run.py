@@ -291,6 +291,12 @@ class Dbheal:
             data = json.loads(done.stdout)
         except json.JSONDecodeError as exc:
             raise BenchError(f"dbheal check printed no JSON: {done.stdout[:200]!r}") from exc
+        # Notes come as entries of type NOTE (docs/output.md): not findings, but worth seeing.
+        notes += [
+            f"{d['path']}:{d['line']}: note: {d['message']}"
+            for d in data
+            if d["type"] == "NOTE" and "not checked" in str(d["message"])
+        ]
         found = [
             Finding(
                 path=_posix(str(d["path"]), checkout),
@@ -300,6 +306,7 @@ class Dbheal:
                 severity=str(d["severity"]),
             )
             for d in data
+            if d["type"] != "NOTE"
         ]
         return found, notes
 

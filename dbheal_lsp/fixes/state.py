@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from dbheal_lsp.model import (
+    CheckResult,
     CodeFix,
     LossyReport,
     MigrationPlan,
@@ -347,6 +348,41 @@ def migrate(
 def state_path(root: Path) -> Path:
     """Return the path of the state file of the project at `root`."""
     return Path(root) / STATE_DIR / STATE_FILE
+
+
+def record_cli_scan(
+    root: Path, paths: Sequence[Path], result: CheckResult, duration_ms: float
+) -> bool:
+    """Record a `dbheal check` run as a scan (trigger "cli") and return whether it was.
+
+    Only a check of the whole project is a point of "Issues over time" (one file's issues would
+    look like a drop), and only where dbheal's state already exists (the editor, the admin or a
+    fix made `.dbheal/`): a check in a fresh clone or in CI writes nothing in the project.
+    Never raises: a state file that cannot be written must not fail the check."""
+    base = os.path.realpath(root)
+    whole = any(
+        os.path.commonpath([base, os.path.realpath(p)]) == os.path.realpath(p) for p in paths
+    )
+    if not whole or not state_path(root).is_file():
+        return False
+    by_severity: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    for issue in result.issues:
+        by_severity[issue.severity.value] = by_severity.get(issue.severity.value, 0) + 1
+        by_type[issue.type.value] = by_type.get(issue.type.value, 0) + 1
+    try:
+        with StateStore(root) as store:
+            store.record_scan(
+                "cli",
+                result.files_checked,
+                result.statements_checked,
+                by_severity,
+                by_type,
+                duration_ms,
+            )
+    except (StateError, OSError, sqlite3.Error, ValueError):
+        return False
+    return True
 
 
 # --- the store ----------------------------------------------------------------------------------

@@ -205,3 +205,46 @@ def test_every_page_and_a_migration_applied_and_rolled_back(page: Page, tmp_path
         assert shot.stat().st_size > 30_000
 
     assert problems == []
+
+
+SHOTS = Path("/tmp/dbheal-admin-1280")
+PAGES_1280 = ("/", "/issues", "/fix", "/history", "/settings")
+
+
+def test_every_page_fits_a_1280_window_and_roll_back_is_on_screen(
+    page: Page, tmp_path: Path
+) -> None:
+    """At 1280x800 (a common laptop window) no page scrolls sideways, and on History every
+    Roll back button is inside the window. Each page is saved as a screenshot to look at."""
+    from tests.conftest import run_dbheal
+
+    root = copy_shop(tmp_path)
+    healed = run_dbheal(root, "heal", ".", "--yes")  # several fixes, code diffs, long titles
+    assert healed.returncode in (0, 1), healed.stdout + healed.stderr
+    for _ in range(2):  # two CLI checks: points of "Issues over time" before the admin's own
+        assert run_dbheal(root, "check", "--no-cache").returncode in (0, 1)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for served in serve_cli(root):
+        page.goto(served.url)
+        for path in PAGES_1280:
+            page.goto(f"{served.base}{path}")
+            name = path.strip("/") or "dashboard"
+            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 1280, f"{path} is {width} px wide in a 1280 px window"
+            assert _png_size(SHOTS / f"{name}.png")[0] == 1280
+        page.goto(f"{served.base}/")
+        assert page.locator("svg.chart circle").count() >= 3 * 5  # 3 scans x 5 series
+        page.goto(f"{served.base}/history")
+        # With every plan opened too (a diff or a SQL line can be long).
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        page.screenshot(path=str(SHOTS / "history-plans-open.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"/history with its plans open is {width} px wide"
+        buttons = page.get_by_role("link", name="Roll back…")
+        assert buttons.count() >= 1
+        for n in range(buttons.count()):
+            box = buttons.nth(n).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
