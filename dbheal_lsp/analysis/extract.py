@@ -105,7 +105,9 @@ _Variants: TypeAlias = "list[list[Piece]]"
 _Safety: TypeAlias = 'Literal["text", "number"] | None'
 # Each value a name can hold: (the assigned expression or None when not read, its `+=` parts).
 _Reaching: TypeAlias = "list[tuple[ast.expr | None, list[ast.expr]]]"
-_PLACEHOLDER_TEXTS = frozenset({"?", "%s", "?,", "%s,", ", ?", ", %s", ",?"})
+_PLACEHOLDER_TEXTS = frozenset(
+    {"?", "%s", "?,", "%s,", ", ?", ", %s", ",?", "(?)", "(?),", "(?), ", ", (?)"}
+)
 
 
 @dataclass(frozen=True)
@@ -536,6 +538,15 @@ def _pieces(
             return _format_pieces(template, node, scope, ctx, depth)
         if node.func.attr in ("strip", "lstrip", "rstrip") and not node.args:
             return _pieces(node.func.value, scope, ctx, at, depth + 1)
+        if (
+            node.func.attr == "join"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
+            and len(node.args) == 1
+            and isinstance(node.args[0], (ast.List, ast.Tuple))
+            and node.args[0].elts
+        ):
+            return _joined_pieces(node.func.value, node.args[0].elts, scope, ctx, depth)
     if isinstance(node, ast.Call) and _called_name(node.func) in _TEXT_CALLS and node.args:
         return _pieces(node.args[0], scope, ctx, at, depth + 1)
     if isinstance(node, ast.Name):
@@ -595,6 +606,29 @@ def _parameter_values(
     if name not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
         return None
     return ctx.options.constants.parameter_values(node.name, name)
+
+
+def _joined_pieces(
+    separator: ast.Constant,
+    parts: Sequence[ast.expr],
+    scope: _Scope,
+    ctx: _FileContext,
+    depth: int,
+) -> _Variants | None:
+    """Variants of `" ".join(["SELECT ...", f"FROM {t}", ...])`: the parts with the separator
+    between them, each mapped to where it is written."""
+    glue = _literal_pieces(separator, scope, ctx, depth + 1)
+    read: list[_Variants] = []
+    for i, part in enumerate(parts):
+        if isinstance(part, ast.Starred):
+            return None
+        variants = _operand(part, scope, ctx, (part.lineno, part.col_offset), depth)
+        if variants is None or glue is None:
+            return None
+        if i:
+            read.append(glue)
+        read.append(variants)
+    return _join(read)
 
 
 def _either(
@@ -807,6 +841,14 @@ def _safety(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Sa
         and isinstance(node.slice.value, int)
     ):
         return _returned_safety(node.value, node.slice.value, ctx, depth + 1)  # `a, b = f()`
+    if isinstance(node, ast.Dict) or (
+        isinstance(node, ast.Call) and _called_name(node.func) == "dict" and not node.args
+    ):
+        # `script % dict(table="tags")`: the named fields are filled from literal values.
+        values = node.values if isinstance(node, ast.Dict) else [k.value for k in node.keywords]
+        keys_named = isinstance(node, ast.Dict) or all(k.arg for k in node.keywords)
+        kinds = {_safety(v, scope, ctx, depth + 1) for v in values if v is not None}
+        return "text" if keys_named and None not in kinds else None
     if isinstance(node, ast.Starred):  # an element of a loop's iterable (see _elements_bound)
         return _element_safety(node.value, scope, ctx, depth)
     if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
@@ -1071,6 +1113,11 @@ def _is_placeholder_list(node: ast.expr, ctx: _FileContext) -> bool:
                     for base, augments in reaching
                 )
         return False
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        return _is_placeholder_list(node.value, ctx)  # `marks[:-1]` of "?," * n
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        text = node.left if isinstance(node.left, ast.Constant) else node.right
+        return isinstance(text, ast.Constant) and str(text.value).strip() in _PLACEHOLDER_TEXTS
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return False
     if node.func.attr != "join" or not isinstance(node.func.value, ast.Constant):

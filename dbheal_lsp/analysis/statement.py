@@ -286,7 +286,15 @@ def _slot_role(
     if _COLUMN_LIST.search("".join(before[-3:])[-200:]):
         return "identifier"  # `INSERT INTO t ({cols})`, `CREATE INDEX i ON t ({cols})`
     if _COMPARED_TO_PLACEHOLDER.match(next_text):
-        return "identifier"  # `WHERE {col}=?`, `SET {col} = :v`: a column meets a bound value
+        # `WHERE {col}=?`, `SET {col} = :v`, `{col}=0`, `{col}={table}.id`: a column.
+        return "identifier"
+    joined = "".join(before[-3:])
+    if (
+        _SELECT_ITEM_AFTER.search(joined)
+        and _SELECT_ITEM_BEFORE.match(next_text)
+        and _in_select_list("".join(before))
+    ):
+        return "identifier"
     if _ends_an_operand("".join(before[-3:]), last) and (
         not next_text or next_text[0] in " \t\n);"
     ):
@@ -298,9 +306,12 @@ def _slot_role(
 _COLUMN_LIST = re.compile(r"\b(?:INTO|ON|TABLE)\s+[\w.\"`\[\]]+\s*\(\s*$", re.IGNORECASE)
 # What follows a column compared with, or set to, a bound value: `=?`, ` >= :x`, ` LIKE %s`.
 _COMPARED_TO_PLACEHOLDER = re.compile(
-    r"\s*(?:==?|!=|<>|<=|>=|<|>|\s(?:NOT\s+)?(?:LIKE|GLOB|IS)\s)\s*(?:\?|:\w|@\w|\$\d|%s|%\()",
+    r"\s*(?:==?|!=|<>|<=|>=|<|>|\s(?:NOT\s+)?(?:LIKE|GLOB|IS)\s)\s*(?:\?|:\w|@\w|\$\d|%s|%\(|\d|\w+\.\w)",
     re.IGNORECASE,
 )
+# A select-list item that is the slot alone: `SELECT {a}, {b} FROM`, `{c} AS sort`.
+_SELECT_ITEM_AFTER = re.compile(r"(?:\bSELECT|\bDISTINCT|,)\s*$", re.IGNORECASE)
+_SELECT_ITEM_BEFORE = re.compile(r"\s*(?:,|\bFROM\b|\bAS\b)", re.IGNORECASE)
 # Words after which SQL expects an expression: a slot there is a value, whatever precedes them.
 _EXPRESSION_AFTER = frozenset(
     {
@@ -335,6 +346,26 @@ _EXPRESSION_AFTER = frozenset(
         "RETURN",
     }
 )
+
+
+_CLAUSE_WORD = re.compile(r"\b(SELECT|FROM|WHERE|GROUP|ORDER|HAVING|LIMIT|VALUES|SET)\b", re.I)
+
+
+def _in_select_list(before: str) -> bool:
+    """Return whether the end of `before` lies in a SELECT's column list: the last clause word
+    since the innermost open bracket is SELECT (`substr({x}, 1)` is a call's argument)."""
+    depth = 0
+    start = 0
+    for i in range(len(before) - 1, -1, -1):
+        if before[i] == ")":
+            depth += 1
+        elif before[i] == "(":
+            if depth == 0:
+                start = i + 1
+                break
+            depth -= 1
+    words = _CLAUSE_WORD.findall(before[start:])
+    return bool(words) and words[-1].upper() == "SELECT"
 
 
 def _ends_an_operand(before: str, last_word: str) -> bool:
