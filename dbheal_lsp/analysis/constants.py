@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
@@ -524,3 +524,55 @@ def _call_arguments(
         else:
             keywords.append((kw.arg, _argument(kw.value, module, enclosing)))
     return CallArguments(name, tuple(positional), tuple(keywords), open_)
+
+
+def constants_to_json(found: FileConstants) -> Any:
+    """Return `found` as JSON-ready data (the check cache keeps it per file content)."""
+    data = asdict(found)
+    data["references"] = sorted(found.references)
+    return data
+
+
+def constants_from_json(data: Any) -> FileConstants:
+    """Return the FileConstants that `constants_to_json` wrote; ValueError if it is not that."""
+    try:
+        return FileConstants(
+            attributes=tuple((str(n), _given_of(v)) for n, v in data["attributes"]),
+            signatures=tuple(
+                Signature(
+                    str(s["name"]),
+                    tuple(map(str, s["parameters"])),
+                    tuple((str(n), _given_of(v)) for n, v in s["defaults"]),
+                    bool(s["decorated"]),
+                    bool(s["method"]),
+                )
+                for s in data["signatures"]
+            ),
+            calls=tuple(
+                CallArguments(
+                    str(c["name"]),
+                    tuple(_given_of(v) for v in c["positional"]),
+                    tuple((str(n), _given_of(v)) for n, v in c["keywords"]),
+                    bool(c["open"]),
+                )
+                for c in data["calls"]
+            ),
+            returns=tuple((str(n), bool(b)) for n, b in data["returns"]),
+            owned=tuple((str(o), str(n), _given_of(v)) for o, n, v in data["owned"]),
+            bases=tuple((str(n), tuple(map(str, b))) for n, b in data["bases"]),
+            references=frozenset(map(str, data["references"])),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not cached constants: {exc}") from None
+
+
+def _given_of(value: Any) -> Given:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return int(value)  # True and False were stored as the ints they are
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"unexpected value {value!r}")

@@ -148,18 +148,37 @@ class Project:
             )
         )
 
-    def learn_constants(self, files: Iterable[Path]) -> None:
-        """Read what every file in `files` assigns and passes (see analysis/constants.py)."""
+    def learn_constants(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
+        """Read what every file in `files` assigns and passes (see analysis/constants.py).
+
+        With `use_cache`, a file whose content is unchanged since the last check is answered
+        from the user's cache folder: a warm `dbheal check` parses no file at all.
+        """
+        from dbheal_lsp.analysis.constants import constants_from_json, constants_to_json
         from dbheal_lsp.files import FileRefused, read_regular_file
 
+        store = _ConstantsCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}
         for file in files:
+            rel = self.config.relative(file)
             try:
                 data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+                cached = store.get(rel, digest) if store is not None else None
+                if cached is not None:
+                    try:
+                        found[rel] = constants_from_json(cached)
+                        continue
+                    except ValueError:
+                        pass  # not what this version writes: read the file again
                 tree = _parse_python(python_source(data), str(file))
             except (FileRefused, OSError, UnicodeDecodeError, SyntaxError, ValueError):
                 continue  # such a file gives a note when it is checked
-            found[self.config.relative(file)] = file_constants(tree)
+            found[rel] = file_constants(tree)
+            if store is not None:
+                store.put(rel, digest, constants_to_json(found[rel]))
+        if store is not None:
+            store.save(set(found))
         self._use_constants(found)
 
     def _use_constants(self, found: dict[str, FileConstants]) -> None:
@@ -520,12 +539,14 @@ class Project:
         files, notes = self.scan_files(paths)
         # Every file of the project, not only those checked, may pass a function its literals.
         everything = self._covers_root(paths)
-        self.learn_constants(files if everything else self.python_files([self.config.root]))
+        use_cache = self.config.cache if use_cache is None else use_cache
+        self.learn_constants(
+            files if everything else self.python_files([self.config.root]), use_cache=use_cache
+        )
         state: SchemaState | None = None
         if self.needs_code_schema():
             self.set_code_schema(self._ddl_in(files))
             state = self.schema_state()
-        use_cache = self.config.cache if use_cache is None else use_cache
         cache = None
         if use_cache:
             # Keyed without reading the schemas: an unchanged tree is answered from the cache.
@@ -949,15 +970,66 @@ class ResultCache:
         stale = {
             rel for rel in self._entries if not rel.startswith("::") and not (root / rel).is_file()
         }
-        if self.file is None or (not self._dirty and not stale):
+        _write_cache(self.file, self.key, self._entries, stale, self._dirty)
+
+
+class _ConstantsCache:
+    """What each file gave the constants pre-pass, by content hash, in the user's cache folder
+    (like ResultCache: never in the project, whose cache a stranger could have written)."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.key = f"{CACHE_FORMAT}:{__version__}:constants"
+        self._entries: dict[str, Any] = {}
+        self._dirty = False
+        if file is None:
             return
-        for rel in stale:
-            del self._entries[rel]
         try:
-            text = json.dumps({"key": self.key, "files": self._entries})
-            atomic_write(self.file, text.encode("utf-8"))
+            data = json.loads(read_regular_file(file, max_bytes=MAX_CACHE_BYTES))
+            if data.get("key") == self.key and isinstance(data.get("files"), dict):
+                self._entries = data["files"]
+        except (OSError, ValueError, AttributeError):
+            self._entries = {}
+
+    @classmethod
+    def for_project(cls, root: Path) -> _ConstantsCache:
+        """Return the constants cache of the project at `root` (one that keeps nothing when
+        there is no user cache folder)."""
+        try:
+            return cls(project_cache_dir(root) / "constants.json")
         except OSError:
-            pass  # a read-only cache still gives results, only not cached
+            return cls(None)
+
+    def get(self, rel: str, digest: str) -> Any:
+        """Return the cached constants of `rel` if its content hash is `digest`, else None."""
+        entry = self._entries.get(rel)
+        if isinstance(entry, dict) and entry.get("hash") == digest:
+            return entry.get("constants")
+        return None
+
+    def put(self, rel: str, digest: str, constants: Any) -> None:
+        """Remember the constants of `rel` for content hash `digest`."""
+        self._entries[rel] = {"hash": digest, "constants": constants}
+        self._dirty = True
+
+    def save(self, present: set[str]) -> None:
+        """Write the cache (atomically), keeping only the files of this pass."""
+        _write_cache(self.file, self.key, self._entries, set(self._entries) - present, self._dirty)
+
+
+def _write_cache(
+    file: Path | None, key: str, entries: dict[str, Any], stale: set[str], dirty: bool
+) -> None:
+    """Write a cache file (atomically) without its `stale` entries, when anything changed."""
+    if file is None or (not dirty and not stale):
+        return
+    for rel in stale:
+        del entries[rel]
+    try:
+        text = json.dumps({"key": key, "files": entries})
+        atomic_write(file, text.encode("utf-8"))
+    except OSError:
+        pass  # a read-only cache still gives results, only not remembered
 
 
 def _cached_issue(issue: Issue) -> dict[str, object]:

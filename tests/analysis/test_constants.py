@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import ast
+import json
+import sqlite3
+from pathlib import Path
 
-from dbheal_lsp.analysis.constants import file_constants, project_constants
+from dbheal_lsp.analysis.constants import (
+    constants_from_json,
+    constants_to_json,
+    file_constants,
+    project_constants,
+)
 
 STORE = """
 TABLE_NAMES = ("podcast", "episode")
@@ -213,3 +221,28 @@ class Db:
     constants = project_constants([file_constants(ast.parse(t)) for t in (schema, store)])
     assert constants.parameter_values("_save", "columns") == frozenset({("id", "title")})
     assert constants.attribute_values("VERSION") is None
+
+
+def test_cached_constants_read_back_as_they_were_learned() -> None:
+    found = file_constants(ast.parse(STORE + TABLES))
+    assert constants_from_json(json.loads(json.dumps(constants_to_json(found)))) == found
+
+
+def test_a_warm_check_learns_the_constants_from_the_cache(tmp_path: Path) -> None:
+    from tests.conftest import run_dbheal
+
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        conn.execute("CREATE TABLE podcast (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.close()
+    (tmp_path / "pyproject.toml").write_text('[tool.dbheal]\ndatabase = "app.db"\n')
+    (tmp_path / "store.py").write_text(
+        "class Db:\n"
+        "    TABLE = 'podcast'\n"
+        "    def titles(self):\n"
+        "        return self.db.execute('SELECT titel FROM %s' % self.TABLE)\n"
+    )
+    cold = run_dbheal(tmp_path, "check")
+    warm = run_dbheal(tmp_path, "check")
+    # The class constant is read as its text both times: the table it names is checked.
+    assert "no such column: podcast.titel" in cold.stdout, cold.stdout
+    assert warm.stdout == cold.stdout
