@@ -12,6 +12,7 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -273,8 +274,7 @@ class StatementChecker:
         current = _ScriptSchema(self.schema, self.oracle)
         changed = False
         running = True  # until a statement breaks the budget or the savepoint is lost
-        self.oracle.run("SAVEPOINT dbheal_script")
-        try:
+        with self._undone("dbheal_script"):
             for part in _split_script(rendered):
                 facts = self._facts_of(statement, path, part, current, cached=not changed)
                 if (
@@ -298,11 +298,6 @@ class StatementChecker:
                             current.dirty = True
                             changed = True
                 yield facts
-        finally:
-            # An interrupted statement may have rolled the whole transaction back already.
-            if self.oracle.in_transaction:
-                self.oracle.run("ROLLBACK TO dbheal_script")
-                self.oracle.run("RELEASE dbheal_script")
 
     def _facts_after(
         self, ddl: list[str], statement: Statement, path: str, rendered: Rendered
@@ -311,8 +306,7 @@ class StatementChecker:
         savepoint, rolled back afterwards): the tables its function created just above."""
         current = _ScriptSchema(self.schema, self.oracle)
         current.dirty = True
-        self.oracle.run("SAVEPOINT dbheal_function")
-        try:
+        with self._undone("dbheal_function"):
             for sql in ddl:
                 if not self.oracle.in_transaction:
                     break
@@ -325,10 +319,18 @@ class StatementChecker:
             facts = self._facts_of(statement, path, rendered, current, cached=False)
             # Upgrade code filling what it just built runs once: no index to propose for it.
             return replace(facts, plan=())
+
+    @contextmanager
+    def _undone(self, savepoint: str) -> Iterator[None]:
+        """Run the block's changes to the schema copy inside `savepoint`, then undo them."""
+        self.oracle.run(f"SAVEPOINT {savepoint}")
+        try:
+            yield
         finally:
+            # An interrupted statement may have rolled the whole transaction back already.
             if self.oracle.in_transaction:
-                self.oracle.run("ROLLBACK TO dbheal_function")
-                self.oracle.run("RELEASE dbheal_function")
+                self.oracle.run(f"ROLLBACK TO {savepoint}")
+                self.oracle.run(f"RELEASE {savepoint}")
 
     def _facts_of(
         self,
@@ -457,17 +459,12 @@ class StatementChecker:
         """Return the plan of `text` once index `name` on `table(columns)` exists in the copy
         (created in a savepoint and rolled back), or () if it cannot be built."""
         quoted = ", ".join(_quoted(c) for c in columns)
-        self.oracle.run("SAVEPOINT dbheal_index")
-        try:
+        with self._undone("dbheal_index"):
             try:
                 self.oracle.run(f"CREATE INDEX {_quoted(name)} ON {_quoted(table)} ({quoted})")
             except (sqlite3.Error, Refused, BudgetExceeded):
                 return ()
             return tuple(self.query_plan(text, placeholders))
-        finally:
-            if self.oracle.in_transaction:
-                self.oracle.run("ROLLBACK TO dbheal_index")
-                self.oracle.run("RELEASE dbheal_index")
 
     def _foreign_verdict(
         self,

@@ -130,6 +130,9 @@ class Project:
         # What each file assigns to attributes and passes to functions (analysis/constants.py);
         # read from every file of the project before the first check.
         self._file_constants: dict[str, FileConstants] | None = None
+        # The digest of the text each file's constants were read from: a file checked
+        # unchanged since (every file of `dbheal check`) is not walked again.
+        self._constants_read: dict[str, str] = {}
         self.constants = ProjectConstants()
 
     @cached_property
@@ -159,11 +162,13 @@ class Project:
 
         store = _ConstantsCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}
+        read: dict[str, str] = {}
         for file in files:
             rel = self.config.relative(file)
             try:
-                data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
-                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
+                digest = _text_digest(source)
+                read[rel] = digest
                 cached = store.get(rel, digest) if store is not None else None
                 if cached is not None:
                     try:
@@ -171,32 +176,40 @@ class Project:
                         continue
                     except ValueError:
                         pass  # not what this version writes: read the file again
-                tree = _parse_python(python_source(data), str(file))
+                tree = _parse_python(source, str(file))
             except (FileRefused, OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                read.pop(rel, None)
                 continue  # such a file gives a note when it is checked
             found[rel] = file_constants(tree)
             if store is not None:
                 store.put(rel, digest, constants_to_json(found[rel]))
         if store is not None:
             store.save(set(found))
-        self._use_constants(found)
+        self._use_constants(found, read)
 
-    def _use_constants(self, found: dict[str, FileConstants]) -> None:
+    def _use_constants(self, found: dict[str, FileConstants], read: dict[str, str]) -> None:
         merged = project_constants(found.values())
         self._file_constants = found
+        self._constants_read = read
         if merged.digest() != self.constants.digest():
             self.constants = merged
             self.__dict__.pop("extractor", None)  # rebuilt with them on next use
             self._blocks.clear()
 
-    def _note_constants(self, path: str, tree: ast.Module) -> None:
+    def _note_constants(self, path: str, source: str, tree: ast.Module) -> None:
         """Keep the project's constants up to date with the text of `path` being checked."""
         if self._file_constants is None:
             self.learn_constants(self.python_files([self.config.root]))
         assert self._file_constants is not None
+        digest = _text_digest(source)
+        if self._constants_read.get(path) == digest:
+            return  # read from this very text already
         mine = file_constants(tree)
+        read = {**self._constants_read, path: digest}
         if self._file_constants.get(path) != mine:
-            self._use_constants({**self._file_constants, path: mine})
+            self._use_constants({**self._file_constants, path: mine}, read)
+        else:
+            self._constants_read = read
 
     @cached_property
     def other_databases(self) -> OtherDatabases:
@@ -309,7 +322,7 @@ class Project:
             return FileResult(path, (), (note,), 0)
         except ValueError as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
-        self._note_constants(path, tree)
+        self._note_constants(path, source, tree)
         state = state or self.schema_state()
         # Each statement against the database its connection opens (analysis/databases.py).
         checker = self.other_databases.router(self.checker(state), path)
@@ -628,7 +641,12 @@ class Project:
                 max_workers=workers,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(self.config, self._code_schema, self._file_constants or {}),
+                initargs=(
+                    self.config,
+                    self._code_schema,
+                    self._file_constants or {},
+                    self._constants_read,
+                ),
             ) as pool:
                 count = done_before
                 for chunk_result in pool.map(_check_chunk, chunks):
@@ -877,11 +895,14 @@ class _Worker:
 
 
 def _init_worker(
-    config: Config, code_schema: Schema | None, constants: dict[str, FileConstants]
+    config: Config,
+    code_schema: Schema | None,
+    constants: dict[str, FileConstants],
+    read: dict[str, str],
 ) -> None:
     project = Project(config)
     project._code_schema = code_schema
-    project._use_constants(constants)
+    project._use_constants(constants, read)
     _Worker.project = project
 
 
@@ -1030,6 +1051,10 @@ def _write_cache(
         atomic_write(file, text.encode("utf-8"))
     except OSError:
         pass  # a read-only cache still gives results, only not remembered
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _cached_issue(issue: Issue) -> dict[str, object]:

@@ -177,6 +177,8 @@ class _FileContext:
     strict: bool = False
     # The module's functions that return a number, read on first need.
     number_functions: frozenset[str] | None = None
+    # The module's functions and methods by name, read on first need.
+    functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = None
     # Bindings looked at for the current call (see _WORK_PER_CALL), and the values found.
     work: int = 0
     reached: dict[tuple[int, str, tuple[int, int]], _Reaching | None] = field(default_factory=dict)
@@ -891,13 +893,14 @@ def _returned_safety(call: ast.Call, index: int, ctx: _FileContext, depth: int) 
     """Return the safety of item `index` of what `call` returns, when it calls the one function
     or method of this module by that name and every `return` there gives a tuple."""
     name = _called_name(call.func)
-    if depth > _MAX_NAME_DEPTH or name is None or not isinstance(ctx.module.node, ast.Module):
+    if depth > _MAX_NAME_DEPTH or name is None:
         return None
-    found = [
-        n
-        for n in ast.walk(ctx.module.node)
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
-    ]
+    if ctx.functions is None:
+        ctx.functions = {}
+        for n in ast.walk(ctx.module.node):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                ctx.functions.setdefault(n.name, []).append(n)
+    found = ctx.functions.get(name, [])
     if len(found) != 1:
         return None
     function = found[0]
