@@ -210,6 +210,10 @@ def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
     from dbheal_lsp.files import python_source, read_regular_file
 
     files, scan_notes = project.scan_files(paths)
+    # Read with what the whole project passes, as `dbheal check` reads them.
+    project.learn_constants(
+        project.python_files([project.config.root]), use_cache=project.config.cache
+    )
     warnings, notes = split_pattern_warnings(scan_notes)
     skipped = [f"{note.path}: {note.message}" for note in notes]
     entries: list[StatementEntry] = []
