@@ -423,6 +423,8 @@ class StatementChecker:
             return True
         if statement.parameters and any(p.value.code_type for p in statement.parameters):
             return True
+        if statement.result_casts:
+            return True  # which column each cast result comes from
         text = part.text.lower()
         return any(column in text for _, column in self.drift.types)
 
@@ -984,6 +986,47 @@ def type_mismatches(facts: Facts) -> Iterator[Issue]:
         )
 
 
+def result_type_mismatches(facts: Facts) -> Iterator[Issue]:
+    """TYPE_MISMATCH on a read: the code casts a result column to a number (`int(version)`)
+    that the database declares TEXT (a type changed under the code, or a leftover cast)."""
+    casts = facts.statement.result_casts
+    if not casts or facts.refs is None or facts.refs.kind != "select":
+        return
+    tree = _parse(facts.rendered.text, facts.settings.dialect)
+    import sqlglot.expressions as exp
+
+    if not isinstance(tree, exp.Select):
+        return  # a UNION or a CTE's outer query: which table a result column is from is not read
+    items = tree.expressions
+    for cast in casts:
+        if cast.column >= len(items) or isinstance(items[cast.column], exp.Star):
+            continue
+        item = items[cast.column].unalias()
+        if not isinstance(item, exp.Column):
+            continue
+        ref = next((c for c in facts.refs.columns if c.name.lower() == item.name.lower()), None)
+        if ref is None or ref.status != "ok" or ref.table is None:
+            continue
+        col = ref.table.column(ref.name)
+        if col is None or col.affinity != "TEXT":
+            continue
+        yield _issue(
+            facts,
+            IssueType.TYPE_MISMATCH,
+            ref.start,
+            ref.end,
+            f"{ref.table.name}.{col.name} is {col.declared_type or col.affinity} in the database, "
+            f"but the code reads it as a number: {cast.helper}({cast.source}) at line "
+            f"{cast.span.line}; the column type is wrong or the {cast.helper}() cast is a leftover",
+            table=ref.table.name,
+            column_name=col.name,
+            db_type=col.declared_type or col.affinity,
+            code_type="int" if cast.helper == "int" else "float",
+            # No "remove the cast" fix: without it the code would compute with text.
+            helper=None,
+        )
+
+
 def _is_clean_up(facts: Facts, ref: ValueRef, value: _Value) -> bool:
     """Return whether a text value meets a column in a way no cast would make right.
 
@@ -1277,6 +1320,7 @@ CHECKS: tuple[Callable[[Facts], Iterator[Issue]], ...] = (
     missing_columns,
     syntax_errors,
     type_mismatches,
+    result_type_mismatches,
     missing_indexes,
     injections,
     select_stars,

@@ -17,6 +17,8 @@ from typing import Any
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]
+# What one call gives its callee's parameters: (parameter, literal) pairs, sorted.
+Environment = tuple[tuple[str, Literal], ...]
 # What an argument or assignment gives: a literal, ("attr", name) to be read in the merged
 # attributes, or None when it is not written in the code.
 Given = Literal | tuple[str, str] | None
@@ -79,6 +81,9 @@ class ProjectConstants:
     # (class, attribute) -> literals, and class -> its ancestors and descendants (and itself).
     by_class: Mapping[tuple[str, str], frozenset[Literal] | None] = field(default_factory=dict)
     family: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Per function, what each of its calls passes: (parameter, literal) pairs, one tuple per
+    # call site, for the parameters that call gives a literal (a table with its columns).
+    environments: Mapping[str, tuple[Environment, ...]] = field(default_factory=dict)
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -92,6 +97,7 @@ class ProjectConstants:
                 sorted(self.number_functions),
                 _sorted_values(self.by_class),
                 sorted((k, sorted(v)) for k, v in self.family.items()),
+                sorted((k, sorted(map(repr, v))) for k, v in self.environments.items()),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -121,6 +127,11 @@ class ProjectConstants:
         """Return every literal the callers of `function` pass as `parameter`, or None when
         one passes something else, or no call is seen (an entry point: anyone may call it)."""
         return self.parameters.get((function, parameter))
+
+    def call_environments(self, function: str) -> tuple[Environment, ...]:
+        """Return, for each call of `function` in the project, the literal each parameter is
+        given there; empty when the function is defined more than once or never called."""
+        return self.environments.get(function, ())
 
 
 def _sorted_values(mapping: Mapping[Any, frozenset[Literal] | None]) -> list[Any]:
@@ -244,9 +255,38 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
             owned.setdefault((owner, name), []).append(value)
     passed = {**parameters, **dead}
     by_class = {key: _literals(values, attributes, passed) for key, values in owned.items()}
+    environments = {
+        name: _environments(sigs[0], calls.get(name, []), attributes, passed)
+        for name, sigs in signatures.items()
+        if len(sigs) == 1 and name in calls
+    }
     return ProjectConstants(
-        attributes, parameters, numbers, by_class, _families(f.bases for f in files)
+        attributes,
+        parameters,
+        numbers,
+        by_class,
+        _families(f.bases for f in files),
+        {name: found for name, found in environments.items() if found},
     )
+
+
+def _environments(
+    sig: Signature,
+    calls: list[CallArguments],
+    attributes: Mapping[str, frozenset[Literal] | None],
+    passed: Mapping[tuple[str, str], frozenset[Literal] | None],
+) -> tuple[Environment, ...]:
+    """Return what each call gives `sig`'s parameters, where that is one literal."""
+    found: list[Environment] = []
+    for call in calls:
+        pairs: list[tuple[str, Literal]] = []
+        for index, parameter in enumerate(sig.parameters):
+            values = _literals(list(_passed([call], sig, index, parameter)), attributes, passed)
+            if values is not None and len(values) == 1:
+                pairs.append((parameter, next(iter(values))))
+        if pairs and tuple(pairs) not in found:
+            found.append(tuple(pairs))
+    return tuple(found)
 
 
 def _families(bases: Iterable[Iterable[tuple[str, tuple[str, ...]]]]) -> dict[str, frozenset[str]]:

@@ -9,6 +9,10 @@ checker:
   exactly as the main one is (`schema.LiveDatabase`: a regular file, `mode=ro`), never a file
   whose real path (links followed) is outside the project;
 - `:memory:`: the schema that the DDL before it in the same function builds;
+- a file opened from a path the code does not spell, in a function that opens several (a
+  converter from an old database into the app's): the main database when any statement sent
+  through that connection names one of its tables, else another database whose schema cannot
+  be seen;
 - anything else (a file made at run time, one outside the project, one that is not SQLite): no
   schema at all, so only what holds whatever the schema is (syntax, injection) is reported —
   never a MISSING_TABLE or MISSING_COLUMN guessed against the main database.
@@ -18,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
@@ -27,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
 from dbheal_lsp.analysis.schema import LiveDatabase, Schema, SchemaError, oracle_connection
+from dbheal_lsp.analysis.sqlrefs import masked
+from dbheal_lsp.analysis.statement import RUN_TIME
 from dbheal_lsp.config import Config, database_candidates
 from dbheal_lsp.files import is_inside
 from dbheal_lsp.model import Issue, Origin
@@ -37,6 +45,11 @@ if TYPE_CHECKING:
 
 MEMORY = ":memory:"
 _DDL_WORDS = ("CREATE", "ALTER", "DROP")
+# The tables a statement names, read from its text with strings and comments blanked.
+_TABLE_NAMES = re.compile(
+    r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|table_info|table_xinfo)\s*\(?\s*[\"`\[]?(\w+)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -182,10 +195,33 @@ class DatabaseRouter:
     _memory_checkers: dict[tuple[str, ...], StatementChecker] = field(default_factory=dict)
     # The checker of each database named in this file: its schema is read once per file.
     _checkers: dict[str, StatementChecker | None] = field(default_factory=dict)
+    # The databases opened at run time that are not the main one (see `expect`).
+    _run_time_others: set[tuple[str, str]] = field(default_factory=set)
+
+    def expect(self, statements: Iterable[Statement]) -> None:
+        """Learn, from all the statements about to be checked, which connections opened at
+        run time are not the main database: none of their statements names one of its tables,
+        and some name a table it lacks (`SELECT * FROM channels` in a converter from an old
+        schema)."""
+        named: dict[tuple[str, str], list[bool]] = {}
+        for statement in statements:
+            database = statement.database
+            if database is None or not database.startswith(RUN_TIME):
+                continue
+            tables = _TABLE_NAMES.findall(masked(statement.literal_text))
+            known = [self.main.schema.table(t) is not None for t in tables]
+            named.setdefault((statement.function, database), []).extend(known)
+        self._run_time_others = {key for key, known in named.items() if known and not any(known)}
 
     def check(self, statement: Statement, path: str) -> list[Issue]:
         """Return the issues of `statement` against its database (see the module docstring)."""
         database = statement.database or self.file_database
+        if database is not None and database.startswith(RUN_TIME):
+            if (statement.function, database) not in self._run_time_others:
+                return self.main.check(statement, path)
+            blind = self.owner.blind(self.main.settings)
+            opened = database.removeprefix(RUN_TIME)
+            return _elsewhere(blind.check(statement, path), f"the database opened at {opened}")
         if database is None:
             return self.main.check(statement, path)
         if database == MEMORY:

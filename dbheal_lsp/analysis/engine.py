@@ -415,6 +415,10 @@ class Project:
         except OutOfTime:  # its budget went on reading the file's strings: none was checked
             statements, stopped_at = (), fresh[id(todo[0])][1]
         total = count + len(statements) if stopped_at is None else None
+        from dbheal_lsp.analysis.databases import DatabaseRouter
+
+        if isinstance(checker, DatabaseRouter):
+            checker.expect(statements)
         found: dict[int, tuple[list[Issue], int, int]] = {id(n): ([], 0, 0) for n in todo}
         spans = [(fresh[id(n)][1], fresh[id(n)][2], id(n)) for n in todo]
         # Blocks with a failed or unchecked statement (all of them when extraction was cut).

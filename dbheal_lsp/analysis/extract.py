@@ -29,8 +29,10 @@ from dbheal_lsp.analysis.positions import (
     source_lines,
     span_of,
 )
+from dbheal_lsp.analysis.results import result_casts
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import (
+    RUN_TIME,
     Parameter,
     Piece,
     Slot,
@@ -200,6 +202,13 @@ class _FileContext:
     alternatives: dict[tuple[int, str], list[frozenset[tuple[int, int]]]] = field(
         default_factory=dict
     )
+    # One caller's literals for the parameters of the function being read (see
+    # _per_caller_variants), and the names a comprehension binds to one literal each turn.
+    environment: dict[str, GivenLiteral] = field(default_factory=dict)
+    environment_of: ast.AST | None = None
+    bound: dict[str, GivenLiteral] = field(default_factory=dict)
+    # A parameter with several literal values was met: each caller's may be read on its own.
+    several: bool = False
 
 
 class Extractor:
@@ -238,7 +247,8 @@ class Extractor:
         lines = lines if lines is not None else source_lines(source)
         ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""), deadline)
         _visit_body(tree.body if only is None else only, ctx.module, ctx)
-        return tuple(sorted(ctx.statements, key=lambda s: (s.span.line, s.span.column)))
+        found = _one_run_time_database_is_the_main_one(ctx.statements)
+        return tuple(sorted(found, key=lambda s: (s.span.line, s.span.column)))
 
     def _candidate_lines(self, source: str) -> frozenset[int]:
         found: set[int] = set()
@@ -426,8 +436,12 @@ def _sql_statements(
     ctx.work = 0
     ctx.strict = False
     ctx.alternatives = {}
+    ctx.environment = {}
+    ctx.several = False
     variants = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
     variants = [v for v in variants if _consistent(v, ctx)]
+    if ctx.several:
+        variants = _per_caller_variants(sql_arg, call, scope, ctx) or variants
     found: list[Statement] = []
     parameters = parameters_of() if variants else None
     seen: set[tuple[Piece, ...]] = set()
@@ -444,6 +458,30 @@ def _sql_statements(
             continue
         found.append(_statement(call, name, sql_arg, tuple(pieces), parameters, scope, ctx))
     return found
+
+
+def _per_caller_variants(
+    sql_arg: ast.expr, call: ast.Call, scope: _Scope, ctx: _FileContext
+) -> _Variants:
+    """Return the variants of `sql_arg` read once per caller of the enclosing function, each
+    with the literals that caller passes: `_save_object(o, TABLE_PODCAST, PodcastColumns)` and
+    `_save_object(o, TABLE_EPISODE, EpisodeColumns)` give one INSERT each, never a table with
+    the other's columns."""
+    function = scope.node
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    out: _Variants = []
+    ctx.environment_of = function
+    for environment in ctx.options.constants.call_environments(function.name)[:_MAX_VARIANTS]:
+        ctx.slots = 0
+        ctx.work = 0
+        ctx.strict = False
+        ctx.alternatives = {}
+        ctx.environment = dict(environment)
+        found = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
+        out.extend(v for v in found if _consistent(v, ctx))
+    ctx.environment, ctx.environment_of = {}, None
+    return out[:_MAX_VARIANTS]
 
 
 def _numbered(pieces: list[Piece]) -> list[Piece]:
@@ -482,6 +520,7 @@ def _statement(
         database=ctx.database,
         # A configured helper's own shape says where its SQL is, not how it binds parameters.
         bindings=None if ctx.shaped else read_bindings(call, name, scope.node, ctx.lines),
+        result_casts=result_casts(call, scope.node, ctx.lines),
     )
 
 
@@ -545,10 +584,11 @@ def _pieces(
             and isinstance(node.func.value, ast.Constant)
             and isinstance(node.func.value.value, str)
             and len(node.args) == 1
-            and isinstance(node.args[0], (ast.List, ast.Tuple))
-            and node.args[0].elts
         ):
-            return _joined_pieces(node.func.value, node.args[0].elts, scope, ctx, depth)
+            if isinstance(node.args[0], (ast.List, ast.Tuple)) and node.args[0].elts:
+                return _joined_pieces(node.func.value, node.args[0].elts, scope, ctx, depth)
+            joined = _joined_names(node.func.value.value, node.args[0], scope, ctx, depth)
+            return None if joined is None else [[_text_at(joined, node, ctx)]]
     if isinstance(node, ast.Call) and _called_name(node.func) in _TEXT_CALLS and node.args:
         return _pieces(node.args[0], scope, ctx, at, depth + 1)
     if isinstance(node, ast.Name):
@@ -575,10 +615,104 @@ def _pinned(
     texts = sorted(v for v in values if isinstance(v, str))
     if len(texts) != len(values) or not all(_NAME_TEXT.fullmatch(t) for t in texts):
         return None
+    return [[_text_at(t, node, ctx)] for t in texts]
+
+
+def _text_at(text: str, node: ast.expr, ctx: _FileContext) -> TextPiece:
+    """Return `text`, written elsewhere (or built from names written elsewhere), as a piece
+    whose characters all point at `node`: an issue on any name in it spans the whole `node`
+    (each name's first character maps to its start, every other character to its end)."""
     span = span_of(ctx.lines, node)
     first, last = (span.line, span.column), (span.end_line, max(span.column, span.end_column - 1))
     end = (span.end_line, span.end_column)
-    return [[TextPiece(t, (first, *([last] * (len(t) - 1)), end))] for t in texts]
+    positions = [
+        first if _is_word(c) and (i == 0 or not _is_word(text[i - 1])) else last
+        for i, c in enumerate(text)
+    ]
+    return TextPiece(text, (*positions, end))
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _joined_names(
+    separator: str, arg: ast.expr, scope: _Scope, ctx: _FileContext, depth: int
+) -> str | None:
+    """Return the text of `separator.join(arg)` when `arg` is a list of names the code writes:
+    a tuple constant (`", ".join(columns)`), each of its names formatted
+    (`", ".join("%s = ?" % c for c in columns)`), or placeholders (`", ".join("?" * len(c))`)."""
+    if isinstance(arg, (ast.GeneratorExp, ast.ListComp)) and len(arg.generators) == 1:
+        loop = arg.generators[0]
+        names = _names_tuple(loop.iter, scope, ctx)
+        if names is None or loop.ifs or not isinstance(loop.target, ast.Name):
+            return None
+        texts: list[str] = []
+        outer = ctx.bound
+        try:
+            for name in names:
+                ctx.bound = {**outer, loop.target.id: name}
+                variants = _operand(arg.elt, scope, ctx, (arg.lineno, arg.col_offset), depth)
+                if not variants or len(variants) != 1:
+                    return None
+                if any(isinstance(p, Slot) for p in variants[0]):
+                    return None
+                texts.append("".join(p.text for p in variants[0] if isinstance(p, TextPiece)))
+        finally:
+            ctx.bound = outer
+        return separator.join(texts)
+    if (
+        isinstance(arg, ast.BinOp)
+        and isinstance(arg.op, ast.Mult)
+        and isinstance(arg.left, ast.Constant)
+        and arg.left.value in ("?", "%s")
+        and isinstance(arg.right, ast.Call)
+        and _called_name(arg.right.func) == "len"
+        and len(arg.right.args) == 1
+    ):
+        counted = _names_tuple(arg.right.args[0], scope, ctx)
+        if counted is None or arg.left.value != "?":
+            return None
+        return separator.join("?" * len(counted))
+    names = _names_tuple(arg, scope, ctx)
+    return None if names is None else separator.join(names)
+
+
+def _names_tuple(node: ast.expr, scope: _Scope, ctx: _FileContext) -> tuple[str, ...] | None:
+    """Return the tuple of names `node` holds when the code writes it: a module constant, a
+    class attribute, or a parameter every caller (or this caller) gives one such tuple."""
+    values: frozenset[GivenLiteral] | None = None
+    if isinstance(node, ast.Attribute):
+        values = ctx.options.constants.attribute_values(node.attr, _owner(node, ctx))
+    elif isinstance(node, ast.Name) and (found := _reaching_name(node, scope, ctx)):
+        candidate, reaching = found
+        if len(reaching) != 1 or reaching[0][1]:
+            return None
+        base = reaching[0][0]
+        if base is not None:
+            # A tuple: a list may have been appended to since it was assigned.
+            literal = _tuple_literal(base) if isinstance(base, ast.Tuple) else None
+            values = None if literal is None else frozenset({literal})
+        elif node.id in ctx.environment and candidate.node is ctx.environment_of:
+            values = frozenset({ctx.environment[node.id]})
+        else:
+            values = _parameter_values(candidate, node.id, ctx)
+            if values is not None and len(values) > 1:
+                ctx.several = True
+    if not values or len(values) != 1:
+        return None
+    value = next(iter(values))
+    if not isinstance(value, tuple) or not value:
+        return None
+    return value if all(_NAME_TEXT.fullmatch(v) for v in value) else None
+
+
+def _tuple_literal(node: ast.expr) -> tuple[str, ...] | None:
+    if isinstance(node, (ast.Tuple, ast.List)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return tuple(str(e.value) for e in node.elts if isinstance(e, ast.Constant))
+    return None
 
 
 def _owner(node: ast.Attribute, ctx: _FileContext) -> str | None:
@@ -1255,6 +1389,9 @@ def _name_pieces(
     When not strict (the SQL argument itself), values we cannot read are left out and the
     others checked; when strict, any such value makes the whole name unreadable.
     """
+    bound = ctx.bound.get(node.id)
+    if isinstance(bound, str) and _NAME_TEXT.fullmatch(bound):
+        return [[_text_at(bound, node, ctx)]]  # a comprehension's name, this turn's value
     for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
         reaching = _reaching(candidate, node.id, at, ctx)
         if reaching is None:
@@ -1271,6 +1408,10 @@ def _name_pieces(
                     )
                 elif not augments:
                     values = _parameter_values(candidate, node.id, ctx)
+                    if values is not None and len(values) > 1:
+                        ctx.several = True
+                        if node.id in ctx.environment and candidate.node is ctx.environment_of:
+                            values = frozenset({ctx.environment[node.id]})
                     variants = _pinned(values, node, ctx)
                 if variants is None:
                     if ctx.strict:
@@ -1311,6 +1452,19 @@ def _consistent(variant: list[Piece], ctx: _FileContext) -> bool:
         sum(1 for starts in alternatives if starts & covered) <= 1
         for alternatives in ctx.alternatives.values()
     )
+
+
+def _reaching_name(
+    node: ast.Name, scope: _Scope, ctx: _FileContext
+) -> tuple[_Scope, _Reaching] | None:
+    """Return the scope that binds the name `node` reads (the function's, else the module's)
+    and the values it can hold there; None when neither binds it."""
+    at = (node.lineno, node.col_offset)
+    for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
+        reaching = _reaching(candidate, node.id, at, ctx)
+        if reaching is not None:
+            return candidate, reaching
+    return None
 
 
 def _reaching(scope: _Scope, name: str, at: tuple[int, int], ctx: _FileContext) -> _Reaching | None:
@@ -1744,7 +1898,10 @@ def _database_of(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -
         name = _called_name(node.func)
         if name in _CONNECT_CALLS:
             arg = node.args[0] if node.args else _keyword(node, ("database", "filename", "path"))
-            return None if arg is None else _literal_path(arg, scope, ctx, 0)
+            if arg is None:
+                return None
+            path = _literal_path(arg, scope, ctx, 0)
+            return path if path is not None else run_time_database(node)
         if name in ("cursor", "__enter__") and isinstance(node.func, ast.Attribute):
             return _database_of(node.func.value, scope, ctx, depth + 1)
         if name == "closing" and node.args:
@@ -1752,19 +1909,16 @@ def _database_of(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -
         function = _function_called(node.func, ctx)
         return None if function is None else _returned_database(function, ctx, depth + 1)
     if isinstance(node, ast.Name):
-        at = (node.lineno, node.col_offset)
-        for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
-            reaching = _reaching(candidate, node.id, at, ctx)
-            if reaching is None:
-                continue
-            found = {
-                None if value is None else _database_of(value, candidate, ctx, depth + 1)
-                for value, _augments in reaching
-                if not (isinstance(value, ast.Constant) and value.value is None)
-            }
-            # Every value it can hold opens the same file, or it is not known.
-            return found.pop() if len(found) == 1 else None
-        return None
+        if (bound := _reaching_name(node, scope, ctx)) is None:
+            return None
+        candidate, reaching = bound
+        found = {
+            None if value is None else _database_of(value, candidate, ctx, depth + 1)
+            for value, _augments in reaching
+            if not (isinstance(value, ast.Constant) and value.value is None)
+        }
+        # Every value it can hold opens the same file, or it is not known.
+        return found.pop() if len(found) == 1 else None
     if (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
@@ -1773,6 +1927,31 @@ def _database_of(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -
     ):
         return _attribute_database(ctx.class_node, node.attr, ctx, depth + 1)
     return None
+
+
+def run_time_database(connect: ast.Call) -> str:
+    """Return the name of the database a `connect(...)` call opens from a path the code does
+    not spell (a parameter, a setting): one per call site."""
+    return f"{RUN_TIME}line {connect.lineno}"
+
+
+def _one_run_time_database_is_the_main_one(statements: list[Statement]) -> list[Statement]:
+    """Return `statements` with the run-time databases read as the main one, except in a
+    function that opens several: a converter copying from an old database into the app's
+    (`old = connect(old_path); new = connect(new_path)`) talks to two schemas, and which is
+    which is told by the tables each names (analysis/databases.py)."""
+    opened: dict[str, set[str]] = {}
+    for s in statements:
+        if s.database is not None and s.database.startswith(RUN_TIME):
+            opened.setdefault(s.function, set()).add(s.database)
+    return [
+        replace(s, database=None)
+        if s.database is not None
+        and s.database.startswith(RUN_TIME)
+        and len(opened[s.function]) < 2
+        else s
+        for s in statements
+    ]
 
 
 def _function_called(
@@ -1894,19 +2073,14 @@ def _literal_path(arg: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -
             return "/".join(known) if len(known) == len(parts) else None
         return None
     if isinstance(arg, ast.Name):
-        at = (arg.lineno, arg.col_offset)
-        for candidate in (scope, ctx.module) if scope is not ctx.module else (ctx.module,):
-            reaching = _reaching(candidate, arg.id, at, ctx)
-            if reaching is None:
-                continue
-            paths = {
-                None
-                if value is None or augments
-                else _literal_path(value, candidate, ctx, depth + 1)
-                for value, augments in reaching
-            }
-            return paths.pop() if len(paths) == 1 else None
-        return None
+        if (bound := _reaching_name(arg, scope, ctx)) is None:
+            return None
+        candidate, reaching = bound
+        paths = {
+            None if value is None or augments else _literal_path(value, candidate, ctx, depth + 1)
+            for value, augments in reaching
+        }
+        return paths.pop() if len(paths) == 1 else None
     saved = ctx.strict
     ctx.strict = True
     try:

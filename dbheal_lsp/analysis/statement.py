@@ -58,6 +58,21 @@ class Slot:
 Piece: TypeAlias = "TextPiece | Slot"
 
 
+# The prefix of `Statement.database` for a file the code opens from a path it does not spell
+# (`connect(path)` with `path` a parameter): "<opened at run time> line 251".
+RUN_TIME = "<opened at run time> "
+
+
+@dataclass(frozen=True)
+class ResultCast:
+    """A number cast the code applies to one column of a query's result (analysis/results.py)."""
+
+    column: int  # 0-based index in the result row
+    helper: str  # int or float
+    source: str  # the Python name cast
+    span: Span  # the cast call in the Python file
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A Python expression bound to a placeholder: by position (0-based) or by name."""
@@ -86,6 +101,8 @@ class Statement:
     database: str | None = None
     # What the call certainly binds (analysis/parameters.py); None when it cannot be known.
     bindings: Bindings | None = None
+    # The number casts the code applies to the result's columns (analysis/results.py).
+    result_casts: tuple[ResultCast, ...] = ()
 
     @property
     def slots(self) -> tuple[Slot, ...]:
