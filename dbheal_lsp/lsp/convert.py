@@ -136,7 +136,10 @@ class ClientFeatures:
             code_action_literals=bool(action and action.code_action_literal_support),
             resolve_edit=bool(resolve and "edit" in resolve.properties),
             markdown_hover=_markdown(hover_caps.content_format if hover_caps else None),
-            markdown_completion=_markdown(item.documentation_format if item else None),
+            # A client that declares nothing about completion (Kate 22) shows its documentation
+            # as it is: plain text reads right everywhere.
+            markdown_completion=completion is not None
+            and _markdown(item.documentation_format if item else None),
         )
 
 
@@ -146,7 +149,12 @@ def _encoding(value: object) -> str:
 
 
 def _markdown(formats: Sequence[lsp.MarkupKind] | None) -> bool:
-    return formats is None or lsp.MarkupKind.Markdown in formats
+    """Whether to send markdown to a client that accepts `formats`, in its order of preference
+    (YouCompleteMe accepts markdown but prefers plain text, and shows markdown raw)."""
+    if formats is None:
+        return True
+    preferred = [f for f in formats if f in (lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText)]
+    return bool(preferred) and preferred[0] == lsp.MarkupKind.Markdown
 
 
 # --- positions -------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from typing import Any, NoReturn, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
-from pygls.exceptions import FeatureRequestError
+from pygls.exceptions import FeatureRequestError, JsonRpcMethodNotFound
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -263,9 +263,25 @@ class FixTarget:
 # --- the server -------------------------------------------------------------------------------
 
 
+# What a `shutdown` without an id is read as (see DbhealProtocol.structure_message).
+_SHUTDOWN_NOTIFICATION = "$/dbheal/shutdownWithoutId"
+
+
 class DbhealProtocol(LanguageServerProtocol):
     """pygls' protocol, advertising pull diagnostics only to a client that will pull them, and
     taking a change of a document never opened as its opening."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Read a message; a `shutdown` sent without an id (Kate 22.12) is the shutdown it
+        means, not a malformed request (pygls would log a traceback and exit with 1)."""
+        if data.get("method") == lsp.SHUTDOWN and "id" not in data:
+            data = {**data, "method": _SHUTDOWN_NOTIFICATION, "params": data.get("params")}
+        return super().structure_message(data)
+
+    @lsp_method(_SHUTDOWN_NOTIFICATION)
+    def lsp_shutdown_notification(self, params: Any = None) -> None:
+        """Shut down as for the `shutdown` request, with no answer to send."""
+        self._shutdown = True
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
@@ -290,6 +306,14 @@ class DbhealProtocol(LanguageServerProtocol):
     def lsp_initialize(
         self, params: lsp.InitializeParams
     ) -> Generator[Any, Any, lsp.InitializeResult]:
+        # A client that counts columns in bytes but cannot offer UTF-8 (ALE 3.3 sends no
+        # `general.positionEncodings`) names it in its initializationOptions: taken as its offer,
+        # so pygls agrees on it, documents apply changes in it, and the result says so.
+        wanted = section_of(params.initialization_options).get("positionEncoding")
+        if isinstance(wanted, str) and wanted in {kind.value for kind in lsp.PositionEncodingKind}:
+            general = params.capabilities.general or lsp.GeneralClientCapabilities()
+            general.position_encodings = [lsp.PositionEncodingKind(wanted)]
+            params.capabilities.general = general
         result: lsp.InitializeResult = yield from super().lsp_initialize(params)
         server = self._server
         if isinstance(server, DbhealServer) and not server.caps.pull_diagnostics:
@@ -384,6 +408,11 @@ class DbhealServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log what pygls caught; show the user each distinct error once."""
+        if isinstance(error, JsonRpcMethodNotFound):
+            # A request for what dbheal does not offer (Kate asks every server for document
+            # symbols on each edit): "method not found" is its answer, nothing went wrong.
+            logger.debug("dbheal: %s", error)
+            return
         logger.error("dbheal: internal error (%s): %s", getattr(source, "__name__", source), error)
         if source is FeatureRequestError:
             return  # the client got the error as the request's answer
@@ -2495,6 +2524,13 @@ def _not_sent_to_client(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.ERROR or not record.name.startswith("dbheal_lsp")
 
 
+def _not_an_unknown_method(record: logging.LogRecord) -> bool:
+    """Whether a pygls record is worth stderr: not its warning for a request or notification
+    dbheal does not handle (a request has "method not found" as its answer; Kate shows stderr
+    in its Output pane)."""
+    return not (isinstance(record.msg, str) and "unknown method" in record.msg)
+
+
 def setup_logging(server: DbhealServer, level: str = "info") -> None:
     """Log to stderr and to the client; never to stdout (the stdio transport)."""
     root = logging.getLogger()
@@ -2514,6 +2550,7 @@ def setup_logging(server: DbhealServer, level: str = "info") -> None:
     ours.addHandler(client)
     # pygls logs every message it sends at INFO: only its problems are worth reading.
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_not_an_unknown_method)
     quiet_library_logs()  # sqlglot's "unsupported syntax" lines are not the user's business
 
 

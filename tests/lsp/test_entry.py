@@ -120,3 +120,25 @@ def test_exit_without_shutdown_still_exits_1() -> None:
     ) + _frame({"jsonrpc": "2.0", "method": "exit"})
     proc = subprocess.run(SERVER, input=messages, capture_output=True, timeout=WAIT, check=False)
     assert proc.returncode == 1, proc.stderr.decode(errors="replace")
+
+
+def test_a_shutdown_sent_without_an_id_then_exit_is_a_clean_exit() -> None:
+    # Kate 22.12 sends `shutdown` with no id (a notification), then `exit`: the server must
+    # stop as asked (exit code 0), with no "Unable to deserialize message" traceback.
+    messages = (
+        _frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "rootUri": None, "capabilities": {}},
+            }
+        )
+        + _frame({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        + _frame({"jsonrpc": "2.0", "method": "shutdown"})
+        + _frame({"jsonrpc": "2.0", "method": "exit"})
+    )
+    proc = subprocess.run(SERVER, input=messages, capture_output=True, timeout=WAIT, check=False)
+    stderr = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Invalid Params" not in stderr, stderr
