@@ -1,10 +1,14 @@
-"""dbheal in a real Neovim: diagnostics on save, then the quickfix that removes a redundant cast.
+"""dbheal in a real Neovim: diagnostics on save, the quickfix that removes a redundant cast,
+hover on K and completion with CTRL-X CTRL-O.
 
 Neovim runs headless with tests/lsp/nvim/init.lua, the 0.7-compatible set-up that
 docs/editors.md gives, word for word, and tests/lsp/nvim/drive.lua drives it: it opens
 app/routes/auth.py of a copy of the demo, saves, waits for the diagnostics, asks for the code
-actions at the TYPE_MISMATCH, applies the cast fix's WorkspaceEdit and saves again. Nothing is
-mocked: the server is `python3 -m dbheal_lsp`, with this virtualenv's python3 first on PATH.
+actions at the TYPE_MISMATCH, applies the cast fix's WorkspaceEdit and saves again; then it
+presses K on `sessions` and on `user_id` in the fixed line's SQL and reads the floating window,
+and completes after `FROM ` and after `WHERE ` through the omnifunc init.lua sets, reading the
+completion menu. One Neovim session serves all the tests of this file. Nothing is mocked: the
+server is `python3 -m dbheal_lsp`, with this virtualenv's python3 first on PATH.
 
 Without `nvim` the test is skipped, except under CI (the CI environment variable set), where
 `.ci/run` installs Debian's neovim and a missing `nvim` is a failure.
@@ -14,20 +18,18 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import copy_shop
+from tests.lsp.editors import documented_block, editor_env, missing_editor, server_alone
 
-REPO = Path(__file__).resolve().parents[2]
 NVIM_DIR = Path(__file__).resolve().parent / "nvim"
-EDITORS_DOC = REPO / "docs" / "editors.md"
 INIT_LUA = NVIM_DIR / "init.lua"
 DRIVE_LUA = NVIM_DIR / "drive.lua"
 FILE = "app/routes/auth.py"
@@ -35,6 +37,10 @@ FILE = "app/routes/auth.py"
 CAST_LINE = 86
 CAST_COL = 64
 CAST_END = 76
+# What the quickfix leaves on that line; hover and completion are tried on its SQL.
+FIXED_LINE = (
+    '    return db.execute("SELECT * FROM sessions WHERE user_id = ?", (user_id,)).fetchall()'
+)
 INFORMATION = 3  # DiagnosticSeverity of a medium issue (docs/rules.md)
 WAIT_MS = 60_000  # each wait inside Neovim
 NVIM_TIMEOUT_S = 240  # the whole Neovim session
@@ -44,9 +50,7 @@ def nvim_or_skip() -> str:
     """The nvim executable; skip without one, unless under CI, which must have it."""
     nvim = shutil.which("nvim")
     if nvim is None:
-        if os.environ.get("CI"):
-            pytest.fail("nvim is not installed under CI: .ci/run should have installed neovim")
-        pytest.skip("nvim is not installed (apt-get install neovim); CI runs this test")
+        missing_editor("nvim is not installed (apt-get install neovim)", "neovim")
     return nvim
 
 
@@ -58,30 +62,8 @@ def lsp_log(xdg: Path) -> str:
     return "(no lsp.log)"
 
 
-def server_alone(project: Path) -> str:
-    """What the server prints when started by hand with no client (stdin at end of file)."""
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "dbheal_lsp"],
-            cwd=project,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except subprocess.TimeoutExpired:
-        return "(still running after 20 s)"
-    return f"exit code {proc.returncode}\nstdout:\n{proc.stdout[-1500:]}\nstderr:\n{proc.stderr[-3000:]}"
-
-
 def run_nvim(nvim: str, project: Path, out: Path, xdg: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    # `python3` in init.lua must be the interpreter that has dbheal_lsp installed.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["DBHEAL_NVIM_OUT"] = str(out)
-    env["DBHEAL_NVIM_TIMEOUT_MS"] = str(WAIT_MS)
-    for name in ("config", "data", "state", "cache"):
-        env[f"XDG_{name.upper()}_HOME"] = str(xdg / name)
+    env = editor_env(xdg, DBHEAL_NVIM_OUT=str(out), DBHEAL_NVIM_TIMEOUT_MS=str(WAIT_MS))
     cmd = [nvim, "--headless", "--clean", "-u", str(INIT_LUA), FILE, "-S", str(DRIVE_LUA)]
     try:
         proc = subprocess.run(
@@ -108,15 +90,31 @@ def run_nvim(nvim: str, project: Path, out: Path, xdg: Path) -> dict[str, Any]:
     return result
 
 
-def test_neovim_diagnostics_and_cast_quickfix(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Session:
+    """One Neovim session over a copy of the demo: what drive.lua saw, the file before and after."""
+
+    result: dict[str, Any]
+    before: list[str]
+    after: str
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """Run Neovim once (about 5 s here) for every test of this file."""
     nvim = nvim_or_skip()
+    tmp_path = tmp_path_factory.mktemp("neovim")
     project = copy_shop(tmp_path)
     path = project / FILE
     before = path.read_text().splitlines()
     out = tmp_path / "nvim-out"
     out.mkdir()
-
     result = run_nvim(nvim, project, out, tmp_path / "xdg")
+    return Session(result, before, path.read_text())
+
+
+def test_neovim_diagnostics_and_cast_quickfix(session: Session) -> None:
+    result, before = session.result, session.before
 
     assert result["filetype"] == "python"
     # What EXPECTED.md plants in app/routes/auth.py, as (code, line, column): 0-based, and in
@@ -140,7 +138,7 @@ def test_neovim_diagnostics_and_cast_quickfix(tmp_path: Path) -> None:
     # The quickfix was applied through Neovim and saved: the cast is gone (the value is bound
     # instead, as docs/fixes.md says of an f-string), and no other line changed.
     assert result["chosen"].startswith("Remove the int() cast"), result["code_actions"]
-    after = path.read_text().splitlines()
+    after = session.after.splitlines()
     assert len(after) == len(before)
     assert [line for i, line in enumerate(after) if i != CAST_LINE] == [
         line for i, line in enumerate(before) if i != CAST_LINE
@@ -148,10 +146,8 @@ def test_neovim_diagnostics_and_cast_quickfix(tmp_path: Path) -> None:
     assert before[CAST_LINE] == (
         '    return db.execute(f"SELECT * FROM sessions WHERE user_id = {int(user_id)}").fetchall()'
     )
-    assert after[CAST_LINE] == (
-        '    return db.execute("SELECT * FROM sessions WHERE user_id = ?", (user_id,)).fetchall()'
-    )
-    ast.parse(path.read_text())
+    assert after[CAST_LINE] == FIXED_LINE
+    ast.parse(session.after)
 
     # Saving the fixed file checked it again: the TYPE_MISMATCH is gone, the rest is still there.
     assert result["cleared"], result["diagnostics_after"]
@@ -161,7 +157,48 @@ def test_neovim_diagnostics_and_cast_quickfix(tmp_path: Path) -> None:
     }, result["diagnostics_after"]
 
 
+def test_neovim_hover_on_k(session: Session) -> None:
+    """K, mapped by init.lua, shows the table's columns and the column's type in a float."""
+    result = session.result
+    assert result["k_mapping"] == {"buffer": True, "lua": True, "desc": "dbheal hover"}, result
+    assert result["sql_line"] == FIXED_LINE
+    table = result.get("hover_table")
+    assert table, f"no hover window for `sessions`: {result['messages']}"
+    text = "\n".join(table)
+    assert "`sessions` — 5 columns" in table[0], table
+    # The schema of examples/shop/migrations/002_sessions.sql, as the user reads it.
+    for shown in ("`id` TEXT PRIMARY KEY", "`user_id` TEXT NOT NULL", "`expires_at` INTEGER"):
+        assert shown in text, table
+    assert "migrations/002_sessions.sql" in text, table
+    column = result.get("hover_column")
+    assert column, f"no hover window for `user_id`: {result['messages']}"
+    assert "`sessions.user_id` — TEXT" in column[0] and "NOT NULL" in "\n".join(column), column
+
+
+def test_neovim_omnifunc_completion(session: Session) -> None:
+    """CTRL-X CTRL-O offers the shop's tables after FROM and the table's columns after WHERE."""
+    result = session.result
+    assert result["omnifunc"] == "v:lua.vim.lsp.omnifunc", result
+    tables = result.get("complete_table")
+    assert tables, "no completion tried: the omnifunc is not the LSP client's"
+    words = [item["word"] for item in tables["items"]]
+    assert {"sessions", "users", "orders", "products"} <= set(words), tables
+    kinds = {item["word"]: item["kind"] for item in tables["items"]}
+    assert kinds["sessions"] == kinds["users"] == "Class", tables  # a table, as the menu marks it
+    assert tables["pum_visible"], tables
+    # The menu's first entry is put in while the menu is up; CTRL-E took it back.
+    assert tables["line"] != FIXED_LINE and tables["line_after"] == FIXED_LINE, tables
+
+    columns = result["complete_column"]
+    offered = {item["word"]: item for item in columns["items"]}
+    # The columns of `sessions`, the table in scope, come first in the menu, then the tables.
+    first = {item["word"] for item in columns["items"][:5]}
+    assert first == {"id", "user_id", "token", "created_at", "expires_at"}, columns
+    assert offered["user_id"]["kind"] == "Field", offered["user_id"]
+    assert "TEXT" in offered["user_id"]["menu"], offered["user_id"]
+    assert columns["line_after"] == FIXED_LINE, columns
+
+
 def test_editors_doc_gives_the_tested_set_up() -> None:
     """docs/editors.md shows, as one Lua block, exactly the init.lua this test runs."""
-    doc = EDITORS_DOC.read_text()
-    assert f"```lua\n{INIT_LUA.read_text()}```" in doc
+    assert documented_block("lua", INIT_LUA)

@@ -7,9 +7,12 @@
 --
 -- It saves the file, waits for dbheal's diagnostics, asks for the code actions at the
 -- TYPE_MISMATCH diagnostic, applies the edit of the quickfix that removes the cast, saves again
--- and waits for the diagnostics of the saved file. What it saw goes to $DBHEAL_NVIM_OUT/result.json
--- and Neovim quits with 0; on any failure, the error and what was seen so far go to
--- $DBHEAL_NVIM_OUT/error.txt and Neovim quits with 1.
+-- and waits for the diagnostics of the saved file. Then, as a user would, it presses K on a table
+-- and on a column name of the fixed line's SQL (the hover opens in a floating window, whose text
+-- it reads) and completes with CTRL-X CTRL-O after `FROM ` and after `WHERE ` (the omnifunc
+-- init.lua sets), reading the completion menu while it is up; nothing of that is saved. What it
+-- saw goes to $DBHEAL_NVIM_OUT/result.json and Neovim quits with 0; on any failure, the error and
+-- what was seen so far go to $DBHEAL_NVIM_OUT/error.txt and Neovim quits with 1.
 -- Works with Neovim 0.7 and later: nothing newer than 0.7's API is used.
 
 local out_dir = os.getenv('DBHEAL_NVIM_OUT')
@@ -115,6 +118,81 @@ vim.notify = function(msg, level, opts)
   return notify(msg, level, opts)
 end
 
+-- The floating windows open now (0.7's hover shows in one).
+local function floats()
+  local wins = {}
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= '' then
+      table.insert(wins, win)
+    end
+  end
+  return wins
+end
+
+local function close_floats()
+  for _, win in ipairs(floats()) do
+    vim.api.nvim_win_close(win, true)
+  end
+end
+
+-- Puts the cursor on byte `col` (0-based) of line `lnum` (1-based), presses K as typed (through
+-- the buffer's mappings) and returns the lines of the floating window that opens, or nil.
+local function hover_at(lnum, col)
+  close_floats()
+  vim.api.nvim_win_set_cursor(0, { lnum, col })
+  vim.api.nvim_feedkeys('K', 'mx', false)
+  local lines
+  vim.wait(timeout_ms, function()
+    local win = floats()[1]
+    if win then
+      lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+    end
+    return lines ~= nil or server_quit
+  end, 20)
+  close_floats()
+  return lines
+end
+
+-- Puts the cursor before byte `col` (0-based) of line `lnum` (1-based), enters Insert mode and
+-- presses CTRL-X CTRL-O. 0.7's omnifunc asks the server and fills the menu when the answer
+-- comes, so a timer reads the menu (complete_info) while Insert mode waits for keys, then
+-- leaves with CTRL-E (the line as it was) and <Esc>. Returns what the menu offered, the line
+-- while it was up and the line after.
+local function complete_at(lnum, col)
+  vim.api.nvim_win_set_cursor(0, { lnum, col })
+  local seen = { items = {} }
+  local deadline = vim.loop.now() + timeout_ms
+  local timer
+  timer = vim.fn.timer_start(20, function()
+    local ok, err = pcall(function()
+      local info = vim.fn.complete_info({ 'mode', 'pum_visible', 'items' })
+      if #info.items == 0 and vim.loop.now() < deadline and not server_quit then
+        return
+      end
+      vim.fn.timer_stop(timer)
+      seen.mode = info.mode
+      seen.pum_visible = info.pum_visible == 1
+      seen.line = vim.api.nvim_get_current_line()
+      for _, item in ipairs(info.items) do
+        table.insert(seen.items, { word = item.word, kind = item.kind, menu = item.menu })
+      end
+    end)
+    if not ok then
+      vim.fn.timer_stop(timer)
+      seen.error = tostring(err)
+    end
+    if not ok or seen.line then
+      -- Whatever happened, leave Insert mode, or the feedkeys below never returns.
+      vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<C-e><Esc>', true, false, true), 'n', false)
+    end
+  end, { ['repeat'] = -1 })
+  -- 'x!': run the keys now and stay in Insert mode until the timer's <Esc>.
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('i<C-x><C-o>', true, false, true), 'nx!', false)
+  seen.line_after = vim.api.nvim_get_current_line()
+  assert(not seen.error, 'reading the completion menu failed: ' .. tostring(seen.error))
+  return seen
+end
+
 local function main()
   assert(out_dir, 'DBHEAL_NVIM_OUT is not set')
   local bufnr = vim.api.nvim_get_current_buf()
@@ -196,6 +274,31 @@ local function main()
   result.cleared = cleared
   result.diagnostics_after = snapshot(bufnr)
   step('diagnostics after the fix')
+
+  -- What init.lua sets for the buffer (scheduled after the ftplugin: look after it ran).
+  result.omnifunc = vim.bo[bufnr].omnifunc
+  local k = vim.fn.maparg('K', 'n', false, true)
+  result.k_mapping = { buffer = k.buffer == 1, lua = k.callback ~= nil, desc = k.desc }
+
+  -- The fixed line: `    return db.execute("SELECT * FROM sessions WHERE user_id = ?", ...`.
+  local lnum = diag.lnum + 1
+  local line = vim.api.nvim_buf_get_lines(bufnr, lnum - 1, lnum, false)[1]
+  result.sql_line = line
+  -- Byte columns, 0-based (find's are 1-based): the `s` of `sessions`, the `u` of `user_id`.
+  local table_col = assert(line:find('FROM sessions', 1, true), 'no `FROM sessions` in ' .. line) + 4
+  local column_col = assert(line:find('WHERE user_id', 1, true), 'no `WHERE user_id` in ' .. line) + 5
+  -- Without init.lua's K (Neovim's own K runs `:Man`) or its omnifunc, there is nothing to press:
+  -- the test says which is missing.
+  if result.k_mapping.buffer then
+    result.hover_table = hover_at(lnum, table_col)
+    result.hover_column = hover_at(lnum, column_col)
+    step('hover')
+  end
+  if result.omnifunc == 'v:lua.vim.lsp.omnifunc' then
+    result.complete_table = complete_at(lnum, table_col)
+    result.complete_column = complete_at(lnum, column_col)
+    step('completion')
+  end
   write_file(out_dir .. '/result.json', vim.fn.json_encode(result))
 end
 

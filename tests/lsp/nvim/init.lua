@@ -3,6 +3,13 @@
 local dbheal_markers = { 'pyproject.toml', 'migrations', '.git' }
 local dbheal_clients = {} -- project root -> client id
 
+-- In a buffer dbheal serves: CTRL-X CTRL-O completes table and column names in SQL strings,
+-- and K shows what dbheal knows of the name under the cursor.
+local function dbheal_buffer_keys(bufnr)
+  vim.api.nvim_buf_set_option(bufnr, 'omnifunc', 'v:lua.vim.lsp.omnifunc')
+  vim.keymap.set('n', 'K', vim.lsp.buf.hover, { buffer = bufnr, desc = 'dbheal hover' })
+end
+
 -- The nearest folder, from the file's own upwards, that holds one of the markers.
 local function dbheal_root(fname)
   local dir = vim.fn.fnamemodify(fname, ':p:h')
@@ -45,6 +52,13 @@ vim.api.nvim_create_autocmd('FileType', {
     end
     if client_id then
       vim.lsp.buf_attach_client(args.buf, client_id)
+      -- Scheduled after every FileType handler, wherever `filetype plugin on` is in your
+      -- config: Python's ftplugin sets an 'omnifunc' of its own when Neovim has Python 3.
+      vim.schedule(function()
+        if vim.api.nvim_buf_is_valid(args.buf) then
+          dbheal_buffer_keys(args.buf)
+        end
+      end)
     end
   end,
 })
