@@ -189,6 +189,16 @@ def python_source(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def python_encoding(data: bytes) -> str:
+    """Return the encoding a Python source file's bytes are written in, as Python reads it
+    ("utf-8-sig" for a BOM, the coding line's, else "utf-8"): what a rewrite must write."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return "utf-8"
+    return encoding
+
+
 def read_source(
     path: str | os.PathLike[str],
     *,

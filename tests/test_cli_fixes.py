@@ -44,6 +44,38 @@ def test_fix_prints_diffs_and_apply_writes_them(shop: Path) -> None:
     assert backups and backups[0].read_text() == before
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8-sig"])
+def test_fix_rewrites_a_file_in_its_own_encoding(shop: Path, encoding: str) -> None:
+    # A Latin-1 file with its PEP 263 coding line, and a UTF-8 file with a BOM: the fix is
+    # offered and written in the file's encoding, everything else byte for byte as it was.
+    auth = shop / "app" / "routes" / "auth.py"
+    text = auth.read_text(encoding="utf-8")
+    if encoding == "latin-1":
+        text = "# -*- coding: latin-1 -*-\n# Sessions: créées à la connexion.\n" + text
+    else:
+        text = "# Sessions: créées à la connexion.\n" + text
+    auth.write_bytes(text.encode(encoding))
+    shown = dbheal(shop, "fix", "app/routes/auth.py", "--only", "TYPE_MISMATCH")
+    assert shown.returncode == 0, shown.stderr
+    assert '-    return db.execute(f"SELECT * FROM sessions WHERE user_id = {int(user_id)}")' in (
+        shown.stdout
+    ), shown.stdout + shown.stderr
+    applied = dbheal(
+        shop, "fix", "app/routes/auth.py", "--only", "TYPE_MISMATCH", "--apply", "--yes"
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    after = auth.read_bytes()
+    fixed = after.decode(encoding)
+    assert "{int(user_id)}" not in fixed
+    assert "# Sessions: créées à la connexion." in fixed
+    assert after.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
+    expected = text.replace(
+        'db.execute(f"SELECT * FROM sessions WHERE user_id = {int(user_id)}")',
+        'db.execute("SELECT * FROM sessions WHERE user_id = ?", (user_id,))',
+    )
+    assert fixed == expected
+
+
 def test_fix_apply_without_a_terminal_refuses_unless_yes(shop: Path) -> None:
     auth = shop / "app" / "routes" / "auth.py"
     before = auth.read_text()

@@ -23,11 +23,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
 from dbheal_lsp.analysis.migrations import migration_files
 from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
-from dbheal_lsp.files import atomic_write, read_regular_file
+from dbheal_lsp.files import (
+    SourceNotText,
+    atomic_write,
+    python_encoding,
+    python_source,
+    read_regular_file,
+)
 from dbheal_lsp.fixes.state import (
     FixRecord,
     QueueEntry,
@@ -144,11 +150,9 @@ class FixEngine:
 
     def read_source(self, rel: str) -> str:
         """Return the text of the project file `rel`, line endings untouched."""
-        from dbheal_lsp.analysis.engine import MAX_FILE_BYTES
-
         # Line endings untouched (no universal newlines); only a regular file inside the project.
         data = read_regular_file(self.root / rel, max_bytes=MAX_FILE_BYTES, root=self.root)
-        return data.decode("utf-8")
+        return python_source(data)  # as Python decodes it: a coding line, a BOM
 
     def code_fixes(self, issue: Issue, source: str | None = None) -> tuple[CodeFix, ...]:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
@@ -412,8 +416,8 @@ class FixEngine:
         for file in files:
             rel = self.project.config.relative(file)
             try:
-                source = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
+            except (OSError, SourceNotText):
                 continue
             if needle not in source.lower() and (issue is None or rel != issue.path):
                 continue
@@ -860,12 +864,14 @@ def _text_hash(text: str) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Replace the code file `path` with `text` (files.atomic_write: never half-written, a
-    link at `path` replaced rather than written through), keeping its permission bits."""
+    link at `path` replaced rather than written through), keeping its permission bits and
+    its encoding (a coding line's, a BOM)."""
     try:
         mode: int | None = os.stat(path).st_mode
+        encoding = python_encoding(read_regular_file(path, max_bytes=MAX_FILE_BYTES))
     except OSError:
-        mode = None
-    atomic_write(path, text.encode("utf-8"), mode=mode)
+        mode, encoding = None, "utf-8"
+    atomic_write(path, text.encode(encoding), mode=mode)
     # The fixed text must still be Python: a failure here is a bug worth a loud error.
     ast.parse(text)
 
