@@ -41,6 +41,22 @@ class Signature:
     defaults: tuple[tuple[str, Given], ...]  # parameter -> what its default gives
     decorated: bool = False  # a framework may call it (a route, a handler)
     method: bool = False  # defined in a class body
+    variadic: bool = False  # takes *args or **kwargs: any call may reach it
+
+    def fits(self, call: CallArguments) -> bool:
+        """Return whether `call` can call this function: not too many arguments, no keyword
+        it lacks, every parameter without a default given (`x.delete(key)` is not a call of
+        `delete(self, field, value)`, whatever other class defines a `delete`)."""
+        if call.open or self.variadic:
+            return True
+        keywords = {name for name, _ in call.keywords}
+        if len(call.positional) > len(self.parameters) or not keywords <= set(self.parameters):
+            return False
+        defaults = {name for name, _ in self.defaults}
+        return all(
+            index < len(call.positional) or name in keywords or name in defaults
+            for index, name in enumerate(self.parameters)
+        )
 
 
 @dataclass(frozen=True)
@@ -234,8 +250,9 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
         parameters = {}
         for name, sigs in signatures.items():
             for sig in sigs:
+                fitting = [c for c in calls.get(name, []) if sig.fits(c)]
                 for index, parameter in enumerate(sig.parameters):
-                    values = list(_passed(calls.get(name, []), sig, index, parameter))
+                    values = list(_passed(fitting, sig, index, parameter))
                     key = (name, parameter)
                     found = _literals(values, attributes, {**known, **dead}) if values else None
                     if key in parameters and parameters[key] != found:
@@ -278,7 +295,7 @@ def _environments(
 ) -> tuple[Environment, ...]:
     """Return what each call gives `sig`'s parameters, where that is one literal."""
     found: list[Environment] = []
-    for call in calls:
+    for call in (c for c in calls if sig.fits(c)):
         pairs: list[tuple[str, Literal]] = []
         for index, parameter in enumerate(sig.parameters):
             values = _literals(list(_passed([call], sig, index, parameter)), attributes, passed)
@@ -537,6 +554,7 @@ def _signature(
         tuple(defaults),
         bool(node.decorator_list),
         method,
+        args.vararg is not None or args.kwarg is not None,
     )
 
 
@@ -585,6 +603,7 @@ def constants_from_json(data: Any) -> FileConstants:
                     tuple((str(n), _given_of(v)) for n, v in s["defaults"]),
                     bool(s["decorated"]),
                     bool(s["method"]),
+                    bool(s["variadic"]),
                 )
                 for s in data["signatures"]
             ),

@@ -246,3 +246,37 @@ def test_a_warm_check_learns_the_constants_from_the_cache(tmp_path: Path) -> Non
     # The class constant is read as its text both times: the table it names is checked.
     assert "no such column: podcast.titel" in cold.stdout, cold.stdout
     assert warm.stdout == cold.stdout
+
+
+METHODS_OF_ONE_NAME = """
+class Table:
+    def delete(self, field, value):
+        pass
+
+    def select(self, sort_by, sort_order, limit=-1):
+        pass
+
+
+class Marks:
+    def delete(self, key):
+        pass
+
+
+def forget(table, marks, url, name, selection, cert):
+    table.delete("url", url)
+    marks.delete(name)
+    table.select(sort_by="atime", sort_order="desc", limit=100)
+    table.select("atime", "asc")
+    selection.select(cert)
+"""
+
+
+def test_a_call_counts_only_for_the_definitions_it_can_call() -> None:
+    # qutebrowser: `marks.delete(name)` cannot call `delete(self, field, value)`, nor can
+    # `selection.select(cert)` call `select(self, sort_by, sort_order, limit=-1)`.
+    constants = project_constants([file_constants(ast.parse(METHODS_OF_ONE_NAME))])
+    assert constants.parameter_values("delete", "field") == frozenset({"url"})
+    assert constants.parameter_values("select", "sort_by") == frozenset({"atime"})
+    assert constants.parameter_values("select", "sort_order") == frozenset({"desc", "asc"})
+    # `marks.delete(name)` fits `delete(self, key)` only: its key is a variable.
+    assert constants.parameter_values("delete", "key") is None
