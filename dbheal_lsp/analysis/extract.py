@@ -1168,10 +1168,47 @@ def _name_safety(node: ast.Name, scope: _Scope, ctx: _FileContext, depth: int) -
                 continue
             for value in (base, *augments):
                 kinds.add(None if value is None else _safety(value, candidate, ctx, depth + 1))
+            if isinstance(base, _MUTABLE_DISPLAYS):
+                # `parts = []` then `parts.append(user_input)`: what is added counts too.
+                for added in _added_to(candidate.node, node.id):
+                    kinds.add(_safety(added, candidate, ctx, depth + 1))
         if not kinds or None in kinds:
             return None
         return "number" if kinds == {"number"} else "text"
     return None
+
+
+# Displays of containers the code may add to after building them.
+_MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+# Methods that add to a list, dict or set, and the positions of their arguments that are added.
+_ADDING = {"append": (0,), "extend": (0,), "insert": (1,), "add": (0,), "update": (0,)}
+_ADDING_DEFAULT = {"setdefault": (1,)}
+
+
+def _added_to(scope_node: ast.AST, name: str) -> Iterator[ast.expr]:
+    """Yield what the code in `scope_node` adds to the container `name` holds, anywhere in it:
+    the arguments of `name.append(x)` (and extend, insert, add, update, setdefault), the values
+    of `name[k] = v`. Keyword arguments of `update(...)` count too."""
+    for node in ast.walk(scope_node):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+        ):
+            positions = _ADDING.get(node.func.attr) or _ADDING_DEFAULT.get(node.func.attr)
+            if positions is not None:
+                yield from (node.args[i] for i in positions if i < len(node.args))
+                yield from (k.value for k in node.keywords)
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == name
+                ):
+                    yield node.value
 
 
 def _allow_listed(function: ast.AST, name: str, at: tuple[int, int]) -> bool:
