@@ -1262,19 +1262,22 @@ class DbhealServer(LanguageServer):
         folder = self.folders.get(key)
         if folder is None or self.shutting_down:
             return
+        # An open document saved by the editor is not news: its own check follows the save.
+        open_paths = {doc.path.resolve() for doc in self.documents.values()}
+        files = [p for p in changes.python_files if p.resolve() not in open_paths]
+        schema = changes.migrations_changed or changes.database_changed
+        if not files and not schema:
+            return
         logger.info(
             "dbheal: %s changed outside the editor (%d Python file(s)%s%s)",
             folder.root.name,
-            len(changes.python_files),
+            len(files),
             ", migrations" if changes.migrations_changed else "",
             ", database schema" if changes.database_changed else "",
         )
-        if changes.migrations_changed or changes.database_changed:
+        if schema:
             self.spawn(self.schema_changed(folder, trigger="watch"), "schema changed")
-            return
-        open_paths = {doc.path.resolve() for doc in self.documents.values()}
-        files = [p for p in changes.python_files if p.resolve() not in open_paths]
-        if files:
+        elif files:
             self.spawn(self._files_changed(folder, files), "files changed")
 
     def watched_files_changed(self, params: lsp.DidChangeWatchedFilesParams) -> None:

@@ -450,3 +450,24 @@ async def test_info_lines_are_not_errors(tmp_path: Path) -> None:
         assert errors == []
     # Neovim files every stderr line as [ERROR]: the info lines go to the client only.
     assert not [line for line in client.stderr_lines if " INFO " in line], client.stderr_lines
+
+
+async def test_saving_an_open_document_is_not_a_change_outside_the_editor(tmp_path: Path) -> None:
+    # Kate shows every log line: a save of the file being edited must not read "changed outside
+    # the editor"; a file written by another program must.
+    shop = copy_shop(tmp_path)
+    auth = shop / "app/routes/auth.py"
+    async with session(shop) as client:
+        uri = open_doc(client, auth)
+        await diagnostics(client, uri, lambda d: bool(of_type(d, "TYPE_MISMATCH")))
+        await until(lambda: infos(client, "workspace folder(s)"), "the start-up line")
+        auth.write_text(auth.read_text(encoding="utf-8") + "\n# saved\n", encoding="utf-8")
+        client.text_document_did_save(
+            lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+        )
+        other = shop / "app/routes/profile.py"
+        other.write_text(other.read_text(encoding="utf-8") + "\n# edited elsewhere\n")
+        (outside,) = await until(
+            lambda: infos(client, "changed outside the editor"), "the other file's change"
+        )
+        assert "(1 Python file(s))" in outside.message, outside.message
