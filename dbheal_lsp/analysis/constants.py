@@ -25,6 +25,9 @@ Given = Literal | tuple[str, str] | None
 
 _ATTR = "\x00attr"  # the tag of a reference to an attribute in a `Given`
 _PARAM = "\x00param"  # ... and of a parameter of a class's constructor: (tag, "Class.param")
+# The first item of a tuple that stands for a dict display's keys: iterating or joining that
+# argument gives them, but the argument itself is a dict whose values may be anything.
+KEYS = "\x00keys"
 # Calls whose result is a number, whatever their argument.
 NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
 _NUMBER_TYPES = frozenset({"int", "float", "bool"})
@@ -377,7 +380,55 @@ def _constructor_parameter(
 
 def _argument(value: ast.expr, module: Mapping[str, Literal], enclosing: _Function | None) -> Given:
     given = _given(value, module)
+    if given is None:
+        given = _dict_keys(value)
+    if given is None and isinstance(value, ast.Name) and enclosing is not None:
+        given = _local_dict_keys(value.id, enclosing)
     return given if given is not None else _passed_on(value, enclosing)
+
+
+def _local_dict_keys(name: str, function: _Function) -> Given:
+    """`data = {"url": [], "title": []}` then `insert_batch(data)`: the keys of the one dict
+    display `name` is bound to in `function`, when no key is added to it by a variable."""
+    bound: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            bound.append(node)
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+            and not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str))
+        ):
+            return None  # data[key] = ...: a key the code does not write
+    if len(bound) != 1:
+        return None
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and any(t is bound[0] for t in node.targets):
+            return _dict_keys(node.value)
+        if isinstance(node, ast.AnnAssign) and node.target is bound[0] and node.value:
+            return _dict_keys(node.value)
+    return None
+
+
+def _dict_keys(value: ast.expr) -> Given:
+    """`insert({"url": u, "title": t})`: a dict display whose keys are all literal text gives
+    its keys, marked (see KEYS): what iterating or joining the dict gives, never the dict."""
+    if (
+        isinstance(value, ast.Dict)
+        and value.keys
+        and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys)
+    ):
+        return (KEYS, *(str(k.value) for k in value.keys if isinstance(k, ast.Constant)))
+    return None
+
+
+def dict_keys(value: Literal) -> tuple[str, ...] | None:
+    """Return the keys of a dict display given as an argument (see _dict_keys), else None."""
+    if isinstance(value, tuple) and value and value[0] == KEYS:
+        return value[1:]
+    return None
 
 
 def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:

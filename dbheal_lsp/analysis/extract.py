@@ -19,7 +19,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from dbheal_lsp.analysis.constants import NUMBER_CALLS, ProjectConstants, returns_number
+from dbheal_lsp.analysis.constants import (
+    NUMBER_CALLS,
+    ProjectConstants,
+    dict_keys,
+    returns_number,
+)
 from dbheal_lsp.analysis.constants import Literal as GivenLiteral
 from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.positions import (
@@ -702,6 +707,7 @@ def _names_tuple(node: ast.expr, scope: _Scope, ctx: _FileContext) -> tuple[str,
     if not values or len(values) != 1:
         return None
     value = next(iter(values))
+    value = dict_keys(value) or value  # joining a dict joins its keys
     if not isinstance(value, tuple) or not value:
         return None
     return value if all(_NAME_TEXT.fullmatch(v) for v in value) else None
@@ -1088,6 +1094,8 @@ def _element_safety(iterable: ast.expr, scope: _Scope, ctx: _FileContext, depth:
             kwarg = node.args.kwarg
             if kwarg is not None and kwarg.arg == iterable.id:
                 return "text"  # the keys of **kwargs are the callers' keyword names
+            if _parameter_values(scope, iterable.id, ctx):
+                return "text"  # names, tuples of names, the keys of literal dicts
     if isinstance(iterable, ast.Attribute) and iterable.attr == "__slots__":
         return "text"
     return "text" if _safety(iterable, scope, ctx, depth) else None
@@ -1163,7 +1171,10 @@ def _name_safety(node: ast.Name, scope: _Scope, ctx: _FileContext, depth: int) -
             return "text"
         kinds: set[_Safety] = set()
         for base, augments in reaching:
-            if base is None and not augments and _parameter_values(candidate, node.id, ctx):
+            values = (
+                None if base is not None or augments else _parameter_values(candidate, node.id, ctx)
+            )
+            if values and not any(dict_keys(v) for v in values):
                 kinds.add("text")  # a parameter every caller gives literal text
                 continue
             for value in (base, *augments):

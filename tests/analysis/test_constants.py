@@ -10,6 +10,7 @@ from pathlib import Path
 from dbheal_lsp.analysis.constants import (
     constants_from_json,
     constants_to_json,
+    dict_keys,
     file_constants,
     project_constants,
 )
@@ -280,3 +281,31 @@ def test_a_call_counts_only_for_the_definitions_it_can_call() -> None:
     assert constants.parameter_values("select", "sort_order") == frozenset({"desc", "asc"})
     # `marks.delete(name)` fits `delete(self, key)` only: its key is a variable.
     assert constants.parameter_values("delete", "key") is None
+
+
+DICTS = """
+def store(table, a, b, key):
+    table.insert({"url": a, "title": b})
+    row = {"key": a}
+    table.insert(row)
+    grown = {"url": a}
+    grown[key] = b
+    table.insert_batch(grown)
+
+
+class Table:
+    def insert(self, values):
+        pass
+
+    def insert_batch(self, values):
+        pass
+"""
+
+
+def test_a_dict_of_literal_keys_gives_its_keys_never_the_dict() -> None:
+    constants = project_constants([file_constants(ast.parse(DICTS))])
+    found = constants.parameter_values("insert", "values")
+    assert found is not None
+    assert {dict_keys(v) for v in found} == {("url", "title"), ("key",)}
+    # A key set from a variable: what the dict holds is not known.
+    assert constants.parameter_values("insert_batch", "values") is None
