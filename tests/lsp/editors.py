@@ -4,11 +4,13 @@ python3 first and keeps the user's configuration out, and what the server says o
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -58,3 +60,45 @@ def server_alone(project: Path) -> str:
 def documented_block(language: str, file: Path) -> bool:
     """Return whether docs/editors.md shows `file`'s text, whole, as one `language` block."""
     return f"```{language}\n{file.read_text()}```" in EDITORS_DOC.read_text()
+
+
+def run_editor(
+    name: str,
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    out: Path,
+    timeout: float,
+    project: Path,
+    logs: Callable[[str], str],
+) -> dict[str, Any]:
+    """Run an editor session whose driver writes `out`/result.json (or `out`/error.txt and
+    exits non-zero); return what it saw, with the editor's stderr under "stderr". On failure,
+    fail with the driver's error, `logs(editor stdout+stderr)` (where the server's words
+    landed) and what the server says started alone."""
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        seen = f"{exc.stdout!r}\n{exc.stderr!r}"
+        pytest.fail(f"{name} did not finish within {timeout:g} s\n\n{logs(seen)}")
+    error = out / "error.txt"
+    if proc.returncode != 0 or error.exists():
+        pytest.fail(
+            f"{name} exited with {proc.returncode}\n"
+            f"error.txt:\n{error.read_text() if error.exists() else '(none)'}\n"
+            f"{logs(proc.stdout[-2000:] + proc.stderr[-3000:])}\n"
+            f"`python3 -m dbheal_lsp` on its own: {server_alone(project)}"
+        )
+    result: dict[str, Any] = json.loads((out / "result.json").read_text())
+    result["stderr"] = proc.stderr
+    return result

@@ -17,7 +17,6 @@ variable set), where `.ci/run` installs Debian's emacs-nox, elpa-eglot and elpa-
 from __future__ import annotations
 
 import ast
-import json
 import os
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import copy_shop
-from tests.lsp.editors import documented_block, editor_env, missing_editor, server_alone
+from tests.lsp.editors import documented_block, editor_env, missing_editor, run_editor
 
 EMACS_DIR = Path(__file__).resolve().parent / "emacs"
 FILE = "app/routes/auth.py"
@@ -87,30 +86,18 @@ def run_emacs(emacs: str, client: str, project: Path, tmp_path: Path) -> dict[st
         DBHEAL_EMACS_TIMEOUT_S=str(WAIT_S),
     )
     cmd = [emacs, "--batch", "-l", str(EMACS_DIR / f"drive-{client}.el")]
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=EMACS_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"Emacs did not finish within {EMACS_TIMEOUT_S} s\n\nstderr:\n{exc.stderr!r}")
-    error = out / "error.txt"
-    if proc.returncode != 0 or error.exists():
-        pytest.fail(
-            f"Emacs ({client}) exited with {proc.returncode}\n"
-            f"error.txt (the error, what was seen, the client's and server's buffers):\n"
-            f"{error.read_text() if error.exists() else '(none)'}\n"
-            f"stderr:\n{proc.stderr[-3000:]}\n"
-            f"`python3 -m dbheal_lsp` on its own: {server_alone(project)}"
-        )
-    result: dict[str, Any] = json.loads((out / "result.json").read_text())
-    result["stderr"] = proc.stderr
-    return result
+    return run_editor(
+        f"Emacs ({client})",
+        cmd,
+        cwd=project,
+        env=env,
+        out=out,
+        timeout=EMACS_TIMEOUT_S,
+        project=project,
+        logs=lambda seen: (
+            f"Emacs's output (error.txt has the client's and server's buffers):\n{seen}"
+        ),
+    )
 
 
 def spans(result: dict[str, Any], key: str) -> dict[str, tuple[int, int, int, int]]:

@@ -17,9 +17,7 @@ Without `nvim` the test is skipped, except under CI (the CI environment variable
 from __future__ import annotations
 
 import ast
-import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import copy_shop
-from tests.lsp.editors import documented_block, editor_env, missing_editor, server_alone
+from tests.lsp.editors import documented_block, editor_env, missing_editor, run_editor
 
 NVIM_DIR = Path(__file__).resolve().parent / "nvim"
 INIT_LUA = NVIM_DIR / "init.lua"
@@ -65,29 +63,16 @@ def lsp_log(xdg: Path) -> str:
 def run_nvim(nvim: str, project: Path, out: Path, xdg: Path) -> dict[str, Any]:
     env = editor_env(xdg, DBHEAL_NVIM_OUT=str(out), DBHEAL_NVIM_TIMEOUT_MS=str(WAIT_MS))
     cmd = [nvim, "--headless", "--clean", "-u", str(INIT_LUA), FILE, "-S", str(DRIVE_LUA)]
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=NVIM_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"Neovim did not finish within {NVIM_TIMEOUT_S} s\n\nLSP log:\n{lsp_log(xdg)}")
-    error = out / "error.txt"
-    if proc.returncode != 0 or error.exists():
-        pytest.fail(
-            f"Neovim exited with {proc.returncode}\n"
-            f"error.txt:\n{error.read_text() if error.exists() else '(none)'}\n"
-            f"stderr:\n{proc.stderr[-3000:]}\n"
-            f"LSP log:\n{lsp_log(xdg)}\n"
-            f"`python3 -m dbheal_lsp` on its own: {server_alone(project)}"
-        )
-    result: dict[str, Any] = json.loads((out / "result.json").read_text())
-    return result
+    return run_editor(
+        "Neovim",
+        cmd,
+        cwd=project,
+        env=env,
+        out=out,
+        timeout=NVIM_TIMEOUT_S,
+        project=project,
+        logs=lambda seen: f"Neovim's output:\n{seen}\nLSP log:\n{lsp_log(xdg)}",
+    )
 
 
 @dataclass(frozen=True)

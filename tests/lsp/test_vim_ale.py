@@ -21,7 +21,6 @@ CI environment variable set), where `.ci/run` installs both and a missing one is
 from __future__ import annotations
 
 import ast
-import json
 import os
 import shlex
 import shutil
@@ -33,7 +32,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import copy_shop
-from tests.lsp.editors import documented_block, editor_env, missing_editor, server_alone
+from tests.lsp.editors import documented_block, editor_env, missing_editor, run_editor
 
 VIM_DIR = Path(__file__).resolve().parent / "vim"
 VIMRC = VIM_DIR / "vimrc"
@@ -135,30 +134,16 @@ def run_vim(vim: str, vimrc: Path, project: Path, tmp: Path) -> dict[str, Any]:
     # viminfo. The file by its absolute path, from outside the project.
     cmd = [vim, "--not-a-term", "-N", "-u", str(vimrc), "-i", "NONE", str(project / FILE)]
     cmd += ["-S", str(DRIVE_VIM)]
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=tmp,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=VIM_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"Vim did not finish within {VIM_TIMEOUT_S} s\n\n{server_stderr(server_log)}")
-    error = out / "error.txt"
-    if proc.returncode != 0 or error.exists():
-        pytest.fail(
-            f"Vim exited with {proc.returncode}\n"
-            f"error.txt:\n{error.read_text() if error.exists() else '(none)'}\n"
-            f"Vim's screen (tail):\n{proc.stdout[-2000:]}\n"
-            f"{server_stderr(server_log)}\n"
-            f"`python3 -m dbheal_lsp` on its own: {server_alone(project)}"
-        )
-    result: dict[str, Any] = json.loads((out / "result.json").read_text())
-    return result
+    return run_editor(
+        "Vim",
+        cmd,
+        cwd=tmp,
+        env=env,
+        out=out,
+        timeout=VIM_TIMEOUT_S,
+        project=project,
+        logs=lambda seen: f"Vim's screen (tail):\n{seen}\n{server_stderr(server_log)}",
+    )
 
 
 def server_stderr(log: Path) -> str:

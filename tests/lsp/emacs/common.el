@@ -147,5 +147,21 @@ exit 1."
                            (with-current-buffer "*Messages*" (buffer-string))))
      (kill-emacs 1))))
 
+(defun dbheal-record-completions ()
+  "Record what `completion-at-point' offers at point, after line 87's \"WHERE \"."
+  (dbheal-goto 86 0)
+  (search-forward "WHERE ")
+  (dbheal-put 'completion_at (let ((lc (dbheal-line-col (point)))) (vector (car lc) (cdr lc))))
+  (let* ((capf (run-hook-wrapped 'completion-at-point-functions
+                                 (lambda (fn) (let ((r (funcall fn))) (and (consp r) (cons fn r))))))
+         (beg (nth 1 capf))
+         (table (nth 3 capf)))
+    (unless capf (error "No completion-at-point function answered"))
+    (dbheal-put 'completion_function (format "%s" (car capf)))
+    (dbheal-put 'completions
+                (vconcat (mapcar #'substring-no-properties
+                                 (all-completions (buffer-substring-no-properties beg (point))
+                                                  table))))))
+
 (provide 'dbheal-common)
 ;;; common.el ends here

@@ -72,19 +72,7 @@ Lines and columns are 0-based."
   (dbheal-step "hover shown")
 
   ;; Completion: what completion-at-point offers right after "WHERE " in line 87.
-  (dbheal-goto 86 0)
-  (search-forward "WHERE ")
-  (dbheal-put 'completion_at (let ((lc (dbheal-line-col (point)))) (vector (car lc) (cdr lc))))
-  (let* ((capf (run-hook-wrapped 'completion-at-point-functions
-                                 (lambda (fn) (let ((r (funcall fn))) (and (consp r) (cons fn r))))))
-         (beg (nth 1 capf))
-         (table (nth 3 capf)))
-    (unless capf (error "No completion-at-point function answered"))
-    (dbheal-put 'completion_function (format "%s" (car capf)))
-    (dbheal-put 'completions
-                (vconcat (mapcar #'substring-no-properties
-                                 (all-completions (buffer-substring-no-properties beg (point))
-                                                  table)))))
+  (dbheal-record-completions)
   (dbheal-step "completion listed")
 
   ;; M-x eglot-code-actions with point on the cast; the menu's choice is the cast's removal.

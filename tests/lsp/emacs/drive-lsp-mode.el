@@ -88,19 +88,7 @@ shows (lsp-mode's flymake messages leave it out)."
   (dbheal-step "hover shown")
 
   ;; Completion: what completion-at-point offers right after "WHERE " in line 87.
-  (dbheal-goto 86 0)
-  (search-forward "WHERE ")
-  (dbheal-put 'completion_at (let ((lc (dbheal-line-col (point)))) (vector (car lc) (cdr lc))))
-  (let* ((capf (run-hook-wrapped 'completion-at-point-functions
-                                 (lambda (fn) (let ((r (funcall fn))) (and (consp r) (cons fn r))))))
-         (beg (nth 1 capf))
-         (table (nth 3 capf)))
-    (unless capf (error "No completion-at-point function answered"))
-    (dbheal-put 'completion_function (format "%s" (car capf)))
-    (dbheal-put 'completions
-                (vconcat (mapcar #'substring-no-properties
-                                 (all-completions (buffer-substring-no-properties beg (point))
-                                                  table)))))
+  (dbheal-record-completions)
   (dbheal-step "completion listed")
 
   ;; M-x lsp-execute-code-action with point on the cast; the choice is the cast's removal.
