@@ -168,11 +168,21 @@ def file_constants(tree: ast.Module) -> FileConstants:
     owned: list[tuple[str, str, Given]] = []
     bases: list[tuple[str, tuple[str, ...]]] = []
     references: set[str] = set()
+    # Names bound in each function (by id), to learn which hold one literal-keyed dict.
+    local = _LocalDicts()
+    pending: list[tuple[ast.Call, ast.ClassDef | None, _Function | None]] = []
     for node, owner, function, enclosing in _walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            references.add(node.id)
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                references.add(node.id)
+            else:
+                local.bound(enclosing, node.id)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             references.add(node.attr)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            local.key_set(enclosing, node)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            local.assigned(enclosing, node)
         if isinstance(node, ast.ClassDef):
             bases.append((node.name, tuple(b for b in map(_leaf_name, node.bases) if b)))
             for stmt in node.body:
@@ -196,12 +206,15 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 # `Table("History", ...)` calls the class's __init__.
                 signatures.append(replace(signature, name=owner.name, method=False))
         elif isinstance(node, ast.Call):
-            call = _call_arguments(node, module, enclosing)
-            if call is not None and call.name == "__init__" and owner is not None:
-                # `super().__init__(db, "History")` in a subclass calls its base's __init__.
-                call = replace(call, name=_base_name(owner) or call.name)
-            if call is not None:
-                calls.append(call)
+            pending.append((node, owner, enclosing))
+    dicts = local.dicts()
+    for node, owner, enclosing in pending:  # once every binding of the file is known
+        call = _call_arguments(node, module, enclosing, dicts)
+        if call is not None and call.name == "__init__" and owner is not None:
+            # `super().__init__(db, "History")` in a subclass calls its base's __init__.
+            call = replace(call, name=_base_name(owner) or call.name)
+        if call is not None:
+            calls.append(call)
     return FileConstants(
         tuple(attributes),
         tuple(signatures),
@@ -378,38 +391,52 @@ def _constructor_parameter(
     return None
 
 
-def _argument(value: ast.expr, module: Mapping[str, Literal], enclosing: _Function | None) -> Given:
+def _argument(
+    value: ast.expr,
+    module: Mapping[str, Literal],
+    enclosing: _Function | None,
+    dicts: Mapping[tuple[int, str], Given],
+) -> Given:
     given = _given(value, module)
     if given is None:
         given = _dict_keys(value)
-    if given is None and isinstance(value, ast.Name) and enclosing is not None:
-        given = _local_dict_keys(value.id, enclosing)
+    if given is None and isinstance(value, ast.Name):
+        given = dicts.get((id(enclosing), value.id))
     return given if given is not None else _passed_on(value, enclosing)
 
 
-def _local_dict_keys(name: str, function: _Function) -> Given:
-    """`data = {"url": [], "title": []}` then `insert_batch(data)`: the keys of the one dict
-    display `name` is bound to in `function`, when no key is added to it by a variable."""
-    bound: list[ast.expr] = []
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
-            bound.append(node)
-        elif (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.ctx, ast.Store)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == name
-            and not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str))
+@dataclass
+class _LocalDicts:
+    """`data = {"url": [], "title": []}` then `insert_batch(data)`: the names a function binds
+    once, to a dict display of literal keys, and adds no key to by a variable; with its keys.
+    Filled while a file is walked (keys: id of the function, name)."""
+
+    stores: dict[tuple[int, str], int] = field(default_factory=dict)
+    displays: dict[tuple[int, str], Given] = field(default_factory=dict)
+    grown: set[tuple[int, str]] = field(default_factory=set)
+
+    def bound(self, function: _Function | None, name: str) -> None:
+        key = (id(function), name)
+        self.stores[key] = self.stores.get(key, 0) + 1
+
+    def assigned(self, function: _Function | None, node: ast.Assign | ast.AnnAssign) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        keys = _dict_keys(node.value) if node.value is not None else None
+        if keys is not None and len(targets) == 1 and isinstance(targets[0], ast.Name):
+            self.displays[(id(function), targets[0].id)] = keys
+
+    def key_set(self, function: _Function | None, node: ast.Subscript) -> None:
+        if isinstance(node.value, ast.Name) and not (
+            isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
         ):
-            return None  # data[key] = ...: a key the code does not write
-    if len(bound) != 1:
-        return None
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and any(t is bound[0] for t in node.targets):
-            return _dict_keys(node.value)
-        if isinstance(node, ast.AnnAssign) and node.target is bound[0] and node.value:
-            return _dict_keys(node.value)
-    return None
+            self.grown.add((id(function), node.value.id))  # data[key] = ...: not the code's key
+
+    def dicts(self) -> dict[tuple[int, str], Given]:
+        return {
+            key: keys
+            for key, keys in self.displays.items()
+            if self.stores.get(key) == 1 and key not in self.grown
+        }
 
 
 def _dict_keys(value: ast.expr) -> Given:
@@ -610,7 +637,10 @@ def _signature(
 
 
 def _call_arguments(
-    node: ast.Call, module: Mapping[str, Literal], enclosing: _Function | None
+    node: ast.Call,
+    module: Mapping[str, Literal],
+    enclosing: _Function | None,
+    dicts: Mapping[tuple[int, str], Given],
 ) -> CallArguments | None:
     func = node.func
     if isinstance(func, ast.Name):
@@ -625,13 +655,13 @@ def _call_arguments(
         if isinstance(arg, ast.Starred):
             open_ = True
             break
-        positional.append(_argument(arg, module, enclosing))
+        positional.append(_argument(arg, module, enclosing, dicts))
     keywords: list[tuple[str, Given]] = []
     for kw in node.keywords:
         if kw.arg is None:
             open_ = True
         else:
-            keywords.append((kw.arg, _argument(kw.value, module, enclosing)))
+            keywords.append((kw.arg, _argument(kw.value, module, enclosing, dicts)))
     return CallArguments(name, tuple(positional), tuple(keywords), open_)
 
 

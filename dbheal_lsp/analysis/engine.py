@@ -163,29 +163,52 @@ class Project:
         store = _ConstantsCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}
         read: dict[str, str] = {}
+        todo: list[tuple[Path, str]] = []
         for file in files:
             rel = self.config.relative(file)
             try:
                 source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-                digest = _text_digest(source)
-                read[rel] = digest
-                cached = store.get(rel, digest) if store is not None else None
-                if cached is not None:
-                    try:
-                        found[rel] = constants_from_json(cached)
-                        continue
-                    except ValueError:
-                        pass  # not what this version writes: read the file again
-                tree = _parse_python(source, str(file))
-            except (FileRefused, OSError, UnicodeDecodeError, SyntaxError, ValueError):
-                read.pop(rel, None)
+            except (FileRefused, OSError, ValueError):
                 continue  # such a file gives a note when it is checked
-            found[rel] = file_constants(tree)
+            read[rel] = _text_digest(source)
+            cached = store.get(rel, read[rel]) if store is not None else None
+            if cached is not None:
+                try:
+                    found[rel] = constants_from_json(cached)
+                    continue
+                except ValueError:
+                    pass  # not what this version writes: read the file again
+            todo.append((file, rel))
+        for rel, constants in self._read_constants(todo):
+            if constants is None:
+                read.pop(rel, None)  # not Python: it gives a note when it is checked
+                continue
+            found[rel] = constants
             if store is not None:
-                store.put(rel, digest, constants_to_json(found[rel]))
+                store.put(rel, read[rel], constants_to_json(constants))
         if store is not None:
             store.save(set(found))
         self._use_constants(found, read)
+
+    def _read_constants(
+        self, files: list[tuple[Path, str]]
+    ) -> Iterable[tuple[str, FileConstants | None]]:
+        """Yield each file's constants (None: it cannot be parsed), in worker processes when
+        there are many: parsing is most of a cold check's pre-pass."""
+        workers = self.config.jobs or (os.cpu_count() or 1)
+        if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+            return _constants_of_chunk(files)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                chunks = [files[i::workers] for i in range(workers)]
+                return [item for chunk in pool.map(_constants_of_chunk, chunks) for item in chunk]
+        except BrokenProcessPool:
+            return _constants_of_chunk(files)  # a worker died: read them here
 
     def _use_constants(self, found: dict[str, FileConstants], read: dict[str, str]) -> None:
         merged = project_constants(found.values())
@@ -908,6 +931,20 @@ def _init_worker(
     project._code_schema = code_schema
     project._use_constants(constants, read)
     _Worker.project = project
+
+
+def _constants_of_chunk(files: list[tuple[Path, str]]) -> list[tuple[str, FileConstants | None]]:
+    """Read, parse and learn the constants of a worker's share of the files."""
+    from dbheal_lsp.files import FileRefused, read_regular_file
+
+    out: list[tuple[str, FileConstants | None]] = []
+    for file, rel in files:
+        try:
+            source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
+            out.append((rel, file_constants(_parse_python(source, str(file)))))
+        except (FileRefused, OSError, SyntaxError, ValueError, RecursionError):
+            out.append((rel, None))
+    return out
 
 
 def _check_chunk(files: list[tuple[Path, str]]) -> list[FileResult]:

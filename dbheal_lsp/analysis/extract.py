@@ -34,7 +34,7 @@ from dbheal_lsp.analysis.positions import (
     source_lines,
     span_of,
 )
-from dbheal_lsp.analysis.results import result_casts
+from dbheal_lsp.analysis.results import FunctionRows, function_rows
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import (
     RUN_TIME,
@@ -214,6 +214,8 @@ class _FileContext:
     bound: dict[str, GivenLiteral] = field(default_factory=dict)
     # A parameter with several literal values was met: each caller's may be read on its own.
     several: bool = False
+    # What each function does with query rows (analysis/results.py), by id of the function.
+    rows: dict[int, FunctionRows] = field(default_factory=dict)
 
 
 class Extractor:
@@ -525,8 +527,20 @@ def _statement(
         database=ctx.database,
         # A configured helper's own shape says where its SQL is, not how it binds parameters.
         bindings=None if ctx.shaped else read_bindings(call, name, scope.node, ctx.lines),
-        result_casts=result_casts(call, scope.node, ctx.lines),
+        result_casts=_rows_of(scope.node, ctx).result_casts(call, ctx.lines),
     )
+
+
+def _rows_of(function: ast.AST, ctx: _FileContext) -> FunctionRows:
+    """Return what `function` does with query rows, read once per function."""
+    rows = ctx.rows.get(id(function))
+    if rows is None:
+        start, end = getattr(function, "lineno", 1), getattr(function, "end_lineno", None)
+        text = "".join(ctx.lines[start - 1 : end or start])
+        # Most functions cast nothing: not worth a walk of their tree.
+        casts = "int(" in text or "float(" in text
+        rows = ctx.rows[id(function)] = function_rows(function) if casts else FunctionRows()
+    return rows
 
 
 def _starts_like_sql(text: str) -> bool:

@@ -10,70 +10,80 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.statement import ResultCast
 
 # Casts that say "this column holds a number".
 NUMBER_CASTS = frozenset({"int", "float"})
-# Calls on a query's result that give its rows, and the one that gives its first row.
-_ROWS = frozenset({"fetchall"})
-_FIRST_ROW = frozenset({"fetchone"})
 
 
-def result_casts(
-    call: ast.Call, function: ast.AST | None, lines: Sequence[str]
-) -> tuple[ResultCast, ...]:
-    """Return the number casts the code in `function` applies to the result columns of `call`
-    (`int(x)` where `x` is bound once, to one column of its rows)."""
+@dataclass
+class FunctionRows:
+    """One function read once: which names each query call's rows are bound to, where each
+    name is bound, and where it is cast to a number."""
+
+    # id(the query call) -> (name, result column, line of the binding)
+    bound: dict[int, list[tuple[str, int, int]]] = field(default_factory=dict)
+    stores: dict[str, list[int]] = field(default_factory=dict)
+    casts: dict[str, list[ast.Call]] = field(default_factory=dict)
+
+    def result_casts(self, call: ast.Call, lines: Sequence[str]) -> tuple[ResultCast, ...]:
+        """Return the number casts applied to the result columns of `call` (`int(x)` after
+        `x` is bound to one column, before anything else is bound to it: line order stands
+        for the order the code runs in)."""
+        found: list[ResultCast] = []
+        for name, index, line in self.bound.get(id(call), ()):
+            for cast in self.casts.get(name, ()):
+                if line > cast.lineno or any(line < s <= cast.lineno for s in self.stores[name]):
+                    continue
+                assert isinstance(cast.func, ast.Name)
+                result = ResultCast(index, cast.func.id, name, span_of(lines, cast))
+                if result not in found:
+                    found.append(result)
+        return tuple(found)
+
+
+def function_rows(function: ast.AST) -> FunctionRows:
+    """Return what `function` binds query rows to and casts (see FunctionRows)."""
+    rows = FunctionRows()
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return ()
-    columns = {name: (index, line) for name, index, line in _bound_columns(call, function)}
-    if not columns:
-        return ()
-    stores: dict[str, list[int]] = {}
+        return rows
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            stores.setdefault(node.id, []).append(node.lineno)
-    found: list[ResultCast] = []
-    for node in ast.walk(function):
-        if (
+            rows.stores.setdefault(node.id, []).append(node.lineno)
+        elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id in NUMBER_CASTS
             and len(node.args) == 1
             and isinstance(node.args[0], ast.Name)
-            and node.args[0].id in columns
         ):
-            name = node.args[0].id
-            index, bound = columns[name]
-            # Read in the lines after the binding, before anything else is bound to the name
-            # (line order stands for the order the code runs in).
-            if bound > node.lineno or any(bound < line <= node.lineno for line in stores[name]):
-                continue
-            cast = ResultCast(index, node.func.id, name, span_of(lines, node))
-            if cast not in found:
-                found.append(cast)
-    return tuple(found)
+            rows.casts.setdefault(node.args[0].id, []).append(node)
+        for call, names in _bindings(node):
+            rows.bound.setdefault(id(call), []).extend(names)
+    return rows
 
 
-def _bound_columns(call: ast.Call, function: ast.AST) -> Iterator[tuple[str, int, int]]:
-    """Yield (name, result column, line) for each name bound to one column of `call`'s rows."""
-    for node in ast.walk(function):
-        if isinstance(node, (ast.For, ast.AsyncFor)) and _rows_of(node.iter, call):
-            yield from _unpacked(node.target)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-            if _first_row_of(value, call):
-                yield from _unpacked(target)
-            elif (
-                isinstance(target, ast.Name)
-                and isinstance(value, ast.Subscript)
-                and _first_row_of(value.value, call)
-                and isinstance(value.slice, ast.Constant)
-                and type(value.slice.value) is int
-            ):
-                yield target.id, value.slice.value, target.lineno
+def _bindings(node: ast.AST) -> Iterator[tuple[ast.expr, list[tuple[str, int, int]]]]:
+    """Yield (query call, names bound to its result columns) for a binding statement."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        # `for a, b in cursor.execute(...)` or `... .fetchall()`
+        yield _receiver_of(node.iter, "fetchall") or node.iter, list(_unpacked(node.target))
+    elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+        first = _receiver_of(value, "fetchone")
+        if first is not None:
+            yield first, list(_unpacked(target))  # a, b = cursor.execute(...).fetchone()
+        elif (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Subscript)
+            and isinstance(value.slice, ast.Constant)
+            and type(value.slice.value) is int
+            and (call := _receiver_of(value.value, "fetchone")) is not None
+        ):
+            yield call, [(target.id, value.slice.value, target.lineno)]  # x = ....fetchone()[0]
 
 
 def _unpacked(target: ast.expr) -> Iterator[tuple[str, int, int]]:
@@ -83,19 +93,13 @@ def _unpacked(target: ast.expr) -> Iterator[tuple[str, int, int]]:
                 yield element.id, index, element.lineno
 
 
-def _rows_of(node: ast.expr, call: ast.Call) -> bool:
-    """`call` itself (a cursor is iterable) or `call.fetchall()`."""
-    return node is call or _method_on(node, call, _ROWS)
-
-
-def _first_row_of(node: ast.expr, call: ast.Call) -> bool:
-    return _method_on(node, call, _FIRST_ROW)
-
-
-def _method_on(node: ast.expr, call: ast.Call, names: frozenset[str]) -> bool:
-    return (
+def _receiver_of(node: ast.expr, method: str) -> ast.expr | None:
+    """`x` of `x.method()`, else None."""
+    if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in names
-        and node.func.value is call
-    )
+        and node.func.attr == method
+        and not node.args
+    ):
+        return node.func.value
+    return None
