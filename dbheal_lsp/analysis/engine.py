@@ -15,7 +15,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -133,7 +133,25 @@ class Project:
         # The digest of the text each file's constants were read from: a file checked
         # unchanged since (every file of `dbheal check`) is not walked again.
         self._constants_read: dict[str, str] = {}
-        self.constants = ProjectConstants()
+        self._constants = ProjectConstants()
+        # A warm `dbheal check` of unchanged files knows the merged constants' digest from the
+        # cache and merges them only if a file must be checked again (see learn_constants).
+        self._constants_digest: str | None = None
+        self._pending_constants: Callable[[], None] | None = None
+
+    @property
+    def constants(self) -> ProjectConstants:
+        """What the project's names and parameters can hold (analysis/constants.py)."""
+        pending, self._pending_constants = self._pending_constants, None
+        if pending is not None:
+            pending()
+        return self._constants
+
+    def constants_digest(self) -> str:
+        """Return the digest of `constants` (known without merging them on a warm check)."""
+        if self._pending_constants is not None and self._constants_digest is not None:
+            return self._constants_digest
+        return self.constants.digest()
 
     @cached_property
     def extractor(self) -> Extractor:
@@ -157,11 +175,10 @@ class Project:
         With `use_cache`, a file whose content is unchanged since the last check is answered
         from the user's cache folder: a warm `dbheal check` parses no file at all.
         """
-        from dbheal_lsp.analysis.constants import constants_from_json, constants_to_json
         from dbheal_lsp.files import FileRefused, read_regular_file
 
         store = _ConstantsCache.for_project(self.config.root) if use_cache else None
-        found: dict[str, FileConstants] = {}
+        raw: dict[str, tuple[Path, Any]] = {}  # rel -> (file, cached constants as JSON)
         read: dict[str, str] = {}
         todo: list[tuple[Path, str]] = []
         for file in files:
@@ -173,12 +190,37 @@ class Project:
             read[rel] = _text_digest(source)
             cached = store.get(rel, read[rel]) if store is not None else None
             if cached is not None:
-                try:
-                    found[rel] = constants_from_json(cached)
-                    continue
-                except ValueError:
-                    pass  # not what this version writes: read the file again
-            todo.append((file, rel))
+                raw[rel] = (file, cached)
+            else:
+                todo.append((file, rel))
+        merged = _ConstantsCache.merged_for_project(self.config.root) if use_cache else None
+        files_key = _files_key(read)
+        known = merged.get("merged", files_key) if merged is not None else None
+        if not todo and isinstance(known, str):
+            # Nothing changed since the last pass: merge only if a file must be checked.
+            self._constants_read = read
+            self._constants_digest = known
+            self._pending_constants = lambda: self._learned(raw, [], read, None, None)
+            return
+        self._learned(raw, todo, read, store, merged)
+
+    def _learned(
+        self,
+        raw: dict[str, tuple[Path, Any]],
+        todo: list[tuple[Path, str]],
+        read: dict[str, str],
+        store: _ConstantsCache | None,
+        merged: _ConstantsCache | None,
+    ) -> None:
+        """Merge the cached constants (`raw`) with those of the files read now (`todo`)."""
+        from dbheal_lsp.analysis.constants import constants_from_json, constants_to_json
+
+        found: dict[str, FileConstants] = {}
+        for rel, (file, cached) in raw.items():
+            try:
+                found[rel] = constants_from_json(cached)
+            except ValueError:
+                todo.append((file, rel))  # not what this version writes: read the file again
         for rel, constants in self._read_constants(todo):
             if constants is None:
                 read.pop(rel, None)  # not Python: it gives a note when it is checked
@@ -189,6 +231,9 @@ class Project:
         if store is not None:
             store.save(set(found))
         self._use_constants(found, read)
+        if merged is not None:
+            merged.put("merged", _files_key(read), self._constants.digest())
+            merged.save({"merged"})
 
     def _read_constants(
         self, files: list[tuple[Path, str]]
@@ -214,13 +259,15 @@ class Project:
         merged = project_constants(found.values())
         self._file_constants = found
         self._constants_read = read
-        if merged.digest() != self.constants.digest():
-            self.constants = merged
+        self._pending_constants = self._constants_digest = None
+        if merged.digest() != self._constants.digest():
+            self._constants = merged
             self.__dict__.pop("extractor", None)  # rebuilt with them on next use
             self._blocks.clear()
 
     def _note_constants(self, path: str, source: str, tree: ast.Module) -> None:
         """Keep the project's constants up to date with the text of `path` being checked."""
+        self.constants  # noqa: B018 - merged now if a warm pass left them to merge
         if self._file_constants is None:
             self.learn_constants(self.python_files([self.config.root]))
         assert self._file_constants is not None
@@ -591,7 +638,7 @@ class Project:
         if use_cache:
             # Keyed without reading the schemas: an unchanged tree is answered from the cache.
             key = state.key if state is not None else self.quick_key()
-            cache = ResultCache.for_project(self.config.root, key + self.constants.digest())
+            cache = ResultCache.for_project(self.config.root, key + self.constants_digest())
         results: dict[str, FileResult] = {}
         todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
         for file in files:
@@ -663,6 +710,7 @@ class Project:
         results: dict[str, FileResult] = {}
 
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        self.constants  # noqa: B018 - merged now: the workers are given every file's
         try:
             with ProcessPoolExecutor(
                 max_workers=workers,
@@ -933,6 +981,12 @@ def _init_worker(
     _Worker.project = project
 
 
+def _files_key(read: Mapping[str, str]) -> str:
+    """Return a digest of which files were read with which content."""
+    text = "\n".join(f"{rel}\x00{digest}" for rel, digest in sorted(read.items()))
+    return _text_digest(text)
+
+
 def _constants_of_chunk(files: list[tuple[Path, str]]) -> list[tuple[str, FileConstants | None]]:
     """Read, parse and learn the constants of a worker's share of the files."""
     from dbheal_lsp.files import FileRefused, read_regular_file
@@ -1054,13 +1108,19 @@ class _ConstantsCache:
             self._entries = {}
 
     @classmethod
-    def for_project(cls, root: Path) -> _ConstantsCache:
+    def for_project(cls, root: Path, name: str = "constants.json") -> _ConstantsCache:
         """Return the constants cache of the project at `root` (one that keeps nothing when
         there is no user cache folder)."""
         try:
-            return cls(project_cache_dir(root) / "constants.json")
+            return cls(project_cache_dir(root) / name)
         except OSError:
             return cls(None)
+
+    @classmethod
+    def merged_for_project(cls, root: Path) -> _ConstantsCache:
+        """Return the small cache of the merged constants' digest, under the key "merged" by
+        the digest of every file's content (read without the per-file cache's size)."""
+        return cls.for_project(root, "constants-merged.json")
 
     def get(self, rel: str, digest: str) -> Any:
         """Return the cached constants of `rel` if its content hash is `digest`, else None."""

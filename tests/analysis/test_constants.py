@@ -247,6 +247,14 @@ def test_a_warm_check_learns_the_constants_from_the_cache(tmp_path: Path) -> Non
     # The class constant is read as its text both times: the table it names is checked.
     assert "no such column: podcast.titel" in cold.stdout, cold.stdout
     assert warm.stdout == cold.stdout
+    # A subclass in a new file changes what the constant can hold: the warm pass notices, and
+    # the statement in the unchanged file is read again (no longer one table: not substituted).
+    (tmp_path / "other.py").write_text("from store import Db\nclass Other(Db):\n    TABLE = 'x'\n")
+    changed = run_dbheal(tmp_path, "check")
+    assert "podcast.titel" not in changed.stdout, changed.stdout
+    (tmp_path / "other.py").unlink()
+    back = run_dbheal(tmp_path, "check")
+    assert back.stdout == cold.stdout
 
 
 METHODS_OF_ONE_NAME = """
