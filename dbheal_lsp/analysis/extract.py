@@ -198,6 +198,8 @@ class _FileContext:
     method_scopes: dict[int, _Scope] = field(default_factory=dict)
     # The database the connection of the call being read opens (None: the main one).
     database: str | None = None
+    # Whether the file can say which database a connection opens (see Extractor.extract).
+    opens_databases: bool = True
     # The call being read is a helper of [tool.dbheal.calls] (see _shaped).
     shaped: bool = False
     # Comprehension variables that hold only names the code writes (see _comprehension_safety).
@@ -253,6 +255,11 @@ class Extractor:
             return ()
         lines = lines if lines is not None else source_lines(source)
         ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""), deadline)
+        # A file that opens no database itself (most get a connection from a helper elsewhere)
+        # and whose receivers the settings do not map: every statement runs on the main one.
+        ctx.opens_databases = bool(self.options.receivers) or any(
+            name in source for name in _CONNECT_CALLS
+        )
         _visit_body(tree.body if only is None else only, ctx.module, ctx)
         found = _one_run_time_database_is_the_main_one(ctx.statements)
         return tuple(sorted(found, key=lambda s: (s.span.line, s.span.column)))
@@ -407,7 +414,7 @@ def _statements_of_call(
     ctx.scope = scope
     ctx.work = 0
     ctx.reached.clear()
-    ctx.database = _database_of_call(call, scope, ctx)
+    ctx.database = _database_of_call(call, scope, ctx) if ctx.opens_databases else None
     shape = next((s for s in ctx.options.shapes if s.name == name), None)
     ctx.shaped = shape is not None
     if shape is not None:
