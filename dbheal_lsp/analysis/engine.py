@@ -177,50 +177,52 @@ class Project:
         """
         from dbheal_lsp.files import FileRefused, read_regular_file
 
-        store = _ConstantsCache.for_project(self.config.root) if use_cache else None
-        raw: dict[str, tuple[Path, Any]] = {}  # rel -> (file, cached constants as JSON)
+        paths: dict[str, Path] = {}
         read: dict[str, str] = {}
-        todo: list[tuple[Path, str]] = []
         for file in files:
             rel = self.config.relative(file)
             try:
                 source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
             except (FileRefused, OSError, ValueError):
                 continue  # such a file gives a note when it is checked
-            read[rel] = _text_digest(source)
-            cached = store.get(rel, read[rel]) if store is not None else None
-            if cached is not None:
-                raw[rel] = (file, cached)
-            else:
-                todo.append((file, rel))
+            paths[rel], read[rel] = file, _text_digest(source)
         merged = _ConstantsCache.merged_for_project(self.config.root) if use_cache else None
         files_key = _files_key(read)
         known = merged.get("merged", files_key) if merged is not None else None
-        if not todo and isinstance(known, str):
-            # Nothing changed since the last pass: merge only if a file must be checked.
+        if isinstance(known, str):
+            # Nothing changed since the last pass: the per-file cache is read, and the
+            # constants merged, only if a file must be checked.
             self._constants_read = read
             self._constants_digest = known
-            self._pending_constants = lambda: self._learned(raw, [], read, None, None)
+            self._pending_constants = lambda: self._learned(paths, read, use_cache)
             return
-        self._learned(raw, todo, read, store, merged)
+        self._learned(paths, read, use_cache)
+        if merged is not None:  # the digest of what was merged, for the next warm pass
+            merged.put("merged", files_key, self._constants.digest())
+            merged.save({"merged"})
 
     def _learned(
         self,
-        raw: dict[str, tuple[Path, Any]],
-        todo: list[tuple[Path, str]],
+        paths: dict[str, Path],
         read: dict[str, str],
-        store: _ConstantsCache | None,
-        merged: _ConstantsCache | None,
+        use_cache: bool,
     ) -> None:
-        """Merge the cached constants (`raw`) with those of the files read now (`todo`)."""
+        """Learn the constants of the files `paths` (whose texts have the digests `read`):
+        from the per-file cache where it has them, else by reading the files."""
         from dbheal_lsp.analysis.constants import constants_from_json, constants_to_json
 
+        store = _ConstantsCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}
-        for rel, (file, cached) in raw.items():
+        todo: list[tuple[Path, str]] = []
+        for rel, file in paths.items():
+            cached = store.get(rel, read[rel]) if store is not None else None
             try:
-                found[rel] = constants_from_json(cached)
+                if cached is not None:
+                    found[rel] = constants_from_json(cached)
+                    continue
             except ValueError:
-                todo.append((file, rel))  # not what this version writes: read the file again
+                pass  # not what this version writes: read the file again
+            todo.append((file, rel))
         for rel, constants in self._read_constants(todo):
             if constants is None:
                 read.pop(rel, None)  # not Python: it gives a note when it is checked
@@ -231,9 +233,6 @@ class Project:
         if store is not None:
             store.save(set(found))
         self._use_constants(found, read)
-        if merged is not None:
-            merged.put("merged", _files_key(read), self._constants.digest())
-            merged.save({"merged"})
 
     def _read_constants(
         self, files: list[tuple[Path, str]]
