@@ -54,6 +54,13 @@ _NO_COLUMN = re.compile(r"no such column: (\S+)")
 _HAS_NO_COLUMN = re.compile(r"table (\S+) has no column named (\S+)")
 _NEAR = re.compile(r'near "((?:[^"]|"")*)": syntax error')
 _FILTERS = re.compile(r"\b(WHERE|JOIN|ON)\b", re.IGNORECASE)
+# The first rows by one column: `ORDER BY t.col DESC LIMIT ...` (masked text: no strings).
+_SORTED_LIMIT = re.compile(
+    r"\bORDER\s+BY\s+(?:[\"`\[]?(\w+)[\"`\]]?\.)?[\"`\[]?(\w+)[\"`\]]?(?:\s+(?:ASC|DESC))?"
+    r"\s+LIMIT\b",
+    re.IGNORECASE,
+)
+_TEMP_SORT = "USE TEMP B-TREE FOR ORDER BY"
 # A literal meeting a column: `= 'x'`, `> 5`, `IN ('a', 3)`, `VALUES (1, 'x')`, `SET a = 2`.
 _LITERAL_VALUE = re.compile(r"(=|<|>|\bIN\s*\(|\bVALUES\s*\(|,)\s*(-?\d|')", re.IGNORECASE)
 # What a script may run on the schema copy so that its later statements see its tables.
@@ -377,7 +384,11 @@ class StatementChecker:
                 verdict = Verdict("ok", f"not judged: {verdict.message} (an interpolated name)")
         has_schema = self.has_schema or current.has_objects()
         plan: tuple[str, ...] = ()
-        if verdict.kind == "ok" and has_schema and _FILTERS.search(text):
+        if (
+            verdict.kind == "ok"
+            and has_schema
+            and (_FILTERS.search(text) or _SORTED_LIMIT.search(masked(text)))
+        ):
             plan = tuple(self.query_plan(plan_text, placeholders))
         refs = None
         if self._needs_structure(statement, part, verdict, plan):
@@ -1170,6 +1181,54 @@ def missing_indexes(facts: Facts) -> Iterator[Issue]:
         )
 
 
+def missing_sort_indexes(facts: Facts) -> Iterator[Issue]:
+    """MISSING_INDEX: the first rows by a column (`ORDER BY c DESC LIMIT n`) that SQLite finds
+    by reading the whole table and sorting it, where an index on c would let it read them in
+    order and stop at the limit."""
+    if facts.verdict.kind != "ok" or not facts.has_schema or _TEMP_SORT not in facts.plan:
+        return
+    mask = masked(facts.rendered.text)
+    scanned = {(m.group(1) or "").lower() for line in facts.plan if (m := _SCAN.match(line))}
+    for match in _SORTED_LIMIT.finditer(mask):
+        qualifier, column = match.group(1), match.group(2)
+        tables = [
+            t
+            for t in facts.schema.tables.values()
+            if t.name.lower() in scanned
+            and (qualifier is None or qualifier.lower() == t.name.lower())
+            and t.column(column) is not None
+            and not t.is_view
+        ]
+        if len(tables) != 1 or _has_usable_index(facts.schema, tables[0].name, column):
+            continue
+        table, name = tables[0], f"idx_{tables[0].name}_{column}"
+        if facts.refs is not None and any(
+            f.column.table is not None
+            and f.column.table.name.lower() == table.name.lower()
+            and f.column.name.lower() == column.lower()
+            for f in facts.refs.filters
+        ):
+            continue  # filtered on too: the filter's MISSING_INDEX proposes the same index
+        if facts.plan_with_index is None:
+            continue
+        after = facts.plan_with_index(table.name, (column,), name)
+        if not after or _TEMP_SORT in after or not any(name in line for line in after):
+            continue  # the index would not spare the sort: nothing to propose
+        start, end = match.start(2), match.end(2)
+        yield _issue(
+            facts,
+            IssueType.MISSING_INDEX,
+            start,
+            end,
+            f"{table.name} is read in full and sorted to return its first rows by {column} "
+            f"(query plan: SCAN {table.name}, {_TEMP_SORT}); an index {name} on "
+            f"{table.name}({column}) would let SQLite read them in order and stop at the LIMIT",
+            table=table.name,
+            column_name=column,
+            suggestion=name,
+        )
+
+
 def _index_serves(before: tuple[str, ...], after: tuple[str, ...], name: str) -> bool:
     """Return whether the plan `after` searches with index `name` and reads fewer tables in
     full than `before` (a join that only swaps which table is scanned gains nothing)."""
@@ -1322,6 +1381,7 @@ CHECKS: tuple[Callable[[Facts], Iterator[Issue]], ...] = (
     type_mismatches,
     result_type_mismatches,
     missing_indexes,
+    missing_sort_indexes,
     injections,
     select_stars,
     drift_on_queries,
