@@ -571,16 +571,6 @@ def _prune_summary(store: StateStore, root: Path) -> str:
     )
 
 
-def _outcome_label(record: FixRecord) -> str:
-    """What a history line says a record is: a rollback is "rolled back", the fix it undid
-    "undone" (its stored outcomes are "applied" and "rolled_back")."""
-    if record.rollback_of:
-        return "rolled back"
-    if record.outcome == "rolled_back":
-        return "undone"
-    return record.outcome
-
-
 def _fix_lines(r: FixRecord) -> list[str]:
     if r.rollback_of:
         note = f" (undoes {r.rollback_of})"
@@ -588,7 +578,7 @@ def _fix_lines(r: FixRecord) -> list[str]:
         note = f" (rolled back {r.rolled_back_at})"
     else:
         note = ""
-    lines = [f"{r.id}  {r.created_at}  {_outcome_label(r):<11} {r.kind:<7} {r.title}{note}"]
+    lines = [f"{r.id}  {r.created_at}  {r.outcome_label:<11} {r.kind:<7} {r.title}{note}"]
     if r.message and r.message != r.title:
         lines.append(f"    {r.message}")
     lines.extend(f"    {'ok  ' if c.ok else 'FAIL'} {c.name}" for c in r.verify.checks)

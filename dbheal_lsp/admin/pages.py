@@ -816,9 +816,7 @@ def history_page(frame: Frame, records: Sequence[FixRecord]) -> Markup:
 
 
 def _fix_body(frame: Frame, record: FixRecord) -> Markup:
-    outcome = record.outcome.replace("_", " ")
-    if record.rollback_of:
-        outcome = "rollback"
+    outcome = record.outcome_label  # as `dbheal history` says it
     what = [el("div", {"class": "title"}, record.title)]
     if record.message and record.message != record.title:
         what.append(el("div", {"class": "muted"}, record.message))

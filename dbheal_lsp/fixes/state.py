@@ -178,6 +178,17 @@ class FixRecord:
         object.__setattr__(self, "files", tuple(self.files))
 
     @property
+    def outcome_label(self) -> str:
+        """What the history (CLI and admin page) calls this record: a rollback is "rolled
+        back", the fix it undid "undone" (their stored outcomes are "applied" and
+        "rolled_back"), any other its outcome."""
+        if self.rollback_of:
+            return "rolled back"
+        if self.outcome == "rolled_back":
+            return "undone"
+        return self.outcome
+
+    @property
     def can_roll_back(self) -> bool:
         """Return whether this fix is applied, not undone and not itself a rollback."""
         return self.outcome == "applied" and self.rollback_of is None

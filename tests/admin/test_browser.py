@@ -179,7 +179,9 @@ def test_every_page_and_a_migration_applied_and_rolled_back(page: Page, tmp_path
         page.wait_for_url("**/history")
         expect(page.locator(".notice.ok")).to_contain_text("Rolled back")
         expect(page.locator(".notice.ok")).to_contain_text("every row written since the fix")
+        # Labelled as `dbheal history` labels them: the rollback, and the fix it undid.
         expect(page.locator("tbody.fix .outcome", has_text="rolled back")).to_have_count(1)
+        expect(page.locator("tbody.fix .outcome", has_text="undone")).to_have_count(1)
         assert "idx_orders_customer_email" not in _indexes(root)
 
         # Settings: the sources, and a change written to pyproject.toml.
