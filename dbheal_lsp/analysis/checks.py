@@ -1185,7 +1185,12 @@ def missing_sort_indexes(facts: Facts) -> Iterator[Issue]:
     """MISSING_INDEX: the first rows by a column (`ORDER BY c DESC LIMIT n`) that SQLite finds
     by reading the whole table and sorting it, where an index on c would let it read them in
     order and stop at the limit."""
-    if facts.verdict.kind != "ok" or not facts.has_schema or _TEMP_SORT not in facts.plan:
+    if (
+        facts.verdict.kind != "ok"
+        or not facts.has_schema
+        or _TEMP_SORT not in facts.plan
+        or facts.plan_with_index is None
+    ):
         return
     mask = masked(facts.rendered.text)
     scanned = {(m.group(1) or "").lower() for line in facts.plan if (m := _SCAN.match(line))}
@@ -1209,8 +1214,6 @@ def missing_sort_indexes(facts: Facts) -> Iterator[Issue]:
             for f in facts.refs.filters
         ):
             continue  # filtered on too: the filter's MISSING_INDEX proposes the same index
-        if facts.plan_with_index is None:
-            continue
         after = facts.plan_with_index(table.name, (column,), name)
         if not after or _TEMP_SORT in after or not any(name in line for line in after):
             continue  # the index would not spare the sort: nothing to propose

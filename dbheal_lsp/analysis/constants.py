@@ -399,7 +399,7 @@ def _argument(
 ) -> Given:
     given = _given(value, module)
     if given is None:
-        given = _dict_keys(value)
+        given = _keys_of_display(value)
     if given is None and isinstance(value, ast.Name):
         given = dicts.get((id(enclosing), value.id))
     return given if given is not None else _passed_on(value, enclosing)
@@ -421,7 +421,7 @@ class _LocalDicts:
 
     def assigned(self, function: _Function | None, node: ast.Assign | ast.AnnAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        keys = _dict_keys(node.value) if node.value is not None else None
+        keys = _keys_of_display(node.value) if node.value is not None else None
         if keys is not None and len(targets) == 1 and isinstance(targets[0], ast.Name):
             self.displays[(id(function), targets[0].id)] = keys
 
@@ -439,7 +439,7 @@ class _LocalDicts:
         }
 
 
-def _dict_keys(value: ast.expr) -> Given:
+def _keys_of_display(value: ast.expr) -> Given:
     """`insert({"url": u, "title": t})`: a dict display whose keys are all literal text gives
     its keys, marked (see KEYS): what iterating or joining the dict gives, never the dict."""
     if (
@@ -452,7 +452,8 @@ def _dict_keys(value: ast.expr) -> Given:
 
 
 def dict_keys(value: Literal) -> tuple[str, ...] | None:
-    """Return the keys of a dict display given as an argument (see _dict_keys), else None."""
+    """Return the keys of a dict display given as an argument (see _keys_of_display), else
+    None."""
     if isinstance(value, tuple) and value and value[0] == KEYS:
         return value[1:]
     return None

@@ -719,12 +719,8 @@ def _names_tuple(node: ast.expr, scope: _Scope, ctx: _FileContext) -> tuple[str,
             # A tuple: a list may have been appended to since it was assigned.
             literal = _tuple_literal(base) if isinstance(base, ast.Tuple) else None
             values = None if literal is None else frozenset({literal})
-        elif node.id in ctx.environment and candidate.node is ctx.environment_of:
-            values = frozenset({ctx.environment[node.id]})
         else:
-            values = _parameter_values(candidate, node.id, ctx)
-            if values is not None and len(values) > 1:
-                ctx.several = True
+            values = _caller_literals(candidate, node.id, ctx)
     if not values or len(values) != 1:
         return None
     value = next(iter(values))
@@ -769,6 +765,18 @@ def _parameter_values(
     if name not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
         return None
     return ctx.options.constants.parameter_values(node.name, name)
+
+
+def _caller_literals(scope: _Scope, name: str, ctx: _FileContext) -> frozenset[GivenLiteral] | None:
+    """Return the literals every caller passes as parameter `name` of the function `scope`;
+    while one caller's statements are read (_per_caller_variants), only that caller's. Several
+    literals mark the statement as worth reading once per caller."""
+    values = _parameter_values(scope, name, ctx)
+    if values is not None and len(values) > 1:
+        ctx.several = True
+        if name in ctx.environment and scope.node is ctx.environment_of:
+            return frozenset({ctx.environment[name]})
+    return values
 
 
 def _joined_pieces(
@@ -1476,12 +1484,7 @@ def _name_pieces(
                         base, candidate, ctx, (base.lineno, base.col_offset), depth + 1
                     )
                 elif not augments:
-                    values = _parameter_values(candidate, node.id, ctx)
-                    if values is not None and len(values) > 1:
-                        ctx.several = True
-                        if node.id in ctx.environment and candidate.node is ctx.environment_of:
-                            values = frozenset({ctx.environment[node.id]})
-                    variants = _pinned(values, node, ctx)
+                    variants = _pinned(_caller_literals(candidate, node.id, ctx), node, ctx)
                 if variants is None:
                     if ctx.strict:
                         return None
