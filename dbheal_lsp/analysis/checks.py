@@ -1278,8 +1278,10 @@ def injections(facts: Facts) -> Iterator[Issue]:
     }
     for sr in facts.rendered.slots:
         value = sr.slot.value
-        if value.constant or value.safe_identifier or value.numeric_cast:
-            continue  # literal text, an allow-listed name, or a number: none carries SQL
+        if value.constant or value.safe_identifier or value.numeric_cast or value.program_data:
+            # Literal text, an allow-listed name, a number, or the program's own data: none
+            # carries text someone outside the program chose.
+            continue
         start, end = sr.start, sr.end
         if sr.role == "identifier":
             yield _issue(

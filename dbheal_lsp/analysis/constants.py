@@ -11,9 +11,18 @@ answers "which literals can this attribute or parameter hold?" (None: something 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+import builtins
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from dbheal_lsp.analysis.origins import (
+    ADDED_ARGUMENTS,
+    PROGRAM,
+    Origin,
+    OriginReader,
+    added_arguments,
+)
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]
@@ -45,6 +54,7 @@ class Signature:
     decorated: bool = False  # a framework may call it (a route, a handler)
     method: bool = False  # defined in a class body
     variadic: bool = False  # takes *args or **kwargs: any call may reach it
+    setter: str = ""  # `@name.setter`: assigning attribute `name` calls it
 
     def fits(self, call: CallArguments) -> bool:
         """Return whether `call` can call this function: not too many arguments, no keyword
@@ -71,6 +81,9 @@ class CallArguments:
     positional: tuple[Given, ...]
     keywords: tuple[tuple[str, Given], ...]
     open: bool = False
+    # Where each argument's value can come from (analysis/origins.py), in the same order.
+    origins: tuple[Origin, ...] = ()
+    keyword_origins: tuple[tuple[str, Origin], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,9 @@ class FileConstants:
     bases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Every name the file reads (`f`, `obj.f`): a function no file names is never called.
     references: frozenset[str] = frozenset()
+    # Where each value assigned to an attribute (`x.a = v`, a class's or module's `a = v`)
+    # comes from (analysis/origins.py).
+    attribute_origins: tuple[tuple[str, Origin], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,12 @@ class ProjectConstants:
     # Per function, what each of its calls passes: (parameter, literal) pairs, one tuple per
     # call site, for the parameters that call gives a literal (a table with its columns).
     environments: Mapping[str, tuple[Environment, ...]] = field(default_factory=dict)
+    # (function, parameter) pairs that every caller in the project fills with the program's
+    # own data (analysis/origins.py): nothing from outside reaches them.
+    program_parameters: frozenset[tuple[str, str]] = frozenset()
+    # Attributes every assignment in the project gives program data, and every one assigned.
+    program_attributes: frozenset[str] = frozenset()
+    assigned_attributes: frozenset[str] = frozenset()
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -117,6 +139,9 @@ class ProjectConstants:
                 _sorted_values(self.by_class),
                 sorted((k, sorted(v)) for k, v in self.family.items()),
                 sorted((k, sorted(map(repr, v))) for k, v in self.environments.items()),
+                sorted(self.program_parameters),
+                sorted(self.program_attributes),
+                sorted(self.assigned_attributes),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -147,6 +172,17 @@ class ProjectConstants:
         one passes something else, or no call is seen (an entry point: anyone may call it)."""
         return self.parameters.get((function, parameter))
 
+    def holds_program_data(self, origin: Origin) -> bool:
+        """Return whether a value of `origin` (analysis/origins.py) holds only the program's
+        own data: the parameters it depends on are filled so by every caller (never true of
+        an entry point, which anyone may call), and so are the attributes it reads."""
+        if origin is None:
+            return False
+        return all(
+            _member(dep, self.program_parameters, self.program_attributes, self.assigned_attributes)
+            for dep in origin
+        )
+
     def call_environments(self, function: str) -> tuple[Environment, ...]:
         """Return, for each call of `function` in the project, the literal each parameter is
         given there; empty when the function is defined more than once or never called."""
@@ -168,8 +204,10 @@ def file_constants(tree: ast.Module) -> FileConstants:
     owned: list[tuple[str, str, Given]] = []
     bases: list[tuple[str, tuple[str, ...]]] = []
     references: set[str] = set()
+    attribute_origins: list[tuple[str, Origin]] = []
     # Names bound in each function (by id), to learn which hold one literal-keyed dict.
     local = _LocalDicts()
+    reader = OriginReader(module=tree)
     pending: list[tuple[ast.Call, ast.ClassDef | None, _Function | None]] = []
     for node, owner, function, enclosing in _walk(tree):
         if isinstance(node, ast.Name):
@@ -183,6 +221,14 @@ def file_constants(tree: ast.Module) -> FileConstants:
             local.key_set(enclosing, node)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            attribute_origins.extend(
+                _attribute_origins(node, owner, function, enclosing, tree, reader)
+            )
+            for container in _stored_containers(node):
+                attributes.append((container, None))  # `self.cache[k] = v`: not a literal now
+                if owner is not None:
+                    owned.append((owner.name, container, None))
         if isinstance(node, ast.ClassDef):
             bases.append((node.name, tuple(b for b in map(_leaf_name, node.bases) if b)))
             for stmt in node.body:
@@ -207,9 +253,18 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 signatures.append(replace(signature, name=owner.name, method=False))
         elif isinstance(node, ast.Call):
             pending.append((node, owner, enclosing))
+            for container, origin in _added_to_attribute(node, owner, enclosing, reader):
+                attribute_origins.append((container, origin))
+                # `self.filters.append(x)`: the list holds more than the literal it began as.
+                attributes.append((container, None))
+                if owner is not None:
+                    owned.append((owner.name, container, None))
     dicts = local.dicts()
     for node, owner, enclosing in pending:  # once every binding of the file is known
-        call = _call_arguments(node, module, enclosing, dicts)
+        in_method = owner is not None and enclosing is not None and enclosing in owner.body
+        call = _call_arguments(
+            node, module, enclosing, dicts, reader, owner.name if in_method and owner else None
+        )
         if call is not None and call.name == "__init__" and owner is not None:
             # `super().__init__(db, "History")` in a subclass calls its base's __init__.
             call = replace(call, name=_base_name(owner) or call.name)
@@ -223,7 +278,35 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(owned),
         tuple(bases),
         frozenset(references),
+        tuple(attribute_origins),
     )
+
+
+def _attribute_origins(
+    node: ast.Assign | ast.AnnAssign | ast.AugAssign,
+    owner: ast.ClassDef | None,
+    method: _Function | None,
+    enclosing: _Function | None,
+    tree: ast.Module,
+    reader: OriginReader,
+) -> Iterator[tuple[str, Origin]]:
+    """Yield (attribute, origin) for each attribute `node` assigns: `x.a = v` anywhere, and the
+    names a class body or the module binds (read as `C.a`, `module.a`)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    names: list[str] = []
+    for target in targets:
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store):
+                names.append(sub.attr)
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store) and enclosing is None:
+                names.append(sub.id)  # a class's or the module's own name
+    names.extend(_stored_containers(node))  # `self.cache[key] = value`: the cache holds it
+    if not names or node.value is None:
+        return
+    in_method = owner is not None and method is not None and enclosing is method
+    origin = reader.origin_of(node.value, enclosing, owner.name if in_method and owner else None)
+    for name in names:
+        yield name, origin
 
 
 def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
@@ -300,7 +383,103 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
         by_class,
         _families(f.bases for f in files),
         {name: found for name, found in environments.items() if found},
+        *_program_data(signatures, calls, files),
     )
+
+
+def _program_data(
+    signatures: Mapping[str, list[Signature]],
+    calls: Mapping[str, list[CallArguments]],
+    files: list[FileConstants],
+) -> tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]]:
+    """Return the parameters and attributes that only the program's own data reaches, and the
+    attributes the project assigns. A parameter: every call that fits passes it (or leaves the
+    default) a value whose dependencies are in the set; a decorated function (a route, a
+    handler) or one no call reaches is an entry point. An attribute: every assignment is."""
+    needs: dict[tuple[str, str], set[str] | None] = {}
+    for name, sigs in signatures.items():
+        for sig in sigs:
+            fitting = [c for c in calls.get(name, []) if sig.fits(c)]
+            for index, parameter in enumerate(sig.parameters):
+                key = (name, parameter)
+                found: set[str] | None = set()
+                if sig.setter:
+                    # `obj.name = value` calls it: what the attribute is given is its value.
+                    found = {f"@{sig.setter}:!"}
+                    fitting = []
+                elif sig.decorated or not fitting:
+                    # Nothing calls it here: a framework, a plugin or getattr may, with anything.
+                    found = None
+                for origin in _passed_origins(fitting, sig, index, parameter):
+                    if origin is None or found is None:
+                        found = None
+                        break
+                    found |= origin
+                if key in needs:
+                    # Two functions of one name: both must be reached so.
+                    earlier = needs[key]
+                    found = None if earlier is None or found is None else earlier | found
+                needs[key] = found
+    attribute_needs: dict[str, set[str] | None] = {}
+    for f in files:
+        for attribute, origin in f.attribute_origins:
+            known = attribute_needs.get(attribute, set())
+            attribute_needs[attribute] = None if known is None or origin is None else known | origin
+    assigned = frozenset(attribute_needs)
+    # The largest sets closed under "depends only on members": a value passed round a
+    # recursion that nothing outside feeds holds only program data.
+    parameters = {key for key, found in needs.items() if found is not None}
+    attributes = {key for key, found in attribute_needs.items() if found is not None}
+    while True:
+        kept_parameters = {
+            key
+            for key in parameters
+            if all(_member(d, parameters, attributes, assigned) for d in needs[key] or ())
+        }
+        kept_attributes = {
+            key
+            for key in attributes
+            if all(_member(d, parameters, attributes, assigned) for d in attribute_needs[key] or ())
+        }
+        if kept_parameters == parameters and kept_attributes == attributes:
+            return frozenset(parameters), frozenset(attributes), assigned
+        parameters, attributes = kept_parameters, kept_attributes
+
+
+def _member(
+    dep: str,
+    parameters: Set[tuple[str, str]],
+    attributes: Set[str],
+    assigned: Set[str],
+) -> bool:
+    """Return whether dependency `dep` of an origin holds only program data: "f.p" a parameter
+    of f, "@a:fallback" attribute a (or, where the project never assigns a, the fallback: ""
+    program data, "!" not known, else the parameters it lists)."""
+    if dep.startswith("@"):
+        attribute, _, fallback = dep[1:].partition(":")
+        if attribute in assigned:
+            return attribute in attributes
+        if fallback == "!":
+            return False
+        return all(_member(d, parameters, attributes, assigned) for d in fallback.split(",") if d)
+    function, _, parameter = dep.partition(".")
+    return (function, parameter) in parameters
+
+
+def _passed_origins(
+    calls: list[CallArguments], sig: Signature, index: int, parameter: str
+) -> Iterator[Origin]:
+    """Yield where what each call passes as `parameter` comes from (a default: the code)."""
+    for call in calls:
+        keywords = dict(call.keyword_origins)
+        if index < len(call.positional):
+            yield call.origins[index] if index < len(call.origins) else None
+        elif parameter in keywords:
+            yield keywords[parameter]
+        elif call.open:
+            yield None
+        else:
+            yield PROGRAM
 
 
 def _environments(
@@ -459,6 +638,43 @@ def dict_keys(value: Literal) -> tuple[str, ...] | None:
     return None
 
 
+def _stored_containers(node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> Iterator[str]:
+    """Yield the attributes whose container `node` stores into: `self.cache[key] = value`."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
+                container = _container_attribute(sub.value)
+                if container is not None:
+                    yield container
+
+
+def _container_attribute(node: ast.expr) -> str | None:
+    """Return the attribute a container expression is kept in (`self.cache`, `self.a[k]`)."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _added_to_attribute(
+    call: ast.Call, owner: ast.ClassDef | None, enclosing: _Function | None, reader: OriginReader
+) -> Iterator[tuple[str, Origin]]:
+    """`self.parts.append(value)` (extend, insert, add, update, setdefault): what the
+    container kept in an attribute is given."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ADDED_ARGUMENTS:
+        return
+    container = _container_attribute(func.value)
+    if container is None:
+        return
+    in_method = owner is not None and enclosing is not None and enclosing in owner.body
+    for added in added_arguments(call):
+        yield (
+            container,
+            reader.origin_of(added, enclosing, owner.name if in_method and owner else None),
+        )
+
+
 def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
     """`SqlTable(self, name)` inside `def table(self, name)`: what table's callers pass."""
     if enclosing is None or not isinstance(value, ast.Name):
@@ -514,6 +730,35 @@ def _literals(
 
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
+_BUILTINS = frozenset(dir(builtins))
+# Calls that are never the project's own functions in practice: builtins, and methods of str,
+# list, dict, connections and cursors that code calls everywhere.
+_NOT_THE_PROJECTS = _BUILTINS | frozenset(
+    {
+        "append",
+        "extend",
+        "join",
+        "format",
+        "items",
+        "keys",
+        "values",
+        "split",
+        "strip",
+        "replace",
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "encode",
+        "decode",
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "execute",
+        "executemany",
+        "executescript",
+    }
+)
 
 
 def _walk(
@@ -627,6 +872,14 @@ def _signature(
     for kw, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         defaults.append((kw.arg, _given(kw_default, module)))
     keyword_only = [a.arg for a in args.kwonlyargs]
+    setter = next(
+        (
+            d.value.id
+            for d in node.decorator_list
+            if isinstance(d, ast.Attribute) and d.attr == "setter" and isinstance(d.value, ast.Name)
+        ),
+        "",
+    )
     return Signature(
         node.name,
         (*positional, *keyword_only),
@@ -634,6 +887,7 @@ def _signature(
         bool(node.decorator_list),
         method,
         args.vararg is not None or args.kwarg is not None,
+        setter,
     )
 
 
@@ -642,6 +896,8 @@ def _call_arguments(
     module: Mapping[str, Literal],
     enclosing: _Function | None,
     dicts: Mapping[tuple[int, str], Given],
+    reader: OriginReader,
+    owner: str | None,
 ) -> CallArguments | None:
     func = node.func
     if isinstance(func, ast.Name):
@@ -651,26 +907,52 @@ def _call_arguments(
     else:
         return None
     positional: list[Given] = []
+    origins: list[Origin] = []
+    # Not a function of the project's (a builtin, a method of str, list or dict): where its
+    # arguments come from is not worth reading. Unread, they count as outside text.
+    wanted = name not in _NOT_THE_PROJECTS
     open_ = False
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             open_ = True
             break
         positional.append(_argument(arg, module, enclosing, dicts))
+        origins.append(reader.origin_of(arg, enclosing, owner) if wanted else None)
     keywords: list[tuple[str, Given]] = []
+    keyword_origins: list[tuple[str, Origin]] = []
     for kw in node.keywords:
         if kw.arg is None:
             open_ = True
         else:
             keywords.append((kw.arg, _argument(kw.value, module, enclosing, dicts)))
-    return CallArguments(name, tuple(positional), tuple(keywords), open_)
+            origin = reader.origin_of(kw.value, enclosing, owner) if wanted else None
+            keyword_origins.append((kw.arg, origin))
+    return CallArguments(
+        name, tuple(positional), tuple(keywords), open_, tuple(origins), tuple(keyword_origins)
+    )
 
 
 def constants_to_json(found: FileConstants) -> Any:
     """Return `found` as JSON-ready data (the check cache keeps it per file content)."""
     data = asdict(found)
     data["references"] = sorted(found.references)
+    data["attribute_origins"] = [(n, _origin_json(o)) for n, o in found.attribute_origins]
+    for call in data["calls"]:
+        call["origins"] = [_origin_json(o) for o in call["origins"]]
+        call["keyword_origins"] = [(n, _origin_json(o)) for n, o in call["keyword_origins"]]
     return data
+
+
+def _origin_json(origin: Origin) -> list[str] | None:
+    return None if origin is None else sorted(origin)
+
+
+def _origin_of(value: Any) -> Origin:
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    raise ValueError(f"unexpected origin {value!r}")
 
 
 def constants_from_json(data: Any) -> FileConstants:
@@ -686,6 +968,7 @@ def constants_from_json(data: Any) -> FileConstants:
                     bool(s["decorated"]),
                     bool(s["method"]),
                     bool(s["variadic"]),
+                    str(s["setter"]),
                 )
                 for s in data["signatures"]
             ),
@@ -695,6 +978,8 @@ def constants_from_json(data: Any) -> FileConstants:
                     tuple(_given_of(v) for v in c["positional"]),
                     tuple((str(n), _given_of(v)) for n, v in c["keywords"]),
                     bool(c["open"]),
+                    tuple(_origin_of(v) for v in c["origins"]),
+                    tuple((str(n), _origin_of(v)) for n, v in c["keyword_origins"]),
                 )
                 for c in data["calls"]
             ),
@@ -702,6 +987,7 @@ def constants_from_json(data: Any) -> FileConstants:
             owned=tuple((str(o), str(n), _given_of(v)) for o, n, v in data["owned"]),
             bases=tuple((str(n), tuple(map(str, b))) for n, b in data["bases"]),
             references=frozenset(map(str, data["references"])),
+            attribute_origins=tuple((str(n), _origin_of(v)) for n, v in data["attribute_origins"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not cached constants: {exc}") from None

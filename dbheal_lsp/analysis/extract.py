@@ -26,6 +26,7 @@ from dbheal_lsp.analysis.constants import (
     returns_number,
 )
 from dbheal_lsp.analysis.constants import Literal as GivenLiteral
+from dbheal_lsp.analysis.origins import OriginReader, added_arguments, guards_around
 from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.positions import (
     FStringField,
@@ -218,6 +219,8 @@ class _FileContext:
     several: bool = False
     # What each function does with query rows (analysis/results.py), by id of the function.
     rows: dict[int, FunctionRows] = field(default_factory=dict)
+    # Where values come from (analysis/origins.py): each function's bindings, read once.
+    origins: OriginReader = field(default_factory=OriginReader)
 
 
 class Extractor:
@@ -255,6 +258,7 @@ class Extractor:
             return ()
         lines = lines if lines is not None else source_lines(source)
         ctx = _FileContext(lines, self.options, candidate_lines, _Scope(tree, ""), deadline)
+        ctx.origins.module = tree
         # A file that opens no database itself (most get a connection from a helper elsewhere)
         # and whose receivers the settings do not map: every statement runs on the main one.
         ctx.opens_databases = bool(self.options.receivers) or any(
@@ -973,7 +977,24 @@ def _new_slot(node: ast.expr, kind: SlotKind, ctx: _FileContext, *, number: bool
         return Slot(index, kind, replace(info, constant=True))
     if safety == "number":
         return Slot(index, kind, replace(info, numeric_cast=True))
+    if _program_data(node, ctx):
+        return Slot(index, kind, replace(info, program_data=True))
     return Slot(index, kind, info)
+
+
+def _program_data(node: ast.expr, ctx: _FileContext) -> bool:
+    """Return whether `node` holds only the program's own data: nothing from outside the
+    program reaches it (analysis/origins.py), through the enclosing function's callers too."""
+    function = ctx.scope.node if ctx.scope is not None else None
+    owner = ctx.class_node
+    in_method = owner is not None and function is not None and function in owner.body
+    origin = ctx.origins.origin_of(
+        node,
+        function,
+        owner.name if in_method and owner else None,
+        guards_around(function, node.lineno),
+    )
+    return ctx.options.constants.holds_program_data(origin)
 
 
 def _safety(node: ast.expr, scope: _Scope, ctx: _FileContext, depth: int) -> _Safety:
@@ -1221,8 +1242,6 @@ def _name_safety(node: ast.Name, scope: _Scope, ctx: _FileContext, depth: int) -
 # Displays of containers the code may add to after building them.
 _MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 # Methods that add to a list, dict or set, and the positions of their arguments that are added.
-_ADDING = {"append": (0,), "extend": (0,), "insert": (1,), "add": (0,), "update": (0,)}
-_ADDING_DEFAULT = {"setdefault": (1,)}
 
 
 def _added_to(scope_node: ast.AST, name: str) -> Iterator[ast.expr]:
@@ -1236,10 +1255,7 @@ def _added_to(scope_node: ast.AST, name: str) -> Iterator[ast.expr]:
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id == name
         ):
-            positions = _ADDING.get(node.func.attr) or _ADDING_DEFAULT.get(node.func.attr)
-            if positions is not None:
-                yield from (node.args[i] for i in positions if i < len(node.args))
-                yield from (k.value for k in node.keywords)
+            yield from added_arguments(node)
         elif isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:

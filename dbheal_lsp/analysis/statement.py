@@ -36,6 +36,9 @@ class ValueInfo:
     constant: bool = False  # a literal or a module constant: cannot carry user input
     numeric_cast: bool = False  # int(...) / float(...): cannot carry SQL either
     safe_identifier: bool = False  # passed through a configured quoting / allow-list helper
+    # Built only from the program's own data (analysis/origins.py): no outside text reaches it,
+    # although its exact value is not known.
+    program_data: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,549 @@
+"""Where a Python value can come from: the program's own data, or outside it.
+
+SQL_INJECTION and DYNAMIC_IDENTIFIER are about text someone outside the program can choose: a
+request, a user's query, a file, the command line, the environment, or the caller of a function
+nothing in the project calls (an entry point). A value built only from the program's own data
+(an attribute of its objects, a module's names, rows it reads back from its database, the values
+every caller in the project passes) cannot carry such text, whatever its exact value.
+
+`origin_of` reads one expression: None when part of it may come from outside, else the set of
+the enclosing function's parameters it depends on (empty: the program's own data). Which
+parameters hold only program data is a project-wide fact (analysis/constants.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+# None: part of the value may come from outside the program. Otherwise the parameters of the
+# enclosing function it depends on, as "function.parameter"; empty: the program's own data.
+Origin = frozenset[str] | None
+PROGRAM: Origin = frozenset()
+# (name, collection) pairs: the code checked `name in collection` around a value.
+Guards = tuple[tuple[str, ast.expr], ...]
+# One value a name is given, with the checks around that binding.
+_Bound = tuple[ast.expr | None, Guards]
+
+# Names that hold what comes from outside: web requests, the command line, the environment,
+# standard input, the user at a prompt.
+OUTSIDE_NAMES = frozenset({"input", "raw_input", "request", "argv", "environ", "getenv", "stdin"})
+# Attributes and methods that read from outside whatever their receiver: a framework request's
+# fields, a file's or socket's content, parsed command-line arguments.
+OUTSIDE_ATTRIBUTES = frozenset(
+    {
+        "argv",
+        "environ",
+        "getenv",
+        "stdin",
+        "GET",
+        "POST",
+        "FILES",
+        "COOKIES",
+        "query_params",
+        "form",
+        "cookies",
+        "headers",
+        "get_json",
+        "read",
+        "readline",
+        "readlines",
+        "read_text",
+        "recv",
+        "urlopen",
+        "parse_args",
+        "parse_known_args",
+    }
+)
+# What a cursor or connection gives back: rows of the program's own database, row ids, counts.
+# Values a database holds are the program's data here (not text a user just typed).
+DATABASE_RESULTS = frozenset(
+    {
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "lastrowid",
+        "rowcount",
+        "last_insert_rowid",
+        "changes",
+        "total_changes",
+    }
+)
+_SQL_START = re.compile(r"\s*(SELECT|PRAGMA|WITH)\b", re.IGNORECASE)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Methods that add to the list, set or dict they are called on, and the positions of the
+# arguments they add (keyword arguments of `update(...)` are added too).
+ADDED_ARGUMENTS: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {
+        "append": (0,),
+        "appendleft": (0,),
+        "extend": (0,),
+        "extendleft": (0,),
+        "insert": (1,),
+        "add": (0,),
+        "update": (0,),
+        "setdefault": (1,),
+    }
+)
+_MAX_DEPTH = 6
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass
+class OriginReader:
+    """Reads origins within one file; remembers each function's bindings once read."""
+
+    bindings: dict[int, dict[str, list[_Bound]]] = field(default_factory=dict)
+
+    # (function id, name) pairs being read: a name that feeds itself (`s = s + part`) adds
+    # nothing to what its other values bring.
+    visiting: set[tuple[int, str]] = field(default_factory=set)
+    cut: bool = False  # a name was cut short while reading the current one
+    known: dict[tuple[int, str], Origin] = field(default_factory=dict)
+    # Constructors (`__init__`) by id, with their class: `C(x)` passes x to C's parameters.
+    constructors: dict[int, str] = field(default_factory=dict)
+    # The module read, and its functions by name (on first need), to read what calls return.
+    module: ast.Module | None = None
+    functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = None
+    # Each function's parameters looked up in a collection (see _lookups_in), by function id.
+    lookups: dict[int, dict[str, ast.expr]] = field(default_factory=dict)
+
+    def origin_of(
+        self,
+        node: ast.expr,
+        function: ast.AST | None,
+        owner: str | None = None,
+        guards: Guards = (),
+    ) -> Origin:
+        """Return where the value of `node`, read inside `function` (None: module level) of
+        class `owner` (if a method), can come from (see the module docstring). `guards`: the
+        names the code checks against a collection around `node` (see guards_around)."""
+        if owner is not None and isinstance(function, _FUNCTIONS) and function.name == "__init__":
+            self.constructors[id(function)] = owner  # `C(x)` calls it: its parameters are C's
+        return self._read(node, function, frozenset(), 0, guards)
+
+    def _read(
+        self,
+        node: ast.AST,
+        function: ast.AST | None,
+        bound: frozenset[str],
+        depth: int,
+        guards: Guards = (),
+    ) -> Origin:
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(node, ast.Name):
+            if node.id in bound:
+                return PROGRAM
+            for name, collection in guards:
+                if name == node.id:
+                    # Inside `if key in self._fields:`, key is one of the collection's items.
+                    return self._read(collection, function, bound, depth + 1)
+            return self._name_origin(node.id, function, depth)
+        if isinstance(node, ast.Lambda):
+            return None  # a function value: what it returns is not read here
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.Sub)):
+            # `{"path", "artpath"} & fields` holds only what both sides hold; `a - b` only a's.
+            left = self._read(node.left, function, bound, depth, guards)
+            if isinstance(node.op, ast.Sub) or left == PROGRAM:
+                return left
+            right = self._read(node.right, function, bound, depth, guards)
+            if right == PROGRAM or left is None:
+                return right
+            return None if right is None else left | right
+        if isinstance(node, ast.Subscript):
+            return self._read(node.value, function, bound, depth, guards)  # one of d's values
+        if isinstance(node, ast.Attribute):
+            if node.attr in OUTSIDE_ATTRIBUTES:
+                return None
+            if node.attr in DATABASE_RESULTS:
+                return PROGRAM
+            receiver = self._read(node.value, function, bound, depth, guards)
+            if receiver is None:
+                return None
+            # Read as the attribute's own origin across the project (analysis/constants.py),
+            # or, for an attribute the project never assigns, as its receiver's.
+            fallback = (
+                "!" if any(d.startswith("@") for d in receiver) else ",".join(sorted(receiver))
+            )
+            return frozenset({f"@{node.attr}:{fallback}"})
+        parts: list[ast.AST] = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                if func.attr in OUTSIDE_ATTRIBUTES:
+                    return None
+                if func.attr in DATABASE_RESULTS or _reads_database(node):
+                    return PROGRAM  # rows and counts the program reads from its own database
+                if func.attr == "get" and node.args:
+                    # `SORTS.get(key, "name")`: one of the dict's values, or the default.
+                    parts = [func.value, *node.args[1:], *node.keywords]
+                else:
+                    parts = [func.value, *node.args, *node.keywords]  # `x.strip()` is x's
+            elif isinstance(func, ast.Name) and func.id in OUTSIDE_NAMES:
+                return None
+            callee = self._callee(func)
+            if callee is not None:
+                return self._returned(node, callee, function, bound, depth, guards)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for generator in node.generators:
+                bound = bound | {
+                    n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)
+                }
+        found: set[str] = set()
+        for part in parts:
+            if isinstance(
+                part, (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop)
+            ):
+                continue
+            origin = self._read(part, function, bound, depth, guards)
+            if origin is None:
+                return None
+            found |= origin
+        return frozenset(found)
+
+    def _name_origin(self, name: str, function: ast.AST | None, depth: int) -> Origin:
+        if name in OUTSIDE_NAMES:
+            return None
+        scope: ast.AST | None = function
+        values: list[_Bound] | None = None
+        if isinstance(function, _FUNCTIONS):
+            args = function.args
+            if name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
+                if name in ("self", "cls"):
+                    return PROGRAM
+                lookups = self.lookups.get(id(function))
+                if lookups is None:
+                    lookups = self.lookups[id(function)] = _lookups_in(function)
+                looked_up = lookups.get(name)
+                if looked_up is not None:
+                    # `m = self.field_metadata[field]` raises for a key it lacks: past it,
+                    # field is one of the program's own keys.
+                    return self._read(looked_up, function, frozenset(), depth + 1)
+                return frozenset({f"{self.constructors.get(id(function), function.name)}.{name}"})
+            if name in {a.arg for a in (args.vararg, args.kwarg) if a is not None}:
+                return None  # *args, **kwargs: whatever any caller passes
+            values = self._bindings(function).get(name)
+        if values is None:  # not bound in the function: a name of the module
+            scope = self.module
+            if scope is None:
+                return PROGRAM
+            values = self._bindings(scope).get(name)
+            if values is None:
+                # A builtin, or a name bound elsewhere (an enclosing function, `import *`).
+                return PROGRAM if name in _BUILTINS else None
+        key = (id(scope), name)
+        if key in self.known:
+            return self.known[key]
+        if key in self.visiting:
+            self.cut = True
+            return PROGRAM
+        self.visiting.add(key)
+        outer_cut, self.cut = self.cut, False
+        try:
+            found: set[str] | None = set()
+            for value, checked in values:
+                origin = (
+                    PROGRAM
+                    if value is None
+                    else self._read(value, scope, frozenset(), depth + 1, checked)
+                )
+                if origin is None or found is None:
+                    found = None
+                    break
+                found |= origin
+        finally:
+            self.visiting.discard(key)
+        result = None if found is None else frozenset(found)
+        if not self.cut or not self.visiting:
+            # Complete: no name it went through was cut short for being read already.
+            self.known[key] = result
+        self.cut = self.cut or outer_cut
+        return result
+
+    def _callee(self, func: ast.expr) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """Return the one function of this module that `f(...)` or `self.f(...)` calls."""
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            name = func.attr
+        else:
+            return None
+        if self.functions is None:
+            # The module's functions and its classes' methods (not functions nested in them).
+            self.functions = {}
+            stack: list[ast.stmt] = list(self.module.body) if self.module is not None else []
+            while stack:
+                stmt = stack.pop()
+                if isinstance(stmt, _FUNCTIONS):
+                    self.functions.setdefault(stmt.name, []).append(stmt)
+                elif isinstance(stmt, ast.ClassDef):
+                    stack.extend(stmt.body)
+        found = self.functions.get(name, [])
+        return found[0] if len(found) == 1 else None
+
+    def _returned(
+        self,
+        call: ast.Call,
+        callee: ast.FunctionDef | ast.AsyncFunctionDef,
+        function: ast.AST | None,
+        bound: frozenset[str],
+        depth: int,
+        guards: Guards,
+    ) -> Origin:
+        """Return the origin of what `call` gets back from `callee`: what its `return`s give,
+        with each of its parameters read as the argument the call passes (`lookup(tag)` that
+        returns an item of a fixed map, or raises, gives program data whatever tag is)."""
+        key = (id(callee), "\x00return")
+        if key in self.visiting:
+            self.cut = True
+            return PROGRAM
+        self.visiting.add(key)
+        try:
+            returned: set[str] = set()
+            for value in _returned_values(callee):
+                origin = self._read(value, callee, frozenset(), depth + 1)
+                if origin is None:
+                    return None
+                returned |= origin
+        finally:
+            self.visiting.discard(key)
+        arguments = _arguments_by_parameter(call, callee)
+        prefix = f"{self.constructors.get(id(callee), callee.name)}."
+        found: set[str] = set()
+        for dep in returned:
+            if not dep.startswith(prefix):
+                found.add(dep)
+                continue
+            argument = arguments.get(dep[len(prefix) :])
+            if argument is None:
+                continue  # left to its default: a value the code writes
+            origin = self._read(argument, function, bound, depth + 1, guards)
+            if origin is None:
+                return None
+            found |= origin
+        return frozenset(found)
+
+    def _bindings(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
+    ) -> dict[str, list[_Bound]]:
+        known = self.bindings.get(id(function))
+        if known is None:
+            known = self.bindings[id(function)] = _function_bindings(function)
+        return known
+
+
+def _returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
+    """Yield what each `return` of `function` gives (not those of functions inside it)."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            continue
+        if (isinstance(node, ast.Return) and node.value is not None) or (
+            isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None
+        ):
+            yield node.value
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _arguments_by_parameter(
+    call: ast.Call, callee: ast.FunctionDef | ast.AsyncFunctionDef
+) -> dict[str, ast.expr]:
+    """Return what `call` passes to each parameter of `callee` it fills (`self` left out when
+    the call is a method call)."""
+    args = callee.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if isinstance(call.func, ast.Attribute) and positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    found: dict[str, ast.expr] = {}
+    for name, value in zip(positional, call.args, strict=False):
+        if isinstance(value, ast.Starred):
+            break
+        found[name] = value
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            found[keyword.arg] = keyword.value
+    return found
+
+
+def _lookups_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    """Return, for each name `function` looks up in its own body, outside any branch or `try`
+    (`m = table[name]`: a KeyError for any other key), what it looks the name up in."""
+    found: dict[str, ast.expr] = {}
+    for stmt in function.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.value, ast.Subscript)
+            and isinstance(stmt.value.slice, ast.Name)
+        ):
+            name = stmt.value.slice.id
+            collection = stmt.value.value
+            if name not in found and not any(
+                isinstance(n, ast.Name) and n.id == name for n in ast.walk(collection)
+            ):
+                found[name] = collection
+    return found
+
+
+def _reads_database(call: ast.Call) -> bool:
+    """Return whether `call` sends a query written in the code: `conn.get("SELECT ...")`."""
+    first = call.args[0] if call.args else None
+    return (
+        isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and _SQL_START.match(first.value) is not None
+    )
+
+
+def _function_bindings(
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module,
+) -> dict[str, list[_Bound]]:
+    """Return, for each name `function` binds in its own body, every value it is given (None:
+    a value that holds no outside text of its own: a definition, an import, an exception),
+    with the membership checks around the binding (see guards_around)."""
+    found: dict[str, list[_Bound]] = {}
+
+    def bind(target: ast.AST, value: ast.expr | None, guards: Guards) -> None:
+        for name in _stored_names(target):
+            found.setdefault(name, []).append((value, guards))
+
+    stack: list[tuple[ast.AST, Guards]] = [(s, ()) for s in function.body]
+    while stack:
+        node, guards = stack.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+            found.setdefault(node.name, []).append((None, ()))
+            continue  # an inner scope binds its own names
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                bind(target, node.value, guards)
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None
+        ) or isinstance(node, ast.NamedExpr):
+            bind(node.target, node.value, guards)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            # A comprehension's variable too: `[helper(x) for x in rows]` passes rows' items.
+            bind(node.target, node.iter, guards)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            bind(node.optional_vars, node.context_expr, guards)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:  # `from flask import request` is caught by its name
+                found.setdefault((alias.asname or alias.name).split(".")[0], []).append((None, ()))
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.setdefault(node.name, []).append((None, ()))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.attr in ADDED_ARGUMENTS
+        ):
+            # `parts.append(user_input)`: what is added is part of what the list holds.
+            for added in added_arguments(node):
+                found.setdefault(node.func.value.id, []).append((added, guards))
+        if isinstance(node, ast.If):
+            stack.append((node.test, guards))
+            inner = (*guards, *_membership_guards(node.test))
+            stack.extend((child, inner) for child in node.body)
+            stack.extend((child, guards) for child in node.orelse)
+        else:
+            stack.extend((child, guards) for child in ast.iter_child_nodes(node))
+    return found
+
+
+def added_arguments(call: ast.Call) -> list[ast.expr]:
+    """Return what `x.append(v)` (see ADDED_ARGUMENTS) adds to x: nothing for other calls."""
+    if not isinstance(call.func, ast.Attribute):
+        return []
+    positions = ADDED_ARGUMENTS.get(call.func.attr, ())
+    return (
+        [call.args[i] for i in positions if i < len(call.args)] + [k.value for k in call.keywords]
+        if positions
+        else []
+    )
+
+
+def _stored_names(target: ast.AST) -> Iterator[str]:
+    """Yield the local names an assignment target stores to: `a`, `a, b`, `*a`, and the
+    container of `a[k] = v` (which then holds v)."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _stored_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _stored_names(target.value)
+    elif isinstance(target, ast.Subscript):
+        container = target.value
+        while isinstance(container, ast.Subscript):
+            container = container.value
+        if isinstance(container, ast.Name):
+            yield container.id
+
+
+def _membership_guards(test: ast.expr) -> Guards:
+    """Return the (name, collection) pairs a condition requires: `key in self._fields`, and
+    each such part of an `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return tuple(g for value in test.values for g in _membership_guards(value))
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.In)
+    ):
+        return ((test.left.id, test.comparators[0]),)
+    return ()
+
+
+def guards_around(function: ast.AST | None, line: int) -> Guards:
+    """Return the membership checks of the `if` statements of `function` whose body holds
+    `line`: there, each checked name is one of its collection's items."""
+    if not isinstance(function, _FUNCTIONS):
+        return ()
+    found: list[tuple[str, ast.expr]] = []
+    body: list[ast.stmt] = function.body
+    while True:
+        inner: list[ast.stmt] | None = None
+        for stmt in body:
+            if not stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+                continue
+            if (
+                isinstance(stmt, ast.If)
+                and stmt.body
+                and stmt.body[0].lineno
+                <= line
+                <= (stmt.body[-1].end_lineno or stmt.body[-1].lineno)
+            ):
+                found.extend(_membership_guards(stmt.test))
+                inner = stmt.body
+            elif not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
+                inner = next(
+                    (
+                        block
+                        for block in _blocks(stmt)
+                        if block and block[0].lineno <= line <= (block[-1].end_lineno or line)
+                    ),
+                    None,
+                )
+            break
+        if inner is None:
+            return tuple(found)
+        body = inner
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """Return the statement lists directly inside `stmt` (bodies, branches, handlers)."""
+    blocks = [getattr(stmt, name, None) for name in ("body", "orelse", "finalbody")]
+    blocks += [h.body for h in getattr(stmt, "handlers", ())]
+    blocks += [c.body for c in getattr(stmt, "cases", ())]
+    return [b for b in blocks if isinstance(b, list)]
