@@ -65,6 +65,11 @@ _TEMP_SORT = "USE TEMP B-TREE FOR ORDER BY"
 _LITERAL_VALUE = re.compile(r"(=|<|>|\bIN\s*\(|\bVALUES\s*\(|,)\s*(-?\d|')", re.IGNORECASE)
 # What a script may run on the schema copy so that its later statements see its tables.
 _DEFINITIONS = frozenset({"CREATE", "ALTER", "DROP"})
+_CREATES_TABLE = re.compile(
+    r"\s*CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?:\w+\s*\.\s*)?([\w\"`\[\]]+)",
+    re.IGNORECASE,
+)
 _VALUE_COUNT = re.compile(
     r"columns but \d+ values were supplied|\d+ values for \d+ columns|same number of terms"
 )
@@ -227,6 +232,9 @@ class StatementChecker:
         # The DDL met so far in the file being checked, by enclosing function: (line, SQL).
         self._ddl_file = ""
         self._ddl: dict[str, list[tuple[int, str]]] = {}
+        # Whether the file being checked attaches another database (`ATTACH ... AS fts_db`):
+        # an unqualified table missing from the main one may live in it, unseen.
+        self._attaches = False
 
     def check(self, statement: Statement, path: str) -> list[Issue]:
         """Return the issues of `statement` (in file `path`), every check applied.
@@ -235,31 +243,66 @@ class StatementChecker:
         (`CREATE TABLE users_tmp ...`) applies to the statements after it in that function.
         """
         if path != self._ddl_file:
-            self._ddl_file, self._ddl = path, {}
+            self._ddl_file, self._ddl, self._attaches = path, {}, False
         issues: list[Issue] = []
         for facts in self._facts(statement, path):
             self._remember_ddl(facts)
+            if first_keyword(facts.rendered.text) == "ATTACH":
+                self._attaches = True
             # What a rejected statement refers to is guesswork: report the rejection alone.
             # Already-applied DDL and upgrade probes are not rejections of the code at all.
             rejected = facts.verdict.kind in ("syntax", "error", "applied")
             checks = _TEXT_CHECKS if rejected or _is_probe(facts) else CHECKS
             for check in checks:
-                issues.extend(check(facts))
+                issues.extend(i for i in check(facts) if not self._may_exist(i, facts))
         return [
             replace(i, severity=self.settings.severities.get(i.type, i.severity))
             for i in issues
             if i.type in self.settings.enabled
         ]
 
+    def _earlier_ddl(self, statement: Statement) -> list[str]:
+        """Return the DDL run before `statement` in its function, and by its class's
+        constructor (`__init__` runs before any method)."""
+        earlier = [
+            sql for line, sql in self._ddl.get(statement.function, ()) if line < statement.span.line
+        ]
+        owner, dot, method = statement.function.rpartition(".")
+        if dot and method != "__init__":
+            earlier = [sql for _line, sql in self._ddl.get(f"{owner}.__init__", ())] + earlier
+        return earlier
+
+    def _created_for(self, statement: Statement) -> set[str]:
+        """Return the tables the DDL before `statement` creates (see _earlier_ddl), by name."""
+        return {
+            m.group(1).strip('"`[]').lower()
+            for sql in self._earlier_ddl(statement)
+            if (m := _CREATES_TABLE.match(masked(sql)))
+        }
+
+    def _may_exist(self, issue: Issue, facts: Facts) -> bool:
+        """Return whether `issue` is a MISSING_TABLE of a table that may well exist: one the
+        DDL above creates (a virtual table the copy cannot build), or, in a file that attaches
+        another database (its schema is not seen), an unqualified name, not `main.<name>`."""
+        if issue.type != IssueType.MISSING_TABLE or not issue.table:
+            return False
+        if issue.table.lower() in self._created_for(facts.statement):
+            return True  # created above, by DDL the copy of the schema could not run
+        if not self._attaches:
+            return False
+        qualified = re.compile(rf"\bmain\s*\.\s*[\"`\[]?{re.escape(issue.table)}\b", re.I)
+        return qualified.search(facts.rendered.text) is None
+
     def _remember_ddl(self, facts: Facts) -> None:
         statement = facts.statement
-        if (
-            not statement.is_script
-            and facts.verdict.kind == "ok"
-            and first_keyword(facts.rendered.text) in _DEFINITIONS
-        ):
-            ddl = self._ddl.setdefault(statement.function, [])
-            ddl.append((statement.span.line, facts.rendered.text))
+        if statement.is_script:
+            return  # a script's statements are judged one by one, each seeing those before
+        # One call may send several statements (apsw runs them all): `DROP TABLE IF EXISTS t;
+        # CREATE TEMP TABLE t (...)`.
+        for part in _split_script(facts.rendered):
+            if first_keyword(part.text) in _DEFINITIONS:
+                ddl = self._ddl.setdefault(statement.function, [])
+                ddl.append((statement.span.line, part.text))
 
     def _facts(self, statement: Statement, path: str) -> Iterator[Facts]:
         rendered = render(statement)
@@ -267,11 +310,7 @@ class StatementChecker:
             facts = self._facts_of(
                 statement, path, rendered, _ScriptSchema(self.schema), cached=True
             )
-            earlier = [
-                sql
-                for line, sql in self._ddl.get(statement.function, ())
-                if line < statement.span.line
-            ]
+            earlier = self._earlier_ddl(statement)
             if facts.verdict.kind in ("no_table", "no_column") and earlier:
                 facts = self._facts_after(earlier, statement, path, rendered)
             yield facts
@@ -916,6 +955,10 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
         return
     text = facts.rendered.text
     if verdict.kind == "error" and not facts.has_schema:
+        return
+    if verdict.kind == "error" and _STAND_IN_NUMBER.search(verdict.message):
+        # What SQLite lacks is named by an interpolated part (`tokenize = '{tok}'`, a
+        # collation): known only at run time, so not the code's error to report.
         return
     if facts.rendered.slots and _VALUE_COUNT.search(verdict.message):
         # An interpolated part may be a list of placeholders (`VALUES (%s)` % "?, ?, ?"): how
