@@ -1318,6 +1318,7 @@ def injections(facts: Facts) -> Iterator[Issue]:
         "percent": "% formatting",
         "format": ".format()",
         "concat": "string concatenation (+)",
+        "join": "str.join()",
     }
     for sr in facts.rendered.slots:
         value = sr.slot.value

@@ -19,14 +19,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from dbheal_lsp.analysis.constants import Literal as GivenLiteral
 from dbheal_lsp.analysis.constants import (
-    NUMBER_CALLS,
     ProjectConstants,
     dict_keys,
     returns_number,
 )
-from dbheal_lsp.analysis.constants import Literal as GivenLiteral
-from dbheal_lsp.analysis.origins import OriginReader, added_arguments, guards_around
+from dbheal_lsp.analysis.origins import (
+    NUMBER_CALLS,
+    OriginReader,
+    added_arguments,
+    guards_around,
+)
 from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.positions import (
     FStringField,
@@ -791,19 +795,22 @@ def _joined_pieces(
     depth: int,
 ) -> _Variants | None:
     """Variants of `" ".join(["SELECT ...", f"FROM {t}", ...])`: the parts with the separator
-    between them, each mapped to where it is written."""
+    between them, each mapped to where it is written; a part that cannot be read (a method's
+    result, `self._atime_expr()`) is a slot, as an operand of `+` is."""
     glue = _literal_pieces(separator, scope, ctx, depth + 1)
+    if glue is None or any(isinstance(part, ast.Starred) for part in parts):
+        return None
     read: list[_Variants] = []
+    unread = 0
     for i, part in enumerate(parts):
-        if isinstance(part, ast.Starred):
-            return None
         variants = _operand(part, scope, ctx, (part.lineno, part.col_offset), depth)
-        if variants is None or glue is None:
-            return None
+        if variants is None:
+            unread += 1
+            variants = [[_new_slot(part, "join", ctx)]]
         if i:
             read.append(glue)
         read.append(variants)
-    return _join(read)
+    return None if unread == len(parts) else _join(read)
 
 
 def _either(

@@ -17,7 +17,7 @@ from dbheal_lsp.model import Span
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.parameters import Bindings
 
-SlotKind = Literal["fstring", "percent", "format", "concat"]
+SlotKind = Literal["fstring", "percent", "format", "concat", "join"]
 # "fragment": a slot where neither a value nor a name can stand (`WHERE a = 0 %s`, `FROM t %s`):
 # it holds a piece of SQL text, unknown here, and is rendered as a comment so that the text the
 # code spells out around it is still checked.
