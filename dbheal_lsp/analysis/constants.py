@@ -18,6 +18,7 @@ from typing import Any
 
 from dbheal_lsp.analysis.origins import (
     ADDED_ARGUMENTS,
+    NUMBER_CALLS,
     PROGRAM,
     Origin,
     OriginReader,
@@ -37,8 +38,6 @@ _PARAM = "\x00param"  # ... and of a parameter of a class's constructor: (tag, "
 # The first item of a tuple that stands for a dict display's keys: iterating or joining that
 # argument gives them, but the argument itself is a dict whose values may be anything.
 KEYS = "\x00keys"
-# Calls whose result is a number, whatever their argument.
-NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
 _NUMBER_TYPES = frozenset({"int", "float", "bool"})
 # Attributes that hold names the code itself defines: a class's name, its slots.
 CODE_NAMES = frozenset({"__name__", "__qualname__", "__tablename__"})

@@ -91,6 +91,9 @@ ADDED_ARGUMENTS: Mapping[str, tuple[int, ...]] = MappingProxyType(
 )
 _MAX_DEPTH = 6
 _BUILTINS = frozenset(dir(builtins))
+# Calls whose result is a number, whatever their argument (and `range`, numbers to iterate).
+NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
+_NUMBERS = NUMBER_CALLS | {"range"}
 
 
 @dataclass
@@ -186,6 +189,8 @@ class OriginReader:
                     parts = [func.value, *node.args, *node.keywords]  # `x.strip()` is x's
             elif isinstance(func, ast.Name) and func.id in OUTSIDE_NAMES:
                 return None
+            elif isinstance(func, ast.Name) and func.id in _NUMBERS:
+                return PROGRAM  # a number (`range(len(words))` counts): it spells no text
             callee = self._callee(func)
             if callee is not None:
                 return self._returned(node, callee, function, bound, depth, guards)
@@ -395,13 +400,43 @@ def _lookups_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, a
 
 
 def _reads_database(call: ast.Call) -> bool:
-    """Return whether `call` sends a query written in the code: `conn.get("SELECT ...")`."""
-    first = call.args[0] if call.args else None
-    return (
-        isinstance(first, ast.Constant)
-        and isinstance(first.value, str)
-        and _SQL_START.match(first.value) is not None
-    )
+    """Return whether `call` reads rows with a query written in the code, or works on what
+    such a read gives: `conn.get("SELECT ...")`, `db.query(" ".join(["SELECT ...", ...]))`,
+    `...query("SELECT ...").run(limit=n).value()` (bound values do not change what is read)."""
+    node: ast.expr = call
+    while isinstance(node, ast.Call):
+        first = node.args[0] if node.args else None
+        text = _leading_text(first) if first is not None else None
+        if text is not None and _SQL_START.match(text):
+            return True
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return False
+        node = func.value
+        while isinstance(node, ast.Attribute):
+            node = node.value
+    return False
+
+
+def _leading_text(node: ast.expr) -> str | None:
+    """Return the literal text a string expression starts with, if it starts with one."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        return _leading_text(node.values[0])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        return _leading_text(node.left)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format":
+            return _leading_text(node.func.value)
+        if (
+            node.func.attr == "join"
+            and node.args
+            and isinstance(node.args[0], (ast.List, ast.Tuple))
+        ):
+            elements = node.args[0].elts
+            return _leading_text(elements[0]) if elements else None
+    return None
 
 
 def _function_bindings(
