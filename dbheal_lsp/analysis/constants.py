@@ -16,14 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from dbheal_lsp.analysis.origins import (
-    ADDED_ARGUMENTS,
-    NUMBER_CALLS,
-    PROGRAM,
-    Origin,
-    OriginReader,
-    added_arguments,
-)
+from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments
+from dbheal_lsp.analysis.origins import NUMBER_CALLS, PROGRAM, Origin, OriginReader
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]

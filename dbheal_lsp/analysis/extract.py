@@ -19,18 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from dbheal_lsp.analysis.bindings import added_arguments, guards_around
 from dbheal_lsp.analysis.constants import Literal as GivenLiteral
 from dbheal_lsp.analysis.constants import (
     ProjectConstants,
     dict_keys,
     returns_number,
 )
-from dbheal_lsp.analysis.origins import (
-    NUMBER_CALLS,
-    OriginReader,
-    added_arguments,
-    guards_around,
-)
+from dbheal_lsp.analysis.origins import NUMBER_CALLS, OriginReader
 from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.positions import (
     FStringField,

@@ -15,7 +15,7 @@ from dbheal_lsp.analysis.constants import (
     file_constants,
     project_constants,
 )
-from dbheal_lsp.analysis.origins import PROGRAM, Origin, OriginReader, guards_around
+from dbheal_lsp.analysis.origins import PROGRAM, Origin, OriginReader
 
 
 def _origin(source: str, function: str, expression: str) -> Origin:
@@ -81,13 +81,6 @@ def test_lookups_rows_and_membership_give_the_collection_origin() -> None:
     assert _origin(source, "f", "key") == PROGRAM
     assert _origin(source, "f", "db") == frozenset({"f.db"})
     assert _origin(source, "f", "TABLES.get(key, 'x')") == PROGRAM
-
-
-def test_guards_around_a_line() -> None:
-    tree = ast.parse("def f(k, x):\n    if k in SET and x:\n        y = k\n    z = k\n")
-    function = tree.body[0]
-    assert [name for name, _ in guards_around(function, 3)] == ["k"]
-    assert guards_around(function, 4) == ()
 
 
 def test_returns_of_a_module_function_read_with_the_call_arguments() -> None:
