@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 # (name, collection) pairs: the code checked `name in collection` around a value.
 Guards = tuple[tuple[str, ast.expr], ...]
@@ -71,7 +71,7 @@ def function_bindings(
     stack: list[tuple[ast.AST, Guards]] = [(s, ()) for s in function.body]
     while stack:
         node, guards = stack.pop()
-        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
             found.setdefault(node.name, []).append((None, ()))
             continue  # an inner scope binds its own names
         if isinstance(node, ast.Lambda):
@@ -160,42 +160,36 @@ def _membership_guards(test: ast.expr) -> Guards:
 def guards_around(function: ast.AST | None, line: int) -> Guards:
     """Return the membership checks of the `if` statements of `function` whose body holds
     `line`: there, each checked name is one of its collection's items."""
-    if not isinstance(function, _FUNCTIONS):
+    if not isinstance(function, FUNCTIONS):
         return ()
     found: list[tuple[str, ast.expr]] = []
-    body: list[ast.stmt] = function.body
-    while True:
-        inner: list[ast.stmt] | None = None
-        for stmt in body:
-            if not stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
-                continue
-            if (
-                isinstance(stmt, ast.If)
-                and stmt.body
-                and stmt.body[0].lineno
-                <= line
-                <= (stmt.body[-1].end_lineno or stmt.body[-1].lineno)
-            ):
-                found.extend(_membership_guards(stmt.test))
-                inner = stmt.body
-            elif not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
-                inner = next(
-                    (
-                        block
-                        for block in _blocks(stmt)
-                        if block and block[0].lineno <= line <= (block[-1].end_lineno or line)
-                    ),
-                    None,
-                )
+    block: list[ast.stmt] = function.body
+    while block:
+        stmt = next((s for s in block if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+        if stmt is None:
             break
-        if inner is None:
-            return tuple(found)
-        body = inner
+        inner = next(
+            (b for b in blocks_of(stmt) if b[0].lineno <= line <= (b[-1].end_lineno or line)),
+            None,
+        )
+        if isinstance(stmt, ast.If) and inner is stmt.body:
+            found.extend(_membership_guards(stmt.test))
+        block = inner or []
+    return tuple(found)
 
 
-def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
-    """Return the statement lists directly inside `stmt` (bodies, branches, handlers)."""
-    blocks = [getattr(stmt, name, None) for name in ("body", "orelse", "finalbody")]
-    blocks += [h.body for h in getattr(stmt, "handlers", ())]
-    blocks += [c.body for c in getattr(stmt, "cases", ())]
-    return [b for b in blocks if isinstance(b, list)]
+def blocks_of(node: ast.stmt) -> list[list[ast.stmt]]:
+    """Return the statement lists of a compound statement (if, for, while, with, try, match);
+    none for a definition, whose body is a scope of its own."""
+    if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
+        return []
+    blocks: list[list[ast.stmt]] = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if block:
+            blocks.append(block)
+    for handler in getattr(node, "handlers", ()):
+        blocks.append(handler.body)
+    for case in getattr(node, "cases", ()):
+        blocks.append(case.body)
+    return blocks

@@ -11,13 +11,12 @@ answers "which literals can this attribute or parameter hold?" (None: something 
 from __future__ import annotations
 
 import ast
-import builtins
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments
-from dbheal_lsp.analysis.origins import NUMBER_CALLS, PROGRAM, Origin, OriginReader
+from dbheal_lsp.analysis.origins import BUILTINS, NUMBER_CALLS, PROGRAM, Origin, OriginReader
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]
@@ -32,6 +31,7 @@ _PARAM = "\x00param"  # ... and of a parameter of a class's constructor: (tag, "
 # The first item of a tuple that stands for a dict display's keys: iterating or joining that
 # argument gives them, but the argument itself is a dict whose values may be anything.
 KEYS = "\x00keys"
+_T = TypeVar("_T")
 _NUMBER_TYPES = frozenset({"int", "float", "bool"})
 # Attributes that hold names the code itself defines: a class's name, its slots.
 CODE_NAMES = frozenset({"__name__", "__qualname__", "__tablename__"})
@@ -215,9 +215,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-            attribute_origins.extend(
-                _attribute_origins(node, owner, function, enclosing, tree, reader)
-            )
+            attribute_origins.extend(_attribute_origins(node, enclosing, reader))
             for container in _stored_containers(node):
                 attributes.append((container, None))  # `self.cache[k] = v`: not a literal now
                 if owner is not None:
@@ -246,7 +244,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 signatures.append(replace(signature, name=owner.name, method=False))
         elif isinstance(node, ast.Call):
             pending.append((node, owner, enclosing))
-            for container, origin in _added_to_attribute(node, owner, enclosing, reader):
+            for container, origin in _added_to_attribute(node, enclosing, reader):
                 attribute_origins.append((container, origin))
                 # `self.filters.append(x)`: the list holds more than the literal it began as.
                 attributes.append((container, None))
@@ -254,10 +252,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
                     owned.append((owner.name, container, None))
     dicts = local.dicts()
     for node, owner, enclosing in pending:  # once every binding of the file is known
-        in_method = owner is not None and enclosing is not None and enclosing in owner.body
-        call = _call_arguments(
-            node, module, enclosing, dicts, reader, owner.name if in_method and owner else None
-        )
+        call = _call_arguments(node, module, enclosing, dicts, reader)
         if call is not None and call.name == "__init__" and owner is not None:
             # `super().__init__(db, "History")` in a subclass calls its base's __init__.
             call = replace(call, name=_base_name(owner) or call.name)
@@ -277,10 +272,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
 
 def _attribute_origins(
     node: ast.Assign | ast.AnnAssign | ast.AugAssign,
-    owner: ast.ClassDef | None,
-    method: _Function | None,
     enclosing: _Function | None,
-    tree: ast.Module,
     reader: OriginReader,
 ) -> Iterator[tuple[str, Origin]]:
     """Yield (attribute, origin) for each attribute `node` assigns: `x.a = v` anywhere, and the
@@ -296,8 +288,7 @@ def _attribute_origins(
     names.extend(_stored_containers(node))  # `self.cache[key] = value`: the cache holds it
     if not names or node.value is None:
         return
-    in_method = owner is not None and method is not None and enclosing is method
-    origin = reader.origin_of(node.value, enclosing, owner.name if in_method and owner else None)
+    origin = reader.origin_of(node.value, enclosing)
     for name in names:
         yield name, origin
 
@@ -403,7 +394,7 @@ def _program_data(
                 elif sig.decorated or not fitting:
                     # Nothing calls it here: a framework, a plugin or getattr may, with anything.
                     found = None
-                for origin in _passed_origins(fitting, sig, index, parameter):
+                for origin in _passed_origins(fitting, index, parameter):
                     if origin is None or found is None:
                         found = None
                         break
@@ -459,20 +450,10 @@ def _member(
     return (function, parameter) in parameters
 
 
-def _passed_origins(
-    calls: list[CallArguments], sig: Signature, index: int, parameter: str
-) -> Iterator[Origin]:
+def _passed_origins(calls: list[CallArguments], index: int, parameter: str) -> Iterator[Origin]:
     """Yield where what each call passes as `parameter` comes from (a default: the code)."""
     for call in calls:
-        keywords = dict(call.keyword_origins)
-        if index < len(call.positional):
-            yield call.origins[index] if index < len(call.origins) else None
-        elif parameter in keywords:
-            yield keywords[parameter]
-        elif call.open:
-            yield None
-        else:
-            yield PROGRAM
+        yield _passed_as(call, index, parameter, call.origins, call.keyword_origins, PROGRAM)
 
 
 def _environments(
@@ -650,7 +631,7 @@ def _container_attribute(node: ast.expr) -> str | None:
 
 
 def _added_to_attribute(
-    call: ast.Call, owner: ast.ClassDef | None, enclosing: _Function | None, reader: OriginReader
+    call: ast.Call, enclosing: _Function | None, reader: OriginReader
 ) -> Iterator[tuple[str, Origin]]:
     """`self.parts.append(value)` (extend, insert, add, update, setdefault): what the
     container kept in an attribute is given."""
@@ -660,12 +641,8 @@ def _added_to_attribute(
     container = _container_attribute(func.value)
     if container is None:
         return
-    in_method = owner is not None and enclosing is not None and enclosing in owner.body
     for added in added_arguments(call):
-        yield (
-            container,
-            reader.origin_of(added, enclosing, owner.name if in_method and owner else None),
-        )
+        yield container, reader.origin_of(added, enclosing)
 
 
 def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
@@ -686,17 +663,28 @@ def _passed(
     calls: list[CallArguments], sig: Signature, index: int, parameter: str
 ) -> Iterator[Given]:
     """Yield what each call passes as `parameter` (its default when it passes none)."""
-    defaults = dict(sig.defaults)
+    default = dict(sig.defaults).get(parameter)
     for call in calls:
-        keywords = dict(call.keywords)
-        if index < len(call.positional):
-            yield call.positional[index]
-        elif parameter in keywords:
-            yield keywords[parameter]
-        elif call.open:
-            yield None
-        else:
-            yield defaults.get(parameter)
+        yield _passed_as(call, index, parameter, call.positional, call.keywords, default)
+
+
+def _passed_as(
+    call: CallArguments,
+    index: int,
+    parameter: str,
+    positional: Sequence[_T],
+    keywords: Sequence[tuple[str, _T]],
+    default: _T,
+) -> _T | None:
+    """Return what `call` gives parameter `parameter` (the `index`-th), read from `positional`
+    and `keywords` (its values, or where they come from): `default` when it passes none,
+    None when a `*args` or `**kwargs` may hide it."""
+    if index < len(call.positional):
+        return positional[index] if index < len(positional) else None
+    given = dict(keywords)
+    if parameter in given:
+        return given[parameter]
+    return None if call.open else default
 
 
 def _literals(
@@ -723,10 +711,9 @@ def _literals(
 
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
-_BUILTINS = frozenset(dir(builtins))
 # Calls that are never the project's own functions in practice: builtins, and methods of str,
 # list, dict, connections and cursors that code calls everywhere.
-_NOT_THE_PROJECTS = _BUILTINS | frozenset(
+_NOT_THE_PROJECTS = BUILTINS | frozenset(
     {
         "append",
         "extend",
@@ -890,7 +877,6 @@ def _call_arguments(
     enclosing: _Function | None,
     dicts: Mapping[tuple[int, str], Given],
     reader: OriginReader,
-    owner: str | None,
 ) -> CallArguments | None:
     func = node.func
     if isinstance(func, ast.Name):
@@ -910,7 +896,7 @@ def _call_arguments(
             open_ = True
             break
         positional.append(_argument(arg, module, enclosing, dicts))
-        origins.append(reader.origin_of(arg, enclosing, owner) if wanted else None)
+        origins.append(reader.origin_of(arg, enclosing) if wanted else None)
     keywords: list[tuple[str, Given]] = []
     keyword_origins: list[tuple[str, Origin]] = []
     for kw in node.keywords:
@@ -918,7 +904,7 @@ def _call_arguments(
             open_ = True
         else:
             keywords.append((kw.arg, _argument(kw.value, module, enclosing, dicts)))
-            origin = reader.origin_of(kw.value, enclosing, owner) if wanted else None
+            origin = reader.origin_of(kw.value, enclosing) if wanted else None
             keyword_origins.append((kw.arg, origin))
     return CallArguments(
         name, tuple(positional), tuple(keywords), open_, tuple(origins), tuple(keyword_origins)

@@ -64,9 +64,8 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-CACHE_FORMAT = (
-    8  # 8: where arguments come from; 7: which calls fit which signature; 5: PARAMETER_MISMATCH
-)
+# 8: where arguments come from; 7: which calls fit which signature; 5: PARAMETER_MISMATCH
+CACHE_FORMAT = 8
 _MIGRATIONS_ENTRY = "::migrations"
 MAX_FILE_BYTES = 5 * MB
 MAX_MIGRATION_BYTES = 50 * MB  # seed data makes migrations larger than code files

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from dbheal_lsp.analysis.bindings import added_arguments, guards_around
+from dbheal_lsp.analysis.bindings import added_arguments, blocks_of, guards_around
 from dbheal_lsp.analysis.constants import Literal as GivenLiteral
 from dbheal_lsp.analysis.constants import (
     ProjectConstants,
@@ -989,14 +989,7 @@ def _program_data(node: ast.expr, ctx: _FileContext) -> bool:
     """Return whether `node` holds only the program's own data: nothing from outside the
     program reaches it (analysis/origins.py), through the enclosing function's callers too."""
     function = ctx.scope.node if ctx.scope is not None else None
-    owner = ctx.class_node
-    in_method = owner is not None and function is not None and function in owner.body
-    origin = ctx.origins.origin_of(
-        node,
-        function,
-        owner.name if in_method and owner else None,
-        guards_around(function, node.lineno),
-    )
+    origin = ctx.origins.origin_of(node, function, guards_around(function, node.lineno))
     return ctx.options.constants.holds_program_data(origin)
 
 
@@ -1108,7 +1101,7 @@ def _returned_safety(call: ast.Call, index: int, ctx: _FileContext, depth: int) 
                 return None
             kinds.add(_safety(value.elts[index], scope, ctx, depth + 1))
         else:
-            for block in _blocks_of(node):
+            for block in blocks_of(node):
                 stack.extend(block)
     if not kinds or None in kinds:
         return None
@@ -1244,7 +1237,6 @@ def _name_safety(node: ast.Name, scope: _Scope, ctx: _FileContext, depth: int) -
 
 # Displays of containers the code may add to after building them.
 _MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
-# Methods that add to a list, dict or set, and the positions of their arguments that are added.
 
 
 def _added_to(scope_node: ast.AST, name: str) -> Iterator[ast.expr]:
@@ -1324,7 +1316,7 @@ def _number_functions(ctx: _FileContext) -> frozenset[str]:
         elif isinstance(node, ast.ClassDef):
             stack.extend(node.body)
         else:
-            for block in _blocks_of(node):
+            for block in blocks_of(node):
                 stack.extend(block)
     ctx.number_functions = frozenset(found)
     return ctx.number_functions
@@ -1675,7 +1667,7 @@ def _use_path(scope_node: ast.AST, at: tuple[int, int]) -> tuple[int, ...]:
         if i < 0:
             break
         inner = None
-        for sub in _blocks_of(block[i]):
+        for sub in blocks_of(block[i]):
             last = sub[-1]
             if (
                 (sub[0].lineno, sub[0].col_offset)
@@ -1692,22 +1684,6 @@ def _use_path(scope_node: ast.AST, at: tuple[int, int]) -> tuple[int, ...]:
         path.append(id(inner))
         block = inner
     return tuple(path)
-
-
-def _blocks_of(node: ast.stmt) -> list[list[ast.stmt]]:
-    """Return the statement lists of a compound statement (if, for, while, with, try, match)."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return []
-    blocks: list[list[ast.stmt]] = []
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(node, name, None)
-        if block:
-            blocks.append(block)
-    for handler in getattr(node, "handlers", ()):
-        blocks.append(handler.body)
-    for case in getattr(node, "cases", ()):
-        blocks.append(case.body)
-    return blocks
 
 
 def _collect_assignments(scope_node: ast.AST, owners: dict[int, int]) -> dict[str, list[_Binding]]:
@@ -1774,7 +1750,7 @@ def _collect_assignments(scope_node: ast.AST, owners: dict[int, int]) -> dict[st
             owners[id(node.body)] = owners[id(node.orelse)] = id(node)
         for exclusive in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
             owners[id(exclusive.body)] = id(node)
-        for block in reversed(_blocks_of(node)):
+        for block in reversed(blocks_of(node)):
             inner = (*path, id(block))
             stack.extend((s, inner) for s in reversed(block))
         for handler in getattr(node, "handlers", ()):

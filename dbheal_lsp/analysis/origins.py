@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dbheal_lsp.analysis.bindings import Bound, Guards, function_bindings, lookups_in
+from dbheal_lsp.analysis.bindings import FUNCTIONS, Bound, Guards, function_bindings, lookups_in
 
 # None: part of the value may come from outside the program. Otherwise the parameters of the
 # enclosing function it depends on, as "function.parameter"; empty: the program's own data.
@@ -70,9 +70,8 @@ DATABASE_RESULTS = frozenset(
     }
 )
 _SQL_START = re.compile(r"\s*(SELECT|PRAGMA|WITH)\b", re.IGNORECASE)
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _MAX_DEPTH = 6
-_BUILTINS = frozenset(dir(builtins))
+BUILTINS = frozenset(dir(builtins))
 # Calls whose result is a number, whatever their argument (and `range`, numbers to iterate).
 NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
 _NUMBERS = NUMBER_CALLS | {"range"}
@@ -89,26 +88,18 @@ class OriginReader:
     visiting: set[tuple[int, str]] = field(default_factory=set)
     cut: bool = False  # a name was cut short while reading the current one
     known: dict[tuple[int, str], Origin] = field(default_factory=dict)
-    # Constructors (`__init__`) by id, with their class: `C(x)` passes x to C's parameters.
-    constructors: dict[int, str] = field(default_factory=dict)
-    # The module read, and its functions by name (on first need), to read what calls return.
+    # The module read; its functions and methods by name, and each method's class by id of
+    # the method (read on first need: what calls return, whose parameters a name is).
     module: ast.Module | None = None
     functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = None
+    classes: dict[int, str] = field(default_factory=dict)
     # Each function's parameters looked up in a collection (see _lookups_in), by function id.
     lookups: dict[int, dict[str, ast.expr]] = field(default_factory=dict)
 
-    def origin_of(
-        self,
-        node: ast.expr,
-        function: ast.AST | None,
-        owner: str | None = None,
-        guards: Guards = (),
-    ) -> Origin:
-        """Return where the value of `node`, read inside `function` (None: module level) of
-        class `owner` (if a method), can come from (see the module docstring). `guards`: the
-        names the code checks against a collection around `node` (see guards_around)."""
-        if owner is not None and isinstance(function, _FUNCTIONS) and function.name == "__init__":
-            self.constructors[id(function)] = owner  # `C(x)` calls it: its parameters are C's
+    def origin_of(self, node: ast.expr, function: ast.AST | None, guards: Guards = ()) -> Origin:
+        """Return where the value of `node`, read inside `function` (None: module level), can
+        come from (see the module docstring). `guards`: the names the code checks against a
+        collection around `node` (see guards_around)."""
         return self._read(node, function, frozenset(), 0, guards)
 
     def _read(
@@ -198,7 +189,7 @@ class OriginReader:
             return None
         scope: ast.AST | None = function
         values: list[Bound] | None = None
-        if isinstance(function, _FUNCTIONS):
+        if isinstance(function, FUNCTIONS):
             args = function.args
             if name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
                 if name in ("self", "cls"):
@@ -211,7 +202,7 @@ class OriginReader:
                     # `m = self.field_metadata[field]` raises for a key it lacks: past it,
                     # field is one of the program's own keys.
                     return self._read(looked_up, function, frozenset(), depth + 1)
-                return frozenset({f"{self.constructors.get(id(function), function.name)}.{name}"})
+                return frozenset({f"{self._function_key(function)}.{name}"})
             if name in {a.arg for a in (args.vararg, args.kwarg) if a is not None}:
                 return None  # *args, **kwargs: whatever any caller passes
             values = self._bindings(function).get(name)
@@ -222,7 +213,7 @@ class OriginReader:
             values = self._bindings(scope).get(name)
             if values is None:
                 # A builtin, or a name bound elsewhere (an enclosing function, `import *`).
-                return PROGRAM if name in _BUILTINS else None
+                return PROGRAM if name in BUILTINS else None
         key = (id(scope), name)
         if key in self.known:
             return self.known[key]
@@ -264,18 +255,34 @@ class OriginReader:
             name = func.attr
         else:
             return None
-        if self.functions is None:
-            # The module's functions and its classes' methods (not functions nested in them).
-            self.functions = {}
-            stack: list[ast.stmt] = list(self.module.body) if self.module is not None else []
-            while stack:
-                stmt = stack.pop()
-                if isinstance(stmt, _FUNCTIONS):
-                    self.functions.setdefault(stmt.name, []).append(stmt)
-                elif isinstance(stmt, ast.ClassDef):
-                    stack.extend(stmt.body)
-        found = self.functions.get(name, [])
+        found = self._functions().get(name, [])
         return found[0] if len(found) == 1 else None
+
+    def _functions(self) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """Return the module's functions and its classes' methods (not functions nested in
+        them) by name, noting each method's class."""
+        if self.functions is None:
+            self.functions = {}
+            stack: list[tuple[ast.stmt, str | None]] = [
+                (stmt, None) for stmt in (self.module.body if self.module is not None else [])
+            ]
+            while stack:
+                stmt, owner = stack.pop()
+                if isinstance(stmt, FUNCTIONS):
+                    self.functions.setdefault(stmt.name, []).append(stmt)
+                    if owner is not None:
+                        self.classes[id(stmt)] = owner
+                elif isinstance(stmt, ast.ClassDef):
+                    stack.extend((inner, stmt.name) for inner in stmt.body)
+        return self.functions
+
+    def _function_key(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+        """Return the name calls reach `function` by: a constructor's is its class's, as
+        `C(x)` passes x to `C.__init__`; any other function's is its own."""
+        if function.name == "__init__":
+            self._functions()
+            return self.classes.get(id(function), function.name)
+        return function.name
 
     def _returned(
         self,
@@ -304,7 +311,7 @@ class OriginReader:
         finally:
             self.visiting.discard(key)
         arguments = _arguments_by_parameter(call, callee)
-        prefix = f"{self.constructors.get(id(callee), callee.name)}."
+        prefix = f"{self._function_key(callee)}."
         found: set[str] = set()
         for dep in returned:
             if not dep.startswith(prefix):
@@ -333,7 +340,7 @@ def _returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterat
     stack: list[ast.AST] = list(function.body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef, ast.Lambda)):
             continue
         if (isinstance(node, ast.Return) and node.value is not None) or (
             isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None

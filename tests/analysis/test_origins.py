@@ -58,7 +58,7 @@ def test_parameters_are_dependencies_and_constructors_are_named_by_class() -> No
     tree = ast.parse("class Store:\n    def __init__(self, kind):\n        pass\n")
     init = tree.body[0].body[0]  # type: ignore[attr-defined]
     reader = OriginReader(module=tree)
-    assert reader.origin_of(ast.Name("kind"), init, "Store") == frozenset({"Store.kind"})
+    assert reader.origin_of(ast.Name("kind"), init) == frozenset({"Store.kind"})
 
 
 def test_lookups_rows_and_membership_give_the_collection_origin() -> None:
