@@ -17,8 +17,11 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 # (name, collection) pairs: the code checked `name in collection` around a value.
 Guards = tuple[tuple[str, ast.expr], ...]
-# One value a name is given, with the checks around that binding.
-Bound = tuple[ast.expr | None, Guards]
+# How a binding relates a name to its value: IS (`x = v`), ITEM_OF (x is one of v's items: a
+# loop or comprehension variable) or HOLDS (v is one of x's items: `x.append(v)`).
+IS, ITEM_OF, HOLDS = "is", "item of", "holds"
+# One value a name is given, with the checks around that binding, and how it relates.
+Bound = tuple[ast.expr | None, Guards, str]
 
 
 # Methods that add to the list, set or dict they are called on, and the positions of the
@@ -64,15 +67,15 @@ def function_bindings(
     with the membership checks around the binding (see guards_around)."""
     found: dict[str, list[Bound]] = {}
 
-    def bind(target: ast.AST, value: ast.expr | None, guards: Guards) -> None:
-        for name in _stored_names(target):
-            found.setdefault(name, []).append((value, guards))
+    def bind(target: ast.AST, value: ast.expr | None, guards: Guards, how: str = IS) -> None:
+        for name, stored in _stored_names(target, value):
+            found.setdefault(name, []).append((stored, guards, how))
 
     stack: list[tuple[ast.AST, Guards]] = [(s, ()) for s in function.body]
     while stack:
         node, guards = stack.pop()
         if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
-            found.setdefault(node.name, []).append((None, ()))
+            found.setdefault(node.name, []).append((None, (), IS))
             continue  # an inner scope binds its own names
         if isinstance(node, ast.Lambda):
             continue
@@ -85,14 +88,16 @@ def function_bindings(
             bind(node.target, node.value, guards)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
             # A comprehension's variable too: `[helper(x) for x in rows]` passes rows' items.
-            bind(node.target, node.iter, guards)
+            bind(node.target, node.iter, guards, ITEM_OF)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             bind(node.optional_vars, node.context_expr, guards)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:  # `from flask import request` is caught by its name
-                found.setdefault((alias.asname or alias.name).split(".")[0], []).append((None, ()))
+                found.setdefault((alias.asname or alias.name).split(".")[0], []).append(
+                    (None, (), IS)
+                )
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            found.setdefault(node.name, []).append((None, ()))
+            found.setdefault(node.name, []).append((None, (), IS))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -101,7 +106,7 @@ def function_bindings(
         ):
             # `parts.append(user_input)`: what is added is part of what the list holds.
             for added in added_arguments(node):
-                found.setdefault(node.func.value.id, []).append((added, guards))
+                found.setdefault(node.func.value.id, []).append((added, guards, HOLDS))
         if isinstance(node, ast.If):
             stack.append((node.test, guards))
             inner = (*guards, *_membership_guards(node.test))
@@ -124,22 +129,26 @@ def added_arguments(call: ast.Call) -> list[ast.expr]:
     )
 
 
-def _stored_names(target: ast.AST) -> Iterator[str]:
-    """Yield the local names an assignment target stores to: `a`, `a, b`, `*a`, and the
-    container of `a[k] = v` (which then holds v)."""
+def _stored_names(target: ast.AST, value: ast.expr | None) -> Iterator[tuple[str, ast.expr | None]]:
+    """Yield the local names an assignment target stores to, with what each then holds: `a`,
+    `a, b`, `*a` (the value), and the container of `a[k] = v` (which then holds k and v: as
+    the tuple `(k, v)`, whose items are both)."""
     if isinstance(target, ast.Name):
-        yield target.id
+        yield target.id, value
     elif isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
-            yield from _stored_names(element)
+            yield from _stored_names(element, value)
     elif isinstance(target, ast.Starred):
-        yield from _stored_names(target.value)
+        yield from _stored_names(target.value, value)
     elif isinstance(target, ast.Subscript):
-        container = target.value
+        container: ast.expr = target
+        keys: list[ast.expr] = []
         while isinstance(container, ast.Subscript):
+            keys.append(container.slice)
             container = container.value
         if isinstance(container, ast.Name):
-            yield container.id
+            held = [*keys, value] if value is not None else keys
+            yield container.id, ast.Tuple(elts=held, ctx=ast.Load())
 
 
 def _membership_guards(test: ast.expr) -> Guards:

@@ -1326,6 +1326,8 @@ def injections(facts: Facts) -> Iterator[Issue]:
             # Literal text, an allow-listed name, a number, or the program's own data: none
             # carries text someone outside the program chose.
             continue
+        if sr.role == "in_string" and value.quote_escaped:
+            continue  # `'{x.replace("'", "''")}'`: it cannot end the literal it is in
         start, end = sr.start, sr.end
         if sr.role == "identifier":
             yield _issue(

@@ -11,12 +11,20 @@ answers "which literals can this attribute or parameter hold?" (None: something 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments
-from dbheal_lsp.analysis.origins import BUILTINS, NUMBER_CALLS, PROGRAM, Origin, OriginReader
+from dbheal_lsp.analysis.origins import (
+    BUILTINS,
+    ITEMS,
+    NUMBER_CALLS,
+    PROGRAM,
+    Origin,
+    OriginReader,
+)
+from dbheal_lsp.analysis.receivers import Hierarchy, ReceiverReader, leaf_name
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]
@@ -48,6 +56,7 @@ class Signature:
     method: bool = False  # defined in a class body
     variadic: bool = False  # takes *args or **kwargs: any call may reach it
     setter: str = ""  # `@name.setter`: assigning attribute `name` calls it
+    owner: str = ""  # the class a method is defined in
 
     def fits(self, call: CallArguments) -> bool:
         """Return whether `call` can call this function: not too many arguments, no keyword
@@ -77,6 +86,12 @@ class CallArguments:
     # Where each argument's value can come from (analysis/origins.py), in the same order.
     origins: tuple[Origin, ...] = ()
     keyword_origins: tuple[tuple[str, Origin], ...] = ()
+    # Where what iterating an argument gives comes from, where that is less than the whole
+    # (a dict display's keys): keyed by position ("0") or keyword.
+    item_origins: tuple[tuple[str, Origin], ...] = ()
+    # What the receiver of a method call is, when the file shows it (analysis/receivers.py).
+    receiver: str = ""
+    caller: str = ""  # the method the call is made in (none: a function or the module)
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,9 @@ class FileConstants:
     # Where each value assigned to an attribute (`x.a = v`, a class's or module's `a = v`)
     # comes from (analysis/origins.py).
     attribute_origins: tuple[tuple[str, Origin], ...] = ()
+    # What each function returns, by name: a receiver code per returned value
+    # (analysis/receivers.py).
+    made: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,10 +216,12 @@ def file_constants(tree: ast.Module) -> FileConstants:
     bases: list[tuple[str, tuple[str, ...]]] = []
     references: set[str] = set()
     attribute_origins: list[tuple[str, Origin]] = []
+    made: list[tuple[str, tuple[str, ...]]] = []
     # Names bound in each function (by id), to learn which hold one literal-keyed dict.
     local = _LocalDicts()
     reader = OriginReader(module=tree)
-    pending: list[tuple[ast.Call, ast.ClassDef | None, _Function | None]] = []
+    pending: list[tuple[ast.Call, ast.ClassDef | None, _Function | None, _Function | None]] = []
+    receivers = ReceiverReader(tree, reader.bindings)
     for node, owner, function, enclosing in _walk(tree):
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
@@ -221,7 +241,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 if owner is not None:
                     owned.append((owner.name, container, None))
         if isinstance(node, ast.ClassDef):
-            bases.append((node.name, tuple(b for b in map(_leaf_name, node.bases) if b)))
+            bases.append((node.name, tuple(b for b in map(leaf_name, node.bases) if b)))
             for stmt in node.body:
                 for name, value in _assigned(stmt):
                     attributes.append((name, _given(value, module)))
@@ -236,14 +256,17 @@ def file_constants(tree: ast.Module) -> FileConstants:
                     if owner is not None:
                         owned.append((owner.name, target.attr, given))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            signature = _signature(node, owner is not None and function is None, module)
+            is_method = owner is not None and function is None
+            signature = _signature(node, is_method, module, owner.name if owner else "")
+            in_class = owner.name if is_method and owner is not None else None
+            made.append((node.name, receivers.of_returns(node, in_class)))
             signatures.append(signature)
             returns.append((node.name, returns_number(node)))
             if owner is not None and function is None and node.name == "__init__":
                 # `Table("History", ...)` calls the class's __init__.
-                signatures.append(replace(signature, name=owner.name, method=False))
+                signatures.append(replace(signature, name=owner.name, method=False, owner=""))
         elif isinstance(node, ast.Call):
-            pending.append((node, owner, enclosing))
+            pending.append((node, owner, function, enclosing))
             for container, origin in _added_to_attribute(node, enclosing, reader):
                 attribute_origins.append((container, origin))
                 # `self.filters.append(x)`: the list holds more than the literal it began as.
@@ -251,11 +274,16 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 if owner is not None:
                     owned.append((owner.name, container, None))
     dicts = local.dicts()
-    for node, owner, enclosing in pending:  # once every binding of the file is known
+    for node, owner, method, enclosing in pending:  # once every binding of the file is known
         call = _call_arguments(node, module, enclosing, dicts, reader)
         if call is not None and call.name == "__init__" and owner is not None:
             # `super().__init__(db, "History")` in a subclass calls its base's __init__.
             call = replace(call, name=_base_name(owner) or call.name)
+        elif call is not None:
+            in_class = owner.name if owner is not None and method is not None else None
+            call = replace(call, receiver=receivers.of_call(node, in_class, enclosing))
+        if call is not None and method is not None:
+            call = replace(call, caller=method.name)
         if call is not None:
             calls.append(call)
     return FileConstants(
@@ -267,6 +295,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(bases),
         frozenset(references),
         tuple(attribute_origins),
+        tuple(made),
     )
 
 
@@ -308,22 +337,41 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
     for f in files:
         for sig in f.signatures:
             signatures.setdefault(sig.name, []).append(sig)
+    hierarchy = Hierarchy.of(
+        (pair for f in files for pair in f.bases),
+        (s.name for f in files for s in f.signatures if not s.method),
+        (pair for f in files for pair in f.made),
+    )
+    referenced = frozenset().union(*(f.references for f in files))
+    # Methods no file names and no decorator registers: dead code. Their calls never run, so
+    # they pass nothing on (`def table(self, name): return Table(name)`) and their parameters
+    # are given nothing. A module's function may be an entry point another program calls:
+    # never dead.
+    dead_methods = frozenset(
+        name
+        for name, sigs in signatures.items()
+        if name not in referenced
+        and not name.startswith("__")
+        and all(sig.method and not sig.decorated for sig in sigs)
+    )
     calls: dict[str, list[CallArguments]] = {}
     for f in files:
         for call in f.calls:
             if call.name in signatures:
                 calls.setdefault(call.name, []).append(call)
-    referenced = frozenset().union(*(f.references for f in files))
-    # Methods no file names and no decorator registers: dead code, whose parameters give
-    # nothing to what they are passed on to (`def table(self, name): return Table(name)`).
-    # A module's function may be an entry point another program calls: never dead.
+
+    def reaching(sig: Signature) -> list[CallArguments]:
+        """The calls that can call `sig`: fitting its parameters, on a receiver it can have."""
+        return [
+            c
+            for c in calls.get(sig.name, [])
+            if sig.fits(c) and hierarchy.reaches(sig.method, sig.owner, c.receiver)
+        ]
+
     dead = {
         (name, parameter): frozenset[Literal]()
-        for name, sigs in signatures.items()
-        if name not in referenced
-        and not name.startswith("__")
-        and all(sig.method and not sig.decorated for sig in sigs)
-        for sig in sigs
+        for name in dead_methods
+        for sig in signatures[name]
         for parameter in sig.parameters
     }
     parameters: dict[tuple[str, str], frozenset[Literal] | None] = {}
@@ -333,7 +381,7 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
         parameters = {}
         for name, sigs in signatures.items():
             for sig in sigs:
-                fitting = [c for c in calls.get(name, []) if sig.fits(c)]
+                fitting = reaching(sig)
                 for index, parameter in enumerate(sig.parameters):
                     values = list(_passed(fitting, sig, index, parameter))
                     key = (name, parameter)
@@ -356,7 +404,7 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
     passed = {**parameters, **dead}
     by_class = {key: _literals(values, attributes, passed) for key, values in owned.items()}
     environments = {
-        name: _environments(sigs[0], calls.get(name, []), attributes, passed)
+        name: _environments(sigs[0], reaching(sigs[0]), attributes, passed)
         for name, sigs in signatures.items()
         if len(sigs) == 1 and name in calls
     }
@@ -365,45 +413,51 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
         parameters,
         numbers,
         by_class,
-        _families(f.bases for f in files),
+        {name: hierarchy.family(name) for name in hierarchy.classes()},
         {name: found for name, found in environments.items() if found},
-        *_program_data(signatures, calls, files),
+        *_program_data(signatures, reaching, files, dead_methods),
     )
 
 
 def _program_data(
     signatures: Mapping[str, list[Signature]],
-    calls: Mapping[str, list[CallArguments]],
+    reaching: Callable[[Signature], list[CallArguments]],
     files: list[FileConstants],
+    dead_methods: Set[str],
 ) -> tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]]:
     """Return the parameters and attributes that only the program's own data reaches, and the
     attributes the project assigns. A parameter: every call that fits passes it (or leaves the
     default) a value whose dependencies are in the set; a decorated function (a route, a
-    handler) or one no call reaches is an entry point. An attribute: every assignment is."""
+    handler) or one no call reaches is an entry point; calls made in dead methods do not
+    count. An attribute: every assignment is."""
     needs: dict[tuple[str, str], set[str] | None] = {}
-    for name, sigs in signatures.items():
+    for sigs in signatures.values():
         for sig in sigs:
-            fitting = [c for c in calls.get(name, []) if sig.fits(c)]
+            reached = reaching(sig)
+            # Calls made in dead methods never run; a function only they call is dead too.
+            fitting = [c for c in reached if c.caller not in dead_methods]
             for index, parameter in enumerate(sig.parameters):
-                key = (name, parameter)
-                found: set[str] | None = set()
-                if sig.setter:
-                    # `obj.name = value` calls it: what the attribute is given is its value.
-                    found = {f"@{sig.setter}:!"}
-                    fitting = []
-                elif sig.decorated or not fitting:
-                    # Nothing calls it here: a framework, a plugin or getattr may, with anything.
-                    found = None
-                for origin in _passed_origins(fitting, index, parameter):
-                    if origin is None or found is None:
+                for items in (False, True):
+                    key = (_dependency_key(sig), parameter + ITEMS if items else parameter)
+                    found: set[str] | None = set()
+                    if sig.setter:
+                        # `obj.name = value` calls it: what the attribute is given is its value.
+                        found = {f"@{sig.setter}:!"}
+                    elif sig.decorated or not reached:
+                        # Nothing calls it here: a framework, a plugin or getattr may, with anything.
                         found = None
-                        break
-                    found |= origin
-                if key in needs:
-                    # Two functions of one name: both must be reached so.
-                    earlier = needs[key]
-                    found = None if earlier is None or found is None else earlier | found
-                needs[key] = found
+                    for origin in _passed_origins(
+                        [] if sig.setter else fitting, index, parameter, items
+                    ):
+                        if origin is None or found is None:
+                            found = None
+                            break
+                        found |= origin
+                    if key in needs:
+                        # Two functions of one name: both must be reached so.
+                        earlier = needs[key]
+                        found = None if earlier is None or found is None else earlier | found
+                    needs[key] = found
     attribute_needs: dict[str, set[str] | None] = {}
     for f in files:
         for attribute, origin in f.attribute_origins:
@@ -446,14 +500,28 @@ def _member(
         if fallback == "!":
             return False
         return all(_member(d, parameters, attributes, assigned) for d in fallback.split(",") if d)
-    function, _, parameter = dep.partition(".")
+    function, _, parameter = dep.rpartition(".")
     return (function, parameter) in parameters
 
 
-def _passed_origins(calls: list[CallArguments], index: int, parameter: str) -> Iterator[Origin]:
-    """Yield where what each call passes as `parameter` comes from (a default: the code)."""
+def _dependency_key(sig: Signature) -> str:
+    """Return how origins name `sig`'s function (analysis/origins.py: _function_key)."""
+    return f"{sig.owner}.{sig.name}" if sig.owner and sig.name != "__init__" else sig.name
+
+
+def _passed_origins(
+    calls: list[CallArguments], index: int, parameter: str, items: bool
+) -> Iterator[Origin]:
+    """Yield where what each call passes as `parameter` (with `items`: what iterating it
+    gives) comes from (a default: the code)."""
     for call in calls:
-        yield _passed_as(call, index, parameter, call.origins, call.keyword_origins, PROGRAM)
+        whole = _passed_as(call, index, parameter, call.origins, call.keyword_origins, PROGRAM)
+        if items:
+            given = dict(call.item_origins)
+            key = str(index) if index < len(call.positional) else parameter
+            yield given.get(key, whole)
+        else:
+            yield whole
 
 
 def _environments(
@@ -464,7 +532,7 @@ def _environments(
 ) -> tuple[Environment, ...]:
     """Return what each call gives `sig`'s parameters, where that is one literal."""
     found: list[Environment] = []
-    for call in (c for c in calls if sig.fits(c)):
+    for call in calls:
         pairs: list[tuple[str, Literal]] = []
         for index, parameter in enumerate(sig.parameters):
             values = _literals(list(_passed([call], sig, index, parameter)), attributes, passed)
@@ -473,28 +541,6 @@ def _environments(
         if pairs and tuple(pairs) not in found:
             found.append(tuple(pairs))
     return tuple(found)
-
-
-def _families(bases: Iterable[Iterable[tuple[str, tuple[str, ...]]]]) -> dict[str, frozenset[str]]:
-    """Return each class's ancestors and descendants (by last name), itself included."""
-    up: dict[str, set[str]] = {}
-    down: dict[str, set[str]] = {}
-    for pairs in bases:
-        for name, parents in pairs:
-            up.setdefault(name, set()).update(parents)
-            for parent in parents:
-                down.setdefault(parent, set()).add(name)
-
-    def reach(start: str, edges: dict[str, set[str]]) -> set[str]:
-        seen, todo = {start}, [start]
-        while todo:
-            for other in edges.get(todo.pop(), ()):
-                if other not in seen:
-                    seen.add(other)
-                    todo.append(other)
-        return seen
-
-    return {name: frozenset(reach(name, up) | reach(name, down)) for name in up}
 
 
 def returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -520,18 +566,10 @@ def returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         value is not None
         and (
             (isinstance(value, ast.Constant) and type(value.value) in (int, float))
-            or (isinstance(value, ast.Call) and _leaf_name(value.func) in NUMBER_CALLS)
+            or (isinstance(value, ast.Call) and leaf_name(value.func) in NUMBER_CALLS)
         )
         for value in values
     )
-
-
-def _leaf_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
 
 
 def _constructor_parameter(
@@ -656,7 +694,7 @@ def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
 
 
 def _base_name(owner: ast.ClassDef) -> str | None:
-    return _leaf_name(owner.bases[0]) if owner.bases else None
+    return leaf_name(owner.bases[0]) if owner.bases else None
 
 
 def _passed(
@@ -838,7 +876,10 @@ def _is_self_attribute(target: ast.expr) -> bool:
 
 
 def _signature(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool, module: Mapping[str, Literal]
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    method: bool,
+    module: Mapping[str, Literal],
+    owner: str,
 ) -> Signature:
     args = node.args
     positional = [a.arg for a in (*args.posonlyargs, *args.args)]
@@ -868,6 +909,7 @@ def _signature(
         method,
         args.vararg is not None or args.kwarg is not None,
         setter,
+        owner if method else "",
     )
 
 
@@ -878,12 +920,8 @@ def _call_arguments(
     dicts: Mapping[tuple[int, str], Given],
     reader: OriginReader,
 ) -> CallArguments | None:
-    func = node.func
-    if isinstance(func, ast.Name):
-        name = func.id
-    elif isinstance(func, ast.Attribute):
-        name = func.attr
-    else:
+    name = leaf_name(node.func)
+    if name is None:
         return None
     positional: list[Given] = []
     origins: list[Origin] = []
@@ -891,12 +929,20 @@ def _call_arguments(
     # arguments come from is not worth reading. Unread, they count as outside text.
     wanted = name not in _NOT_THE_PROJECTS
     open_ = False
-    for arg in node.args:
+    item_origins: list[tuple[str, Origin]] = []
+
+    def note_items(key: str, value: ast.expr, whole: Origin) -> None:
+        items = reader.items_of(value, enclosing) if wanted else None
+        if items != whole:
+            item_origins.append((key, items))
+
+    for index, arg in enumerate(node.args):
         if isinstance(arg, ast.Starred):
             open_ = True
             break
         positional.append(_argument(arg, module, enclosing, dicts))
         origins.append(reader.origin_of(arg, enclosing) if wanted else None)
+        note_items(str(index), arg, origins[-1])
     keywords: list[tuple[str, Given]] = []
     keyword_origins: list[tuple[str, Origin]] = []
     for kw in node.keywords:
@@ -906,8 +952,15 @@ def _call_arguments(
             keywords.append((kw.arg, _argument(kw.value, module, enclosing, dicts)))
             origin = reader.origin_of(kw.value, enclosing) if wanted else None
             keyword_origins.append((kw.arg, origin))
+            note_items(kw.arg, kw.value, origin)
     return CallArguments(
-        name, tuple(positional), tuple(keywords), open_, tuple(origins), tuple(keyword_origins)
+        name,
+        tuple(positional),
+        tuple(keywords),
+        open_,
+        tuple(origins),
+        tuple(keyword_origins),
+        tuple(item_origins),
     )
 
 
@@ -919,6 +972,7 @@ def constants_to_json(found: FileConstants) -> Any:
     for call in data["calls"]:
         call["origins"] = [_origin_json(o) for o in call["origins"]]
         call["keyword_origins"] = [(n, _origin_json(o)) for n, o in call["keyword_origins"]]
+        call["item_origins"] = [(n, _origin_json(o)) for n, o in call["item_origins"]]
     return data
 
 
@@ -948,6 +1002,7 @@ def constants_from_json(data: Any) -> FileConstants:
                     bool(s["method"]),
                     bool(s["variadic"]),
                     str(s["setter"]),
+                    str(s["owner"]),
                 )
                 for s in data["signatures"]
             ),
@@ -959,6 +1014,9 @@ def constants_from_json(data: Any) -> FileConstants:
                     bool(c["open"]),
                     tuple(_origin_of(v) for v in c["origins"]),
                     tuple((str(n), _origin_of(v)) for n, v in c["keyword_origins"]),
+                    tuple((str(n), _origin_of(v)) for n, v in c["item_origins"]),
+                    str(c["receiver"]),
+                    str(c["caller"]),
                 )
                 for c in data["calls"]
             ),
@@ -967,6 +1025,7 @@ def constants_from_json(data: Any) -> FileConstants:
             bases=tuple((str(n), tuple(map(str, b))) for n, b in data["bases"]),
             references=frozenset(map(str, data["references"])),
             attribute_origins=tuple((str(n), _origin_of(v)) for n, v in data["attribute_origins"]),
+            made=tuple((str(n), tuple(map(str, codes))) for n, codes in data["made"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not cached constants: {exc}") from None

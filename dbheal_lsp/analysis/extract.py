@@ -26,7 +26,7 @@ from dbheal_lsp.analysis.constants import (
     dict_keys,
     returns_number,
 )
-from dbheal_lsp.analysis.origins import NUMBER_CALLS, OriginReader
+from dbheal_lsp.analysis.origins import NUMBER_CALLS, OriginReader, escapes_quotes
 from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.positions import (
     FStringField,
@@ -967,7 +967,7 @@ def _new_slot(node: ast.expr, kind: SlotKind, ctx: _FileContext, *, number: bool
     """Return a slot for the interpolated `node`; `number`: a conversion that spells a number."""
     index = ctx.slots
     ctx.slots += 1
-    info = _value_info(node, ctx)
+    info = replace(_value_info(node, ctx), quote_escaped=escapes_quotes(node))
     if info.constant or info.numeric_cast or info.safe_identifier:
         return Slot(index, kind, info)
     if number:

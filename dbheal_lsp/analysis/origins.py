@@ -9,6 +9,10 @@ every caller in the project passes) cannot carry such text, whatever its exact v
 `origin_of` reads one expression: None when part of it may come from outside, else the set of
 the enclosing function's parameters it depends on (empty: the program's own data). Which
 parameters hold only program data is a project-wide fact (analysis/constants.py).
+
+What iterating a value gives is read apart from the value (`items_of`): a dict's keys, a list's
+elements. `", ".join(values)` with `values={"url": request_url}` joins the literal key only; a
+parameter's items are the dependency "function.parameter#items".
 """
 
 from __future__ import annotations
@@ -16,13 +20,23 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dbheal_lsp.analysis.bindings import FUNCTIONS, Bound, Guards, function_bindings, lookups_in
+from dbheal_lsp.analysis.bindings import (
+    FUNCTIONS,
+    HOLDS,
+    ITEM_OF,
+    Bound,
+    Guards,
+    function_bindings,
+    lookups_in,
+)
 
 # None: part of the value may come from outside the program. Otherwise the parameters of the
-# enclosing function it depends on, as "function.parameter"; empty: the program's own data.
+# enclosing function it depends on, as "function.parameter" ("Class.method.parameter" for a
+# method); empty: the program's own data.
 Origin = frozenset[str] | None
 PROGRAM: Origin = frozenset()
 # Names that hold what comes from outside: web requests, the command line, the environment,
@@ -75,6 +89,9 @@ BUILTINS = frozenset(dir(builtins))
 # Calls whose result is a number, whatever their argument (and `range`, numbers to iterate).
 NUMBER_CALLS = frozenset({"int", "float", "bool", "Decimal", "len", "round", "abs", "ord"})
 _NUMBERS = NUMBER_CALLS | {"range"}
+ITEMS = "#items"  # the suffix of a dependency on what iterating a parameter gives
+# Calls whose result holds the items of their one argument (`sorted(d)`: d's keys).
+_ITEM_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter"})
 
 
 @dataclass
@@ -101,6 +118,49 @@ class OriginReader:
         come from (see the module docstring). `guards`: the names the code checks against a
         collection around `node` (see guards_around)."""
         return self._read(node, function, frozenset(), 0, guards)
+
+    def items_of(self, node: ast.expr, function: ast.AST | None) -> Origin:
+        """Return where what iterating `node` gives can come from: a dict's keys, a list's
+        elements (never more than `origin_of` says of the whole)."""
+        return self._items(node, function, frozenset(), 0)
+
+    def _items(
+        self,
+        node: ast.AST,
+        function: ast.AST | None,
+        bound: frozenset[str],
+        depth: int,
+        guards: Guards = (),
+    ) -> Origin:
+        if depth > _MAX_DEPTH:
+            return None
+        if (
+            isinstance(node, ast.Name)
+            and node.id not in bound
+            and all(name != node.id for name, _ in guards)
+        ):
+            return self._name_origin(node.id, function, depth, items=True)
+        if isinstance(node, ast.Dict):
+            found: set[str] = set()
+            for key, value in zip(node.keys, node.values, strict=True):
+                origin = (
+                    self._items(value, function, bound, depth + 1)
+                    if key is None  # `{**other}`: other's keys
+                    else self._read(key, function, bound, depth + 1)
+                )
+                if origin is None:
+                    return None
+                found |= origin
+            return frozenset(found)
+        if isinstance(node, ast.DictComp):
+            return self._read(
+                ast.SetComp(elt=node.key, generators=node.generators), function, bound, depth
+            )
+        if isinstance(node, ast.Call):
+            iterated = _iterated_argument(node)
+            if iterated is not None:
+                return self._items(iterated, function, bound, depth + 1, guards)
+        return self._read(node, function, bound, depth, guards)
 
     def _read(
         self,
@@ -148,7 +208,16 @@ class OriginReader:
             )
             return frozenset({f"@{node.attr}:{fallback}"})
         parts: list[ast.AST] = list(ast.iter_child_nodes(node))
-        if isinstance(node, ast.Call):
+        items: list[ast.AST] = []  # parts whose items are what the value holds
+        escaped = _escaped_in_quotes(node)
+        if escaped:
+            # `"strftime('{}')".format(fmt.replace("'", "''"))`: text inside an SQL string
+            # literal that cannot end it is data, whoever wrote it.
+            parts = [p for p in _formatted_parts(node) if id(p) not in escaped]
+        elif isinstance(node, ast.Call):
+            iterated = _iterated_argument(node)
+            if iterated is not None:
+                return self._items(iterated, function, bound, depth + 1, guards)
             func = node.func
             if isinstance(func, ast.Attribute):
                 if func.attr in OUTSIDE_ATTRIBUTES:
@@ -158,6 +227,8 @@ class OriginReader:
                 if func.attr == "get" and node.args:
                     # `SORTS.get(key, "name")`: one of the dict's values, or the default.
                     parts = [func.value, *node.args[1:], *node.keywords]
+                elif func.attr == "join" and len(node.args) == 1 and not node.keywords:
+                    parts, items = [func.value], list(node.args)  # `", ".join(d)`: d's keys
                 else:
                     parts = [func.value, *node.args, *node.keywords]  # `x.strip()` is x's
             elif isinstance(func, ast.Name) and func.id in OUTSIDE_NAMES:
@@ -172,7 +243,18 @@ class OriginReader:
                 bound = bound | {
                     n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)
                 }
+                # The variable holds one of the iterated items: those are what it brings.
+                parts.remove(generator)
+                parts.extend(generator.ifs)
+                items.append(generator.iter)
+        elif isinstance(node, ast.Starred):
+            parts, items = [], [node.value]  # `[*names]`, `f(*names)`: names' items
         found: set[str] = set()
+        for part in items:
+            origin = self._items(part, function, bound, depth + 1, guards)
+            if origin is None:
+                return None
+            found |= origin
         for part in parts:
             if isinstance(
                 part, (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop)
@@ -184,7 +266,10 @@ class OriginReader:
             found |= origin
         return frozenset(found)
 
-    def _name_origin(self, name: str, function: ast.AST | None, depth: int) -> Origin:
+    def _name_origin(
+        self, name: str, function: ast.AST | None, depth: int, items: bool = False
+    ) -> Origin:
+        """Return where the value of `name` (with `items`: what iterating it gives) comes from."""
         if name in OUTSIDE_NAMES:
             return None
         scope: ast.AST | None = function
@@ -202,7 +287,8 @@ class OriginReader:
                     # `m = self.field_metadata[field]` raises for a key it lacks: past it,
                     # field is one of the program's own keys.
                     return self._read(looked_up, function, frozenset(), depth + 1)
-                return frozenset({f"{self._function_key(function)}.{name}"})
+                suffix = ITEMS if items else ""
+                return frozenset({f"{self._function_key(function)}.{name}{suffix}"})
             if name in {a.arg for a in (args.vararg, args.kwarg) if a is not None}:
                 return None  # *args, **kwargs: whatever any caller passes
             values = self._bindings(function).get(name)
@@ -214,7 +300,7 @@ class OriginReader:
             if values is None:
                 # A builtin, or a name bound elsewhere (an enclosing function, `import *`).
                 return PROGRAM if name in BUILTINS else None
-        key = (id(scope), name)
+        key = (id(scope), name + ITEMS if items else name)
         if key in self.known:
             return self.known[key]
         if key in self.visiting:
@@ -224,12 +310,17 @@ class OriginReader:
         outer_cut, self.cut = self.cut, False
         try:
             found: set[str] | None = set()
-            for value, checked in values:
-                origin = (
-                    PROGRAM
-                    if value is None
-                    else self._read(value, scope, frozenset(), depth + 1, checked)
-                )
+            for value, checked, how in values:
+                if value is None:
+                    origin = PROGRAM
+                elif how == HOLDS:
+                    # `x.append(v)`: v is one of x's items, and part of x.
+                    origin = self._read(value, scope, frozenset(), depth + 1, checked)
+                elif how == ITEM_OF or items:
+                    # A loop variable is one of the items; so is an item of any value.
+                    origin = self._items(value, scope, frozenset(), depth + 1, checked)
+                else:
+                    origin = self._read(value, scope, frozenset(), depth + 1, checked)
                 if origin is None or found is None:
                     found = None
                     break
@@ -277,12 +368,14 @@ class OriginReader:
         return self.functions
 
     def _function_key(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-        """Return the name calls reach `function` by: a constructor's is its class's, as
-        `C(x)` passes x to `C.__init__`; any other function's is its own."""
-        if function.name == "__init__":
-            self._functions()
-            return self.classes.get(id(function), function.name)
-        return function.name
+        """Return the key of `function` in dependencies: a constructor's is its class's, as
+        `C(x)` passes x to `C.__init__`; a method's is "Class.method" (methods of one name
+        in other classes have other callers); a function's is its name."""
+        self._functions()
+        owner = self.classes.get(id(function))
+        if owner is None:
+            return function.name
+        return owner if function.name == "__init__" else f"{owner}.{function.name}"
 
     def _returned(
         self,
@@ -303,7 +396,7 @@ class OriginReader:
         self.visiting.add(key)
         try:
             returned: set[str] = set()
-            for value in _returned_values(callee):
+            for value in returned_values(callee):
                 origin = self._read(value, callee, frozenset(), depth + 1)
                 if origin is None:
                     return None
@@ -317,10 +410,15 @@ class OriginReader:
             if not dep.startswith(prefix):
                 found.add(dep)
                 continue
-            argument = arguments.get(dep[len(prefix) :])
+            parameter = dep[len(prefix) :]
+            argument = arguments.get(parameter.removesuffix(ITEMS))
             if argument is None:
                 continue  # left to its default: a value the code writes
-            origin = self._read(argument, function, bound, depth + 1, guards)
+            origin = (
+                self._items(argument, function, bound, depth + 1)
+                if parameter.endswith(ITEMS)
+                else self._read(argument, function, bound, depth + 1, guards)
+            )
             if origin is None:
                 return None
             found |= origin
@@ -335,7 +433,7 @@ class OriginReader:
         return known
 
 
-def _returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
+def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
     """Yield what each `return` of `function` gives (not those of functions inside it)."""
     stack: list[ast.AST] = list(function.body)
     while stack:
@@ -367,6 +465,89 @@ def _arguments_by_parameter(
         if keyword.arg is not None:
             found[keyword.arg] = keyword.value
     return found
+
+
+def escapes_quotes(node: ast.expr) -> bool:
+    """Return whether `node` is text whose single quotes are replaced by something that
+    cannot end an SQL string literal: `x.replace("'", "''")` (SQL's own escape), or by a
+    character other than a quote (`x.replace("'", "`")`)."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "replace"
+        and len(node.args) == 2
+        and not node.keywords
+    ):
+        return False
+    old, new = node.args
+    return (
+        isinstance(old, ast.Constant)
+        and old.value == "'"
+        and isinstance(new, ast.Constant)
+        and isinstance(new.value, str)
+        and (new.value == "''" or "'" not in new.value)
+    )
+
+
+def _formatted_parts(node: ast.AST) -> list[ast.AST]:
+    """Return the template and the values of an f-string or `"...".format(...)` call."""
+    if isinstance(node, ast.JoinedStr):
+        return [v.value if isinstance(v, ast.FormattedValue) else v for v in node.values]
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    return [node.func.value, *node.args, *(k.value for k in node.keywords)]
+
+
+def _escaped_in_quotes(node: ast.AST) -> set[int]:
+    """Return the ids of the values an f-string or a literal's `.format(...)` puts inside a
+    single-quoted SQL literal of its text, escaped (see escapes_quotes)."""
+    placed: list[tuple[str, ast.expr | None]] = []  # (text before, value) in order
+    if isinstance(node, ast.JoinedStr):
+        text = ""
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                text += part.value
+            elif isinstance(part, ast.FormattedValue):
+                placed.append((text, part.value))
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+    ):
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        text, automatic = "", 0
+        try:
+            fields = list(string.Formatter().parse(node.func.value.value))
+        except ValueError:
+            return set()
+        for literal, name, _spec, _conversion in fields:
+            text += literal
+            if name is None:
+                continue
+            if name == "":
+                index: int | str = automatic
+                automatic += 1
+            else:
+                index = int(name) if name.isdigit() else name
+            value = node.args[index] if isinstance(index, int) and index < len(node.args) else None
+            placed.append((text, keywords.get(index) if isinstance(index, str) else value))
+    return {
+        id(value)
+        for before, value in placed
+        if value is not None and before.count("'") % 2 == 1 and escapes_quotes(value)
+    }
+
+
+def _iterated_argument(call: ast.Call) -> ast.expr | None:
+    """Return the value whose items `call` gives: x of `sorted(x)`, `list(x)`, `d.keys()`."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in _ITEM_CALLS and len(call.args) == 1:
+        argument = call.args[0]
+        return None if isinstance(argument, ast.Starred) or call.keywords else argument
+    if isinstance(func, ast.Attribute) and func.attr == "keys" and not call.args:
+        return func.value
+    return None
 
 
 def _reads_database(call: ast.Call) -> bool:

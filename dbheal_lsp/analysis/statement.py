@@ -39,6 +39,9 @@ class ValueInfo:
     # Built only from the program's own data (analysis/origins.py): no outside text reaches it,
     # although its exact value is not known.
     program_data: bool = False
+    # Text whose single quotes are escaped (`x.replace("'", "''")`): inside an SQL string
+    # literal, it cannot end the literal.
+    quote_escaped: bool = False
 
 
 @dataclass(frozen=True)

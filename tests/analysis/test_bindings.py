@@ -20,7 +20,7 @@ def _function(source: str) -> ast.FunctionDef:
 
 
 def _texts(values: list[tuple[ast.expr | None, object]]) -> list[str | None]:
-    return sorted((ast.unparse(v) if v is not None else None for v, _ in values), key=str)
+    return sorted((ast.unparse(v) if v is not None else None for v, _, _how in values), key=str)
 
 
 def test_every_value_a_name_is_given() -> None:
@@ -47,7 +47,8 @@ def test_every_value_a_name_is_given() -> None:
     )
     found = function_bindings(function)
     assert _texts(found["parts"]) == ["'a = 1'", "[]", "extra"]  # insert adds its 2nd argument
-    assert _texts(found["cache"]) == ["rows", "{}"]  # cache[key] = value: the cache holds it
+    # cache[key] = value: the cache holds the key and the value
+    assert _texts(found["cache"]) == ["(extra, rows)", "{}"]
     assert _texts(found["row"]) == ["rows"]
     assert _texts(found["n"]) == ["rows"]  # a comprehension's variable: its iterable's items
     assert _texts(found["fh"]) == ["open('x')"]
@@ -70,7 +71,7 @@ def test_membership_checks_around_a_binding_and_a_line() -> None:
         """
     )
     found = function_bindings(function)
-    _value, guards = found["y"][0]
+    _value, guards, _how = found["y"][0]
     assert [name for name, _ in guards] == ["k"]
     assert found["z"][0][1] == ()  # the else branch is not checked
     assert found["w"][0][1] == ()

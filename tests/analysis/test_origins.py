@@ -191,11 +191,11 @@ def test_project_attributes_setters_and_methods_nothing_calls() -> None:
     assert constants.holds_program_data(frozenset({"@tables:"}))
     assert not constants.holds_program_data(frozenset({"@sort:"}))
     assert not constants.holds_program_data(frozenset({"@filters:"}))
-    assert constants.holds_program_data(frozenset({"version.value"}))
+    assert constants.holds_program_data(frozenset({"Session.version.value"}))
     # A method nothing calls may be called by a framework or getattr, with anything.
-    assert not constants.holds_program_data(frozenset({"unused.where"}))
+    assert not constants.holds_program_data(frozenset({"Session.unused.where"}))
     # An attribute the project never assigns is read as its receiver: here a parameter.
-    assert not constants.holds_program_data(frozenset({"@missing:unused.where"}))
+    assert not constants.holds_program_data(frozenset({"@missing:Session.unused.where"}))
     assert constants.holds_program_data(frozenset({"@missing:"}))
 
 
@@ -209,3 +209,96 @@ def test_origins_survive_the_cache() -> None:
     assert call.origins == (frozenset({"f.a"}), PROGRAM, None, None)
     assert ("x", frozenset({"f.a"})) in found.attribute_origins
     assert ("y", PROGRAM) in found.attribute_origins
+
+
+def test_what_iterating_a_value_gives() -> None:
+    source = """
+    from flask import request
+
+    def f(values):
+        row = {"name": request.args["name"]}
+        joined = ", ".join(values)
+        keys = list(row)
+        columns = [c for c in row]
+        for key in row:
+            last = key
+        both = row.keys()
+        keyed = {}
+        keyed[request.args["k"]] = 1
+        asked = sorted(keyed)
+        listed = []
+        listed.append(request.args["x"])
+        each = [x for x in listed]
+    """
+    assert _origin(source, "f", "joined") == frozenset({"f.values#items"})
+    for name in ("keys", "columns", "last", "both"):
+        assert _origin(source, "f", name) == PROGRAM, name  # the dict's literal keys
+    assert _origin(source, "f", "row") is None  # its values came from the request
+    assert _origin(source, "f", "asked") is None  # a key the request chose
+    assert _origin(source, "f", "each") is None  # an item appended from the request
+
+
+def test_callers_are_told_apart_by_receiver_and_class() -> None:
+    constants = _project(
+        """
+        from flask import request
+        from PyQt6.QtWidgets import QLineEdit
+
+        class Table:
+            def insert(self, values):
+                pass
+
+        class Users(Table):
+            def add(self, name):
+                self.insert({"name": name, "email": request.args["email"]})
+
+        class Prompt(QLineEdit):
+            def paste(self):
+                self.insert(request.args["text"])
+
+        class Other:
+            def insert(self, values):
+                pass
+
+        def fill(other: Other):
+            other.insert(request.args["x"])
+
+        Users().add("ann")
+        """
+    )
+    # Table.insert's one caller passes a dict with literal keys; Prompt's call is Qt's.
+    assert constants.holds_program_data(frozenset({"Table.insert.values#items"}))
+    assert not constants.holds_program_data(frozenset({"Table.insert.values"}))
+    # Other.insert, a method of the same name, has its own caller.
+    assert not constants.holds_program_data(frozenset({"Other.insert.values#items"}))
+
+
+def test_calls_in_dead_methods_pass_nothing() -> None:
+    constants = _project(
+        """
+        class Table:
+            def __init__(self, name):
+                self.name = name
+
+        class Users(Table):
+            def __init__(self):
+                super().__init__("users")
+
+        class Database:
+            def table(self, name):
+                return Table(name)
+
+            def lonely(self, where):
+                return Search(where)
+
+        class Search:
+            def __init__(self, where):
+                self.where = where
+        """
+    )
+    # Nothing names `table`: the call in it never runs, and Table's one live caller passes
+    # a literal. Search is only made by dead code: dead too. `lonely` itself, which nothing
+    # calls, is an entry point: anyone may call it with anything.
+    assert constants.holds_program_data(frozenset({"Table.name"}))
+    assert constants.holds_program_data(frozenset({"Search.where"}))
+    assert not constants.holds_program_data(frozenset({"Database.lonely.where"}))
