@@ -241,7 +241,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 if owner is not None:
                     owned.append((owner.name, container, None))
         if isinstance(node, ast.ClassDef):
-            bases.append((node.name, tuple(b for b in map(leaf_name, node.bases) if b)))
+            bases.append((node.name, tuple(b for b in map(_base_of, node.bases) if b)))
             for stmt in node.body:
                 for name, value in _assigned(stmt):
                     attributes.append((name, _given(value, module)))
@@ -694,7 +694,12 @@ def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
 
 
 def _base_name(owner: ast.ClassDef) -> str | None:
-    return leaf_name(owner.bases[0]) if owner.bases else None
+    return _base_of(owner.bases[0]) if owner.bases else None
+
+
+def _base_of(base: ast.expr) -> str | None:
+    """Return the last name of a base class: `Model` of `dbcore.Model[Library]` too."""
+    return leaf_name(base.value if isinstance(base, ast.Subscript) else base)
 
 
 def _passed(

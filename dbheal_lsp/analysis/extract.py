@@ -83,6 +83,11 @@ _SQL_START = re.compile(
     re.IGNORECASE,
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# The written text after a leading interpolated SELECT: `UNION ALL SELECT ... FROM ...`.
+_COMPOUND_OPERATOR = re.compile(r"\s*(UNION(\s+ALL)?|INTERSECT|EXCEPT)\s+(?=SELECT\b)", re.I)
+_COMPOUND_SELECT = re.compile(
+    r"(UNION(\s+ALL)?|INTERSECT|EXCEPT)\s+SELECT\b.*\bFROM\b", re.IGNORECASE | re.DOTALL
+)
 _SQL_WORD = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO|TABLE|WHERE|SET|VALUES|PRAGMA)\b", re.IGNORECASE
 )
@@ -472,8 +477,9 @@ def _sql_statements(
         if name in _DBAPI_CALLS:
             if not _starts_like_sql(literal) and not _SQL_WORD.search(literal):
                 continue
-        elif not (isinstance(pieces[0], TextPiece) and _starts_like_sql(pieces[0].text)):
+        elif not _reads_as_sql(pieces):
             continue
+        pieces = _written_member_first(pieces)
         found.append(_statement(call, name, sql_arg, tuple(pieces), parameters, scope, ctx))
     return found
 
@@ -552,6 +558,38 @@ def _rows_of(function: ast.AST, ctx: _FileContext) -> FunctionRows:
         casts = "int(" in text or "float(" in text
         rows = ctx.rows[id(function)] = function_rows(function) if casts else FunctionRows()
     return rows
+
+
+def _reads_as_sql(pieces: list[Piece]) -> bool:
+    """Return whether a statement's pieces read as SQL: its text starts like a statement, or it
+    starts with an interpolated part (`f"{' UNION ALL '.join(parts)} UNION ALL SELECT ..."`)
+    whose written text goes on with a compound SELECT."""
+    first = pieces[0]
+    if isinstance(first, TextPiece) and first.text.strip():
+        return _starts_like_sql(first.text)
+    text = "".join(p.text for p in pieces if isinstance(p, TextPiece)).strip()
+    leading = [p for p in pieces if not (isinstance(p, TextPiece) and not p.text.strip())]
+    return isinstance(leading[0], Slot) and _COMPOUND_SELECT.match(text) is not None
+
+
+def _written_member_first(pieces: list[Piece]) -> list[Piece]:
+    """Return the pieces of `{members} UNION ALL SELECT ... FROM t` as `SELECT ... FROM t
+    {members}`: the written SELECT is checked on its own, and the interpolated members stay
+    a fragment of it (so the statement shows as partly checked). Other pieces as they are."""
+    start = next(
+        (i for i, p in enumerate(pieces) if not isinstance(p, TextPiece) or p.text.strip()), 0
+    )
+    if not isinstance(pieces[start], Slot):
+        return pieces
+    for i in range(start + 1, len(pieces)):
+        piece = pieces[i]
+        if isinstance(piece, Slot):
+            return pieces  # a second slot before the written SELECT: leave it whole
+        operator = _COMPOUND_OPERATOR.match(piece.text)
+        if operator is not None:
+            rest = TextPiece(piece.text[operator.end() :], piece.positions[operator.end() :])
+            return [rest, *pieces[i + 1 :], TextPiece(" ", piece.positions[:2]), *pieces[:i]]
+    return pieces
 
 
 def _starts_like_sql(text: str) -> bool:

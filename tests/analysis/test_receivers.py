@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
+from dbheal_lsp.analysis.constants import file_constants, project_constants
 from dbheal_lsp.analysis.receivers import FUNCTION, VALUE, Hierarchy, ReceiverReader
 
 SOURCE = """
@@ -114,3 +115,19 @@ def test_which_methods_a_receiver_reaches() -> None:
     assert not hierarchy.reaches(False, "", "self:Table")  # `self.f()` is no module function
     assert hierarchy.reaches(True, "Prompt", "")
     assert hierarchy.family("Users") == {"Users", "Table"}
+
+
+def test_generic_bases_are_bases() -> None:
+    constants = project_constants(
+        [
+            file_constants(
+                ast.parse(
+                    "class Model(Generic[T]):\n    pass\n"
+                    "class LibModel(dbcore.Model[Library]):\n    pass\n"
+                    "class Item(LibModel):\n    _table = 'items'\n"
+                )
+            )
+        ]
+    )
+    assert constants.family["Model"] >= {"Model", "LibModel", "Item"}
+    assert constants.attribute_values("_table", "Model") == {"items"}
