@@ -136,6 +136,9 @@ class ProjectConstants:
     # Attributes every assignment in the project gives program data, and every one assigned.
     program_attributes: frozenset[str] = frozenset()
     assigned_attributes: frozenset[str] = frozenset()
+    # The classes and their bases, and the classes test code defines (test doubles).
+    hierarchy: Hierarchy = field(default_factory=lambda: Hierarchy.of((), ()))
+    test_classes: frozenset[str] = frozenset()
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -153,6 +156,8 @@ class ProjectConstants:
                 sorted(self.program_parameters),
                 sorted(self.program_attributes),
                 sorted(self.assigned_attributes),
+                sorted((k, sorted(v)) for k, v in self.hierarchy.up.items()),
+                sorted(self.test_classes),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -172,6 +177,33 @@ class ProjectConstants:
                     return None
                 return frozenset().union(*(f for f in found if f is not None))
         return self.attributes.get(name)
+
+    def class_attribute_values(self, name: str, cls: str) -> frozenset[Literal] | None:
+        """Return the literals attribute `name` holds on an instance of exactly `cls`: what
+        the nearest of its classes (itself, then its bases) that assigns it gives."""
+        level, seen = [cls], {cls}
+        while level:
+            found = [self.by_class[(c, name)] for c in level if (c, name) in self.by_class]
+            if found:
+                if any(f is None for f in found):
+                    return None
+                return frozenset().union(*(f for f in found if f is not None))
+            level = [b for c in level for b in self.hierarchy.up.get(c, ()) if b not in seen]
+            seen.update(level)
+        return self.attributes.get(name)
+
+    def variant_classes(self, owner: str, names: Iterable[str]) -> tuple[str, ...]:
+        """Return the classes whose instances a method of `owner` may run on that give one
+        of attributes `names` a value of their own: `owner` and its subclasses (test doubles
+        left out), sorted."""
+        wanted = set(names)
+        return tuple(
+            sorted(
+                c
+                for c in self.hierarchy.descendants(owner)
+                if c not in self.test_classes and any((c, n) in self.by_class for n in wanted)
+            )
+        )
 
     def names_from_code(self, name: str, owner: str | None = None) -> bool:
         """Return whether attribute `name` only ever holds names the code itself writes: a
@@ -322,8 +354,11 @@ def _attribute_origins(
         yield name, origin
 
 
-def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
-    """Return the merge of every file's constants."""
+def project_constants(
+    files: Iterable[FileConstants], test_classes: frozenset[str] = frozenset()
+) -> ProjectConstants:
+    """Return the merge of every file's constants; `test_classes`: the classes test code
+    defines (see ProjectConstants.variant_classes)."""
     files = list(files)
     given: dict[str, list[Given]] = {}
     for f in files:
@@ -416,6 +451,30 @@ def project_constants(files: Iterable[FileConstants]) -> ProjectConstants:
         {name: hierarchy.family(name) for name in hierarchy.classes()},
         {name: found for name, found in environments.items() if found},
         *_program_data(signatures, reaching, files, dead_methods),
+        hierarchy,
+        test_classes,
+    )
+
+
+def classes_of_test_code(found: Mapping[str, FileConstants]) -> frozenset[str]:
+    """Return the classes that test code defines, of the files `found` by relative path: in
+    a `test` or `tests` folder, or in `test_*.py`, `*_test.py` or `conftest.py`."""
+    return frozenset(
+        name
+        for path, constants in found.items()
+        if _is_test_path(path)
+        for name, _bases in constants.bases
+    )
+
+
+def _is_test_path(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        any(p in ("test", "tests") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
     )
 
 

@@ -25,6 +25,7 @@ from dbheal_lsp import __version__
 from dbheal_lsp.analysis.constants import (
     FileConstants,
     ProjectConstants,
+    classes_of_test_code,
     file_constants,
     project_constants,
 )
@@ -256,7 +257,7 @@ class Project:
             return _constants_of_chunk(files)  # a worker died: read them here
 
     def _use_constants(self, found: dict[str, FileConstants], read: dict[str, str]) -> None:
-        merged = project_constants(found.values())
+        merged = project_constants(found.values(), classes_of_test_code(found))
         self._file_constants = found
         self._constants_read = read
         self._pending_constants = self._constants_digest = None

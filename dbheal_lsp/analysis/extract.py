@@ -222,6 +222,10 @@ class _FileContext:
     bound: dict[str, GivenLiteral] = field(default_factory=dict)
     # A parameter with several literal values was met: each caller's may be read on its own.
     several: bool = False
+    # `self.x` attributes that hold one literal per subclass (`_table`): the statement is read
+    # once per class (see _per_class_variants), as an instance of `as_class`.
+    per_class: set[str] = field(default_factory=set)
+    as_class: str | None = None
     # What each function does with query rows (analysis/results.py), by id of the function.
     rows: dict[int, FunctionRows] = field(default_factory=dict)
     # Where values come from (analysis/origins.py): each function's bindings, read once.
@@ -461,10 +465,13 @@ def _sql_statements(
     ctx.alternatives = {}
     ctx.environment = {}
     ctx.several = False
+    ctx.per_class = set()
     variants = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
     variants = [v for v in variants if _consistent(v, ctx)]
     if ctx.several:
         variants = _per_caller_variants(sql_arg, call, scope, ctx) or variants
+    elif ctx.per_class:
+        variants = _per_class_variants(sql_arg, call, scope, ctx) or variants
     found: list[Statement] = []
     parameters = parameters_of() if variants else None
     seen: set[tuple[Piece, ...]] = set()
@@ -505,6 +512,28 @@ def _per_caller_variants(
         found = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
         out.extend(v for v in found if _consistent(v, ctx))
     ctx.environment, ctx.environment_of = {}, None
+    return out[:_MAX_VARIANTS]
+
+
+def _per_class_variants(
+    sql_arg: ast.expr, call: ast.Call, scope: _Scope, ctx: _FileContext
+) -> _Variants:
+    """Return the variants of `sql_arg` read once per class a method may run on, each with
+    that class's attributes: `f"UPDATE {self._table} ..."` in a base model gives one UPDATE
+    per model (items, albums), never a test double's table."""
+    if ctx.class_node is None:
+        return []
+    classes = ctx.options.constants.variant_classes(ctx.class_node.name, ctx.per_class)
+    out: _Variants = []
+    for cls in classes[:_MAX_VARIANTS]:
+        ctx.slots = 0
+        ctx.work = 0
+        ctx.strict = False
+        ctx.alternatives = {}
+        ctx.as_class = cls
+        found = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
+        out.extend(v for v in found if _consistent(v, ctx))
+    ctx.as_class = None
     return out[:_MAX_VARIANTS]
 
 
@@ -662,9 +691,22 @@ def _pieces(
     if isinstance(node, ast.Name):
         return _name_pieces(node, scope, ctx, at, depth)
     if isinstance(node, ast.Attribute):
-        values = ctx.options.constants.attribute_values(node.attr, _owner(node, ctx))
-        return _pinned(values, node, ctx)
+        return _pinned(_attribute_values(node, ctx), node, ctx)
     return None
+
+
+def _attribute_values(node: ast.Attribute, ctx: _FileContext) -> frozenset[GivenLiteral] | None:
+    """Return the literals attribute `node` holds: for `self.x` read as one class (see
+    _per_class_variants), that class's; else every value its class family gives it (noting
+    `self.x` with several, which one read per class may tell apart)."""
+    constants = ctx.options.constants
+    owner = _owner(node, ctx)
+    if owner is not None and ctx.as_class is not None:
+        return constants.class_attribute_values(node.attr, ctx.as_class)
+    values = constants.attribute_values(node.attr, owner)
+    if owner is not None and values is not None and len(values) > 1:
+        ctx.per_class.add(node.attr)
+    return values
 
 
 # A literal that can be put in the SQL text for a name: a name or type, not a piece of SQL.
@@ -751,7 +793,7 @@ def _names_tuple(node: ast.expr, scope: _Scope, ctx: _FileContext) -> tuple[str,
     class attribute, or a parameter every caller (or this caller) gives one such tuple."""
     values: frozenset[GivenLiteral] | None = None
     if isinstance(node, ast.Attribute):
-        values = ctx.options.constants.attribute_values(node.attr, _owner(node, ctx))
+        values = _attribute_values(node, ctx)
     elif isinstance(node, ast.Name) and (found := _reaching_name(node, scope, ctx)):
         candidate, reaching = found
         if len(reaching) != 1 or reaching[0][1]:

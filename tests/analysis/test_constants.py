@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from dbheal_lsp.analysis.constants import (
+    classes_of_test_code,
     constants_from_json,
     constants_to_json,
     dict_keys,
@@ -248,10 +249,11 @@ def test_a_warm_check_learns_the_constants_from_the_cache(tmp_path: Path) -> Non
     assert "no such column: podcast.titel" in cold.stdout, cold.stdout
     assert warm.stdout == cold.stdout
     # A subclass in a new file changes what the constant can hold: the warm pass notices, and
-    # the statement in the unchanged file is read again (no longer one table: not substituted).
+    # the statement in the unchanged file is read again, once per class (Other's table is x).
     (tmp_path / "other.py").write_text("from store import Db\nclass Other(Db):\n    TABLE = 'x'\n")
     changed = run_dbheal(tmp_path, "check")
-    assert "podcast.titel" not in changed.stdout, changed.stdout
+    assert "no such table: x" in changed.stdout, changed.stdout
+    assert "no such column: podcast.titel" in changed.stdout, changed.stdout
     (tmp_path / "other.py").unlink()
     back = run_dbheal(tmp_path, "check")
     assert back.stdout == cold.stdout
@@ -317,3 +319,26 @@ def test_a_dict_of_literal_keys_gives_its_keys_never_the_dict() -> None:
     assert {dict_keys(v) for v in found} == {("url", "title"), ("key",)}
     # A key set from a variable: what the dict holds is not known.
     assert constants.parameter_values("insert_batch", "values") is None
+
+
+def test_test_doubles_give_no_variants_of_the_programs_statements() -> None:
+    found = {
+        "app/models.py": file_constants(
+            ast.parse(
+                "class Model:\n    _table: str\n"
+                "class Item(Model):\n    _table = 'items'\n"
+                "class Album(Model):\n    _table = 'albums'\n"
+            )
+        ),
+        "app/test/fixtures.py": file_constants(
+            ast.parse("class Fixture(Model):\n    _table = 'test'\n")
+        ),
+        "tests/test_models.py": file_constants(ast.parse("class Double(Item):\n    pass\n")),
+    }
+    test_classes = classes_of_test_code(found)
+    assert test_classes == {"Fixture", "Double"}
+    constants = project_constants(found.values(), test_classes)
+    assert constants.variant_classes("Model", ["_table"]) == ("Album", "Item")
+    assert constants.class_attribute_values("_table", "Album") == {"albums"}
+    assert constants.class_attribute_values("_table", "Double") == {"items"}  # from its base
+    assert constants.attribute_values("_table", "Model") == {"items", "albums", "test"}
