@@ -251,6 +251,10 @@ def render(statement: Statement, identifier_slots: frozenset[int] = frozenset())
         role = _slot_role(text_parts, pieces, i, quote, identifier_slots)
         name = slot_name(piece.index)
         stand_in = {"value": f":{name}", "fragment": f"/*{name}*/"}.get(role, name)
+        if role == "fragment" and _last_word("".join(text_parts[-3:])).upper() == "SET":
+            # `SET {assignments} WHERE`: an assignment SQLite reads (an unknown column it
+            # reports by the stand-in's name), so the rest of the statement still prepares.
+            stand_in = f"{name} = NULL"
         line, col = piece.value.span.line, piece.value.span.column
         text_parts.append(stand_in)
         positions.extend([(line, col)] * len(stand_in))
@@ -318,6 +322,8 @@ def _slot_role(
         and _in_select_list("".join(before))
     ):
         return "identifier"
+    if last.upper() == "SET" and _AFTER_ASSIGNMENTS.match(next_text):
+        return "fragment"  # `SET {assignments} WHERE id = ?`: the list of `col = ?` pairs
     if _ends_an_operand("".join(before[-3:]), last) and (
         not next_text or next_text[0] in " \t\n);"
     ):
@@ -325,6 +331,8 @@ def _slot_role(
     return "value"
 
 
+# What follows an `UPDATE t SET` list: its WHERE (or RETURNING, FROM), or the end.
+_AFTER_ASSIGNMENTS = re.compile(r"\s*(?:WHERE\b|RETURNING\b|FROM\b|;|$)", re.IGNORECASE)
 # The opening of a column list: `INTO t (`, `ON t (`, `TABLE t (` (the table possibly a slot).
 _COLUMN_LIST = re.compile(r"\b(?:INTO|ON|TABLE)\s+[\w.\"`\[\]]+\s*\(\s*$", re.IGNORECASE)
 # What follows a column compared with, or set to, a bound value: `=?`, ` >= :x`, ` LIKE %s`.
