@@ -225,6 +225,10 @@ class Hierarchy:
     # What each function and method returns, by name: the code of every returned value of
     # every definition (see ReceiverReader.of_returns); "" for one that returns nothing.
     returns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The classes each receiver code reaches, worked out once (every call asks).
+    _reached: dict[str, frozenset[str] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -274,7 +278,9 @@ class Hierarchy:
             return True
         if receiver == FUNCTION:
             return not method
-        owners = self._owners(receiver)
+        if receiver not in self._reached:
+            self._reached[receiver] = self._owners(receiver)
+        owners = self._reached[receiver]
         return owners is None or (method and owner in owners)
 
     def _owners(self, receiver: str, seen: frozenset[str] = frozenset()) -> frozenset[str] | None:
