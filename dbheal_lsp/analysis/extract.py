@@ -598,7 +598,9 @@ def _reads_as_sql(pieces: list[Piece]) -> bool:
         return _starts_like_sql(first.text)
     text = "".join(p.text for p in pieces if isinstance(p, TextPiece)).strip()
     leading = [p for p in pieces if not (isinstance(p, TextPiece) and not p.text.strip())]
-    return isinstance(leading[0], Slot) and _COMPOUND_SELECT.match(text) is not None
+    return (
+        bool(leading) and isinstance(leading[0], Slot) and _COMPOUND_SELECT.match(text) is not None
+    )
 
 
 def _written_member_first(pieces: list[Piece]) -> list[Piece]:

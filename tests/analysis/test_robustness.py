@@ -114,6 +114,12 @@ CASES: list[tuple[str, str, str]] = [
         "MISSING_COLUMN",
     ),
     (
+        # Blank SQL and a slot with blanks around it: neither reads as a statement.
+        "blank_sql_to_a_helper",
+        HEADER + 'db.query("   ")\ndb.query(f"  {db}  ")\n' + NORMAL.removeprefix(HEADER),
+        "MISSING_COLUMN",
+    ),
+    (
         "many_placeholders_and_commas",
         _sql_file("SELECT nope FROM users WHERE id IN (" + "?, " * 30_000 + "?)"),
         "MISSING_COLUMN",
