@@ -202,3 +202,17 @@ def blocks_of(node: ast.stmt) -> list[list[ast.stmt]]:
     for case in getattr(node, "cases", ()):
         blocks.append(case.body)
     return blocks
+
+
+def return_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """Return the `return` statements of `function`'s own body (not of functions in it)."""
+    found: list[ast.Return] = []
+    stack: list[ast.stmt] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        else:
+            for block in blocks_of(node):
+                stack.extend(block)
+    return found

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
-from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments
+from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments, return_statements
 from dbheal_lsp.analysis.origins import (
     BUILTINS,
     ITEMS,
@@ -24,7 +24,7 @@ from dbheal_lsp.analysis.origins import (
     Origin,
     OriginReader,
 )
-from dbheal_lsp.analysis.receivers import Hierarchy, ReceiverReader, leaf_name
+from dbheal_lsp.analysis.receivers import Hierarchy, LayoutReader, ReceiverReader, leaf_name
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]
@@ -248,13 +248,14 @@ def file_constants(tree: ast.Module) -> FileConstants:
     bases: list[tuple[str, tuple[str, ...]]] = []
     references: set[str] = set()
     attribute_origins: list[tuple[str, Origin]] = []
-    made: list[tuple[str, tuple[str, ...]]] = []
     # Names bound in each function (by id), to learn which hold one literal-keyed dict.
     local = _LocalDicts()
     reader = OriginReader(module=tree)
     pending: list[tuple[ast.Call, ast.ClassDef | None, _Function | None, _Function | None]] = []
-    receivers = ReceiverReader(tree, reader.bindings)
+    layout = LayoutReader()
+    defined: list[tuple[_Function, str | None]] = []  # each function, with its method's class
     for node, owner, function, enclosing in _walk(tree):
+        layout.note(node, enclosing)
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 references.add(node.id)
@@ -290,8 +291,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             is_method = owner is not None and function is None
             signature = _signature(node, is_method, module, owner.name if owner else "")
-            in_class = owner.name if is_method and owner is not None else None
-            made.append((node.name, receivers.of_returns(node, in_class)))
+            defined.append((node, owner.name if is_method and owner is not None else None))
             signatures.append(signature)
             returns.append((node.name, returns_number(node)))
             if owner is not None and function is None and node.name == "__init__":
@@ -306,12 +306,15 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 if owner is not None:
                     owned.append((owner.name, container, None))
     dicts = local.dicts()
+    receivers = ReceiverReader(tree, reader.bindings, layout.layout())
+    made = [(f.name, receivers.of_returns(f, in_class)) for f, in_class in defined]
     for node, owner, method, enclosing in pending:  # once every binding of the file is known
         call = _call_arguments(node, module, enclosing, dicts, reader)
         if call is not None and call.name == "__init__" and owner is not None:
             # `super().__init__(db, "History")` in a subclass calls its base's __init__.
             call = replace(call, name=_base_name(owner) or call.name)
-        elif call is not None:
+        elif call is not None and call.name not in _NOT_THE_PROJECTS:
+            # (A builtin's or a str/list method's call: its receiver is not worth reading.)
             in_class = owner.name if owner is not None and method is not None else None
             call = replace(call, receiver=receivers.of_call(node, in_class, enclosing))
         if call is not None and method is not None:
@@ -610,17 +613,7 @@ def returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return True
     if isinstance(returns, ast.Constant) and returns.value in _NUMBER_TYPES:
         return True
-    values: list[ast.expr | None] = []
-    stack: list[ast.stmt] = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            values.append(node.value)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for name in ("body", "orelse", "finalbody"):
-                stack.extend(getattr(node, name, None) or [])
-            for inner in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
-                stack.extend(inner.body)
+    values = [r.value for r in return_statements(func)]
     return bool(values) and all(
         value is not None
         and (

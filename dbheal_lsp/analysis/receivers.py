@@ -20,11 +20,17 @@ resolved once the whole project's classes are known (`Hierarchy`):
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dbheal_lsp.analysis.bindings import FUNCTIONS, HOLDS, ITEM_OF, Bound, function_bindings
-from dbheal_lsp.analysis.origins import returned_values
+from dbheal_lsp.analysis.bindings import (
+    FUNCTIONS,
+    HOLDS,
+    ITEM_OF,
+    Bound,
+    function_bindings,
+    return_statements,
+)
 
 FUNCTION = "fn"
 VALUE = "value"
@@ -51,9 +57,8 @@ class ReceiverReader:
 
     module: ast.Module
     bindings: dict[int, dict[str, list[Bound]]] = field(default_factory=dict)
-    _modules: frozenset[str] | None = None
-    _imports: frozenset[str] | None = None
-    _parents: dict[int, ast.AST] | None = None
+    # Read on first need when not given (the constants pre-pass gathers it on its walk).
+    layout: Layout | None = None
 
     def of_call(self, call: ast.Call, in_class: str | None, function: ast.AST | None) -> str:
         """Return the code of what `call` is made on; `in_class`: the class whose method the
@@ -109,7 +114,10 @@ class ReceiverReader:
         self, function: ast.FunctionDef | ast.AsyncFunctionDef, in_class: str | None
     ) -> tuple[str, ...]:
         """Return the code of each value `function` returns (none: it returns nothing)."""
-        return tuple(self._of_value(v, in_class, function, 0) for v in returned_values(function))
+        return tuple(
+            self._of_value(r.value, in_class, function, 0) if r.value is not None else VALUE
+            for r in return_statements(function)
+        )
 
     def _of_name(
         self, name: str, in_class: str | None, function: ast.AST | None, depth: int
@@ -141,26 +149,20 @@ class ReceiverReader:
 
     def _is_module(self, name: str, function: ast.AST | None) -> bool:
         """Return whether `name` is a module the file imports (`import os.path as p`)."""
-        if self._modules is None:
-            self._modules = frozenset(_imported_names(self.module, ast.Import))
-        return name in self._modules and self._unbound(name, function)
+        return name in self._layout().modules and self._unbound(name, function)
 
     def _imported(self) -> frozenset[str]:
         """Return the names the file imports, modules or not."""
-        if self._imports is None:
-            self._imports = frozenset(_imported_names(self.module, ast.Import, ast.ImportFrom))
-        return self._imports
+        return self._layout().imported
 
-    def _enclosing(self) -> dict[int, ast.AST]:
+    def _enclosing(self) -> Mapping[int, ast.AST]:
         """Return the function each nested function is defined in, by id."""
-        if self._parents is None:
-            self._parents = {
-                id(inner): outer
-                for outer in ast.walk(self.module)
-                if isinstance(outer, FUNCTIONS)
-                for inner in _direct_functions(outer)
-            }
-        return self._parents
+        return self._layout().parents
+
+    def _layout(self) -> Layout:
+        if self.layout is None:
+            self.layout = _layout_of(self.module)
+        return self.layout
 
     def _unbound(self, name: str, function: ast.AST | None) -> bool:
         """Return whether `function` leaves `name` to the module (no local binding)."""
@@ -174,23 +176,48 @@ class ReceiverReader:
         return known
 
 
-def _direct_functions(function: ast.AST) -> Iterator[ast.AST]:
-    """Yield the functions defined in `function`'s own body (not in functions inside it)."""
-    stack = list(ast.iter_child_nodes(function))
+@dataclass(frozen=True)
+class Layout:
+    """What a file imports, and where its functions are defined."""
+
+    modules: frozenset[str]  # bound by `import x` (`import os.path as p`: p)
+    imported: frozenset[str]  # bound by any import
+    parents: Mapping[int, ast.AST]  # each nested function's enclosing function, by id
+
+
+@dataclass
+class LayoutReader:
+    """Gathers a file's Layout from its nodes, as a walk of the file meets them (the
+    constants pre-pass walks every file once already: no second walk)."""
+
+    modules: set[str] = field(default_factory=set)
+    imported: set[str] = field(default_factory=set)
+    parents: dict[int, ast.AST] = field(default_factory=dict)
+
+    def note(self, node: ast.AST, enclosing: ast.AST | None) -> None:
+        """Note `node`, met inside function `enclosing` (None: outside any function)."""
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = {(a.asname or a.name).split(".")[0] for a in node.names}
+            self.imported |= names
+            if isinstance(node, ast.Import):
+                self.modules |= names
+        elif isinstance(node, FUNCTIONS) and enclosing is not None:
+            self.parents[id(node)] = enclosing
+
+    def layout(self) -> Layout:
+        """Return the layout of the nodes noted."""
+        return Layout(frozenset(self.modules), frozenset(self.imported), dict(self.parents))
+
+
+def _layout_of(module: ast.Module) -> Layout:
+    reader = LayoutReader()
+    stack: list[tuple[ast.AST, ast.AST | None]] = [(module, None)]
     while stack:
-        node = stack.pop()
-        if isinstance(node, FUNCTIONS):
-            yield node
-        elif not isinstance(node, ast.ClassDef):
-            stack.extend(ast.iter_child_nodes(node))
-
-
-def _imported_names(module: ast.Module, *kinds: type[ast.stmt]) -> Iterator[str]:
-    """Yield the names the import statements of `kinds` bind in `module`, anywhere in it."""
-    for node in ast.walk(module):
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and isinstance(node, kinds):
-            for alias in node.names:
-                yield (alias.asname or alias.name).split(".")[0]
+        node, function = stack.pop()
+        reader.note(node, function)
+        inner = node if isinstance(node, FUNCTIONS) else function
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return reader.layout()
 
 
 def _is_class_name(name: str) -> bool:
