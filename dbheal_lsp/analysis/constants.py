@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
-from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments, return_statements
+from dbheal_lsp.analysis.bindings import (
+    ADDED_ARGUMENTS,
+    FUNCTIONS,
+    added_arguments,
+    return_statements,
+)
 from dbheal_lsp.analysis.origins import (
     BUILTINS,
     ITEMS,
@@ -114,6 +119,8 @@ class FileConstants:
     # What each function returns, by name: a receiver code per returned value
     # (analysis/receivers.py).
     made: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Record classes (named tuples, dataclasses) and their fields, in order.
+    records: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,9 @@ class ProjectConstants:
     # The classes and their bases, and the classes test code defines (test doubles).
     hierarchy: Hierarchy = field(default_factory=lambda: Hierarchy.of((), ()))
     test_classes: frozenset[str] = frozenset()
+    # (class, field) of every record class: `index.name` on an Index is what `Index(...)`
+    # calls pass as `name`.
+    record_fields: frozenset[tuple[str, str]] = frozenset()
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -158,6 +168,7 @@ class ProjectConstants:
                 sorted(self.assigned_attributes),
                 sorted((k, sorted(v)) for k, v in self.hierarchy.up.items()),
                 sorted(self.test_classes),
+                sorted(self.record_fields),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -222,7 +233,13 @@ class ProjectConstants:
         if origin is None:
             return False
         return all(
-            _member(dep, self.program_parameters, self.program_attributes, self.assigned_attributes)
+            _member(
+                dep,
+                self.program_parameters,
+                self.program_attributes,
+                self.assigned_attributes,
+                self.record_fields,
+            )
             for dep in origin
         )
 
@@ -248,6 +265,11 @@ def file_constants(tree: ast.Module) -> FileConstants:
     bases: list[tuple[str, tuple[str, ...]]] = []
     references: set[str] = set()
     attribute_origins: list[tuple[str, Origin]] = []
+    records: list[tuple[str, tuple[str, ...]]] = []
+    # Assignments and `x.append(v)` calls, with the function they are in.
+    assignments: list[
+        tuple[ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Call, _Function | None]
+    ] = []
     # Names bound in each function (by id), to learn which hold one literal-keyed dict.
     local = _LocalDicts()
     reader = OriginReader(module=tree)
@@ -268,13 +290,18 @@ def file_constants(tree: ast.Module) -> FileConstants:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-            attribute_origins.extend(_attribute_origins(node, enclosing, reader))
+            assignments.append((node, enclosing))
             for container in _stored_containers(node):
                 attributes.append((container, None))  # `self.cache[k] = v`: not a literal now
                 if owner is not None:
                     owned.append((owner.name, container, None))
         if isinstance(node, ast.ClassDef):
             bases.append((node.name, tuple(b for b in map(_base_of, node.bases) if b)))
+            record = _record_signature(node, module)
+            if record is not None:
+                # `Index("idx", ("a",))` passes the fields of a named tuple or dataclass.
+                signatures.append(record)
+                records.append((node.name, record.parameters))
             for stmt in node.body:
                 for name, value in _assigned(stmt):
                     attributes.append((name, _given(value, module)))
@@ -299,15 +326,23 @@ def file_constants(tree: ast.Module) -> FileConstants:
                 signatures.append(replace(signature, name=owner.name, method=False, owner=""))
         elif isinstance(node, ast.Call):
             pending.append((node, owner, function, enclosing))
-            for container, origin in _added_to_attribute(node, enclosing, reader):
-                attribute_origins.append((container, origin))
+            added_to = _added_container(node)
+            if added_to is not None:
+                assignments.append((node, enclosing))
                 # `self.filters.append(x)`: the list holds more than the literal it began as.
-                attributes.append((container, None))
+                attributes.append((added_to, None))
                 if owner is not None:
-                    owned.append((owner.name, container, None))
+                    owned.append((owner.name, added_to, None))
     dicts = local.dicts()
-    receivers = ReceiverReader(tree, reader.bindings, layout.layout())
+    receivers = reader.receivers = ReceiverReader(tree, reader.bindings, layout.layout())
     made = [(f.name, receivers.of_returns(f, in_class)) for f, in_class in defined]
+    # Where what attributes are given comes from, read once the file's layout is known.
+    for assignment, enclosing in assignments:
+        if isinstance(assignment, ast.Call):
+            for container, origin in _added_to_attribute(assignment, enclosing, reader):
+                attribute_origins.append((container, origin))
+        else:
+            attribute_origins.extend(_attribute_origins(assignment, enclosing, reader))
     for node, owner, method, enclosing in pending:  # once every binding of the file is known
         call = _call_arguments(node, module, enclosing, dicts, reader)
         if call is not None and call.name == "__init__" and owner is not None:
@@ -331,6 +366,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         frozenset(references),
         tuple(attribute_origins),
         tuple(made),
+        tuple(records),
     )
 
 
@@ -375,6 +411,7 @@ def project_constants(
     for f in files:
         for sig in f.signatures:
             signatures.setdefault(sig.name, []).append(sig)
+    record_fields = frozenset((c, n) for f in files for c, names in f.records for n in names)
     hierarchy = Hierarchy.of(
         (pair for f in files for pair in f.bases),
         (s.name for f in files for s in f.signatures if not s.method),
@@ -453,9 +490,10 @@ def project_constants(
         by_class,
         {name: hierarchy.family(name) for name in hierarchy.classes()},
         {name: found for name, found in environments.items() if found},
-        *_program_data(signatures, reaching, files, dead_methods),
+        *_program_data(signatures, reaching, files, dead_methods, record_fields),
         hierarchy,
         test_classes,
+        record_fields,
     )
 
 
@@ -486,6 +524,7 @@ def _program_data(
     reaching: Callable[[Signature], list[CallArguments]],
     files: list[FileConstants],
     dead_methods: Set[str],
+    fields: Set[tuple[str, str]],
 ) -> tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]]:
     """Return the parameters and attributes that only the program's own data reaches, and the
     attributes the project assigns. A parameter: every call that fits passes it (or leaves the
@@ -534,12 +573,15 @@ def _program_data(
         kept_parameters = {
             key
             for key in parameters
-            if all(_member(d, parameters, attributes, assigned) for d in needs[key] or ())
+            if all(_member(d, parameters, attributes, assigned, fields) for d in needs[key] or ())
         }
         kept_attributes = {
             key
             for key in attributes
-            if all(_member(d, parameters, attributes, assigned) for d in attribute_needs[key] or ())
+            if all(
+                _member(d, parameters, attributes, assigned, fields)
+                for d in attribute_needs[key] or ()
+            )
         }
         if kept_parameters == parameters and kept_attributes == attributes:
             return frozenset(parameters), frozenset(attributes), assigned
@@ -551,17 +593,24 @@ def _member(
     parameters: Set[tuple[str, str]],
     attributes: Set[str],
     assigned: Set[str],
+    fields: Set[tuple[str, str]] = frozenset(),
 ) -> bool:
     """Return whether dependency `dep` of an origin holds only program data: "f.p" a parameter
     of f, "@a:fallback" attribute a (or, where the project never assigns a, the fallback: ""
-    program data, "!" not known, else the parameters it lists)."""
+    program data, "!" not known, else the parameters it lists). "@C.a:fallback" reads a on an
+    object of class C: a field of a record class is what its constructor's callers pass."""
     if dep.startswith("@"):
         attribute, _, fallback = dep[1:].partition(":")
+        owner, _, attribute = attribute.rpartition(".")
+        if (owner, attribute) in fields:
+            return (owner, attribute) in parameters
         if attribute in assigned:
             return attribute in attributes
         if fallback == "!":
             return False
-        return all(_member(d, parameters, attributes, assigned) for d in fallback.split(",") if d)
+        return all(
+            _member(d, parameters, attributes, assigned, fields) for d in fallback.split(",") if d
+        )
     function, _, parameter = dep.rpartition(".")
     return (function, parameter) in parameters
 
@@ -725,14 +774,19 @@ def _added_to_attribute(
 ) -> Iterator[tuple[str, Origin]]:
     """`self.parts.append(value)` (extend, insert, add, update, setdefault): what the
     container kept in an attribute is given."""
-    func = call.func
-    if not isinstance(func, ast.Attribute) or func.attr not in ADDED_ARGUMENTS:
-        return
-    container = _container_attribute(func.value)
+    container = _added_container(call)
     if container is None:
         return
     for added in added_arguments(call):
         yield container, reader.origin_of(added, enclosing)
+
+
+def _added_container(call: ast.Call) -> str | None:
+    """Return the attribute `self.parts.append(v)` adds to (see ADDED_ARGUMENTS), if any."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ADDED_ARGUMENTS:
+        return None
+    return _container_attribute(func.value)
 
 
 def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
@@ -747,6 +801,28 @@ def _passed_on(value: ast.expr, enclosing: _Function | None) -> Given:
 
 def _base_name(owner: ast.ClassDef) -> str | None:
     return _base_of(owner.bases[0]) if owner.bases else None
+
+
+def _record_signature(node: ast.ClassDef, module: Mapping[str, Literal]) -> Signature | None:
+    """Return the constructor a named tuple or dataclass gets from its fields (`name: str`,
+    `columns: tuple = ()`), or None for another class or one that writes its `__init__`."""
+    record = any(_base_of(b) == "NamedTuple" for b in node.bases) or any(
+        leaf_name(d.func if isinstance(d, ast.Call) else d) == "dataclass"
+        for d in node.decorator_list
+    )
+    if not record or any(isinstance(s, FUNCTIONS) and s.name == "__init__" for s in node.body):
+        return None
+    fields: list[str] = []
+    defaults: list[tuple[str, Given]] = []
+    for stmt in node.body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        if "ClassVar" in ast.unparse(stmt.annotation):
+            continue  # a class attribute, not a field
+        fields.append(stmt.target.id)
+        if stmt.value is not None:
+            defaults.append((stmt.target.id, _given(stmt.value, module)))
+    return Signature(node.name, tuple(fields), tuple(defaults)) if fields else None
 
 
 def _base_of(base: ast.expr) -> str | None:
@@ -1083,6 +1159,7 @@ def constants_from_json(data: Any) -> FileConstants:
             references=frozenset(map(str, data["references"])),
             attribute_origins=tuple((str(n), _origin_of(v)) for n, v in data["attribute_origins"]),
             made=tuple((str(n), tuple(map(str, codes))) for n, codes in data["made"]),
+            records=tuple((str(n), tuple(map(str, f))) for n, f in data["records"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not cached constants: {exc}") from None

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.statement import Statement
 
 # 8: where arguments come from; 7: which calls fit which signature; 5: PARAMETER_MISMATCH
-CACHE_FORMAT = 9
+CACHE_FORMAT = 10
 _MIGRATIONS_ENTRY = "::migrations"
 MAX_FILE_BYTES = 5 * MB
 MAX_MIGRATION_BYTES = 50 * MB  # seed data makes migrations larger than code files

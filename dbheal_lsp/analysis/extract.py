@@ -705,6 +705,12 @@ def _attribute_values(node: ast.Attribute, ctx: _FileContext) -> frozenset[Given
     owner = _owner(node, ctx)
     if owner is not None and ctx.as_class is not None:
         return constants.class_attribute_values(node.attr, ctx.as_class)
+    if owner is None and constants.record_fields:
+        function = ctx.scope.node if ctx.scope is not None else None
+        cls = ctx.origins.class_of(node.value, function)
+        if (cls, node.attr) in constants.record_fields:
+            # `index.name` on an Index: what `Index(...)` calls pass, not any `name`.
+            return constants.parameter_values(cls, node.attr)
     values = constants.attribute_values(node.attr, owner)
     if owner is not None and values is not None and len(values) > 1:
         ctx.per_class.add(node.attr)

@@ -33,6 +33,7 @@ from dbheal_lsp.analysis.bindings import (
     function_bindings,
     lookups_in,
 )
+from dbheal_lsp.analysis.receivers import ReceiverReader
 
 # None: part of the value may come from outside the program. Otherwise the parameters of the
 # enclosing function it depends on, as "function.parameter" ("Class.method.parameter" for a
@@ -112,6 +113,7 @@ class OriginReader:
     classes: dict[int, str] = field(default_factory=dict)
     # Each function's parameters looked up in a collection (see _lookups_in), by function id.
     lookups: dict[int, dict[str, ast.expr]] = field(default_factory=dict)
+    receivers: ReceiverReader | None = None  # what objects are (made on first need)
 
     def origin_of(self, node: ast.expr, function: ast.AST | None, guards: Guards = ()) -> Origin:
         """Return where the value of `node`, read inside `function` (None: module level), can
@@ -202,11 +204,15 @@ class OriginReader:
             if receiver is None:
                 return None
             # Read as the attribute's own origin across the project (analysis/constants.py),
-            # or, for an attribute the project never assigns, as its receiver's.
+            # or, for an attribute the project never assigns, as its receiver's; on an object
+            # whose class the file shows, as that class's (a record's field: what its
+            # constructor is passed).
             fallback = (
                 "!" if any(d.startswith("@") for d in receiver) else ",".join(sorted(receiver))
             )
-            return frozenset({f"@{node.attr}:{fallback}"})
+            cls = self.class_of(node.value, function)
+            attribute = f"{cls}.{node.attr}" if cls else node.attr
+            return frozenset({f"@{attribute}:{fallback}"})
         parts: list[ast.AST] = list(ast.iter_child_nodes(node))
         items: list[ast.AST] = []  # parts whose items are what the value holds
         escaped = _escaped_in_quotes(node)
@@ -366,6 +372,15 @@ class OriginReader:
                 elif isinstance(stmt, ast.ClassDef):
                     stack.extend((inner, stmt.name) for inner in stmt.body)
         return self.functions
+
+    def class_of(self, node: ast.expr, function: ast.AST | None) -> str:
+        """Return the class of the object `node` (not `self`: its attributes are read
+        project-wide), when the file shows it (analysis/receivers.py); "" when not."""
+        if isinstance(node, ast.Name) and node.id in ("self", "cls"):
+            return ""
+        if self.receivers is None:
+            self.receivers = ReceiverReader(self.module or ast.Module([], []), self.bindings)
+        return self.receivers.class_of(node, None, function)
 
     def _function_key(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         """Return the key of `function` in dependencies: a constructor's is its class's, as

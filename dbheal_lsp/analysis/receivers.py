@@ -49,6 +49,24 @@ _VALUE_NODES = (
     ast.DictComp,
 )
 _MAX_DEPTH = 4
+# Annotations of a collection whose items are all of one class: `Sequence[Index]`.
+_CONTAINERS = frozenset(
+    {
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Iterator",
+        "Collection",
+        "list",
+        "List",
+        "tuple",
+        "Tuple",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+    }
+)
 
 
 @dataclass
@@ -59,6 +77,13 @@ class ReceiverReader:
     bindings: dict[int, dict[str, list[Bound]]] = field(default_factory=dict)
     # Read on first need when not given (the constants pre-pass gathers it on its walk).
     layout: Layout | None = None
+
+    def class_of(self, node: ast.expr, in_class: str | None, function: ast.AST | None) -> str:
+        """Return the class `node`'s value is an instance of (or of a subclass), when the file
+        shows it; "" when it does not."""
+        code = self._of_value(node, in_class, function, 0)
+        kind, _, name = code.partition(":")
+        return name if kind in ("self", "new") else ""
 
     def of_call(self, call: ast.Call, in_class: str | None, function: ast.AST | None) -> str:
         """Return the code of what `call` is made on; `in_class`: the class whose method the
@@ -139,13 +164,32 @@ class ReceiverReader:
         if not values:
             return ""
         codes = {
-            ""
-            if value is None or how == ITEM_OF
+            self._of_items(value, scope)
+            if how == ITEM_OF
+            else ""
+            if value is None
             else self._of_value(value, in_class, scope, depth + 1)
             for value, _guards, how in values
             if how != HOLDS  # what `x.append(v)` adds leaves x what it was
         }
         return codes.pop() if len(codes) == 1 else ""
+
+    def _of_items(self, value: ast.expr | None, function: ast.AST | None) -> str:
+        """Return the code of an item of `value`: of a parameter annotated `Sequence[C]` (or
+        list, tuple, set, Iterable of C), an instance of C."""
+        if not (isinstance(value, ast.Name) and isinstance(function, FUNCTIONS)):
+            return ""
+        args = function.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            if arg.arg == value.id and isinstance(arg.annotation, ast.Subscript):
+                container = leaf_name(arg.annotation.value)
+                inner = arg.annotation.slice
+                if isinstance(inner, ast.Tuple) and inner.elts:
+                    inner = inner.elts[0]  # tuple[C, ...]
+                element = _annotated_class(inner)
+                if container in _CONTAINERS and element:
+                    return f"self:{element}"
+        return ""
 
     def _is_module(self, name: str, function: ast.AST | None) -> bool:
         """Return whether `name` is a module the file imports (`import os.path as p`)."""

@@ -342,3 +342,32 @@ def test_test_doubles_give_no_variants_of_the_programs_statements() -> None:
     assert constants.class_attribute_values("_table", "Album") == {"albums"}
     assert constants.class_attribute_values("_table", "Double") == {"items"}  # from its base
     assert constants.attribute_values("_table", "Model") == {"items", "albums", "test"}
+
+
+def test_a_records_fields_are_what_its_constructor_is_given() -> None:
+    constants = project_constants(
+        [
+            file_constants(
+                ast.parse(
+                    "class Index(NamedTuple):\n    name: str\n    columns: tuple = ()\n"
+                    "    kind: ClassVar[str] = 'index'\n"
+                    "@dataclass(frozen=True)\nclass Filter:\n    column: str\n"
+                    "class Plain:\n    column: str\n"
+                    "INDICES = (Index('idx_a', ('a',)), Index(name='idx_b'))\n"
+                    "f = Filter(input())\n"
+                )
+            )
+        ]
+    )
+    assert constants.record_fields == {
+        ("Index", "name"),
+        ("Index", "columns"),
+        ("Filter", "column"),
+    }
+    assert constants.parameter_values("Index", "name") == {"idx_a", "idx_b"}
+    assert constants.holds_program_data(frozenset({"@Index.name:"}))
+    assert not constants.holds_program_data(frozenset({"@Filter.column:"}))  # input()
+    # Not a record's field: read by the attribute's name, as before.
+    assert constants.holds_program_data(frozenset({"@Plain.column:"})) == (
+        constants.holds_program_data(frozenset({"@column:"}))
+    )
