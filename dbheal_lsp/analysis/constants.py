@@ -131,9 +131,8 @@ class ProjectConstants:
     parameters: Mapping[tuple[str, str], frozenset[Literal] | None] = field(default_factory=dict)
     # Names of the functions whose every definition in the project returns a number.
     number_functions: frozenset[str] = frozenset()
-    # (class, attribute) -> literals, and class -> its ancestors and descendants (and itself).
+    # (class, attribute) -> literals (the classes themselves: `hierarchy`).
     by_class: Mapping[tuple[str, str], frozenset[Literal] | None] = field(default_factory=dict)
-    family: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Per function, what each of its calls passes: (parameter, literal) pairs, one tuple per
     # call site, for the parameters that call gives a literal (a table with its columns).
     environments: Mapping[str, tuple[Environment, ...]] = field(default_factory=dict)
@@ -161,7 +160,6 @@ class ProjectConstants:
                 _sorted_values(self.parameters),
                 sorted(self.number_functions),
                 _sorted_values(self.by_class),
-                sorted((k, sorted(v)) for k, v in self.family.items()),
                 sorted((k, sorted(map(repr, v))) for k, v in self.environments.items()),
                 sorted(self.program_parameters),
                 sorted(self.program_attributes),
@@ -180,7 +178,7 @@ class ProjectConstants:
         if owner is not None:
             found = [
                 self.by_class[(c, name)]
-                for c in self.family.get(owner, frozenset({owner}))
+                for c in self.hierarchy.family(owner)
                 if (c, name) in self.by_class
             ]
             if found:
@@ -488,7 +486,6 @@ def project_constants(
         parameters,
         numbers,
         by_class,
-        {name: hierarchy.family(name) for name in hierarchy.classes()},
         {name: found for name, found in environments.items() if found},
         *_program_data(signatures, reaching, files, dead_methods, record_fields),
         hierarchy,

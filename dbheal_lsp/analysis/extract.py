@@ -504,13 +504,8 @@ def _per_caller_variants(
     out: _Variants = []
     ctx.environment_of = function
     for environment in ctx.options.constants.call_environments(function.name)[:_MAX_VARIANTS]:
-        ctx.slots = 0
-        ctx.work = 0
-        ctx.strict = False
-        ctx.alternatives = {}
         ctx.environment = dict(environment)
-        found = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
-        out.extend(v for v in found if _consistent(v, ctx))
+        out.extend(_read_again(sql_arg, call, scope, ctx))
     ctx.environment, ctx.environment_of = {}, None
     return out[:_MAX_VARIANTS]
 
@@ -526,15 +521,21 @@ def _per_class_variants(
     classes = ctx.options.constants.variant_classes(ctx.class_node.name, ctx.per_class)
     out: _Variants = []
     for cls in classes[:_MAX_VARIANTS]:
-        ctx.slots = 0
-        ctx.work = 0
-        ctx.strict = False
-        ctx.alternatives = {}
         ctx.as_class = cls
-        found = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
-        out.extend(v for v in found if _consistent(v, ctx))
+        out.extend(_read_again(sql_arg, call, scope, ctx))
     ctx.as_class = None
     return out[:_MAX_VARIANTS]
+
+
+def _read_again(sql_arg: ast.expr, call: ast.Call, scope: _Scope, ctx: _FileContext) -> _Variants:
+    """Return the consistent variants of `sql_arg` read afresh (with what `ctx` now says a
+    caller passes or which class `self` is)."""
+    ctx.slots = 0
+    ctx.work = 0
+    ctx.strict = False
+    ctx.alternatives = {}
+    found = _pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
+    return [v for v in found if _consistent(v, ctx)]
 
 
 def _numbered(pieces: list[Piece]) -> list[Piece]:

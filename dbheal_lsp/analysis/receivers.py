@@ -300,6 +300,7 @@ class Hierarchy:
     _reached: dict[str, frozenset[str] | None] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _families: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -336,11 +337,9 @@ class Hierarchy:
 
     def family(self, name: str) -> frozenset[str]:
         """Return `name`'s ancestors and descendants, itself included."""
-        return self.ancestors(name) | self.descendants(name)
-
-    def classes(self) -> frozenset[str]:
-        """Return the classes the project defines."""
-        return frozenset(self.up)
+        if name not in self._families:
+            self._families[name] = self.ancestors(name) | self.descendants(name)
+        return self._families[name]
 
     def reaches(self, method: bool, owner: str, receiver: str) -> bool:
         """Return whether a call on `receiver` (a code) can reach a function: a method of class

@@ -129,5 +129,5 @@ def test_generic_bases_are_bases() -> None:
             )
         ]
     )
-    assert constants.family["Model"] >= {"Model", "LibModel", "Item"}
+    assert constants.hierarchy.family("Model") >= {"Model", "LibModel", "Item"}
     assert constants.attribute_values("_table", "Model") == {"items"}
