@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file
+from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file, relative_path
 from dbheal_lsp.globs import GlobSet
 from dbheal_lsp.model import DEFAULT_SEVERITIES, FileNote, IssueType, Severity
 
@@ -144,16 +144,7 @@ class Config:
 
     def relative(self, path: Path) -> str:
         """Return `path` relative to the root with forward slashes (or absolute if outside)."""
-        if not path.is_absolute():
-            path = self.root / path
-        text, root = str(path), str(self.root)
-        if text.startswith(root + os.sep) and ".." not in path.parts:
-            # The common case, a file found under the (already resolved) root: no filesystem calls.
-            return text[len(root) + 1 :].replace(os.sep, "/")
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return path.resolve().as_posix()
+        return relative_path(path, self.root)
 
 
 def find_root(start: Path) -> Path:

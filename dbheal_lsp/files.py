@@ -50,6 +50,8 @@ __all__ = [
     "read_source",
     "read_text",
     "refuse_links",
+    "relative_path",
+    "text_hash",
     "user_cache_dir",
 ]
 
@@ -363,6 +365,32 @@ def open_private_file(path: Path) -> int:
     if hasattr(os, "set_blocking"):
         os.set_blocking(fd, True)
     return fd
+
+
+def text_hash(text: str) -> str:
+    """Return the hash dbheal keys a text by (a buffer, a file's content, a fix's source): 32 hex
+    digits of BLAKE2b. Encoded with `surrogatepass`, so text decoded with `surrogateescape`
+    (bytes that were not UTF-8) hashes instead of raising."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def relative_path(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
+    """Return `path` as people read it in output: relative to `root` with forward slashes when
+    it is inside it, else its absolute resolved path. A relative `path` is taken from `root`."""
+    path, root = Path(path), Path(root)
+    if not path.is_absolute():
+        path = root / path
+    text, base = str(path), str(root)
+    if text.startswith(base + os.sep) and ".." not in path.parts:
+        # The common case, a file found under an already resolved root: no filesystem calls.
+        return text[len(base) + 1 :].replace(os.sep, "/")
+    try:
+        resolved = path.resolve()
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+    except OSError:  # a loop of links: say the path as given
+        return path.as_posix()
 
 
 def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:

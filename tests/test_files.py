@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from dbheal_lsp import files
 from dbheal_lsp.files import (
     FileRefused,
     UnsafeStateDir,
@@ -412,3 +413,20 @@ def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_kept(tmp_path: 
     ):
         pass
     assert victim.read_text() == "export PATH=/usr/bin\n"
+
+
+def test_text_hash_takes_text_decoded_from_bytes_that_were_not_utf8() -> None:
+    """A buffer decoded with surrogateescape still hashes, and one changed byte changes it."""
+    text = b"x = '\xff'".decode("utf-8", "surrogateescape")
+    assert len(files.text_hash(text)) == 32
+    assert files.text_hash(text) != files.text_hash(text.replace("x", "y"))
+
+
+def test_relative_path_inside_and_outside_the_root(tmp_path: Path) -> None:
+    """Inside the root a path prints relative with slashes; outside it prints absolute."""
+    root = tmp_path / "project"
+    (root / "app").mkdir(parents=True)
+    assert files.relative_path(root / "app" / "db.py", root) == "app/db.py"
+    assert files.relative_path("app/db.py", root) == "app/db.py"
+    assert files.relative_path(root / "app" / ".." / "x.py", root) == "x.py"
+    assert files.relative_path(tmp_path / "other.py", root) == (tmp_path / "other.py").as_posix()

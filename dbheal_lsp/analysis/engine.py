@@ -54,6 +54,7 @@ from dbheal_lsp.files import (
     project_cache_dir,
     python_source,
     read_regular_file,
+    text_hash,
 )
 from dbheal_lsp.globs import GlobSet
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
@@ -187,7 +188,7 @@ class Project:
                 source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
             except (FileRefused, OSError, ValueError):
                 continue  # such a file gives a note when it is checked
-            paths[rel], read[rel] = file, _text_digest(source)
+            paths[rel], read[rel] = file, text_hash(source)
         merged = _ConstantsCache.merged_for_project(self.config.root) if use_cache else None
         files_key = _files_key(read)
         known = merged.get("merged", files_key) if merged is not None else None
@@ -272,7 +273,7 @@ class Project:
         if self._file_constants is None:
             self.learn_constants(self.python_files([self.config.root]))
         assert self._file_constants is not None
-        digest = _text_digest(source)
+        digest = text_hash(source)
         if self._constants_read.get(path) == digest:
             return  # read from this very text already
         mine = file_constants(tree)
@@ -985,7 +986,7 @@ def _init_worker(
 def _files_key(read: Mapping[str, str]) -> str:
     """Return a digest of which files were read with which content."""
     text = "\n".join(f"{rel}\x00{digest}" for rel, digest in sorted(read.items()))
-    return _text_digest(text)
+    return text_hash(text)
 
 
 def _constants_of_chunk(files: list[tuple[Path, str]]) -> list[tuple[str, FileConstants | None]]:
@@ -1153,10 +1154,6 @@ def _write_cache(
         atomic_write(file, text.encode("utf-8"))
     except OSError:
         pass  # a read-only cache still gives results, only not remembered
-
-
-def _text_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _cached_issue(issue: Issue) -> dict[str, object]:

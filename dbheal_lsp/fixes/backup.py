@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from dbheal_lsp.files import atomic_write, create_private_file, ensure_dir
+from dbheal_lsp.files import atomic_write, create_private_file, ensure_dir, relative_path
 
 __all__ = [
     "BACKUPS_DIR",
@@ -394,19 +394,12 @@ def backup_fix(
     db_copy: str | None = None
     if database is not None:
         db_path = Path(database) if Path(database).is_absolute() else root / database
-        db_copy = _relative(
-            root, backup_database(db_path, folder / DATABASE_SUBDIR, timeout=timeout)
+        db_copy = relative_path(
+            backup_database(db_path, folder / DATABASE_SUBDIR, timeout=timeout), root
         )
     copies = backup_files(root, files, folder / FILES_SUBDIR) if files else []
     return FixBackup(
-        backup_dir=_relative(root, folder),
+        backup_dir=relative_path(folder, root),
         database=db_copy,
-        files=tuple(_relative(root, c) for c in copies),
+        files=tuple(relative_path(c, root) for c in copies),
     )
-
-
-def _relative(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()

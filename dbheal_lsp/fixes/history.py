@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
+from dbheal_lsp.files import relative_path
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.backup import (
     BACKUPS_DIR,
@@ -175,7 +176,7 @@ class RollbackPlan:
             lines.extend("  " + line for line in (plan.sql or "-- nothing to run").splitlines())
         elif self.method == "restore" and self.database_copy is not None:
             lines.append(
-                f"restore database {record.database} from {_rel(root, self.database_copy)}"
+                f"restore database {record.database} from {relative_path(self.database_copy, root)}"
                 + (f": {self.losses}" if self.losses else ": nothing was written to it since")
             )
         return lines
@@ -542,13 +543,6 @@ def _database_summary(path: Path) -> dict[str, tuple[str, int]]:
         return summary
     finally:
         conn.close()
-
-
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def prune(

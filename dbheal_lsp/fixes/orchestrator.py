@@ -15,7 +15,6 @@ same way:
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import re
 import sqlite3
@@ -33,6 +32,7 @@ from dbheal_lsp.files import (
     python_encoding,
     python_source,
     read_regular_file,
+    text_hash,
 )
 from dbheal_lsp.fixes.state import (
     FixRecord,
@@ -211,7 +211,7 @@ class FixEngine:
         from dbheal_lsp.fixes.code import apply_edits, unified_diff
 
         source = self.read_source(fix.path)
-        if _text_hash(source) != fix.source_hash:
+        if text_hash(source) != fix.source_hash:
             return FixOutcome(False, f"{fix.path} changed since this fix was planned: plan again")
         after = apply_edits(source, fix.edits)
         diff = unified_diff(fix.path, source, after)
@@ -339,7 +339,7 @@ class FixEngine:
         from dbheal_lsp.fixes.code import apply_edits, unified_diff
 
         source = self.read_source(fix.path)
-        if _text_hash(source) != fix.source_hash:
+        if text_hash(source) != fix.source_hash:
             return None
         after = apply_edits(source, fix.edits)
         backup_files(self.root, [fix.path], self._backup_dir(fix_id) / FILES_SUBDIR)
@@ -856,10 +856,6 @@ def next_migration_path(folder: Path, name: str) -> Path:
     width = max((w for _, w in numbers), default=3)
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "dbheal_fix"
     return folder / f"{number:0{width}d}_{slug}.sql"
-
-
-def _text_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _write_atomically(path: Path, text: str) -> None:
