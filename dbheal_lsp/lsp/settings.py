@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from dbheal_lsp.config import DIALECTS
@@ -180,22 +181,25 @@ def without_project(settings: Settings) -> Settings:
 
 # --- one setting each -----------------------------------------------------------------------
 
-_KNOWN = {
-    "database": "database",
-    "migrations": "migrations",
-    "dialect": "dialect",
-    "checkon": "checkOn",
-    "debouncems": "debounceMs",
-    "periodicscanminutes": "periodicScanMinutes",
-    "severity": "severity",
-    "extracalls": "extraCalls",
-    "identifierhelpers": "identifierHelpers",
-}
+#: The settings the server reads, by their key with `_`, `-` and case dropped.
+KNOWN_KEYS = MappingProxyType(
+    {
+        "database": "database",
+        "migrations": "migrations",
+        "dialect": "dialect",
+        "checkon": "checkOn",
+        "debouncems": "debounceMs",
+        "periodicscanminutes": "periodicScanMinutes",
+        "severity": "severity",
+        "extracalls": "extraCalls",
+        "identifierhelpers": "identifierHelpers",
+    }
+)
 
 
 def _canonical(key: str) -> str:
     """Return the documented (camelCase) name of `key`, or `key` itself if it is unknown."""
-    return _KNOWN.get(key.replace("_", "").replace("-", "").lower(), key)
+    return KNOWN_KEYS.get(key.replace("_", "").replace("-", "").lower(), key)
 
 
 def _type_key(key: str) -> str:
