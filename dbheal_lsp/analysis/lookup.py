@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from dbheal_lsp.analysis.drift import Drift
 from dbheal_lsp.analysis.positions import source_lines
 from dbheal_lsp.analysis.schema import Column, Index, Schema, SchemaError, Table
-from dbheal_lsp.analysis.sqllex import WORD, comment_end, quoted_end, unquote
+from dbheal_lsp.analysis.sqllex import Token, tokenize
 from dbheal_lsp.analysis.sqlrefs import normalize_placeholders
 from dbheal_lsp.analysis.statement import (
     Rendered,
@@ -204,23 +204,12 @@ def _catalog(project: Project) -> _Catalog:
 
 
 @dataclass(frozen=True)
-class _Tok:
-    """One SQL token: a word, a quoted name, a string, a comment, a parameter or a character."""
-
-    kind: Literal["word", "number", "name", "string", "comment", "param", "punct"]
-    text: str  # the word, the unquoted name, or the punctuation character
-    start: int
-    end: int
-    closed: bool = True  # False for a quote or comment the text ends inside
-
-
-@dataclass(frozen=True)
 class _Site:
     """The SQL under the cursor: its rendered text, the cursor's offset in it, its tokens."""
 
     rendered: Rendered
     offset: int
-    tokens: tuple[_Tok, ...]  # of the one statement (of a script) at the offset, no comments
+    tokens: tuple[Token, ...]  # of the one statement (of a script) at the offset, no comments
     inert: bool  # the offset is inside a SQL string literal or comment
 
 
@@ -230,7 +219,8 @@ def _site(project: Project, path: str, source: str, line: int, column: int) -> _
         return None
     rendered, offset = located
     # %s and %(name)s are read as SQLite's placeholders; lengths are kept, so offsets hold.
-    tokens = _part(_tokenize(normalize_placeholders(rendered.text)), offset)
+    sql = normalize_placeholders(rendered.text)
+    tokens = _part([t for t in tokenize(sql) if t.kind != "space"], offset)
     inert = any(
         t.kind in ("string", "comment")
         and (t.start < offset < t.end or (t.end == offset and not t.closed))
@@ -496,51 +486,7 @@ def _prefix_before(text: str, quote_at: int) -> str:
 # --- reading SQL ----------------------------------------------------------------------------------
 
 
-def _tokenize(sql: str) -> list[_Tok]:
-    """Return the tokens of `sql` by SQLite's lexing rules; quotes and comments may be open."""
-    tokens: list[_Tok] = []
-    size = len(sql)
-    i = 0
-    while i < size:
-        char = sql[i]
-        if char.isspace():
-            i += 1
-        elif char in "'\"`[":
-            end = quoted_end(sql, i)
-            # Only a token that reaches the end may be open; one more character tells.
-            closed = end < size or quoted_end(sql + " ", i) <= size
-            kind: Literal["string", "name"] = "string" if char == "'" else "name"
-            body = unquote(sql[i:end]) if closed else sql[i + 1 : end]
-            tokens.append(_Tok(kind, body, i, end, closed))
-            i = end
-        elif sql.startswith("--", i) or sql.startswith("/*", i):
-            end = comment_end(sql, i)
-            closed = end < size if sql[i] == "-" else sql.find("*/", i + 2) >= 0
-            tokens.append(_Tok("comment", "", i, end, closed))
-            i = end
-        elif char in ":@?":
-            word = WORD.match(sql, i + 1)
-            end = word.end() if word else i + 1
-            tokens.append(_Tok("param", sql[i:end], i, end))
-            i = end
-        else:
-            word = WORD.match(sql, i)
-            if word is None:
-                tokens.append(_Tok("punct", char, i, i + 1))
-                i += 1
-                continue
-            text = word.group()
-            if text.startswith("$"):
-                tokens.append(_Tok("param", text, i, word.end()))
-            elif text[0].isdigit():
-                tokens.append(_Tok("number", text, i, word.end()))
-            else:
-                tokens.append(_Tok("word", text, i, word.end()))
-            i = word.end()
-    return tokens
-
-
-def _part(tokens: list[_Tok], offset: int) -> list[_Tok]:
+def _part(tokens: list[Token], offset: int) -> list[Token]:
     """Return the tokens of the statement (of a script) that holds `offset`."""
     start = 0
     end = len(tokens)
@@ -554,7 +500,7 @@ def _part(tokens: list[_Tok], offset: int) -> list[_Tok]:
     return tokens[start:end]
 
 
-def _token_index_at(tokens: Sequence[_Tok], offset: int) -> int | None:
+def _token_index_at(tokens: Sequence[Token], offset: int) -> int | None:
     """Return the index of the token under `offset`, or of the one just before it (a caret
     right after a name hovers that name)."""
     before = None
@@ -638,11 +584,11 @@ _COMPLETION_KEYWORDS = (
 )
 
 
-def _is_name(tok: _Tok) -> bool:
-    return tok.kind == "name" or (tok.kind == "word" and not is_stand_in(tok.text))
+def _is_name(tok: Token) -> bool:
+    return tok.kind == "quoted" or (tok.kind == "word" and not is_stand_in(tok.text))
 
 
-def _upper(tok: _Tok | None) -> str:
+def _upper(tok: Token | None) -> str:
     return tok.text.upper() if tok is not None and tok.kind == "word" else ""
 
 
@@ -657,7 +603,7 @@ class _Source:
     alias_index: int | None = None
 
 
-def _sources(tokens: Sequence[_Tok], catalog: _Catalog) -> list[_Source]:
+def _sources(tokens: Sequence[Token], catalog: _Catalog) -> list[_Source]:
     """Return the tables the statement names, with their aliases, in order of appearance.
 
     Token-level on purpose: it must work on statements that are half typed. Subqueries and
@@ -682,9 +628,9 @@ def _sources(tokens: Sequence[_Tok], catalog: _Catalog) -> list[_Source]:
             name, name_index, j = named
             alias = alias_index = None
             if _upper(_at(tokens, j)) == "AS" and j + 1 < size and _is_alias(tokens[j + 1]):
-                alias, alias_index, j = tokens[j + 1].text, j + 1, j + 2
+                alias, alias_index, j = tokens[j + 1].name, j + 1, j + 2
             elif j < size and _is_alias(tokens[j]):
-                alias, alias_index, j = tokens[j].text, j, j + 1
+                alias, alias_index, j = tokens[j].name, j, j + 1
             found.append(_Source(name, keyword, name_index, alias, alias_index))
             nxt = _at(tokens, j)
             if keyword != "FROM" or nxt is None or nxt.kind != "punct" or nxt.text != ",":
@@ -693,27 +639,27 @@ def _sources(tokens: Sequence[_Tok], catalog: _Catalog) -> list[_Source]:
     return found
 
 
-def _at(tokens: Sequence[_Tok], i: int) -> _Tok | None:
+def _at(tokens: Sequence[Token], i: int) -> Token | None:
     return tokens[i] if 0 <= i < len(tokens) else None
 
 
-def _table_name(tokens: Sequence[_Tok], j: int, catalog: _Catalog) -> tuple[str, int, int] | None:
+def _table_name(tokens: Sequence[Token], j: int, catalog: _Catalog) -> tuple[str, int, int] | None:
     """Return (name, its token index, the index after it) for a table name at tokens[j]."""
     tok = _at(tokens, j)
-    if tok is None or tok.kind not in ("word", "name"):
+    if tok is None or tok.kind not in ("word", "quoted"):
         return None
     dot = _at(tokens, j + 1)
     if dot is not None and dot.kind == "punct" and dot.text == "." and dot.start == tok.end:
         nxt = _at(tokens, j + 2)
-        if nxt is not None and nxt.kind in ("word", "name"):
+        if nxt is not None and nxt.kind in ("word", "quoted"):
             tok, j = nxt, j + 2  # main.users: the schema name is not the table
     if tok.kind == "word" and tok.text.upper() in _KEYWORDS and catalog.table(tok.text) is None:
         return None
-    return tok.text, j, j + 1
+    return tok.name, j, j + 1
 
 
-def _is_alias(tok: _Tok) -> bool:
-    return tok.kind == "name" or (tok.kind == "word" and tok.text.upper() not in _KEYWORDS)
+def _is_alias(tok: Token) -> bool:
+    return tok.kind == "quoted" or (tok.kind == "word" and tok.text.upper() not in _KEYWORDS)
 
 
 def _qualifier_table(name: str, sources: Sequence[_Source], catalog: _Catalog) -> Table | None:
@@ -775,25 +721,25 @@ def _classify(site: _Site, index: int, catalog: _Catalog) -> SqlToken | None:
             return SqlToken("table", name, name, span)
     prev, nxt = _at(tokens, index - 1), _at(tokens, index + 1)
     if _is_dot(nxt):
-        table = _qualifier_table(tok.text, sources, catalog)
+        table = _qualifier_table(tok.name, sources, catalog)
         return SqlToken("table", table.name, table.name, span) if table is not None else None
     if _is_dot(prev):
         qualifier = _at(tokens, index - 2)
         if qualifier is None or not _is_name(qualifier):
             return None
-        table = _qualifier_table(qualifier.text, sources, catalog)
+        table = _qualifier_table(qualifier.name, sources, catalog)
         if table is None:
             return None
-        return SqlToken("column", _column_name(catalog, table.name, tok.text), table.name, span)
+        return SqlToken("column", _column_name(catalog, table.name, tok.name), table.name, span)
     if _upper(prev) == "AS" or (nxt is not None and nxt.kind == "punct" and nxt.text == "("):
         return None  # an alias being defined, a type in CAST(x AS t), a function's name
-    table = _column_table(tok.text, sources, catalog)
+    table = _column_table(tok.name, sources, catalog)
     if table is None:
         return None
-    return SqlToken("column", _column_name(catalog, table.name, tok.text), table.name, span)
+    return SqlToken("column", _column_name(catalog, table.name, tok.name), table.name, span)
 
 
-def _is_dot(tok: _Tok | None) -> bool:
+def _is_dot(tok: Token | None) -> bool:
     return tok is not None and tok.kind == "punct" and tok.text == "."
 
 
@@ -815,7 +761,7 @@ def _complete(site: _Site, catalog: _Catalog) -> tuple[Completion, ...]:
     for tok in tokens:
         if tok.start >= offset:
             break
-        if tok.kind in ("word", "name") and tok.end >= offset:
+        if tok.kind in ("word", "quoted") and tok.end >= offset:
             partial_start = tok.start
     before = [t for t in tokens if t.end <= partial_start]
     sources = _sources(tokens, catalog)
@@ -825,7 +771,7 @@ def _complete(site: _Site, catalog: _Catalog) -> tuple[Completion, ...]:
         qualifier = before[-2] if len(before) >= 2 else None
         if qualifier is None or not _is_name(qualifier) or qualifier.end != last.start:
             return ()
-        table = _qualifier_table(qualifier.text, sources, catalog)
+        table = _qualifier_table(qualifier.name, sources, catalog)
         return tuple(_column_items(catalog, [table])) if table is not None else ()
 
     context = _context(before)
@@ -837,7 +783,7 @@ def _complete(site: _Site, catalog: _Catalog) -> tuple[Completion, ...]:
     return (*_column_items(catalog, tables), *_table_items(catalog), *_keyword_items())
 
 
-def _context(before: Sequence[_Tok]) -> Literal["table", "after_table", "other"]:
+def _context(before: Sequence[Token]) -> Literal["table", "after_table", "other"]:
     """Return what the tokens before the cursor call for: a table, a keyword, or anything."""
     k = len(before) - 1
     while k >= 0 and _upper(before[k]) in ("IF", "NOT", "EXISTS"):
@@ -867,7 +813,7 @@ def _context(before: Sequence[_Tok]) -> Literal["table", "after_table", "other"]
     return "other"
 
 
-def _clause(before: Sequence[_Tok]) -> tuple[str, int]:
+def _clause(before: Sequence[Token]) -> tuple[str, int]:
     """Return the last clause keyword at the cursor's bracket depth, and its token index."""
     depth = 0
     for k in range(len(before) - 1, -1, -1):

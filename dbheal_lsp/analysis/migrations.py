@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -33,10 +33,12 @@ from dbheal_lsp.analysis.sandbox import (
 from dbheal_lsp.analysis.schema import OriginKey, Schema, object_key, schema_from_connection
 from dbheal_lsp.analysis.sqllex import (
     TABLE_CONSTRAINT_WORDS,
-    WORD,
+    Token,
     comment_end,
     quoted_end,
+    significant_tokens,
     skip_trivia,
+    tokenize,
 )
 from dbheal_lsp.model import Origin
 
@@ -207,61 +209,33 @@ def split_statements(text: str) -> list[tuple[int, str]]:
     return statements
 
 
-def _tokens(sql: str) -> Iterator[tuple[str, str, int]]:
-    """Yield (kind, value, offset): kinds "word", "ident" (unquoted), "string", "punct"."""
-    pos = 0
-    size = len(sql)
-    while pos < size:
-        pos = skip_trivia(sql, pos)
-        if pos >= size:
-            return
-        char = sql[pos]
-        if char in "'\"`[":
-            end = quoted_end(sql, pos)
-            closing = "]" if char == "[" else char
-            terminated = end - 1 > pos and sql[end - 1] == closing
-            inner = sql[pos + 1 : end - 1 if terminated else end]
-            if char != "[":
-                inner = inner.replace(char * 2, char)
-            yield ("string" if char == "'" else "ident", inner, pos)
-            pos = end
-            continue
-        match = WORD.match(sql, pos)
-        if match:
-            yield ("word", match.group(), pos)
-            pos = match.end()
-        else:
-            yield ("punct", char, pos)
-            pos += 1
-
-
-def _head(sql: str) -> list[tuple[str, str, int]]:
+def _head(sql: str) -> list[Token]:
     """Return the first tokens of `sql`, enough to tell what kind of statement it is."""
-    return list(itertools.islice(_tokens(sql), 16))
+    return list(itertools.islice((t for t in tokenize(sql) if t.significant), 16))
 
 
-def _words(tokens: list[tuple[str, str, int]], at: int, *wanted: str) -> bool:
+def _words(tokens: list[Token], at: int, *wanted: str) -> bool:
     """Return whether the tokens from `at` are the keywords `wanted` (case-insensitive)."""
     for offset, word in enumerate(wanted):
         n = at + offset
-        if n >= len(tokens) or tokens[n][0] != "word" or tokens[n][1].upper() != word:
+        if n >= len(tokens) or tokens[n].word != word:
             return False
     return True
 
 
-def _name_at(tokens: list[tuple[str, str, int]], at: int) -> tuple[str | None, int]:
+def _name_at(tokens: list[Token], at: int) -> tuple[str | None, int]:
     """Return the possibly schema-qualified name at `at` (schema dropped) and the next index."""
-    if at >= len(tokens) or tokens[at][0] == "punct":
+    if at >= len(tokens) or tokens[at].kind in ("punct", "param"):
         return None, at
-    name = tokens[at][1]
+    name = tokens[at].name
     at += 1
-    if at + 1 < len(tokens) and tokens[at][1] == "." and tokens[at][0] == "punct":
-        name = tokens[at + 1][1]
+    if at + 1 < len(tokens) and tokens[at].text == "." and tokens[at].kind == "punct":
+        name = tokens[at + 1].name
         at += 2
     return name, at
 
 
-def _created_name(tokens: list[tuple[str, str, int]]) -> tuple[str | None, int]:
+def _created_name(tokens: list[Token]) -> tuple[str | None, int]:
     """Return the name a CREATE TABLE/VIEW statement creates and the index after it."""
     at = 0
     if not _words(tokens, at, "CREATE"):
@@ -283,15 +257,16 @@ def _created_name(tokens: list[tuple[str, str, int]]) -> tuple[str | None, int]:
 
 def _column_offsets(sql: str) -> dict[str, int]:
     """Return the character offset of each column definition of a CREATE TABLE statement."""
-    tokens = list(_tokens(sql))
+    tokens = significant_tokens(sql)
     name, at = _created_name(tokens)
-    if name is None or at >= len(tokens) or tokens[at][1] != "(":
+    if name is None or at >= len(tokens) or tokens[at].text != "(":
         return {}
     offsets: dict[str, int] = {}
     depth = 0
     expecting = False
-    for kind, value, pos in tokens[at:]:
-        if kind == "punct" and value in "(),":
+    for token in tokens[at:]:
+        value = token.name
+        if token.kind == "punct" and value in "(),":
             if value == "(":
                 depth += 1
                 expecting = depth == 1
@@ -304,9 +279,9 @@ def _column_offsets(sql: str) -> dict[str, int]:
             continue
         if expecting and depth == 1:
             expecting = False
-            if kind == "word" and value.upper() in TABLE_CONSTRAINT_WORDS:
+            if token.word in TABLE_CONSTRAINT_WORDS:
                 continue
-            offsets.setdefault(value.lower(), pos)
+            offsets.setdefault(value.lower(), token.start)
     return offsets
 
 

@@ -1,22 +1,31 @@
-"""The parts of SQLite's tokenizer that more than one module reads SQL with.
+"""THE SQL tokenizer: SQLite's lexing rules, written once, for every module that reads SQL text.
 
-Replaying migrations (`analysis/migrations.py`) splits scripts into statements and finds what
-each creates; the column-type rebuild (`fixes/rebuild.py`) edits CREATE TABLE statements in
-place. Both must agree with SQLite on where a quoted name, a string or a comment ends and on
-which characters make a bare word, or a semicolon, a parenthesis or a keyword inside one would
-be misread. These are the rules, written once.
+Replaying migrations (`analysis/migrations.py`) finds what each statement creates; the
+column-type rebuild (`fixes/rebuild.py`) edits CREATE TABLE statements in place; hover and
+completion (`analysis/lookup.py`) read the half-typed SQL around the cursor. All must agree
+with SQLite on where a quoted name, a string or a comment ends and on which characters make a
+bare word, or a semicolon, a parenthesis or a keyword inside one would be misread. `tokenize`
+gives every token with its offsets (whitespace and comments included, so edits are exact) and
+says which quote or comment the text ends inside.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "TABLE_CONSTRAINT_WORDS",
     "WORD",
+    "Token",
     "comment_end",
     "is_word_char",
     "quoted_end",
+    "significant_tokens",
+    "skip_trivia",
+    "tokenize",
     "unquote",
 ]
 
@@ -92,3 +101,100 @@ def unquote(text: str) -> str:
     if len(text) >= 2 and text[0] in "'\"`" and text[-1] == text[0]:
         return text[1:-1].replace(text[0] * 2, text[0])
     return text
+
+
+TokenKind = Literal["space", "comment", "string", "quoted", "number", "param", "word", "punct"]
+
+_SPACE = " \t\n\r\f\v"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of a SQL text with its offsets: `text` is exactly `sql[start:end]`."""
+
+    kind: TokenKind
+    text: str
+    start: int
+    end: int
+    closed: bool = True  # False for a quote or comment that the text ends inside
+
+    @property
+    def significant(self) -> bool:
+        """Whether the token is neither whitespace nor a comment."""
+        return self.kind not in ("space", "comment")
+
+    @property
+    def word(self) -> str:
+        """The upper-cased text of a bare word, "" for any other token."""
+        return self.text.upper() if self.kind == "word" else ""
+
+    @property
+    def is_name(self) -> bool:
+        """Whether the token can spell a name: a bare word, a quoted name or a string."""
+        return self.kind in ("word", "quoted", "string")
+
+    @property
+    def name(self) -> str:
+        """The identifier or text the token spells, without its quotes (an open quote's body
+        so far)."""
+        if self.kind not in ("quoted", "string"):
+            return self.text
+        if self.closed:
+            return unquote(self.text)
+        quote = self.text[0]
+        body = self.text[1:]
+        return body if quote == "[" else body.replace(quote * 2, quote)
+
+
+def tokenize(sql: str) -> Iterator[Token]:
+    """Yield the tokens of `sql` in order, whitespace and comments included. A parameter is
+    `?`, `?NNN`, `:name`, `@name` or `$name`; a number may have a fraction and an exponent."""
+    at, size = 0, len(sql)
+    while at < size:
+        token = _token_at(sql, at, size)
+        yield token
+        at = token.end
+
+
+def significant_tokens(sql: str) -> list[Token]:
+    """Return the tokens of `sql` other than whitespace and comments."""
+    return [t for t in tokenize(sql) if t.significant]
+
+
+def _token_at(sql: str, at: int, size: int) -> Token:
+    ch = sql[at]
+    if ch in _SPACE:
+        end = at + 1
+        while end < size and sql[end] in _SPACE:
+            end += 1
+        return Token("space", sql[at:end], at, end)
+    if (end := comment_end(sql, at)) != at:
+        closed = end < size if ch == "-" else sql.endswith("*/", at + 2, end)
+        return Token("comment", sql[at:end], at, end, closed)
+    if ch in "'\"`[":
+        end = quoted_end(sql, at)
+        # Only a token that reaches the end may be open; one more character tells.
+        closed = end < size or quoted_end(sql + " ", at) <= size
+        return Token("string" if ch == "'" else "quoted", sql[at:end], at, end, closed)
+    if (ch.isascii() and ch.isdigit()) or (ch == "." and sql[at + 1 : at + 2].isdigit()):
+        return Token("number", sql[at : (end := _number_end(sql, at, size))], at, end)
+    if ch in ":@?":
+        word = WORD.match(sql, at + 1)
+        end = word.end() if word else at + 1
+        return Token("param", sql[at:end], at, end)
+    if word := WORD.match(sql, at):
+        kind: TokenKind = "param" if ch == "$" else "word"
+        return Token(kind, word.group(), at, word.end())
+    return Token("punct", ch, at, at + 1)
+
+
+def _number_end(sql: str, at: int, size: int) -> int:
+    end = at + 1
+    hexadecimal = sql.startswith(("0x", "0X"), at)
+    while end < size and (
+        is_word_char(sql[end])
+        or sql[end] == "."
+        or (sql[end] in "+-" and sql[end - 1] in "eE" and not hexadecimal)
+    ):
+        end += 1
+    return end

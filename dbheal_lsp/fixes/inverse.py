@@ -22,8 +22,8 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from dbheal_lsp.analysis.sqllex import Token, significant_tokens
 from dbheal_lsp.fixes import rebuild
-from dbheal_lsp.fixes.rebuild import Token
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 __all__ = ["Inverse", "InverseRefused", "NoInverse", "Undo", "created_by", "inverse_plan"]
@@ -108,7 +108,7 @@ def _qualified(tokens: Sequence[Token], at: int) -> tuple[str, int] | None:
 def created_by(sql: str) -> Undo | None:
     """Return what the statement `sql` creates (a table, index, trigger or view, or a column it
     adds), or None if it is any other statement."""
-    tokens = rebuild.significant_tokens(sql)
+    tokens = significant_tokens(sql)
     at = 0
     if _keyword(tokens, 0) == "CREATE":
         at = 1

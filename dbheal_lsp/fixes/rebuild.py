@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from dbheal_lsp.analysis.schema import Column, Table, schema_from_connection, type_affinity
 from dbheal_lsp.analysis.sqllex import (
     TABLE_CONSTRAINT_WORDS,
-    WORD,
-    comment_end,
+    Token,
     is_word_char,
-    quoted_end,
+    significant_tokens,
+    tokenize,
     unquote,
 )
 from dbheal_lsp.model import LossyReport, MigrationPlan, PlanStep, VerifyCheck, VerifyReport
@@ -65,80 +65,6 @@ _COLUMN_CONSTRAINT_WORDS = frozenset(
         "AS",
     }
 )
-_SPACE = " \t\n\r\f\v"
-
-
-# --- a small tokenizer: enough of SQLite's to find names, types and parentheses ---------------
-
-
-@dataclass(frozen=True)
-class Token:
-    """One token of a SQL text, with its offsets."""
-
-    kind: str  # "space" | "comment" | "string" | "quoted" | "word" | "number" | "punct"
-    text: str
-    start: int
-    end: int
-
-    @property
-    def significant(self) -> bool:
-        return self.kind not in ("space", "comment")
-
-    @property
-    def word(self) -> str:
-        """The upper-cased text of a bare word, "" for any other token."""
-        return self.text.upper() if self.kind == "word" else ""
-
-    @property
-    def is_name(self) -> bool:
-        return self.kind in ("word", "quoted", "string")
-
-    @property
-    def name(self) -> str:
-        """The identifier this token spells, without its quotes."""
-        return unquote(self.text) if self.kind in ("quoted", "string") else self.text
-
-
-def significant_tokens(sql: str) -> list[Token]:
-    """Return the tokens of `sql` other than whitespace and comments (names read by `.name`,
-    bare keywords by `.word`)."""
-    return [t for t in _tokenize(sql) if t.significant]
-
-
-def _tokenize(sql: str) -> list[Token]:
-    """Split `sql` into tokens, keeping whitespace and comments so that offsets are exact."""
-    tokens: list[Token] = []
-    at, size = 0, len(sql)
-    while at < size:
-        ch = sql[at]
-        if ch in _SPACE:
-            end = at + 1
-            while end < size and sql[end] in _SPACE:
-                end += 1
-            kind = "space"
-        elif (end := comment_end(sql, at)) != at:
-            kind = "comment"
-        elif ch in "'\"`[":
-            end = quoted_end(sql, at)
-            kind = "string" if ch == "'" else "quoted"
-        elif (ch.isascii() and ch.isdigit()) or (ch == "." and sql[at + 1 : at + 2].isdigit()):
-            end = at + 1
-            while end < size and (
-                is_word_char(sql[end])
-                or sql[end] == "."
-                or (sql[end] in "+-" and sql[end - 1] in "eE" and not sql[at:end].startswith("0x"))
-            ):
-                end += 1
-            kind = "number"
-        elif word := WORD.match(sql, at):
-            end = word.end()
-            kind = "word"
-        else:
-            end = at + 1
-            kind = "punct"
-        tokens.append(Token(kind, sql[at:end], at, end))
-        at = end
-    return tokens
 
 
 def quote_name(name: str) -> str:
@@ -195,7 +121,7 @@ def _matching_paren(tokens: Sequence[Token], open_at: int) -> int:
 
 
 def _parse_create_table(sql: str) -> _CreateTable:
-    tokens = [t for t in _tokenize(sql) if t.significant]
+    tokens = significant_tokens(sql)
     end = Token("punct", "", len(sql), len(sql))
 
     def at(index: int) -> Token:
@@ -269,7 +195,7 @@ def _type_span(part: Sequence[Token]) -> tuple[int, int] | None:
 def _check_type(new_type: str) -> str:
     """Return `new_type` stripped, or raise ValueError if it is not a plain SQLite type name."""
     text = new_type.strip()
-    tokens = [t for t in _tokenize(text) if t.kind != "space"]
+    tokens = [t for t in tokenize(text) if t.kind != "space"]
     names = 0
     while names < len(tokens) and tokens[names].kind == "word":
         if tokens[names].word in _COLUMN_CONSTRAINT_WORDS:
@@ -518,7 +444,7 @@ def _scratch_table(create_sql: str, name: str) -> Table:
 
 def _references(sql: str, names: set[str]) -> bool:
     """Return whether `sql` names one of `names` (lower-case) anywhere, as a token."""
-    return any(t.is_name and t.name.lower() in names for t in _tokenize(sql))
+    return any(t.is_name and t.name.lower() in names for t in tokenize(sql))
 
 
 def _slug(text: str) -> str:
