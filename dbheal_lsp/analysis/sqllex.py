@@ -2,7 +2,7 @@
 
 Replaying migrations (`analysis/migrations.py`) finds what each statement creates; the
 column-type rebuild (`fixes/rebuild.py`) edits CREATE TABLE statements in place; hover and
-completion (`analysis/lookup.py`) read the half-typed SQL around the cursor. All must agree
+completion (`lookup/`) read the half-typed SQL around the cursor. All must agree
 with SQLite on where a quoted name, a string or a comment ends and on which characters make a
 bare word, or a semicolon, a parenthesis or a keyword inside one would be misread. `tokenize`
 gives every token with its offsets (whitespace and comments included, so edits are exact) and

@@ -20,8 +20,8 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from dbheal_lsp.analysis.lookup import Completion
 from dbheal_lsp.analysis.positions import column_to_utf16, utf16_to_column
+from dbheal_lsp.lookup import Completion
 from dbheal_lsp.model import (
     CodeFix,
     Issue,

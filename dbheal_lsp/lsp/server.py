@@ -65,7 +65,6 @@ from pygls.uris import from_fs_path, to_fs_path
 from dbheal_lsp import __version__
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.analysis.health import health_check, runtime_event_issues
-from dbheal_lsp.analysis.lookup import completions, hover_markdown, token_at
 from dbheal_lsp.analysis.schema import SchemaError
 from dbheal_lsp.config import (
     Config,
@@ -89,6 +88,7 @@ from dbheal_lsp.fixes.state import (
     verify_to_dict,
 )
 from dbheal_lsp.liblogs import quiet_library_logs
+from dbheal_lsp.lookup import completions, hover_markdown, token_at
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.convert import ClientFeatures, Lines
 from dbheal_lsp.lsp.settings import (

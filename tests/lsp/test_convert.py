@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types as lsp
 
-from dbheal_lsp.analysis.lookup import Completion
+from dbheal_lsp.lookup import Completion
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.convert import ClientFeatures, Lines
 from dbheal_lsp.model import CodeFix, Issue, IssueType, Origin, Severity, Span, TextEdit

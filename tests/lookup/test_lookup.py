@@ -1,4 +1,4 @@
-"""Hover and completion inside SQL strings (`dbheal_lsp.analysis.lookup`).
+"""Hover and completion inside SQL strings (`dbheal_lsp.lookup`).
 
 Every test runs against a real SQLite file and a real migrations folder under `tmp_path`: the
 database has had migrations 001 to 003 applied (with one column's type changed by hand, so it
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.engine import Project
-from dbheal_lsp.analysis.lookup import Completion, SqlToken, completions, hover_markdown, token_at
 from dbheal_lsp.config import load_config
+from dbheal_lsp.lookup import Completion, SqlToken, completions, hover_markdown, token_at
 from dbheal_lsp.model import Span
 
 MIGRATIONS = {
