@@ -810,7 +810,7 @@ class _Shared:
     def migrations(self, folder: Path) -> MigrationResult:
         with self.lock:
             if self.migration_cache is None:
-                from dbheal_lsp.analysis.migrations import MigrationCache
+                from dbheal_lsp.analysis.replay import MigrationCache
 
                 self.migration_cache = MigrationCache()
             cache = self.migration_cache
@@ -1360,7 +1360,7 @@ class _Incident:
         with EXPLAIN, which prepares without running). A script that failed inside a
         transaction of its own is not run again: executescript would commit that first.
         """
-        from dbheal_lsp.analysis.migrations import split_statements
+        from dbheal_lsp.analysis.migration_files import split_statements
 
         statements = [sql for _, sql in split_statements(self.sql)]
         failed = None

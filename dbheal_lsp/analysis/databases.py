@@ -244,7 +244,7 @@ class DatabaseRouter:
         return checker or self.owner.blind(self.main.settings)
 
     def _check_in_memory(self, statement: Statement, path: str) -> list[Issue]:
-        from dbheal_lsp.analysis.migrations import schema_from_ddl
+        from dbheal_lsp.analysis.replay import schema_from_ddl
 
         ddl = self._memory.setdefault(statement.function, [])
         key = tuple(text for text, _ in ddl)

@@ -30,12 +30,9 @@ from dbheal_lsp.analysis.constants import (
     project_constants,
 )
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
-from dbheal_lsp.analysis.migrations import (
-    MigrationCache,
-    MigrationResult,
-    migration_files,
-    schema_from_ddl,
-)
+from dbheal_lsp.analysis.migration_files import migration_files
+from dbheal_lsp.analysis.migrations import MigrationResult
+from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.analysis.schema import (
     LiveDatabase,
     Schema,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
-from dbheal_lsp.analysis.migrations import migration_files
+from dbheal_lsp.analysis.migration_files import migration_files
 from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.files import (

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.migrations import (
-    MigrationCache,
-    MigrationError,
-    migration_files,
-    replay_migrations,
-    schema_from_ddl,
-    split_statements,
-    up_part,
-)
+from dbheal_lsp.analysis.migration_files import migration_files, split_statements, up_part
+from dbheal_lsp.analysis.migrations import MigrationError
+from dbheal_lsp.analysis.replay import MigrationCache, replay_migrations, schema_from_ddl
 from dbheal_lsp.analysis.sandbox import Budget
 from dbheal_lsp.model import Origin
 
