@@ -3,7 +3,7 @@
 `dbheal hook run` is what the hook (and the pre-commit framework) calls: it checks the staged
 content and exits 1 when an issue at or above `fail-on` would be committed, 0 otherwise (also when
 nothing staged is Python or a migration), 2 on a usage or configuration error. The logic lives in
-`dbheal_lsp/hook.py`; docs/hooks.md describes it for users.
+`dbheal_lsp/hook/`; docs/hooks.md describes it for users.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     """Run `dbheal hook ACTION` and return its exit status."""
     from dbheal_lsp.analysis.schema import SchemaError
     from dbheal_lsp.config import ConfigError
-    from dbheal_lsp.hook import HookError
+    from dbheal_lsp.hook.git import HookError
 
     try:
         if args.hook_action == "install":
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from dbheal_lsp.hook import install
+    from dbheal_lsp.hook.install import install
 
     result = install(Path.cwd(), args.python)
     shown = _shown(result.hook)
@@ -114,7 +114,7 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _uninstall() -> int:
-    from dbheal_lsp.hook import uninstall
+    from dbheal_lsp.hook.install import uninstall
 
     result = uninstall(Path.cwd())
     shown = _shown(result.hook)
@@ -130,7 +130,7 @@ def _uninstall() -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dbheal_lsp.hook import BYPASS, check_staged
+    from dbheal_lsp.hook.staged import BYPASS, check_staged
     from dbheal_lsp.report import render_text
 
     report = check_staged(

@@ -1,29 +1,18 @@
-"""The git pre-commit hook: install it beside any hook already there, remove it, and check what
-a commit would contain.
+"""Checking what a commit would contain: the index, never the working tree.
 
-`install` writes a small shell script as the repository's `pre-commit` hook, in the folder that
-`git rev-parse --git-path hooks` names (so `core.hooksPath` and worktrees are respected). A hook
-already there is not replaced but chained: it moves to `pre-commit.dbheal-chained` (bytes, mode
-and all), and the script runs it first and stops the commit when it fails. `uninstall` puts back
-exactly what was there. The script runs `<the Python that installed it> -m dbheal_lsp hook run`,
-or `dbheal hook run` from PATH when that Python is gone.
-
-`check_staged` judges the content of the index, never the working tree: the staged Python files
-are read from the index and checked with `Project.check_source`, against the schema that the
-index's migrations define. The migrations folder is materialized from the index into a temporary
-folder (staged versions where staged, committed ones otherwise) and the project is pointed at it,
-so a query on a table that only an unstaged migration creates fails as the commit would. When the
-project has migrations, the live database is not consulted: it is local state, not part of the
-commit (`against="database"` checks against it as `dbheal check` does).
+The staged Python files are read from the index and checked with `Project.check_source`,
+against the schema that the index's migrations define. The migrations folder is materialized
+from the index into a temporary folder (staged versions where staged, committed ones
+otherwise) and the project is pointed at it, so a query on a table that only an unstaged
+migration creates fails as the commit would. When the project has migrations, the live
+database is not consulted: it is local state, not part of the commit (`against="database"`
+checks against it as `dbheal check` does).
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import shlex
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
@@ -33,305 +22,28 @@ from typing import TYPE_CHECKING, Literal
 
 from dbheal_lsp.config import Config, find_root, included, load_config
 from dbheal_lsp.files import SourceNotText, python_source
+from dbheal_lsp.hook.git import (
+    Git,
+    HookError,
+    IndexEntry,
+    index_entries,
+    read_blobs,
+    repository,
+    staged_deletions,
+    staged_paths,
+    tree_entries,
+)
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.engine import Project, SchemaState
 
-HOOK_NAME = "pre-commit"
-CHAINED_NAME = "pre-commit.dbheal-chained"
-MARKER = "# dbheal-pre-commit-hook"
 AGAINST = ("auto", "migrations", "database")
 BYPASS = "git commit --no-verify"
 
-_REGULAR_MODES = frozenset({"100644", "100755"})
-_PATHSPEC_CHUNK = 500
 _MAX_FILE_BYTES = 5_000_000
 
 Against = Literal["auto", "migrations", "database"]
-
-
-class HookError(Exception):
-    """git failed, or the hook cannot be installed, removed or run; the message is one line."""
-
-
-# --- git ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Git:
-    """Runs git in one folder (the top of the working tree once `repository` found it).
-
-    The environment is inherited on purpose: inside a hook, git's GIT_INDEX_FILE names the
-    index that is being committed (`git commit -a` and `git commit PATH` use a temporary one).
-    """
-
-    cwd: Path
-
-    def run(self, *args: str, stdin: bytes | None = None) -> bytes:
-        """Return the standard output of `git ARGS`, or raise HookError with git's message."""
-        try:
-            done = subprocess.run(
-                ["git", "--literal-pathspecs", *args],
-                cwd=self.cwd,
-                input=stdin,
-                capture_output=True,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise HookError("git is not installed (or not on PATH)") from None
-        except OSError as exc:
-            raise HookError(f"cannot run git: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            why = lines[-1] if lines else f"exit status {done.returncode}"
-            raise HookError(f"git {args[0]} failed: {why.removeprefix('fatal: ')}")
-        return done.stdout
-
-
-def repository(cwd: Path) -> Git:
-    """Return a Git runner at the top of the working tree that contains `cwd`."""
-    try:
-        out = Git(cwd).run("rev-parse", "--show-toplevel")
-    except HookError as exc:
-        raise HookError(f"not inside a git working tree ({cwd}): {exc}") from None
-    return Git(Path(os.fsdecode(out.rstrip(b"\n"))))
-
-
-def hooks_dir(git: Git) -> Path:
-    """Return the folder git runs hooks from (`core.hooksPath` when set; shared by worktrees)."""
-    out = os.fsdecode(git.run("rev-parse", "--git-path", "hooks").rstrip(b"\n"))
-    return Path(os.path.abspath(git.cwd / out))
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    """One file of the index: its path from the top of the working tree, mode and blob id."""
-
-    path: str
-    mode: str
-    blob: str
-
-    @property
-    def regular(self) -> bool:
-        """Return whether this is a plain file (not a symbolic link, submodule or sparse dir)."""
-        return self.mode in _REGULAR_MODES
-
-
-def index_entries(git: Git, pathspecs: Sequence[str]) -> dict[str, IndexEntry]:
-    """Return the merged (stage 0) index entries under `pathspecs` (literal paths), by path."""
-    found: dict[str, IndexEntry] = {}
-    for start in range(0, len(pathspecs), _PATHSPEC_CHUNK):
-        chunk = pathspecs[start : start + _PATHSPEC_CHUNK]
-        out = git.run("ls-files", "--stage", "-z", "--full-name", "--", *chunk)
-        for record in out.split(b"\0"):
-            info, tab, raw_path = record.partition(b"\t")
-            fields = info.decode("ascii", "replace").split()
-            if not tab or len(fields) != 3 or fields[2] != "0":
-                continue
-            path = os.fsdecode(raw_path)
-            found[path] = IndexEntry(path, fields[0], fields[1])
-    return found
-
-
-def read_blobs(git: Git, blobs: Iterable[str]) -> dict[str, bytes]:
-    """Return the content of each blob id, read with one `git cat-file --batch`."""
-    ids = list(dict.fromkeys(blobs))
-    if not ids:
-        return {}
-    out = git.run("cat-file", "--batch", stdin=("\n".join(ids) + "\n").encode("ascii"))
-    contents: dict[str, bytes] = {}
-    pos = 0
-    for blob in ids:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) != 3:  # "<id> missing" (or ambiguous): nothing follows
-            continue
-        size = int(header[2])
-        contents[blob] = out[pos : pos + size]
-        pos += size + 1
-    return contents
-
-
-def staged_paths(git: Git) -> list[str]:
-    """Return the paths (from the top) that the index adds, copies, modifies or renames."""
-    out = git.run("diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z")
-    return [os.fsdecode(p) for p in out.split(b"\0") if p]
-
-
-def staged_deletions(git: Git) -> list[str]:
-    """Return the paths (from the top) that the index deletes."""
-    out = git.run("diff", "--cached", "--name-only", "--diff-filter=D", "-z")
-    return [os.fsdecode(p) for p in out.split(b"\0") if p]
-
-
-def tree_entries(git: Git, commit: str, pathspec: str) -> list[IndexEntry] | None:
-    """Return the files of `commit` under `pathspec` (None when there is no such commit)."""
-    try:
-        git.run("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
-    except HookError:
-        return None
-    out = git.run("ls-tree", "-r", "-z", "--full-name", commit, "--", pathspec)
-    found: list[IndexEntry] = []
-    for record in out.split(b"\0"):
-        info, tab, raw_path = record.partition(b"\t")
-        fields = info.decode("ascii", "replace").split()
-        if tab and len(fields) == 3 and fields[1] == "blob":
-            found.append(IndexEntry(os.fsdecode(raw_path), fields[0], fields[2]))
-    return found
-
-
-# --- install and uninstall ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InstallResult:
-    """What `install` did: `installed`, `updated` (a new script) or `unchanged`."""
-
-    hook: Path
-    action: Literal["installed", "updated", "unchanged"]
-    chained: Path | None = None  # the earlier hook that ours runs first
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class UninstallResult:
-    """What `uninstall` did: `restored` the chained hook, `removed` ours, or `not-installed`."""
-
-    hook: Path
-    action: Literal["restored", "removed", "not-installed"]
-    notes: tuple[str, ...] = ()
-
-
-def hook_script(python: str) -> str:
-    """Return the pre-commit hook: run the chained hook, then dbheal with `python` (or PATH's).
-
-    `PYTHONSAFEPATH` keeps `python -m` from importing the repository's own modules (a `json.py`
-    at its top, say) in place of the standard library's, on Python 3.11 and later.
-    """
-    quoted = shlex.quote(python) if python else "''"
-    return f"""#!/bin/sh
-{MARKER}: written by `dbheal hook install`.
-# `dbheal hook uninstall` removes it and puts back the hook it chains, if any.
-# Bypass it once with `{BYPASS}`.
-chained="$(dirname "$0")/{CHAINED_NAME}"
-if [ -x "$chained" ]; then
-    "$chained" "$@" || exit $?
-fi
-python={quoted}
-if [ -n "$python" ] && [ -x "$python" ] && PYTHONSAFEPATH=1 "$python" -c 'import dbheal_lsp' 2>/dev/null; then
-    PYTHONSAFEPATH=1 exec "$python" -m dbheal_lsp hook run
-fi
-if command -v dbheal >/dev/null 2>&1; then
-    exec dbheal hook run
-fi
-echo "dbheal: the pre-commit hook cannot run: $python no longer runs dbheal and there is no 'dbheal' on PATH." >&2
-echo "dbheal: reinstall it with 'dbheal hook install', remove it with 'dbheal hook uninstall', or commit with '{BYPASS}'." >&2
-exit 1
-"""
-
-
-def is_dbheal_hook(path: Path) -> bool:
-    """Return whether `path` is a hook script that `install` wrote."""
-    if path.is_symlink() or not path.is_file():
-        return False
-    try:
-        with path.open("rb") as file:
-            head = file.read(1024)
-    except OSError:
-        return False
-    return MARKER.encode() in head
-
-
-def install(cwd: Path, python: str | None = None) -> InstallResult:
-    """Install the pre-commit hook of the repository at `cwd`, chaining the hook already there.
-
-    A second install leaves the chained hook alone and only rewrites the script if it changed
-    (a different `python`). Raises HookError when a foreign hook and a chained one both exist.
-    """
-    git = repository(cwd)
-    folder = hooks_dir(git)
-    hook, chained = folder / HOOK_NAME, folder / CHAINED_NAME
-    script = hook_script(sys.executable if python is None else python)
-    notes: list[str] = []
-    if _inside(folder, git.cwd) and not _inside(folder, git.cwd / ".git"):
-        notes.append(f"the hooks folder {folder} is in the working tree: git status shows this")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if is_dbheal_hook(hook):
-            if hook.read_text(encoding="utf-8", errors="replace") == script:
-                action: Literal["installed", "updated", "unchanged"] = "unchanged"
-            else:
-                _write_script(hook, script)
-                action = "updated"
-        else:
-            moved = False
-            if os.path.lexists(hook):
-                if os.path.lexists(chained):
-                    raise HookError(
-                        f"{hook} is not dbheal's and {chained} already exists: "
-                        "move one of them away first"
-                    )
-                if not os.access(hook, os.X_OK):
-                    notes.append(
-                        f"the existing hook is not executable: git ignored it, and so will "
-                        f"dbheal's (it is kept as {chained.name})"
-                    )
-                os.replace(hook, chained)  # its bytes and mode, a symbolic link stays one
-                moved = True
-            elif os.path.lexists(chained):
-                notes.append(f"{chained.name} (left by an earlier install) runs first")
-            try:
-                _write_script(hook, script)
-            except OSError:
-                if moved:
-                    os.replace(chained, hook)
-                raise
-            action = "installed"
-    except OSError as exc:
-        raise HookError(f"cannot install the hook in {folder}: {exc.strerror or exc}") from None
-    return InstallResult(hook, action, chained if os.path.lexists(chained) else None, tuple(notes))
-
-
-def uninstall(cwd: Path) -> UninstallResult:
-    """Remove dbheal's pre-commit hook and put back the hook it chained (exactly), if any."""
-    git = repository(cwd)
-    folder = hooks_dir(git)
-    hook, chained = folder / HOOK_NAME, folder / CHAINED_NAME
-    if not is_dbheal_hook(hook):
-        notes: tuple[str, ...] = ()
-        if os.path.lexists(chained):
-            notes = (f"{chained} is left as it is: {hook} is not dbheal's hook",)
-        return UninstallResult(hook, "not-installed", notes)
-    try:
-        if os.path.lexists(chained):
-            os.replace(chained, hook)
-            return UninstallResult(hook, "restored")
-        hook.unlink()
-    except OSError as exc:
-        raise HookError(f"cannot remove the hook {hook}: {exc.strerror or exc}") from None
-    return UninstallResult(hook, "removed")
-
-
-def _write_script(hook: Path, script: str) -> None:
-    tmp = hook.with_name(f".{hook.name}.dbheal-{os.getpid()}")
-    try:
-        tmp.write_text(script, encoding="utf-8", newline="\n")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, hook)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
-    except ValueError:
-        return False
-    return True
-
 
 # --- checking the staged content ------------------------------------------------------------
 
