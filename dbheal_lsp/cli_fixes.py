@@ -560,7 +560,7 @@ def _run_history(args: argparse.Namespace) -> int:
 def _prune_summary(store: StateStore, root: Path) -> str:
     """Prune the backups and say, in one line, how many went and how many stay."""
     from dbheal_lsp.fixes.backup import BACKUPS_DIR
-    from dbheal_lsp.fixes.history import prune
+    from dbheal_lsp.fixes.prune import prune
 
     removed = prune(store, root, max_age_days=30, keep_per_database=20)
     folder = root.joinpath(*BACKUPS_DIR.parts)
@@ -651,7 +651,7 @@ def _heal_json(e: RuntimeEvent) -> dict[str, object]:
 
 def _run_rollback(args: argparse.Namespace) -> int:
     from dbheal_lsp.config import find_root
-    from dbheal_lsp.fixes.history import RollbackError, plan_rollback, rollback
+    from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback, rollback
     from dbheal_lsp.fixes.state import StateError, StateStore
 
     root = find_root(Path.cwd())

@@ -386,7 +386,7 @@ def backup_fix(
     files: Sequence[str | Path] = (),
     timeout: float = DEFAULT_TIMEOUT,
 ) -> FixBackup:
-    """Back up what fix `fix_id` is about to change, in the layout `history.rollback` reads:
+    """Back up what fix `fix_id` is about to change, in the layout `rollback.rollback` reads:
     the database (relative to `root`, or absolute) into `<backup dir>/database/`, the files
     (relative to `root`) into `<backup dir>/files/`. Return the backup's paths for the record."""
     root = Path(root)

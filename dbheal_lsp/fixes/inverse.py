@@ -12,7 +12,7 @@ through the same executor as fixes (`fixes/apply.py`: one transaction, verify, c
 
 `InverseRefused` means undoing the change would delete data written since the fix: nothing may
 run. `NoInverse` means the plan holds a step dbheal cannot undo by a change of its own (a data
-statement, say): only a restore of the backup can undo it, and `fixes/history.py` decides
+statement, say): only a restore of the backup can undo it, and `fixes/rollback.py` decides
 whether that is safe.
 """
 

@@ -611,13 +611,13 @@ class FixEngine:
 
     def rollback(self, fix_id: str) -> FixRecord:
         """Undo fix `fix_id` (refused while later fixes depend on it); return the record."""
-        from dbheal_lsp.fixes.history import rollback
+        from dbheal_lsp.fixes.rollback import rollback
 
         return rollback(self.store, self.root, fix_id, lock_timeout=self.settings.lock_timeout)
 
     def prune(self, *, max_age_days: float = 30, keep_per_database: int = 20) -> list[str]:
         """Delete old backups, never those of a fix that can still be rolled back."""
-        from dbheal_lsp.fixes.history import prune
+        from dbheal_lsp.fixes.prune import prune
 
         return prune(
             self.store, self.root, max_age_days=max_age_days, keep_per_database=keep_per_database

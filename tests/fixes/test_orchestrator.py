@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.engine import Project, load_project
-from dbheal_lsp.fixes.history import RollbackError
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixSettings
+from dbheal_lsp.fixes.rollback import RollbackError
 from dbheal_lsp.fixes.state import plan_to_json
 from dbheal_lsp.model import IssueType, Severity
 

@@ -1,16 +1,9 @@
-"""Tests of dependents, rollback and pruning, over a real project folder and database."""
+"""Rolling fixes back (`fixes/rollback.py`): dependents, refusals, inverses and restores, over a real project folder and database."""
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
-import os
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,115 +11,11 @@ import pytest
 
 from dbheal_lsp.fixes.backup import backup_database, backup_fix, database_backup_path
 from dbheal_lsp.fixes.fingerprint import remember_after_fix
-from dbheal_lsp.fixes.history import (
-    RollbackError,
-    dependents,
-    plan_rollback,
-    prune,
-    rollback,
-)
 from dbheal_lsp.fixes.lock import database_lock
-from dbheal_lsp.fixes.state import FixRecord, StateError, StateStore, plan_to_json, utc_now
+from dbheal_lsp.fixes.rollback import RollbackError, dependents, plan_rollback, rollback
+from dbheal_lsp.fixes.state import FixRecord, StateStore, plan_to_json, utc_now
 from dbheal_lsp.model import MigrationPlan, PlanStep
-
-
-def checksum(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    digest = hashlib.sha256()
-    for name, sql in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
-    ):
-        digest.update(repr((name, sql)).encode())
-        if str(sql).startswith("CREATE TABLE"):
-            for row in conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
-                digest.update(repr(row).encode())
-    conn.close()
-    return digest.hexdigest()
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "app").mkdir(parents=True)
-    conn = sqlite3.connect(root / "app.sqlite")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, age TEXT)")
-    conn.executemany(
-        "INSERT INTO users (email, age) VALUES (?, ?)", [(f"u{n}@x.org", str(n)) for n in range(50)]
-    )
-    conn.commit()
-    conn.close()
-    (root / "app" / "models.py").write_bytes(
-        b"def load(db, uid):\r\n"
-        b"    return db.execute(f'SELECT * FROM users WHERE id = {int(uid)}')\r\n"
-    )
-    (root / "app" / "views.py").write_text("import models  # é\n", encoding="utf-8")
-    return root
-
-
-def apply_schema_fix(store: StateStore, root: Path, sql: str, **fields: Any) -> FixRecord:
-    """What the orchestrator does for a schema fix: back up, run, remember the database as
-    the fix left it, record the plan."""
-    fix_id = store.new_fix_id()
-    saved = backup_fix(root, fix_id, database="app.sqlite")
-    conn = sqlite3.connect(root / "app.sqlite")
-    conn.executescript(sql)
-    conn.close()
-    remember_after_fix(root / "app.sqlite", root / saved.backup_dir)
-    plan = MigrationPlan(
-        id=f"plan:{fix_id}",
-        kind="schema",
-        title=sql,
-        description="",
-        table="users",
-        steps=tuple(PlanStep(s.strip()) for s in sql.split(";") if s.strip()),
-        expected="",
-    )
-    return store.record_fix(
-        FixRecord(
-            id=fix_id,
-            created_at=fields.pop("created_at", utc_now()),
-            kind="schema",
-            title=fields.pop("title", sql),
-            issue_fingerprint=fields.pop("issue_fingerprint", "fp"),
-            plan_id=f"plan:{fix_id}",
-            plan_text=sql,
-            plan_json=fields.pop("plan_json", plan_to_json(plan)),
-            database="app.sqlite",
-            backup_dir=saved.backup_dir,
-            **fields,
-        )
-    )
-
-
-def apply_code_fix(
-    store: StateStore, root: Path, changes: dict[str, bytes | None], **fields: Any
-) -> FixRecord:
-    """What the executor does for a code fix: back up the files, write them, record."""
-    fix_id = store.new_fix_id()
-    files: Sequence[str] = list(changes)
-    saved = backup_fix(root, fix_id, files=files)
-    for rel, data in changes.items():
-        if data is None:
-            (root / rel).unlink()
-        else:
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_bytes(data)
-    return store.record_fix(
-        FixRecord(
-            id=fix_id,
-            created_at=fields.pop("created_at", utc_now()),
-            kind="code",
-            title=fields.pop("title", "code fix"),
-            issue_fingerprint="fp-code",
-            files=tuple(files),
-            backup_dir=saved.backup_dir,
-            **fields,
-        )
-    )
-
-
-# --- dependents and rollback -----------------------------------------------------------------
+from tests.fixes.recorded_fixes import apply_code_fix, apply_schema_fix, checksum
 
 
 def test_rollback_is_refused_while_a_later_fix_depends_on_it(project: Path) -> None:
@@ -332,130 +221,6 @@ def test_rollback_waits_for_the_database_lock(project: Path) -> None:
             release.set()
             holder.join(30)
         assert rollback(store, project, fix.id, lock_timeout=10).rollback_of == fix.id
-
-
-# --- prune -----------------------------------------------------------------------------------
-
-
-def _age(root: Path, record: FixRecord, days: float) -> None:
-    assert record.backup_dir is not None
-    old = time.time() - days * 86400
-    os.utime(root / record.backup_dir, (old, old))
-
-
-def test_prune_never_deletes_a_backup_that_can_still_be_rolled_back(project: Path) -> None:
-    now = datetime.now(timezone.utc)
-
-    def ago(days: float) -> str:
-        return (now - timedelta(days=days)).isoformat()
-
-    with StateStore(project) as store:
-        old_applied = apply_schema_fix(store, project, "CREATE TABLE a (x);", created_at=ago(90))
-        old_failed = apply_schema_fix(
-            store, project, "SELECT 1;", created_at=ago(80), outcome="failed"
-        )
-        rolled = apply_schema_fix(store, project, "CREATE TABLE b (x);", created_at=ago(60))
-        undo = rollback(store, project, rolled.id)
-        recent_failed = apply_schema_fix(
-            store, project, "SELECT 2;", created_at=ago(1), outcome="refused"
-        )
-        old_code = apply_code_fix(
-            store, project, {"app/views.py": b"v\n"}, created_at=ago(70), outcome="rolled_back"
-        )
-        # A folder of a fix that was given its id and died before it was recorded: dbheal's.
-        crashed = project / ".dbheal" / "backups" / store.new_fix_id()
-        # Folders the history never handed out (a repository's, a user's): never deleted.
-        orphan_old = project / ".dbheal" / "backups" / "20200101T000000-dead"
-        orphan_new = project / ".dbheal" / "backups" / "20990101T000000-beef"
-        for orphan in (crashed, orphan_old, orphan_new):
-            (orphan / "database").mkdir(parents=True)
-        old = time.time() - 40 * 86400
-        os.utime(orphan_old, (old, old))
-        os.utime(crashed, (old, old))
-
-        deleted = prune(store, project, max_age_days=30, keep_per_database=20)
-
-        assert sorted(deleted) == sorted(
-            f".dbheal/backups/{fix_id}"
-            for fix_id in (old_failed.id, rolled.id, old_code.id, crashed.name)
-        )
-        for kept in (old_applied, recent_failed, undo):
-            assert kept.backup_dir is not None and (project / kept.backup_dir).is_dir()
-        assert orphan_new.is_dir()
-        assert orphan_old.is_dir()
-        # The old applied fix can still be rolled back after the prune.
-        assert rollback(store, project, old_applied.id).rollback_of == old_applied.id
-
-
-def test_prune_keeps_the_newest_per_database(project: Path) -> None:
-    with StateStore(project) as store:
-        applied = [apply_schema_fix(store, project, f"CREATE TABLE t{n} (x);") for n in range(3)]
-        failed = [apply_schema_fix(store, project, "SELECT 1;", outcome="failed") for _ in range(4)]
-        code = [
-            apply_code_fix(store, project, {"app/views.py": b"x\n"}, outcome="refused")
-            for _ in range(3)
-        ]
-        deleted = prune(store, project, max_age_days=365, keep_per_database=3)
-        # app.sqlite has 7 backups: the newest 3 (all failed) stay, the older failed one goes,
-        # and the 3 applied ones stay although they are beyond the count.
-        assert deleted == sorted([f".dbheal/backups/{failed[0].id}"])
-        deleted = prune(store, project, max_age_days=365, keep_per_database=1)
-        assert sorted(deleted) == sorted(
-            f".dbheal/backups/{r.id}" for r in (failed[1], failed[2], code[0], code[1])
-        )
-        for record in (*applied, failed[3], code[2]):
-            assert record.backup_dir is not None and (project / record.backup_dir).is_dir()
-        assert prune(store, project, max_age_days=365, keep_per_database=1) == []
-
-
-def _neighbours(tmp_path: Path) -> Path:
-    """The user's other projects beside this one, untouched for 90 days."""
-    folder = tmp_path / "neighbours"
-    for name in ("20200101T000000-dead", "thesis"):
-        (folder / name).mkdir(parents=True)
-        (folder / name / "work.txt").write_text("months of work\n")
-        old = time.time() - 90 * 86400
-        os.utime(folder / name, (old, old))
-    return folder
-
-
-def test_prune_refuses_a_linked_backups_folder_and_deletes_nothing(
-    project: Path, tmp_path: Path
-) -> None:
-    neighbours = _neighbours(tmp_path)
-    with StateStore(project) as store:
-        (project / ".dbheal" / "backups").symlink_to(neighbours)  # as a clone would have it
-
-        with pytest.raises(StateError, match=r"backups is a symbolic link .*linked \.dbheal"):
-            prune(store, project, max_age_days=30, keep_per_database=20)
-
-    assert sorted(p.name for p in neighbours.iterdir()) == ["20200101T000000-dead", "thesis"]
-    assert (neighbours / "thesis" / "work.txt").read_text() == "months of work\n"
-
-
-@pytest.mark.parametrize("link", [".dbheal", ".dbheal/backups"])
-def test_history_prune_on_a_linked_dbheal_says_so_and_deletes_nothing(
-    project: Path, tmp_path: Path, link: str
-) -> None:
-    neighbours = _neighbours(tmp_path)
-    (project / link).parent.mkdir(parents=True, exist_ok=True)
-    (project / link).symlink_to(neighbours)
-
-    done = subprocess.run(
-        [sys.executable, "-m", "dbheal_lsp", "history", "--prune"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "refuses to use a linked .dbheal" in lines[0], done.stderr
-    assert sorted(p.name for p in neighbours.iterdir()) == ["20200101T000000-dead", "thesis"]
-    assert (neighbours / "thesis" / "work.txt").is_file()
 
 
 def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: Path) -> None:

@@ -1,0 +1,109 @@
+"""Pruning old backups, but never the backup of a fix that can still be rolled back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+
+from dbheal_lsp.fixes.backup import (
+    BACKUPS_DIR,
+)
+from dbheal_lsp.fixes.state import (
+    FixRecord,
+    StateStore,
+    parse_time,
+)
+
+DEFAULT_MAX_AGE_DAYS = 30.0
+DEFAULT_KEEP_PER_DATABASE = 20
+
+
+def prune(
+    store: StateStore,
+    root: Path,
+    *,
+    max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+    keep_per_database: int = DEFAULT_KEEP_PER_DATABASE,
+    now: datetime | None = None,
+) -> list[str]:
+    """Delete backup folders older than `max_age_days` or beyond the newest
+    `keep_per_database` of their database (code-only fixes count as one group), and return
+    the deleted folders relative to the root.
+
+    Only folders that dbheal's history lists are deleted: the backup folders of its records,
+    and the folders of fix ids it handed out that were never recorded (a fix that died), once
+    older than the age limit. Never deleted: the backup of a fix that can still be rolled back
+    (applied, not rolled back, not itself a rollback), whatever its age or rank, and any other
+    folder. Raise StateError, deleting nothing, if `.dbheal` or `.dbheal/backups` is a link
+    (a committed `.dbheal/backups -> ../..` must not aim the pruning at the user's files)."""
+    from dbheal_lsp.files import UnsafeStateDir, private_dir
+    from dbheal_lsp.fixes.state import StateError
+
+    root = Path(root)
+    moment = now if now is not None else datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    cutoff = moment - timedelta(days=max_age_days)
+    backups = root.joinpath(*BACKUPS_DIR.parts)
+    if not os.path.lexists(backups):
+        return []
+    try:
+        backups = private_dir(root, *BACKUPS_DIR.parts[1:])
+    except UnsafeStateDir as exc:
+        raise StateError(str(exc)) from exc
+    except OSError as exc:
+        raise StateError(f"cannot prune the backups in {backups}: {exc}") from exc
+    owners: dict[str, FixRecord] = {}
+    for record in store.fixes():  # newest first: an older record never hides a newer one
+        if record.backup_dir:
+            owners.setdefault(PurePosixPath(record.backup_dir).as_posix(), record)
+    # Ids reserved by `new_fix_id` (the history's own list), recorded or not.
+    handed_out = {str(row[0]) for row in store._read("SELECT id FROM fix_ids")}
+    ranked = _beyond_keep(root, owners, keep_per_database)
+    deleted: list[str] = []
+    for folder in sorted(_backup_folders(backups)):
+        rel = PurePosixPath(*BACKUPS_DIR.parts, folder.name).as_posix()
+        owner = owners.get(rel)
+        if owner is None:
+            if folder.name not in handed_out:
+                continue  # not listed by dbheal's history: not dbheal's to delete
+            created = datetime.fromtimestamp(folder.lstat().st_mtime, timezone.utc)
+            expired = created < cutoff
+        elif owner.can_roll_back:
+            continue
+        else:
+            expired = parse_time(owner.created_at) < cutoff or rel in ranked
+        if not expired:
+            continue
+        try:
+            shutil.rmtree(folder)
+        except OSError:
+            continue  # in use or not ours to delete: try again on the next prune
+        deleted.append(rel)
+    return deleted
+
+
+def _backup_folders(backups: Path) -> Iterator[Path]:
+    for folder in backups.iterdir():
+        # A symlink is not a folder dbheal made: never follow it out of the backups folder
+        # (lstat: the entry itself, not what it points to).
+        if stat.S_ISDIR(folder.lstat().st_mode):
+            yield folder
+
+
+def _beyond_keep(root: Path, owners: dict[str, FixRecord], keep: int) -> set[str]:
+    groups: dict[str | None, list[tuple[str, str, str]]] = {}
+    for rel, record in owners.items():
+        # Only `.dbheal/backups/<name>` ranks: a record's folder elsewhere is not pruned.
+        if PurePosixPath(rel).parent == BACKUPS_DIR and (root / rel).is_dir():
+            key = None if record.database is None else PurePosixPath(record.database).as_posix()
+            groups.setdefault(key, []).append((record.created_at, record.id, rel))
+    beyond: set[str] = set()
+    for items in groups.values():
+        items.sort(reverse=True)  # newest first
+        beyond.update(rel for _, _, rel in items[max(keep, 0) :])
+    return beyond
