@@ -9,8 +9,6 @@ value changed are rewritten.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ import tomlkit
 import tomlkit.items
 
 from dbheal_lsp.config import DIALECTS, Config, ConfigError, load_config, read_pyproject
+from dbheal_lsp.files import atomic_write
 from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
 
 __all__ = [
@@ -199,12 +198,12 @@ def save(root: Path, values: Mapping[str, Any]) -> Config:
     after = _updated(before, current, values)
     if after == before:
         return load_config(root)
-    _write_atomically(pyproject, after)
+    _write(pyproject, after)
     try:
         return load_config(root)
     except ConfigError:
         # The check above makes this unreachable; should it not, the file goes back as it was.
-        _write_atomically(pyproject, before)
+        _write(pyproject, before)
         raise
 
 
@@ -281,10 +280,8 @@ def _item(key: str, value: Any) -> tomlkit.items.Item:
     return item
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.dbheal-admin-{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    with contextlib.suppress(OSError):
-        os.chmod(tmp, os.stat(path).st_mode)
-    os.replace(tmp, path)
+def _write(path: Path, text: str) -> None:
+    """Replace pyproject.toml with `text` (never half-written), keeping its permission bits;
+    a new one is world-readable, as a committed file is."""
+    mode = path.stat().st_mode if path.is_file() else 0o644
+    atomic_write(path, text.encode("utf-8"), mode=mode)
