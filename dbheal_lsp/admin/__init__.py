@@ -4,7 +4,9 @@
 
 - `server`: the HTTP server and the checks every request passes (Host, token, CSRF, Origin);
 - `app`: what each page shows and does, through `Project`, `FixEngine` and `StateStore`;
-- `pages`: the pages' HTML, built by `html`, which escapes everything it is given;
+- `layout`: the frame of every page and the pieces pages share; `dashboard_page`,
+  `issues_page` (with the Manual Fix page), `history_page` (with the rollback confirmation) and
+  `settings_page`: each page's HTML, built by `html`, which escapes everything it is given;
 - `settings`: [tool.dbheal] as a form, validated by `load_config`, written with tomlkit;
 - `static/`: the stylesheet, the script and the icon (no build step, nothing from elsewhere).
 """

@@ -34,10 +34,14 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from . import pages
 from .app import CODE_FIX_TYPES, AdminApp, IssueQuery, NotFound, Notice, excerpt, select_issues
+from .dashboard_page import dashboard_page
+from .history_page import history_page, rollback_page
 from .html import Markup
+from .issues_page import fix_page, issues_page
+from .layout import Frame, forbidden_page
 from .settings import effective_rows
+from .settings_page import settings_page
 
 __all__ = ["CSP", "AdminServer", "Session"]
 
@@ -203,7 +207,7 @@ class AdminHandler(BaseHTTPRequestHandler):
                 {"Connection": "close"},
             )
         else:
-            body = pages.forbidden_page(refused.message).encode("utf-8")
+            body = forbidden_page(refused.message).encode("utf-8")
             self._send(refused.status, body, "text/html; charset=utf-8", {"Connection": "close"})
 
     # --- the checks ---------------------------------------------------------------------------
@@ -351,12 +355,12 @@ class AdminHandler(BaseHTTPRequestHandler):
 
     # --- pages --------------------------------------------------------------------------------
 
-    def frame(self, session: Session) -> pages.Frame:
+    def frame(self, session: Session) -> Frame:
         """The page frame, taking the session's unseen notices."""
         app = self.server.app
         notices, session.notices = session.notices, []
         database = app.config.database
-        return pages.Frame(
+        return Frame(
             project=app.root.name,
             root=str(app.root),
             database=app.config.relative(database) if database else "no database",
@@ -366,7 +370,7 @@ class AdminHandler(BaseHTTPRequestHandler):
 
     def page_dashboard(self, session: Session, params: dict[str, str]) -> None:
         data = self.server.app.dashboard()
-        self._html(pages.dashboard_page(self.frame(session), data))
+        self._html(dashboard_page(self.frame(session), data))
 
     def page_issues(self, session: Session, params: dict[str, str]) -> None:
         app = self.server.app
@@ -377,11 +381,11 @@ class AdminHandler(BaseHTTPRequestHandler):
             cache: dict[str, list[str] | None] = {}
             excerpts = {i.fingerprint: excerpt(i, app.root, cache) for i in shown}
             error = app.scan_error
-        self._html(pages.issues_page(self.frame(session), result, query, shown, excerpts, error))
+        self._html(issues_page(self.frame(session), result, query, shown, excerpts, error))
 
     def page_history(self, session: Session, params: dict[str, str]) -> None:
         records = self.server.app.history()
-        self._html(pages.history_page(self.frame(session), records))
+        self._html(history_page(self.frame(session), records))
 
     def page_rollback(self, session: Session, params: dict[str, str]) -> None:
         app = self.server.app
@@ -391,14 +395,14 @@ class AdminHandler(BaseHTTPRequestHandler):
             session.notices.append(Notice(False, str(exc)))
             self._redirect("/history")
             return
-        self._html(pages.rollback_page(self.frame(session), preview))
+        self._html(rollback_page(self.frame(session), preview))
 
     def page_settings(self, session: Session, params: dict[str, str]) -> None:
         app = self.server.app
         with app.locked():
             rows = effective_rows(app.config)
             fields = app.settings_form()
-        self._html(pages.settings_page(self.frame(session), rows, fields))
+        self._html(settings_page(self.frame(session), rows, fields))
 
     def page_fix(self, session: Session, params: dict[str, str]) -> None:
         app = self.server.app
@@ -408,7 +412,7 @@ class AdminHandler(BaseHTTPRequestHandler):
             scans = app.store.scans(limit=1)
             queued = app.store.queued()
             candidates = [i for i in result.issues if i.type in CODE_FIX_TYPES]
-        page = pages.fix_page(
+        page = fix_page(
             self.frame(session),
             scans[0] if scans else None,
             queued,
@@ -487,7 +491,7 @@ class AdminHandler(BaseHTTPRequestHandler):
         with app.locked():
             rows = effective_rows(app.config)
         fields = {k: v for k, v in form.items() if k != "csrf"}
-        self._html(pages.settings_page(self.frame(session), rows, fields), HTTPStatus.BAD_REQUEST)
+        self._html(settings_page(self.frame(session), rows, fields), HTTPStatus.BAD_REQUEST)
 
 
 GET_ROUTES: dict[str, Handler] = {

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import tomlkit
@@ -48,27 +49,31 @@ KEYS: tuple[str, ...] = (
     "cache",
 )
 LIST_KEYS = frozenset({"include", "exclude", "extra-calls", "identifier-helpers"})
-CHOICES: dict[str, tuple[str, ...]] = {
-    "dialect": DIALECTS,
-    "fail-on": tuple(s.value for s in Severity),
-    "cache": ("true", "false"),
-}
+CHOICES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "dialect": DIALECTS,
+        "fail-on": tuple(s.value for s in Severity),
+        "cache": ("true", "false"),
+    }
+)
 
 # Each key's value when it is not set, as load_config reads it. Validating with every key given
 # explicitly checks exactly the section that would be written, whatever the file holds now.
-_UNSET: dict[str, Any] = {
-    "database": "",
-    "migrations": "",
-    "dialect": "sqlite",
-    "include": [],
-    "exclude": [],
-    "extra-calls": [],
-    "identifier-helpers": [],
-    "severity": {},
-    "fail-on": "critical",
-    "jobs": 0,
-    "cache": True,
-}
+_UNSET: Mapping[str, Any] = MappingProxyType(
+    {
+        "database": "",
+        "migrations": "",
+        "dialect": "sqlite",
+        "include": [],
+        "exclude": [],
+        "extra-calls": [],
+        "identifier-helpers": [],
+        "severity": {},
+        "fail-on": "critical",
+        "jobs": 0,
+        "cache": True,
+    }
+)
 
 
 @dataclass(frozen=True)
