@@ -2,7 +2,8 @@
 
 `dbheal admin [PATH] [--port N] [--open]` serves it on 127.0.0.1 (docs/admin.md). Modules:
 
-- `server`: the HTTP server and the checks every request passes (Host, token, CSRF, Origin);
+- `http`: the HTTP server and the checks every request passes (Host, token, CSRF, Origin);
+- `routes`: the page, JSON answer or action of each path, over `app`;
 - `app`: what each page shows and does, through `Project`, `FixEngine` and `StateStore`;
 - `layout`: the frame of every page and the pieces pages share; `dashboard_page`,
   `issues_page` (with the Manual Fix page), `history_page` (with the rollback confirmation) and
@@ -14,6 +15,6 @@
 from __future__ import annotations
 
 from dbheal_lsp.admin.app import AdminApp
-from dbheal_lsp.admin.server import AdminServer
+from dbheal_lsp.admin.http import AdminServer
 
 __all__ = ["AdminApp", "AdminServer"]
