@@ -16,10 +16,9 @@ from .layout import (
     card,
     empty,
     layout,
-    post_form,
     queue_table,
+    scan_card,
     scan_error_box,
-    scan_facts,
     table,
     when,
 )
@@ -40,15 +39,7 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 40, 12, 12, 28
 def dashboard_page(frame: Frame, data: Dashboard) -> Markup:
     """The Dashboard of the last scan."""
     total = len(data.result.issues)
-    scan_card = card(
-        "Last scan",
-        scan_facts(data.last_scan),
-        el(
-            "div",
-            {"class": "card-actions"},
-            post_form(frame, "/actions/scan", "Run a scan now", {"back": "/"}),
-        ),
-    )
+    scan = scan_card(frame, "Last scan", data.last_scan, back="/")
     queue_card = card(
         "Queued fixes",
         queue_table(data.queued, buttons=False)
@@ -69,7 +60,7 @@ def dashboard_page(frame: Frame, data: Dashboard) -> Markup:
             card("Issues over time", chart(data.scans), cls="chart-card"),
             card("By type", _by_type(data.by_type)),
         ),
-        el("div", {"class": "grid grid-wide"}, queue_card, scan_card),
+        el("div", {"class": "grid grid-wide"}, queue_card, scan),
         card("Recent runtime events", _events_table(data.events)),
     ]
     subtitle = f"{total} issue{'s' if total != 1 else ''} in the last scan of {frame.root}"

@@ -127,8 +127,8 @@ class AdminServer(ThreadingHTTPServer):
 
 
 class AdminHandler(BaseHTTPRequestHandler):
-    """One request: the checks of the module docstring, then a page, a JSON answer or an
-    action."""
+    """One request: the checks of the module docstring, then its route (`routes.py`): a page, a
+    JSON answer or an action."""
 
     server: AdminServer
     protocol_version = "HTTP/1.1"

@@ -20,8 +20,8 @@ from .layout import (
     post_form,
     preview_row,
     queue_table,
+    scan_card,
     scan_error_box,
-    scan_facts,
     severity_badge,
     show_fixes_cell,
     table,
@@ -141,14 +141,7 @@ def _issue_body(issue: Issue, n: int, lines: Sequence[ExcerptLine]) -> Markup:
     main_row = el(
         "tr",
         {"class": "issue-row"},
-        el("td", None, severity_badge(issue.severity.value)),
-        el("td", None, el("code", None, issue.type.value)),
-        el(
-            "td",
-            {"class": "file"},
-            path_text(issue.path),
-            el("span", {"class": "muted nowrap"}, f":{span.line}:{span.column}"),
-        ),
+        _issue_cells(issue, f":{span.line}:{span.column}"),
         el("td", None, issue.table or ""),
         el(
             "td",
@@ -171,6 +164,21 @@ def _issue_body(issue: Issue, n: int, lines: Sequence[ExcerptLine]) -> Markup:
         excerpt_row,
         fixes_row,
     )
+
+
+def _issue_cells(issue: Issue, where: str) -> list[Markup]:
+    """The first cells of an issue's row: its severity, its type, and its file with `where` in
+    it (":line" or ":line:column")."""
+    return [
+        el("td", None, severity_badge(issue.severity.value)),
+        el("td", None, el("code", None, issue.type.value)),
+        el(
+            "td",
+            {"class": "file"},
+            path_text(issue.path),
+            el("span", {"class": "muted nowrap"}, where),
+        ),
+    ]
 
 
 def excerpt_block(lines: Sequence[ExcerptLine]) -> Markup:
@@ -208,15 +216,7 @@ def fix_page(
     open_entry: int | None,
 ) -> Markup:
     """The Manual Fix page; `open_entry` is the queued migration whose plan opens at once."""
-    scan_card = card(
-        "Scan",
-        scan_facts(last_scan, inline=True),
-        el(
-            "div",
-            {"class": "card-actions"},
-            post_form(frame, "/actions/scan", "Run a scan now", {"back": "/fix"}),
-        ),
-    )
+    scan = scan_card(frame, "Scan", last_scan, back="/fix", inline=True)
     queue_card = card(
         "Queued migrations",
         el(
@@ -241,7 +241,7 @@ def fix_page(
         frame,
         title="Manual Fix",
         path="/fix",
-        body=[scan_card, queue_card, _code_card(candidates)],
+        body=[scan, queue_card, _code_card(candidates)],
         boot={"open_entry": open_entry},
         subtitle="Scan now, apply a queued migration after reading its plan, or apply a code fix.",
     )
@@ -256,14 +256,7 @@ def _code_card(candidates: Sequence[Issue]) -> Markup:
             el(
                 "tr",
                 None,
-                el("td", None, severity_badge(issue.severity.value)),
-                el("td", None, el("code", None, issue.type.value)),
-                el(
-                    "td",
-                    {"class": "file"},
-                    path_text(issue.path),
-                    el("span", {"class": "muted nowrap"}, f":{issue.span.line}"),
-                ),
+                _issue_cells(issue, f":{issue.span.line}"),
                 el("td", {"class": "message"}, issue.message),
                 show_fixes_cell(issue.fingerprint, f"code-{n}", "Show code fixes", only="code"),
             ),

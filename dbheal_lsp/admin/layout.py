@@ -31,6 +31,7 @@ __all__ = [
     "post_form",
     "preview_row",
     "queue_table",
+    "scan_card",
     "scan_error_box",
     "scan_facts",
     "severity_badge",
@@ -200,22 +201,19 @@ def show_fixes_cell(
     fingerprint: str, target: str, label: str, *, only: str | None = None
 ) -> Markup:
     """The actions cell with the button that opens the fixes of an issue in row `target`."""
-    return el(
-        "td",
-        {"class": "actions"},
-        el(
-            "button",
-            {
-                "type": "button",
-                "class": "secondary show-fixes",
-                "data-fp": fingerprint,
-                "data-target": target,
-                "data-only": only,
-                "aria-expanded": "false",
-            },
-            label,
-        ),
-    )
+    attrs = {
+        "class": "secondary show-fixes",
+        "data-fp": fingerprint,
+        "data-target": target,
+        "data-only": only,
+        "aria-expanded": "false",
+    }
+    return _button_cell(attrs, label)
+
+
+def _button_cell(attrs: Mapping[str, object], label: str) -> Markup:
+    """An actions cell with one button for the page script (`attrs` say what it opens)."""
+    return el("td", {"class": "actions"}, el("button", {"type": "button", **attrs}, label))
 
 
 # --- the queue and the last scan (Dashboard and Manual Fix) -------------------------------------
@@ -245,18 +243,25 @@ def queue_table(entries: Sequence[QueueEntry], *, buttons: bool) -> Markup:
 
 
 def _show_plan_cell(entry: QueueEntry) -> Markup:
-    return el(
-        "td",
-        {"class": "actions"},
+    attrs = {
+        "class": "secondary show-plan",
+        "data-entry": str(entry.id),
+        "data-target": f"plan-{entry.id}",
+    }
+    return _button_cell(attrs, "Show plan")
+
+
+def scan_card(
+    frame: Frame, title: str, scan: ScanRecord | None, *, back: str, inline: bool = False
+) -> Markup:
+    """The card of the last scan, with the button that runs one now and comes `back`."""
+    return card(
+        title,
+        scan_facts(scan, inline=inline),
         el(
-            "button",
-            {
-                "type": "button",
-                "class": "secondary show-plan",
-                "data-entry": str(entry.id),
-                "data-target": f"plan-{entry.id}",
-            },
-            "Show plan",
+            "div",
+            {"class": "card-actions"},
+            post_form(frame, "/actions/scan", "Run a scan now", {"back": back}),
         ),
     )
 
