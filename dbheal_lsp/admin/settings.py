@@ -9,18 +9,18 @@ value changed are rewritten.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import tomlkit
 import tomlkit.items
 
 from dbheal_lsp.config import DIALECTS, Config, ConfigError, load_config, read_pyproject
+from dbheal_lsp.files import atomic_write
 from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
 
 __all__ = [
@@ -49,27 +49,31 @@ KEYS: tuple[str, ...] = (
     "cache",
 )
 LIST_KEYS = frozenset({"include", "exclude", "extra-calls", "identifier-helpers"})
-CHOICES: dict[str, tuple[str, ...]] = {
-    "dialect": DIALECTS,
-    "fail-on": tuple(s.value for s in Severity),
-    "cache": ("true", "false"),
-}
+CHOICES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "dialect": DIALECTS,
+        "fail-on": tuple(s.value for s in Severity),
+        "cache": ("true", "false"),
+    }
+)
 
 # Each key's value when it is not set, as load_config reads it. Validating with every key given
 # explicitly checks exactly the section that would be written, whatever the file holds now.
-_UNSET: dict[str, Any] = {
-    "database": "",
-    "migrations": "",
-    "dialect": "sqlite",
-    "include": [],
-    "exclude": [],
-    "extra-calls": [],
-    "identifier-helpers": [],
-    "severity": {},
-    "fail-on": "critical",
-    "jobs": 0,
-    "cache": True,
-}
+_UNSET: Mapping[str, Any] = MappingProxyType(
+    {
+        "database": "",
+        "migrations": "",
+        "dialect": "sqlite",
+        "include": [],
+        "exclude": [],
+        "extra-calls": [],
+        "identifier-helpers": [],
+        "severity": {},
+        "fail-on": "critical",
+        "jobs": 0,
+        "cache": True,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -199,12 +203,12 @@ def save(root: Path, values: Mapping[str, Any]) -> Config:
     after = _updated(before, current, values)
     if after == before:
         return load_config(root)
-    _write_atomically(pyproject, after)
+    _write(pyproject, after)
     try:
         return load_config(root)
     except ConfigError:
         # The check above makes this unreachable; should it not, the file goes back as it was.
-        _write_atomically(pyproject, before)
+        _write(pyproject, before)
         raise
 
 
@@ -281,10 +285,8 @@ def _item(key: str, value: Any) -> tomlkit.items.Item:
     return item
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.dbheal-admin-{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    with contextlib.suppress(OSError):
-        os.chmod(tmp, os.stat(path).st_mode)
-    os.replace(tmp, path)
+def _write(path: Path, text: str) -> None:
+    """Replace pyproject.toml with `text` (never half-written), keeping its permission bits;
+    a new one is world-readable, as a committed file is."""
+    mode = path.stat().st_mode if path.is_file() else 0o644
+    atomic_write(path, text.encode("utf-8"), mode=mode)

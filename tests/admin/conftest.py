@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import queue
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -165,6 +166,36 @@ def evil_admin(tmp_path: Path) -> Iterator[Running]:
     root = copy_shop(tmp_path)
     (root / "app" / EVIL_FILE).write_text(EVIL_SOURCE, encoding="utf-8")
     yield from start(root)
+
+
+def logged_in(admin: Running) -> Client:
+    """A client of `admin` with a session."""
+    client = admin.client()
+    client.login()
+    return client
+
+
+def issue_fp(admin: Running, type_: str, path_end: str = "") -> str:
+    """The fingerprint of the first issue of `type_` in a file ending with `path_end`."""
+    return next(
+        i.fingerprint
+        for i in admin.app.result().issues
+        if i.type.value == type_ and i.path.endswith(path_end)
+    )
+
+
+def index_names(root: Path) -> set[str]:
+    """The indexes of the demo database."""
+    with sqlite3.connect(root / "shop.db") as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+
+
+def notice_for(client: Client, path: str) -> str:
+    """The newest notice `path` shows (each is shown once, then gone)."""
+    text = client.get(path).text
+    found = re.findall(r'<div class="notice (ok|error)" role="status"><strong>(.*?)</strong>', text)
+    assert found, f"no notice on {path}"
+    return f"{found[-1][0]}: {found[-1][1]}"
 
 
 URL_LINE = re.compile(r"dbheal admin: (http://127\.0\.0\.1:(\d+))/\?token=([A-Za-z0-9_-]{32,})\n\Z")

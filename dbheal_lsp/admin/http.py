@@ -1,5 +1,5 @@
 """The admin's HTTP server: the standard library's ThreadingHTTPServer on 127.0.0.1, and the
-checks every request passes before it reaches a page.
+checks every request passes before it reaches its route (`routes.py`).
 
 Security model (docs/admin.md):
 
@@ -31,15 +31,16 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from . import pages
-from .app import CODE_FIX_TYPES, AdminApp, IssueQuery, NotFound, Notice, excerpt, select_issues
+from .app import AdminApp, Notice
 from .html import Markup
-from .settings import effective_rows
+from .layout import forbidden_page
+from .routes import GET_ROUTES, POST_ROUTES
 
-__all__ = ["CSP", "AdminServer", "Session"]
+__all__ = ["CSP", "AdminHandler", "AdminServer", "Session"]
 
 HOST = "127.0.0.1"
 CSP = (
@@ -56,15 +57,15 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Cross-Origin-Resource-Policy", "same-origin"),
 )
-STATIC_TYPES = {
-    "app.css": "text/css; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
-    "favicon.svg": "image/svg+xml",
-}
+STATIC_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "app.css": "text/css; charset=utf-8",
+        "app.js": "text/javascript; charset=utf-8",
+        "favicon.svg": "image/svg+xml",
+    }
+)
 MAX_BODY = 1_000_000
 MAX_SESSIONS = 64
-# Where an action may send the browser back to (never a URL taken from the request).
-BACK = {"/": "/", "/issues": "/issues", "/fix": "/fix", "/history": "/history"}
 
 
 @dataclass
@@ -125,12 +126,9 @@ class AdminServer(ThreadingHTTPServer):
         return hmac.compare_digest(given.encode("utf-8"), self.token.encode("utf-8"))
 
 
-Handler = Callable[["AdminHandler", Session, dict[str, str]], None]
-
-
 class AdminHandler(BaseHTTPRequestHandler):
-    """One request: the checks of the module docstring, then a page, a JSON answer or an
-    action."""
+    """One request: the checks of the module docstring, then its route (`routes.py`): a page, a
+    JSON answer or an action."""
 
     server: AdminServer
     protocol_version = "HTTP/1.1"
@@ -177,14 +175,17 @@ class AdminHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _html(self, page: Markup, status: HTTPStatus = HTTPStatus.OK) -> None:
+    def send_html(self, page: Markup, status: HTTPStatus = HTTPStatus.OK) -> None:
+        """Answer with a page."""
         self._send(status, page.encode("utf-8"), "text/html; charset=utf-8")
 
-    def _json(self, data: object, status: HTTPStatus = HTTPStatus.OK) -> None:
+    def send_json(self, data: object, status: HTTPStatus = HTTPStatus.OK) -> None:
+        """Answer with `data` as JSON."""
         body = json.dumps(data, ensure_ascii=False).encode("utf-8")
         self._send(status, body, "application/json; charset=utf-8")
 
-    def _redirect(self, location: str, headers: Mapping[str, str] | None = None) -> None:
+    def send_redirect(self, location: str, headers: Mapping[str, str] | None = None) -> None:
+        """Send the browser to `location` (a path of this server) with a GET."""
         self._send(
             HTTPStatus.SEE_OTHER,
             b"",
@@ -203,7 +204,7 @@ class AdminHandler(BaseHTTPRequestHandler):
                 {"Connection": "close"},
             )
         else:
-            body = pages.forbidden_page(refused.message).encode("utf-8")
+            body = forbidden_page(refused.message).encode("utf-8")
             self._send(refused.status, body, "text/html; charset=utf-8", {"Connection": "close"})
 
     # --- the checks ---------------------------------------------------------------------------
@@ -295,7 +296,7 @@ class AdminHandler(BaseHTTPRequestHandler):
             # The same page without the token; only a path of this server ("//x" would leave).
             path = url.path if re.fullmatch(r"/(?![/\\])[^\\]*", url.path) else "/"
             query = urlencode(params)
-            self._redirect(path + (f"?{query}" if query else ""), {"Set-Cookie": cookie})
+            self.send_redirect(path + (f"?{query}" if query else ""), {"Set-Cookie": cookie})
             return
         session = self._cookie_session()
         if session is None:
@@ -348,164 +349,3 @@ class AdminHandler(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             raise _Refused(HTTPStatus.BAD_REQUEST, "refused: the form is not UTF-8") from None
         return dict(parse_qsl(text, keep_blank_values=True))
-
-    # --- pages --------------------------------------------------------------------------------
-
-    def frame(self, session: Session) -> pages.Frame:
-        """The page frame, taking the session's unseen notices."""
-        app = self.server.app
-        notices, session.notices = session.notices, []
-        database = app.config.database
-        return pages.Frame(
-            project=app.root.name,
-            root=str(app.root),
-            database=app.config.relative(database) if database else "no database",
-            csrf=session.csrf,
-            notices=notices,
-        )
-
-    def page_dashboard(self, session: Session, params: dict[str, str]) -> None:
-        data = self.server.app.dashboard()
-        self._html(pages.dashboard_page(self.frame(session), data))
-
-    def page_issues(self, session: Session, params: dict[str, str]) -> None:
-        app = self.server.app
-        query = IssueQuery.from_params(params)
-        with app.locked():
-            result = app.result()
-            shown = select_issues(result.issues, query)
-            cache: dict[str, list[str] | None] = {}
-            excerpts = {i.fingerprint: excerpt(i, app.root, cache) for i in shown}
-            error = app.scan_error
-        self._html(pages.issues_page(self.frame(session), result, query, shown, excerpts, error))
-
-    def page_history(self, session: Session, params: dict[str, str]) -> None:
-        records = self.server.app.history()
-        self._html(pages.history_page(self.frame(session), records))
-
-    def page_rollback(self, session: Session, params: dict[str, str]) -> None:
-        app = self.server.app
-        try:
-            preview = app.rollback_preview(params.get("fix_id", ""), params.get("restore") == "1")
-        except NotFound as exc:
-            session.notices.append(Notice(False, str(exc)))
-            self._redirect("/history")
-            return
-        self._html(pages.rollback_page(self.frame(session), preview))
-
-    def page_settings(self, session: Session, params: dict[str, str]) -> None:
-        app = self.server.app
-        with app.locked():
-            rows = effective_rows(app.config)
-            fields = app.settings_form()
-        self._html(pages.settings_page(self.frame(session), rows, fields))
-
-    def page_fix(self, session: Session, params: dict[str, str]) -> None:
-        app = self.server.app
-        entry = params.get("entry", "")
-        with app.locked():
-            result = app.result()
-            scans = app.store.scans(limit=1)
-            queued = app.store.queued()
-            candidates = [i for i in result.issues if i.type in CODE_FIX_TYPES]
-        page = pages.fix_page(
-            self.frame(session),
-            scans[0] if scans else None,
-            queued,
-            candidates,
-            int(entry) if entry.isdigit() else None,
-        )
-        self._html(page)
-
-    def api_issue_fixes(self, session: Session, params: dict[str, str]) -> None:
-        try:
-            self._json(self.server.app.issue_fixes(params.get("fp", "")))
-        except NotFound as exc:
-            self._json({"error": str(exc)}, HTTPStatus.NOT_FOUND)
-
-    def api_plan(self, session: Session, params: dict[str, str]) -> None:
-        entry = params.get("entry", "")
-        try:
-            if not entry.isdigit():
-                raise NotFound("no such queued migration")
-            self._json(self.server.app.entry_plan(int(entry)))
-        except NotFound as exc:
-            self._json({"error": str(exc)}, HTTPStatus.NOT_FOUND)
-
-    # --- actions (POST; the checks above have passed) -----------------------------------------
-
-    def _done(self, session: Session, notice: Notice, back: str) -> None:
-        session.notices.append(notice)
-        self._redirect(back)
-
-    def _back(self, form: Mapping[str, str], default: str) -> str:
-        return BACK.get(form.get("back", ""), default)
-
-    def act_scan(self, session: Session, form: dict[str, str]) -> None:
-        self._done(session, self.server.app.scan(), self._back(form, "/"))
-
-    def act_queue(self, session: Session, form: dict[str, str]) -> None:
-        notice, entry = self.server.app.queue(form.get("fp", ""), form.get("plan_id", ""))
-        self._done(session, notice, f"/fix?entry={entry}" if entry is not None else "/issues")
-
-    def act_queue_all(self, session: Session, form: dict[str, str]) -> None:
-        self._done(session, self.server.app.queue_all(), "/fix")
-
-    def act_apply_migration(self, session: Session, form: dict[str, str]) -> None:
-        entry = form.get("entry", "")
-        if not entry.isdigit():
-            self._done(session, Notice(False, "No migration given."), "/fix")
-            return
-        notice = self.server.app.apply_migration(
-            int(entry), form.get("plan_id", ""), form.get("on_lossy", "refuse")
-        )
-        self._done(session, notice, "/fix")
-
-    def act_apply_code(self, session: Session, form: dict[str, str]) -> None:
-        notice = self.server.app.apply_code(
-            form.get("fp", ""), form.get("fix_id", ""), form.get("source_hash", "")
-        )
-        self._done(session, notice, self._back(form, "/issues"))
-
-    def act_rollback(self, session: Session, form: dict[str, str]) -> None:
-        fix_id = form.get("fix_id", "")
-        notice = self.server.app.rollback(
-            fix_id, form.get("restore_backup") == "1", form.get("shown", "")
-        )
-        # Not run: back to the confirmation page, which shows what it would do now.
-        back = "/history" if notice.ok else "/rollback?" + urlencode({"fix_id": fix_id})
-        self._done(session, notice, back)
-
-    def act_settings(self, session: Session, form: dict[str, str]) -> None:
-        app = self.server.app
-        notice = app.save_settings(form)
-        if notice.ok:
-            self._done(session, notice, "/settings")
-            return
-        # Shown again with what was typed, and the reason it was not saved.
-        session.notices.append(notice)
-        with app.locked():
-            rows = effective_rows(app.config)
-        fields = {k: v for k, v in form.items() if k != "csrf"}
-        self._html(pages.settings_page(self.frame(session), rows, fields), HTTPStatus.BAD_REQUEST)
-
-
-GET_ROUTES: dict[str, Handler] = {
-    "/": AdminHandler.page_dashboard,
-    "/issues": AdminHandler.page_issues,
-    "/history": AdminHandler.page_history,
-    "/rollback": AdminHandler.page_rollback,
-    "/settings": AdminHandler.page_settings,
-    "/fix": AdminHandler.page_fix,
-    "/api/issue-fixes": AdminHandler.api_issue_fixes,
-    "/api/plan": AdminHandler.api_plan,
-}
-POST_ROUTES: dict[str, Handler] = {
-    "/actions/scan": AdminHandler.act_scan,
-    "/actions/queue": AdminHandler.act_queue,
-    "/actions/queue-all": AdminHandler.act_queue_all,
-    "/actions/apply-migration": AdminHandler.act_apply_migration,
-    "/actions/apply-code": AdminHandler.act_apply_code,
-    "/actions/rollback": AdminHandler.act_rollback,
-    "/actions/settings": AdminHandler.act_settings,
-}
