@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,fast]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -39,13 +39,15 @@ demo: $(STAMP)
 	@echo '(`dbheal fix --apply` writes those code fixes after asking; `dbheal history` lists what heal did.)'
 
 lint: $(STAMP)
-	$(BIN)/ruff check dbheal_lsp tests bench
-	$(BIN)/ruff format --check dbheal_lsp tests bench
+	$(BIN)/ruff check dbheal_lsp tests bench scripts
+	$(BIN)/ruff format --check dbheal_lsp tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/mypy --strict scripts/check_layers.py
+	$(BIN)/python scripts/check_layers.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix dbheal_lsp tests bench
-	$(BIN)/ruff format dbheal_lsp tests bench
+	$(BIN)/ruff check --fix dbheal_lsp tests bench scripts
+	$(BIN)/ruff format dbheal_lsp tests bench scripts
 
 test: lint
 	$(BIN)/python -m pytest

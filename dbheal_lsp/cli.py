@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dbheal",
         description="Keep Python code and its SQL database in agreement, and heal both.",
     )
-    parser.add_argument("--version", action="version", version=f"dbheal {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser(
         "check",
@@ -100,6 +100,21 @@ def _command_modules() -> list[Any]:
     import importlib
 
     return [importlib.import_module(name) for name in COMMAND_MODULES]
+
+
+def version_text() -> str:
+    """Return dbheal's version and the sqlglot build it parses with (compiled or pure Python)."""
+    from importlib import metadata
+
+    try:
+        from sqlglot import tokenizer_core
+    except ImportError:  # a sqlglot older than its compiled build
+        compiled = False
+    else:
+        # sqlglotc overlays compiled modules onto sqlglot's own (sqlglot's test, tokens.py).
+        compiled = not getattr(tokenizer_core, "__file__", "x.py").endswith(".py")
+    build = "compiled" if compiled else "pure Python"
+    return f"dbheal {__version__} (sqlglot {metadata.version('sqlglot')}, {build})"
 
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
