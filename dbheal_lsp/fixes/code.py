@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from dbheal_lsp.analysis.positions import decode_escape
+from dbheal_lsp.analysis.literals import decode_escape
 from dbheal_lsp.model import CodeFix, Issue, IssueType, Span, TextEdit
 
 if TYPE_CHECKING:
