@@ -25,9 +25,8 @@ libcst is imported inside the functions that need it, so importing this module s
 from __future__ import annotations
 
 import ast
-import bisect
 import difflib
-import hashlib
+import functools
 import io
 import itertools
 import logging
@@ -40,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from dbheal_lsp.analysis.literals import decode_escape
+from dbheal_lsp.analysis.positions import LineIndex, source_lines
+from dbheal_lsp.files import text_hash
 from dbheal_lsp.model import CodeFix, Issue, IssueType, Span, TextEdit
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def apply_edits(source: str, edits: Sequence[TextEdit]) -> str:
     numbers them), 1-based code-point columns, exclusive ends. Raises ValueError for a span
     outside the text or for overlapping edits.
     """
-    lines = _Lines(source)
+    lines = LineIndex(source)
     ranges: list[tuple[int, int, str]] = []
     for edit in edits:
         start = lines.offset(edit.span.line, edit.span.column)
@@ -187,8 +188,6 @@ def unified_diff(path: str, before: str, after: str) -> str:
 
     Empty when they are equal. A last line without newline is marked as git marks it.
     """
-    from dbheal_lsp.analysis.positions import source_lines
-
     out: list[str] = []
     for line in difflib.unified_diff(
         source_lines(before), source_lines(after), f"a/{path}", f"b/{path}"
@@ -200,102 +199,22 @@ def unified_diff(path: str, before: str, after: str) -> str:
     return "".join(out)
 
 
-# --- positions ----------------------------------------------------------------------------------
+# --- the file ---------------------------------------------------------------------------------
 
 
-def _line_starts(text: str) -> list[int]:
-    """Return the offset of the first character of each line (Python's line breaks)."""
-    starts = [0]
-    starts.extend(m.end() for m in _NEWLINE.finditer(text))
-    return starts
-
-
-def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
-    """Return the offset of (line, column) in `text`; ValueError when it is not in the text."""
-    if not 1 <= line <= len(starts):
-        raise ValueError(f"position {line}:{column} is outside the text")
-    return _column_offset(text, starts[line - 1], line, column)
-
-
-def _column_offset(text: str, line_start: int, line: int, column: int) -> int:
-    """The offset of `column` on the line starting at `line_start`, if the line has it."""
-    match = _NEWLINE.search(text, line_start)
-    content_end = match.start() if match else len(text)
-    offset = line_start + column - 1
-    if column < 1 or offset > content_end:
-        raise ValueError(f"position {line}:{column} is past the end of its line")
-    return offset
-
-
-def _position(starts: Sequence[int], offset: int) -> tuple[int, int]:
-    """Return the 1-based (line, column) of `offset`, given the text's line starts."""
-    line = bisect.bisect_right(starts, offset)
-    return line, offset - starts[line - 1] + 1
-
-
-class _Lines:
-    """Offsets of positions in a (large) text, without indexing every line.
-
-    A line's offset is found by bisecting on `str.count` of newlines, which runs at memory
-    speed: about 0.1 ms for 10,000 lines, where indexing them all takes 1 to 3 ms.
-    """
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        # A lone \r ends a line for Python too; counting \n alone would miss it.
-        lone_cr = "\r" in source and source.count("\r") != source.count("\r\n")
-        self._starts = _line_starts(source) if lone_cr else None
-
-    def offset(self, line: int, column: int) -> int:
-        """The offset of (line, column); ValueError when the text has no such position."""
-        if self._starts is not None:
-            return _offset(self.source, self._starts, line, column)
-        return _column_offset(self.source, self._line_start(line), line, column)
-
-    def _line_start(self, line: int) -> int:
-        text = self.source
-        need = line - 1  # newlines before the line
-        if need < 0:
-            raise ValueError(f"line {line} is outside the text")
-        if need == 0:
-            return 0
-        # The smallest offset with `need` newlines before it: just past the need-th newline.
-        lo, hi = 0, len(text)
-        counted_to, counted = 0, 0
-        found = False
-        while lo < hi:
-            mid = (lo + hi) // 2
-            count = counted + text.count("\n", counted_to, mid)
-            if count >= need:
-                hi, found = mid, True
-            else:
-                lo, counted_to, counted = mid + 1, mid, count
-        if not found and counted + text.count("\n", counted_to) < need:
-            raise ValueError(f"line {line} is outside the text")
-        return lo
-
-
-class _FileIndex(_Lines):
+@dataclass(frozen=True)
+class _SourceFile:
     """The file a fix is made for: its positions and its hash (`CodeFix.source_hash`)."""
 
-    def __init__(self, source: str) -> None:
-        super().__init__(source)
-        self.digest = hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+    lines: LineIndex
+    digest: str
 
 
-class _LastFile:
-    # The orchestrator asks for the fixes of several issues of the same buffer in a row: keep
-    # the last file's index so each of those costs only its call, not another hash of the file.
-    index: _FileIndex | None = None
-
-
-def _file_index(source: str) -> _FileIndex:
-    last = _LastFile.index
-    if last is not None and (last.source is source or last.source == source):
-        return last
-    index = _FileIndex(source)
-    _LastFile.index = index
-    return index
+@functools.lru_cache(maxsize=4)
+def _source_file(source: str) -> _SourceFile:
+    # The orchestrator asks for the fixes of several issues of the same buffer in a row: the
+    # cache makes each of those cost only its call, not another hash of the file.
+    return _SourceFile(LineIndex(source), text_hash(source))
 
 
 # --- the call being fixed -------------------------------------------------------------------
@@ -307,10 +226,10 @@ class _Context:
 
     issue: Issue
     project: Project | None
-    file: _FileIndex
+    file: _SourceFile
     origin: tuple[int, int]  # the file position of the snippet's first character
     snippet: str
-    snippet_starts: list[int]
+    snippet_lines: LineIndex
     statement: Statement
     newline: str
 
@@ -321,15 +240,15 @@ class _Context:
             return None
         if not (_within(issue.span, call) and _within(statement_span, call)):
             return None  # the SQL (or the value) is not written in this call
-        file = _file_index(source)
+        file = _source_file(source)
         try:
-            start = file.offset(call.line, call.column)
-            end = file.offset(call.end_line, call.end_column)
+            start = file.lines.offset(call.line, call.column)
+            end = file.lines.offset(call.end_line, call.end_column)
         except ValueError:
             return None  # an issue of another version of the file
         snippet = source[start:end]
-        starts = _line_starts(snippet)
-        statement = _snippet_statement(snippet, starts, project)
+        snippet_lines = LineIndex(snippet)
+        statement = _snippet_statement(snippet_lines, project)
         if statement is None:
             return None
         match = _NEWLINE.search(snippet)
@@ -339,7 +258,7 @@ class _Context:
             file=file,
             origin=(call.line, call.column),
             snippet=snippet,
-            snippet_starts=starts,
+            snippet_lines=snippet_lines,
             statement=statement,
             newline=match.group() if match else "\n",
         )
@@ -365,21 +284,17 @@ class _Context:
         line0, col0 = self.origin
         return line + line0 - 1, column + col0 - 1 if line == 1 else column
 
-    def snippet_offset(self, line: int, column: int) -> int:
-        return _offset(self.snippet, self.snippet_starts, line, column)
 
-
-def _snippet_statement(
-    snippet: str, starts: list[int], project: Project | None
-) -> Statement | None:
+def _snippet_statement(lines: LineIndex, project: Project | None) -> Statement | None:
     """The statement the call sends, as the analysis reads the call's text alone."""
     from dbheal_lsp.analysis.extract import Extractor
 
+    snippet = lines.text
     tree = _parse_python(snippet)
     if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return None
     extractor = project.extractor if project is not None else Extractor()
-    whole = Span(1, 1, *_position(starts, len(snippet)))
+    whole = Span(1, 1, *lines.position(len(snippet)))
     for statement in extractor.extract(snippet, tree):
         if statement.call_span == whole:
             return statement
@@ -494,10 +409,10 @@ def _snippet_edit(ctx: _Context, old: str, new: str) -> TextEdit | None:
     if 0 < old_end < len(old) and old[old_end - 1] == "\r" and old[old_end] == "\n":
         suffix -= 1
         old_end += 1
-    starts = ctx.snippet_starts
+    lines = ctx.snippet_lines
     return TextEdit(
         ctx.issue.path,
-        Span(*_position(starts, prefix), *_position(starts, old_end)),
+        Span(*lines.position(prefix), *lines.position(old_end)),
         new[prefix : len(new) - suffix],
     )
 
@@ -702,8 +617,8 @@ def _rename(ctx: _Context) -> _Candidate | None:
     target = ctx.relative(issue.span)
     if target.line != target.end_line or not _IDENTIFIER.match(suggestion):
         return None
-    start = ctx.snippet_offset(target.line, target.column)
-    end = ctx.snippet_offset(target.end_line, target.end_column)
+    start = ctx.snippet_lines.offset(target.line, target.column)
+    end = ctx.snippet_lines.offset(target.end_line, target.end_column)
     token = ctx.snippet[start:end]
     expected = issue.column_name if issue.type is IssueType.MISSING_COLUMN else issue.table
     if not token or expected is None or token.lower() != expected.lower().rpartition(".")[2]:
@@ -718,12 +633,13 @@ def _rename(ctx: _Context) -> _Candidate | None:
         if not _within(target, node_span):
             return None
         # The offset of the token in the node's source text, lines counted as Python does.
-        starts = _line_starts(value)
         line = target.line - node_span.line
-        if line >= len(starts):
+        try:
+            line_start = LineIndex(value).line_start(line + 1)
+        except ValueError:
             return None
         column = target.column - node_span.column if line == 0 else target.column - 1
-        offset = starts[line] + column
+        offset = line_start + column
         if value[offset : offset + len(token)] != token:
             return None
         return value[:offset] + suggestion + value[offset + len(token) :]
