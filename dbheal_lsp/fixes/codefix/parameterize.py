@@ -99,6 +99,49 @@ def plan_parameterize(
     `override` binds a slot (by its order among the statement's slots) to another value: the
     cast's argument when a cast is removed together with the interpolation.
     """
+    reading = _read_call(ctx, call)
+    if reading is None:
+        return None
+    existing = existing_placeholders(reading.sql.items, reading.rendered, reading.offsets)
+    if existing is None:
+        return None
+    params = existing_params(call, ctx.statement.call, existing, preference)
+    if params is None:
+        return None
+    decided = _slot_placeholders(reading, override)
+    if decided is None or not decided[1]:
+        return None
+    new, values = decided
+    placeholders = sorted([*existing.placeholders, *new], key=lambda p: p.start)
+    if not _placeholders_fit(reading, placeholders):
+        return None
+    family, paramstyle = choose_style(reading.sql, existing, params, preference, placeholders)
+    if family is None or paramstyle is None:
+        return None
+    new_params = bind(placeholders, paramstyle, params, reading.sql)
+    if new_params is None:
+        return None
+    if not edit_items(reading.sql, placeholders, existing, family, params):
+        return None
+    new_sql = rebuild_sql(reading.sql)
+    if new_sql is None:
+        return None
+    new_call = rebuild_call(call, new_sql, new_params, params)
+    return None if new_call is None else Plan(new_call, values)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The call's SQL argument, read and found to agree with the analysis of the call."""
+
+    sql: SqlArgument
+    rendered: Rendered
+    slot_items: tuple[int, ...]  # the index in sql.items of each slot, in order
+    offsets: tuple[int, ...]  # each item's offset in the rendered text, then the end
+
+
+def _read_call(ctx: Context, call: cst.Call) -> _Reading | None:
+    """Read the SQL argument of `call`; None for a call or an argument not handled."""
     from dbheal_lsp.analysis.statement import render
 
     statement = ctx.statement
@@ -107,94 +150,98 @@ def plan_parameterize(
     sql_arg = call.args[0]
     if sql_arg.keyword is not None or sql_arg.star:
         return None
-    model = read_sql(sql_arg.value)
-    if model is None or not _aligned(model.items, statement):
+    sql = read_sql(sql_arg.value)
+    if sql is None or not _aligned(sql.items, statement):
         return None
     rendered = render(statement)
-    slot_items = [i for i, item in enumerate(model.items) if item.char is None]
+    slot_items = tuple(i for i, item in enumerate(sql.items) if item.char is None)
     if len(slot_items) != len(rendered.slots):
         return None
     if any(sr.role in ("identifier", "fragment") for sr in rendered.slots):
         return None  # a name, or a piece of SQL: no placeholder can stand there
-    offsets = _item_offsets(model.items, rendered)
+    offsets = _item_offsets(sql.items, rendered)
     if offsets is None:
         return None
+    return _Reading(sql, rendered, slot_items, tuple(offsets))
 
-    existing = existing_placeholders(model.items, rendered, offsets)
-    if existing is None:
-        return None
-    params = existing_params(call, statement.call, existing, preference)
-    if params is None:
-        return None
 
-    literals = _string_literals(model.items)
-    placeholders: list[Placeholder] = list(existing.placeholders)
+def _slot_placeholders(
+    reading: _Reading, override: dict[int, cst.BaseExpression]
+) -> tuple[list[Placeholder], list[str]] | None:
+    """The new placeholders and the source of what each binds; None when a slot rules it out.
+
+    A constant (a literal, a module constant) stays interpolated unless `override` binds it.
+    """
+    items = reading.sql.items
+    literals = _string_literals(items)
+    placeholders: list[Placeholder] = []
     done_literals: set[tuple[int, int]] = set()
     values: list[str] = []
-    for order, (index, slot_range) in enumerate(zip(slot_items, rendered.slots, strict=True)):
-        item = model.items[index]
+    slots = zip(reading.slot_items, reading.rendered.slots, strict=True)
+    for order, (index, slot_range) in enumerate(slots):
         info = slot_range.slot.value
-        overridden = order in override
         if info.safe_identifier:
             return None  # passed through an identifier helper: meant as a name
         if slot_range.role == "in_string":
             literal = literals.get(index)
-            if literal is None or overridden:
+            if literal is None or order in override:
                 return None
             if info.constant or literal in done_literals:
                 continue  # a constant alone stays; a string already replaced as a whole
             done_literals.add(literal)
-            placeholder = _literal_placeholder(model, literal)
-            if placeholder is None:
-                return None
-            placeholders.append(placeholder)
-            bare = placeholder.value is item.value
-            values.append(
-                info.source if bare or placeholder.value is None else node_code(placeholder.value)
-            )
+            decided = _quoted_placeholder(reading.sql, literal, items[index], info.source)
+        elif info.constant and order not in override:
             continue
-        if info.constant and not overridden:
-            continue  # a literal or a module constant stays interpolated
-        # A value outside quotes: it must plainly stand where SQL expects a value.
-        if not item.bare or not value_context(rendered.text, slot_range.start, slot_range.end):
+        else:
+            decided = _unquoted_placeholder(reading, index, order, override)
+        if decided is None:
             return None
-        value = override.get(order, item.value)
-        if value is None:
-            return None
-        if not overridden:
-            # Unquoted, SQL read the value's text as a literal (5, not '5'): `+ str(x)` had
-            # str() only for the concatenation, and binding x keeps what SQL saw.
-            value = _without_str(value)
-        placeholders.append(
-            Placeholder(index, index + 1, value=value, hint=_hint(value), key=item.key)
-        )
-        values.append(info.source if value is item.value else node_code(value))
-    if not values:
+        placeholders.append(decided[0])
+        values.append(decided[1])
+    return placeholders, values
+
+
+def _quoted_placeholder(
+    sql: SqlArgument, literal: tuple[int, int], item: Item, source: str
+) -> tuple[Placeholder, str] | None:
+    """The placeholder for the quoted SQL string `literal` around the slot `item`."""
+    placeholder = _literal_placeholder(sql, literal)
+    if placeholder is None:
         return None
-    if model.kind in ("percent", "format"):
+    bare = placeholder.value is item.value
+    shown = source if bare or placeholder.value is None else node_code(placeholder.value)
+    return placeholder, shown
+
+
+def _unquoted_placeholder(
+    reading: _Reading, index: int, order: int, override: dict[int, cst.BaseExpression]
+) -> tuple[Placeholder, str] | None:
+    """The placeholder for the slot at item `index`, outside quotes in the SQL."""
+    item = reading.sql.items[index]
+    slot_range = reading.rendered.slots[order]
+    # A value outside quotes: it must plainly stand where SQL expects a value.
+    if not item.bare or not value_context(reading.rendered.text, slot_range.start, slot_range.end):
+        return None
+    value = override.get(order, item.value)
+    if value is None:
+        return None
+    if order not in override:
+        # Unquoted, SQL read the value's text as a literal (5, not '5'): `+ str(x)` had
+        # str() only for the concatenation, and binding x keeps what SQL saw.
+        value = _without_str(value)
+    placeholder = Placeholder(index, index + 1, value=value, hint=_hint(value), key=item.key)
+    shown = slot_range.slot.value.source if value is item.value else node_code(value)
+    return placeholder, shown
+
+
+def _placeholders_fit(reading: _Reading, placeholders: list[Placeholder]) -> bool:
+    """Whether the placeholders (sorted) cover what they must and claim no text twice."""
+    if reading.sql.kind in ("percent", "format"):
         # The formatting goes away, so no slot may stay interpolated.
         covered = {i for p in placeholders if p.value is not None for i in range(p.start, p.end)}
-        if any(i not in covered for i in slot_items):
-            return None
-    placeholders.sort(key=lambda p: p.start)
-    if _overlapping(placeholders):
-        return None
-
-    family, paramstyle = choose_style(model, existing, params, preference, placeholders)
-    if family is None or paramstyle is None:
-        return None
-    new_params = bind(placeholders, paramstyle, params, model)
-    if new_params is None:
-        return None
-    if not edit_items(model, placeholders, existing, family, params):
-        return None
-    new_sql = rebuild_sql(model)
-    if new_sql is None:
-        return None
-    new_call = rebuild_call(call, new_sql, new_params, params)
-    if new_call is None:
-        return None
-    return Plan(new_call, values)
+        if any(i not in covered for i in reading.slot_items):
+            return False
+    return not _overlapping(placeholders)
 
 
 def _aligned(items: list[Item], statement: Statement) -> bool:

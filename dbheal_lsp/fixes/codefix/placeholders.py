@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from dbheal_lsp.fixes.codefix.rewrite import bracket_space, python_str, with_commas
+from dbheal_lsp.fixes.codefix.rewrite import dict_params, sequence_params
 from dbheal_lsp.fixes.codefix.sql_argument import Item, SqlArgument, string_value
 
 if TYPE_CHECKING:
@@ -95,8 +96,12 @@ _EXISTING = re.compile(
 
 
 def existing_placeholders(
-    items: list[Item], rendered: Rendered, offsets: list[int]
+    items: list[Item], rendered: Rendered, offsets: Sequence[int]
 ) -> Existing | None:
+    """The placeholders the SQL text already has; None for a style we do not write or a mix.
+
+    `offsets` gives each item's offset in the rendered text, then the text's end.
+    """
     from dbheal_lsp.analysis.sqlrefs import masked
     from dbheal_lsp.analysis.statement import is_stand_in
 
@@ -238,40 +243,60 @@ def bind(
     model: SqlArgument,
 ) -> cst.BaseExpression | list[cst.BaseExpression] | None:
     """Write each placeholder's text; return the parameters to pass (node, or asyncpg's list)."""
-    import libcst as cst
-
     if paramstyle in ("named", "pyformat"):
-        taken = set(params.names)
-        entries: list[tuple[str, cst.BaseExpression]] = []
-        bound: dict[str, cst.BaseExpression] = {}
-        for p in placeholders:
-            if p.name is not None:  # an existing one: its key must be passed
-                if p.name not in taken:
-                    return None
-            else:
-                assert p.value is not None
-                if p.key is not None and p.key in bound and bound[p.key] is p.value:
-                    p.name = p.key  # the same %(key)s / {key} twice: one entry
-                else:
-                    p.name = _unique(p.key or p.hint or "param", taken)
-                    taken.add(p.name)
-                    bound[p.key or p.name] = p.value
-                    entries.append((p.name, p.value))
-                p.text = f":{p.name}" if paramstyle == "named" else f"%({p.name})s"
+        entries = _name_placeholders(placeholders, paramstyle, params)
+        if entries is None:
+            return None
         reuse = _reusable_dict(model, entries)
         if reuse is not None and params.node is None:
             return reuse
-        base = params.node if isinstance(params.node, cst.Dict) else cst.Dict([])
-        elements = [
-            cst.DictElement(cst.SimpleString(python_str(name)), value) for name, value in entries
-        ]
-        old_elements = list(base.elements)
-        if any(not isinstance(e, cst.DictElement) for e in old_elements):
-            return None
-        merged = [e for e in old_elements if isinstance(e, cst.DictElement)] + elements
-        return base.with_changes(
-            elements=with_commas(merged[: len(old_elements)], merged, opening=bracket_space(base))
-        )
+        return dict_params(params.node, entries)
+    order = _order_placeholders(placeholders, paramstyle, params)
+    if order is None:
+        return None
+    if paramstyle == "numeric":
+        return order
+    reuse_tuple = _reusable_tuple(model, order)
+    if reuse_tuple is not None and params.node is None:
+        return reuse_tuple
+    return sequence_params(params.node, order)
+
+
+def _name_placeholders(
+    placeholders: list[Placeholder], paramstyle: ParamStyle, params: Params
+) -> list[tuple[str, cst.BaseExpression]] | None:
+    """Name each new placeholder and write its text; return the (name, value) entries to add.
+
+    None when an existing placeholder names a key the call does not pass.
+    """
+    taken = set(params.names)
+    entries: list[tuple[str, cst.BaseExpression]] = []
+    bound: dict[str, cst.BaseExpression] = {}
+    for p in placeholders:
+        if p.name is not None:  # an existing one: its key must be passed
+            if p.name not in taken:
+                return None
+            continue
+        assert p.value is not None
+        if p.key is not None and p.key in bound and bound[p.key] is p.value:
+            p.name = p.key  # the same %(key)s / {key} twice: one entry
+        else:
+            p.name = _unique(p.key or p.hint or "param", taken)
+            taken.add(p.name)
+            bound[p.key or p.name] = p.value
+            entries.append((p.name, p.value))
+        p.text = f":{p.name}" if paramstyle == "named" else f"%({p.name})s"
+    return entries
+
+
+def _order_placeholders(
+    placeholders: list[Placeholder], paramstyle: ParamStyle, params: Params
+) -> list[cst.BaseExpression] | None:
+    """Write each positional placeholder's text; return the values in the order they bind.
+
+    asyncpg's existing $n are renumbered in order of appearance. None when the call's
+    parameters and its placeholders do not match, or a value would be evaluated twice.
+    """
     order: list[cst.BaseExpression] = []
     numbers: dict[int, int] = {}  # asyncpg: old $n index -> new number
     for p in placeholders:
@@ -298,20 +323,7 @@ def bind(
     )
     if used != len(params.positional):
         return None  # parameters no placeholder uses: the call is already wrong
-    if paramstyle == "numeric":
-        return order
-    reuse_tuple = _reusable_tuple(model, order)
-    if reuse_tuple is not None and params.node is None:
-        return reuse_tuple
-    if isinstance(params.node, (cst.Tuple, cst.List)):
-        olds = [e for e in params.node.elements if isinstance(e, cst.Element)]
-        by_value = {id(e.value): e for e in olds}
-        kept = [by_value.get(id(v), cst.Element(v)) for v in order]
-        is_tuple = isinstance(params.node, cst.Tuple)
-        return params.node.with_changes(
-            elements=with_commas(olds, kept, tuple_=is_tuple, opening=bracket_space(params.node))
-        )
-    return cst.Tuple(with_commas([], [cst.Element(v) for v in order], tuple_=True))
+    return order
 
 
 def _reusable_tuple(model: SqlArgument, order: list[cst.BaseExpression]) -> cst.Tuple | None:

@@ -312,7 +312,7 @@ def with_commas(
     return out
 
 
-def bracket_space(node: cst.BaseExpression) -> cst.BaseParenthesizableWhitespace | None:
+def _bracket_space(node: cst.BaseExpression) -> cst.BaseParenthesizableWhitespace | None:
     """The whitespace after the opening bracket of a tuple, list or dict."""
     import libcst as cst
 
@@ -323,6 +323,46 @@ def bracket_space(node: cst.BaseExpression) -> cst.BaseParenthesizableWhitespace
     if isinstance(node, cst.Dict):
         return node.lbrace.whitespace_after
     return None
+
+
+def dict_params(
+    node: cst.BaseExpression | None, entries: list[tuple[str, cst.BaseExpression]]
+) -> cst.Dict | None:
+    """The dict `node` the call passes (or a new one) with `entries` added, its layout kept.
+
+    None when the dict holds anything but plain entries (a ** unpacking).
+    """
+    import libcst as cst
+
+    base = node if isinstance(node, cst.Dict) else cst.Dict([])
+    elements = [
+        cst.DictElement(cst.SimpleString(_python_str(name)), value) for name, value in entries
+    ]
+    old_elements = list(base.elements)
+    if any(not isinstance(e, cst.DictElement) for e in old_elements):
+        return None
+    merged = [e for e in old_elements if isinstance(e, cst.DictElement)] + elements
+    return base.with_changes(
+        elements=with_commas(merged[: len(old_elements)], merged, opening=_bracket_space(base))
+    )
+
+
+def sequence_params(
+    node: cst.BaseExpression | None, order: list[cst.BaseExpression]
+) -> cst.Tuple | cst.List:
+    """The values in `order`: the tuple or list `node` the call passes, its elements reused and
+    its layout kept, else a new tuple."""
+    import libcst as cst
+
+    if isinstance(node, (cst.Tuple, cst.List)):
+        olds = [e for e in node.elements if isinstance(e, cst.Element)]
+        by_value = {id(e.value): e for e in olds}
+        kept = [by_value.get(id(v), cst.Element(v)) for v in order]
+        is_tuple = isinstance(node, cst.Tuple)
+        return node.with_changes(
+            elements=with_commas(olds, kept, tuple_=is_tuple, opening=_bracket_space(node))
+        )
+    return cst.Tuple(with_commas([], [cst.Element(v) for v in order], tuple_=True))
 
 
 def rebuild_call(
@@ -390,6 +430,6 @@ def _after_sql(old_sql: cst.Arg, new_sql: cst.Arg, new_args: list[cst.Arg]) -> l
     return out
 
 
-def python_str(text: str) -> str:
+def _python_str(text: str) -> str:
     """`text` as a double-quoted Python literal (names: no escapes needed)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
