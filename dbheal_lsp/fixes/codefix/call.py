@@ -49,12 +49,13 @@ class SourceFile:
 
 @functools.lru_cache(maxsize=4)
 def source_file(source: str) -> SourceFile:
+    """Return the line index and hash of the file whose text is `source`."""
     # The orchestrator asks for the fixes of several issues of the same buffer in a row: the
     # cache makes each of those cost only its call, not another hash of the file.
     return SourceFile(LineIndex(source), text_hash(source))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
     """One issue's call, cut out of the file, with the analysis of that call alone."""
 
@@ -136,6 +137,7 @@ def _snippet_statement(lines: LineIndex, project: Project | None) -> Statement |
 
 
 def within(inner: Span, outer: Span) -> bool:
+    """Whether span `inner` lies inside span `outer` (ends included)."""
     return (outer.line, outer.column) <= (inner.line, inner.column) and (
         inner.end_line,
         inner.end_column,
@@ -153,6 +155,7 @@ def _same_sql(sql: str, statement: Statement) -> bool:
 
 
 def parse_python(text: str) -> ast.Module | None:
+    """Parse `text` with ast, quietly; None when it is not Python this interpreter reads."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes are the code's business, not ours
@@ -162,6 +165,7 @@ def parse_python(text: str) -> ast.Module | None:
 
 
 def parse_call(ctx: Context) -> cst.Call | None:
+    """Parse the call's text with libcst; None unless it is one call expression."""
     import libcst as cst
 
     try:
@@ -172,6 +176,7 @@ def parse_call(ctx: Context) -> cst.Call | None:
 
 
 def node_code(node: cst.CSTNode, newline: str = "\n") -> str:
+    """Return the source text libcst writes for `node`, lines ended by `newline`."""
     import libcst as cst
 
     return cst.Module([], default_newline=newline).code_for_node(node)
@@ -218,12 +223,15 @@ def find_call(positions: Mapping[cst.CSTNode, CodeRange], target: Span) -> cst.C
 
 
 def shorten(text: str, limit: int = 40) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis, for a fix's title."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """A fix as a transformer proposes it: the call's new text, not checked yet."""
+
     kind: str
     id: str
     title: str
@@ -259,6 +267,7 @@ def snippet_edit(ctx: Context, old: str, new: str) -> TextEdit | None:
 
 
 def count_comments(code: str) -> int:
+    """Return how many comments `code` holds; -1 when it does not tokenize."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
     except (tokenize.TokenError, SyntaxError):

@@ -40,13 +40,16 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.statement import Rendered, Statement
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
+    """The call with its statement parameterized, and what it binds."""
+
     new_call: cst.Call
     values: list[str]  # what is bound, for the title
 
 
 def parameterize(ctx: Context, preference: Preference) -> Candidate | None:
+    """The parameterize candidate for an SQL_INJECTION issue, or None when it is not safe."""
     call = parse_call(ctx)
     if call is None:
         return None

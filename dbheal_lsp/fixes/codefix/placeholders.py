@@ -47,11 +47,14 @@ _PARAMS_KEYWORDS = ("parameters", "params", "vars", "args")
 
 @dataclass(frozen=True)
 class Preference:
+    """The placeholder style `code_fixes` was asked for (None: not said)."""
+
     family: Family | None
     paramstyle: ParamStyle | None
 
 
 def style_preference(style: str | None) -> Preference:
+    """Read a driver or paramstyle name; ValueError for one not known."""
     if style is None:
         return Preference(None, None)
     key = style.strip().lower()
@@ -64,7 +67,10 @@ def style_preference(style: str | None) -> Preference:
 
 @dataclass(eq=False)
 class Placeholder:
-    """A placeholder of the final SQL: new (a slot bound) or existing (already in the text)."""
+    """A placeholder of the final SQL: new (a slot bound) or existing (already in the text).
+
+    Mutable on purpose: `bind` gives a new one its name and writes its text.
+    """
 
     start: int  # item range [start, end) it replaces or occupies
     end: int
@@ -76,8 +82,10 @@ class Placeholder:
     text: str = ""  # the placeholder as written in the final SQL
 
 
-@dataclass
+@dataclass(frozen=True)
 class Existing:
+    """The placeholders the SQL text already has, and their style."""
+
     placeholders: list[Placeholder]
     kinds: set[ParamStyle]
     percent_escapes: bool  # "%%" outside strings: the text is already written for psycopg
@@ -139,7 +147,7 @@ def existing_placeholders(
     return Existing(found, kinds, escapes)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Params:
     """The parameters the call passes now, and where."""
 
@@ -154,6 +162,7 @@ class Params:
 def existing_params(
     call: cst.Call, name: str, existing: Existing, preference: Preference
 ) -> Params | None:
+    """The parameters `call` (named `name`) passes now; None when we cannot see or extend them."""
     import libcst as cst
 
     args = list(call.args)

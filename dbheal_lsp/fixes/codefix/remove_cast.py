@@ -31,6 +31,7 @@ CASTS = frozenset({"int", "float", "str", "bool", "Decimal"})
 
 
 def remove_cast(ctx: Context, preference: Preference) -> Candidate | None:
+    """The remove_cast candidate for a TYPE_MISMATCH made by a cast, or None."""
     import libcst as cst
 
     issue = ctx.issue

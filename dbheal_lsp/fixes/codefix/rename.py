@@ -27,6 +27,7 @@ _StringPart = TypeVar("_StringPart", "cst.SimpleString", "cst.FormattedStringTex
 
 
 def rename(ctx: Context) -> Candidate | None:
+    """The rename candidate for a misspelt name with a suggestion, or None."""
     import libcst as cst
 
     issue = ctx.issue

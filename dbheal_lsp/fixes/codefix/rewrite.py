@@ -91,6 +91,7 @@ def _insert(model: SqlArgument, index: int, text: str) -> bool:
 
 
 def rebuild_sql(model: SqlArgument) -> cst.BaseExpression | None:
+    """The SQL argument written with its edits; None when nothing of a + chain is left."""
     import libcst as cst
 
     if model.kind == "concat":

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import libcst as cst
 
 
+# The classes below are mutable on purpose: `rewrite.edit_items` marks on them what the new
+# text keeps, drops and inserts. eq=False: each is itself, however alike two may look.
 @dataclass(eq=False)
 class Unit:
     """The smallest piece of a string literal's source: a character, an escape, a '{{'."""
@@ -76,6 +78,8 @@ class Item:
 
 @dataclass(eq=False)
 class SqlArgument:
+    """The SQL argument of a call: how it is built, its parts and its items in order."""
+
     kind: Literal["string", "concat", "percent", "format"]
     node: cst.BaseExpression
     operands: list[Operand]
@@ -352,6 +356,7 @@ def _format_items(chars: list[Item], call: cst.Call) -> list[Item] | None:
 
 
 def string_value(node: cst.BaseExpression) -> str | None:
+    """The value of a plain str literal; None for anything else."""
     import libcst as cst
 
     if isinstance(node, cst.SimpleString):
