@@ -70,6 +70,8 @@ class Context:
 
     @classmethod
     def build(cls, source: str, issue: Issue, project: Project | None) -> Context | None:
+        """Cut the issue's call out of `source` and analyse it alone; None when the statement
+        is not all written in that call, or the issue belongs to another version of the file."""
         call, statement_span = issue.call_span, issue.statement_span
         if call is None or statement_span is None:
             return None
