@@ -270,7 +270,7 @@ def _ask(question: str, args: argparse.Namespace) -> bool:
 
 
 def _run_fix(args: argparse.Namespace) -> int:
-    from dbheal_lsp.fixes.code import apply_edits, unified_diff
+    from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
 
     project = load_project_from(args)  # code fixes write only code: a guess is said, not refused
     _name_database(project)

@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-# Issue types a code fix exists for (fixes/code.py): the Manual Fix page offers these.
+# Issue types a code fix exists for (fixes/codefix/): the Manual Fix page offers these.
 CODE_FIX_TYPES = frozenset(
     {
         IssueType.SQL_INJECTION,
@@ -423,7 +423,7 @@ class AdminApp:
             return ()
 
     def _code_fix_json(self, fix: CodeFix) -> dict[str, Any]:
-        from dbheal_lsp.fixes.code import apply_edits, unified_diff
+        from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
 
         try:
             source = self.engine.read_source(fix.path)

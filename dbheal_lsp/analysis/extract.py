@@ -26,15 +26,10 @@ from dbheal_lsp.analysis.constants import (
     dict_keys,
     returns_number,
 )
+from dbheal_lsp.analysis.literals import FStringField, LiteralText, scan_string
 from dbheal_lsp.analysis.origins import NUMBER_CALLS, OriginReader, escapes_quotes
 from dbheal_lsp.analysis.parameters import read_bindings
-from dbheal_lsp.analysis.positions import (
-    FStringField,
-    LiteralText,
-    scan_string,
-    source_lines,
-    span_of,
-)
+from dbheal_lsp.analysis.positions import source_lines, span_of
 from dbheal_lsp.analysis.results import FunctionRows, function_rows
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import (

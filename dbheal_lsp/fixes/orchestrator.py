@@ -158,7 +158,7 @@ class FixEngine:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
         if issue.path.endswith(".sql") or issue.call_span is None:
             return ()
-        from dbheal_lsp.fixes.code import code_fixes
+        from dbheal_lsp.fixes.codefix import code_fixes
 
         try:
             text = self.read_source(issue.path) if source is None else source
@@ -208,7 +208,7 @@ class FixEngine:
     def apply_code(self, fix: CodeFix, *, kind: str = "code") -> FixOutcome:
         """Apply a code fix: refuse a stale one, back the file up, write it, record it."""
         from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
-        from dbheal_lsp.fixes.code import apply_edits, unified_diff
+        from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
 
         source = self.read_source(fix.path)
         if text_hash(source) != fix.source_hash:
@@ -336,7 +336,7 @@ class FixEngine:
     def _apply_code_in(self, fix_id: str, fix: CodeFix) -> str | None:
         """Apply a code fix as part of fix `fix_id` (backed up in its folder); return the diff."""
         from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
-        from dbheal_lsp.fixes.code import apply_edits, unified_diff
+        from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
 
         source = self.read_source(fix.path)
         if text_hash(source) != fix.source_hash:
