@@ -10,7 +10,8 @@
    values that did not convert losslessly: refused unless told what to do with them), then
    check the result: ``quick_check`` of the changed table (``integrity_check`` of the file with
    `full_integrity`), ``foreign_key_check`` of the tables whose keys the plan can have broken,
-   every `check_sql` prepares, a new index is used by its query, and `extra_check`.
+   every `check_sql` prepares, a new index is used by its query (those checks are
+   `fixes/verify.py`'s), and `extra_check`.
 4. COMMIT only if every check passed; otherwise ROLLBACK. Nothing is committed earlier, so a
    process killed at any point leaves the database as it was: SQLite's journal (rollback or
    WAL, whichever the database uses) undoes the unfinished transaction on the next open.
@@ -23,21 +24,18 @@ inside the caller's transaction.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from dbheal_lsp.fixes import rebuild
+from dbheal_lsp.fixes import rebuild, verify
 from dbheal_lsp.model import LossyReport, MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
-_BINDINGS_USED = re.compile(r"uses (\d+), and there (?:are|is) \d+ supplied")
 
 
 @dataclass(frozen=True)
@@ -58,16 +56,6 @@ class _Refused(Exception):
         super().__init__(message)
         self.message = message
         self.check = VerifyCheck(check, False, detail or message)
-
-
-class _AnyName(dict[str, Any]):
-    """Parameters for a statement with named placeholders: NULL for every name.
-
-    A dict, because sqlite3 takes named parameters from dicts only; it looks each name up.
-    """
-
-    def __missing__(self, key: str) -> None:
-        return None
 
 
 def _error_code(exc: sqlite3.Error) -> int:
@@ -121,106 +109,6 @@ def _connection_error(exc: sqlite3.Error, path: Path) -> str:
 
 def _schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-
-
-def _run_with_any_parameters(conn: sqlite3.Connection, sql: str) -> list[Any]:
-    """Run `sql` (an EXPLAIN), binding NULL to whatever placeholders it has."""
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.ProgrammingError as exc:
-        # The statement prepared (SQLite counted its placeholders); bind NULLs and go on.
-        text = str(exc)
-        count = _BINDINGS_USED.search(text)
-        if count is not None:
-            return conn.execute(sql, (None,) * int(count.group(1))).fetchall()
-        if "binding parameter" in text:
-            return conn.execute(sql, _AnyName()).fetchall()
-        raise
-
-
-def _integrity(conn: sqlite3.Connection, plan: MigrationPlan, full: bool) -> VerifyCheck:
-    """Run quick_check on the plan's table (integrity_check of the whole file when `full`)."""
-    if full:
-        name, sql = "integrity_check", "PRAGMA integrity_check"
-    else:
-        # The transaction wrote only this table, its indexes and the schema: checking those
-        # keeps a one-row fix fast on a large database (the whole file: full_integrity).
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
-            (plan.table,),
-        ).fetchone()
-        target = rebuild.quote_name(plan.table) if exists else None
-        name = "quick_check"
-        sql = f"PRAGMA quick_check({target})" if target else "PRAGMA quick_check"
-    rows = [str(r[0]) for r in conn.execute(sql).fetchall()]
-    if sql != "PRAGMA quick_check" and not full:
-        rows += [str(r[0]) for r in conn.execute("PRAGMA quick_check(sqlite_schema)").fetchall()]
-    ok = all(r == "ok" for r in rows)
-    return VerifyCheck(name, ok, "ok" if ok else "; ".join(r for r in rows if r != "ok")[:500])
-
-
-def _fk_tables(conn: sqlite3.Connection, plan: MigrationPlan) -> tuple[str, ...]:
-    """Return the tables whose foreign keys the plan can have broken.
-
-    The plan's own table always. Tables whose keys point at it only when a type change
-    converts a column they reference: every other column is proven unchanged row by row by
-    the copy's verification, so their keys still find the same parents.
-    """
-    table = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
-        (plan.table,),
-    ).fetchone()
-    if table is None:
-        return ()
-    names = [str(table[0])]
-    if plan.kind == "change_type" and plan.column:
-        rows = conn.execute(
-            "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f "
-            'WHERE m.type = \'table\' AND f."table" = :t COLLATE NOCASE AND (f."to" = :c '
-            'COLLATE NOCASE OR (f."to" IS NULL AND EXISTS (SELECT 1 FROM pragma_table_info(:t) '
-            "WHERE pk > 0 AND name = :c COLLATE NOCASE)))",
-            {"t": names[0], "c": plan.column},
-        ).fetchall()
-        names += [str(r[0]) for r in rows if str(r[0]).lower() != names[0].lower()]
-    return tuple(names)
-
-
-def _fk_check(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
-    tables = _fk_tables(conn, plan)
-    found: list[tuple[Any, ...]] = []
-    for table in tables:
-        found.extend(
-            tuple(r) for r in conn.execute(f"PRAGMA foreign_key_check({rebuild.quote_name(table)})")
-        )
-    if found:
-        shown = "; ".join(f"{t} rowid {r} has no parent in {p}" for t, r, p, _ in found[:3])
-        return VerifyCheck("foreign_key_check", False, f"{len(found)} violation(s): {shown}")
-    return VerifyCheck("foreign_key_check", True, f"no violations in {', '.join(tables) or '-'}")
-
-
-def _index_names(conn: sqlite3.Connection) -> set[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
-    return {str(r[0]).lower() for r in rows}
-
-
-def _index_check(
-    conn: sqlite3.Connection, plan: MigrationPlan, before: set[str]
-) -> list[VerifyCheck]:
-    """Check that a create_index plan made an index and that the plan's queries use it."""
-    new = sorted(_index_names(conn) - before)
-    if not new:
-        return [VerifyCheck("index created", False, "the plan created no index")]
-    checks = [VerifyCheck("index created", True, ", ".join(new))]
-    pattern = re.compile(r"\bINDEX\s+[\"`\[]?(" + "|".join(map(re.escape, new)) + r")\b", re.I)
-    for sql in plan.check_sql:
-        try:
-            rows = _run_with_any_parameters(conn, "EXPLAIN QUERY PLAN " + sql)
-        except sqlite3.Error as exc:
-            checks.append(VerifyCheck(f"index used: {sql}", False, str(exc)))
-            continue
-        details = " | ".join(str(r[-1]) for r in rows)
-        checks.append(VerifyCheck(f"index used: {sql}", bool(pattern.search(details)), details))
-    return checks
 
 
 def _lossy_refusal(lossy: LossyReport) -> str:
@@ -326,7 +214,7 @@ def _execute(
         found = progress.lossy = _lossy_report(conn, plan)
         if not found.lossless and lossy.wanted in ("refuse", "abort"):
             raise _Refused(_lossy_refusal(found), "lossy values")
-    indexes_before = _index_names(conn) if plan.kind == "create_index" else set()
+    indexes_before = verify.index_names(conn) if plan.kind == "create_index" else set()
     try:
         run_steps(
             conn,
@@ -429,16 +317,11 @@ def _verify(
     plan's queries, a new index, and the caller's extra check."""
     _note_lossy(lossy, progress)
     checks = progress.checks
-    checks.append(_integrity(conn, plan, options.full_integrity))
-    checks.append(_fk_check(conn, plan))
-    for sql in plan.check_sql:
-        try:
-            _run_with_any_parameters(conn, "EXPLAIN " + sql)
-            checks.append(VerifyCheck(f"prepares: {sql}", True))
-        except sqlite3.Error as exc:
-            checks.append(VerifyCheck(f"prepares: {sql}", False, str(exc)))
+    checks.append(verify.integrity(conn, plan, options.full_integrity))
+    checks.append(verify.foreign_keys(conn, plan))
+    checks.extend(verify.prepares(conn, plan))
     if plan.kind == "create_index":
-        checks.extend(_index_check(conn, plan, indexes_before))
+        checks.extend(verify.index_used(conn, plan, indexes_before))
     if options.extra_check is not None:
         try:
             checks.extend(options.extra_check(conn).checks)
