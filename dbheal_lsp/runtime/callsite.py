@@ -32,6 +32,8 @@ def _internal_dirs() -> tuple[str, ...]:
     return tuple(dirs)
 
 
+# The interpreter's library folders are fixed for the life of the process: a memo, not state,
+# computed at the first error rather than at import (sysconfig costs an application's start-up).
 @functools.cache
 def _library_prefixes() -> tuple[str, ...]:
     import sysconfig

@@ -1,4 +1,4 @@
-"""THE process-wide state of the runtime wrapper: the one module-level mutable state of dbheal.
+"""THE process-wide state of the runtime wrapper: the one sanctioned module-level mutable state.
 
 Everything else in dbheal is handed its state by its caller (the server object, the CLI's
 run). The runtime wrapper cannot be: it lives inside the user's application, behind the
