@@ -10,32 +10,32 @@
    values that did not convert losslessly: refused unless told what to do with them), then
    check the result: ``quick_check`` of the changed table (``integrity_check`` of the file with
    `full_integrity`), ``foreign_key_check`` of the tables whose keys the plan can have broken,
-   every `check_sql` prepares, a new index is used by its query, and `extra_check`.
+   every `check_sql` prepares, a new index is used by its query (those checks are
+   `fixes/verify.py`'s), and `extra_check`.
 4. COMMIT only if every check passed; otherwise ROLLBACK. Nothing is committed earlier, so a
    process killed at any point leaves the database as it was: SQLite's journal (rollback or
    WAL, whichever the database uses) undoes the unfinished transaction on the next open.
 
-`dry_run` does all of it and always rolls back.
+`dry_run` does all of it and always rolls back. `run_steps` is the part every executor
+shares, the runtime wrapper's heals included: the steps of a plan, then the caller's checks,
+inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from dbheal_lsp.fixes import rebuild
-from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck, VerifyReport
+from dbheal_lsp.fixes import rebuild, verify
+from dbheal_lsp.model import LossyReport, MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
-_BINDINGS_USED = re.compile(r"uses (\d+), and there (?:are|is) \d+ supplied")
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,6 @@ class _Refused(Exception):
         super().__init__(message)
         self.message = message
         self.check = VerifyCheck(check, False, detail or message)
-
-
-class _AnyName(dict[str, Any]):
-    """Parameters for a statement with named placeholders: NULL for every name.
-
-    A dict, because sqlite3 takes named parameters from dicts only; it looks each name up.
-    """
-
-    def __missing__(self, key: str) -> None:
-        return None
 
 
 def _error_code(exc: sqlite3.Error) -> int:
@@ -121,106 +111,6 @@ def _schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA schema_version").fetchone()[0])
 
 
-def _run_with_any_parameters(conn: sqlite3.Connection, sql: str) -> list[Any]:
-    """Run `sql` (an EXPLAIN), binding NULL to whatever placeholders it has."""
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.ProgrammingError as exc:
-        # The statement prepared (SQLite counted its placeholders); bind NULLs and go on.
-        text = str(exc)
-        count = _BINDINGS_USED.search(text)
-        if count is not None:
-            return conn.execute(sql, (None,) * int(count.group(1))).fetchall()
-        if "binding parameter" in text:
-            return conn.execute(sql, _AnyName()).fetchall()
-        raise
-
-
-def _integrity(conn: sqlite3.Connection, plan: MigrationPlan, full: bool) -> VerifyCheck:
-    """Run quick_check on the plan's table (integrity_check of the whole file when `full`)."""
-    if full:
-        name, sql = "integrity_check", "PRAGMA integrity_check"
-    else:
-        # The transaction wrote only this table, its indexes and the schema: checking those
-        # keeps a one-row fix fast on a large database (the whole file: full_integrity).
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
-            (plan.table,),
-        ).fetchone()
-        target = rebuild.quote_name(plan.table) if exists else None
-        name = "quick_check"
-        sql = f"PRAGMA quick_check({target})" if target else "PRAGMA quick_check"
-    rows = [str(r[0]) for r in conn.execute(sql).fetchall()]
-    if sql != "PRAGMA quick_check" and not full:
-        rows += [str(r[0]) for r in conn.execute("PRAGMA quick_check(sqlite_schema)").fetchall()]
-    ok = all(r == "ok" for r in rows)
-    return VerifyCheck(name, ok, "ok" if ok else "; ".join(r for r in rows if r != "ok")[:500])
-
-
-def _fk_tables(conn: sqlite3.Connection, plan: MigrationPlan) -> tuple[str, ...]:
-    """Return the tables whose foreign keys the plan can have broken.
-
-    The plan's own table always. Tables whose keys point at it only when a type change
-    converts a column they reference: every other column is proven unchanged row by row by
-    the copy's verification, so their keys still find the same parents.
-    """
-    table = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
-        (plan.table,),
-    ).fetchone()
-    if table is None:
-        return ()
-    names = [str(table[0])]
-    if plan.kind == "change_type" and plan.column:
-        rows = conn.execute(
-            "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f "
-            'WHERE m.type = \'table\' AND f."table" = :t COLLATE NOCASE AND (f."to" = :c '
-            'COLLATE NOCASE OR (f."to" IS NULL AND EXISTS (SELECT 1 FROM pragma_table_info(:t) '
-            "WHERE pk > 0 AND name = :c COLLATE NOCASE)))",
-            {"t": names[0], "c": plan.column},
-        ).fetchall()
-        names += [str(r[0]) for r in rows if str(r[0]).lower() != names[0].lower()]
-    return tuple(names)
-
-
-def _fk_check(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
-    tables = _fk_tables(conn, plan)
-    found: list[tuple[Any, ...]] = []
-    for table in tables:
-        found.extend(
-            tuple(r) for r in conn.execute(f"PRAGMA foreign_key_check({rebuild.quote_name(table)})")
-        )
-    if found:
-        shown = "; ".join(f"{t} rowid {r} has no parent in {p}" for t, r, p, _ in found[:3])
-        return VerifyCheck("foreign_key_check", False, f"{len(found)} violation(s): {shown}")
-    return VerifyCheck("foreign_key_check", True, f"no violations in {', '.join(tables) or '-'}")
-
-
-def _index_names(conn: sqlite3.Connection) -> set[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
-    return {str(r[0]).lower() for r in rows}
-
-
-def _index_check(
-    conn: sqlite3.Connection, plan: MigrationPlan, before: set[str]
-) -> list[VerifyCheck]:
-    """Check that a create_index plan made an index and that the plan's queries use it."""
-    new = sorted(_index_names(conn) - before)
-    if not new:
-        return [VerifyCheck("index created", False, "the plan created no index")]
-    checks = [VerifyCheck("index created", True, ", ".join(new))]
-    pattern = re.compile(r"\bINDEX\s+[\"`\[]?(" + "|".join(map(re.escape, new)) + r")\b", re.I)
-    for sql in plan.check_sql:
-        try:
-            rows = _run_with_any_parameters(conn, "EXPLAIN QUERY PLAN " + sql)
-        except sqlite3.Error as exc:
-            checks.append(VerifyCheck(f"index used: {sql}", False, str(exc)))
-            continue
-        details = " | ".join(str(r[-1]) for r in rows)
-        checks.append(VerifyCheck(f"index used: {sql}", bool(pattern.search(details)), details))
-    return checks
-
-
 def _lossy_refusal(lossy: LossyReport) -> str:
     rowids = ", ".join(str(r) for r in lossy.first_rowids)
     where = f" (rowids {rowids}{', ...' if lossy.lossy_count > len(lossy.first_rowids) else ''})"
@@ -253,6 +143,57 @@ class _Progress:
         self.note = ""
 
 
+class StepFailed(Exception):
+    """A step of a plan that did not run: str() is SQLite's message (`error`), or says that no
+    one runs a step of its kind (`error` None). `number` counts from 1."""
+
+    def __init__(
+        self, number: int, step: PlanStep, message: str, error: sqlite3.Error | None = None
+    ) -> None:
+        super().__init__(message)
+        self.number = number
+        self.step = step
+        self.error = error
+
+
+def run_steps(
+    conn: sqlite3.Connection,
+    plan: MigrationPlan,
+    verify: Callable[[sqlite3.Connection], None],
+    *,
+    verify_copy: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Run `plan`'s steps inside the caller's open transaction, then `verify(conn)`.
+
+    The one place a plan's statements run: `apply_plan`, both dry runs and the runtime
+    wrapper's heals come here. The caller owns the transaction (it begins it, and commits only
+    when nothing was raised and its checks passed) and the checks: `verify` runs after the last
+    step and `verify_copy` at a ``verify_copy`` step; each records what it checked and raises to
+    stop. Raises StepFailed when a step fails (or has a kind nobody runs); nothing is rolled
+    back here.
+    """
+    for number, step in enumerate(plan.steps, 1):
+        if step.kind == "sql":
+            try:
+                conn.execute(step.sql)
+            except sqlite3.Error as exc:
+                raise StepFailed(number, step, str(exc), exc) from None
+        elif step.kind == "verify_copy" and verify_copy is not None:
+            verify_copy(conn)
+        else:
+            raise StepFailed(number, step, f"unknown step kind {step.kind!r}")
+    verify(conn)
+
+
+@dataclass(frozen=True)
+class _Lossy:
+    """How one run treats values that do not convert losslessly."""
+
+    rebuilds: bool  # a type change of a column: the table is rebuilt and copied
+    wanted: str  # what is done with them: "null", "keep", "refuse" or "abort"
+    keeps: bool  # keeping them was asked for: every one must then be kept byte for byte
+
+
 def _execute(
     conn: sqlite3.Connection,
     path: Path,
@@ -266,15 +207,42 @@ def _execute(
     `version` is the schema_version read when the transaction began. Raises _Refused when the
     plan must not go on; the caller rolls back.
     """
-    checks = progress.checks
-    if plan.schema_version >= 0:
-        detail = f"planned at schema_version {plan.schema_version}, now {version}"
-        if version != plan.schema_version:
-            raise _Refused(
-                "the schema changed since this plan was made: plan again", "schema_version", detail
-            )
-        checks.append(VerifyCheck("schema_version", True, detail))
+    _check_version(plan, version, progress.checks)
+    plan, lossy = _lossy_policy(conn, plan, options)
+    if lossy.rebuilds and not any(s.kind == "verify_copy" for s in plan.steps):
+        # No verification pass to count lossy values during: scan for them first.
+        found = progress.lossy = _lossy_report(conn, plan)
+        if not found.lossless and lossy.wanted in ("refuse", "abort"):
+            raise _Refused(_lossy_refusal(found), "lossy values")
+    indexes_before = verify.index_names(conn) if plan.kind == "create_index" else set()
+    try:
+        run_steps(
+            conn,
+            plan,
+            lambda c: _verify(c, plan, options, lossy, indexes_before, progress),
+            verify_copy=lambda c: _verify_copy(c, plan, lossy, progress),
+        )
+    except StepFailed as failed:
+        raise _step_refusal(conn, path, plan, lossy, failed, progress) from None
 
+
+def _check_version(plan: MigrationPlan, version: int, checks: list[VerifyCheck]) -> None:
+    """Refuse a plan made for another schema (one made without a version is not checked)."""
+    if plan.schema_version < 0:
+        return
+    detail = f"planned at schema_version {plan.schema_version}, now {version}"
+    if version != plan.schema_version:
+        raise _Refused(
+            "the schema changed since this plan was made: plan again", "schema_version", detail
+        )
+    checks.append(VerifyCheck("schema_version", True, detail))
+
+
+def _lossy_policy(
+    conn: sqlite3.Connection, plan: MigrationPlan, options: _Options
+) -> tuple[MigrationPlan, _Lossy]:
+    """Return the plan to run (made again for another treatment of lossy values if need be)
+    and how its lossy values are treated."""
     rebuilds = plan.kind == "change_type" and plan.column is not None
     planned = rebuild.lossy_mode(plan)
     # A dry run refuses nothing: it shows what the plan's own copy would do.
@@ -284,86 +252,104 @@ def _execute(
     keeps = wanted == "keep" and (options.on_lossy == "keep" or planned == "keep")
     if rebuilds and wanted in ("null", "keep") and (wanted == "null") != (planned == "null"):
         # The plan was made for another treatment of lossy values. The schema is the one it
-        # was made for (checked above), so the same plan with the copy asked for here is made
+        # was made for (checked before), so the same plan with the copy asked for here is made
         # inside this transaction.
         plan = _replan(conn, plan, wanted)
-    if rebuilds and not any(s.kind == "verify_copy" for s in plan.steps):
-        # No verification pass to count lossy values during: scan for them first.
-        lossy = progress.lossy = _lossy_report(conn, plan)
-        if not lossy.lossless and wanted in ("refuse", "abort"):
-            raise _Refused(_lossy_refusal(lossy), "lossy values")
-    indexes_before = _index_names(conn) if plan.kind == "create_index" else set()
+    return plan, _Lossy(rebuilds, wanted, keeps)
 
-    for number, step in enumerate(plan.steps, 1):
-        if step.kind == "sql":
-            try:
-                conn.execute(step.sql)
-            except sqlite3.Error as exc:
-                if _is_busy(exc) or _is_read_only(exc):
-                    raise _Refused(_connection_error(exc, path), f"step {number}") from None
-                message = f"step {number} failed: {exc}"
-                if rebuilds and progress.lossy is None:
-                    # A NOT NULL, UNIQUE, CHECK or STRICT column may reject converted values:
-                    # say which values, if that is why.
-                    lossy = progress.lossy = _lossy_report(conn, plan)
-                    if not lossy.lossless:
-                        message = f"{message}; {_lossy_refusal(lossy).removeprefix('refused: ')}"
-                raise _Refused(message, f"step {number}", f"{exc}: {step.sql}") from None
-        elif step.kind == "verify_copy":
-            # Counting lossy values is part of the comparison's single pass; the rows and
-            # examples are looked up only when there are some.
-            found = rebuild.compare_copy(conn, plan)
-            if found.lossy_count:
-                lossy = _lossy_report(conn, plan)
-            else:
-                lossy = LossyReport(
-                    plan.table, plan.column or "", plan.new_type or "", found.rows, 0
-                )
-            progress.lossy = lossy
-            if not lossy.lossless and wanted in ("refuse", "abort"):
-                raise _Refused(_lossy_refusal(lossy), "lossy values")
-            checks.extend(found.report.checks)
-            if not found.report.ok:
-                failed = found.report.failures()[0]
-                raise _Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
-            if keeps and not lossy.lossless:
-                checks.append(_kept_exactly(conn, plan))
-        else:
-            raise _Refused(f"unknown step kind {step.kind!r}", f"step {number}")
 
-    if progress.lossy is not None:
-        lossy = progress.lossy
-        checks.append(
-            VerifyCheck(
-                "lossy values",
-                True,
-                f"{lossy.lossy_count} of {lossy.total_rows} value(s) would not convert losslessly",
-            )
-        )
-        if not lossy.lossless:
-            treated = (
-                "set to NULL"
-                if wanted == "null"
-                else "kept byte for byte"
-                if keeps
-                else "kept as SQLite converted them"
-            )
-            progress.note = f"{lossy.lossy_count} lossy value(s) {treated}"
-    checks.append(_integrity(conn, plan, options.full_integrity))
-    checks.append(_fk_check(conn, plan))
-    for sql in plan.check_sql:
-        try:
-            _run_with_any_parameters(conn, "EXPLAIN " + sql)
-            checks.append(VerifyCheck(f"prepares: {sql}", True))
-        except sqlite3.Error as exc:
-            checks.append(VerifyCheck(f"prepares: {sql}", False, str(exc)))
+def _step_refusal(
+    conn: sqlite3.Connection,
+    path: Path,
+    plan: MigrationPlan,
+    lossy: _Lossy,
+    failed: StepFailed,
+    progress: _Progress,
+) -> _Refused:
+    """Say why a step failed: the lock or a read-only file, else SQLite's error."""
+    where = f"step {failed.number}"
+    exc = failed.error
+    if exc is None:
+        return _Refused(str(failed), where)
+    if _is_busy(exc) or _is_read_only(exc):
+        return _Refused(_connection_error(exc, path), where)
+    message = f"{where} failed: {exc}"
+    if lossy.rebuilds and progress.lossy is None:
+        # A NOT NULL, UNIQUE, CHECK or STRICT column may reject converted values: say which
+        # values, if that is why.
+        found = progress.lossy = _lossy_report(conn, plan)
+        if not found.lossless:
+            message = f"{message}; {_lossy_refusal(found).removeprefix('refused: ')}"
+    return _Refused(message, where, f"{exc}: {failed.step.sql}")
+
+
+def _verify_copy(
+    conn: sqlite3.Connection, plan: MigrationPlan, lossy: _Lossy, progress: _Progress
+) -> None:
+    """The verify_copy step: compare the rebuilt table with the old one row by row."""
+    # Counting lossy values is part of the comparison's single pass; the rows and examples
+    # are looked up only when there are some.
+    found = rebuild.compare_copy(conn, plan)
+    if found.lossy_count:
+        report = _lossy_report(conn, plan)
+    else:
+        report = LossyReport(plan.table, plan.column or "", plan.new_type or "", found.rows, 0)
+    progress.lossy = report
+    if not report.lossless and lossy.wanted in ("refuse", "abort"):
+        raise _Refused(_lossy_refusal(report), "lossy values")
+    progress.checks.extend(found.report.checks)
+    if not found.report.ok:
+        failed = found.report.failures()[0]
+        raise _Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
+    if lossy.keeps and not report.lossless:
+        progress.checks.append(_kept_exactly(conn, plan))
+
+
+def _verify(
+    conn: sqlite3.Connection,
+    plan: MigrationPlan,
+    options: _Options,
+    lossy: _Lossy,
+    indexes_before: set[str],
+    progress: _Progress,
+) -> None:
+    """The checks after the last step: the lossy values seen, integrity, foreign keys, the
+    plan's queries, a new index, and the caller's extra check."""
+    _note_lossy(lossy, progress)
+    checks = progress.checks
+    checks.append(verify.integrity(conn, plan, options.full_integrity))
+    checks.append(verify.foreign_keys(conn, plan))
+    checks.extend(verify.prepares(conn, plan))
     if plan.kind == "create_index":
-        checks.extend(_index_check(conn, plan, indexes_before))
+        checks.extend(verify.index_used(conn, plan, indexes_before))
     if options.extra_check is not None:
         try:
             checks.extend(options.extra_check(conn).checks)
         except Exception as exc:  # a failing re-analysis must roll back, not escape mid-way
             checks.append(VerifyCheck("extra check", False, f"{type(exc).__name__}: {exc}"))
+
+
+def _note_lossy(lossy: _Lossy, progress: _Progress) -> None:
+    """Record how many lossy values the run saw and what became of them."""
+    found = progress.lossy
+    if found is None:
+        return
+    progress.checks.append(
+        VerifyCheck(
+            "lossy values",
+            True,
+            f"{found.lossy_count} of {found.total_rows} value(s) would not convert losslessly",
+        )
+    )
+    if not found.lossless:
+        treated = (
+            "set to NULL"
+            if lossy.wanted == "null"
+            else "kept byte for byte"
+            if lossy.keeps
+            else "kept as SQLite converted them"
+        )
+        progress.note = f"{found.lossy_count} lossy value(s) {treated}"
 
 
 def _kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
@@ -605,15 +591,7 @@ def schema_dry_run(
     options = _Options(None, False, False, lock_timeout, extra_check)
     progress = _Progress()
     try:
-        if plan.schema_version >= 0:
-            detail = f"planned at schema_version {plan.schema_version}, now {version}"
-            if version != plan.schema_version:
-                raise _Refused(
-                    "the schema changed since this plan was made: plan again",
-                    "schema_version",
-                    detail,
-                )
-            checks.append(VerifyCheck("schema_version", True, detail))
+        _check_version(plan, version, checks)
         copy.execute("BEGIN")
         _execute(copy, path, replace(plan, schema_version=-1), options, -1, progress)
         checks.extend(c for c in progress.checks if c.name != "lossy values")

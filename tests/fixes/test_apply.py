@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.fixes.apply import ApplyOutcome, apply_plan, dry_run, schema_dry_run
+from dbheal_lsp.fixes.apply import (
+    ApplyOutcome,
+    StepFailed,
+    apply_plan,
+    dry_run,
+    run_steps,
+    schema_dry_run,
+)
 from dbheal_lsp.fixes.rebuild import change_type_plan
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
@@ -777,3 +784,25 @@ def test_schema_dry_run_reports_a_step_that_fails(shop: Path) -> None:
     report = schema_dry_run(shop, broken)
     assert not report.ok
     assert "already exists" in report.failures()[0].detail
+
+
+def test_run_steps_runs_the_steps_then_the_callers_check_in_the_callers_transaction() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    steps = (PlanStep("CREATE TABLE t (a)"), PlanStep("CREATE INDEX t_a ON t (a)"))
+    plan = MigrationPlan("x", "create_table", "t", "", "t", steps, "")
+    seen: list[int] = []
+    conn.execute("BEGIN")
+    run_steps(conn, plan, lambda c: seen.append(c.execute("SELECT count(*) FROM t").fetchone()[0]))
+    assert seen == [0]
+    assert conn.in_transaction  # the caller commits or rolls back
+    conn.execute("ROLLBACK")
+    failing = replace(plan, steps=(steps[0], PlanStep("CREATE TABLE t (b)")))
+    with pytest.raises(StepFailed, match=r"^table t already exists$") as raised:
+        run_steps(conn, failing, lambda c: seen.append(-1))
+    assert (raised.value.number, raised.value.step) == (2, failing.steps[1])
+    assert isinstance(raised.value.error, sqlite3.OperationalError)
+    unknown = replace(plan, steps=(PlanStep("-", kind="verify_copy"),))
+    with pytest.raises(StepFailed, match="unknown step kind 'verify_copy'"):
+        run_steps(conn, unknown, lambda c: None)
+    assert seen == [0]
+    conn.close()

@@ -1,0 +1,95 @@
+"""The layering contracts of scripts/check_layers.py: the package keeps them, and each kind of
+break is caught (so a contract cannot silently stop being checked)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _checker() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "check_layers", ROOT / "scripts" / "check_layers.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while building the class
+    spec.loader.exec_module(module)
+    return module
+
+
+check_layers = _checker()
+
+
+def test_the_package_keeps_its_layering() -> None:
+    found = check_layers.violations(ROOT / "dbheal_lsp")
+    assert [str(v) for v in found] == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "reason"),
+    [
+        (
+            "analysis/health.py",
+            "from dbheal_lsp.fixes.state import StateStore\n",
+            "engine must not import fixes",
+        ),
+        (
+            "analysis/x.py",
+            "def f():\n    from ..fixes import apply\n",
+            "engine must not import fixes",
+        ),
+        ("rules/x.py", "import dbheal_lsp.lsp.server\n", "engine must not import lsp"),
+        ("fixes/x.py", "from dbheal_lsp.admin import app\n", "fixes must not import admin"),
+        (
+            "admin/app.py",
+            "from dbheal_lsp.cli_fixes import _outcome_line\n",
+            "admin must not import cli",
+        ),
+        ("lsp/x.py", "from dbheal_lsp import hook\n", "lsp must not import hook"),
+        ("runtime/x.py", "from ..lsp.convert import Lines\n", "runtime must not import lsp"),
+        ("model.py", "from dbheal_lsp.analysis import schema\n", "base must not import engine"),
+        ("fixes/x.py", "import pygls.server\n", "only lsp imports pygls"),
+        ("analysis/x.py", "from lsprotocol import types\n", "only lsp imports lsprotocol"),
+    ],
+)
+def test_each_kind_of_break_is_caught(
+    tmp_path: Path, module: str, source: str, reason: str
+) -> None:
+    package = tmp_path / "dbheal_lsp"
+    target = package / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for folder in [package, *target.parent.relative_to(package).parents, target.parent]:
+        (package / folder / "__init__.py").touch()
+    target.write_text(source)
+    found = check_layers.violations(package)
+    assert [v.reason for v in found] == [reason]
+    assert found[0].path == f"dbheal_lsp/{module}"
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("cli.py", "from dbheal_lsp.lsp import server\nfrom dbheal_lsp.admin import app\n"),
+        (
+            "lsp/x.py",
+            "from dbheal_lsp.fixes import apply\nfrom dbheal_lsp import report\nimport pygls\n",
+        ),
+        ("fixes/x.py", "from dbheal_lsp.analysis import schema\n"),
+        ("analysis/x.py", "import sqlglot\nfrom dbheal_lsp import model\n"),
+    ],
+)
+def test_allowed_imports_pass(tmp_path: Path, module: str, source: str) -> None:
+    package = tmp_path / "dbheal_lsp"
+    target = package / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").touch()
+    (target.parent / "__init__.py").touch()
+    target.write_text(source)
+    assert check_layers.violations(package) == []
