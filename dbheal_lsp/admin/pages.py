@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dbheal_lsp.fixes.state import FixRecord, QueueEntry, RuntimeEvent, ScanRecord, parse_time
-from dbheal_lsp.model import DEFAULT_SEVERITIES, CheckResult, Issue, IssueType, Severity
+from dbheal_lsp.model import CheckResult, Issue, IssueType, Severity
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 from . import settings
 from .app import SEVERITIES, Dashboard, ExcerptLine, IssueQuery, Notice, RollbackPreview
