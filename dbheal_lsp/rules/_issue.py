@@ -91,7 +91,24 @@ def find_name(text: str, name: str, after: int = 0) -> tuple[int, int]:
     return leading, len(text.rstrip())
 
 
-def did_you_mean(name: str, candidates: Any) -> str | None:
+def no_such(
+    kind: str, shown: str, name: str, origin: Origin | None, verb: str, candidates: Any
+) -> tuple[str, str | None]:
+    """Return the message of an unknown table or column `name` (`shown` as the message names
+    it) and its suggestion: where the migrations `verb` it ("defined", "added") when they do,
+    else the candidate it is most likely a typo of."""
+    if origin is not None:
+        message = (
+            f"no such {kind}: {shown} — it is {verb} in {origin} but the database has not "
+            "applied that migration"
+        )
+        return message, None
+    suggestion = _did_you_mean(name, candidates)
+    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    return f"no such {kind}: {shown}{hint}", suggestion
+
+
+def _did_you_mean(name: str, candidates: Any) -> str | None:
     """Return the one of `candidates` `name` is most likely a typo of, if one is close enough."""
     options = {c.lower(): c for c in candidates if not is_stand_in(c)}
     match = difflib.get_close_matches(name.lower(), list(options), n=1, cutoff=0.7)

@@ -8,7 +8,7 @@ from typing import Any
 from dbheal_lsp.analysis.oracle import Facts
 from dbheal_lsp.analysis.statement import is_stand_in
 from dbheal_lsp.model import Issue, IssueType, Severity
-from dbheal_lsp.rules._issue import did_you_mean, expected_origin, find_name, issue
+from dbheal_lsp.rules._issue import expected_origin, find_name, issue, no_such
 from dbheal_lsp.rules.rule import Rule
 
 
@@ -71,17 +71,7 @@ def _missing_column(
 ) -> Issue:
     origin = expected_origin(facts, table, name) if table else None
     where = f"{table}." if table else ""
-    if origin is not None:
-        message = (
-            f"no such column: {where}{name} — it is added in {origin} but the database has not "
-            "applied that migration"
-        )
-        suggestion = None
-    else:
-        suggestion = did_you_mean(name, candidates)
-        message = f"no such column: {where}{name}" + (
-            f"; did you mean '{suggestion}'?" if suggestion else ""
-        )
+    message, suggestion = no_such("column", where + name, name, origin, "added", candidates)
     return issue(
         facts,
         RULE,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbheal_lsp.analysis.oracle import Facts
 from dbheal_lsp.analysis.statement import is_stand_in
 from dbheal_lsp.model import Issue, IssueType, Severity
-from dbheal_lsp.rules._issue import did_you_mean, expected_origin, find_name, issue
+from dbheal_lsp.rules._issue import expected_origin, find_name, issue, no_such
 from dbheal_lsp.rules.rule import Rule
 
 
@@ -34,17 +34,8 @@ def missing_tables(facts: Facts) -> Iterator[Issue]:
 
 def _missing_table(facts: Facts, name: str, start: int, end: int) -> Issue:
     origin = expected_origin(facts, name)
-    if origin is not None:
-        message = (
-            f"no such table: {name} — it is defined in {origin} but the database has not "
-            "applied that migration"
-        )
-        suggestion = None
-    else:
-        suggestion = did_you_mean(name, [t.name for t in facts.schema.tables.values()])
-        message = f"no such table: {name}" + (
-            f"; did you mean '{suggestion}'?" if suggestion else ""
-        )
+    tables = [t.name for t in facts.schema.tables.values()]
+    message, suggestion = no_such("table", name, name, origin, "defined", tables)
     return issue(
         facts,
         RULE,
