@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -42,6 +42,7 @@ from dbheal_lsp.analysis.statement import Rendered, Statement, is_stand_in, rend
 from dbheal_lsp.model import Issue, IssueType, Origin, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES, RULES
 from dbheal_lsp.rules.missing_index import FULL_READ, SORTED_LIMIT
+from dbheal_lsp.rules.rule import Check
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.drift import Drift
@@ -65,7 +66,6 @@ _CLAUSE = re.compile(
 _TABLE_CLAUSES = frozenset({"FROM", "JOIN", "ON", "USING"})
 _MISSING = object()
 
-Check = Callable[[Facts], Iterator[Issue]]
 # Each check once, in the registry's order (one check may report for two rules).
 _CHECKS: tuple[Check, ...] = tuple(dict.fromkeys(rule.check for rule in RULES))
 # What a statement SQLite rejected is still checked for: what its text alone shows.
