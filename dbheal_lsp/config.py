@@ -23,7 +23,8 @@ from typing import Any
 
 from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file, relative_path
 from dbheal_lsp.globs import GlobSet
-from dbheal_lsp.model import DEFAULT_SEVERITIES, FileNote, IssueType, Severity
+from dbheal_lsp.model import FileNote, IssueType, Severity
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -58,11 +58,6 @@ class IssueType(str, enum.Enum):
     SCHEMA_DRIFT = "SCHEMA_DRIFT"
     PARAMETER_MISMATCH = "PARAMETER_MISMATCH"
 
-    @property
-    def default_severity(self) -> Severity:
-        """Return the severity this type has unless the configuration overrides it."""
-        return DEFAULT_SEVERITIES[self]
-
     @classmethod
     def parse(cls, text: str) -> IssueType:
         """Return the type named by `text` (case-insensitive, '-' or '_'), or raise ValueError."""
@@ -72,20 +67,6 @@ class IssueType(str, enum.Enum):
         except ValueError:
             names = ", ".join(t.value for t in cls)
             raise ValueError(f"unknown issue type {text!r} (expected one of: {names})") from None
-
-
-DEFAULT_SEVERITIES: dict[IssueType, Severity] = {
-    IssueType.MISSING_TABLE: Severity.CRITICAL,
-    IssueType.MISSING_COLUMN: Severity.CRITICAL,
-    IssueType.SQL_SYNTAX: Severity.CRITICAL,
-    IssueType.TYPE_MISMATCH: Severity.MEDIUM,
-    IssueType.MISSING_INDEX: Severity.HIGH,
-    IssueType.SQL_INJECTION: Severity.CRITICAL,
-    IssueType.DYNAMIC_IDENTIFIER: Severity.MEDIUM,
-    IssueType.SELECT_STAR: Severity.LOW,
-    IssueType.SCHEMA_DRIFT: Severity.HIGH,
-    IssueType.PARAMETER_MISMATCH: Severity.CRITICAL,
-}
 
 
 @dataclass(frozen=True, order=True)

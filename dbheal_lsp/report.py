@@ -13,15 +13,14 @@ import os
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from types import MappingProxyType
 from urllib.parse import quote
 
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Severity
+from dbheal_lsp.rules import RULES
 
 __all__ = [
-    "DOCS_URL",
     "INFORMATION_URI",
     "SARIF_SCHEMA",
     "SARIF_VERSION",
@@ -33,7 +32,6 @@ __all__ = [
     "render_text",
 ]
 
-DOCS_URL = "https://github.com/dbheal/dbheal/blob/main/docs/rules.md"
 INFORMATION_URI = "https://github.com/dbheal/dbheal"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -72,98 +70,6 @@ _SEVERITY_ORDER: tuple[Severity, ...] = (
 # Unicode bidirectional controls, escaped in text output like control characters
 # ("Trojan Source": they can make a printed line read differently from what it contains).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """What SARIF says about one issue type."""
-
-    name: str
-    short: str
-    full: str
-    tags: tuple[str, ...]
-    security_severity: str | None = None
-
-
-_RULES: Mapping[IssueType, _Rule] = MappingProxyType(
-    {
-        IssueType.MISSING_TABLE: _Rule(
-            "MissingTable",
-            "SQL refers to a table the database does not have.",
-            "The statement names a table or view that does not exist in the SQLite schema dbheal "
-            "checked against, so it fails at run time with 'no such table'.",
-            ("correctness", "sql"),
-        ),
-        IssueType.MISSING_COLUMN: _Rule(
-            "MissingColumn",
-            "SQL refers to a column the table does not have.",
-            "The statement names a column that the table (or any table in scope) does not have "
-            "in the SQLite schema, so it fails at run time with 'no such column'.",
-            ("correctness", "sql"),
-        ),
-        IssueType.SQL_SYNTAX: _Rule(
-            "SqlSyntax",
-            "SQL statement does not parse.",
-            "The SQL text is not valid SQLite syntax, so every execution of it raises an error.",
-            ("correctness", "sql"),
-        ),
-        IssueType.TYPE_MISMATCH: _Rule(
-            "TypeMismatch",
-            "Value's type disagrees with the column's declared type.",
-            "The code compares or stores a value whose Python type disagrees with the declared "
-            "type of the column; SQLite's type affinity converts or keeps it silently, which "
-            "usually means wrong results rather than an error.",
-            ("correctness", "sql"),
-        ),
-        IssueType.MISSING_INDEX: _Rule(
-            "MissingIndex",
-            "Query filters or joins on a column without an index.",
-            "The statement filters, joins or sorts on a column that no index covers, so SQLite "
-            "scans the whole table each time it runs.",
-            ("performance", "sql"),
-        ),
-        IssueType.SQL_INJECTION: _Rule(
-            "SqlInjection",
-            "SQL built from values by string formatting.",
-            "A value is put into the SQL text by formatting, concatenation or an f-string instead "
-            "of being passed as a bound parameter, so a crafted value can change the statement.",
-            ("security", "sql", "external/cwe/cwe-089"),
-            security_severity="8.8",
-        ),
-        IssueType.DYNAMIC_IDENTIFIER: _Rule(
-            "DynamicIdentifier",
-            "Table or column name chosen at run time.",
-            "An identifier (table or column name) is put into the SQL text at run time; it cannot "
-            "be a bound parameter, so it should come from a fixed allow-list, and dbheal cannot "
-            "check it against the schema.",
-            ("security", "sql", "external/cwe/cwe-089"),
-            security_severity="5.3",
-        ),
-        IssueType.SELECT_STAR: _Rule(
-            "SelectStar",
-            "SELECT * couples the code to the table's column order.",
-            "The statement selects every column; code that unpacks rows by position breaks when "
-            "a column is added or reordered, and unused columns are read for nothing.",
-            ("maintainability", "sql"),
-        ),
-        IssueType.SCHEMA_DRIFT: _Rule(
-            "SchemaDrift",
-            "Database schema differs from what the migrations define.",
-            "The live database and the schema the migrations build disagree (a table, column, "
-            "type or index is missing or different), so code checked against one may fail "
-            "against the other.",
-            ("correctness", "migrations"),
-        ),
-        IssueType.PARAMETER_MISMATCH: _Rule(
-            "ParameterMismatch",
-            "Bound values do not fit the statement's placeholders.",
-            "The call binds more or fewer values than the statement has placeholders, or a dict "
-            "lacks a key for a named placeholder (or gives values to nameless ones), so the "
-            "driver raises an error each time the statement runs.",
-            ("correctness", "sql"),
-        ),
-    }
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,24 +298,23 @@ def _region(issue: Issue) -> dict[str, int]:
 
 def _sarif_rules() -> list[dict[str, object]]:
     rules: list[dict[str, object]] = []
-    for issue_type in IssueType:
-        rule = _RULES[issue_type]
-        help_uri = f"{DOCS_URL}#{issue_type.value.lower()}"
+    for rule in RULES:
+        help_uri = rule.docs_url
         properties: dict[str, object] = {"tags": list(rule.tags)}
         if rule.security_severity is not None:
             properties["security-severity"] = rule.security_severity
         rules.append(
             {
-                "id": issue_type.value,
+                "id": rule.type.value,
                 "name": rule.name,
                 "shortDescription": {"text": rule.short},
                 "fullDescription": {"text": rule.full},
                 "help": {
                     "text": f"{rule.full} See {help_uri}",
-                    "markdown": f"{rule.full}\n\nSee [{issue_type.value}]({help_uri}).",
+                    "markdown": f"{rule.full}\n\nSee [{rule.type.value}]({help_uri}).",
                 },
                 "helpUri": help_uri,
-                "defaultConfiguration": {"level": _SARIF_LEVEL[issue_type.default_severity]},
+                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
                 "properties": properties,
             }
         )
@@ -470,14 +375,14 @@ def _notification(note: FileNote, root: Path | None) -> dict[str, object]:
 def render_sarif(result: CheckResult, *, tool_version: str, root: Path | None = None) -> str:
     """Return `result` as a SARIF 2.1.0 log that GitHub code scanning accepts.
 
-    One run: the ``dbheal`` driver with one rule per `IssueType` (in enum order, so ``ruleIndex``
-    is stable), one result per issue with a relative, forward-slash uri based on ``%SRCROOT%``
+    One run: the ``dbheal`` driver with one rule per entry of `rules.RULES` (in its order, so
+    ``ruleIndex`` is stable), one result per issue with a relative, forward-slash uri based on ``%SRCROOT%``
     (relative to `root` when given), a region in 1-based code-point columns (the run declares
     ``columnKind: unicodeCodePoints``), the issue's fingerprint under ``partialFingerprints``
     and its origin as a related location. Notes become tool execution notifications of the one
     invocation. No trailing newline.
     """
-    rule_index = {issue_type: index for index, issue_type in enumerate(IssueType)}
+    rule_index = {rule.type: index for index, rule in enumerate(RULES)}
     run: dict[str, object] = {
         "tool": {
             "driver": {

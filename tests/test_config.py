@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.config import KNOWN_KEYS, Config, ConfigError, find_root, load_config
-from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
+from dbheal_lsp.model import IssueType, Severity
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 
 @pytest.fixture

@@ -19,12 +19,13 @@ from dbheal_lsp.model import (
     Span,
 )
 from dbheal_lsp.report import (
-    DOCS_URL,
     exit_code,
     render_json,
     render_sarif,
     render_text,
 )
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
+from dbheal_lsp.rules.rule import DOCS_URL
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -45,7 +46,7 @@ def issue(
     """Return an issue of `type_` (default severity unless given) at one line of `path`."""
     return Issue(
         type=type_,
-        severity=severity or type_.default_severity,
+        severity=severity or DEFAULT_SEVERITIES[type_],
         path=path,
         span=Span.point(line, column, length),
         message=message,

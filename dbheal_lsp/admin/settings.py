@@ -21,7 +21,8 @@ import tomlkit.items
 
 from dbheal_lsp.config import DIALECTS, Config, ConfigError, load_config, read_pyproject
 from dbheal_lsp.files import atomic_write
-from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
+from dbheal_lsp.model import IssueType, Severity
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 __all__ = [
     "KEYS",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from dbheal_lsp.model import DEFAULT_SEVERITIES, IssueType, Severity
+from dbheal_lsp.model import IssueType, Severity
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 from . import settings
 from .html import Markup, el

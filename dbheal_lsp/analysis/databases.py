@@ -40,7 +40,7 @@ from dbheal_lsp.files import is_inside
 from dbheal_lsp.model import Issue, Origin
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+    from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
     from dbheal_lsp.analysis.statement import Statement
 
 MEMORY = ":memory:"
@@ -177,7 +177,7 @@ def _elsewhere(issues: list[Issue], database: str) -> list[Issue]:
 
 
 def _checker(schema: Schema, settings: CheckSettings) -> StatementChecker:
-    from dbheal_lsp.analysis.checks import StatementChecker
+    from dbheal_lsp.analysis.checker import StatementChecker
 
     oracle = oracle_connection(schema, check_same_thread=False)
     return StatementChecker(schema, None, Drift(), oracle, settings)

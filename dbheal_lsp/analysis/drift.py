@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.model import Issue, IssueType, Origin, Span
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _issue(
     key = f"SCHEMA_DRIFT|{origin.path}|{table}|{column}|{message}"
     return Issue(
         type=IssueType.SCHEMA_DRIFT,
-        severity=IssueType.SCHEMA_DRIFT.default_severity,
+        severity=DEFAULT_SEVERITIES[IssueType.SCHEMA_DRIFT],
         path=origin.path,
         span=span,
         message=message,

@@ -55,10 +55,11 @@ from dbheal_lsp.files import (
 )
 from dbheal_lsp.globs import GlobSet
 from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
 if TYPE_CHECKING:
     # Imported where used: a re-check served from the cache never needs the checks.
-    from dbheal_lsp.analysis.checks import StatementChecker
+    from dbheal_lsp.analysis.checker import StatementChecker
     from dbheal_lsp.analysis.databases import DatabaseRouter, OtherDatabases
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
@@ -323,7 +324,7 @@ class Project:
     def checker(self, state: SchemaState) -> StatementChecker:
         """Return the statement checker for `state`, rebuilt only when the schema changed."""
         if self._checker is None or self._checker_key != state.key:
-            from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+            from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
 
             oracle = oracle_connection(state.schema, check_same_thread=False)
             settings = CheckSettings(
@@ -834,7 +835,7 @@ class Project:
                 Issue(
                     type=IssueType.SQL_SYNTAX,
                     severity=self.config.severity.get(
-                        IssueType.SQL_SYNTAX, IssueType.SQL_SYNTAX.default_severity
+                        IssueType.SQL_SYNTAX, DEFAULT_SEVERITIES[IssueType.SQL_SYNTAX]
                     ),
                     path=self.config.relative(Path(error.path)),
                     span=Span(max(error.line, 1), 1, max(error.line, 1), 2),

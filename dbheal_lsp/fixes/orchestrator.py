@@ -359,7 +359,7 @@ class FixEngine:
         connection cannot read the database until it ends, so the check itself reads only
         from the connection it is given, the one that holds the transaction.
         """
-        from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
+        from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
         from dbheal_lsp.analysis.drift import Drift
         from dbheal_lsp.analysis.schema import SchemaError, oracle_connection
 

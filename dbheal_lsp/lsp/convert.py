@@ -25,6 +25,7 @@ from dbheal_lsp.lookup import Completion
 from dbheal_lsp.model import (
     CodeFix,
     Issue,
+    IssueType,
     LossyReport,
     MigrationPlan,
     Severity,
@@ -32,9 +33,9 @@ from dbheal_lsp.model import (
     TextEdit,
     VerifyReport,
 )
+from dbheal_lsp.rules import RULE_OF
 
 __all__ = [
-    "RULES_URL",
     "SOURCE",
     "ClientFeatures",
     "Lines",
@@ -59,7 +60,6 @@ __all__ = [
 ]
 
 SOURCE = "dbheal"
-RULES_URL = "https://github.com/dbheal/dbheal/blob/main/docs/rules.md"
 UTF8 = lsp.PositionEncodingKind.Utf8.value
 UTF16 = lsp.PositionEncodingKind.Utf16.value
 UTF32 = lsp.PositionEncodingKind.Utf32.value
@@ -245,7 +245,7 @@ def diagnostic_severity(severity: Severity) -> lsp.DiagnosticSeverity:
 
 def rule_href(issue_type: str) -> str:
     """Return the address of the section of docs/rules.md that explains `issue_type`."""
-    return f"{RULES_URL}#{issue_type.lower()}"
+    return RULE_OF[IssueType(issue_type)].docs_url
 
 
 def issue_data(issue: Issue) -> dict[str, Any]:

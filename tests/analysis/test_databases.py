@@ -1,6 +1,6 @@
 """Statements checked against the database their connection opens (issue 11, pattern 5).
 
-fixtures/accuracy/databases_*.py are annotated as in test_checks.py (`# expect: TYPE token`).
+fixtures/accuracy/databases_*.py are annotated as in test_checker.py (`# expect: TYPE token`).
 The project is real: app.db (the main database) and cache.db are SQLite files in its root, a
 third database lies outside it, and the `databases` setting is read from a real pyproject.toml
 by the `dbheal` command.
@@ -16,7 +16,7 @@ import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import ConfigError, load_config
-from tests.analysis.test_checks import assert_fixture_file, database_with
+from tests.analysis.test_checker import assert_fixture_file, database_with
 from tests.conftest import run_dbheal, write_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"

@@ -1,6 +1,6 @@
 """Helpers that carry SQL in their own shape, described in [tool.dbheal.calls] (issue 11, 11).
 
-fixtures/accuracy/helpers_*.py are annotated as in test_checks.py (`# expect: TYPE token`) and
+fixtures/accuracy/helpers_*.py are annotated as in test_checker.py (`# expect: TYPE token`) and
 checked against a real SQLite file; the setting is also read from a real pyproject.toml by the
 `dbheal` command.
 """
@@ -13,7 +13,7 @@ import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import ConfigError, load_config
-from tests.analysis.test_checks import assert_fixture_file, database_with
+from tests.analysis.test_checker import assert_fixture_file, database_with
 from tests.conftest import run_dbheal, write_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"

@@ -1,7 +1,7 @@
 """No false SQL_INJECTION on clean code (issue 11, patterns 2, 3, 4 and part of 13).
 
 Each fixtures/accuracy/injection_*.py file is Python code annotated with what must be found, as in
-test_checks.py: `# expect: TYPE token[; TYPE token]` on the line of the token. A line without an
+test_checker.py: `# expect: TYPE token[; TYPE token]` on the line of the token. A line without an
 annotation must give no issue, and the token is the exact text the issue's span covers. The files
 are checked against a real SQLite database; the `safe-helpers` setting is also read from a real
 pyproject.toml by the `dbheal` command.
@@ -15,7 +15,7 @@ import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import load_config
-from tests.analysis.test_checks import assert_fixture_file, database_with
+from tests.analysis.test_checker import assert_fixture_file, database_with
 from tests.conftest import run_dbheal, write_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"

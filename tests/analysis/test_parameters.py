@@ -1,7 +1,7 @@
 """PARAMETER_MISMATCH: bound values that do not fit the placeholders (issue 11, pattern 14).
 
 Each fixtures/accuracy/params_*.py file is Python code annotated with what must be found, as in
-test_checks.py: `# expect: TYPE token[; TYPE token]` on the line of the token. A line without an
+test_checker.py: `# expect: TYPE token[; TYPE token]` on the line of the token. A line without an
 annotation must give no issue. The files are checked against a real SQLite database, and each
 message is compared with what sqlite3 itself says when the same call runs.
 """
@@ -16,7 +16,7 @@ import pytest
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.model import Issue, IssueType, Severity
-from tests.analysis.test_checks import assert_fixture_file, database_with
+from tests.analysis.test_checker import assert_fixture_file, database_with
 from tests.conftest import run_dbheal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"

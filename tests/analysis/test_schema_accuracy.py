@@ -1,7 +1,7 @@
 """Names and plans on real code (issue 11, patterns 6, 8, 9 and 12).
 
 Each fixtures/accuracy/schema_*.py file is Python code annotated with what must be found, as in
-test_checks.py: `# expect: TYPE token[; TYPE token]` on the line of the token; a line without an
+test_checker.py: `# expect: TYPE token[; TYPE token]` on the line of the token; a line without an
 annotation must give no issue. The files are checked against a real SQLite database.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.config import load_config
-from tests.analysis.test_checks import assert_fixture_file, database_with
+from tests.analysis.test_checker import assert_fixture_file, database_with
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"
 CASES = sorted(FIXTURES.glob("schema_*.py"))

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.analysis.test_checks import expected_issues
+from tests.analysis.test_checker import expected_issues
 
 FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"
 CASES = sorted([*FIXTURES.glob("upgrade_*.py"), *FIXTURES.glob("messages_*.py")])
