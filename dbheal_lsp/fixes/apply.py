@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dbheal_lsp.fixes import rebuild, verify
+from dbheal_lsp.fixes.copy_check import compare_copy, rewritten_values
+from dbheal_lsp.fixes.lossless import ON_LOSSY, lossy_report
 from dbheal_lsp.model import LossyReport, MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 _SQLITE_BUSY = 5
@@ -289,7 +291,7 @@ def _verify_copy(
     """The verify_copy step: compare the rebuilt table with the old one row by row."""
     # Counting lossy values is part of the comparison's single pass; the rows and examples
     # are looked up only when there are some.
-    found = rebuild.compare_copy(conn, plan)
+    found = compare_copy(conn, plan)
     if found.lossy_count:
         report = _lossy_report(conn, plan)
     else:
@@ -360,7 +362,7 @@ def _kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
     values and what they would become, is the only way not to change one silently.
     """
     try:
-        found = rebuild.rewritten_values(conn, plan, limit=5)
+        found = rewritten_values(conn, plan, limit=5)
     except ValueError as exc:
         raise _Refused(f"cannot check the kept values: {exc}", "lossy values kept") from None
     if found.count:
@@ -379,7 +381,7 @@ def _kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
 
 def _lossy_report(conn: sqlite3.Connection, plan: MigrationPlan) -> LossyReport:
     try:
-        return rebuild.lossy_report(conn, plan.table, plan.column or "", plan.new_type or "")
+        return lossy_report(conn, plan.table, plan.column or "", plan.new_type or "")
     except ValueError as exc:
         raise _Refused(f"cannot change the type: {exc}", "lossy values") from None
 
@@ -511,8 +513,8 @@ def apply_plan(
     affinity would convert ('007' would become 7). `cache_kib` sets the connection's page cache
     (a rebuild that fits in it writes to the file only at COMMIT).
     """
-    if on_lossy not in rebuild.ON_LOSSY:
-        raise ValueError(f"on_lossy must be one of {', '.join(rebuild.ON_LOSSY)}, not {on_lossy!r}")
+    if on_lossy not in ON_LOSSY:
+        raise ValueError(f"on_lossy must be one of {', '.join(ON_LOSSY)}, not {on_lossy!r}")
     options = _Options(on_lossy, True, full_integrity, lock_timeout, extra_check, cache_kib)
     return _run(db_path, plan, options)
 

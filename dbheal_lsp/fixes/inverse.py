@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 
 from dbheal_lsp.analysis.sqllex import Token, significant_tokens
 from dbheal_lsp.fixes import rebuild
+from dbheal_lsp.fixes.create_table import quote_name
+from dbheal_lsp.fixes.lossless import lossy_report
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 __all__ = ["Inverse", "InverseRefused", "NoInverse", "Undo", "created_by", "inverse_plan"]
@@ -155,7 +157,7 @@ def _column_info(conn: sqlite3.Connection, table: str, column: str) -> tuple[str
     """Return the declared type and default expression of `table.column`, None if missing."""
     if not _exists(conn, "table", table):
         return None
-    for row in conn.execute(f"PRAGMA main.table_xinfo({rebuild.quote_name(table)})"):
+    for row in conn.execute(f"PRAGMA main.table_xinfo({quote_name(table)})"):
         if str(row[1]).lower() == column.lower():
             return str(row[2] or ""), row[4]
     return None
@@ -173,7 +175,7 @@ def _count(count: int, what: str) -> str:
 def _undo_step(conn: sqlite3.Connection, undo: Undo) -> PlanStep | None:
     """Return the statement that removes `undo` from the live database, None if it is gone
     already; raise InverseRefused if removing it would delete data written since the fix."""
-    q = rebuild.quote_name
+    q = quote_name
     if undo.kind == "column":
         info = _column_info(conn, undo.table, undo.name)
         if info is None:
@@ -288,7 +290,7 @@ def _reverse_rebuild(
     if not old_type.strip():
         raise NoInverse(f"{table}.{column} had no declared type before the fix")
     try:
-        lossy = rebuild.lossy_report(conn, table, column, old_type)
+        lossy = lossy_report(conn, table, column, old_type)
         reverse = rebuild.change_type_plan(conn, table, column, old_type, on_lossy="refuse")
     except ValueError as exc:
         raise NoInverse(f"cannot change {table}.{column} back to {old_type}: {exc}") from exc

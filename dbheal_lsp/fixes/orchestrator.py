@@ -627,7 +627,7 @@ class FixEngine:
 
     def heal_items(self, result: CheckResult) -> list[HealItem]:
         """Return the schema fixes `dbheal heal` would apply for `result`, in order."""
-        from dbheal_lsp.fixes.rebuild import lossy_report
+        from dbheal_lsp.fixes.lossless import lossy_report
 
         by_plan: dict[str, tuple[MigrationPlan, list[Issue]]] = {}
         for issue in sorted(result.issues, key=lambda i: -i.severity.rank):

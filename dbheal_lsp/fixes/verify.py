@@ -9,7 +9,7 @@ import re
 import sqlite3
 from typing import Any
 
-from dbheal_lsp.fixes import rebuild
+from dbheal_lsp.fixes.create_table import quote_name
 from dbheal_lsp.model import MigrationPlan, VerifyCheck
 
 __all__ = ["foreign_keys", "index_names", "index_used", "integrity", "prepares"]
@@ -53,7 +53,7 @@ def integrity(conn: sqlite3.Connection, plan: MigrationPlan, full: bool) -> Veri
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
             (plan.table,),
         ).fetchone()
-        target = rebuild.quote_name(plan.table) if exists else None
+        target = quote_name(plan.table) if exists else None
         name = "quick_check"
         sql = f"PRAGMA quick_check({target})" if target else "PRAGMA quick_check"
     rows = [str(r[0]) for r in conn.execute(sql).fetchall()]
@@ -95,7 +95,7 @@ def foreign_keys(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
     found: list[tuple[Any, ...]] = []
     for table in tables:
         found.extend(
-            tuple(r) for r in conn.execute(f"PRAGMA foreign_key_check({rebuild.quote_name(table)})")
+            tuple(r) for r in conn.execute(f"PRAGMA foreign_key_check({quote_name(table)})")
         )
     if found:
         shown = "; ".join(f"{t} rowid {r} has no parent in {p}" for t, r, p, _ in found[:3])
