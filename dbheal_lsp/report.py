@@ -31,6 +31,7 @@ __all__ = [
     "render_json",
     "render_sarif",
     "render_text",
+    "summary_line",
 ]
 
 DOCS_URL = "https://github.com/dbheal/dbheal/blob/main/docs/rules.md"
@@ -249,7 +250,8 @@ def _style(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
-def _summary(result: CheckResult) -> str:
+def summary_line(result: CheckResult) -> str:
+    """Return the one line that sums a check up: issues by severity, files, statements."""
     files = _plural(result.files_checked, "file")
     statements = _plural(result.statements_checked, "statement")
     # A name or piece of SQL built at run time hides part of a statement: say how many.
@@ -302,7 +304,7 @@ def render_text(result: CheckResult, *, color: bool, root: Path | None = None) -
             note_lines.append(f"{where}: note: {_clean(note.message)}")
         blocks.append(note_lines)
 
-    blocks.append([_summary(result)])
+    blocks.append([summary_line(result)])
     return "\n\n".join("\n".join(lines) for lines in blocks)
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dbheal_lsp.fixes.heal import heal_items
 from dbheal_lsp.fixes.state import StateStore
 
 from .conftest import Client, Running
@@ -179,7 +180,7 @@ def test_rollback_confirmation_names_what_a_restore_would_drop(admin: Running) -
     engine = admin.app.engine
     item = next(
         i
-        for i in engine.heal_items(admin.app.result())
+        for i in heal_items(engine, admin.app.result())
         if i.plan.kind == "create_table" and "user_preferences" in i.plan.title
     )
     outcome = engine.apply_schema(item.plan, issue=item.issues[0])
