@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from dbheal_lsp.analysis.schema import open_read_only
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
@@ -17,13 +18,15 @@ from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
 from dbheal_lsp.model import CheckResult, Issue, IssueType, LossyReport, MigrationPlan
 
 # The order in which heal applies schema fixes: what others build on first.
-_KIND_ORDER = {
-    "create_table": 0,
-    "add_column": 1,
-    "create_index": 3,
-    "create_trigger": 2,
-    "change_type": 4,
-}
+_KIND_ORDER = MappingProxyType(
+    {
+        "create_table": 0,
+        "add_column": 1,
+        "create_index": 3,
+        "create_trigger": 2,
+        "change_type": 4,
+    }
+)
 _SAFE_FOR_HEAL = frozenset(
     {
         IssueType.MISSING_TABLE,
