@@ -26,8 +26,13 @@ def plan_text(plan: MigrationPlan) -> str:
     return f"{plan.title}\n{plan.description}\nExpected: {plan.expected}\n\n{plan.sql}\n"
 
 
-def lossy_text(lossy: LossyReport) -> str:
-    """Return in one line whether a type change keeps every value, or which it would lose."""
+# What the CLI and the admin page offer when a type change would lose values.
+ON_LOSSY_ADVICE = "choose --on-lossy=null or --on-lossy=keep to go ahead"
+
+
+def lossy_text(lossy: LossyReport, *, advice: str = ON_LOSSY_ADVICE) -> str:
+    """Return in one line whether a type change keeps every value, or which it would lose and
+    `advice` (what the reader can do about it: a front door without --on-lossy says its own)."""
     where = f"{lossy.table}.{lossy.column}"
     if lossy.lossless:
         return f"All {lossy.total_rows} values of {where} convert to {lossy.new_type} without loss."
@@ -35,8 +40,7 @@ def lossy_text(lossy: LossyReport) -> str:
     examples = ", ".join(lossy.examples)
     return (
         f"{lossy.lossy_count} of {lossy.total_rows} values of {where} would "
-        f"not convert to {lossy.new_type} without loss (rowids {rowids}: {examples}); "
-        "choose --on-lossy=null or --on-lossy=keep to go ahead"
+        f"not convert to {lossy.new_type} without loss (rowids {rowids}: {examples}); {advice}"
     )
 
 

@@ -15,6 +15,9 @@ def test_lossy_text_names_the_rows_and_the_way_on() -> None:
         "2 of 10 values of t.c would not convert to INTEGER without loss (rowids 3, 7: 'a', "
         "'b'); choose --on-lossy=null or --on-lossy=keep to go ahead"
     )
+    assert lossy_text(lossy, advice="it will be refused.").endswith(
+        "(rowids 3, 7: 'a', 'b'); it will be refused."
+    )
     lossless = LossyReport("t", "c", "INTEGER", 10, 0, (), ())
     assert lossy_text(lossless) == "All 10 values of t.c convert to INTEGER without loss."
 
