@@ -5,7 +5,7 @@ nowhere else, so each one is checked, backed up, locked, verified, recorded and 
 same way:
 
 - code fixes: refused if the file changed since planning; the file is backed up, written
-  atomically, and recorded;
+  atomically (fixes/code_writer.py), and recorded;
 - schema fixes: refused when the same issue was fixed too often lately (loop prevention);
   one writer per database (a lock across processes); the database backed up with SQLite's
   backup API; applied in one transaction and verified (fixes/apply.py) after a re-analysis of
@@ -18,8 +18,6 @@ same way:
 
 from __future__ import annotations
 
-import ast
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,14 +26,9 @@ from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
 from dbheal_lsp.analysis.schema import open_read_only
-from dbheal_lsp.files import (
-    atomic_write,
-    python_encoding,
-    python_source,
-    read_regular_file,
-    text_hash,
-)
+from dbheal_lsp.files import python_source, read_regular_file
 from dbheal_lsp.fixes import migration_queue
+from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
 from dbheal_lsp.fixes.plan_targets import same_target
 from dbheal_lsp.fixes.state import (
     FixRecord,
@@ -227,23 +220,13 @@ class FixEngine:
     def _planned_text(self, fix: CodeFix) -> tuple[str, str] | None:
         """Return the file's text and the text `fix` makes of it; None when the file changed
         since the fix was planned."""
-        from dbheal_lsp.fixes.code import apply_edits
-
         source = self.read_source(fix.path)
-        if text_hash(source) != fix.source_hash:
-            return None
-        return source, apply_edits(source, fix.edits)
+        after = fixed_text(fix, source)
+        return None if after is None else (source, after)
 
     def _write_code(self, fix: CodeFix, source: str, after: str, fix_id: str) -> str:
-        """Write `after` as the file of `fix`, backed up in fix `fix_id`'s folder; return the
-        diff."""
-        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
-        from dbheal_lsp.fixes.code import unified_diff
-
-        diff = unified_diff(fix.path, source, after)
-        backup_files(self.root, [fix.path], self._backup_dir(fix_id) / FILES_SUBDIR)
-        _write_atomically(self.root / fix.path, after)
-        return diff
+        """Write a code fix as part of fix `fix_id` (backed up in its folder); return the diff."""
+        return write_code_fix(self.root, fix, source, after, self._backup_dir(fix_id))
 
     # --- applying schema fixes ---------------------------------------------------------------
 
@@ -497,20 +480,6 @@ def require_queued(entry: QueueEntry) -> None:
     entries are not applied again)."""
     if entry.status != "queued":
         raise FixError(f"migration {entry.id} is {entry.status}, not queued")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace the code file `path` with `text` (files.atomic_write: never half-written, a
-    link at `path` replaced rather than written through), keeping its permission bits and
-    its encoding (a coding line's, a BOM)."""
-    try:
-        mode: int | None = os.stat(path).st_mode
-        encoding = python_encoding(read_regular_file(path, max_bytes=MAX_FILE_BYTES))
-    except OSError:
-        mode, encoding = None, "utf-8"
-    atomic_write(path, text.encode(encoding), mode=mode)
-    # The fixed text must still be Python: a failure here is a bug worth a loud error.
-    ast.parse(text)
 
 
 def _remove_tree(folder: Path) -> None:
