@@ -169,11 +169,11 @@ def fresh(base: Path, run: Path) -> Path:
 def page_cache_kib(db: Path) -> int:
     """Return the page cache dbheal gives this rebuild (0: SQLite's default)."""
     sys.path.insert(0, str(REPO))
-    from dbheal_lsp.fixes.orchestrator import _rebuild_cache
+    from dbheal_lsp.fixes.schema_run import rebuild_cache
     from dbheal_lsp.model import MigrationPlan
 
     plan = MigrationPlan("", "change_type", "", "", "sessions", (), "")
-    return _rebuild_cache(db, plan)[0]
+    return rebuild_cache(db, plan)[0]
 
 
 def run_bare(root: Path, cache_kib: int = 0, narrow: bool = False) -> None:

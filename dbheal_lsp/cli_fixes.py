@@ -29,22 +29,15 @@ from dbheal_lsp.cli import (
     load_project_from,
     write,
 )
-from dbheal_lsp.model import (
-    CheckResult,
-    CodeFix,
-    IssueType,
-    LossyReport,
-    MigrationPlan,
-    TextEdit,
-    VerifyReport,
-)
+from dbheal_lsp.fixes import present
+from dbheal_lsp.fixes.present import ON_LOSSY
+from dbheal_lsp.model import CheckResult, CodeFix, IssueType
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.engine import Project
     from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
-    from dbheal_lsp.fixes.state import FixRecord, RuntimeEvent, StateStore
+    from dbheal_lsp.fixes.state import StateStore
 
-ON_LOSSY = ("refuse", "null", "keep", "abort")
 DEFAULT_LOCK_TIMEOUT = 5.0
 # What a change needs free on the database's device beyond twice its size (the backup, the
 # rollback journal): SQLite's own pages, the state file, a migration file.
@@ -271,6 +264,7 @@ def _ask(question: str, args: argparse.Namespace) -> bool:
 
 def _run_fix(args: argparse.Namespace) -> int:
     from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
+    from dbheal_lsp.fixes.overlap import non_overlapping
 
     project = load_project_from(args)  # code fixes write only code: a guess is said, not refused
     _name_database(project)
@@ -294,7 +288,7 @@ def _run_fix(args: argparse.Namespace) -> int:
     # The diffs come first, with --apply too: the question is about what the user has seen.
     for path, fixes in by_file.items():
         source = engine.read_source(path)
-        edits = _non_overlapping([e for f in fixes for e in f.edits])
+        edits = [e for f in non_overlapping(fixes) for e in f.edits]
         for fix in fixes:
             write(f"# {path}: {fix.title}\n")
         write(unified_diff(path, source, apply_edits(source, edits)) + "\n")
@@ -306,59 +300,23 @@ def _run_fix(args: argparse.Namespace) -> int:
         return EXIT_OK
     applied = failed = 0
     for path in by_file:
-        applied_here, failed_here = _apply_file_fixes(engine, path, only)
-        applied += applied_here
-        failed += failed_here
+        # One at a time, each planned against the file as the one before left it.
+        for outcome in engine.fix_file(path, only):
+            write(present.outcome_line(outcome) + "\n")
+            if outcome.diff:
+                write(outcome.diff + "\n")
+            applied += outcome.applied
+            failed += not outcome.applied
     write(f"Applied {applied} fixes in {len(by_file)} files (backups under .dbheal/backups/).\n")
     return EXIT_OK if not failed else EXIT_FOUND
-
-
-def _apply_file_fixes(engine: FixEngine, path: str, only: IssueType | None) -> tuple[int, int]:
-    """Apply the fixes of one file one at a time, planning each against the file as it is."""
-    applied = failed = 0
-    tried: set[str] = set()
-    for _ in range(200):
-        source = engine.read_source(path)
-        result = engine.project.check_source(path, source)
-        fix = next(
-            (
-                f
-                for issue in result.issues
-                if only is None or issue.type is only
-                for f in engine.code_fixes(issue, source)[:1]
-                if f.id not in tried
-            ),
-            None,
-        )
-        if fix is None:
-            break
-        tried.add(fix.id)
-        outcome = engine.apply_code(fix)
-        write(_outcome_line(outcome) + "\n")
-        if outcome.diff:
-            write(outcome.diff + "\n")
-        applied += outcome.applied
-        failed += not outcome.applied
-    return applied, failed
-
-
-def _non_overlapping(edits: list[TextEdit]) -> list[TextEdit]:
-    """Return `edits` without those that overlap an earlier one (one fix per statement)."""
-    chosen: list[TextEdit] = []
-    for edit in sorted(edits, key=lambda e: e.span):
-        if chosen and (edit.span.line, edit.span.column) < (
-            chosen[-1].span.end_line,
-            chosen[-1].span.end_column,
-        ):
-            continue
-        chosen.append(edit)
-    return chosen
 
 
 # --- dbheal migrate -----------------------------------------------------------------------------
 
 
 def _run_migrate(args: argparse.Namespace) -> int:
+    from dbheal_lsp.fixes.orchestrator import require_queued
+
     args.paths = []
     writes = args.action == "apply" and not args.dry_run
     project = load_project_from(args, writes=writes)
@@ -377,18 +335,16 @@ def _run_migrate(args: argparse.Namespace) -> int:
             "is not needed any more.\n"
         )
         return EXIT_OK
+    write(present.plan_text(plan) + "\n")
     if args.action == "plan" or args.dry_run:
-        _print_plan(plan)
-        _print_dry_run(*engine.dry_run(plan))  # re-analysis of the code included
+        # The re-analysis of the code included.
+        write(present.dry_run_text(*engine.dry_run(plan)) + "\n")
         return EXIT_OK
-    _print_plan(plan)
-    if entry.status != "queued":
-        raise UsageError(f"migration {entry.id} is {entry.status}, not queued")
+    require_queued(entry)
     if not _ask(f"Apply migration {entry.id}: {plan.title}?", args):
         write("Nothing applied.\n")
         return EXIT_OK
-    outcome = engine.apply_schema(plan, on_lossy=args.on_lossy)
-    engine.store.set_status(entry.id, "applied" if outcome.applied else "failed")
+    outcome = engine.apply_queued(entry.id, plan_id=plan.id, on_lossy=args.on_lossy)
     _print_outcome(outcome)
     return EXIT_OK if outcome.applied else EXIT_FOUND
 
@@ -417,80 +373,35 @@ def _migrate_list(engine: FixEngine) -> int:
     return EXIT_OK
 
 
-def _print_plan(plan: MigrationPlan) -> None:
-    write(f"{plan.title}\n{plan.description}\nExpected: {plan.expected}\n\n{plan.sql}\n\n")
-
-
-def _print_dry_run(lossy: LossyReport | None, verify: VerifyReport) -> None:
-    if lossy is not None:
-        write(_lossy_text(lossy) + "\n")
-    status = "would succeed" if verify.ok else "would FAIL"
-    write(f"Dry run: {status}\n{_verify_text(verify)}\n")
-
-
-def _lossy_text(lossy: LossyReport) -> str:
-    if lossy.lossless:
-        return f"All {lossy.total_rows} values of {lossy.table}.{lossy.column} convert to {lossy.new_type} without loss."
-    rowids = ", ".join(str(r) for r in lossy.first_rowids)
-    examples = ", ".join(lossy.examples)
-    return (
-        f"{lossy.lossy_count} of {lossy.total_rows} values of {lossy.table}.{lossy.column} would "
-        f"not convert to {lossy.new_type} without loss (rowids {rowids}: {examples}); "
-        "choose --on-lossy=null or --on-lossy=keep to go ahead"
-    )
-
-
-def _verify_text(verify: VerifyReport) -> str:
-    return "\n".join(
-        f"  {'ok  ' if c.ok else 'FAIL'} {c.name}{': ' + c.detail if c.detail else ''}"
-        for c in verify.checks
-    )
-
-
-def _outcome_line(outcome: FixOutcome) -> str:
-    fix_id = outcome.record.id if outcome.record else "-"
-    return f"[{'applied' if outcome.applied else 'not applied'}] {outcome.message} (fix {fix_id})"
-
-
 def _print_outcome(outcome: FixOutcome) -> None:
-    write(_outcome_line(outcome) + "\n")
-    if outcome.lossy is not None and not outcome.lossy.lossless:
-        write(_lossy_text(outcome.lossy) + "\n")
-    if outcome.verify.checks:
-        write(_verify_text(outcome.verify) + "\n")
-    if outcome.migration_file:
-        write(f"  wrote {outcome.migration_file}\n")
-    if outcome.diff:
-        write(outcome.diff + "\n")
+    # A diff is followed by a blank line, as every diff the CLI prints.
+    write(present.outcome_text(outcome) + ("\n\n" if outcome.diff else "\n"))
 
 
 # --- dbheal heal --------------------------------------------------------------------------------
 
 
 def _run_heal(args: argparse.Namespace) -> int:
+    from dbheal_lsp.fixes.heal import heal, heal_items
+
     project = load_project_from(args, writes=True)
     _name_database(project)
     preflight(project, args.lock_timeout)
     engine = _engine(project, args)
     result = _check(project, args.paths)
-    items = engine.heal_items(result)
+    items = heal_items(engine, result)
     if not items:
         write("Nothing to heal.\n")
         return EXIT_OK
     safe = [i for i in items if i.safe or (not i.blocked and args.on_lossy in ("null", "keep"))]
     write("dbheal heal would apply:\n")
     for n, item in enumerate(items, 1):
-        tag = ""
+        skipped = ""
         if item.blocked:
-            tag = "  [skipped: its dry run fails]"
+            skipped = "its dry run fails"
         elif item not in safe:
-            tag = "  [skipped: lossy; see --on-lossy]"
-        extra = " + remove the cast it makes redundant" if item.with_code else ""
-        write(f"  {n}. {item.plan.title}{extra} ({len(item.issues)} issue(s)){tag}\n")
-        if item.lossy is not None and not item.lossy.lossless:
-            write(f"     {_lossy_text(item.lossy)}\n")
-        if item.blocked:
-            write(f"     {item.blocked}\n")
+            skipped = "lossy; see --on-lossy"
+        write(present.heal_item_text(n, item, skipped) + "\n")
     blocked = sum(1 for i in items if i.blocked)
     lossy = sum(1 for i in items if not i.blocked and i not in safe)
     if not safe:
@@ -499,11 +410,11 @@ def _run_heal(args: argparse.Namespace) -> int:
     if not _ask(f"Apply {len(safe)} fix(es)?", args):
         write("Nothing applied.\n")
         return EXIT_OK
-    outcomes = engine.heal([replace(i, lossy=None) if i in safe else i for i in safe])
+    outcomes = heal(engine, [replace(i, lossy=None) if i in safe else i for i in safe])
     for outcome in outcomes:
         _print_outcome(outcome)
     after = _check(project, args.paths)
-    write("\n" + _heal_summary(len(items), outcomes, blocked, lossy))
+    write("\n" + present.heal_summary(len(items), outcomes, blocked, lossy) + "\n")
     write(
         f"{len(result.issues)} issues before, {len(after.issues)} after; heal changes the "
         "schema only: `dbheal fix` shows the code fixes, the rest is for a person.\n"
@@ -511,26 +422,12 @@ def _run_heal(args: argparse.Namespace) -> int:
     return EXIT_OK if all(o.applied for o in outcomes) else EXIT_FOUND
 
 
-def _heal_summary(listed: int, outcomes: Sequence[FixOutcome], blocked: int, lossy: int) -> str:
-    """The line that ends `heal`: healed N of the M it listed, and why the others were not."""
-    applied = sum(o.applied for o in outcomes)
-    reasons = []
-    if lossy:
-        reasons.append(f"{lossy} would lose values (see --on-lossy)")
-    if blocked:
-        verb = "fails" if blocked == 1 else "fail"
-        reasons.append(f"{blocked} {verb} a dry run (why is said above)")
-    if len(outcomes) - applied:
-        reasons.append(f"{len(outcomes) - applied} failed (see above)")
-    why = f"; {listed - applied} not healed: {', '.join(reasons)}" if listed - applied else ""
-    return f"Healed {applied} of {listed} listed{why}.\n"
-
-
 # --- dbheal history / rollback ------------------------------------------------------------------
 
 
 def _run_history(args: argparse.Namespace) -> int:
     from dbheal_lsp.config import find_root
+    from dbheal_lsp.fixes.history_view import history_entries, history_json
     from dbheal_lsp.fixes.state import StateStore
 
     root = find_root(Path.cwd())
@@ -538,21 +435,15 @@ def _run_history(args: argparse.Namespace) -> int:
     if args.prune:
         write(_prune_summary(store, root) + "\n")
         return EXIT_OK
-    records = store.fixes(limit=args.limit)
-    # The runtime wrapper's heals change the schema as much as a fix does: listed with them.
-    heals = _runtime_heals(store, args.limit)
     if args.json:
-        data = [_fix_json(r) for r in records] + [_heal_json(e) for e in heals]
-        data.sort(key=lambda d: str(d["created_at"]), reverse=True)
-        write(json.dumps(data[: args.limit], indent=2, ensure_ascii=False) + "\n")
+        data = history_json(store, args.limit)
+        write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
-    if not records and not heals:
+    entries = history_entries(store, args.limit)
+    if not entries:
         write("No fixes recorded yet.\n")
         return EXIT_OK
-    rows: list[tuple[str, list[str]]] = [(r.created_at, _fix_lines(r)) for r in records]
-    rows.extend((e.time, [_heal_line(e)]) for e in heals)
-    rows.sort(key=lambda row: row[0], reverse=True)
-    for _, lines in rows[: args.limit]:
+    for lines in entries[: args.limit]:
         write("".join(line + "\n" for line in lines))
     return EXIT_OK
 
@@ -569,84 +460,6 @@ def _prune_summary(store: StateStore, root: Path) -> str:
         f"Pruned {len(removed)} backups (older than 30 days or beyond 20 per database); "
         f"{kept} kept (see `dbheal history`)."
     )
-
-
-def _fix_lines(r: FixRecord) -> list[str]:
-    if r.rollback_of:
-        note = f" (undoes {r.rollback_of})"
-    elif r.rolled_back_at:
-        note = f" (rolled back {r.rolled_back_at})"
-    else:
-        note = ""
-    lines = [f"{r.id}  {r.created_at}  {r.outcome_label:<11} {r.kind:<7} {r.title}{note}"]
-    if r.message and r.message != r.title:
-        lines.append(f"    {r.message}")
-    lines.extend(f"    {'ok  ' if c.ok else 'FAIL'} {c.name}" for c in r.verify.checks)
-    return lines
-
-
-def _runtime_heals(store: StateStore, limit: int) -> list[RuntimeEvent]:
-    """The runtime events that changed the schema (not the errors it only reported)."""
-    return [
-        e
-        for e in store.events(limit=max(limit, 0) * 4)
-        if e.outcome.startswith("healed") and e.action not in ("", "none")
-    ][: max(limit, 0)]
-
-
-def _heal_id(event: RuntimeEvent) -> str:
-    return f"runtime-{event.id}"
-
-
-def _heal_line(e: RuntimeEvent) -> str:
-    where = f"{e.path}:{e.line}" if e.path and e.line else (e.path or "?")
-    return f"{_heal_id(e)}  {e.time}  {'healed':<11} {'runtime':<7} {e.action} (at {where})"
-
-
-def _fix_json(r: FixRecord) -> dict[str, object]:
-    from dbheal_lsp.fixes.state import verify_to_dict
-
-    return {
-        "id": r.id,
-        "created_at": r.created_at,
-        "kind": r.kind,
-        "title": r.title,
-        "outcome": r.outcome,
-        "message": r.message,
-        "issue_fingerprint": r.issue_fingerprint,
-        "database": r.database,
-        "files": list(r.files),
-        "backup_dir": r.backup_dir,
-        "verify": verify_to_dict(r.verify),
-        "rolled_back_at": r.rolled_back_at,
-        "rollback_of": r.rollback_of,
-        "plan": r.plan_text,
-    }
-
-
-def _heal_json(e: RuntimeEvent) -> dict[str, object]:
-    """A runtime heal in the shape of a fix record (kind "runtime", outcome "healed")."""
-    from dbheal_lsp.fixes.state import verify_to_dict
-
-    return {
-        "id": _heal_id(e),
-        "created_at": e.time,
-        "kind": "runtime",
-        "title": e.action,
-        "outcome": "healed",
-        "message": e.outcome,
-        "issue_fingerprint": "",
-        "database": None,
-        "files": [e.path] if e.path else [],
-        "backup_dir": None,
-        "verify": verify_to_dict(VerifyReport()),
-        "rolled_back_at": None,
-        "rollback_of": None,
-        "plan": "",
-        "error": e.error,
-        "statement": e.statement,
-        "line": e.line,
-    }
 
 
 def _run_rollback(args: argparse.Namespace) -> int:

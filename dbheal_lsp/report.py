@@ -30,6 +30,7 @@ __all__ = [
     "render_json",
     "render_sarif",
     "render_text",
+    "summary_line",
 ]
 
 INFORMATION_URI = "https://github.com/dbheal/dbheal"
@@ -155,7 +156,8 @@ def _style(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
-def _summary(result: CheckResult) -> str:
+def summary_line(result: CheckResult) -> str:
+    """Return the one line that sums a check up: issues by severity, files, statements."""
     files = _plural(result.files_checked, "file")
     statements = _plural(result.statements_checked, "statement")
     # A name or piece of SQL built at run time hides part of a statement: say how many.
@@ -208,7 +210,7 @@ def render_text(result: CheckResult, *, color: bool, root: Path | None = None) -
             note_lines.append(f"{where}: note: {_clean(note.message)}")
         blocks.append(note_lines)
 
-    blocks.append([_summary(result)])
+    blocks.append([summary_line(result)])
     return "\n\n".join("\n".join(lines) for lines in blocks)
 
 

@@ -4,7 +4,7 @@ and does.
 Nothing here plans, applies, checks or records anything itself: scans are `Project.check_paths`,
 fixes are `FixEngine` (the one safety layer every front door uses), the history, queue, events
 and scans are the project's `.dbheal/state.sqlite` through `StateStore`, and the texts of plans,
-dry runs and outcomes are the CLI's own (`dbheal_lsp.cli_fixes`). The engine is not meant for
+dry runs and outcomes are the CLI's own (`dbheal_lsp.fixes.present`). The engine is not meant for
 several threads at once, so every call into it holds one lock.
 """
 
@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 from dbheal_lsp.analysis.engine import Project, load_project
 from dbheal_lsp.analysis.schema import SchemaError
-from dbheal_lsp.cli_fixes import ON_LOSSY, _lossy_text, _outcome_line, _verify_text
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
-from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
+from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
+from dbheal_lsp.fixes.present import ON_LOSSY, dry_run_status, lossy_text, outcome_text
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback, rollback
 from dbheal_lsp.fixes.state import (
     FixRecord,
@@ -45,7 +45,7 @@ from dbheal_lsp.model import (
     Severity,
     VerifyReport,
 )
-from dbheal_lsp.report import _summary
+from dbheal_lsp.report import summary_line
 
 from . import settings
 
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-# Issue types a code fix exists for (fixes/codefix/): the Manual Fix page offers these.
+# Issue types a code fix exists for (fixes/code.py): the Manual Fix page offers these.
 CODE_FIX_TYPES = frozenset(
     {
         IssueType.SQL_INJECTION,
@@ -225,26 +225,12 @@ def excerpt(
     return out
 
 
-def outcome_text(outcome: FixOutcome) -> str:
-    """Return what `dbheal migrate apply` prints for an outcome, as one text."""
-    lines = [_outcome_line(outcome)]
-    if outcome.lossy is not None and not outcome.lossy.lossless:
-        lines.append(_lossy_text(outcome.lossy))
-    if outcome.verify.checks:
-        lines.append(_verify_text(outcome.verify))
-    if outcome.migration_file:
-        lines.append(f"  wrote {outcome.migration_file}")
-    if outcome.diff:
-        lines.append(outcome.diff.rstrip("\n"))
-    return "\n".join(lines)
-
-
 def dry_run_json(lossy: LossyReport | None, verify: VerifyReport) -> dict[str, Any]:
     """Return a dry run as JSON, in the words of `dbheal migrate plan`."""
     return {
         "ok": verify.ok,
-        "status": "Dry run: would succeed" if verify.ok else "Dry run: would FAIL",
-        "lossy": _lossy_text(lossy) if lossy is not None else None,
+        "status": dry_run_status(verify),
+        "lossy": lossy_text(lossy) if lossy is not None else None,
         "lossless": lossy is None or lossy.lossless,
         "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verify.checks],
     }
@@ -315,7 +301,7 @@ class AdminApp:
                 return Notice(False, f"The scan failed: {exc}")
             duration = (time.perf_counter() - start) * 1000
             self._scan = _Scan(result)
-            text = f"Scanned in {duration:.0f} ms. {_summary(result)}"
+            text = f"Scanned in {duration:.0f} ms. {summary_line(result)}"
             try:
                 self.store.record_scan(
                     "manual",
@@ -500,20 +486,11 @@ class AdminApp:
             if on_lossy not in ON_LOSSY:
                 return Notice(False, f"on lossy must be one of {', '.join(ON_LOSSY)}")
             try:
-                entry, plan = self.engine.queued_plan(entry_id)
-            except FixError as exc:
+                outcome = self.engine.apply_queued(entry_id, plan_id=plan_id, on_lossy=on_lossy)
+            except FixError as exc:  # not queued (any more), or not the plan that was shown
                 return Notice(False, str(exc))
-            if plan.id != plan_id:
-                return Notice(
-                    False, f"That is not the plan of migration {entry.id}: show it again."
-                )
-            if entry.status != "queued":
-                return Notice(False, f"migration {entry.id} is {entry.status}, not queued")
-            try:
-                outcome = self.engine.apply_schema(plan, on_lossy=on_lossy)
-                self.store.set_status(entry.id, "applied" if outcome.applied else "failed")
             except _ENGINE_ERRORS as exc:
-                return Notice(False, f"cannot apply {plan.title}: {exc}")
+                return Notice(False, f"cannot apply migration {entry_id}: {exc}")
             self.scan()
             return Notice(outcome.applied, outcome_text(outcome))
 

@@ -1,45 +1,40 @@
-"""The orchestrator: plans fixes for issues and applies them through the safety layer.
+"""The fix engine: plans fixes for issues and applies them through the safety layer.
 
 Every front door (CLI, language server, admin page, runtime wrapper) applies fixes here and
 nowhere else, so each one is checked, backed up, locked, verified, recorded and reversible the
 same way:
 
 - code fixes: refused if the file changed since planning; the file is backed up, written
-  atomically, and recorded;
+  atomically (fixes/code_writer.py), and recorded;
 - schema fixes: refused when the same issue was fixed too often lately (loop prevention);
   one writer per database (a lock across processes); the database backed up with SQLite's
-  backup API; applied in one transaction and verified (fixes/apply.py); written as a new
-  migration file when it is not already in the migrations; recorded.
+  backup API; applied in one transaction and verified (fixes/apply.py) after a re-analysis of
+  the code (fixes/reanalysis.py); written as a new migration file when it is not already in
+  the migrations (fixes/migration_writer.py); recorded;
+- queued schema fixes: applied as the plan that was shown, their queue status set after.
+
+`dbheal heal` (fixes/heal.py) is a batch of schema fixes applied here one by one.
 """
 
 from __future__ import annotations
 
-import ast
-import os
-import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
-from dbheal_lsp.analysis.migration_files import migration_files
-from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
-from dbheal_lsp.analysis.statement import Statement
-from dbheal_lsp.files import (
-    SourceNotText,
-    atomic_write,
-    python_encoding,
-    python_source,
-    read_regular_file,
-    text_hash,
-)
+from dbheal_lsp.analysis.schema import open_read_only
+from dbheal_lsp.files import python_source, read_regular_file
+from dbheal_lsp.fixes import migration_queue
+from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
+from dbheal_lsp.fixes.plan_targets import same_target
 from dbheal_lsp.fixes.state import (
     FixRecord,
     QueueEntry,
     StateStore,
     fix_to_json,
-    plan_from_json,
     plan_to_json,
     utc_now,
 )
@@ -55,34 +50,8 @@ from dbheal_lsp.model import (
     VerifyReport,
 )
 
-# The order in which heal applies schema fixes: what others build on first.
-_KIND_ORDER = {
-    "create_table": 0,
-    "add_column": 1,
-    "create_index": 3,
-    "create_trigger": 2,
-    "change_type": 4,
-}
-_SAFE_FOR_HEAL = frozenset(
-    {
-        IssueType.MISSING_TABLE,
-        IssueType.MISSING_COLUMN,
-        IssueType.MISSING_INDEX,
-        IssueType.TYPE_MISMATCH,
-        IssueType.SCHEMA_DRIFT,
-    }
-)
-
-
-# Issue types whose appearance after a schema fix means the fix broke the code.
-_BREAKING = frozenset(
-    {
-        IssueType.MISSING_TABLE,
-        IssueType.MISSING_COLUMN,
-        IssueType.SQL_SYNTAX,
-        IssueType.TYPE_MISMATCH,
-    }
-)
+if TYPE_CHECKING:
+    from dbheal_lsp.fixes.apply import ApplyOutcome
 
 
 class FixError(Exception):
@@ -93,7 +62,7 @@ class FixError(Exception):
 class FixSettings:
     """How fixes are applied; the defaults are the safe choices."""
 
-    on_lossy: str = "refuse"  # refuse | null | keep | abort
+    on_lossy: str = "refuse"  # one of present.ON_LOSSY
     full_integrity: bool = False  # PRAGMA integrity_check instead of quick_check
     write_migrations: bool = True  # write applied schema fixes as new migration files
     max_fixes: int = 2  # the same issue fixed more often than this within the window: refused
@@ -112,22 +81,6 @@ class FixOutcome:
     lossy: LossyReport | None = None
     migration_file: str | None = None
     diff: str = ""
-
-
-@dataclass(frozen=True)
-class HealItem:
-    """One fix `dbheal heal` would apply, and the issues it resolves."""
-
-    plan: MigrationPlan
-    issues: tuple[Issue, ...]
-    with_code: bool  # a type change that also removes the cast the change makes redundant
-    lossy: LossyReport | None = None
-    blocked: str = ""  # why a dry run says it would fail (the code would break, say)
-
-    @property
-    def safe(self) -> bool:
-        """Return whether heal applies it: lossless, and its dry run passes."""
-        return not self.blocked and (self.lossy is None or self.lossy.lossless)
 
 
 class FixEngine:
@@ -166,6 +119,15 @@ class FixEngine:
             return ()
         return code_fixes(text, issue, self.project)
 
+    def cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
+        """The fix removing the cast a type change makes redundant, planned now.
+
+        Planned (and checked) while the issue still shows, before the type changes; applied
+        right after the change, and only if the file has not changed in between.
+        """
+        fix = next((f for f in self.code_fixes(issue) if f.kind == "remove_cast"), None)
+        return lambda: fix
+
     def schema_plans(self, issue: Issue) -> tuple[MigrationPlan, ...]:
         """Return the schema fixes of `issue`, planned against the live database now."""
         from dbheal_lsp.fixes.plans import plans_for
@@ -195,9 +157,10 @@ class FixEngine:
         steps and the code agree; applying checks the rows again in its own transaction.
         """
         from dbheal_lsp.fixes.apply import dry_run, schema_dry_run
+        from dbheal_lsp.fixes.reanalysis import reanalysis
 
         database = self._database()
-        check = self._reanalysis(issue, plan)
+        check = reanalysis(self.project, issue, plan)
         if schema_only:
             timeout = self.settings.lock_timeout
             return None, schema_dry_run(database, plan, lock_timeout=timeout, extra_check=check)
@@ -207,18 +170,11 @@ class FixEngine:
 
     def apply_code(self, fix: CodeFix, *, kind: str = "code") -> FixOutcome:
         """Apply a code fix: refuse a stale one, back the file up, write it, record it."""
-        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
-        from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
-
-        source = self.read_source(fix.path)
-        if text_hash(source) != fix.source_hash:
+        texts = self._planned_text(fix)
+        if texts is None:
             return FixOutcome(False, f"{fix.path} changed since this fix was planned: plan again")
-        after = apply_edits(source, fix.edits)
-        diff = unified_diff(fix.path, source, after)
         fix_id = self.store.new_fix_id()
-        backup_dir = self._backup_dir(fix_id)
-        backup_files(self.root, [fix.path], backup_dir / FILES_SUBDIR)
-        _write_atomically(self.root / fix.path, after)
+        diff = self._write_code(fix, *texts, fix_id)
         record = self.store.record_fix(
             FixRecord(
                 id=fix_id,
@@ -230,13 +186,47 @@ class FixEngine:
                 plan_text=diff,
                 plan_json=fix_to_json(fix),
                 files=(fix.path,),
-                backup_dir=self._relative(backup_dir),
+                backup_dir=self._relative(self._backup_dir(fix_id)),
                 verify=VerifyReport((VerifyCheck("re-analysis", True, "fix checked"),)),
                 outcome="applied",
                 message=f"edited {fix.path}",
             )
         )
         return FixOutcome(True, f"edited {fix.path}", record, record.verify, diff=diff)
+
+    def fix_file(self, path: str, only: IssueType | None = None) -> Iterator[FixOutcome]:
+        """Apply the code fixes of the project file `path` (of issues of type `only`, if
+        given) one at a time, each planned against the file as the one before left it; yield
+        each outcome once it is applied. A fix is tried once."""
+        tried: set[str] = set()
+        for _ in range(200):  # a bound, should fixes keep coming back
+            source = self.read_source(path)
+            result = self.project.check_source(path, source)
+            fix = next(
+                (
+                    f
+                    for issue in result.issues
+                    if only is None or issue.type is only
+                    for f in self.code_fixes(issue, source)[:1]
+                    if f.id not in tried
+                ),
+                None,
+            )
+            if fix is None:
+                return
+            tried.add(fix.id)
+            yield self.apply_code(fix)
+
+    def _planned_text(self, fix: CodeFix) -> tuple[str, str] | None:
+        """Return the file's text and the text `fix` makes of it; None when the file changed
+        since the fix was planned."""
+        source = self.read_source(fix.path)
+        after = fixed_text(fix, source)
+        return None if after is None else (source, after)
+
+    def _write_code(self, fix: CodeFix, source: str, after: str, fix_id: str) -> str:
+        """Write a code fix as part of fix `fix_id` (backed up in its folder); return the diff."""
+        return write_code_fix(self.root, fix, source, after, self._backup_dir(fix_id))
 
     # --- applying schema fixes ---------------------------------------------------------------
 
@@ -249,11 +239,12 @@ class FixEngine:
         then_code: Callable[[], CodeFix | None] | None = None,
     ) -> FixOutcome:
         """Apply a schema plan through the safety layer; optionally a code fix right after."""
-        from dbheal_lsp.fixes.apply import apply_plan
-        from dbheal_lsp.fixes.backup import DATABASE_SUBDIR, BackupError, backup_database
-        from dbheal_lsp.fixes.lock import LockTimeout, database_lock
+        from dbheal_lsp.fixes.backup import BackupError
+        from dbheal_lsp.fixes.lock import LockTimeout
+        from dbheal_lsp.fixes.reanalysis import reanalysis
+        from dbheal_lsp.fixes.schema_run import run_backed_up
 
-        database = self._database()
+        database = self._database()  # none configured: said before anything is reserved
         fingerprint = plan.issue_fingerprint
         if fingerprint and self._looping(fingerprint):
             message = (
@@ -264,28 +255,16 @@ class FixEngine:
         fix_id = self.store.new_fix_id()
         backup_dir = self._backup_dir(fix_id)
         try:
-            with database_lock(database, self.settings.lock_timeout, root=self.root):
-                reanalysis = self._reanalysis(issue, plan)
-                cache_kib, beside = _rebuild_cache(database, plan)
-                with _BackgroundBackup(
-                    lambda: backup_database(database, backup_dir / DATABASE_SUBDIR),
-                    background=beside,
-                ) as backup:
-                    outcome = apply_plan(
-                        database,
-                        plan,
-                        on_lossy=on_lossy or self.settings.on_lossy,
-                        full_integrity=self.settings.full_integrity,
-                        lock_timeout=self.settings.lock_timeout,
-                        extra_check=backup.then(reanalysis),
-                        cache_kib=cache_kib,
-                    )
-                if outcome.applied:
-                    # What the database is right after the fix: a rollback restores the
-                    # backup only while it is still exactly this (fixes/fingerprint.py).
-                    from dbheal_lsp.fixes.fingerprint import remember_after_fix
-
-                    remember_after_fix(database, backup_dir, timeout=self.settings.lock_timeout)
+            outcome = run_backed_up(
+                database,
+                plan,
+                backup_dir,
+                lambda: reanalysis(self.project, issue, plan),
+                root=self.root,
+                on_lossy=on_lossy or self.settings.on_lossy,
+                full_integrity=self.settings.full_integrity,
+                lock_timeout=self.settings.lock_timeout,
+            )
         except LockTimeout as exc:
             return FixOutcome(False, str(exc))
         except (OSError, sqlite3.Error, BackupError) as exc:
@@ -295,6 +274,17 @@ class FixEngine:
             _remove_tree(backup_dir)
             record = self._record_refused(plan, outcome.message, outcome.verify)
             return FixOutcome(False, outcome.message, record, outcome.verify, outcome.lossy)
+        return self._record_applied(plan, fix_id, outcome, then_code)
+
+    def _record_applied(
+        self,
+        plan: MigrationPlan,
+        fix_id: str,
+        outcome: ApplyOutcome,
+        then_code: Callable[[], CodeFix | None] | None,
+    ) -> FixOutcome:
+        """Finish an applied plan: its migration file, then its code fix (if any and still
+        fresh), then its record in the history."""
         files: list[str] = []
         migration = self._write_migration(plan, fix_id)
         if migration is not None:
@@ -302,28 +292,26 @@ class FixEngine:
         code_diff = ""
         kind = "schema"
         message = f"applied: {plan.title}"
-        if then_code is not None:
-            code_fix = then_code()
-            if code_fix is not None:
-                code = self._apply_code_in(fix_id, code_fix)
-                if code is not None:
-                    files.append(code_fix.path)
-                    code_diff = code
-                    kind = "both"
-                    message += f"; {code_fix.title}"
+        code_fix = then_code() if then_code is not None else None
+        texts = self._planned_text(code_fix) if code_fix is not None else None
+        if code_fix is not None and texts is not None:
+            code_diff = self._write_code(code_fix, *texts, fix_id)
+            files.append(code_fix.path)
+            kind = "both"
+            message += f"; {code_fix.title}"
         record = self.store.record_fix(
             FixRecord(
                 id=fix_id,
                 created_at=utc_now(),
                 kind=kind,
                 title=plan.title,
-                issue_fingerprint=fingerprint,
+                issue_fingerprint=plan.issue_fingerprint,
                 plan_id=plan.id,
                 plan_text=plan.sql + (("\n\n" + code_diff) if code_diff else ""),
                 plan_json=plan_to_json(plan),
-                database=self._relative(database),
+                database=self._relative(self._database()),
                 files=tuple(files),
-                backup_dir=self._relative(backup_dir),
+                backup_dir=self._relative(self._backup_dir(fix_id)),
                 verify=outcome.verify,
                 outcome="applied",
                 message=message,
@@ -333,121 +321,14 @@ class FixEngine:
             True, message, record, outcome.verify, outcome.lossy, migration, diff=code_diff
         )
 
-    def _apply_code_in(self, fix_id: str, fix: CodeFix) -> str | None:
-        """Apply a code fix as part of fix `fix_id` (backed up in its folder); return the diff."""
-        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
-        from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
-
-        source = self.read_source(fix.path)
-        if text_hash(source) != fix.source_hash:
-            return None
-        after = apply_edits(source, fix.edits)
-        backup_files(self.root, [fix.path], self._backup_dir(fix_id) / FILES_SUBDIR)
-        _write_atomically(self.root / fix.path, after)
-        return unified_diff(fix.path, source, after)
-
-    def _reanalysis(
-        self, issue: Issue | None, plan: MigrationPlan
-    ) -> Callable[[sqlite3.Connection], VerifyReport]:
-        """Return the re-analysis run inside the fix's transaction, before it commits.
-
-        The issue must be gone, and no statement of the code that names the table may get a
-        new breaking issue (a type change must not trade one mismatch for others).
-
-        The schema before the change is read now, before the transaction begins: once the
-        transaction has spilled pages to the file (a rebuild of a large table does), a second
-        connection cannot read the database until it ends, so the check itself reads only
-        from the connection it is given, the one that holds the transaction.
-        """
-        from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
-        from dbheal_lsp.analysis.drift import Drift
-        from dbheal_lsp.analysis.schema import SchemaError, oracle_connection
-
-        try:
-            state = self.project.schema_state()
-            before = self.project.checker(state)
-        except (SchemaError, sqlite3.Error) as exc:
-            reason = f"cannot read the schema before the change: {exc}"
-
-            def cannot(conn: sqlite3.Connection) -> VerifyReport:
-                return VerifyReport((VerifyCheck("re-analysis", False, reason),))
-
-            return cannot
-
-        def check(conn: sqlite3.Connection) -> VerifyReport:
-            after_schema = schema_from_connection(conn, "database")
-            oracle = oracle_connection(after_schema)
-            after = StatementChecker(after_schema, state.expected, Drift(), oracle, CheckSettings())
-            still: list[Issue] = []
-            added: list[Issue] = []
-            try:
-                for rel, statements in self._statements_naming(plan.table, issue):
-                    for statement in statements:
-                        old = {i.fingerprint for i in before.check(statement, rel)}
-                        for found in after.check(statement, rel):
-                            if issue is not None and _same_issue(found, issue):
-                                still.append(found)
-                            elif found.fingerprint not in old and found.type in _BREAKING:
-                                added.append(found)
-            finally:
-                oracle.close()
-            checks = []
-            if issue is not None and not issue.path.endswith(".sql"):
-                detail = "the issue is gone" if not still else f"still: {still[0].message}"
-                checks.append(VerifyCheck("re-analysis", not still, detail))
-            detail = "no statement of the code gets a new issue"
-            if added:
-                first = added[0]
-                detail = (
-                    f"{len(added)} statement(s) would break, e.g. {first.path}:"
-                    f"{first.span.line}: {first.type.value} {first.message}"
-                )
-            checks.append(VerifyCheck("code still agrees", not added, detail))
-            return VerifyReport(tuple(checks))
-
-        return check
-
-    def _statements_naming(
-        self, table: str, issue: Issue | None
-    ) -> Iterable[tuple[str, tuple[Statement, ...]]]:
-        """Yield (path, statements) of every project file whose text names `table`."""
-        needle = table.lower()
-        files = self.project.python_files([self.root])
-        for file in files:
-            rel = self.project.config.relative(file)
-            try:
-                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-            except (OSError, SourceNotText):
-                continue
-            if needle not in source.lower() and (issue is None or rel != issue.path):
-                continue
-            try:
-                yield rel, self.project.statements(source, rel)
-            except (SyntaxError, ValueError):
-                continue
-
     def _write_migration(self, plan: MigrationPlan, fix_id: str) -> str | None:
+        """Write an applied plan as a new migration file (when it is new and wanted)."""
         folder = self.project.config.migrations
         if not (self.settings.write_migrations and plan.migration_name and folder):
             return None
-        from dbheal_lsp.fixes.backup import FILES_SUBDIR, backup_files
+        from dbheal_lsp.fixes.migration_writer import write_migration
 
-        path = next_migration_path(folder, plan.migration_name)
-        # Recorded as absent before the fix, so that a rollback removes the file again.
-        backup_files(self.root, [self._relative(path)], self._backup_dir(fix_id) / FILES_SUBDIR)
-        lines = [
-            f"-- {plan.title}",
-            f"-- Written by dbheal (fix {fix_id}, {utc_now()}): {plan.description}",
-        ]
-        if plan.foreign_keys_off:
-            lines.append(
-                "-- Run with PRAGMA foreign_keys=OFF outside a transaction, as SQLite's table "
-                "rebuild procedure requires."
-            )
-        lines.append("")
-        lines.extend(s.sql.strip().rstrip(";") + ";" for s in plan.steps if s.kind == "sql")
-        # A new file (never written through a link planted at its name).
-        atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o644)
+        path = write_migration(self.root, folder, plan, fix_id, self._backup_dir(fix_id))
         return self._relative(path)
 
     def _record_refused(
@@ -475,7 +356,7 @@ class FixEngine:
         count = self.store.times_fixed(fingerprint, self.settings.loop_window_seconds)
         return count >= self.settings.max_fixes
 
-    # --- queue, rollback, cleanup -------------------------------------------------------------
+    # --- the migration queue -------------------------------------------------------------------
 
     def enqueue(self, plan: MigrationPlan, severity: Severity) -> QueueEntry:
         """Queue `plan` and return its entry; the queue outlives restarts.
@@ -483,22 +364,9 @@ class FixEngine:
         A plan for the target of a queued entry (the same change, planned again or for another
         issue) is not queued twice: that entry takes the newer plan and keeps its id.
         """
-        for entry in self.store.queued():
-            stored = _stored_plan(entry)
-            if stored is not None and _same_target(stored, plan):
-                if _sql_set(plan) < _sql_set(stored):
-                    return entry  # one part of the migration file the entry applies whole
-                return self._give(entry, plan) or entry
         database = self.project.config.database
-        return self.store.enqueue(
-            plan.id,
-            plan.kind,
-            plan.title,
-            severity,
-            plan_to_json(plan),
-            issue_fingerprint=plan.issue_fingerprint,
-            database=self._relative(database) if database else None,
-        )
+        where = self._relative(database) if database else None
+        return migration_queue.enqueue(self.store, plan, severity, where)
 
     def queued_plan(self, entry_id: int) -> tuple[QueueEntry, MigrationPlan]:
         """Return a queue entry and its plan, made again if the schema changed since; or raise
@@ -506,18 +374,42 @@ class FixEngine:
         entry = self.store.entry(entry_id)
         if entry is None:
             raise FixError(f"no queued migration {entry_id} (see `dbheal migrate list`)")
-        plan = _stored_plan(entry)
+        plan = migration_queue.stored_plan(entry)
         if entry.status != "queued":
             if plan is None:
                 raise FixError(f"migration {entry_id} is {entry.status} and its plan unreadable")
             return entry, plan
-        if plan is None or plan.schema_version != self._schema_version():
+        version = migration_queue.schema_version(self.project.config.database)
+        if plan is None or plan.schema_version != version:
             self.refresh_queue()
             entry = self.store.entry(entry_id) or entry
-            plan = _stored_plan(entry) or plan
+            plan = migration_queue.stored_plan(entry) or plan
         if plan is None:
             raise FixError(f"queued migration {entry_id} has an unreadable plan")
         return entry, plan
+
+    def apply_queued(
+        self,
+        entry_id: int,
+        *,
+        plan_id: str | None = None,
+        issue: Issue | None = None,
+        on_lossy: str | None = None,
+        then_code: Callable[[], CodeFix | None] | None = None,
+    ) -> FixOutcome:
+        """Apply queued migration `entry_id` and set its queue status: "applied" or "failed".
+
+        `plan_id` is the plan that was shown: when the entry's plan is another now (planned
+        again since), nothing is applied. Raise FixError when there is no such entry, its plan
+        is not the one shown, or it is not queued; the other arguments are `apply_schema`'s.
+        """
+        entry, plan = self.queued_plan(entry_id)
+        if plan_id is not None and plan.id != plan_id:
+            raise FixError(f"That is not the plan of migration {entry.id}: show it again.")
+        require_queued(entry)
+        outcome = self.apply_schema(plan, issue=issue, on_lossy=on_lossy, then_code=then_code)
+        self.store.set_status(entry.id, "applied" if outcome.applied else "failed")
+        return outcome
 
     def refresh_queue(self, result: CheckResult | None = None) -> list[QueueEntry]:
         """Make every queued entry's plan again, from the issues of `result` (a check of the
@@ -534,80 +426,25 @@ class FixEngine:
         if result is None:
             result = self.project.check_paths([self.root])
         fresh = self.fresh_plans(result)
-        taken: list[MigrationPlan] = []
-        current = self._relative(database)
-        for entry in sorted(queued, key=lambda e: e.id):
-            if entry.database is not None and entry.database != current:
-                continue  # queued for another database: judged when that one is used
-            stored = _stored_plan(entry)
-            match = next((p for p, _ in fresh if _same_target(stored, p)), None) if stored else None
-            if match is None:
-                self.store.set_status(entry.id, "done elsewhere")
-            elif any(_same_target(match, t) for t in taken):
-                self.store.set_status(entry.id, "dropped")
-            else:
-                taken.append(match)
-                self._give(entry, match)
+        migration_queue.requeue(self.store, queued, fresh, self._relative(database))
         return self.store.queued()
 
     def fresh_plans(self, result: CheckResult) -> list[tuple[MigrationPlan, Severity]]:
         """Return the schema plans of the issues of `result`, one per target, planned now,
         each with the worst severity of the issues asking for it."""
-        plans: list[tuple[MigrationPlan, Severity]] = []
-        for issue in sorted(result.issues, key=lambda i: -i.severity.rank):
-            for plan in self.schema_plans(issue):
-                same = next((n for n, p in enumerate(plans) if _same_target(p[0], plan)), None)
-                if same is None:
-                    plans.append((plan, issue.severity))
-                elif _sql_set(plan) > _sql_set(plans[same][0]):
-                    # The whole migration file over one of its parts.
-                    plans[same] = (plan, plans[same][1])
-        return plans
-
-    def _give(self, entry: QueueEntry, plan: MigrationPlan) -> QueueEntry | None:
-        """Store `plan` as the plan of queued `entry` (unless it is the one stored already)."""
-        payload = plan_to_json(plan)
-        if payload == entry.payload_json:
-            return entry
-        from dbheal_lsp.fixes.state import StateError
-
-        try:
-            return self.store.replan_entry(
-                entry.id,
-                plan.id,
-                plan.kind,
-                plan.title,
-                payload,
-                issue_fingerprint=plan.issue_fingerprint,
-            )
-        except StateError:
-            # Another queued entry holds that plan already: this one is its duplicate.
-            return self.store.set_status(entry.id, "dropped")
-        except KeyError:
-            return None
-
-    def _schema_version(self) -> int | None:
-        database = self.project.config.database
-        if database is None or not database.exists():
-            return None
-        try:
-            conn = open_read_only(database)
-        except (OSError, sqlite3.Error):
-            return None
-        try:
-            return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-        except sqlite3.Error:
-            return None
-        finally:
-            conn.close()
+        issues = sorted(result.issues, key=lambda i: -i.severity.rank)
+        planned = ((p, i.severity) for i in issues for p in self.schema_plans(i))
+        return migration_queue.one_per_target(planned)
 
     def replan(self, plan: MigrationPlan, issues: Iterable[Issue]) -> MigrationPlan | None:
         """Return `plan` made again against the database as it is now (None if not needed)."""
         for issue in issues:
             for fresh in self.schema_plans(issue):
-                if _same_target(fresh, plan):
+                if same_target(fresh, plan):
                     return fresh
         return None
+
+    # --- history -------------------------------------------------------------------------------
 
     def rollback(self, fix_id: str) -> FixRecord:
         """Undo fix `fix_id` (refused while later fixes depend on it); return the record."""
@@ -622,87 +459,6 @@ class FixEngine:
         return prune(
             self.store, self.root, max_age_days=max_age_days, keep_per_database=keep_per_database
         )
-
-    # --- heal ----------------------------------------------------------------------------------
-
-    def heal_items(self, result: CheckResult) -> list[HealItem]:
-        """Return the schema fixes `dbheal heal` would apply for `result`, in order."""
-        from dbheal_lsp.fixes.lossless import lossy_report
-
-        by_plan: dict[str, tuple[MigrationPlan, list[Issue]]] = {}
-        for issue in sorted(result.issues, key=lambda i: -i.severity.rank):
-            if issue.type not in _SAFE_FOR_HEAL:
-                continue
-            if issue.type is IssueType.MISSING_TABLE and issue.origin is None:
-                continue  # a typo, not a missing migration: a person decides
-            if issue.type is IssueType.MISSING_COLUMN and issue.origin is None:
-                continue
-            for plan in self.schema_plans(issue):
-                # Two issues may ask for the same change (a drifted column on a query and on its
-                # migration, two tables of one migration file): one fix serves both, the
-                # whole file's plan over the plan of one of its parts.
-                key = next((k for k, v in by_plan.items() if _same_target(v[0], plan)), None)
-                if key is None:
-                    by_plan[_plan_key(plan)] = (plan, [issue])
-                else:
-                    kept, issues = by_plan[key]
-                    bigger = _sql_set(plan) > _sql_set(kept)
-                    by_plan[key] = (plan if bigger else kept, [*issues, issue])
-                break
-        items: list[HealItem] = []
-        database = self.project.config.database
-        for plan, issues in by_plan.values():
-            lossy = None
-            blocked = ""
-            if plan.kind == "change_type" and database is not None and plan.column:
-                conn = open_read_only(database)
-                try:
-                    lossy = lossy_report(conn, plan.table, plan.column, plan.new_type or "")
-                finally:
-                    conn.close()
-                if lossy.lossless:
-                    # A type change can break other queries of the column: try it first.
-                    _, verify = self.dry_run(plan, issues[0], schema_only=True)
-                    blocked = "; ".join(f"{c.name}: {c.detail}" for c in verify.failures())
-            with_code = any(i.type is IssueType.TYPE_MISMATCH and i.helper for i in issues)
-            items.append(HealItem(plan, tuple(issues), with_code, lossy, blocked))
-        items.sort(key=lambda item: _KIND_ORDER.get(item.plan.kind, 9))
-        return items
-
-    def heal(self, items: Sequence[HealItem]) -> list[FixOutcome]:
-        """Apply every safe item, each planned again just before it runs.
-
-        One item that cannot be planned or applied is refused with its reason; the others go
-        on (each fix is its own transaction, so a refused one has changed nothing).
-        """
-        from dbheal_lsp.analysis.schema import SchemaError
-
-        outcomes: list[FixOutcome] = []
-        for item in items:
-            if not item.safe:
-                continue
-            try:
-                plan = self.replan(item.plan, item.issues)
-                if plan is None:
-                    # An earlier fix did this one too (an index that came with its column, say).
-                    outcomes.append(FixOutcome(True, f"already done: {item.plan.title}"))
-                    continue
-                issue = item.issues[0]
-                then_code = self.cast_fix(issue) if item.with_code else None
-                outcomes.append(self.apply_schema(plan, issue=issue, then_code=then_code))
-            except (FixError, SchemaError, ValueError, sqlite3.Error, OSError) as exc:
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                outcomes.append(FixOutcome(False, f"refused: {item.plan.title}: {reason}"))
-        return outcomes
-
-    def cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
-        """The fix removing the cast a type change makes redundant, planned now.
-
-        Planned (and checked) while the issue still shows, before the type changes; applied
-        right after the change, and only if the file has not changed in between.
-        """
-        fix = next((f for f in self.code_fixes(issue) if f.kind == "remove_cast"), None)
-        return lambda: fix
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -719,157 +475,11 @@ class FixEngine:
         return self.project.config.relative(path)
 
 
-# A type change rebuilds the whole table. Its connection gets a page cache that holds the
-# rebuild's pages, up to this much: SQLite's default 2 MB makes a copy into a table with a TEXT
-# key or a UNIQUE column (indexes filled in random order) spill again and again. When the
-# rebuild fits, the backup is also taken beside it (on the other core): in rollback-journal
-# mode a writer that spills pages to the file must wait for every reader, the backup included,
-# and with its pages in memory it writes only at COMMIT, after the backup has finished.
-_REBUILD_CACHE_LIMIT = 512 * 1024 * 1024
-
-
-def _rebuild_cache(database: Path, plan: MigrationPlan) -> tuple[int, bool]:
-    """Return the page cache (KiB, 0: SQLite's default) for `plan`, and whether it holds the
-    whole rebuild (then the backup runs beside it)."""
-    if plan.kind != "change_type":
-        return 0, False  # small changes: nothing to gain
-    try:
-        size = database.stat().st_size
-        wal = Path(f"{database}-wal")
-        size += wal.stat().st_size if wal.exists() else 0
-    except OSError:
-        return 0, False
-    # The rebuild dirties about the table and its indexes again; the whole file is an upper
-    # bound of that, and the margin covers the schema and freelist pages.
-    needed = size * 3 // 2 + 32 * 1024 * 1024
-    return min(needed, _REBUILD_CACHE_LIMIT) // 1024, needed <= _REBUILD_CACHE_LIMIT
-
-
-class _BackgroundBackup:
-    """Take the database backup in a thread while the fix's transaction runs, or before it.
-
-    The transaction must not commit without its backup: `then(check)` returns the executor's
-    last check inside the transaction, which waits for the backup and fails (rolling the fix
-    back) if it failed. In WAL mode the backup reads the last committed state whatever the
-    fix's transaction does; in rollback-journal mode the executor keeps its pages in memory
-    until COMMIT (a large page cache), so its transaction never needs the backup's read lock.
-    """
-
-    def __init__(self, take: Callable[[], object], *, background: bool) -> None:
-        import threading
-
-        self._take = take
-        self._error: BaseException | None = None
-        self._thread = (
-            threading.Thread(target=self._run, name="dbheal-backup", daemon=True)
-            if background
-            else None
-        )
-
-    def _run(self) -> None:
-        try:
-            self._take()
-        except BaseException as exc:  # reported by `wait`, in the caller's thread
-            self._error = exc
-
-    def __enter__(self) -> _BackgroundBackup:
-        if self._thread is None:
-            self._take()  # in turn: errors propagate as they always did
-        else:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        # Never leave the thread writing into a folder the caller is about to remove.
-        if self._thread is not None:
-            self._thread.join()
-
-    def wait(self) -> VerifyCheck:
-        """Wait for the backup; return whether it was taken."""
-        if self._thread is not None:
-            self._thread.join()
-        if self._error is not None:
-            return VerifyCheck("backup", False, f"no backup, so no fix: {self._error}")
-        when = "beside the rebuild, before its commit" if self._thread else "before the fix"
-        return VerifyCheck("backup", True, f"taken {when}")
-
-    def then(
-        self, check: Callable[[sqlite3.Connection], VerifyReport]
-    ) -> Callable[[sqlite3.Connection], VerifyReport]:
-        """Return `check` preceded by waiting for the backup (run inside the transaction)."""
-
-        def gate(conn: sqlite3.Connection) -> VerifyReport:
-            taken = self.wait()
-            if not taken.ok:
-                return VerifyReport((taken,))
-            return VerifyReport((taken, *check(conn).checks))
-
-        return gate
-
-
-def _plan_key(plan: MigrationPlan) -> str:
-    """What a plan changes: two plans with the same key are the same fix."""
-    if plan.kind in ("change_type", "add_column"):
-        return f"{plan.kind}:{plan.table}:{plan.column}:{plan.new_type}".lower()
-    return plan.id
-
-
-def _sql_set(plan: MigrationPlan) -> set[str]:
-    return {" ".join(step.sql.split()) for step in plan.steps if step.kind == "sql"}
-
-
-def _same_target(a: MigrationPlan, b: MigrationPlan) -> bool:
-    """Return whether two plans make the same change (one may be planned again, or be the
-    plan of its whole migration file): the same key, or migration statements in common."""
-    if _plan_key(a) == _plan_key(b) or a.id == b.id:
-        return True
-    # Statements taken from the migrations (nothing new to write) name their targets exactly.
-    from_migrations = not a.migration_name and not b.migration_name
-    kinds = ("create_table", "add_column", "create_index", "create_trigger")
-    return (
-        from_migrations and a.kind in kinds and b.kind in kinds and bool(_sql_set(a) & _sql_set(b))
-    )
-
-
-def _stored_plan(entry: QueueEntry) -> MigrationPlan | None:
-    """Return the plan of a queue entry, None when its payload is not a schema plan."""
-    try:
-        return plan_from_json(entry.payload_json)
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _same_issue(found: Issue, issue: Issue) -> bool:
-    return found.type is issue.type and (
-        found.fingerprint == issue.fingerprint or found.span == issue.span
-    )
-
-
-def next_migration_path(folder: Path, name: str) -> Path:
-    """Return the path of the next migration of `folder`: the next number, as wide as theirs."""
-    numbers: list[tuple[int, int]] = []
-    for path in migration_files(folder):
-        m = re.match(r"(\d+)", path.name)
-        if m:
-            numbers.append((int(m.group(1)), len(m.group(1))))
-    number = max((n for n, _ in numbers), default=0) + 1
-    width = max((w for _, w in numbers), default=3)
-    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "dbheal_fix"
-    return folder / f"{number:0{width}d}_{slug}.sql"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace the code file `path` with `text` (files.atomic_write: never half-written, a
-    link at `path` replaced rather than written through), keeping its permission bits and
-    its encoding (a coding line's, a BOM)."""
-    try:
-        mode: int | None = os.stat(path).st_mode
-        encoding = python_encoding(read_regular_file(path, max_bytes=MAX_FILE_BYTES))
-    except OSError:
-        mode, encoding = None, "utf-8"
-    atomic_write(path, text.encode(encoding), mode=mode)
-    # The fixed text must still be Python: a failure here is a bug worth a loud error.
-    ast.parse(text)
+def require_queued(entry: QueueEntry) -> None:
+    """Raise FixError unless `entry` still waits in the queue (applied, failed or dropped
+    entries are not applied again)."""
+    if entry.status != "queued":
+        raise FixError(f"migration {entry.id} is {entry.status}, not queued")
 
 
 def _remove_tree(folder: Path) -> None:
@@ -883,7 +493,5 @@ __all__ = [
     "FixError",
     "FixOutcome",
     "FixSettings",
-    "HealItem",
-    "next_migration_path",
-    "replace",
+    "require_queued",
 ]

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 
+from dbheal_lsp.fixes.heal import heal_items
 from dbheal_lsp.fixes.state import StateStore
 
 from .conftest import Running, index_names, issue_fp, logged_in, notice_for
@@ -84,7 +85,7 @@ def test_rollback_confirmation_names_what_a_restore_would_drop(admin: Running) -
     engine = admin.app.engine
     item = next(
         i
-        for i in engine.heal_items(admin.app.result())
+        for i in heal_items(engine, admin.app.result())
         if i.plan.kind == "create_table" and "user_preferences" in i.plan.title
     )
     outcome = engine.apply_schema(item.plan, issue=item.issues[0])

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.engine import load_project
+from dbheal_lsp.fixes.heal import heal, heal_items
 from dbheal_lsp.fixes.inverse import Undo, created_by
 from dbheal_lsp.fixes.orchestrator import FixEngine
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback
@@ -66,7 +67,7 @@ LATE_USER = (
 
 def _apply(engine: FixEngine, kind: str, title_part: str) -> FixRecord:
     result = engine.project.check_paths([engine.root])
-    for item in engine.heal_items(result):
+    for item in heal_items(engine, result):
         if item.plan.kind == kind and title_part in item.plan.title:
             outcome = engine.apply_schema(item.plan, issue=item.issues[0])
             assert outcome.applied and outcome.record is not None, outcome.message
@@ -213,8 +214,8 @@ def _type_project(tmp_path: Path) -> FixEngine:
 
 
 def _change_type(engine: FixEngine) -> FixRecord:
-    (item,) = engine.heal_items(engine.project.check_paths([engine.root]))
-    (outcome,) = engine.heal([item])
+    (item,) = heal_items(engine, engine.project.check_paths([engine.root]))
+    (outcome,) = heal(engine, [item])
     assert outcome.applied and outcome.record is not None, outcome.message
     return outcome.record
 

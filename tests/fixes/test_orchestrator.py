@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.engine import Project, load_project
-from dbheal_lsp.fixes.orchestrator import FixEngine, FixSettings
+from dbheal_lsp.fixes.heal import heal, heal_items
+from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixSettings
 from dbheal_lsp.fixes.rollback import RollbackError
 from dbheal_lsp.fixes.state import plan_to_json
 from dbheal_lsp.model import IssueType, Severity
@@ -40,7 +41,7 @@ def test_heal_applies_safe_fixes_and_refuses_the_rest(shop: Path) -> None:
     project = load_project(shop)
     engine = FixEngine(project)
     result = project.check_paths([shop])
-    items = engine.heal_items(result)
+    items = heal_items(engine, result)
     titles = [i.plan.title for i in items]
     assert titles[0].startswith("Create table user_preferences")
     lossy = {i.plan.column for i in items if i.lossy and not i.lossy.lossless}
@@ -51,7 +52,7 @@ def test_heal_applies_safe_fixes_and_refuses_the_rest(shop: Path) -> None:
     assert blocked.plan.column == "user_id"
     assert "code still agrees" in blocked.blocked and "auth.py" in blocked.blocked
 
-    outcomes = engine.heal(items)
+    outcomes = heal(engine, items)
     applied = [o.message for o in outcomes if o.applied]
     assert all(o.applied for o in outcomes), [o.message for o in outcomes]
     db = shop / "shop.db"
@@ -76,7 +77,7 @@ def test_heal_applies_safe_fixes_and_refuses_the_rest(shop: Path) -> None:
 def test_history_and_rollback_in_dependency_order(shop: Path) -> None:
     project = load_project(shop)
     engine = FixEngine(project)
-    outcomes = engine.heal(engine.heal_items(project.check_paths([shop])))
+    outcomes = heal(engine, heal_items(engine, project.check_paths([shop])))
     records = [o.record for o in outcomes if o.applied and o.record]
     first, last = records[0], records[-1]
     with pytest.raises(RollbackError, match="first"):
@@ -125,9 +126,9 @@ def test_type_change_with_its_code_fix(tmp_path: Path) -> None:
     engine = FixEngine(project)
     (issue,) = project.check_paths([project.config.root]).issues
     assert issue.type is IssueType.TYPE_MISMATCH
-    (item,) = engine.heal_items(project.check_paths([project.config.root]))
+    (item,) = heal_items(engine, project.check_paths([project.config.root]))
     assert item.with_code and item.safe
-    (outcome,) = engine.heal([item])
+    (outcome,) = heal(engine, [item])
     assert outcome.applied, outcome.message
     assert outcome.record is not None and outcome.record.kind == "both"
     db = project.config.root / "app.db"
@@ -184,6 +185,33 @@ def test_queue_survives_a_new_engine_and_drops_duplicates(tmp_path: Path) -> Non
     assert queued == plan and entry.status == "queued"
 
 
+def test_apply_queued_applies_the_plan_shown_once_and_sets_its_status(tmp_path: Path) -> None:
+    project = _small_project(tmp_path, BOTH)
+    engine = FixEngine(project)
+    issue = project.check_paths([project.config.root]).issues[0]
+    (plan,) = engine.schema_plans(issue)
+    entry = engine.enqueue(plan, Severity.MEDIUM)
+    with pytest.raises(FixError, match=f"not the plan of migration {entry.id}"):
+        engine.apply_queued(entry.id, plan_id="another plan")
+    assert engine.store.entry(entry.id).status == "queued"  # type: ignore[union-attr]
+    outcome = engine.apply_queued(entry.id, plan_id=plan.id)
+    assert outcome.applied, outcome.message
+    assert engine.store.entry(entry.id).status == "applied"  # type: ignore[union-attr]
+    with pytest.raises(FixError, match=f"^migration {entry.id} is applied, not queued$"):
+        engine.apply_queued(entry.id)
+    with pytest.raises(FixError, match="no queued migration 999"):
+        engine.apply_queued(999)
+
+
+def test_fix_file_applies_the_fixes_of_a_file_one_at_a_time(tmp_path: Path) -> None:
+    project = _small_project(tmp_path, BOTH)
+    engine = FixEngine(project)
+    (outcome,) = engine.fix_file("app.py")
+    assert outcome.applied and "(user_id,)" in outcome.diff
+    assert "(user_id,)" in (project.config.root / "app.py").read_text()
+    assert list(engine.fix_file("app.py", IssueType.TYPE_MISMATCH)) == []  # nothing left
+
+
 def test_stale_schema_plan_is_refused(tmp_path: Path) -> None:
     project = _small_project(tmp_path, BOTH)
     engine = FixEngine(project)
@@ -228,7 +256,7 @@ def _big_project(tmp_path: Path, rows: int, journal_mode: str) -> Project:
 def test_type_change_of_120k_rows_applies_and_verifies(tmp_path: Path, journal_mode: str) -> None:
     project = _big_project(tmp_path, 120_000, journal_mode)
     engine = FixEngine(project)
-    (item,) = engine.heal_items(project.check_paths([project.config.root]))
+    (item,) = heal_items(engine, project.check_paths([project.config.root]))
     assert item.safe, item.blocked
     # The full dry run (`dbheal migrate plan`) rebuilds the table in SQLite's default page
     # cache, so its transaction spills to the file: the re-analysis must not need a second
@@ -236,7 +264,7 @@ def test_type_change_of_120k_rows_applies_and_verifies(tmp_path: Path, journal_m
     lossy, verify = engine.dry_run(item.plan, item.issues[0])
     assert verify.ok, verify.failures()
     assert lossy is not None and lossy.total_rows == 120_000 and lossy.lossless
-    (outcome,) = engine.heal([item])
+    (outcome,) = heal(engine, [item])
     assert outcome.applied, outcome.message
     assert "locked" not in outcome.message
     assert {c.name for c in outcome.verify.checks} >= {"copy: rows equal", "code still agrees"}

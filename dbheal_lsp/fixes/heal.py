@@ -1,0 +1,134 @@
+"""`dbheal heal`: the schema fixes a check asks for, the safe ones applied in turn.
+
+Safe means: a table or column that a migration defines, a missing index, a type change that
+loses no value and whose dry run passes. Each one is planned again just before it runs and
+goes through the fix engine's safety layer like any other fix.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from dbheal_lsp.analysis.schema import open_read_only
+from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
+from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
+from dbheal_lsp.model import CheckResult, Issue, IssueType, LossyReport, MigrationPlan
+
+# The order in which heal applies schema fixes: what others build on first.
+_KIND_ORDER = MappingProxyType(
+    {
+        "create_table": 0,
+        "add_column": 1,
+        "create_index": 3,
+        "create_trigger": 2,
+        "change_type": 4,
+    }
+)
+_SAFE_FOR_HEAL = frozenset(
+    {
+        IssueType.MISSING_TABLE,
+        IssueType.MISSING_COLUMN,
+        IssueType.MISSING_INDEX,
+        IssueType.TYPE_MISMATCH,
+        IssueType.SCHEMA_DRIFT,
+    }
+)
+
+
+@dataclass(frozen=True)
+class HealItem:
+    """One fix `dbheal heal` would apply, and the issues it resolves."""
+
+    plan: MigrationPlan
+    issues: tuple[Issue, ...]
+    with_code: bool  # a type change that also removes the cast the change makes redundant
+    lossy: LossyReport | None = None
+    blocked: str = ""  # why a dry run says it would fail (the code would break, say)
+
+    @property
+    def safe(self) -> bool:
+        """Return whether heal applies it: lossless, and its dry run passes."""
+        return not self.blocked and (self.lossy is None or self.lossy.lossless)
+
+
+def heal_items(engine: FixEngine, result: CheckResult) -> list[HealItem]:
+    """Return the schema fixes `dbheal heal` would apply for `result`, in order."""
+    items = [_item(engine, plan, issues) for plan, issues in _plans(engine, result)]
+    items.sort(key=lambda item: _KIND_ORDER.get(item.plan.kind, 9))
+    return items
+
+
+def heal(engine: FixEngine, items: Sequence[HealItem]) -> list[FixOutcome]:
+    """Apply every safe item, each planned again just before it runs.
+
+    One item that cannot be planned or applied is refused with its reason; the others go
+    on (each fix is its own transaction, so a refused one has changed nothing).
+    """
+    from dbheal_lsp.analysis.schema import SchemaError
+
+    outcomes: list[FixOutcome] = []
+    for item in items:
+        if not item.safe:
+            continue
+        try:
+            plan = engine.replan(item.plan, item.issues)
+            if plan is None:
+                # An earlier fix did this one too (an index that came with its column, say).
+                outcomes.append(FixOutcome(True, f"already done: {item.plan.title}"))
+                continue
+            issue = item.issues[0]
+            then_code = engine.cast_fix(issue) if item.with_code else None
+            outcomes.append(engine.apply_schema(plan, issue=issue, then_code=then_code))
+        except (FixError, SchemaError, ValueError, sqlite3.Error, OSError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            outcomes.append(FixOutcome(False, f"refused: {item.plan.title}: {reason}"))
+    return outcomes
+
+
+def _plans(engine: FixEngine, result: CheckResult) -> list[tuple[MigrationPlan, list[Issue]]]:
+    """Return the plans heal may apply for `result`, one per change, with the issues of each."""
+    by_plan: dict[str, tuple[MigrationPlan, list[Issue]]] = {}
+    for issue in sorted(result.issues, key=lambda i: -i.severity.rank):
+        if issue.type not in _SAFE_FOR_HEAL:
+            continue
+        if issue.type is IssueType.MISSING_TABLE and issue.origin is None:
+            continue  # a typo, not a missing migration: a person decides
+        if issue.type is IssueType.MISSING_COLUMN and issue.origin is None:
+            continue
+        for plan in engine.schema_plans(issue):
+            # Two issues may ask for the same change (a drifted column on a query and on its
+            # migration, two tables of one migration file): one fix serves both, the
+            # whole file's plan over the plan of one of its parts.
+            key = next((k for k, v in by_plan.items() if same_target(v[0], plan)), None)
+            if key is None:
+                by_plan[plan_key(plan)] = (plan, [issue])
+            else:
+                kept, issues = by_plan[key]
+                bigger = sql_set(plan) > sql_set(kept)
+                by_plan[key] = (plan if bigger else kept, [*issues, issue])
+            break
+    return list(by_plan.values())
+
+
+def _item(engine: FixEngine, plan: MigrationPlan, issues: list[Issue]) -> HealItem:
+    """Return the heal item of `plan`: a type change is looked at for lost values, then tried."""
+    from dbheal_lsp.fixes.lossless import lossy_report
+
+    lossy = None
+    blocked = ""
+    database = engine.project.config.database
+    if plan.kind == "change_type" and database is not None and plan.column:
+        conn = open_read_only(database)
+        try:
+            lossy = lossy_report(conn, plan.table, plan.column, plan.new_type or "")
+        finally:
+            conn.close()
+        if lossy.lossless:
+            # A type change can break other queries of the column: try it first.
+            _, verify = engine.dry_run(plan, issues[0], schema_only=True)
+            blocked = "; ".join(f"{c.name}: {c.detail}" for c in verify.failures())
+    with_code = any(i.type is IssueType.TYPE_MISMATCH and i.helper for i in issues)
+    return HealItem(plan, tuple(issues), with_code, lossy, blocked)
