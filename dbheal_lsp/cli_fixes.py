@@ -42,7 +42,8 @@ from dbheal_lsp.model import (
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.engine import Project
     from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
-    from dbheal_lsp.fixes.state import FixRecord, RuntimeEvent, StateStore
+    from dbheal_lsp.fixes.state import StateStore
+    from dbheal_lsp.records import FixRecord, RuntimeEvent
 
 ON_LOSSY = ("refuse", "null", "keep", "abort")
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -604,7 +605,7 @@ def _heal_line(e: RuntimeEvent) -> str:
 
 
 def _fix_json(r: FixRecord) -> dict[str, object]:
-    from dbheal_lsp.fixes.state import verify_to_dict
+    from dbheal_lsp.codec import to_dict
 
     return {
         "id": r.id,
@@ -617,7 +618,7 @@ def _fix_json(r: FixRecord) -> dict[str, object]:
         "database": r.database,
         "files": list(r.files),
         "backup_dir": r.backup_dir,
-        "verify": verify_to_dict(r.verify),
+        "verify": to_dict(r.verify),
         "rolled_back_at": r.rolled_back_at,
         "rollback_of": r.rollback_of,
         "plan": r.plan_text,
@@ -626,7 +627,7 @@ def _fix_json(r: FixRecord) -> dict[str, object]:
 
 def _heal_json(e: RuntimeEvent) -> dict[str, object]:
     """A runtime heal in the shape of a fix record (kind "runtime", outcome "healed")."""
-    from dbheal_lsp.fixes.state import verify_to_dict
+    from dbheal_lsp.codec import to_dict
 
     return {
         "id": _heal_id(e),
@@ -639,7 +640,7 @@ def _heal_json(e: RuntimeEvent) -> dict[str, object]:
         "database": None,
         "files": [e.path] if e.path else [],
         "backup_dir": None,
-        "verify": verify_to_dict(VerifyReport()),
+        "verify": to_dict(VerifyReport()),
         "rolled_back_at": None,
         "rollback_of": None,
         "plan": "",

@@ -27,7 +27,8 @@ from typing import Any, ClassVar
 import pytest
 
 from dbheal_lsp import runtime
-from dbheal_lsp.fixes.state import RuntimeEvent, StateStore
+from dbheal_lsp.fixes.state import StateStore
+from dbheal_lsp.records import RuntimeEvent
 from dbheal_lsp.runtime import (
     HealingConnection,
     HealingCursor,

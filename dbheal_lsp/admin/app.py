@@ -27,14 +27,7 @@ from dbheal_lsp.cli_fixes import ON_LOSSY, _lossy_text, _outcome_line, _verify_t
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
 from dbheal_lsp.fixes.history import RollbackError, plan_rollback, rollback
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    QueueEntry,
-    RuntimeEvent,
-    ScanRecord,
-    StateError,
-    StateStore,
-)
+from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import (
     CheckResult,
     CodeFix,
@@ -45,6 +38,7 @@ from dbheal_lsp.model import (
     Severity,
     VerifyReport,
 )
+from dbheal_lsp.records import FixRecord, QueueEntry, RuntimeEvent, ScanRecord
 from dbheal_lsp.report import _summary
 
 from . import settings

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from dbheal_lsp.fixes.state import FixRecord, QueueEntry, RuntimeEvent, ScanRecord, parse_time
 from dbheal_lsp.model import DEFAULT_SEVERITIES, CheckResult, Issue, IssueType, Severity
+from dbheal_lsp.records import FixRecord, QueueEntry, RuntimeEvent, ScanRecord, parse_time
 
 from . import settings
 from .app import SEVERITIES, Dashboard, ExcerptLine, IssueQuery, Notice, RollbackPreview

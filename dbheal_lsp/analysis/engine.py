@@ -782,7 +782,7 @@ class Project:
         if cached is not None:
             return cached
         state = state or self.schema_state()
-        issues = self._migration_issues(state)
+        issues = self.migration_issues(state)
         files = len(state.migrations.files) if state.migrations else 0
         result = FileResult(_MIGRATIONS_ENTRY, tuple(issues), (), files)
         if cache is not None:
@@ -821,7 +821,7 @@ class Project:
                 return self.schema_state().key  # the replay reports what is wrong with it
         return digest.hexdigest()
 
-    def _migration_issues(self, state: SchemaState) -> list[Issue]:
+    def migration_issues(self, state: SchemaState) -> list[Issue]:
         """SCHEMA_DRIFT and broken statements of the migrations."""
         if state.migrations is None:
             return []

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
+from dbheal_lsp.codec import changes_from_json
 from dbheal_lsp.files import relative_path
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.backup import (
@@ -52,14 +53,9 @@ from dbheal_lsp.fixes.fingerprint import (
 )
 from dbheal_lsp.fixes.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    StateStore,
-    changes_from_json,
-    parse_time,
-    utc_now,
-)
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import MigrationPlan, VerifyCheck, VerifyReport
+from dbheal_lsp.records import FixRecord, parse_time, utc_now
 
 __all__ = [
     "DEFAULT_KEEP_PER_DATABASE",
@@ -585,7 +581,7 @@ def prune(
         if record.backup_dir:
             owners.setdefault(PurePosixPath(record.backup_dir).as_posix(), record)
     # Ids reserved by `new_fix_id` (the history's own list), recorded or not.
-    handed_out = {str(row[0]) for row in store._read("SELECT id FROM fix_ids")}
+    handed_out = store.handed_out_fix_ids()
     ranked = _beyond_keep(root, owners, keep_per_database)
     deleted: list[str] = []
     for folder in sorted(_backup_folders(backups)):

@@ -26,6 +26,7 @@ from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
 from dbheal_lsp.analysis.migrations import migration_files
 from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.codec import from_json, to_json
 from dbheal_lsp.files import (
     SourceNotText,
     atomic_write,
@@ -34,15 +35,7 @@ from dbheal_lsp.files import (
     read_regular_file,
     text_hash,
 )
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    QueueEntry,
-    StateStore,
-    fix_to_json,
-    plan_from_json,
-    plan_to_json,
-    utc_now,
-)
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import (
     CheckResult,
     CodeFix,
@@ -54,6 +47,7 @@ from dbheal_lsp.model import (
     VerifyCheck,
     VerifyReport,
 )
+from dbheal_lsp.records import FixRecord, QueueEntry, utc_now
 
 # The order in which heal applies schema fixes: what others build on first.
 _KIND_ORDER = {
@@ -228,7 +222,7 @@ class FixEngine:
                 issue_fingerprint=fix.issue_fingerprint,
                 plan_id=fix.id,
                 plan_text=diff,
-                plan_json=fix_to_json(fix),
+                plan_json=to_json(fix),
                 files=(fix.path,),
                 backup_dir=self._relative(backup_dir),
                 verify=VerifyReport((VerifyCheck("re-analysis", True, "fix checked"),)),
@@ -320,7 +314,7 @@ class FixEngine:
                 issue_fingerprint=fingerprint,
                 plan_id=plan.id,
                 plan_text=plan.sql + (("\n\n" + code_diff) if code_diff else ""),
-                plan_json=plan_to_json(plan),
+                plan_json=to_json(plan),
                 database=self._relative(database),
                 files=tuple(files),
                 backup_dir=self._relative(backup_dir),
@@ -463,7 +457,7 @@ class FixEngine:
                 issue_fingerprint=plan.issue_fingerprint,
                 plan_id=plan.id,
                 plan_text=plan.sql,
-                plan_json=plan_to_json(plan),
+                plan_json=to_json(plan),
                 database=self._relative(self._database()),
                 verify=verify or VerifyReport(),
                 outcome=outcome,
@@ -495,7 +489,7 @@ class FixEngine:
             plan.kind,
             plan.title,
             severity,
-            plan_to_json(plan),
+            to_json(plan),
             issue_fingerprint=plan.issue_fingerprint,
             database=self._relative(database) if database else None,
         )
@@ -566,7 +560,7 @@ class FixEngine:
 
     def _give(self, entry: QueueEntry, plan: MigrationPlan) -> QueueEntry | None:
         """Store `plan` as the plan of queued `entry` (unless it is the one stored already)."""
-        payload = plan_to_json(plan)
+        payload = to_json(plan)
         if payload == entry.payload_json:
             return entry
         from dbheal_lsp.fixes.state import StateError
@@ -834,7 +828,7 @@ def _same_target(a: MigrationPlan, b: MigrationPlan) -> bool:
 def _stored_plan(entry: QueueEntry) -> MigrationPlan | None:
     """Return the plan of a queue entry, None when its payload is not a schema plan."""
     try:
-        return plan_from_json(entry.payload_json)
+        return from_json(MigrationPlan, entry.payload_json)
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from dbheal_lsp.codec import to_json
 from dbheal_lsp.fixes.backup import backup_database, backup_fix, database_backup_path
 from dbheal_lsp.fixes.fingerprint import remember_after_fix
 from dbheal_lsp.fixes.history import (
@@ -26,8 +27,9 @@ from dbheal_lsp.fixes.history import (
     rollback,
 )
 from dbheal_lsp.fixes.lock import database_lock
-from dbheal_lsp.fixes.state import FixRecord, StateError, StateStore, plan_to_json, utc_now
+from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import MigrationPlan, PlanStep
+from dbheal_lsp.records import FixRecord, utc_now
 
 
 def checksum(db: Path) -> str:
@@ -91,7 +93,7 @@ def apply_schema_fix(store: StateStore, root: Path, sql: str, **fields: Any) -> 
             issue_fingerprint=fields.pop("issue_fingerprint", "fp"),
             plan_id=f"plan:{fix_id}",
             plan_text=sql,
-            plan_json=fields.pop("plan_json", plan_to_json(plan)),
+            plan_json=fields.pop("plan_json", to_json(plan)),
             database="app.sqlite",
             backup_dir=saved.backup_dir,
             **fields,
@@ -490,7 +492,7 @@ def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: 
                 created_at=utc_now(),
                 kind="schema",
                 title="Add users.nick",
-                plan_json=plan_to_json(plan),
+                plan_json=to_json(plan),
                 database="app.sqlite",
                 files=("migrations/002_add_nick.sql",),
                 backup_dir=f".dbheal/backups/{fix_id}",
