@@ -247,7 +247,7 @@ def _one_line(exc: BaseException) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
-    from dbheal_lsp.analysis.schema import SchemaError
+    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.config import ConfigError, split_pattern_warnings
     from dbheal_lsp.fixes.state import record_cli_scan
     from dbheal_lsp.report import exit_code, render_json, render_sarif, render_text

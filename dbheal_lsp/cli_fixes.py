@@ -141,7 +141,7 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one of the fix commands and return its exit status."""
-    from dbheal_lsp.analysis.schema import SchemaError
+    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.fixes.orchestrator import FixError
     from dbheal_lsp.fixes.state import StateError
 

@@ -30,20 +30,14 @@ from dbheal_lsp.analysis.constants import (
     project_constants,
 )
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
+from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError, master_digest, open_read_only
 from dbheal_lsp.analysis.migrations import (
     MigrationCache,
     MigrationResult,
     migration_files,
     schema_from_ddl,
 )
-from dbheal_lsp.analysis.schema import (
-    LiveDatabase,
-    Schema,
-    SchemaError,
-    master_digest,
-    open_read_only,
-    oracle_connection,
-)
+from dbheal_lsp.analysis.schema import Schema, oracle_connection
 from dbheal_lsp.config import DEFAULT_EXCLUDE, Config, ConfigError, unmatched_pattern_note
 from dbheal_lsp.files import (
     MB,

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from dbheal_lsp.analysis.drift import Drift
+from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.positions import source_lines
-from dbheal_lsp.analysis.schema import Column, Index, Schema, SchemaError, Table
+from dbheal_lsp.analysis.schema import Column, Index, Schema, Table
 from dbheal_lsp.analysis.sqllex import WORD, comment_end, quoted_end, unquote
 from dbheal_lsp.analysis.sqlrefs import normalize_placeholders
 from dbheal_lsp.analysis.statement import (

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
+from dbheal_lsp.analysis.live_db import open_read_only
 from dbheal_lsp.analysis.migrations import migration_files
-from dbheal_lsp.analysis.schema import open_read_only, schema_from_connection
+from dbheal_lsp.analysis.schema import schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.codec import from_json, to_json
 from dbheal_lsp.files import (
@@ -355,7 +356,8 @@ class FixEngine:
         """
         from dbheal_lsp.analysis.checks import CheckSettings, StatementChecker
         from dbheal_lsp.analysis.drift import Drift
-        from dbheal_lsp.analysis.schema import SchemaError, oracle_connection
+        from dbheal_lsp.analysis.live_db import SchemaError
+        from dbheal_lsp.analysis.schema import oracle_connection
 
         try:
             state = self.project.schema_state()
@@ -669,7 +671,7 @@ class FixEngine:
         One item that cannot be planned or applied is refused with its reason; the others go
         on (each fix is its own transaction, so a refused one has changed nothing).
         """
-        from dbheal_lsp.analysis.schema import SchemaError
+        from dbheal_lsp.analysis.live_db import SchemaError
 
         outcomes: list[FixOutcome] = []
         for item in items:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from dbheal_lsp.analysis.engine import PARALLEL_THRESHOLD, Project
-from dbheal_lsp.analysis.schema import SchemaError
+from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.config import load_config
 from dbheal_lsp.files import project_cache_dir
 from dbheal_lsp.model import CheckResult, Issue, IssueType
