@@ -40,7 +40,7 @@ from dbheal_lsp.model import (
 )
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
     from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
     from dbheal_lsp.fixes.state import StateStore
     from dbheal_lsp.records import FixRecord, RuntimeEvent

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dbheal_lsp.analysis.engine import Project, load_project
 from dbheal_lsp.analysis.live_db import SchemaError
+from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.cli_fixes import ON_LOSSY, _lossy_text, _outcome_line, _verify_text
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
 from dbheal_lsp.fixes.history import RollbackError, plan_rollback, rollback

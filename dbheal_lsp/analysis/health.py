@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.analysis.live_db import DEFAULT_BUSY_TIMEOUT, SchemaError, open_read_only
+from dbheal_lsp.analysis.project import Project, migration_issues
 from dbheal_lsp.config import excluded
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
 from dbheal_lsp.records import RuntimeEvent, parse_time, utc_now
@@ -109,7 +109,7 @@ def health_check(
     try:
         # The same drift and the same issues as a check of the migrations: the editor must
         # show one finding once, whichever of the two reported it last.
-        found = project.migration_issues(project.schema_state())
+        found = migration_issues(config, project.schema_state())
         issues = tuple(sorted(found, key=lambda i: (i.path, i.span, i.type.value)))
     except (SchemaError, OSError, sqlite3.Error, ValueError) as exc:
         drift_note = f"drift from the migrations not computed: {exc}"

@@ -42,8 +42,8 @@ from dbheal_lsp.analysis.statement import (
 from dbheal_lsp.model import Origin, Span
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
     from dbheal_lsp.analysis.migrations import MigrationResult
+    from dbheal_lsp.analysis.project import Project
 
 __all__ = ["Completion", "SqlToken", "completions", "hover_markdown", "token_at"]
 

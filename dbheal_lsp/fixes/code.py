@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import libcst as cst
     from libcst.metadata import CodeRange
 
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
     from dbheal_lsp.analysis.statement import Rendered, Statement
 
 __all__ = ["apply_edits", "code_fixes", "unified_diff"]

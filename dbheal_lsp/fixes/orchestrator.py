@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.live_db import open_read_only
 from dbheal_lsp.analysis.migrations import migration_files
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.analysis.schema import schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.codec import from_json, to_json

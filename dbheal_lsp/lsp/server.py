@@ -63,10 +63,10 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from dbheal_lsp import __version__
-from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.analysis.health import health_check, runtime_event_issues
 from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.lookup import completions, hover_markdown, token_at
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.codec import from_dict, to_dict
 from dbheal_lsp.config import (
     Config,

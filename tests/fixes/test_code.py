@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.fixes import code as code_module
 from dbheal_lsp.fixes.code import apply_edits, code_fixes, unified_diff

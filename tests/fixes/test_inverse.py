@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import load_project
+from dbheal_lsp.analysis.project import load_project
 from dbheal_lsp.fixes.history import RollbackError, plan_rollback
 from dbheal_lsp.fixes.inverse import Undo, created_by
 from dbheal_lsp.fixes.orchestrator import FixEngine

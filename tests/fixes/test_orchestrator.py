@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project, load_project
+from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.codec import to_json
 from dbheal_lsp.fixes.history import RollbackError
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixSettings
