@@ -31,6 +31,7 @@ from typing import Any, Literal
 from dbheal_lsp.fixes.state_schema import (
     EVENT_COLUMNS,
     FIX_COLUMNS,
+    FIX_UPDATE,
     QUEUE_COLUMNS,
     SCAN_COLUMNS,
     entry_from_row,
@@ -270,14 +271,7 @@ class StateStore:
             }
             changes.update((k, v) for k, v in optional.items() if v is not _UNSET)
             record = _normal_record(replace(record, **changes))
-            params = fix_params(record)
-            conn.execute(
-                "UPDATE fixes SET created_at = ?, kind = ?, title = ?, issue_fingerprint = ?, "
-                "plan_id = ?, plan_text = ?, plan_json = ?, database = ?, files = ?, "
-                "backup_dir = ?, verify = ?, outcome = ?, message = ?, rolled_back_at = ?, "
-                "rollback_of = ? WHERE id = ?",
-                (*params[1:], record.id),
-            )
+            conn.execute(FIX_UPDATE, (*fix_params(record)[1:], record.id))
         return record
 
     def handed_out_fix_ids(self) -> set[str]:

@@ -21,6 +21,7 @@ from dbheal_lsp.records import FixRecord, QueueEntry, ScanRecord
 __all__ = [
     "EVENT_COLUMNS",
     "FIX_COLUMNS",
+    "FIX_UPDATE",
     "MIGRATIONS",
     "QUEUE_COLUMNS",
     "SCAN_COLUMNS",
@@ -187,6 +188,12 @@ def prepare(conn: sqlite3.Connection, timeout: float) -> None:
 FIX_COLUMNS = (
     "id, created_at, kind, title, issue_fingerprint, plan_id, plan_text, plan_json, database, "
     "files, backup_dir, verify, outcome, message, rolled_back_at, rollback_of"
+)
+#: Sets every column of a fix but its id from `fix_params(record)[1:]`, then takes the id.
+FIX_UPDATE = (
+    "UPDATE fixes SET "
+    + ", ".join(f"{column} = ?" for column in FIX_COLUMNS.split(", ")[1:])
+    + " WHERE id = ?"
 )
 QUEUE_COLUMNS = (
     "id, plan_id, kind, title, priority, severity, issue_fingerprint, payload_json, database, "
