@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere in the checkout
     sys.path.insert(0, str(ROOT))
 
-from dbheal_lsp.analysis.engine import Project  # noqa: E402
+from dbheal_lsp.analysis.project import Project  # noqa: E402
 from dbheal_lsp.config import load_config  # noqa: E402
 from dbheal_lsp.fixes.codefix import code_fixes  # noqa: E402
 from dbheal_lsp.model import Issue, IssueType  # noqa: E402

@@ -616,7 +616,7 @@ def in_process(
         if n >= warmup:
             parse.saves_ms.append((time.perf_counter() - started) * 1000)
     try:
-        from dbheal_lsp.analysis.engine import load_project
+        from dbheal_lsp.analysis.project import load_project
 
         engine = load_project(project)
         rel = path.relative_to(project).as_posix()

@@ -21,7 +21,7 @@ from dbheal_lsp import __version__
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
 
 EXIT_OK = 0
 # The end of the summary line, where the database's name goes ("checked against app.db").
@@ -135,7 +135,7 @@ def load_project_from(args: argparse.Namespace, *, writes: bool = False) -> Proj
     With `writes` (the command may change the database), a database only guessed among
     several candidates is refused: the user names it.
     """
-    from dbheal_lsp.analysis.engine import load_project
+    from dbheal_lsp.analysis.project import load_project
     from dbheal_lsp.config import ConfigError, find_root
 
     paths: list[Path] = getattr(args, "paths", None) or [Path.cwd()]
@@ -262,7 +262,7 @@ def _one_line(exc: BaseException) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
-    from dbheal_lsp.analysis.schema import SchemaError
+    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.config import ConfigError, split_pattern_warnings
     from dbheal_lsp.fixes.state import record_cli_scan
     from dbheal_lsp.report import exit_code, render_json, render_sarif, render_text

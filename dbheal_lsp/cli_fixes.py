@@ -34,7 +34,7 @@ from dbheal_lsp.fixes.present import ON_LOSSY
 from dbheal_lsp.model import CheckResult, CodeFix, IssueType
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
     from dbheal_lsp.fixes.orchestrator import FixEngine, FixOutcome
     from dbheal_lsp.fixes.state import StateStore
 
@@ -133,7 +133,7 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one of the fix commands and return its exit status."""
-    from dbheal_lsp.analysis.schema import SchemaError
+    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.fixes.orchestrator import FixError
     from dbheal_lsp.fixes.state import StateError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project, load_project
+from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.model import FileNote, Issue, IssueType, Severity, Span
 from dbheal_lsp.suppress import apply_suppressions
 from tests.conftest import run_dbheal

@@ -21,20 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dbheal_lsp.analysis.engine import Project, load_project
-from dbheal_lsp.analysis.schema import SchemaError
+from dbheal_lsp.analysis.live_db import SchemaError
+from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
 from dbheal_lsp.fixes.present import ON_LOSSY, dry_run_status, lossy_text, outcome_text
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback, rollback
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    QueueEntry,
-    RuntimeEvent,
-    ScanRecord,
-    StateError,
-    StateStore,
-)
+from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import (
     CheckResult,
     CodeFix,
@@ -45,6 +38,7 @@ from dbheal_lsp.model import (
     Severity,
     VerifyReport,
 )
+from dbheal_lsp.records import FixRecord, QueueEntry, RuntimeEvent, ScanRecord
 from dbheal_lsp.report import summary_line
 
 from . import settings

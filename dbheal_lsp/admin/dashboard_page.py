@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from dbheal_lsp.fixes.state import RuntimeEvent, ScanRecord, parse_time
+from dbheal_lsp.records import RuntimeEvent, ScanRecord, parse_time
 
 from .app import Dashboard
 from .html import Markup, el, join

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from dbheal_lsp.fixes.state import FixRecord
+from dbheal_lsp.records import FixRecord
 
 from .app import RollbackPreview
 from .html import Child, Markup, el

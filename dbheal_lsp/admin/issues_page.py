@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from dbheal_lsp.fixes.state import QueueEntry, ScanRecord
 from dbheal_lsp.model import CheckResult, Issue
+from dbheal_lsp.records import QueueEntry, ScanRecord
 
 from .app import SEVERITIES, ExcerptLine, IssueQuery
 from .html import Child, Markup, el

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dbheal_lsp.fixes.state import QueueEntry, ScanRecord, parse_time
+from dbheal_lsp.records import QueueEntry, ScanRecord, parse_time
 
 from .app import Notice
 from .html import Child, Markup, el, join, json_script

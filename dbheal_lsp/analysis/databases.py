@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.schema import LiveDatabase, Schema, SchemaError, oracle_connection
+from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
+from dbheal_lsp.analysis.schema import Schema, oracle_connection
 from dbheal_lsp.analysis.sqlrefs import masked
 from dbheal_lsp.analysis.statement import RUN_TIME
 from dbheal_lsp.config import Config, database_candidates

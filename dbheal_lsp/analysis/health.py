@@ -10,24 +10,28 @@ engine code (no pygls, no lsprotocol) that any front door can call:
   in the report's message and fields (the server shows them as a window message); the drift is
   returned as issues on the migration lines.
 - `runtime_event_issues` turns the database errors the runtime wrapper recorded in
-  `.dbheal/state.sqlite` into issues on the lines of code that raised them.
+  `.dbheal/state.sqlite` into issues on the lines of code that raised them. It reads them from
+  any `EventSource` (the state store is one): analysis never imports the fix machinery.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from dbheal_lsp.analysis.engine import Project
-from dbheal_lsp.analysis.schema import DEFAULT_BUSY_TIMEOUT, SchemaError, open_read_only
+from dbheal_lsp.analysis.live_db import DEFAULT_BUSY_TIMEOUT, SchemaError, open_read_only
+from dbheal_lsp.analysis.project import Project, migration_issues
 from dbheal_lsp.config import excluded
-from dbheal_lsp.fixes.state import RuntimeEvent, StateStore, parse_time, utc_now
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
+from dbheal_lsp.records import RuntimeEvent, parse_time, utc_now
 
 __all__ = [
     "MAX_ROWS",
+    "EventSource",
     "ForeignKeyViolation",
     "HealthReport",
     "health_check",
@@ -94,35 +98,9 @@ def health_check(
     except SchemaError as exc:
         return _not_run(checked_at, f"health check of {shown} not run: {exc}")
     try:
-        # One read transaction: both checks see the same state of the file.
-        conn.execute("BEGIN")
-        integrity = _integrity_lines(conn.execute(f"PRAGMA {pragma}({MAX_ROWS})").fetchall())
-        violations: list[ForeignKeyViolation] = []
-        violation_count = 0
-        for row in conn.execute("PRAGMA foreign_key_check"):
-            violation_count += 1
-            if len(violations) < MAX_ROWS:
-                violations.append(
-                    ForeignKeyViolation(
-                        str(row[0]),
-                        None if row[1] is None else int(row[1]),
-                        str(row[2]),
-                        int(row[3]),
-                    )
-                )
-        conn.execute("ROLLBACK")
+        integrity, violations, violation_count = _database_checks(conn, pragma)
     except sqlite3.Error as exc:
-        text = str(exc)
-        lowered = text.lower()
-        if "locked" in lowered or "busy" in lowered:
-            return _not_run(
-                checked_at,
-                f"health check of {shown} not run: the database is locked by another connection "
-                f"(waited {busy_timeout:g} s); it will be checked again later",
-            )
-        if "malformed" in lowered or "corrupt" in lowered or "not a database" in lowered:
-            return HealthReport(False, (text,), (), (), checked_at, f"{shown} is corrupt: {text}")
-        return _not_run(checked_at, f"health check of {shown} failed: {text}")
+        return _failed(checked_at, shown, busy_timeout, str(exc))
     finally:
         conn.close()
 
@@ -131,14 +109,73 @@ def health_check(
     try:
         # The same drift and the same issues as a check of the migrations: the editor must
         # show one finding once, whichever of the two reported it last.
-        found = project._migration_issues(project.schema_state())
+        found = migration_issues(config, project.schema_state())
         issues = tuple(sorted(found, key=lambda i: (i.path, i.span, i.type.value)))
     except (SchemaError, OSError, sqlite3.Error, ValueError) as exc:
         drift_note = f"drift from the migrations not computed: {exc}"
 
-    integrity_ok = integrity == ("ok",)
+    parts = _summary(pragma, integrity, violations, violation_count, issues)
+    if drift_note:
+        parts.append(drift_note)
+    return HealthReport(
+        ok=integrity == ("ok",) and violation_count == 0,
+        integrity=integrity,
+        foreign_key_violations=tuple(violations),
+        issues=issues,
+        checked_at=checked_at,
+        message=f"{shown}: " + ", ".join(parts),
+    )
+
+
+def _database_checks(
+    conn: sqlite3.Connection, pragma: str
+) -> tuple[tuple[str, ...], list[ForeignKeyViolation], int]:
+    """Run `pragma` and `foreign_key_check`; return the integrity rows, the first `MAX_ROWS`
+    foreign-key violations and how many there are."""
+    # One read transaction: both checks see the same state of the file.
+    conn.execute("BEGIN")
+    integrity = _integrity_lines(conn.execute(f"PRAGMA {pragma}({MAX_ROWS})").fetchall())
+    violations: list[ForeignKeyViolation] = []
+    violation_count = 0
+    for row in conn.execute("PRAGMA foreign_key_check"):
+        violation_count += 1
+        if len(violations) < MAX_ROWS:
+            violations.append(
+                ForeignKeyViolation(
+                    str(row[0]),
+                    None if row[1] is None else int(row[1]),
+                    str(row[2]),
+                    int(row[3]),
+                )
+            )
+    conn.execute("ROLLBACK")
+    return integrity, violations, violation_count
+
+
+def _failed(checked_at: str, shown: str, busy_timeout: float, text: str) -> HealthReport:
+    """The report of checks that SQLite stopped with the error `text`."""
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return _not_run(
+            checked_at,
+            f"health check of {shown} not run: the database is locked by another connection "
+            f"(waited {busy_timeout:g} s); it will be checked again later",
+        )
+    if "malformed" in lowered or "corrupt" in lowered or "not a database" in lowered:
+        return HealthReport(False, (text,), (), (), checked_at, f"{shown} is corrupt: {text}")
+    return _not_run(checked_at, f"health check of {shown} failed: {text}")
+
+
+def _summary(
+    pragma: str,
+    integrity: tuple[str, ...],
+    violations: list[ForeignKeyViolation],
+    violation_count: int,
+    issues: tuple[Issue, ...],
+) -> list[str]:
+    """The parts of the report's one-line message, in order."""
     parts: list[str] = []
-    if integrity_ok:
+    if integrity == ("ok",):
         parts.append(f"{pragma} ok")
     else:
         count = f"{len(integrity)}" if len(integrity) < MAX_ROWS else f"at least {MAX_ROWS}"
@@ -155,16 +192,7 @@ def health_check(
     drift_count = sum(1 for i in issues if i.type is IssueType.SCHEMA_DRIFT)
     if drift_count:
         parts.append(f"{drift_count} difference(s) from the migrations")
-    if drift_note:
-        parts.append(drift_note)
-    return HealthReport(
-        ok=integrity_ok and violation_count == 0,
-        integrity=integrity,
-        foreign_key_violations=tuple(violations),
-        issues=issues,
-        checked_at=checked_at,
-        message=f"{shown}: " + ", ".join(parts),
-    )
+    return parts
 
 
 def _integrity_lines(rows: list[tuple[object, ...]]) -> tuple[str, ...]:
@@ -190,8 +218,16 @@ _NO_SUCH_TABLE = re.compile(r"no such table:\s*(\S+)", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+class EventSource(Protocol):
+    """Where runtime events are read from: `fixes.state.StateStore` is one."""
+
+    def events(self, limit: int = 100) -> Sequence[RuntimeEvent]:
+        """Return the newest `limit` runtime events, newest first."""
+        ...
+
+
 def runtime_event_issues(
-    project: Project, store: StateStore, *, limit: int = 200
+    project: Project, store: EventSource, *, limit: int = 200
 ) -> tuple[Issue, ...]:
     """Return the newest `limit` runtime events as issues on the lines of code that raised them.
 

@@ -18,7 +18,7 @@ from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Statement, TextPiece, unknown_slots
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
 
 # The keywords a SQL statement starts with; a string that starts with one of them (after blanks,
 # comments and parentheses) and holds a second SQL word reads as SQL.
@@ -204,7 +204,7 @@ class Inventory:
 def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
     """Return the inventory of the Python files under `paths` in `project` (reads them again;
     no check runs)."""
-    from dbheal_lsp.analysis.engine import MAX_FILE_BYTES
+    from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
     from dbheal_lsp.analysis.pysource import parse_module
     from dbheal_lsp.config import split_pattern_warnings
     from dbheal_lsp.files import python_source, read_regular_file

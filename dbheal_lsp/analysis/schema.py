@@ -1,24 +1,19 @@
-"""The schema model (tables, columns, indexes, triggers) and the live SQLite database it is read from.
+"""The schema model (tables, columns, indexes, triggers), read from any SQLite connection.
 
 One function, `schema_from_connection`, reads a schema from any SQLite connection: the live
-database opened read-only by `LiveDatabase`, or the in-memory database the migrations were
-replayed into. `oracle_connection` gives the checks a scratch copy of a schema to prepare
-statements against, so the live database is never touched by analysis.
+database opened read-only by `LiveDatabase` (analysis/live_db.py), or the in-memory database
+the migrations were replayed into. `oracle_connection` gives the checks a scratch copy of a
+schema to prepare statements against, so the live database is never touched by analysis.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import stat
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import quote
 
 from dbheal_lsp.analysis.sqllex import unquote
 from dbheal_lsp.model import Origin
@@ -26,17 +21,6 @@ from dbheal_lsp.model import Origin
 #: Keys of the `origins` mapping given to `schema_from_connection`, all names lower-case:
 #: ``("table", table)``, ``("column", table, column)`` and ``("index", index)``.
 OriginKey = tuple[str, ...]
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-DEFAULT_BUSY_TIMEOUT = 2.0
-
-
-class SchemaError(Exception):
-    """The database could not be read; `message` is one line meant for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def type_affinity(declared_type: str) -> str:
@@ -232,6 +216,10 @@ def _version(ddl: tuple[str, ...], source: str, origins: Mapping[OriginKey, Orig
     return digest.hexdigest()[:16]
 
 
+#: A row of `sqlite_master`: type, name, tbl_name, sql.
+_MasterRow = tuple[str, str, str, str | None]
+
+
 def schema_from_connection(
     conn: sqlite3.Connection,
     source: str,
@@ -244,7 +232,7 @@ def schema_from_connection(
     out of `tables` and `ddl`; automatic indexes are kept in `indexes` (they serve lookups).
     """
     origins = origins or {}
-    rows: list[tuple[str, str, str, str | None]] = conn.execute(
+    rows: list[_MasterRow] = conn.execute(
         "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY rowid"
     ).fetchall()
     master_sql = {name.lower(): sql for _, name, _, sql in rows}
@@ -264,25 +252,8 @@ def schema_from_connection(
         )
         without_rowid = False
         if kind == "table":
-            for _, index_name, unique, index_kind, partial in _pragma(conn, "index_list", name):
-                if index_kind == "pk":
-                    # The primary-key index of a rowid table carries the rowid (cid -1).
-                    cids = [r[1] for r in _pragma(conn, "index_xinfo", index_name)]
-                    without_rowid = -1 not in cids
-                parts = tuple(
-                    "<expr>" if cid == -2 or col is None else ("rowid" if cid == -1 else col)
-                    for _, cid, col in _pragma(conn, "index_info", index_name)
-                )
-                index = Index(
-                    name=index_name,
-                    table=name,
-                    columns=parts,
-                    unique=bool(unique),
-                    partial=bool(partial),
-                    sql=master_sql.get(index_name.lower()),
-                    origin=origins.get(("index", index_name.lower())) or table_origin,
-                )
-                index_rows.append((position[key], position.get(index_name.lower(), -1), index))
+            without_rowid, found = _table_indexes(conn, name, master_sql, origins)
+            index_rows.extend((position[key], position.get(i.name.lower(), -1), i) for i in found)
             pending_fks[key] = _foreign_keys(conn, name)
         tables[key] = Table(
             name=name,
@@ -304,7 +275,52 @@ def schema_from_connection(
         for kind, name, table, sql in rows
         if kind == "trigger"
     }
+    ddl = _ddl(rows)
+    return Schema(
+        tables=MappingProxyType(tables),
+        indexes=MappingProxyType(indexes),
+        triggers=MappingProxyType(triggers),
+        ddl=ddl,
+        source=source,
+        version=_version(ddl, source, origins),
+    )
 
+
+def _table_indexes(
+    conn: sqlite3.Connection,
+    table: str,
+    master_sql: Mapping[str, str | None],
+    origins: Mapping[OriginKey, Origin],
+) -> tuple[bool, list[Index]]:
+    """Return whether `table` is WITHOUT ROWID, and its indexes (automatic ones included)."""
+    table_origin = origins.get(("table", table.lower()))
+    without_rowid = False
+    indexes: list[Index] = []
+    for _, index_name, unique, index_kind, partial in _pragma(conn, "index_list", table):
+        if index_kind == "pk":
+            # The primary-key index of a rowid table carries the rowid (cid -1).
+            cids = [r[1] for r in _pragma(conn, "index_xinfo", index_name)]
+            without_rowid = -1 not in cids
+        parts = tuple(
+            "<expr>" if cid == -2 or col is None else ("rowid" if cid == -1 else col)
+            for _, cid, col in _pragma(conn, "index_info", index_name)
+        )
+        indexes.append(
+            Index(
+                name=index_name,
+                table=table,
+                columns=parts,
+                unique=bool(unique),
+                partial=bool(partial),
+                sql=master_sql.get(index_name.lower()),
+                origin=origins.get(("index", index_name.lower())) or table_origin,
+            )
+        )
+    return without_rowid, indexes
+
+
+def _ddl(rows: list[_MasterRow]) -> tuple[str, ...]:
+    """The statements that rebuild the schema in an empty database, tables first."""
     ddl: list[str] = []
     for wanted in ("table", "index", "view", "trigger"):
         ddl.extend(
@@ -312,15 +328,7 @@ def schema_from_connection(
             for kind, name, _, sql in rows
             if kind == wanted and sql and not name.lower().startswith("sqlite_")
         )
-    ddl_tuple = tuple(ddl)
-    return Schema(
-        tables=MappingProxyType(tables),
-        indexes=MappingProxyType(indexes),
-        triggers=MappingProxyType(triggers),
-        ddl=ddl_tuple,
-        source=source,
-        version=_version(ddl_tuple, source, origins),
-    )
+    return tuple(ddl)
 
 
 def _pragma(conn: sqlite3.Connection, pragma: str, name: str) -> list[tuple[Any, ...]]:
@@ -332,7 +340,7 @@ def _pragma(conn: sqlite3.Connection, pragma: str, name: str) -> list[tuple[Any,
     except sqlite3.OperationalError as exc:
         # A view over a missing table or a virtual table of an unknown module cannot be
         # described; report it without columns rather than losing the whole schema.
-        if _is_busy(exc):
+        if is_busy(exc):
             raise
         return []
     return rows
@@ -425,174 +433,7 @@ def oracle_connection(schema: Schema, *, check_same_thread: bool = True) -> sqli
     return box
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Return whether `exc` says another connection holds a lock (SQLITE_BUSY, SQLITE_LOCKED)."""
     text = str(exc).lower()
     return "database is locked" in text or "database table is locked" in text
-
-
-def open_read_only(
-    path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
-) -> sqlite3.Connection:
-    """Open the database file at `path` read-only, or raise SchemaError saying why not.
-
-    The file is checked first (exists, readable, not a directory, has the SQLite header) so
-    that the error names the real problem; SQLite itself would only say it cannot open it.
-    """
-    display = os.fspath(path)
-    _check_file(display)
-    uri = f"file:{quote(Path(display).resolve().as_posix())}?mode=ro"
-    try:
-        return sqlite3.connect(
-            uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as exc:
-        raise _schema_error(exc, display) from exc
-
-
-def master_digest(conn: sqlite3.Connection) -> str:
-    """Return a hash of the main database's `sqlite_master` (type, name, table, SQL of every
-    object): it changes whenever the schema's content does, whatever `schema_version` says."""
-    digest = hashlib.blake2b(digest_size=20)
-    for row in conn.execute(
-        "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY rowid"
-    ):
-        for value in row:
-            digest.update(b"\x00" if value is None else b"\x01")
-            digest.update(str(value or "").encode("utf-8", "surrogatepass"))
-        digest.update(b"\x02")
-    return digest.hexdigest()
-
-
-def _check_file(path: str) -> None:
-    # Opened without blocking and checked on the descriptor: a FIFO or a device named as the
-    # database (`/dev/stdin`, a link to `/dev/zero`) must give an error, not hang the server.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags)
-        try:
-            info = os.fstat(fd)
-            if stat.S_ISDIR(info.st_mode):
-                raise IsADirectoryError(path)
-            if not stat.S_ISREG(info.st_mode):
-                raise SchemaError(f"{path} is not a regular file, not a SQLite database")
-            header = os.read(fd, len(SQLITE_HEADER))
-        finally:
-            os.close(fd)
-    except FileNotFoundError:
-        raise SchemaError(f"database file not found: {path}") from None
-    except IsADirectoryError:
-        raise SchemaError(f"{path} is a directory, not a SQLite database file") from None
-    except PermissionError:
-        raise SchemaError(f"permission denied: cannot read database file {path}") from None
-    except OSError as exc:
-        raise SchemaError(f"cannot read database file {path}: {exc.strerror or exc}") from None
-    # An empty file is a valid database with no tables: SQLite writes the header on first write.
-    if header and header != SQLITE_HEADER:
-        raise SchemaError(f"{path} is not a SQLite database")
-
-
-def _schema_error(exc: sqlite3.Error, path: str) -> SchemaError:
-    text = str(exc)
-    lowered = text.lower()
-    if _is_busy(exc):
-        return SchemaError(f"database is locked by another connection: {path}")
-    if "not a database" in lowered:
-        return SchemaError(f"{path} is not a SQLite database")
-    if "malformed" in lowered or "corrupt" in lowered:
-        return SchemaError(f"database file is corrupt: {path} ({text})")
-    if "unable to open" in lowered:
-        try:
-            _check_file(path)
-        except SchemaError as better:
-            return better
-        return SchemaError(f"cannot open database file: {path}")
-    if "readonly" in lowered or "read-only" in lowered:
-        # A hot journal left by a crashed writer needs a writable connection to roll back.
-        return SchemaError(f"cannot read database {path} read-only: {text}")
-    return SchemaError(f"cannot read database {path}: {text}")
-
-
-class LiveDatabase:
-    """The project's SQLite database, opened read-only, with its schema cached.
-
-    `schema()` re-reads the schema only when the file's identity (device, inode), its
-    `PRAGMA schema_version` or the content of its `sqlite_master` changes (a database rebuilt
-    differently in the same file can have the same version), so calling it before every check
-    is cheap. Safe to share between threads.
-    """
-
-    def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
-    ) -> None:
-        self.path = os.fspath(path)
-        self.busy_timeout = busy_timeout
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._identity: tuple[int, int] | None = None
-        self._key: tuple[int, int, int, str] | None = None
-        self._schema: Schema | None = None
-
-    def schema(self) -> Schema:
-        """Return the current schema (source "database"), or raise SchemaError."""
-        with self._lock:
-            try:
-                stat = os.stat(self.path)
-            except FileNotFoundError:
-                self._close()
-                raise SchemaError(f"database file not found: {self.path}") from None
-            except PermissionError:
-                self._close()
-                raise SchemaError(
-                    f"permission denied: cannot read database file {self.path}"
-                ) from None
-            except OSError as exc:
-                self._close()
-                raise SchemaError(f"cannot read database file {self.path}: {exc}") from None
-            identity = (stat.st_dev, stat.st_ino)
-            if self._conn is None or identity != self._identity:
-                # The file was replaced: the old connection still reads the old inode.
-                self._close()
-                self._conn = open_read_only(self.path, busy_timeout=self.busy_timeout)
-                self._identity = identity
-            conn = self._conn
-            try:
-                # One read transaction, so the version, the digest and the objects agree.
-                conn.execute("BEGIN")
-                try:
-                    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
-                    key = (*identity, version, master_digest(conn))
-                    if self._schema is not None and key == self._key:
-                        return self._schema
-                    schema = schema_from_connection(conn, "database")
-                finally:
-                    conn.execute("ROLLBACK")
-            except sqlite3.Error as exc:
-                self._close()
-                raise _schema_error(exc, self.path) from exc
-            self._key = key
-            self._schema = schema
-            return schema
-
-    def connect(self) -> sqlite3.Connection:
-        """Return a new read-only connection to the database (the caller closes it)."""
-        return open_read_only(self.path, busy_timeout=self.busy_timeout)
-
-    def close(self) -> None:
-        """Close the cached connection; `schema()` reopens it when called again."""
-        with self._lock:
-            self._close()
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-        self._identity = None
-        self._key = None
-        self._schema = None
-
-    def __enter__(self) -> LiveDatabase:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

@@ -527,7 +527,7 @@ def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection
     succeeds (a virtual table of a module this SQLite lacks, its shadow tables) is left out:
     a plan that needs it then fails in the copy, which is what the dry run is for.
     """
-    from dbheal_lsp.analysis.schema import SchemaError, open_read_only
+    from dbheal_lsp.analysis.live_db import SchemaError, open_read_only
 
     try:
         source = open_read_only(db_path, busy_timeout=lock_timeout)

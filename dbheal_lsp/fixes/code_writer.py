@@ -7,7 +7,7 @@ import ast
 import os
 from pathlib import Path
 
-from dbheal_lsp.analysis.engine import MAX_FILE_BYTES
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.files import atomic_write, python_encoding, read_regular_file, text_hash
 from dbheal_lsp.model import CodeFix
 

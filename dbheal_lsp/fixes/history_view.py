@@ -6,8 +6,10 @@ the fixes, newest first, as text lines for people or as JSON in the shape of a f
 
 from __future__ import annotations
 
-from dbheal_lsp.fixes.state import FixRecord, RuntimeEvent, StateStore, verify_to_dict
+from dbheal_lsp.codec import to_dict
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import VerifyReport
+from dbheal_lsp.records import FixRecord, RuntimeEvent
 
 
 def history_entries(store: StateStore, limit: int) -> list[list[str]]:
@@ -70,7 +72,7 @@ def record_json(r: FixRecord) -> dict[str, object]:
         "database": r.database,
         "files": list(r.files),
         "backup_dir": r.backup_dir,
-        "verify": verify_to_dict(r.verify),
+        "verify": to_dict(r.verify),
         "rolled_back_at": r.rolled_back_at,
         "rollback_of": r.rollback_of,
         "plan": r.plan_text,
@@ -90,7 +92,7 @@ def runtime_heal_json(e: RuntimeEvent) -> dict[str, object]:
         "database": None,
         "files": [e.path] if e.path else [],
         "backup_dir": None,
-        "verify": verify_to_dict(VerifyReport()),
+        "verify": to_dict(VerifyReport()),
         "rolled_back_at": None,
         "rollback_of": None,
         "plan": "",

@@ -12,10 +12,12 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from dbheal_lsp.analysis.schema import open_read_only
+from dbheal_lsp.analysis.live_db import open_read_only
+from dbheal_lsp.codec import from_json, to_json
 from dbheal_lsp.fixes.plan_targets import same_target, sql_set
-from dbheal_lsp.fixes.state import QueueEntry, StateError, StateStore, plan_from_json, plan_to_json
+from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import MigrationPlan, Severity
+from dbheal_lsp.records import QueueEntry
 
 
 def enqueue(
@@ -37,7 +39,7 @@ def enqueue(
         plan.kind,
         plan.title,
         severity,
-        plan_to_json(plan),
+        to_json(plan),
         issue_fingerprint=plan.issue_fingerprint,
         database=database,
     )
@@ -86,7 +88,7 @@ def one_per_target(
 
 def give(store: StateStore, entry: QueueEntry, plan: MigrationPlan) -> QueueEntry | None:
     """Store `plan` as the plan of queued `entry` (unless it is the one stored already)."""
-    payload = plan_to_json(plan)
+    payload = to_json(plan)
     if payload == entry.payload_json:
         return entry
     try:
@@ -108,7 +110,7 @@ def give(store: StateStore, entry: QueueEntry, plan: MigrationPlan) -> QueueEntr
 def stored_plan(entry: QueueEntry) -> MigrationPlan | None:
     """Return the plan of a queue entry, None when its payload is not a schema plan."""
     try:
-        return plan_from_json(entry.payload_json)
+        return from_json(MigrationPlan, entry.payload_json)
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from dbheal_lsp.analysis.migration_files import migration_files
 from dbheal_lsp.files import atomic_write, relative_path
-from dbheal_lsp.fixes.state import utc_now
 from dbheal_lsp.model import MigrationPlan
+from dbheal_lsp.records import utc_now
 
 
 def next_migration_path(folder: Path, name: str) -> Path:

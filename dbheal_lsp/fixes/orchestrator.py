@@ -24,20 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbheal_lsp.analysis.engine import MAX_FILE_BYTES, Project
-from dbheal_lsp.analysis.schema import open_read_only
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
+from dbheal_lsp.analysis.live_db import open_read_only
+from dbheal_lsp.analysis.project import Project
+from dbheal_lsp.codec import to_json
 from dbheal_lsp.files import python_source, read_regular_file
 from dbheal_lsp.fixes import migration_queue
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
 from dbheal_lsp.fixes.plan_targets import same_target
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    QueueEntry,
-    StateStore,
-    fix_to_json,
-    plan_to_json,
-    utc_now,
-)
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import (
     CheckResult,
     CodeFix,
@@ -49,6 +44,7 @@ from dbheal_lsp.model import (
     VerifyCheck,
     VerifyReport,
 )
+from dbheal_lsp.records import FixRecord, QueueEntry, utc_now
 
 if TYPE_CHECKING:
     from dbheal_lsp.fixes.apply import ApplyOutcome
@@ -184,7 +180,7 @@ class FixEngine:
                 issue_fingerprint=fix.issue_fingerprint,
                 plan_id=fix.id,
                 plan_text=diff,
-                plan_json=fix_to_json(fix),
+                plan_json=to_json(fix),
                 files=(fix.path,),
                 backup_dir=self._relative(self._backup_dir(fix_id)),
                 verify=VerifyReport((VerifyCheck("re-analysis", True, "fix checked"),)),
@@ -308,7 +304,7 @@ class FixEngine:
                 issue_fingerprint=plan.issue_fingerprint,
                 plan_id=plan.id,
                 plan_text=plan.sql + (("\n\n" + code_diff) if code_diff else ""),
-                plan_json=plan_to_json(plan),
+                plan_json=to_json(plan),
                 database=self._relative(self._database()),
                 files=tuple(files),
                 backup_dir=self._relative(self._backup_dir(fix_id)),
@@ -344,7 +340,7 @@ class FixEngine:
                 issue_fingerprint=plan.issue_fingerprint,
                 plan_id=plan.id,
                 plan_text=plan.sql,
-                plan_json=plan_to_json(plan),
+                plan_json=to_json(plan),
                 database=self._relative(self._database()),
                 verify=verify or VerifyReport(),
                 outcome=outcome,

@@ -12,11 +12,8 @@ from pathlib import Path, PurePosixPath
 from dbheal_lsp.fixes.backup import (
     BACKUPS_DIR,
 )
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    StateStore,
-    parse_time,
-)
+from dbheal_lsp.fixes.state import StateStore
+from dbheal_lsp.records import FixRecord, parse_time
 
 DEFAULT_MAX_AGE_DAYS = 30.0
 DEFAULT_KEEP_PER_DATABASE = 20
@@ -62,7 +59,7 @@ def prune(
         if record.backup_dir:
             owners.setdefault(PurePosixPath(record.backup_dir).as_posix(), record)
     # Ids reserved by `new_fix_id` (the history's own list), recorded or not.
-    handed_out = {str(row[0]) for row in store._read("SELECT id FROM fix_ids")}
+    handed_out = store.handed_out_fix_ids()
     ranked = _beyond_keep(root, owners, keep_per_database)
     deleted: list[str] = []
     for folder in sorted(_backup_folders(backups)):

@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from dbheal_lsp.codec import changes_from_json
 from dbheal_lsp.files import relative_path
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.backup import (
@@ -44,13 +45,9 @@ from dbheal_lsp.fixes.fingerprint import (
 )
 from dbheal_lsp.fixes.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    StateStore,
-    changes_from_json,
-    utc_now,
-)
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import MigrationPlan, VerifyCheck, VerifyReport
+from dbheal_lsp.records import FixRecord, utc_now
 
 DEFAULT_LOCK_TIMEOUT = 5.0
 

@@ -36,7 +36,7 @@ from dbheal_lsp.hook.git import (
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project, SchemaState
+    from dbheal_lsp.analysis.project import Project, SchemaState
 
 AGAINST = ("auto", "migrations", "database")
 BYPASS = "git commit --no-verify"
@@ -249,7 +249,7 @@ class _ProjectCheck:
 
     def _head_project(self) -> Project | None:
         """Return the project as the last commit's migrations define it (None without one)."""
-        from dbheal_lsp.analysis.engine import Project
+        from dbheal_lsp.analysis.project import Project
 
         if self.migrations_rel is None:
             return None
@@ -267,7 +267,7 @@ class _ProjectCheck:
 
     def _project(self) -> tuple[Project, Path | None]:
         """Return the project to check with, and the temporary migrations folder if any."""
-        from dbheal_lsp.analysis.engine import Project
+        from dbheal_lsp.analysis.project import Project
 
         config = self.config
         folder: Path | None = None

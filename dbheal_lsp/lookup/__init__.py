@@ -24,7 +24,7 @@ from dbheal_lsp.lookup.hover import column_markdown, table_markdown
 from dbheal_lsp.lookup.sql_context import SqlToken, classify
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
 
 __all__ = ["Completion", "SqlToken", "completions", "hover_markdown", "token_at"]
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.schema import Column, Index, Schema, SchemaError, Table
+from dbheal_lsp.analysis.live_db import SchemaError
+from dbheal_lsp.analysis.schema import Column, Index, Schema, Table
 from dbheal_lsp.model import Origin
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
     from dbheal_lsp.analysis.migrations import MigrationResult
+    from dbheal_lsp.analysis.project import Project
 
 
 @dataclass(frozen=True)

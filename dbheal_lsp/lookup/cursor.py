@@ -27,7 +27,7 @@ from dbheal_lsp.analysis.statement import (
 )
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,10 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from dbheal_lsp import __version__
-from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.analysis.health import health_check, runtime_event_issues
-from dbheal_lsp.analysis.schema import SchemaError
+from dbheal_lsp.analysis.live_db import SchemaError
+from dbheal_lsp.analysis.project import Project
+from dbheal_lsp.codec import from_dict, to_dict
 from dbheal_lsp.config import (
     Config,
     ConfigError,
@@ -79,14 +80,7 @@ from dbheal_lsp.config import (
 )
 from dbheal_lsp.files import read_source, read_text
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
-from dbheal_lsp.fixes.state import (
-    FixRecord,
-    QueueEntry,
-    StateError,
-    plan_from_dict,
-    plan_to_dict,
-    verify_to_dict,
-)
+from dbheal_lsp.fixes.state import StateError
 from dbheal_lsp.liblogs import quiet_library_logs
 from dbheal_lsp.lookup import completions, hover_markdown, token_at
 from dbheal_lsp.lsp import convert
@@ -109,6 +103,7 @@ from dbheal_lsp.model import (
     TextEdit,
     VerifyReport,
 )
+from dbheal_lsp.records import FixRecord, QueueEntry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1648,7 +1643,7 @@ class DbhealServer(LanguageServer):
             payload = {
                 "uri": doc.uri,
                 "issue": convert.issue_data(issue),
-                "plan": plan_to_dict(plan),
+                "plan": to_dict(plan),
             }
             actions.append(
                 lsp.CodeAction(
@@ -1823,7 +1818,7 @@ class DbhealServer(LanguageServer):
         if plan_data is None:
             raise FixError("no migration plan given")
         try:
-            plan = plan_from_dict(plan_data)
+            plan = from_dict(MigrationPlan, plan_data)
         except (ValueError, TypeError, KeyError) as exc:
             raise FixError(f"not a migration plan: {exc}") from None
         uri = payload.get("uri") if isinstance(payload.get("uri"), str) else None
@@ -2282,7 +2277,7 @@ def _record_json(record: FixRecord) -> dict[str, Any]:
         "database": record.database,
         "files": list(record.files),
         "backup_dir": record.backup_dir,
-        "verify": verify_to_dict(record.verify),
+        "verify": to_dict(record.verify),
         "rolled_back_at": record.rolled_back_at,
         "rollback_of": record.rollback_of,
         "plan": record.plan_text,
@@ -2291,7 +2286,7 @@ def _record_json(record: FixRecord) -> dict[str, Any]:
 
 def _dry_run_json(lossy: LossyReport | None, verify: VerifyReport) -> dict[str, Any]:
     return {
-        "verify": verify_to_dict(verify),
+        "verify": to_dict(verify),
         "lossy_count": lossy.lossy_count if lossy is not None else 0,
     }
 
@@ -2302,7 +2297,7 @@ def _outcome_json(outcome: FixOutcome) -> dict[str, Any]:
         "message": outcome.message,
         "fix_id": outcome.record.id if outcome.record else None,
         "migration_file": outcome.migration_file,
-        "verify": verify_to_dict(outcome.verify),
+        "verify": to_dict(outcome.verify),
         "diff": outcome.diff,
     }
 

@@ -58,7 +58,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from dbheal_lsp.analysis.schema import SchemaError, open_read_only
+from dbheal_lsp.analysis.live_db import SchemaError, open_read_only
 from dbheal_lsp.config import DEFAULT_EXCLUDE
 
 __all__ = ["SKIP_DIRS", "ChangeSet", "Watcher"]

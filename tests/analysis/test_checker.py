@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.model import Issue, IssueType
 

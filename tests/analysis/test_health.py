@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
 from dbheal_lsp.analysis.health import HealthReport, health_check, runtime_event_issues
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import Config, load_config
 from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import IssueType, Severity, Span

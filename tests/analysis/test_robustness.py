@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import load_project
+from dbheal_lsp.analysis.project import load_project
 from tests.conftest import run_dbheal
 
 SCHEMA = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from tests.analysis.test_checker import assert_fixture_file, database_with
 

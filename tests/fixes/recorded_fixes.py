@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from dbheal_lsp.codec import to_json
 from dbheal_lsp.fixes.backup import backup_fix
 from dbheal_lsp.fixes.fingerprint import remember_after_fix
-from dbheal_lsp.fixes.state import FixRecord, StateStore, plan_to_json, utc_now
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import MigrationPlan, PlanStep
+from dbheal_lsp.records import FixRecord, utc_now
 
 
 def checksum(db: Path) -> str:
@@ -77,7 +79,7 @@ def apply_schema_fix(store: StateStore, root: Path, sql: str, **fields: Any) -> 
             issue_fingerprint=fields.pop("issue_fingerprint", "fp"),
             plan_id=f"plan:{fix_id}",
             plan_text=sql,
-            plan_json=fields.pop("plan_json", plan_to_json(plan)),
+            plan_json=fields.pop("plan_json", to_json(plan)),
             database="app.sqlite",
             backup_dir=saved.backup_dir,
             **fields,

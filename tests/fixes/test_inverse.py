@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import load_project
+from dbheal_lsp.analysis.project import load_project
 from dbheal_lsp.fixes.heal import heal, heal_items
 from dbheal_lsp.fixes.inverse import Undo, created_by
 from dbheal_lsp.fixes.orchestrator import FixEngine
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback
-from dbheal_lsp.fixes.state import FixRecord
 from dbheal_lsp.model import MigrationPlan
+from dbheal_lsp.records import FixRecord
 
 
 def _names(db: Path, kind: str) -> set[str]:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project, load_project
+from dbheal_lsp.analysis.project import Project, load_project
+from dbheal_lsp.codec import to_json
 from dbheal_lsp.fixes.heal import heal, heal_items
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixSettings
 from dbheal_lsp.fixes.rollback import RollbackError
-from dbheal_lsp.fixes.state import plan_to_json
 from dbheal_lsp.model import IssueType, Severity
 
 
@@ -288,7 +288,7 @@ def test_queue_keeps_one_entry_per_target_and_replans_on_its_own(tmp_path: Path)
     # The same target under another plan id (as an older dbheal, or another issue, named it).
     twin = replace(plan, id="change_type:older-name")
     store_twin = engine.store.enqueue(
-        twin.id, twin.kind, twin.title, Severity.MEDIUM, plan_to_json(twin)
+        twin.id, twin.kind, twin.title, Severity.MEDIUM, to_json(twin)
     )
     assert store_twin.id != first.id
     with sqlite3.connect(project.config.root / "app.db") as conn:

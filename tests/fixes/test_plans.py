@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.analysis.engine import load_project
+from dbheal_lsp.analysis.project import load_project
 from dbheal_lsp.fixes.orchestrator import FixEngine
 from dbheal_lsp.model import IssueType
 

@@ -13,7 +13,8 @@ import pytest
 
 from dbheal_lsp.fixes.prune import prune
 from dbheal_lsp.fixes.rollback import rollback
-from dbheal_lsp.fixes.state import FixRecord, StateError, StateStore
+from dbheal_lsp.fixes.state import StateError, StateStore
+from dbheal_lsp.records import FixRecord
 from tests.fixes.recorded_fixes import apply_code_fix, apply_schema_fix
 
 # --- prune -----------------------------------------------------------------------------------

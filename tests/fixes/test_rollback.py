@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from dbheal_lsp.codec import to_json
 from dbheal_lsp.fixes.backup import backup_database, backup_fix, database_backup_path
 from dbheal_lsp.fixes.fingerprint import remember_after_fix
 from dbheal_lsp.fixes.lock import database_lock
 from dbheal_lsp.fixes.rollback import RollbackError, dependents, plan_rollback, rollback
-from dbheal_lsp.fixes.state import FixRecord, StateStore, plan_to_json, utc_now
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import MigrationPlan, PlanStep
+from dbheal_lsp.records import FixRecord, utc_now
 from tests.fixes.recorded_fixes import apply_code_fix, apply_schema_fix, checksum
 
 
@@ -255,7 +257,7 @@ def test_rollback_of_a_flat_backup_deletes_the_migration_the_fix_wrote(project: 
                 created_at=utc_now(),
                 kind="schema",
                 title="Add users.nick",
-                plan_json=plan_to_json(plan),
+                plan_json=to_json(plan),
                 database="app.sqlite",
                 files=("migrations/002_add_nick.sql",),
                 backup_dir=f".dbheal/backups/{fix_id}",

@@ -1,12 +1,10 @@
-"""Tests of the state store (.dbheal/state.sqlite) and the JSON forms of the fix values."""
+"""Tests of the state store (.dbheal/state.sqlite): history, queue, runtime events, scans."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import multiprocessing
 import re
-import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,86 +12,11 @@ from typing import Any
 
 import pytest
 
-from dbheal_lsp.fixes.state import (
-    SCHEMA_VERSION,
-    FixRecord,
-    StateError,
-    StateStore,
-    change_from_dict,
-    changes_from_json,
-    changes_to_json,
-    fix_from_json,
-    fix_to_dict,
-    fix_to_json,
-    lossy_from_json,
-    lossy_to_dict,
-    lossy_to_json,
-    migrate,
-    plan_from_json,
-    plan_to_dict,
-    plan_to_json,
-    state_path,
-    utc_now,
-    verify_from_json,
-    verify_to_dict,
-    verify_to_json,
-)
-from dbheal_lsp.model import (
-    CodeFix,
-    LossyReport,
-    MigrationPlan,
-    PlanStep,
-    Severity,
-    Span,
-    TextEdit,
-    VerifyCheck,
-    VerifyReport,
-)
-
-PLAN = MigrationPlan(
-    id="change_type:abc123",
-    kind="change_type",
-    title="Change users.age to INTEGER",
-    description="Rebuild users with age INTEGER — «ünïcode» kept",
-    table="users",
-    steps=(
-        PlanStep("CREATE TABLE users_new (id INTEGER PRIMARY KEY, age INTEGER)"),
-        PlanStep("INSERT INTO users_new SELECT id, CAST(age AS INTEGER) FROM users"),
-        PlanStep("users -> users_new", kind="verify_copy"),
-        PlanStep("DROP TABLE users"),
-    ),
-    expected="users.age holds integers",
-    issue_fingerprint="abc123",
-    column="age",
-    new_type="INTEGER",
-    schema_version=7,
-    migration_name="change_users_age",
-    foreign_keys_off=True,
-    check_sql=("SELECT age + 1 FROM users",),
-    index_columns=("age", "id"),
-)
-
-CODE_FIX = CodeFix(
-    id="remove_cast:def456",
-    kind="remove_cast",
-    title="Remove the redundant int() cast",
-    path="app/models.py",
-    issue_fingerprint="def456",
-    edits=(
-        TextEdit("app/models.py", Span(3, 5, 3, 17), "user_id"),
-        TextEdit("app/models.py", Span(9, 1, 10, 4), "'é'\n"),
-    ),
-    source_hash="0123456789abcdef",
-)
-
-VERIFY = VerifyReport(
-    (
-        VerifyCheck("quick_check", True, "ok"),
-        VerifyCheck("row counts", False, "users: 10 before, 9 after"),
-    )
-)
-
-LOSSY = LossyReport("users", "age", "INTEGER", 100, 2, (4, 17), ("'abc'", "'1.5'"))
+from dbheal_lsp.codec import changes_from_json, changes_to_json, from_json, to_json
+from dbheal_lsp.fixes.state import StateError, StateStore
+from dbheal_lsp.model import MigrationPlan, Severity, VerifyCheck, VerifyReport
+from dbheal_lsp.records import FixRecord, utc_now
+from tests.test_codec import CODE_FIX, PLAN, VERIFY
 
 
 def make_record(store: StateStore, **changes: object) -> FixRecord:
@@ -112,113 +35,6 @@ def make_record(store: StateStore, **changes: object) -> FixRecord:
         verify=VERIFY,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-# --- JSON forms -------------------------------------------------------------------------------
-
-
-def test_plan_json_round_trip_covers_every_field() -> None:
-    assert plan_from_json(plan_to_json(PLAN)) == PLAN
-    fields = {f.name for f in dataclasses.fields(MigrationPlan)}
-    assert fields <= set(plan_to_dict(PLAN))
-
-
-def test_code_fix_json_round_trip_covers_every_field() -> None:
-    assert fix_from_json(fix_to_json(CODE_FIX)) == CODE_FIX
-    assert {f.name for f in dataclasses.fields(CodeFix)} <= set(fix_to_dict(CODE_FIX))
-
-
-def test_verify_and_lossy_json_round_trip() -> None:
-    assert verify_from_json(verify_to_json(VERIFY)) == VERIFY
-    assert verify_from_json(verify_to_json(VerifyReport())) == VerifyReport()
-    assert {f.name for f in dataclasses.fields(VerifyCheck)} <= set(
-        verify_to_dict(VERIFY)["checks"][0]
-    )
-    assert lossy_from_json(lossy_to_json(LOSSY)) == LOSSY
-    assert {f.name for f in dataclasses.fields(LossyReport)} <= set(lossy_to_dict(LOSSY))
-
-
-def test_changes_json_holds_plans_and_code_fixes() -> None:
-    text = changes_to_json([PLAN, CODE_FIX])
-    assert changes_from_json(text) == (PLAN, CODE_FIX)
-    # A single object, as plan_to_json or fix_to_json wrote it, reads as one change.
-    assert changes_from_json(plan_to_json(PLAN)) == (PLAN,)
-    assert change_from_dict(json.loads(fix_to_json(CODE_FIX))) == CODE_FIX
-
-
-def test_json_written_before_a_field_existed_reads_with_defaults() -> None:
-    old = {
-        "type": "migration_plan",
-        "id": "add_column:x",
-        "kind": "add_column",
-        "title": "Add users.nick",
-        "table": "users",
-        "steps": [{"sql": "ALTER TABLE users ADD COLUMN nick TEXT"}],
-    }
-    plan = plan_from_json(json.dumps(old))
-    assert plan.steps == (PlanStep("ALTER TABLE users ADD COLUMN nick TEXT"),)
-    assert plan.schema_version == -1 and plan.check_sql == () and plan.column is None
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("not json", "not valid JSON"),
-        ("[]", "expected a JSON object"),
-        ('{"type": "code_fix"}', "expected type 'migration_plan'"),
-        ('{"type": "migration_plan", "id": 3, "steps": []}', "'id' should be a string"),
-        ('{"id": "x", "kind": "k", "title": "t", "table": "t"}', "missing 'steps'"),
-    ],
-)
-def test_bad_plan_json_says_what_is_wrong(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(message)):
-        plan_from_json(text)
-
-
-def test_unknown_change_type_is_refused() -> None:
-    with pytest.raises(ValueError, match="migration plan or a code fix"):
-        changes_from_json('[{"type": "other"}]')
-
-
-# --- the file ---------------------------------------------------------------------------------
-
-
-def test_store_creates_a_versioned_wal_file(tmp_path: Path) -> None:
-    with StateStore(tmp_path) as store:
-        assert store.path == tmp_path / ".dbheal" / "state.sqlite" == state_path(tmp_path)
-        assert store.schema_version() == SCHEMA_VERSION
-    conn = sqlite3.connect(tmp_path / ".dbheal" / "state.sqlite")
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    conn.close()
-
-
-def test_a_later_migration_adds_a_column_to_an_existing_file(tmp_path: Path) -> None:
-    with StateStore(tmp_path) as store:
-        store.record_fix(make_record(store))
-
-    def add_column(conn: sqlite3.Connection) -> None:
-        conn.execute("ALTER TABLE fixes ADD COLUMN reviewer TEXT")
-
-    conn = sqlite3.connect(state_path(tmp_path), isolation_level=None)
-    from dbheal_lsp.fixes.state import MIGRATIONS
-
-    assert migrate(conn, (*MIGRATIONS, add_column)) == SCHEMA_VERSION
-    assert migrate(conn, (*MIGRATIONS, add_column)) == SCHEMA_VERSION + 1  # runs once only
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(fixes)")]
-    assert columns[-1] == "reviewer"
-    conn.close()
-    # This version still reads a file a newer version migrated: it only added a column.
-    with StateStore(tmp_path) as store:
-        assert store.schema_version() == SCHEMA_VERSION + 1
-        assert len(store.fixes()) == 1
-
-
-def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
-    state_path(tmp_path).parent.mkdir(parents=True)
-    state_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StateError, match=r"state\.sqlite"):
-        StateStore(tmp_path)
 
 
 # --- history ----------------------------------------------------------------------------------
@@ -252,13 +68,6 @@ def test_times_are_normalised_to_iso_utc(tmp_path: Path) -> None:
         stored = store.record_fix(record)
         assert stored.created_at == "2026-11-24T00:15:12.000000+00:00"
         assert store.fix(record.id) == stored
-
-
-def test_record_values_are_checked() -> None:
-    with pytest.raises(ValueError, match="unknown fix kind"):
-        FixRecord("x", utc_now(), "sql", "t")
-    with pytest.raises(ValueError, match="unknown fix outcome"):
-        FixRecord("x", utc_now(), "code", "t", outcome="done")
 
 
 def test_duplicate_fix_id_is_refused(tmp_path: Path) -> None:
@@ -377,7 +186,7 @@ def test_enqueue_drops_a_duplicate_while_queued(tmp_path: Path) -> None:
             "schema",
             "Add index",
             Severity.HIGH,
-            plan_to_json(PLAN),
+            to_json(PLAN),
             issue_fingerprint="fp",
             database="app.sqlite",
         )
@@ -397,14 +206,14 @@ def test_enqueue_drops_a_duplicate_while_queued(tmp_path: Path) -> None:
             store.set_status(9999, "dropped")
         entry = store.entry(first.id)
         assert entry is not None and entry.database == "app.sqlite"
-        assert plan_from_json(entry.payload_json) == PLAN
+        assert from_json(MigrationPlan, entry.payload_json) == PLAN
         assert store.entry(9999) is None
 
 
 def test_state_survives_a_new_store(tmp_path: Path) -> None:
     with StateStore(tmp_path) as store:
         record = store.record_fix(make_record(store))
-        entry = store.enqueue("p", "code", "t", Severity.CRITICAL, fix_to_json(CODE_FIX))
+        entry = store.enqueue("p", "code", "t", Severity.CRITICAL, to_json(CODE_FIX))
         event = store.record_event("no such table: users", "SELECT * FROM users")
         scan = store.record_scan("startup", 3, 10, {"critical": 1}, {"MISSING_TABLE": 1}, 12.5)
     with StateStore(tmp_path) as reopened:

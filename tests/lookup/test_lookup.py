@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.lookup import Completion, SqlToken, completions, hover_markdown, token_at
 from dbheal_lsp.model import Span

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import dbheal_lsp.rules
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.model import IssueType
 from dbheal_lsp.rules import DEFAULT_SEVERITIES, RULE_OF, RULES

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from dbheal_lsp import runtime
-from dbheal_lsp.fixes.state import RuntimeEvent, StateStore
+from dbheal_lsp.fixes.state import StateStore
+from dbheal_lsp.records import RuntimeEvent
 from dbheal_lsp.runtime import connect
 
 MIGRATIONS = {

@@ -49,7 +49,7 @@ from dbheal_lsp.fixes.codefix.rename import rename
 from dbheal_lsp.model import CodeFix, Issue, IssueType, Span, TextEdit
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
 
 __all__ = ["apply_edits", "code_fixes", "unified_diff"]
 

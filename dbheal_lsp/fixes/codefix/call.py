@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import libcst as cst
     from libcst.metadata import CodeRange
 
-    from dbheal_lsp.analysis.engine import Project
+    from dbheal_lsp.analysis.project import Project
     from dbheal_lsp.analysis.statement import Statement
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")

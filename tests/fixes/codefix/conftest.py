@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.fixes.codefix import apply_edits, code_fixes
 from dbheal_lsp.model import CodeFix, Issue, IssueType

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.fixes import codefix
 from dbheal_lsp.fixes.codefix import code_fixes
 from dbheal_lsp.fixes.codefix.call import Context

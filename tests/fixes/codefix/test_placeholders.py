@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbheal_lsp.analysis.engine import Project
+from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.fixes.codefix import code_fixes
 from dbheal_lsp.model import IssueType
 from tests.fixes.codefix.conftest import FIXTURES, issues_of

@@ -1,0 +1,554 @@
+"""The engine's front: check one source text or a whole tree against the project's schema.
+
+`Project` holds everything that outlives one check — the configuration, the read-only live
+database, the replayed migrations, SQLite's in-memory copy of the schema, parsed-statement
+caches — so that the CLI, the language server, the git hook and the admin page all call the
+same two methods: `check_source` and `check_paths`. What it delegates lives beside it: finding
+the files (file_scan.py), the constants of every file (learned_constants.py), reusing unchanged
+blocks (blocks.py), the results of earlier runs (result_cache.py) and the worker processes of a
+large check (workers.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbheal_lsp.analysis.blocks import BlockCache, why_failed
+from dbheal_lsp.analysis.constants import FileConstants, ProjectConstants
+from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
+from dbheal_lsp.analysis.file_result import FileResult
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
+from dbheal_lsp.analysis.learned_constants import LearnedConstants
+from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
+from dbheal_lsp.analysis.migrations import MigrationResult
+from dbheal_lsp.analysis.pysource import parse_module
+from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
+from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
+from dbheal_lsp.analysis.schema import Schema, oracle_connection
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, check_in_processes
+from dbheal_lsp.config import Config, ConfigError
+from dbheal_lsp.files import (
+    FileRefused,
+    SourceNotText,
+    is_inside,
+    python_source,
+    read_regular_file,
+)
+from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
+from dbheal_lsp.rules import DEFAULT_SEVERITIES
+
+if TYPE_CHECKING:
+    # Imported where used: a re-check served from the cache never needs the checks.
+    from dbheal_lsp.analysis.checker import StatementChecker
+    from dbheal_lsp.analysis.databases import OtherDatabases
+    from dbheal_lsp.analysis.extract import Extractor
+    from dbheal_lsp.analysis.statement import Statement
+
+_MIGRATIONS_ENTRY = "::migrations"
+# Each file's own time budget (seconds, checked between statements); the variable overrides it.
+DEFAULT_FILE_BUDGET = 10.0
+FILE_BUDGET_VARIABLE = "DBHEAL_FILE_BUDGET"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The schemas a check runs against, and how they differ."""
+
+    schema: Schema  # what the code runs against: the live database, else migrations, else code
+    expected: Schema | None  # what the migrations define
+    drift: Drift
+    migrations: MigrationResult | None
+    key: str  # changes whenever any of the above changes
+
+
+class Project:
+    """One project root: its configuration, schema sources and caches."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.live = LiveDatabase(config.database) if config.database else None
+        # Migration files may not link out of the project, unless the user's own settings put
+        # the folder itself outside it.
+        confined = config.migrations is None or is_inside(config.migrations, config.root)
+        self.migration_cache = MigrationCache(config.root if confined else None)
+        self._code_schema: Schema | None = None
+        self._checker: StatementChecker | None = None
+        self._checker_key = ""
+        # Issues of unchanged top-level functions, positions relative to their first line.
+        self.blocks = BlockCache()
+        # What each file assigns to attributes and passes to functions (analysis/constants.py).
+        self.learned = LearnedConstants(config, self._constants_changed)
+
+    @classmethod
+    def for_worker(
+        cls,
+        config: Config,
+        code_schema: Schema | None,
+        constants: dict[str, FileConstants],
+        read: dict[str, str],
+    ) -> Project:
+        """Return the project of a worker process (analysis/workers.py): the parent's schema
+        from code and every file's constants are given, so nothing is learned twice."""
+        project = cls(config)
+        project._code_schema = code_schema
+        project.learned.use(constants, read)
+        return project
+
+    @property
+    def constants(self) -> ProjectConstants:
+        """What the project's names and parameters can hold (analysis/constants.py)."""
+        return self.learned.merged
+
+    @cached_property
+    def extractor(self) -> Extractor:
+        """The statement finder, configured with the project's call names and helpers."""
+        from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+
+        return Extractor(
+            ExtractOptions(
+                calls=DEFAULT_CALLS | frozenset(self.config.extra_calls),
+                identifier_helpers=frozenset(self.config.identifier_helpers),
+                safe_helpers=frozenset(self.config.safe_helpers),
+                shapes=self.config.calls,
+                receivers=tuple((r, d.path) for d in self.config.databases for r in d.receivers),
+                constants=self.constants,
+            )
+        )
+
+    def learn_constants(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
+        """Read what every file in `files` assigns and passes (see analysis/learned_constants.py);
+        with `use_cache`, unchanged files are answered from the user's cache folder."""
+        self.learned.learn(files, use_cache=use_cache)
+
+    def _constants_changed(self) -> None:
+        self.__dict__.pop("extractor", None)  # rebuilt with them on next use
+        self.blocks.clear()
+
+    @cached_property
+    def other_databases(self) -> OtherDatabases:
+        """The databases besides the main one that statements run on (issue 11, pattern 5)."""
+        from dbheal_lsp.analysis.databases import OtherDatabases
+
+        return OtherDatabases(self.config)
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def schema_state(self) -> SchemaState:
+        """Return the current schemas; raise SchemaError when the database cannot be read."""
+        migrations = (
+            self.migration_cache.get(self.config.migrations) if self.config.migrations else None
+        )
+        expected = migrations.schema if migrations and not migrations.schema.is_empty else None
+        if self.live is not None:
+            schema = self.live.schema()
+        elif expected is not None:
+            schema = expected
+        else:
+            schema = self._code_schema or Schema.empty()
+        drift = Drift()
+        if expected is not None and migrations is not None and self.live is not None:
+            triggers = trigger_origins(
+                [(m.sql, m.origin) for m in migrations.statements if m.kind == "create_trigger"]
+            )
+            drift = compute_drift(schema, expected, triggers)
+        key = f"{schema.version}:{expected.version if expected else ''}:{self.config.fingerprint()}"
+        key += f":{self.other_databases.key()}"
+        return SchemaState(schema, expected, drift, migrations, key)
+
+    def set_code_schema(self, ddl: Sequence[tuple[str, Origin]]) -> None:
+        """Use the DDL found in code as the schema when there is no database nor migrations."""
+        self._code_schema = schema_from_ddl(ddl) if ddl else None
+        self._checker = None
+
+    def needs_code_schema(self) -> bool:
+        """Return whether the schema must come from DDL in the code."""
+        return self.live is None and self.config.migrations is None
+
+    def checker(self, state: SchemaState) -> StatementChecker:
+        """Return the statement checker for `state`, rebuilt only when the schema changed."""
+        if self._checker is None or self._checker_key != state.key:
+            from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
+
+            oracle = oracle_connection(state.schema, check_same_thread=False)
+            settings = CheckSettings(
+                severities=dict(self.config.severity),
+                root=self.config.root.resolve(),
+                dialect=self.config.dialect,
+            )
+            self._checker = StatementChecker(
+                state.schema, state.expected, state.drift, oracle, settings
+            )
+            self._checker_key = state.key
+        return self._checker
+
+    # --- one file -----------------------------------------------------------------------------
+
+    def statements(self, source: str, path: str = "<string>") -> tuple[Statement, ...]:
+        """Return the SQL statements of `source`; raise SyntaxError if it is not valid Python."""
+        if not self.extractor.might_contain_sql(source):
+            return ()
+        return self.extractor.extract(source, parse_module(source, path))
+
+    def check_source(
+        self,
+        path: str,
+        source: str,
+        state: SchemaState | None = None,
+        *,
+        budget: float | None = None,
+    ) -> FileResult:
+        """Return the issues of one Python file whose text is `source`; never raise for the text.
+
+        `path` is how issues name the file (relative to the root for files of the project).
+        A syntax error gives a note, not an exception: the editor's half-typed file is normal.
+        So does any other failure on a stranger's text, and running past `budget` seconds
+        (default: `file_budget()`, checked between statements): the statements checked so far
+        keep their issues and the note says where checking stopped. Only a schema that cannot
+        be read (SchemaError) is raised: it is the project's problem, not this file's.
+        """
+        seconds = budget if budget is not None else _budget_or_default()
+        deadline = time.monotonic() + seconds
+        try:
+            return self._check_text(path, source, state, deadline, seconds)
+        except SchemaError:
+            raise
+        except Exception as exc:  # any failure on a stranger's text: see the docstring
+            return FileResult(path, (), (FileNote(path, f"not checked: {why_failed(exc)}"),), 0)
+
+    def _check_text(
+        self,
+        path: str,
+        source: str,
+        state: SchemaState | None,
+        deadline: float,
+        seconds: float,
+    ) -> FileResult:
+        try:
+            if not self.extractor.might_contain_sql(source):
+                return FileResult(path)
+            tree = parse_module(source, path)
+        except SyntaxError as exc:
+            line = exc.lineno or 1
+            note = FileNote(
+                path, f"not checked: Python syntax error: {exc.msg} (line {line})", line
+            )
+            return FileResult(path, (), (note,), 0)
+        except ValueError as exc:
+            return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
+        self.learned.note(path, source, tree)
+        state = state or self.schema_state()
+        # Each statement against the database its connection opens (analysis/databases.py).
+        checker = self.other_databases.router(self.checker(state), path)
+        checked = self.blocks.check(
+            self.extractor, checker, path, source, tree, state.key, deadline
+        )
+        notes = list(checked.notes)
+        if checked.stopped_at is not None:
+            line = checked.stopped_at
+            of = f" of {checked.total}" if checked.total is not None else ""
+            notes.append(
+                FileNote(
+                    path,
+                    f"not checked: over its {seconds:g} s budget from line {line} on "
+                    f"({checked.count}{of} statements checked)",
+                    line,
+                )
+            )
+        issues = tuple(_unique_fingerprints(_dedupe(checked.issues)))
+        # `# dbheal: ignore[...]` comments, applied here so that every door honours them.
+        from dbheal_lsp.suppress import apply_suppressions
+
+        issues, ignore_notes = apply_suppressions(path, source, issues)
+        notes.extend(ignore_notes)
+        return FileResult(
+            path,
+            issues,
+            tuple(notes),
+            checked.count,
+            checked.stopped_at is not None,
+            checked.partly,
+        )
+
+    # --- a tree -------------------------------------------------------------------------------
+
+    def _covers_root(self, paths: Sequence[Path]) -> bool:
+        root = self.config.root.resolve()
+        return any(Path(p).resolve() == root for p in paths)
+
+    def python_files(self, paths: Iterable[Path]) -> list[Path]:
+        """Return the Python files under `paths`, skipping .venv, .git, node_modules, excludes."""
+        return python_files(self.config, paths)
+
+    def scan_files(self, paths: Iterable[Path]) -> tuple[list[Path], list[FileNote]]:
+        """Return the Python files under `paths` and a note for each left out (see
+        analysis/file_scan.py)."""
+        return scan_files(self.config, paths)
+
+    def check_paths(
+        self,
+        paths: Sequence[Path],
+        *,
+        use_cache: bool | None = None,
+        jobs: int | None = None,
+        progress: Progress | None = None,
+    ) -> CheckResult:
+        """Return the issues of every Python file under `paths` (and of the migrations there)."""
+        files, notes = self.scan_files(paths)
+        # Every file of the project, not only those checked, may pass a function its literals.
+        everything = self._covers_root(paths)
+        use_cache = self.config.cache if use_cache is None else use_cache
+        self.learn_constants(
+            files if everything else self.python_files([self.config.root]), use_cache=use_cache
+        )
+        state: SchemaState | None = None
+        if self.needs_code_schema():
+            self.set_code_schema(self._ddl_in(files))
+            state = self.schema_state()
+        cache = None
+        if use_cache:
+            # Keyed without reading the schemas: an unchanged tree is answered from the cache.
+            key = state.key if state is not None else self.quick_key()
+            cache = ResultCache.for_project(self.config.root, key + self.learned.digest())
+        results: dict[str, FileResult] = {}
+        todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
+        for file in files:
+            rel = self.config.relative(file)
+            try:
+                data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+            except FileRefused as exc:
+                notes.append(FileNote(rel, f"skipped: {exc.reason}"))
+                continue
+            except OSError as exc:
+                notes.append(FileNote(rel, f"skipped: cannot read ({exc.strerror or exc})"))
+                continue
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            cached = cache.get(rel, digest) if cache else None
+            if cached is not None:
+                results[rel] = cached
+            else:
+                todo.append((file, rel, digest))
+        cached_count = len(results)
+        if todo:
+            state = state or self.schema_state()
+            fresh = self._check_files(
+                [(f, r) for f, r, _ in todo], state, jobs, progress, len(files)
+            )
+            for (_, rel, digest), result in zip(todo, fresh, strict=True):
+                results[rel] = result
+                if cache is not None and not result.over_budget:  # a cut check is not the answer
+                    cache.put(rel, digest, result)
+        migrations = self._migrations_result(paths, state, cache)
+        if cache is not None:
+            cache.save(self.config.root)
+        issues = [i for r in results.values() for i in r.issues]
+        notes.extend(n for r in results.values() for n in r.notes)
+        issues.extend(migrations.issues)
+        migration_files = migrations.statements if migrations.issues else 0
+        return CheckResult(
+            issues=tuple(sorted(issues, key=_issue_order)),
+            notes=tuple(notes),
+            files_checked=len(files) + migration_files,
+            statements_checked=sum(r.statements for r in results.values()),
+            statements_partly=sum(r.partly for r in results.values()),
+            cached_files=cached_count,
+        )
+
+    def _check_files(
+        self,
+        files: list[tuple[Path, str]],
+        state: SchemaState,
+        jobs: int | None,
+        progress: Progress | None,
+        total: int,
+    ) -> list[FileResult]:
+        """Check `files`, each on its own budget; one file's failure is a note on that file."""
+        file_budget()  # a bad $DBHEAL_FILE_BUDGET is the user's one-line error, before any work
+        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
+        done_before = total - len(files)
+        if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+            out = []
+            for i, (file, rel) in enumerate(files):
+                out.append(self.check_file(file, rel, state))
+                if progress:
+                    progress(done_before + i + 1, total)
+            return out
+        constants, read = self.learned.per_file
+        build = partial(Project.for_worker, self.config, self._code_schema, constants, read)
+        count = done_before
+
+        def done(checked: int) -> None:
+            nonlocal count
+            count += checked
+            if progress:
+                progress(count, total)
+
+        results = check_in_processes(build, files, workers, done)
+        return [results.get(rel) or self.check_file(file, rel, state) for file, rel in files]
+
+    def check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:
+        """Read and check one file; what cannot be read or checked is a note, never a raise."""
+        try:
+            data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+        except FileRefused as exc:
+            return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
+        except OSError as exc:
+            return FileResult(rel, (), (FileNote(rel, f"skipped: cannot read ({exc.strerror})"),))
+        if b"\x00" in data[:8192]:
+            return FileResult(rel, (), (FileNote(rel, "skipped: binary file"),))
+        try:
+            source = python_source(data)  # as Python decodes it: BOM, coding line, else UTF-8
+        except SourceNotText as exc:
+            return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
+        return self.check_source(rel, source, state)
+
+    def _ddl_in(self, files: Sequence[Path]) -> list[tuple[str, Origin]]:
+        ddl: list[tuple[str, Origin]] = []
+        for file in files:
+            try:
+                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
+                statements = self.statements(source, str(file))
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                continue
+            for statement in statements:
+                text = statement.literal_text
+                if text.lstrip().upper().startswith("CREATE") or (
+                    statement.is_script and "CREATE" in text.upper()
+                ):
+                    ddl.append((text, Origin(self.config.relative(file), statement.span.line)))
+        return ddl
+
+    def _migrations_result(
+        self, paths: Sequence[Path], state: SchemaState | None, cache: ResultCache | None
+    ) -> FileResult:
+        """The issues of the migration files when they are checked; `statements` counts files."""
+        folder = self.config.migrations
+        if folder is None:
+            return FileResult(_MIGRATIONS_ENTRY)
+        resolved = folder.resolve()
+        if not any(resolved == p.resolve() or p.resolve() in resolved.parents for p in paths):
+            return FileResult(_MIGRATIONS_ENTRY)
+        cached = cache.get(_MIGRATIONS_ENTRY, "") if cache is not None else None
+        if cached is not None:
+            return cached
+        state = state or self.schema_state()
+        issues = migration_issues(self.config, state)
+        files = len(state.migrations.files) if state.migrations else 0
+        result = FileResult(_MIGRATIONS_ENTRY, tuple(issues), (), files)
+        if cache is not None:
+            cache.put(_MIGRATIONS_ENTRY, "", result)
+        return result
+
+    def quick_key(self) -> str:
+        """Return a key that changes with the schemas, read without building the schemas
+        (`result_cache.quick_key`); when they cannot be read that way, the full key."""
+        key = quick_key(self.config, self.live, self.other_databases.key())
+        return key if key is not None else self.schema_state().key
+
+
+def migration_issues(config: Config, state: SchemaState) -> list[Issue]:
+    """Return the SCHEMA_DRIFT issues and the broken statements of the migrations in `state`,
+    paths relative to the project root and severities as `config` sets them."""
+    if state.migrations is None:
+        return []
+    lines: dict[str, list[str]] = {}
+    for file in state.migrations.files:
+        try:
+            lines[str(file)] = Path(file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+    issues = [_relative_issue(config, i) for i in drift_issues(state.drift, lines)]
+    for error in state.migrations.errors:
+        issues.append(
+            Issue(
+                type=IssueType.SQL_SYNTAX,
+                severity=config.severity.get(
+                    IssueType.SQL_SYNTAX, DEFAULT_SEVERITIES[IssueType.SQL_SYNTAX]
+                ),
+                path=config.relative(Path(error.path)),
+                span=Span(max(error.line, 1), 1, max(error.line, 1), 2),
+                message=f"this migration fails: {error.message}",
+                fingerprint=hashlib.sha1(str(error).encode()).hexdigest()[:16],
+            )
+        )
+    return [replace(i, severity=config.severity.get(i.type, i.severity)) for i in issues]
+
+
+def _relative_issue(config: Config, issue: Issue) -> Issue:
+    origin = issue.origin
+    if origin is not None:
+        origin = Origin(config.relative(Path(origin.path)), origin.line)
+    return replace(issue, path=config.relative(Path(issue.path)), origin=origin)
+
+
+def file_budget() -> float:
+    """Return the seconds one file may take to check: $DBHEAL_FILE_BUDGET, else 10.
+
+    Raise ConfigError when the variable is set to anything but a number of seconds >= 0.
+    """
+    raw = os.environ.get(FILE_BUDGET_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_FILE_BUDGET
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise ConfigError(f"{FILE_BUDGET_VARIABLE} must be a number of seconds, not {raw!r}")
+    return seconds
+
+
+def _budget_or_default() -> float:
+    try:
+        return file_budget()
+    except ConfigError:
+        # The editor's entry never fails on a setting; `check_paths` reports it.
+        return DEFAULT_FILE_BUDGET
+
+
+def _issue_order(issue: Issue) -> tuple[Any, ...]:
+    return (issue.path, issue.span.line, issue.span.column, issue.type.value)
+
+
+def _dedupe(issues: Iterable[Issue]) -> Iterator[Issue]:
+    seen: set[tuple[Any, ...]] = set()
+    for issue in issues:
+        key = (issue.type, issue.span, issue.message)
+        if key not in seen:
+            seen.add(key)
+            yield issue
+
+
+def _unique_fingerprints(issues: Iterable[Issue]) -> Iterator[Issue]:
+    """Number repeated fingerprints (the same finding twice in one file) in source order."""
+    counts: dict[str, int] = {}
+    for issue in issues:
+        n = counts.get(issue.fingerprint, 0)
+        counts[issue.fingerprint] = n + 1
+        yield issue if n == 0 else replace(issue, fingerprint=f"{issue.fingerprint}-{n}")
+
+
+def load_project(root: Path, overrides: dict[str, Any] | None = None) -> Project:
+    """Return the Project for `root` with its configuration loaded (ConfigError if invalid)."""
+    from dbheal_lsp.config import load_config
+
+    return Project(load_config(root, overrides))
+
+
+__all__ = [
+    "DEFAULT_FILE_BUDGET",
+    "FILE_BUDGET_VARIABLE",
+    "Project",
+    "SchemaState",
+    "file_budget",
+    "load_project",
+    "migration_issues",
+]
