@@ -1,0 +1,162 @@
+"""The package's layering, enforced: which parts of dbheal_lsp may import which.
+
+`make lint` runs this file; tests/test_layers.py runs it on the package and on planted
+violations. Every import counts, including those inside functions (a lazy import is still a
+dependency). The contracts, lowest layer first:
+
+- the base modules (domain values, files) import no layer above them; the settings (config.py)
+  read the rule registry for each rule's default severity, and nothing else of the engine;
+- the engine (`analysis`, `rules`, `lookup`) never imports `fixes`, `report` or a front door;
+- `fixes` never imports a front door;
+- the front doors (`lsp`, `admin`, `hook`, `runtime`) never import each other or the CLI; the
+  CLI is the one door that may start the others (`dbheal serve`, `dbheal admin`, `dbheal hook`);
+- only `lsp` imports pygls and lsprotocol.
+
+Usage: python scripts/check_layers.py [PACKAGE_DIR]  (exit 1 and one line per violation).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = "dbheal_lsp"
+
+#: Each part of the package, by module-name prefix (the longest prefix wins).
+PARTS: tuple[tuple[str, str], ...] = (
+    ("dbheal_lsp.analysis", "engine"),
+    ("dbheal_lsp.rules", "engine"),
+    ("dbheal_lsp.lookup", "engine"),
+    ("dbheal_lsp.fixes", "fixes"),
+    ("dbheal_lsp.report", "report"),
+    ("dbheal_lsp.lsp", "lsp"),
+    ("dbheal_lsp.admin", "admin"),
+    ("dbheal_lsp.hook", "hook"),
+    ("dbheal_lsp.runtime", "runtime"),
+    ("dbheal_lsp.cli", "cli"),
+    ("dbheal_lsp.cli_fixes", "cli"),
+    ("dbheal_lsp.cli_hook", "cli"),
+    ("dbheal_lsp.cli_admin", "cli"),
+    ("dbheal_lsp.__main__", "cli"),
+    ("dbheal_lsp.config", "config"),
+    ("dbheal_lsp", "base"),
+)
+
+FRONT_DOORS = frozenset({"lsp", "admin", "hook", "runtime", "cli"})
+
+#: part → the parts it must never import.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "base": frozenset({"config", "engine", "fixes", "report"}) | FRONT_DOORS,
+    # The settings take each rule's default severity from the rule registry (rules/).
+    "config": frozenset({"fixes", "report"}) | FRONT_DOORS,
+    "engine": frozenset({"fixes", "report"}) | FRONT_DOORS,
+    "fixes": FRONT_DOORS,
+    "report": frozenset({"fixes"}) | FRONT_DOORS,
+    "lsp": FRONT_DOORS - {"lsp"},
+    "admin": FRONT_DOORS - {"admin"},
+    "hook": FRONT_DOORS - {"hook"},
+    "runtime": FRONT_DOORS - {"runtime"},
+    "cli": frozenset(),
+}
+
+#: Third-party packages only one part may import.
+OWNED_PACKAGES: dict[str, str] = {"pygls": "lsp", "lsprotocol": "lsp"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One import that breaks a contract."""
+
+    path: str
+    line: int
+    importer: str
+    imported: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.importer} imports {self.imported}: {self.reason}"
+
+
+def part_of(module: str) -> str | None:
+    """Return the part a dbheal_lsp module belongs to, or None for another package."""
+    for prefix, part in PARTS:
+        if module == prefix or module.startswith(prefix + "."):
+            return part
+    return None
+
+
+def module_name(path: Path, package_dir: Path) -> str:
+    """Return the dotted name of the module at `path` in the package at `package_dir`."""
+    parts = list(path.relative_to(package_dir.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(tree: ast.Module, module: str, is_package: bool) -> Iterator[tuple[int, str]]:
+    """Yield (line, absolute module name) for every import in `tree`, nested ones included."""
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base]) if base else ".".join(anchor)
+            # `from pkg import mod` may name a module: count both the package and pkg.mod.
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def violations(package_dir: Path) -> list[Violation]:
+    """Return every import in the package at `package_dir` that breaks a contract."""
+    found: list[Violation] = []
+    for path in sorted(package_dir.rglob("*.py")):
+        module = module_name(path, package_dir)
+        importer = part_of(module)
+        if importer is None:
+            continue
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        shown = path.relative_to(package_dir.parent).as_posix()
+        seen: set[tuple[int, str]] = set()
+        for line, name in imported_modules(tree, module, path.name == "__init__.py"):
+            reason = _broken_contract(importer, name)
+            if reason and (line, reason) not in seen:
+                seen.add((line, reason))
+                found.append(Violation(shown, line, module, name, reason))
+    return found
+
+
+def _broken_contract(importer: str, name: str) -> str | None:
+    top = name.partition(".")[0]
+    owner = OWNED_PACKAGES.get(top)
+    if owner is not None and importer != owner:
+        return f"only {owner} imports {top}"
+    if top != PACKAGE:
+        return None
+    imported = part_of(name)
+    if imported is not None and imported in FORBIDDEN[importer]:
+        return f"{importer} must not import {imported}"
+    return None
+
+
+def main(argv: list[str]) -> int:
+    """Print the violations of the package given (default: dbheal_lsp beside this script)."""
+    package_dir = Path(argv[1]) if len(argv) > 1 else Path(__file__).parent.parent / PACKAGE
+    found = violations(package_dir)
+    for violation in found:
+        print(violation)
+    if found:
+        print(f"{len(found)} import(s) break the layering (scripts/check_layers.py says why)")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
