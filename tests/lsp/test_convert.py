@@ -7,7 +7,8 @@ from lsprotocol import types as lsp
 
 from dbheal_lsp.analysis.lookup import Completion
 from dbheal_lsp.lsp import convert
-from dbheal_lsp.lsp.convert import ClientFeatures, Lines
+from dbheal_lsp.lsp.capabilities import ClientFeatures
+from dbheal_lsp.lsp.convert import Lines
 from dbheal_lsp.model import CodeFix, Issue, IssueType, Origin, Severity, Span, TextEdit
 
 # examples/shop/EXPECTED.md row 10: `categroy` at code-point column 114 (1-based).
@@ -103,23 +104,6 @@ def test_what_the_client_does_not_support_is_left_out() -> None:
     diagnostic = convert.issue_to_diagnostic(issue(Span(2, 1, 2, 2)), Lines(TEXT), plain, origin)
     assert diagnostic.related_information is None
     assert diagnostic.code_description is None
-
-
-def test_client_features_from_capabilities() -> None:
-    from pytest_lsp import client_capabilities
-
-    vscode = ClientFeatures.of(client_capabilities("visual-studio-code"), "utf-16")
-    assert vscode.document_changes and vscode.resolve_edit and not vscode.pull_diagnostics
-    caps = client_capabilities("neovim")
-    neovim = ClientFeatures.of(caps, "utf-8")
-    # Neovim 0.11 can pull but cannot be told to pull again: it gets pushes.
-    assert not neovim.pull_diagnostics and neovim.encoding == "utf-8"
-    assert not neovim.code_description
-    assert caps.workspace is not None
-    caps.workspace.diagnostics = lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
-    assert ClientFeatures.of(caps, lsp.PositionEncodingKind.Utf8).pull_diagnostics
-    assert ClientFeatures.of(caps, lsp.PositionEncodingKind.Utf8).encoding == "utf-8"
-    assert ClientFeatures.of(None, "latin-1").encoding == "utf-16"
 
 
 def test_code_fix_as_versioned_or_plain_workspace_edit() -> None:
