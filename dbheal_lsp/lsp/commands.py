@@ -6,6 +6,7 @@ JSON; how a fix is made from the editor is `fixing.py`'s.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -50,13 +51,13 @@ async def execute(server: DbhealServer, name: str, args: Sequence[Any]) -> Any:
     """Run the command `name`; a FixError or StateError is shown to the user, not raised."""
     run = COMMAND_FUNCTIONS[name]
     try:
-        return convert.json_safe(await run(server, args))
+        return json_safe(await run(server, args))
     except (FixError, StateError, ConfigError, SchemaError, KeyError) as exc:
         server.message(f"dbheal: {name}: {exc}", lsp.MessageType.Error)
         return {"error": str(exc)}
 
 
-# --- the migration queue ------------------------------------------------------------------------
+# --- the migration queue --------------------------------------------------------------------------
 
 
 async def cmd_queue(server: DbhealServer, args: Sequence[Any]) -> Any:
@@ -98,7 +99,7 @@ async def cmd_apply(server: DbhealServer, args: Sequence[Any]) -> Any:
     return await apply_migration(server, target)
 
 
-# --- code fixes, history, rollback, scan -----------------------------------------------------------
+# --- code fixes, history, rollback, scan ----------------------------------------------------------
 
 
 async def cmd_apply_fix(server: DbhealServer, args: Sequence[Any]) -> Any:
@@ -236,7 +237,7 @@ COMMAND_FUNCTIONS: Mapping[str, Callable[[DbhealServer, Sequence[Any]], Awaitabl
 )
 
 
-# --- arguments and answers ----------------------------------------------------------------------
+# --- arguments and answers ------------------------------------------------------------------------
 
 
 def _payload(args: Sequence[Any]) -> dict[str, Any]:
@@ -277,3 +278,8 @@ def _record_json(record: FixRecord) -> dict[str, Any]:
         "rollback_of": record.rollback_of,
         "plan": record.plan_text,
     }
+
+
+def json_safe(value: object) -> Any:
+    """Return `value` as plain JSON data (what a command returns to the client)."""
+    return json.loads(json.dumps(value, default=str))

@@ -12,7 +12,6 @@ Nothing here reads files or talks to the client: the server hands in the text of
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -27,12 +26,10 @@ from dbheal_lsp.model import (
     CodeFix,
     Issue,
     IssueType,
-    LossyReport,
     MigrationPlan,
     Severity,
     Span,
     TextEdit,
-    VerifyReport,
 )
 
 __all__ = [
@@ -56,10 +53,8 @@ __all__ = [
     "issue_data",
     "issue_from_data",
     "issue_to_diagnostic",
-    "json_safe",
     "merged_edit",
     "origin_location",
-    "plan_message",
     "point_of",
     "position_of",
     "quickfixes",
@@ -109,7 +104,7 @@ _COMPLETION_KIND = {
 }
 
 
-# --- positions -------------------------------------------------------------------------------
+# --- positions ------------------------------------------------------------------------------------
 
 
 class Lines:
@@ -187,7 +182,7 @@ def span_of(range_: lsp.Range, lines: Lines, encoding: str) -> Span:
     return Span(start[0], start[1], end[0], end[1])
 
 
-# --- diagnostics -----------------------------------------------------------------------------
+# --- diagnostics ----------------------------------------------------------------------------------
 
 
 def diagnostic_severity(severity: Severity) -> lsp.DiagnosticSeverity:
@@ -280,7 +275,7 @@ def result_id(*parts: str) -> str:
     return digest.hexdigest()
 
 
-# --- edits ------------------------------------------------------------------------------------
+# --- edits ----------------------------------------------------------------------------------------
 
 
 def text_edits(edits: Iterable[TextEdit], lines: Lines, encoding: str) -> list[lsp.TextEdit]:
@@ -319,7 +314,7 @@ def code_fix_edit(
     return merged_edit(uri, version, text_edits(fix.edits, lines, features.encoding), features)
 
 
-# --- code actions ------------------------------------------------------------------------------
+# --- code actions ---------------------------------------------------------------------------------
 
 
 def quickfixes(
@@ -403,7 +398,7 @@ def fix_all_action(uri: str, version: int | None) -> lsp.CodeAction:
     )
 
 
-# --- hover and completion -----------------------------------------------------------------------
+# --- hover and completion -------------------------------------------------------------------------
 
 
 def hover(markdown: str, span: Span, lines: Lines, features: ClientFeatures) -> lsp.Hover:
@@ -471,47 +466,3 @@ def completion_items(
             )
         )
     return items
-
-
-# --- messages -----------------------------------------------------------------------------------
-
-
-def plan_message(
-    plan: MigrationPlan,
-    lossy: LossyReport | None,
-    verify: VerifyReport | None,
-    *,
-    with_cast_fix: bool = False,
-) -> str:
-    """Return what the user reads before applying `plan`: its SQL and its dry run."""
-    out = [plan.title]
-    if with_cast_fix:
-        out[0] += ", then remove the cast it makes redundant"
-    if plan.description:
-        out.append(plan.description)
-    out += ["", plan.sql, ""]
-    if lossy is not None:
-        if lossy.lossless:
-            out.append(
-                f"All {lossy.total_rows} values of {lossy.table}.{lossy.column} convert to "
-                f"{lossy.new_type} without loss."
-            )
-        else:
-            examples = ", ".join(lossy.examples)
-            out.append(
-                f"{lossy.lossy_count} of {lossy.total_rows} values of {lossy.table}."
-                f"{lossy.column} would not convert to {lossy.new_type} without loss "
-                f"({examples}): it will be refused."
-            )
-    if verify is not None:
-        out.append("Dry run: " + ("would succeed" if verify.ok else "would FAIL"))
-        out.extend(
-            f"  {'ok' if c.ok else 'FAIL'} {c.name}{': ' + c.detail if c.detail else ''}"
-            for c in verify.checks
-        )
-    return "\n".join(out).rstrip()
-
-
-def json_safe(value: object) -> Any:
-    """Return `value` as plain JSON data (what a command returns to the client)."""
-    return json.loads(json.dumps(value, default=str))

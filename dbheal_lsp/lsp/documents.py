@@ -73,7 +73,7 @@ class Document:
     fix_cache: dict[tuple[str, str], tuple[CodeFix, ...]] = field(default_factory=dict)
 
 
-# --- what the client does with a document ----------------------------------------------------
+# --- what the client does with a document ---------------------------------------------------------
 
 
 def open_document(server: DbhealServer, item: lsp.TextDocumentItem) -> None:
@@ -184,7 +184,7 @@ def recheck_open(server: DbhealServer, folder: Folder, kind: str) -> None:
                 request_check(server, doc, 0.0)
 
 
-# --- checking documents -----------------------------------------------------------------------
+# --- checking documents ---------------------------------------------------------------------------
 
 
 def request_check(server: DbhealServer, doc: Document, delay: float) -> None:
@@ -314,7 +314,7 @@ def _analyse(
     )
 
 
-# --- what is sent -------------------------------------------------------------------------------
+# --- what is sent ---------------------------------------------------------------------------------
 
 
 def diagnostic(server: DbhealServer, folder: Folder, issue: Issue, lines: Lines) -> lsp.Diagnostic:

@@ -38,7 +38,7 @@ APPLY = "Apply"
 CANCEL = "Cancel"
 
 
-# --- what a command works on -------------------------------------------------------------------
+# --- what a command works on ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ async def _dry_run_and_ask(server: DbhealServer, target: FixTarget) -> dict[str,
         plan,
         target.issue,
     )
-    text = convert.plan_message(plan, lossy, verify, with_cast_fix=target.with_cast_fix)
+    text = plan_message(plan, lossy, verify, with_cast_fix=target.with_cast_fix)
     logger.info("dbheal: migration plan\n%s", text)
     if not verify.ok or (lossy is not None and not lossy.lossless):
         server.message(
@@ -290,7 +290,7 @@ async def edit_in_editor(server: DbhealServer, doc: Document, fix: CodeFix) -> b
     return bool(result and result.applied)
 
 
-# --- answers ---------------------------------------------------------------------------------------
+# --- answers and messages -------------------------------------------------------------------------
 
 
 def locked(lock: threading.Lock, func: Callable[..., T], *args: Any) -> T:
@@ -326,3 +326,39 @@ def _outcome_detail(outcome: FixOutcome) -> str:
     if failures:
         parts.append("; ".join(f"{c.name}: {c.detail}" for c in failures))
     return (" (" + "; ".join(parts) + ")") if parts else ""
+
+
+def plan_message(
+    plan: MigrationPlan,
+    lossy: LossyReport | None,
+    verify: VerifyReport | None,
+    *,
+    with_cast_fix: bool = False,
+) -> str:
+    """Return what the user reads before applying `plan`: its SQL and its dry run."""
+    out = [plan.title]
+    if with_cast_fix:
+        out[0] += ", then remove the cast it makes redundant"
+    if plan.description:
+        out.append(plan.description)
+    out += ["", plan.sql, ""]
+    if lossy is not None:
+        if lossy.lossless:
+            out.append(
+                f"All {lossy.total_rows} values of {lossy.table}.{lossy.column} convert to "
+                f"{lossy.new_type} without loss."
+            )
+        else:
+            examples = ", ".join(lossy.examples)
+            out.append(
+                f"{lossy.lossy_count} of {lossy.total_rows} values of {lossy.table}."
+                f"{lossy.column} would not convert to {lossy.new_type} without loss "
+                f"({examples}): it will be refused."
+            )
+    if verify is not None:
+        out.append("Dry run: " + ("would succeed" if verify.ok else "would FAIL"))
+        out.extend(
+            f"  {'ok' if c.ok else 'FAIL'} {c.name}{': ' + c.detail if c.detail else ''}"
+            for c in verify.checks
+        )
+    return "\n".join(out).rstrip()

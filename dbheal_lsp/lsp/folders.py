@@ -104,7 +104,7 @@ class Folder:
         return {rel: tuple(issues) for rel, issues in out.items()}
 
 
-# --- making a folder ------------------------------------------------------------------------
+# --- making a folder ------------------------------------------------------------------------------
 
 
 def settings_for(server: DbhealServer, folder_uri: str) -> tuple[Settings, tuple[str, ...]]:
@@ -186,7 +186,7 @@ def show_problems(server: DbhealServer, problems: Sequence[str]) -> None:
         server.last_warning = ""  # fixed: the same mistake made again is shown again
 
 
-# --- finding a file's folder ----------------------------------------------------------------
+# --- finding a file's folder ----------------------------------------------------------------------
 
 
 def deepest(server: DbhealServer, path: Path, *, implicit: bool) -> Folder | None:

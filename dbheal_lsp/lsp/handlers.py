@@ -66,7 +66,7 @@ def _guard(what: str, func: Callable[[], None]) -> None:
         logger.exception("dbheal: %s failed", what)
 
 
-# --- the session and its documents -------------------------------------------------------------
+# --- the session and its documents ----------------------------------------------------------------
 
 
 def _initialize(ls: DbhealServer, params: lsp.InitializeParams) -> None:
@@ -122,7 +122,7 @@ async def _did_change_folders(
         logger.exception("dbheal: changing workspace folders failed")
 
 
-# --- requests -------------------------------------------------------------------------------
+# --- requests -------------------------------------------------------------------------------------
 
 
 async def _document_diagnostic(

@@ -75,7 +75,7 @@ async def files_changed(server: DbhealServer, folder: Folder, files: Sequence[Pa
         await refresh_pulled(server)
 
 
-# --- watching files ---------------------------------------------------------------------------
+# --- watching files -------------------------------------------------------------------------------
 
 
 async def start_watcher(server: DbhealServer, folder: Folder) -> None:
@@ -172,7 +172,7 @@ def watched_files_changed(server: DbhealServer, params: lsp.DidChangeWatchedFile
             )
 
 
-# --- periodic work ------------------------------------------------------------------------------
+# --- periodic work --------------------------------------------------------------------------------
 
 
 def restart_periodic(server: DbhealServer, folder: Folder) -> None:

@@ -173,7 +173,7 @@ def by_file(issues: Iterable[Issue]) -> dict[str, tuple[Issue, ...]]:
     return {rel: tuple(v) for rel, v in grouped.items()}
 
 
-# --- publishing -------------------------------------------------------------------------------
+# --- publishing -----------------------------------------------------------------------------------
 
 
 async def publish_workspace(server: DbhealServer, folder: Folder) -> None:
@@ -245,7 +245,7 @@ async def refresh_pulled(server: DbhealServer) -> None:
         )
 
 
-# --- progress ---------------------------------------------------------------------------------
+# --- progress -------------------------------------------------------------------------------------
 
 
 async def _begin_progress(server: DbhealServer, title: str) -> str | None:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dbheal_lsp.lsp")
 
 
-# --- start -------------------------------------------------------------------------------------
+# --- start ----------------------------------------------------------------------------------------
 
 
 def initialize(server: DbhealServer, params: lsp.InitializeParams) -> None:
@@ -108,7 +108,7 @@ async def _startup(server: DbhealServer) -> None:
     gc.freeze()
 
 
-# --- settings ----------------------------------------------------------------------------------
+# --- settings -------------------------------------------------------------------------------------
 
 
 async def configuration_changed(
@@ -209,7 +209,7 @@ def watched_files_changed(server: DbhealServer, params: lsp.DidChangeWatchedFile
     refresh_watched_files(server, params)
 
 
-# --- folders -----------------------------------------------------------------------------------
+# --- folders --------------------------------------------------------------------------------------
 
 
 async def folders_changed(

@@ -9,7 +9,16 @@ from dbheal_lsp.analysis.lookup import Completion
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.capabilities import ClientFeatures
 from dbheal_lsp.lsp.convert import Lines
-from dbheal_lsp.model import CodeFix, Issue, IssueType, Origin, Severity, Span, TextEdit
+from dbheal_lsp.model import (
+    CodeFix,
+    Issue,
+    IssueType,
+    MigrationPlan,
+    Origin,
+    Severity,
+    Span,
+    TextEdit,
+)
 
 # examples/shop/EXPECTED.md row 10: `categroy` at code-point column 114 (1-based).
 LINE = (
@@ -129,6 +138,67 @@ def test_code_fix_as_versioned_or_plain_workspace_edit() -> None:
     plain = convert.code_fix_edit(fix, "file:///c.py", 7, lines, ClientFeatures(encoding="utf-8"))
     assert plain.changes is not None
     assert plain.changes["file:///c.py"][0].range.start.character == 119
+
+
+def test_quickfixes_edit_queue_apply_and_both() -> None:
+    found = issue(Span(2, 114, 2, 122), type=IssueType.TYPE_MISMATCH, helper="int")
+    fix = CodeFix(
+        id="remove_cast:f",
+        kind="remove_cast",
+        title="Remove the redundant int() cast",
+        path="app/store/catalog.py",
+        issue_fingerprint="f",
+        edits=(TextEdit("app/store/catalog.py", Span(2, 114, 2, 122), "sku"),),
+        source_hash="",
+    )
+    plan = MigrationPlan(
+        id="change_type:f",
+        kind="change_type",
+        title="Change the type of products.sku to INTEGER",
+        description="",
+        table="products",
+        steps=(),
+        expected="",
+    )
+    lines = Lines(TEXT)
+    diagnostic = convert.issue_to_diagnostic(found, lines, ClientFeatures())
+    actions = convert.quickfixes(
+        found, diagnostic, [fix], [plan], "file:///c.py", 3, lines, ClientFeatures()
+    )
+    assert [a.title for a in actions] == [
+        "Remove the redundant int() cast",
+        "Queue migration: Change the type of products.sku to INTEGER",
+        "Apply migration: Change the type of products.sku to INTEGER…",
+        "Change the type of products.sku to INTEGER and remove the int() cast…",
+    ]
+    assert all(a.kind == lsp.CodeActionKind.QuickFix for a in actions)
+    assert actions[0].edit is not None and actions[0].command is None and actions[0].is_preferred
+    commands = [a.command for a in actions[1:]]
+    assert [c.command for c in commands if c] == [
+        convert.CMD_QUEUE,
+        convert.CMD_APPLY,
+        convert.CMD_APPLY,
+    ]
+    assert [c.arguments[0].get("withCastFix") for c in commands if c and c.arguments] == [
+        None,
+        None,
+        True,
+    ]
+    # A client without code action literals runs the code fix as a command.
+    (only,) = convert.quickfixes(
+        found,
+        diagnostic,
+        [fix],
+        [],
+        "file:///c.py",
+        3,
+        lines,
+        ClientFeatures(code_action_literals=False),
+    )
+    assert only.command is not None and only.command.command == convert.CMD_APPLY_FIX
+    fix_all = convert.fix_all_action("file:///c.py", 3)
+    assert fix_all.kind == convert.FIX_ALL_KIND and fix_all.edit is None
+    assert fix_all.data == {"fixAll": "file:///c.py", "version": 3}
 
 
 def test_completion_kinds_keep_lookups_order() -> None:
