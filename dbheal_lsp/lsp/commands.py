@@ -162,19 +162,14 @@ async def cmd_rollback(server: DbhealServer, args: Sequence[Any]) -> Any:
         if not candidates:
             server.message("dbheal: no fix can be rolled back")
             return {"rolled_back": False, "message": "nothing to roll back"}
-        picked = await server.ask_client(
-            server.window_show_message_request_async(
-                lsp.ShowMessageRequestParams(
-                    type=lsp.MessageType.Warning,
-                    message="dbheal: roll back which fix?",
-                    actions=[lsp.MessageActionItem(title=f"{r.id}: {r.title}") for r in candidates],
-                )
-            ),
-            "window/showMessageRequest",
+        picked = await server.ask_user(
+            "dbheal: roll back which fix?",
+            [f"{r.id}: {r.title}" for r in candidates],
+            lsp.MessageType.Warning,
         )
         if picked is None:
             return {"rolled_back": False, "message": "cancelled"}
-        fix_id = picked.title.split(":", 1)[0]
+        fix_id = picked.split(":", 1)[0]
     record = await server.run_in(server.background_pool, folder.engine.store.fix, str(fix_id))
     writes = [folder.file_of(f) for f in record.files] if record is not None else []
     if folder.config.database is not None:

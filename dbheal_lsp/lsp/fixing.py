@@ -96,19 +96,12 @@ async def queued_target(server: DbhealServer, payload: Mapping[str, Any]) -> Fix
             server.message("dbheal: no migration is queued")
             return None
         shown = entries[:5]
-        picked = await server.ask_client(
-            server.window_show_message_request_async(
-                lsp.ShowMessageRequestParams(
-                    type=lsp.MessageType.Info,
-                    message="dbheal: which queued migration?",
-                    actions=[lsp.MessageActionItem(title=f"{e.id}: {e.title}") for e in shown],
-                )
-            ),
-            "window/showMessageRequest",
+        picked = await server.ask_user(
+            "dbheal: which queued migration?", [f"{e.id}: {e.title}" for e in shown]
         )
         if picked is None:
             return None
-        queue_id = picked.title.split(":", 1)[0]
+        queue_id = picked.split(":", 1)[0]
     try:
         entry, plan = await server.run_in(
             server.background_pool, folder.engine.queued_plan, int(queue_id)
@@ -176,17 +169,8 @@ async def _dry_run_and_ask(server: DbhealServer, target: FixTarget) -> dict[str,
             "dbheal: not applied, its dry run fails.\n\n" + text, lsp.MessageType.Warning
         )
         return {"applied": False, "message": "the dry run fails", **_dry_run_json(lossy, verify)}
-    answer = await server.ask_client(
-        server.window_show_message_request_async(
-            lsp.ShowMessageRequestParams(
-                type=lsp.MessageType.Warning,
-                message=text,
-                actions=[lsp.MessageActionItem(title=APPLY), lsp.MessageActionItem(title=CANCEL)],
-            )
-        ),
-        "window/showMessageRequest",
-    )
-    if answer is None or answer.title != APPLY:
+    answer = await server.ask_user(text, [APPLY, CANCEL], lsp.MessageType.Warning)
+    if answer != APPLY:
         server.message(f"dbheal: not applied: {plan.title}")
         return {"applied": False, "message": "cancelled"}
     return None

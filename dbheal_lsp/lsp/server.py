@@ -180,6 +180,23 @@ class DbhealServer(LanguageServer):
             logger.info("dbheal: %s got no answer from the client: %s", what, exc)
             return None
 
+    async def ask_user(
+        self, text: str, titles: Sequence[str], kind: lsp.MessageType = lsp.MessageType.Info
+    ) -> str | None:
+        """Ask the user to pick one of `titles` (window/showMessageRequest): the title picked,
+        or None if the question was dismissed or went unanswered."""
+        picked = await self.ask_client(
+            self.window_show_message_request_async(
+                lsp.ShowMessageRequestParams(
+                    type=kind,
+                    message=text,
+                    actions=[lsp.MessageActionItem(title=title) for title in titles],
+                )
+            ),
+            "window/showMessageRequest",
+        )
+        return picked.title if picked is not None else None
+
     def message(self, text: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
         """Show `text` to the user (window/showMessage) and log it."""
         log = (

@@ -188,3 +188,22 @@ async def test_both_action_changes_the_column_and_removes_the_cast(
         save_doc(client, uri)
         after = await diagnostics(client, uri, lambda d: not d, since=since)
         assert after == []
+
+
+async def test_apply_without_a_queue_id_asks_which_queued_migration(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    async with session(shop, "visual-studio-code") as client:
+        uri = open_doc(client, shop / "app/routes/profile.py")
+        found = await diagnostics(client, uri, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
+        actions = await code_actions(client, uri, of_type(found, "MISSING_TABLE")[0])
+        queue = next(a for a in actions if a.title.startswith("Queue migration"))
+        assert queue.command is not None
+        entry = await execute(client, queue.command)
+        # The queued migration is picked; its SQL is then shown, and the user does not apply it.
+        client.answer = f"{entry['id']}: {entry['title']}"
+        outcome = await execute(client, lsp.Command(title="a", command="dbheal.applyMigration"))
+        assert outcome == {"applied": False, "message": "cancelled"}
+        pick, confirm = client.questions
+        assert pick.message == "dbheal: which queued migration?"
+        assert [a.title for a in pick.actions or []] == [client.answer]
+        assert "CREATE TABLE IF NOT EXISTS user_preferences" in confirm.message
