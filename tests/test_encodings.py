@@ -17,7 +17,7 @@ from lsprotocol import types as lsp
 
 from dbheal_lsp.files import SourceNotText, python_source
 from tests.conftest import copy_shop, run_dbheal
-from tests.lsp.test_server import session, until, uri_of
+from tests.lsp.client import session, until, uri_of
 from tests.test_hook import CRITICAL, ENV, commit, git_ok, head
 
 SCHEMA = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"

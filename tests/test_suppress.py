@@ -199,7 +199,7 @@ def test_an_edit_that_adds_or_removes_a_file_comment_is_seen_at_once(project: Pr
 
 @pytest.mark.asyncio
 async def test_the_editor_shows_no_diagnostic_for_an_ignored_finding(tmp_path: Path) -> None:
-    from tests.lsp.test_server import diagnostics, open_doc, session
+    from tests.lsp.client import diagnostics, open_doc, session
 
     root = tmp_path / "proj"
     make_project(root)

@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dbheal_lsp.model import Span
 
@@ -156,13 +157,16 @@ class LineIndex:
             raise ValueError(f"line {line} is outside the text")
         return lo
 
+    @cached_property
+    def lines(self) -> tuple[str, ...]:
+        """Every line without its break, split once on first use (for many lookups: the
+        diagnostics of a document)."""
+        return tuple(_NEWLINE.split(self.text))
+
     def line(self, number: int) -> str:
         """Return the text of 1-based line `number` without its line break ("" if none)."""
-        try:
-            start = self.line_start(number)
-        except ValueError:
-            return ""
-        return self.text[start : self._content_end(start)]
+        lines = self.lines
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
 
     def offset(self, line: int, column: int) -> int:
         """Return the offset of (line, column); ValueError when the text has no such position.

@@ -2,6 +2,6 @@
 
 import sys
 
-from dbheal_lsp.lsp.server import main
+from dbheal_lsp.lsp.cli import main
 
 sys.exit(main())

@@ -1,13 +1,16 @@
-"""`dbheal serve`: run the language server from the command line.
+"""`dbheal serve` and `python -m dbheal_lsp.lsp`: run the language server from the command line.
 
-A command module of `dbheal_lsp.cli` (`add_commands`, `COMMANDS`, `run`). pygls is imported only
-when the server actually starts, so that `dbheal check` never pays for it.
+A command module of `dbheal_lsp.cli` (`add_commands`, `COMMANDS`, `run`), and `main` for
+`python -m dbheal_lsp.lsp`: both start the server through `run`, the one way in from a command
+line. pygls is imported only when the server actually starts, so that `dbheal check` never pays
+for it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 COMMANDS = frozenset({"serve"})
 
@@ -57,3 +60,10 @@ def run(args: argparse.Namespace) -> int:
     from dbheal_lsp.lsp.server import serve
 
     return serve(tcp=tcp, log_level=getattr(args, "log_level", "info"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m dbheal_lsp.lsp [--tcp HOST:PORT] [--log-level LEVEL]`: run the server."""
+    parser = argparse.ArgumentParser(prog="dbheal serve", description="Run the language server.")
+    add_serve_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -6,52 +6,57 @@ encoding the client and server agreed on (UTF-16 code units unless the client of
 UTF-32). Lines are split as Python and LSP both split them: at \\r\\n, \\r and \\n only.
 
 Nothing here reads files or talks to the client: the server hands in the text of a document
-(`Lines`) and gets back what it sends.
+(`analysis.positions.LineIndex`) and gets back what it sends, code actions and the commands they run included.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types as lsp
 
-from dbheal_lsp.analysis.positions import column_to_utf16, utf16_to_column
+from dbheal_lsp.analysis.positions import LineIndex, column_to_utf16, utf16_to_column
+from dbheal_lsp.codec import to_dict
 from dbheal_lsp.lookup import Completion
+from dbheal_lsp.lsp.capabilities import UTF8, UTF16, ClientFeatures
 from dbheal_lsp.model import (
     CodeFix,
     Issue,
     IssueType,
-    LossyReport,
     MigrationPlan,
     Severity,
     Span,
     TextEdit,
-    VerifyReport,
 )
 from dbheal_lsp.rules import RULE_OF
 
 __all__ = [
+    "CMD_APPLY",
+    "CMD_APPLY_FIX",
+    "CMD_HISTORY",
+    "CMD_LIST_QUEUE",
+    "CMD_QUEUE",
+    "CMD_ROLLBACK",
+    "CMD_SCAN",
+    "COMMANDS",
+    "FIX_ALL_KIND",
     "SOURCE",
-    "ClientFeatures",
-    "Lines",
     "code_fix_edit",
     "completion_items",
     "diagnostic_severity",
+    "fix_all_action",
     "hover",
     "issue_data",
     "issue_from_data",
     "issue_to_diagnostic",
-    "json_safe",
     "merged_edit",
     "origin_location",
-    "plan_message",
     "point_of",
     "position_of",
+    "quickfixes",
     "range_of",
     "result_id",
     "rule_href",
@@ -60,11 +65,27 @@ __all__ = [
 ]
 
 SOURCE = "dbheal"
-UTF8 = lsp.PositionEncodingKind.Utf8.value
-UTF16 = lsp.PositionEncodingKind.Utf16.value
-UTF32 = lsp.PositionEncodingKind.Utf32.value
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+# The commands the server registers: their names are part of its interface (the VS Code client
+# and editor configurations call them), and the code actions below name them.
+CMD_SCAN = "dbheal.scanWorkspace"
+CMD_QUEUE = "dbheal.queueMigration"
+CMD_APPLY = "dbheal.applyMigration"
+CMD_APPLY_FIX = "dbheal.applyFix"
+CMD_ROLLBACK = "dbheal.rollback"
+CMD_HISTORY = "dbheal.showHistory"
+CMD_LIST_QUEUE = "dbheal.listQueue"
+COMMANDS = (
+    CMD_SCAN,
+    CMD_QUEUE,
+    CMD_APPLY,
+    CMD_APPLY_FIX,
+    CMD_ROLLBACK,
+    CMD_HISTORY,
+    CMD_LIST_QUEUE,
+)
+FIX_ALL_KIND = "source.fixAll.dbheal"
+
 
 _SEVERITY = {
     Severity.CRITICAL: lsp.DiagnosticSeverity.Error,
@@ -80,106 +101,7 @@ _COMPLETION_KIND = {
 }
 
 
-# --- what the client can do ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientFeatures:
-    """The parts of the client's capabilities the server's output depends on."""
-
-    encoding: str = UTF16
-    related_information: bool = True
-    code_description: bool = True
-    diagnostic_data: bool = True
-    pull_diagnostics: bool = False
-    diagnostic_refresh: bool = False
-    work_done_progress: bool = False
-    configuration: bool = False
-    apply_edit: bool = False
-    document_changes: bool = False
-    code_action_literals: bool = True
-    resolve_edit: bool = False
-    markdown_hover: bool = True
-    markdown_completion: bool = True
-
-    @classmethod
-    def of(cls, caps: lsp.ClientCapabilities | None, encoding: object) -> ClientFeatures:
-        """Return the features of a client with capabilities `caps` and position `encoding`."""
-        if caps is None:
-            return cls(encoding=_encoding(encoding))
-        text = caps.text_document
-        workspace = caps.workspace
-        window = caps.window
-        publish = text.publish_diagnostics if text else None
-        action = text.code_action if text else None
-        hover_caps = text.hover if text else None
-        completion = text.completion if text else None
-        item = completion.completion_item if completion else None
-        resolve = action.resolve_support if action else None
-        edit = workspace.workspace_edit if workspace else None
-        diagnostics = workspace.diagnostics if workspace else None
-        return cls(
-            encoding=_encoding(encoding),
-            related_information=bool(publish and publish.related_information),
-            code_description=bool(publish and publish.code_description_support),
-            diagnostic_data=bool(publish and publish.data_support),
-            # Pull only from a client the server can tell when to pull again: without
-            # workspace/diagnostic/refresh, a schema change would leave stale findings shown.
-            pull_diagnostics=bool(
-                text and text.diagnostic is not None and diagnostics and diagnostics.refresh_support
-            ),
-            diagnostic_refresh=bool(diagnostics and diagnostics.refresh_support),
-            work_done_progress=bool(window and window.work_done_progress),
-            configuration=bool(workspace and workspace.configuration),
-            apply_edit=bool(workspace and workspace.apply_edit),
-            document_changes=bool(edit and edit.document_changes),
-            code_action_literals=bool(action and action.code_action_literal_support),
-            resolve_edit=bool(resolve and "edit" in resolve.properties),
-            markdown_hover=_markdown(hover_caps.content_format if hover_caps else None),
-            # A client that declares nothing about completion (Kate 22) shows its documentation
-            # as it is: plain text reads right everywhere.
-            markdown_completion=completion is not None
-            and _markdown(item.documentation_format if item else None),
-        )
-
-
-def _encoding(value: object) -> str:
-    text = str(getattr(value, "value", value) or UTF16)
-    return text if text in (UTF8, UTF16, UTF32) else UTF16
-
-
-def _markdown(formats: Sequence[lsp.MarkupKind] | None) -> bool:
-    """Whether to send markdown to a client that accepts `formats`, in its order of preference
-    (YouCompleteMe accepts markdown but prefers plain text, and shows markdown raw)."""
-    if formats is None:
-        return True
-    preferred = [f for f in formats if f in (lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText)]
-    return bool(preferred) and preferred[0] == lsp.MarkupKind.Markdown
-
-
-# --- positions -------------------------------------------------------------------------------
-
-
-class Lines:
-    """The lines of a document's text (without their line breaks), split only when needed."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._lines: list[str] | None = None
-
-    @property
-    def lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = [line.rstrip("\r\n") for line in _LINE.findall(self.text)]
-        return self._lines
-
-    def line(self, number: int) -> str:
-        """Return the text of 1-based line `number` ("" past the end)."""
-        lines = self.lines
-        return lines[number - 1] if 1 <= number <= len(lines) else ""
-
-    def __len__(self) -> int:
-        return len(self.lines)
+# --- positions ------------------------------------------------------------------------------------
 
 
 def _character(line_text: str, column: int, encoding: str) -> int:
@@ -207,14 +129,14 @@ def _column(line_text: str, character: int, encoding: str) -> int:
     return character + 1
 
 
-def position_of(lines: Lines, line: int, column: int, encoding: str) -> lsp.Position:
+def position_of(lines: LineIndex, line: int, column: int, encoding: str) -> lsp.Position:
     """Return the LSP position of the engine's (line, column)."""
     return lsp.Position(
         line=max(line - 1, 0), character=_character(lines.line(line), column, encoding)
     )
 
 
-def range_of(span: Span, lines: Lines, encoding: str) -> lsp.Range:
+def range_of(span: Span, lines: LineIndex, encoding: str) -> lsp.Range:
     """Return the LSP range of an engine span."""
     return lsp.Range(
         start=position_of(lines, span.line, span.column, encoding),
@@ -222,20 +144,20 @@ def range_of(span: Span, lines: Lines, encoding: str) -> lsp.Range:
     )
 
 
-def point_of(position: lsp.Position, lines: Lines, encoding: str) -> tuple[int, int]:
+def point_of(position: lsp.Position, lines: LineIndex, encoding: str) -> tuple[int, int]:
     """Return the engine's (line, column) of an LSP position."""
     line = position.line + 1
     return line, _column(lines.line(line), position.character, encoding)
 
 
-def span_of(range_: lsp.Range, lines: Lines, encoding: str) -> Span:
+def span_of(range_: lsp.Range, lines: LineIndex, encoding: str) -> Span:
     """Return the engine span of an LSP range."""
     start = point_of(range_.start, lines, encoding)
     end = point_of(range_.end, lines, encoding)
     return Span(start[0], start[1], end[0], end[1])
 
 
-# --- diagnostics -----------------------------------------------------------------------------
+# --- diagnostics ----------------------------------------------------------------------------------
 
 
 def diagnostic_severity(severity: Severity) -> lsp.DiagnosticSeverity:
@@ -284,7 +206,7 @@ def origin_location(uri: str, line_text: str, line: int, encoding: str) -> lsp.L
 
 def issue_to_diagnostic(
     issue: Issue,
-    lines: Lines,
+    lines: LineIndex,
     features: ClientFeatures,
     origin: lsp.Location | None = None,
 ) -> lsp.Diagnostic:
@@ -328,10 +250,10 @@ def result_id(*parts: str) -> str:
     return digest.hexdigest()
 
 
-# --- edits ------------------------------------------------------------------------------------
+# --- edits ----------------------------------------------------------------------------------------
 
 
-def text_edits(edits: Iterable[TextEdit], lines: Lines, encoding: str) -> list[lsp.TextEdit]:
+def text_edits(edits: Iterable[TextEdit], lines: LineIndex, encoding: str) -> list[lsp.TextEdit]:
     """Return engine edits as LSP edits of the text `lines`."""
     return [
         lsp.TextEdit(range=range_of(edit.span, lines, encoding), new_text=edit.new_text)
@@ -361,16 +283,100 @@ def merged_edit(
 
 
 def code_fix_edit(
-    fix: CodeFix, uri: str, version: int | None, lines: Lines, features: ClientFeatures
+    fix: CodeFix, uri: str, version: int | None, lines: LineIndex, features: ClientFeatures
 ) -> lsp.WorkspaceEdit:
     """Return the WorkspaceEdit of a code fix planned for the text `lines`."""
     return merged_edit(uri, version, text_edits(fix.edits, lines, features.encoding), features)
 
 
-# --- hover and completion -----------------------------------------------------------------------
+# --- code actions ---------------------------------------------------------------------------------
 
 
-def hover(markdown: str, span: Span, lines: Lines, features: ClientFeatures) -> lsp.Hover:
+def quickfixes(
+    issue: Issue,
+    diagnostic: lsp.Diagnostic,
+    fixes: Sequence[CodeFix],
+    plans: Sequence[MigrationPlan],
+    uri: str,
+    version: int | None,
+    lines: LineIndex,
+    features: ClientFeatures,
+) -> list[lsp.CodeAction]:
+    """Return the quick fixes of `issue` in the document `uri` whose text is `lines`.
+
+    Each code fix is an edit (and, for a client without code action literals, the command that
+    makes it); each schema plan is two commands, queue it or apply it, and a third when a type
+    change makes the issue's cast redundant: apply it and remove the cast.
+    """
+    actions = [
+        _quickfix(
+            fix.title,
+            diagnostic,
+            _command(
+                fix.title, CMD_APPLY_FIX, {"uri": uri, "issue": issue_data(issue), "fix": fix.id}
+            )
+            if not features.code_action_literals
+            else None,
+            edit=code_fix_edit(fix, uri, version, lines, features),
+            is_preferred=fix.kind != "rename",
+        )
+        for fix in fixes
+    ]
+    cast = next((f for f in fixes if f.kind == "remove_cast"), None)
+    for plan in plans:
+        payload = {"uri": uri, "issue": issue_data(issue), "plan": to_dict(plan)}
+        queue = f"Queue migration: {plan.title}"
+        actions.append(_quickfix(queue, diagnostic, _command(queue, CMD_QUEUE, payload)))
+        apply = f"Apply migration: {plan.title}"
+        actions.append(_quickfix(f"{apply}…", diagnostic, _command(apply, CMD_APPLY, payload)))
+        if (
+            issue.type is IssueType.TYPE_MISMATCH
+            and plan.kind == "change_type"
+            and cast is not None
+        ):
+            both = f"{plan.title} and remove the {issue.helper or 'redundant'}() cast…"
+            command = _command(both, CMD_APPLY, {**payload, "withCastFix": True})
+            actions.append(_quickfix(both, diagnostic, command))
+    return actions
+
+
+def _quickfix(
+    title: str,
+    diagnostic: lsp.Diagnostic,
+    command: lsp.Command | None,
+    *,
+    edit: lsp.WorkspaceEdit | None = None,
+    is_preferred: bool | None = None,
+) -> lsp.CodeAction:
+    """Return the quick fix `title` of `diagnostic`, which makes `edit` and/or runs `command`."""
+    return lsp.CodeAction(
+        title=title,
+        kind=lsp.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        is_preferred=is_preferred,
+        edit=edit,
+        command=command,
+    )
+
+
+def _command(title: str, name: str, payload: Mapping[str, Any]) -> lsp.Command:
+    """Return the command `name` of the server, run with the one argument `payload`."""
+    return lsp.Command(title=title, command=name, arguments=[payload])
+
+
+def fix_all_action(uri: str, version: int | None) -> lsp.CodeAction:
+    """Return the "fix all" action of the document `uri`, its edit left to be resolved."""
+    return lsp.CodeAction(
+        title="dbheal: fix all auto-fixable problems",
+        kind=FIX_ALL_KIND,
+        data={"fixAll": uri, "version": version},
+    )
+
+
+# --- hover and completion -------------------------------------------------------------------------
+
+
+def hover(markdown: str, span: Span, lines: LineIndex, features: ClientFeatures) -> lsp.Hover:
     """Return the hover showing `markdown` over `span`."""
     if features.markdown_hover:
         contents = lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown)
@@ -435,47 +441,3 @@ def completion_items(
             )
         )
     return items
-
-
-# --- messages -----------------------------------------------------------------------------------
-
-
-def plan_message(
-    plan: MigrationPlan,
-    lossy: LossyReport | None,
-    verify: VerifyReport | None,
-    *,
-    with_cast_fix: bool = False,
-) -> str:
-    """Return what the user reads before applying `plan`: its SQL and its dry run."""
-    out = [plan.title]
-    if with_cast_fix:
-        out[0] += ", then remove the cast it makes redundant"
-    if plan.description:
-        out.append(plan.description)
-    out += ["", plan.sql, ""]
-    if lossy is not None:
-        if lossy.lossless:
-            out.append(
-                f"All {lossy.total_rows} values of {lossy.table}.{lossy.column} convert to "
-                f"{lossy.new_type} without loss."
-            )
-        else:
-            examples = ", ".join(lossy.examples)
-            out.append(
-                f"{lossy.lossy_count} of {lossy.total_rows} values of {lossy.table}."
-                f"{lossy.column} would not convert to {lossy.new_type} without loss "
-                f"({examples}): it will be refused."
-            )
-    if verify is not None:
-        out.append("Dry run: " + ("would succeed" if verify.ok else "would FAIL"))
-        out.extend(
-            f"  {'ok' if c.ok else 'FAIL'} {c.name}{': ' + c.detail if c.detail else ''}"
-            for c in verify.checks
-        )
-    return "\n".join(out).rstrip()
-
-
-def json_safe(value: object) -> Any:
-    """Return `value` as plain JSON data (what a command returns to the client)."""
-    return json.loads(json.dumps(value, default=str))

@@ -22,7 +22,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from tests.conftest import copy_shop
-from tests.lsp.test_server import (
+from tests.lsp.client import (
     SERVER,
     SEVERITY,
     WAIT,
@@ -38,7 +38,7 @@ from tests.lsp.test_server import (
     until,
     uri_of,
 )
-from tests.lsp.test_server import session as server_session
+from tests.lsp.client import session as server_session
 
 pytestmark = pytest.mark.asyncio
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types as lsp
 
+from dbheal_lsp.analysis.positions import LineIndex
 from dbheal_lsp.lookup import Completion
 from dbheal_lsp.lsp import convert
-from dbheal_lsp.lsp.convert import ClientFeatures, Lines
-from dbheal_lsp.model import CodeFix, Issue, IssueType, Origin, Severity, Span, TextEdit
+from dbheal_lsp.lsp.capabilities import ClientFeatures
+from dbheal_lsp.model import (
+    CodeFix,
+    Issue,
+    IssueType,
+    MigrationPlan,
+    Origin,
+    Severity,
+    Span,
+    TextEdit,
+)
 
 # examples/shop/EXPECTED.md row 10: `categroy` at code-point column 114 (1-based).
 LINE = (
@@ -42,7 +52,7 @@ def issue(span: Span, **changes: object) -> Issue:
     [("utf-16", 114), ("utf-8", 119), ("utf-32", 113)],
 )
 def test_positions_in_each_encoding(encoding: str, start: int) -> None:
-    lines = Lines(TEXT)
+    lines = LineIndex(TEXT)
     span = Span(2, 114, 2, 122)
     found = convert.range_of(span, lines, encoding)
     assert found.start == lsp.Position(line=1, character=start)
@@ -51,13 +61,13 @@ def test_positions_in_each_encoding(encoding: str, start: int) -> None:
 
 
 def test_lines_split_as_python_does() -> None:
-    lines = Lines("a\fb\nc\r\nd\re\u2028f")
-    assert lines.lines == ["a\fb", "c", "d", "e\u2028f"]
+    lines = LineIndex("a\fb\nc\r\nd\re\u2028f")
+    assert list(lines.lines) == ["a\fb", "c", "d", "e\u2028f"]
     assert lines.line(5) == ""
 
 
 def test_a_position_inside_a_surrogate_pair_is_that_character() -> None:
-    lines = Lines("x = '🍵y'\n")
+    lines = LineIndex("x = '🍵y'\n")
     # UTF-16: 🍵 is units 5 and 6; both belong to code-point column 6.
     assert convert.point_of(lsp.Position(line=0, character=6), lines, "utf-16") == (1, 6)
     assert convert.point_of(lsp.Position(line=0, character=7), lines, "utf-16") == (1, 7)
@@ -65,7 +75,7 @@ def test_a_position_inside_a_surrogate_pair_is_that_character() -> None:
 
 
 def test_past_the_end_of_a_line_counts_on() -> None:
-    lines = Lines("ab\n")
+    lines = LineIndex("ab\n")
     assert convert.position_of(lines, 1, 5, "utf-16").character == 4
     assert convert.point_of(lsp.Position(line=0, character=4), lines, "utf-8") == (1, 5)
 
@@ -83,7 +93,7 @@ def test_severities_and_rule_links() -> None:
 def test_diagnostic_carries_what_a_code_action_needs() -> None:
     found = issue(Span(2, 114, 2, 122))
     origin = convert.origin_location("file:///m.sql", "    ALTER TABLE x;", 4, "utf-16")
-    diagnostic = convert.issue_to_diagnostic(found, Lines(TEXT), ClientFeatures(), origin)
+    diagnostic = convert.issue_to_diagnostic(found, LineIndex(TEXT), ClientFeatures(), origin)
     assert diagnostic.source == "dbheal"
     assert diagnostic.code == "MISSING_COLUMN"
     assert diagnostic.code_description is not None
@@ -100,26 +110,11 @@ def test_diagnostic_carries_what_a_code_action_needs() -> None:
 def test_what_the_client_does_not_support_is_left_out() -> None:
     plain = ClientFeatures(related_information=False, code_description=False)
     origin = convert.origin_location("file:///m.sql", "x", 1, "utf-16")
-    diagnostic = convert.issue_to_diagnostic(issue(Span(2, 1, 2, 2)), Lines(TEXT), plain, origin)
+    diagnostic = convert.issue_to_diagnostic(
+        issue(Span(2, 1, 2, 2)), LineIndex(TEXT), plain, origin
+    )
     assert diagnostic.related_information is None
     assert diagnostic.code_description is None
-
-
-def test_client_features_from_capabilities() -> None:
-    from pytest_lsp import client_capabilities
-
-    vscode = ClientFeatures.of(client_capabilities("visual-studio-code"), "utf-16")
-    assert vscode.document_changes and vscode.resolve_edit and not vscode.pull_diagnostics
-    caps = client_capabilities("neovim")
-    neovim = ClientFeatures.of(caps, "utf-8")
-    # Neovim 0.11 can pull but cannot be told to pull again: it gets pushes.
-    assert not neovim.pull_diagnostics and neovim.encoding == "utf-8"
-    assert not neovim.code_description
-    assert caps.workspace is not None
-    caps.workspace.diagnostics = lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
-    assert ClientFeatures.of(caps, lsp.PositionEncodingKind.Utf8).pull_diagnostics
-    assert ClientFeatures.of(caps, lsp.PositionEncodingKind.Utf8).encoding == "utf-8"
-    assert ClientFeatures.of(None, "latin-1").encoding == "utf-16"
 
 
 def test_code_fix_as_versioned_or_plain_workspace_edit() -> None:
@@ -132,7 +127,7 @@ def test_code_fix_as_versioned_or_plain_workspace_edit() -> None:
         (TextEdit("app/store/catalog.py", Span(2, 114, 2, 122), "category"),),
         "hash",
     )
-    lines = Lines(TEXT)
+    lines = LineIndex(TEXT)
     versioned = convert.code_fix_edit(
         fix, "file:///c.py", 7, lines, ClientFeatures(document_changes=True)
     )
@@ -145,6 +140,67 @@ def test_code_fix_as_versioned_or_plain_workspace_edit() -> None:
     plain = convert.code_fix_edit(fix, "file:///c.py", 7, lines, ClientFeatures(encoding="utf-8"))
     assert plain.changes is not None
     assert plain.changes["file:///c.py"][0].range.start.character == 119
+
+
+def test_quickfixes_edit_queue_apply_and_both() -> None:
+    found = issue(Span(2, 114, 2, 122), type=IssueType.TYPE_MISMATCH, helper="int")
+    fix = CodeFix(
+        id="remove_cast:f",
+        kind="remove_cast",
+        title="Remove the redundant int() cast",
+        path="app/store/catalog.py",
+        issue_fingerprint="f",
+        edits=(TextEdit("app/store/catalog.py", Span(2, 114, 2, 122), "sku"),),
+        source_hash="",
+    )
+    plan = MigrationPlan(
+        id="change_type:f",
+        kind="change_type",
+        title="Change the type of products.sku to INTEGER",
+        description="",
+        table="products",
+        steps=(),
+        expected="",
+    )
+    lines = LineIndex(TEXT)
+    diagnostic = convert.issue_to_diagnostic(found, lines, ClientFeatures())
+    actions = convert.quickfixes(
+        found, diagnostic, [fix], [plan], "file:///c.py", 3, lines, ClientFeatures()
+    )
+    assert [a.title for a in actions] == [
+        "Remove the redundant int() cast",
+        "Queue migration: Change the type of products.sku to INTEGER",
+        "Apply migration: Change the type of products.sku to INTEGER…",
+        "Change the type of products.sku to INTEGER and remove the int() cast…",
+    ]
+    assert all(a.kind == lsp.CodeActionKind.QuickFix for a in actions)
+    assert actions[0].edit is not None and actions[0].command is None and actions[0].is_preferred
+    commands = [a.command for a in actions[1:]]
+    assert [c.command for c in commands if c] == [
+        convert.CMD_QUEUE,
+        convert.CMD_APPLY,
+        convert.CMD_APPLY,
+    ]
+    assert [c.arguments[0].get("withCastFix") for c in commands if c and c.arguments] == [
+        None,
+        None,
+        True,
+    ]
+    # A client without code action literals runs the code fix as a command.
+    (only,) = convert.quickfixes(
+        found,
+        diagnostic,
+        [fix],
+        [],
+        "file:///c.py",
+        3,
+        lines,
+        ClientFeatures(code_action_literals=False),
+    )
+    assert only.command is not None and only.command.command == convert.CMD_APPLY_FIX
+    fix_all = convert.fix_all_action("file:///c.py", 3)
+    assert fix_all.kind == convert.FIX_ALL_KIND and fix_all.edit is None
+    assert fix_all.data == {"fixAll": "file:///c.py", "version": 3}
 
 
 def test_completion_kinds_keep_lookups_order() -> None:
@@ -167,7 +223,7 @@ def test_completion_kinds_keep_lookups_order() -> None:
 
 
 def test_hover_is_markdown_over_the_token() -> None:
-    found = convert.hover("**column**", Span(2, 114, 2, 122), Lines(TEXT), ClientFeatures())
+    found = convert.hover("**column**", Span(2, 114, 2, 122), LineIndex(TEXT), ClientFeatures())
     assert isinstance(found.contents, lsp.MarkupContent)
     assert found.contents.kind == lsp.MarkupKind.Markdown
     assert found.range is not None and found.range.start.character == 114

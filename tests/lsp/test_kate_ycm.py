@@ -24,8 +24,8 @@ from pygls.exceptions import JsonRpcMethodNotFound
 from pygls.protocol import default_converter
 
 from tests.conftest import copy_shop
+from tests.lsp.client import WAIT, diagnostics, hover_at, of_type, open_doc
 from tests.lsp.test_clients import MARKDOWN, complete, session
-from tests.lsp.test_server import WAIT, diagnostics, hover_at, of_type, open_doc
 
 pytestmark = pytest.mark.asyncio
 

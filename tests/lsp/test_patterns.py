@@ -2,7 +2,7 @@
 one warning message in the editor, not repeated by later scans, and the files an exclude
 pattern names (in the shared glob dialect) get no diagnostics.
 
-The real server over stdio on a copy of the demo, driven as in tests/lsp/test_server.py.
+The real server over stdio on a copy of the demo, driven by tests/lsp/client.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from tests.conftest import copy_shop
-from tests.lsp.test_server import WAIT, execute, session, until, uri_of
+from tests.lsp.client import WAIT, execute, session, until, uri_of
 
 pytestmark = pytest.mark.asyncio
 

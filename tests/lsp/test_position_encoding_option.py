@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from lsprotocol.converters import get_converter
 
 from tests.conftest import copy_shop
-from tests.lsp.test_server import (
+from tests.lsp.client import (
     apply_edits,
     character,
     code_actions,

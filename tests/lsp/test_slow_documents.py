@@ -15,7 +15,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from tests.conftest import copy_shop
-from tests.lsp.test_server import Client, diagnostics, open_doc, session, until
+from tests.lsp.client import Client, diagnostics, open_doc, session, until
 
 pytestmark = pytest.mark.asyncio
 
