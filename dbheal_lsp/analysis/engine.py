@@ -159,7 +159,9 @@ class Project:
     @cached_property
     def extractor(self) -> Extractor:
         """The statement finder, configured with the project's call names and helpers."""
-        from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+        from dbheal_lsp.analysis.calls import DEFAULT_CALLS
+        from dbheal_lsp.analysis.extract import Extractor
+        from dbheal_lsp.analysis.filecontext import ExtractOptions
 
         return Extractor(
             ExtractOptions(

@@ -1004,7 +1004,7 @@ def _percent_items(chars: list[_Item], right: cst.BaseExpression) -> list[_Item]
     """SQL items of `template % right`: %% an escaped %, %s / %(key)s a slot."""
     import libcst as cst
 
-    from dbheal_lsp.analysis.extract import _PERCENT_SPEC
+    from dbheal_lsp.analysis.pieces import PERCENT_SPEC
 
     if any(c.char is None for c in chars):
         return None
@@ -1026,7 +1026,7 @@ def _percent_items(chars: list[_Item], right: cst.BaseExpression) -> list[_Item]
     out: list[_Item] = []
     pos = 0
     position = 0
-    for m in _PERCENT_SPEC.finditer(text):
+    for m in PERCENT_SPEC.finditer(text):
         out.extend(chars[pos : m.start()])
         units = [u for c in chars[m.start() : m.end()] for u in c.units]
         pos = m.end()
@@ -1053,7 +1053,7 @@ def _percent_items(chars: list[_Item], right: cst.BaseExpression) -> list[_Item]
 
 def _format_items(chars: list[_Item], call: cst.Call) -> list[_Item] | None:
     """SQL items of `template.format(...)`: {{ an escaped {, {} / {0} / {name} a slot."""
-    from dbheal_lsp.analysis.extract import _FORMAT_FIELD
+    from dbheal_lsp.analysis.pieces import FORMAT_FIELD
 
     if any(c.char is None for c in chars):
         return None
@@ -1070,7 +1070,7 @@ def _format_items(chars: list[_Item], call: cst.Call) -> list[_Item] | None:
     out: list[_Item] = []
     pos = 0
     auto = 0
-    for m in _FORMAT_FIELD.finditer(text):
+    for m in FORMAT_FIELD.finditer(text):
         out.extend(chars[pos : m.start()])
         units = [u for c in chars[m.start() : m.end()] for u in c.units]
         pos = m.end()
