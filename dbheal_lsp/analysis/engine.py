@@ -22,19 +22,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp import __version__
-from dbheal_lsp.analysis.constants import (
-    FileConstants,
-    ProjectConstants,
-    classes_of_test_code,
-    file_constants,
-    project_constants,
-)
+from dbheal_lsp.analysis.constants import FileConstants
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
+from dbheal_lsp.analysis.file_constants import file_constants
 from dbheal_lsp.analysis.migrations import (
     MigrationCache,
     MigrationResult,
     migration_files,
     schema_from_ddl,
+)
+from dbheal_lsp.analysis.project_constants import (
+    ProjectConstants,
+    classes_of_test_code,
+    project_constants,
 )
 from dbheal_lsp.analysis.schema import (
     LiveDatabase,
@@ -214,7 +214,7 @@ class Project:
     ) -> None:
         """Learn the constants of the files `paths` (whose texts have the digests `read`):
         from the per-file cache where it has them, else by reading the files."""
-        from dbheal_lsp.analysis.constants import constants_from_json, constants_to_json
+        from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
 
         store = _ConstantsCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from dbheal_lsp.analysis.calls import DEFAULT_CALLS
 from dbheal_lsp.analysis.constants import Literal as GivenLiteral
-from dbheal_lsp.analysis.constants import ProjectConstants
 from dbheal_lsp.analysis.origins import OriginReader
+from dbheal_lsp.analysis.project_constants import ProjectConstants
 from dbheal_lsp.analysis.results import FunctionRows
 from dbheal_lsp.analysis.statement import Piece, Statement, ValueInfo
 

@@ -10,7 +10,8 @@ from typing import Literal, TypeAlias
 
 from dbheal_lsp.analysis.bindings import added_arguments, blocks_of, guards_around
 from dbheal_lsp.analysis.calls import called_name
-from dbheal_lsp.analysis.constants import dict_keys, returns_number
+from dbheal_lsp.analysis.constants import dict_keys
+from dbheal_lsp.analysis.file_constants import returns_number
 from dbheal_lsp.analysis.filecontext import MAX_NAME_DEPTH, FileContext, Scope
 from dbheal_lsp.analysis.origins import NUMBER_CALLS, escapes_quotes
 from dbheal_lsp.analysis.reaching import reaching_values

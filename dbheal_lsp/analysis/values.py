@@ -24,8 +24,6 @@ _CAST_TYPES = {
 _NUMERIC_CASTS = frozenset({"int", "float", "Decimal", "bool"})
 
 
-
-
 def value_info(node: ast.expr, ctx: FileContext) -> ValueInfo:
     """Return what the code evidently says about the value `node` (read once per node)."""
     known = ctx.values.get(id(node))

@@ -8,14 +8,10 @@ import ast
 import json
 import textwrap
 
-from dbheal_lsp.analysis.constants import (
-    ProjectConstants,
-    constants_from_json,
-    constants_to_json,
-    file_constants,
-    project_constants,
-)
+from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
+from dbheal_lsp.analysis.file_constants import file_constants
 from dbheal_lsp.analysis.origins import PROGRAM, Origin, OriginReader
+from dbheal_lsp.analysis.project_constants import ProjectConstants, project_constants
 
 
 def _origin(source: str, function: str, expression: str) -> Origin:
