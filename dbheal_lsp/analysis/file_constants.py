@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from dbheal_lsp.analysis.bindings import (
@@ -41,19 +41,32 @@ from dbheal_lsp.analysis.signatures import (
 _NUMBER_TYPES = frozenset({"int", "float", "bool"})
 
 
+@dataclass
+class _Found:
+    """What `file_constants` collects while it walks a file, in the order met."""
+
+    attributes: list[tuple[str, Given]]
+    signatures: list[Signature] = field(default_factory=list)
+    returns: list[tuple[str, bool]] = field(default_factory=list)
+    owned: list[tuple[str, str, Given]] = field(default_factory=list)
+    bases: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    records: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    references: set[str] = field(default_factory=set)
+    # Each function, with its method's class.
+    defined: list[tuple[Function, str | None]] = field(default_factory=list)
+
+    def attribute(self, owner: ast.ClassDef | None, name: str, given: Given) -> None:
+        """Note that attribute `name` is given `given` (by class `owner`, when in one)."""
+        self.attributes.append((name, given))
+        if owner is not None:
+            self.owned.append((owner.name, name, given))
+
+
 def file_constants(tree: ast.Module) -> FileConstants:
     """Return what module `tree` assigns to attributes, defines and passes to functions."""
     module = _module_literals(tree)
     # A module's constants are read as attributes too: `schema.PodcastColumns`.
-    attributes: list[tuple[str, Given]] = list(module.items())
-    signatures: list[Signature] = []
-    calls: list[CallArguments] = []
-    returns: list[tuple[str, bool]] = []
-    owned: list[tuple[str, str, Given]] = []
-    bases: list[tuple[str, tuple[str, ...]]] = []
-    references: set[str] = set()
-    attribute_origins: list[tuple[str, Origin]] = []
-    records: list[tuple[str, tuple[str, ...]]] = []
+    found = _Found(list(module.items()))
     # Assignments and `x.append(v)` calls, with the function they are in.
     assignments: list[
         tuple[ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Call, Function | None]
@@ -63,16 +76,15 @@ def file_constants(tree: ast.Module) -> FileConstants:
     reader = OriginReader(module=tree)
     pending: list[tuple[ast.Call, ast.ClassDef | None, Function | None, Function | None]] = []
     layout = LayoutReader()
-    defined: list[tuple[Function, str | None]] = []  # each function, with its method's class
     for node, owner, function, enclosing in _walk(tree):
         layout.note(node, enclosing)
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
-                references.add(node.id)
+                found.references.add(node.id)
             else:
                 local.bound(enclosing, node.id)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            references.add(node.attr)
+            found.references.add(node.attr)
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
             local.key_set(enclosing, node)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -80,58 +92,92 @@ def file_constants(tree: ast.Module) -> FileConstants:
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
             assignments.append((node, enclosing))
             for container in _stored_containers(node):
-                attributes.append((container, None))  # `self.cache[k] = v`: not a literal now
-                if owner is not None:
-                    owned.append((owner.name, container, None))
+                found.attribute(owner, container, None)  # `self.cache[k] = v`: not a literal now
         if isinstance(node, ast.ClassDef):
-            bases.append((node.name, tuple(b for b in map(last_base_name, node.bases) if b)))
-            record = record_signature(node, module)
-            if record is not None:
-                # `Index("idx", ("a",))` passes the fields of a named tuple or dataclass.
-                signatures.append(record)
-                records.append((node.name, record.parameters))
-            for stmt in node.body:
-                for name, value in _assigned(stmt):
-                    attributes.append((name, read_given(value, module)))
-                    owned.append((node.name, name, attributes[-1][1]))
+            _note_class(node, module, found)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if _is_self_attribute(target) and isinstance(target, ast.Attribute):
                     given = read_given(node.value, module)
                     if given is None and owner and function and function.name == "__init__":
                         given = _constructor_parameter(node.value, owner, function)
-                    attributes.append((target.attr, given))
-                    if owner is not None:
-                        owned.append((owner.name, target.attr, given))
+                    found.attribute(owner, target.attr, given)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            is_method = owner is not None and function is None
-            signature = signature_of(node, is_method, module, owner.name if owner else "")
-            defined.append((node, owner.name if is_method and owner is not None else None))
-            signatures.append(signature)
-            returns.append((node.name, returns_number(node)))
-            if owner is not None and function is None and node.name == "__init__":
-                # `Table("History", ...)` calls the class's __init__.
-                signatures.append(replace(signature, name=owner.name, method=False, owner=""))
+            _note_function(node, owner, function, module, found)
         elif isinstance(node, ast.Call):
             pending.append((node, owner, function, enclosing))
             added_to = _added_container(node)
             if added_to is not None:
                 assignments.append((node, enclosing))
                 # `self.filters.append(x)`: the list holds more than the literal it began as.
-                attributes.append((added_to, None))
-                if owner is not None:
-                    owned.append((owner.name, added_to, None))
+                found.attribute(owner, added_to, None)
     dicts = local.dicts()
     receivers = reader.receivers = ReceiverReader(tree, reader.bindings, layout.layout())
-    made = [(f.name, receivers.of_returns(f, in_class)) for f, in_class in defined]
+    made = [(f.name, receivers.of_returns(f, in_class)) for f, in_class in found.defined]
     # Where what attributes are given comes from, read once the file's layout is known.
+    attribute_origins: list[tuple[str, Origin]] = []
     for assignment, enclosing in assignments:
         if isinstance(assignment, ast.Call):
             for container, origin in _added_to_attribute(assignment, enclosing, reader):
                 attribute_origins.append((container, origin))
         else:
             attribute_origins.extend(_attribute_origins(assignment, enclosing, reader))
-    for node, owner, method, enclosing in pending:  # once every binding of the file is known
+    calls = _calls_made(pending, module, dicts, reader, receivers)
+    return FileConstants(
+        tuple(found.attributes),
+        tuple(found.signatures),
+        tuple(calls),
+        tuple(found.returns),
+        tuple(found.owned),
+        tuple(found.bases),
+        frozenset(found.references),
+        tuple(attribute_origins),
+        tuple(made),
+        tuple(found.records),
+    )
+
+
+def _note_class(node: ast.ClassDef, module: Mapping[str, Literal], found: _Found) -> None:
+    """Note a class's bases, the constructor a record class gets, and its body's attributes."""
+    found.bases.append((node.name, tuple(b for b in map(last_base_name, node.bases) if b)))
+    record = record_signature(node, module)
+    if record is not None:
+        # `Index("idx", ("a",))` passes the fields of a named tuple or dataclass.
+        found.signatures.append(record)
+        found.records.append((node.name, record.parameters))
+    for stmt in node.body:
+        for name, value in _assigned(stmt):
+            found.attribute(node, name, read_given(value, module))
+
+
+def _note_function(
+    node: Function,
+    owner: ast.ClassDef | None,
+    function: Function | None,
+    module: Mapping[str, Literal],
+    found: _Found,
+) -> None:
+    """Note a function's signature and whether it returns a number."""
+    is_method = owner is not None and function is None
+    signature = signature_of(node, is_method, module, owner.name if owner else "")
+    found.defined.append((node, owner.name if is_method and owner is not None else None))
+    found.signatures.append(signature)
+    found.returns.append((node.name, returns_number(node)))
+    if owner is not None and function is None and node.name == "__init__":
+        # `Table("History", ...)` calls the class's __init__.
+        found.signatures.append(replace(signature, name=owner.name, method=False, owner=""))
+
+
+def _calls_made(
+    pending: list[tuple[ast.Call, ast.ClassDef | None, Function | None, Function | None]],
+    module: Mapping[str, Literal],
+    dicts: Mapping[tuple[int, str], Given],
+    reader: OriginReader,
+    receivers: ReceiverReader,
+) -> list[CallArguments]:
+    """Return what each call of the file passes, read once every binding of the file is known."""
+    calls: list[CallArguments] = []
+    for node, owner, method, enclosing in pending:
         call = call_arguments(node, module, enclosing, dicts, reader)
         if call is not None and call.name == "__init__" and owner is not None:
             # `super().__init__(db, "History")` in a subclass calls its base's __init__.
@@ -144,18 +190,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
             call = replace(call, caller=method.name)
         if call is not None:
             calls.append(call)
-    return FileConstants(
-        tuple(attributes),
-        tuple(signatures),
-        tuple(calls),
-        tuple(returns),
-        tuple(owned),
-        tuple(bases),
-        frozenset(references),
-        tuple(attribute_origins),
-        tuple(made),
-        tuple(records),
-    )
+    return calls
 
 
 def _attribute_origins(

@@ -3,7 +3,7 @@ merged from every file's `FileConstants`, and the questions the checks ask of th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,18 +178,7 @@ def project_constants(
         (s.name for f in files for s in f.signatures if not s.method),
         (pair for f in files for pair in f.made),
     )
-    referenced = frozenset().union(*(f.references for f in files))
-    # Methods no file names and no decorator registers: dead code. Their calls never run, so
-    # they pass nothing on (`def table(self, name): return Table(name)`) and their parameters
-    # are given nothing. A module's function may be an entry point another program calls:
-    # never dead.
-    dead_methods = frozenset(
-        name
-        for name, sigs in signatures.items()
-        if name not in referenced
-        and not name.startswith("__")
-        and all(sig.method and not sig.decorated for sig in sigs)
-    )
+    dead_methods = _dead_methods(signatures, files)
     calls: dict[str, list[CallArguments]] = {}
     for f in files:
         for call in f.calls:
@@ -210,29 +199,11 @@ def project_constants(
         for sig in signatures[name]
         for parameter in sig.parameters
     }
-    parameters: dict[tuple[str, str], frozenset[Literal] | None] = {}
-    # A parameter may be passed on to another function's: three rounds follow such chains.
-    for _ in range(3):
-        known = dict(parameters)
-        parameters = {}
-        for name, sigs in signatures.items():
-            for sig in sigs:
-                fitting = reaching(sig)
-                for index, parameter in enumerate(sig.parameters):
-                    values = list(_passed(fitting, sig, index, parameter))
-                    key = (name, parameter)
-                    found = _literals(values, attributes, {**known, **dead}) if values else None
-                    if key in parameters and parameters[key] != found:
-                        found = None  # two functions of one name that disagree: not known
-                    parameters[key] = found
+    parameters = _parameter_literals(signatures, reaching, attributes, dead)
     attributes = {
         name: _literals(given[name], attributes, {**parameters, **dead}) for name in given
     }
-    numeric: dict[str, bool] = {}
-    for f in files:
-        for name, number in f.returns:
-            numeric[name] = numeric.get(name, True) and number
-    numbers = frozenset(name for name, number in numeric.items() if number)
+    numbers = _number_functions(files)
     owned: dict[tuple[str, str], list[Given]] = {}
     for f in files:
         for owner, name, value in f.owned:
@@ -255,6 +226,57 @@ def project_constants(
         test_classes,
         record_fields,
     )
+
+
+def _dead_methods(
+    signatures: Mapping[str, list[Signature]], files: list[FileConstants]
+) -> frozenset[str]:
+    """Return the methods no file names and no decorator registers: dead code. Their calls
+    never run, so they pass nothing on (`def table(self, name): return Table(name)`) and their
+    parameters are given nothing. A module's function may be an entry point another program
+    calls: never dead."""
+    referenced = frozenset().union(*(f.references for f in files))
+    return frozenset(
+        name
+        for name, sigs in signatures.items()
+        if name not in referenced
+        and not name.startswith("__")
+        and all(sig.method and not sig.decorated for sig in sigs)
+    )
+
+
+def _parameter_literals(
+    signatures: Mapping[str, list[Signature]],
+    reaching: Callable[[Signature], list[CallArguments]],
+    attributes: Mapping[str, frozenset[Literal] | None],
+    dead: Mapping[tuple[str, str], frozenset[Literal] | None],
+) -> dict[tuple[str, str], frozenset[Literal] | None]:
+    """Return the literals each function's callers pass each parameter (None: not known)."""
+    parameters: dict[tuple[str, str], frozenset[Literal] | None] = {}
+    # A parameter may be passed on to another function's: three rounds follow such chains.
+    for _ in range(3):
+        known = dict(parameters)
+        parameters = {}
+        for name, sigs in signatures.items():
+            for sig in sigs:
+                fitting = reaching(sig)
+                for index, parameter in enumerate(sig.parameters):
+                    values = list(_passed(fitting, sig, index, parameter))
+                    key = (name, parameter)
+                    found = _literals(values, attributes, {**known, **dead}) if values else None
+                    if key in parameters and parameters[key] != found:
+                        found = None  # two functions of one name that disagree: not known
+                    parameters[key] = found
+    return parameters
+
+
+def _number_functions(files: list[FileConstants]) -> frozenset[str]:
+    """Return the functions whose every definition in the project returns a number."""
+    numeric: dict[str, bool] = {}
+    for f in files:
+        for name, number in f.returns:
+            numeric[name] = numeric.get(name, True) and number
+    return frozenset(name for name, number in numeric.items() if number)
 
 
 def classes_of_test_code(found: Mapping[str, FileConstants]) -> frozenset[str]:
