@@ -7,11 +7,12 @@ import ast
 import re
 from collections.abc import Callable
 
-from dbheal_lsp.analysis.calls import DBAPI_CALLS, TEXT_CALLS, call_name_span, called_name
+from dbheal_lsp.analysis.calls import DBAPI_CALLS, TEXT_CALLS, call_name_span
 from dbheal_lsp.analysis.filecontext import FileContext, Scope
 from dbheal_lsp.analysis.parameters import read_bindings
 from dbheal_lsp.analysis.pieces import consistent, read_pieces
 from dbheal_lsp.analysis.positions import span_of
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.results import FunctionRows, function_rows
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Parameter, Piece, Slot, Statement, TextPiece
@@ -48,7 +49,7 @@ def sql_statements(
         return []
     if (
         isinstance(sql_arg, ast.Call)
-        and called_name(sql_arg.func) in TEXT_CALLS
+        and leaf_name(sql_arg.func) in TEXT_CALLS
         and "text" in ctx.options.calls
     ):
         # conn.execute(text("..."), {...}): one statement, parameters from the outer call.
@@ -99,6 +100,7 @@ def make_statement(
     scope: Scope,
     ctx: FileContext,
 ) -> Statement:
+    """Return the `Statement` of one variant's pieces, with where the call and its SQL are."""
     return Statement(
         pieces=pieces,
         call=name,

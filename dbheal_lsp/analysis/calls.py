@@ -29,15 +29,8 @@ DBAPI_CALLS = frozenset({"execute", "executemany", "executescript"})
 TEXT_CALLS = frozenset({"text"})
 
 
-def called_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
-
-
 def keyword_value(call: ast.Call, names: tuple[str, ...]) -> ast.expr | None:
+    """Return the value of the first keyword argument of `call` named one of `names`."""
     for kw in call.keywords:
         if kw.arg in names:
             return kw.value
@@ -45,6 +38,7 @@ def keyword_value(call: ast.Call, names: tuple[str, ...]) -> ast.expr | None:
 
 
 def call_name_span(func: ast.expr, lines: Sequence[str]) -> Span:
+    """Return the span of the name a call calls: `execute` of `db.execute`, all of `f`."""
     full = span_of(lines, func)
     if isinstance(func, ast.Attribute):
         return Span(full.end_line, full.end_column - len(func.attr), full.end_line, full.end_column)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
-from dbheal_lsp.analysis.calls import called_name, keyword_value
+from dbheal_lsp.analysis.calls import keyword_value
 from dbheal_lsp.analysis.filecontext import MAX_NAME_DEPTH, FileContext, Scope
 from dbheal_lsp.analysis.pieces import read_pieces
 from dbheal_lsp.analysis.reaching import reaching_name
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.statement import RUN_TIME, Slot, Statement, TextPiece
 
 # Calls that open a database file (sqlite3, aiosqlite, apsw).
@@ -39,7 +40,7 @@ def _database_of(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> 
     if isinstance(node, ast.Await):
         node = node.value  # aiosqlite: `await aiosqlite.connect(...)`
     if isinstance(node, ast.Call):
-        name = called_name(node.func)
+        name = leaf_name(node.func)
         if name in CONNECT_CALLS:
             arg = (
                 node.args[0] if node.args else keyword_value(node, ("database", "filename", "path"))
@@ -208,7 +209,7 @@ def _literal_path(arg: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> 
     if depth > MAX_NAME_DEPTH:
         return None
     if isinstance(arg, ast.Call):
-        name = called_name(arg.func)
+        name = leaf_name(arg.func)
         if name in _PATH_WRAPPERS and len(arg.args) == 1:
             return _literal_path(arg.args[0], scope, ctx, depth + 1)
         if name == "join" and isinstance(arg.func, ast.Attribute) and arg.args:

@@ -141,6 +141,7 @@ def passed_as(
 
 
 def read_literal(node: ast.expr) -> Literal | None:
+    """Return the literal `node` spells (text, a number, a tuple of strings), else None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)):
         return node.value  # bool is an int: True and False spell no SQL either
     if (
@@ -159,6 +160,7 @@ def read_literal(node: ast.expr) -> Literal | None:
 
 
 def read_given(node: ast.expr | None, module: Mapping[str, Literal]) -> Given:
+    """Return what `node` gives: a literal, a module constant's, a reference to an attribute."""
     if node is None:
         return None
     literal = read_literal(node)

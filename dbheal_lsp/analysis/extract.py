@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from dbheal_lsp.analysis.call_statements import sql_statements
-from dbheal_lsp.analysis.calls import called_name, keyword_value
+from dbheal_lsp.analysis.calls import keyword_value
 from dbheal_lsp.analysis.connections import (
     CONNECT_CALLS,
     database_of_call,
@@ -25,6 +25,7 @@ from dbheal_lsp.analysis.connections import (
 )
 from dbheal_lsp.analysis.filecontext import ExtractOptions, FileContext, Scope
 from dbheal_lsp.analysis.positions import source_lines
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.shapes import shaped_statements
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.analysis.values import call_parameters
@@ -170,7 +171,7 @@ def _catches_database_error(handlers: Sequence[ast.ExceptHandler]) -> bool:
     for handler in handlers:
         caught = handler.type
         names = [] if caught is None else caught.elts if isinstance(caught, ast.Tuple) else [caught]
-        called = {called_name(n) for n in names}
+        called = {leaf_name(n) for n in names}
         if called & _DATABASE_ERRORS:
             return True
         if (caught is None or called & _ANY_ERROR) and _runs_ddl(handler.body):
@@ -196,7 +197,7 @@ def _visit_expr(node: ast.AST, scope: Scope, ctx: FileContext) -> None:
     for call in _calls_in(node):
         if id(call) in ctx.consumed:
             continue
-        name = called_name(call.func)
+        name = leaf_name(call.func)
         if name is None or name not in ctx.options.calls:
             continue
         ctx.statements.extend(_statements_of_call(call, name, scope, ctx))

@@ -65,6 +65,8 @@ class Scope:
 
 @dataclass
 class FileContext:
+    """What reading one file's statements shares: its lines, the options, and what was read."""
+
     lines: Sequence[str]
     options: ExtractOptions
     candidate_lines: frozenset[int]

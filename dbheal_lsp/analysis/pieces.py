@@ -8,7 +8,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from dbheal_lsp.analysis.calls import TEXT_CALLS, called_name
+from dbheal_lsp.analysis.calls import TEXT_CALLS
 from dbheal_lsp.analysis.filecontext import (
     MAX_NAME_DEPTH,
     MAX_VARIANTS,
@@ -18,6 +18,7 @@ from dbheal_lsp.analysis.filecontext import (
 )
 from dbheal_lsp.analysis.positions import FStringField, LiteralText, scan_string, span_of
 from dbheal_lsp.analysis.reaching import reaching_values
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.slots import NUMBER_CONVERSIONS, new_slot
 from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece
 from dbheal_lsp.analysis.written import (
@@ -80,7 +81,7 @@ def read_pieces(
                 return _joined_pieces(node.func.value, node.args[0].elts, scope, ctx, depth)
             joined = _joined_names(node.func.value.value, node.args[0], scope, ctx, depth)
             return None if joined is None else [[text_at(joined, node, ctx)]]
-    if isinstance(node, ast.Call) and called_name(node.func) in TEXT_CALLS and node.args:
+    if isinstance(node, ast.Call) and leaf_name(node.func) in TEXT_CALLS and node.args:
         return read_pieces(node.args[0], scope, ctx, at, depth + 1)
     if isinstance(node, ast.Name):
         return _name_pieces(node, scope, ctx, at, depth)
@@ -120,7 +121,7 @@ def _joined_names(
         and isinstance(arg.left, ast.Constant)
         and arg.left.value in ("?", "%s")
         and isinstance(arg.right, ast.Call)
-        and called_name(arg.right.func) == "len"
+        and leaf_name(arg.right.func) == "len"
         and len(arg.right.args) == 1
     ):
         counted = names_tuple(arg.right.args[0], scope, ctx)

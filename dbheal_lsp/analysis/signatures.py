@@ -62,6 +62,7 @@ def _passed_on(value: ast.expr, enclosing: Function | None) -> Given:
 
 
 def first_base_name(owner: ast.ClassDef) -> str | None:
+    """Return the last name of the first base of class `owner`, if it has one."""
     return last_base_name(owner.bases[0]) if owner.bases else None
 
 
@@ -129,6 +130,7 @@ def signature_of(
     module: Mapping[str, Literal],
     owner: str,
 ) -> Signature:
+    """Return the signature of function `node` (`method`: defined in a class body)."""
     args = node.args
     positional = [a.arg for a in (*args.posonlyargs, *args.args)]
     static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
@@ -168,6 +170,7 @@ def call_arguments(
     dicts: Mapping[tuple[int, str], Given],
     reader: OriginReader,
 ) -> CallArguments | None:
+    """Return what call `node` passes and where each argument comes from (None: no name)."""
     name = leaf_name(node.func)
     if name is None:
         return None

@@ -9,12 +9,12 @@ from dataclasses import replace
 from typing import Literal, TypeAlias
 
 from dbheal_lsp.analysis.bindings import added_arguments, blocks_of, guards_around
-from dbheal_lsp.analysis.calls import called_name
 from dbheal_lsp.analysis.constants import dict_keys
 from dbheal_lsp.analysis.file_constants import returns_number
 from dbheal_lsp.analysis.filecontext import MAX_NAME_DEPTH, FileContext, Scope
 from dbheal_lsp.analysis.origins import NUMBER_CALLS, escapes_quotes
 from dbheal_lsp.analysis.reaching import reaching_values
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.statement import Slot, SlotKind
 from dbheal_lsp.analysis.values import value_info
 from dbheal_lsp.analysis.written import parameter_values
@@ -94,7 +94,7 @@ def _safety(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> _Safe
     ):
         return _returned_safety(node.value, node.slice.value, ctx, depth + 1)  # `a, b = f()`
     if isinstance(node, ast.Dict) or (
-        isinstance(node, ast.Call) and called_name(node.func) == "dict" and not node.args
+        isinstance(node, ast.Call) and leaf_name(node.func) == "dict" and not node.args
     ):
         # `script % dict(table="tags")`: the named fields are filled from literal values.
         values = node.values if isinstance(node, ast.Dict) else [k.value for k in node.keywords]
@@ -119,7 +119,7 @@ def _safety(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> _Safe
     if isinstance(node, ast.BinOp):
         return _binop_safety(node, scope, ctx, depth)
     if isinstance(node, ast.Call):
-        name = called_name(node.func)
+        name = leaf_name(node.func)
         if name in _ITERATING_CALLS and len(node.args) == 1 and not node.keywords:
             return _element_safety(node.args[0], scope, ctx, depth)  # sorted(kwargs)
         if name in NUMBER_CALLS or name in ctx.options.safe_helpers:
@@ -142,7 +142,7 @@ def _safety(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> _Safe
 def _returned_safety(call: ast.Call, index: int, ctx: FileContext, depth: int) -> _Safety:
     """Return the safety of item `index` of what `call` returns, when it calls the one function
     or method of this module by that name and every `return` there gives a tuple."""
-    name = called_name(call.func)
+    name = leaf_name(call.func)
     if depth > MAX_NAME_DEPTH or name is None:
         return None
     if ctx.functions is None:
@@ -188,7 +188,7 @@ def _element_safety(iterable: ast.expr, scope: Scope, ctx: FileContext, depth: i
         isinstance(iterable, ast.Call)
         and not iterable.keywords
         and len(iterable.args) == 1
-        and called_name(iterable.func) in _ITERATING_CALLS
+        and leaf_name(iterable.func) in _ITERATING_CALLS
     ):
         return _element_safety(iterable.args[0], scope, ctx, depth)
     if (

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from types import MappingProxyType
 
-from dbheal_lsp.analysis.calls import call_name_span, called_name, keyword_value
+from dbheal_lsp.analysis.calls import call_name_span, keyword_value
 from dbheal_lsp.analysis.filecontext import FileContext, owning_class
 from dbheal_lsp.analysis.positions import span_of
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.statement import Parameter, ValueInfo
 from dbheal_lsp.model import Span
 
 # asyncpg passes parameters as extra positional arguments: conn.fetch(sql, a, b).
 _ARGS_STYLE_CALLS = frozenset({"fetch", "fetchrow", "fetchval"})
-_CAST_TYPES = {
-    "int": "INTEGER",
-    "float": "REAL",
-    "str": "TEXT",
-    "bool": "INTEGER",
-    "Decimal": "NUMERIC",
-}
+_CAST_TYPES = MappingProxyType(
+    {
+        "int": "INTEGER",
+        "float": "REAL",
+        "str": "TEXT",
+        "bool": "INTEGER",
+        "Decimal": "NUMERIC",
+    }
+)
 _NUMERIC_CASTS = frozenset({"int", "float", "Decimal", "bool"})
 
 
@@ -58,15 +62,15 @@ def _read_value_info(node: ast.expr, ctx: FileContext) -> ValueInfo:
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
         return ValueInfo(source, span, _constant_type(node.operand.value), constant=True)
     if isinstance(node, ast.Call):
-        name = called_name(node.func)
+        name = leaf_name(node.func)
         if name in ctx.options.identifier_helpers:
             return ValueInfo(source, span, safe_identifier=True)
         if name == "str" and len(node.args) == 1 and isinstance(node.args[0], ast.Call):
-            inner = called_name(node.args[0].func)
+            inner = leaf_name(node.args[0].func)
             if inner in ("int", "float"):
                 # str(int(x)) spells a number: as safe in SQL text as int(x) itself.
                 return ValueInfo(source, span, _CAST_TYPES[inner], inner, numeric_cast=True)
-        if name in _CAST_TYPES and len(node.args) <= 2:
+        if name is not None and name in _CAST_TYPES and len(node.args) <= 2:
             return ValueInfo(
                 source,
                 span,
@@ -123,6 +127,7 @@ def call_parameters(call: ast.Call, name: str, ctx: FileContext) -> tuple[Parame
 
 
 def literal_parameters(params: ast.expr, ctx: FileContext) -> tuple[Parameter, ...] | None:
+    """Return the parameters a tuple, list, dict display or `dict(...)` call binds, else None."""
     if isinstance(params, (ast.Tuple, ast.List)):
         return tuple(
             Parameter(i, None, value_info(elt, ctx))
@@ -135,7 +140,7 @@ def literal_parameters(params: ast.expr, ctx: FileContext) -> tuple[Parameter, .
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 out.append(Parameter(None, key.value, value_info(value, ctx)))
         return tuple(out)
-    if isinstance(params, ast.Call) and called_name(params.func) == "dict" and not params.args:
+    if isinstance(params, ast.Call) and leaf_name(params.func) == "dict" and not params.args:
         return tuple(
             Parameter(None, kw.arg, value_info(kw.value, ctx)) for kw in params.keywords if kw.arg
         )
