@@ -38,7 +38,7 @@ class ExtractOptions:
     shapes: tuple[CallShape, ...] = ()
     # Receivers whose database the code does not show ([tool.dbheal.databases]): (text, path).
     receivers: tuple[tuple[str, str], ...] = ()
-    # The literals each attribute and parameter holds across the project (analysis/constants.py).
+    # The literals each attribute and parameter holds across the project (project_constants.py).
     constants: ProjectConstants = field(default_factory=ProjectConstants, compare=False)
 
 

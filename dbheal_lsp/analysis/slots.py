@@ -12,7 +12,8 @@ from dbheal_lsp.analysis.bindings import added_arguments, blocks_of, guards_arou
 from dbheal_lsp.analysis.constants import dict_keys
 from dbheal_lsp.analysis.file_constants import returns_number
 from dbheal_lsp.analysis.filecontext import MAX_NAME_DEPTH, FileContext, Scope
-from dbheal_lsp.analysis.origins import NUMBER_CALLS, escapes_quotes
+from dbheal_lsp.analysis.origins import NUMBER_CALLS
+from dbheal_lsp.analysis.quoting import escapes_quotes
 from dbheal_lsp.analysis.reaching import reaching_values
 from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.statement import Slot, SlotKind

@@ -1,5 +1,5 @@
 """Names written elsewhere in the code, read as SQL text: attributes and parameters that the
-project only ever gives literals (analysis/constants.py), pinned where they are used."""
+project only ever gives literals (analysis/project_constants.py), pinned where they are used."""
 
 from __future__ import annotations
 

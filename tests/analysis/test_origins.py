@@ -1,5 +1,5 @@
 """Where values come from (analysis/origins.py), and which parameters and attributes the whole
-project fills with its own data (analysis/constants.py). The checks that use them are tested on
+project fills with its own data (analysis/program_data.py). The checks that use them are tested on
 annotated files in fixtures/accuracy/injection_origins.py."""
 
 from __future__ import annotations
