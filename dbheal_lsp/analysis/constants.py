@@ -18,9 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from dbheal_lsp.analysis.origins import (
-    Origin,
-)
+from dbheal_lsp.analysis.origins import Origin
 
 # A literal value: text, a number, or a tuple of strings (a list of column names).
 Literal = str | int | float | tuple[str, ...]

@@ -6,9 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from dbheal_lsp.analysis.constants import CallArguments, FileConstants, Given, Signature
-from dbheal_lsp.analysis.origins import (
-    Origin,
-)
+from dbheal_lsp.analysis.origins import Origin
 
 
 def constants_to_json(found: FileConstants) -> Any:

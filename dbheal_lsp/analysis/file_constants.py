@@ -6,11 +6,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from dbheal_lsp.analysis.bindings import (
-    ADDED_ARGUMENTS,
-    added_arguments,
-    return_statements,
-)
+from dbheal_lsp.analysis.bindings import ADDED_ARGUMENTS, added_arguments, return_statements
 from dbheal_lsp.analysis.constants import (
     PARAMETER_TAG,
     CallArguments,
@@ -21,11 +17,7 @@ from dbheal_lsp.analysis.constants import (
     read_given,
     read_literal,
 )
-from dbheal_lsp.analysis.origins import (
-    NUMBER_CALLS,
-    Origin,
-    OriginReader,
-)
+from dbheal_lsp.analysis.origins import NUMBER_CALLS, Origin, OriginReader
 from dbheal_lsp.analysis.receivers import LayoutReader, ReceiverReader, leaf_name
 from dbheal_lsp.analysis.signatures import (
     NOT_THE_PROJECTS,

@@ -6,11 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Set
 
 from dbheal_lsp.analysis.constants import CallArguments, FileConstants, Signature, passed_as
-from dbheal_lsp.analysis.origins import (
-    ITEMS,
-    PROGRAM,
-    Origin,
-)
+from dbheal_lsp.analysis.origins import ITEMS, PROGRAM, Origin
 
 
 def program_data(

@@ -19,9 +19,7 @@ from dbheal_lsp.analysis.constants import (
     Signature,
     passed_as,
 )
-from dbheal_lsp.analysis.origins import (
-    Origin,
-)
+from dbheal_lsp.analysis.origins import Origin
 from dbheal_lsp.analysis.program_data import dependency_holds_program_data, program_data
 from dbheal_lsp.analysis.receivers import Hierarchy
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from dbheal_lsp.analysis.bindings import (
-    FUNCTIONS,
-)
+from dbheal_lsp.analysis.bindings import FUNCTIONS
 from dbheal_lsp.analysis.constants import (
     KEYS,
     PARAMETER_TAG,
@@ -17,11 +15,7 @@ from dbheal_lsp.analysis.constants import (
     Signature,
     read_given,
 )
-from dbheal_lsp.analysis.origins import (
-    BUILTINS,
-    Origin,
-    OriginReader,
-)
+from dbheal_lsp.analysis.origins import BUILTINS, Origin, OriginReader
 from dbheal_lsp.analysis.receivers import leaf_name
 
 
