@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Statement, TextPiece, unknown_slots
 
@@ -145,21 +146,13 @@ def unread_calls(
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            name = _called_name(node.func)
+            name = leaf_name(node.func)
             if name is None or name in calls or name in _NOT_RUNNERS or node.lineno in found_lines:
                 continue
             if any(_sql_literal(arg) for arg in node.args):
                 counts[name] += 1
                 first.setdefault(name, f"{path}:{node.lineno}")
     return tuple(UnreadCall(n, c, first[n]) for n, c in counts.most_common())
-
-
-def _called_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return None
 
 
 def _sql_literal(node: ast.expr) -> bool:

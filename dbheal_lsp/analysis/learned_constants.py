@@ -14,16 +14,15 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from dbheal_lsp.analysis.constants import (
-    FileConstants,
+from dbheal_lsp.analysis.constants import FileConstants
+from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
+from dbheal_lsp.analysis.file_constants import file_constants
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files
+from dbheal_lsp.analysis.project_constants import (
     ProjectConstants,
     classes_of_test_code,
-    constants_from_json,
-    constants_to_json,
-    file_constants,
     project_constants,
 )
-from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files
 from dbheal_lsp.analysis.result_cache import ConstantsCache, files_key
 from dbheal_lsp.analysis.workers import read_constants
 from dbheal_lsp.config import Config

@@ -8,7 +8,7 @@ every caller in the project passes) cannot carry such text, whatever its exact v
 
 `origin_of` reads one expression: None when part of it may come from outside, else the set of
 the enclosing function's parameters it depends on (empty: the program's own data). Which
-parameters hold only program data is a project-wide fact (analysis/constants.py).
+parameters hold only program data is a project-wide fact (analysis/program_data.py).
 
 What iterating a value gives is read apart from the value (`items_of`): a dict's keys, a list's
 elements. `", ".join(values)` with `values={"url": request_url}` joins the literal key only; a
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -33,6 +31,13 @@ from dbheal_lsp.analysis.bindings import (
     function_bindings,
     lookups_in,
 )
+from dbheal_lsp.analysis.outside import (
+    DATABASE_RESULTS,
+    OUTSIDE_ATTRIBUTES,
+    OUTSIDE_NAMES,
+    reads_database,
+)
+from dbheal_lsp.analysis.quoting import escaped_in_quotes, formatted_parts
 from dbheal_lsp.analysis.receivers import ReceiverReader
 
 # None: part of the value may come from outside the program. Otherwise the parameters of the
@@ -40,51 +45,6 @@ from dbheal_lsp.analysis.receivers import ReceiverReader
 # method); empty: the program's own data.
 Origin = frozenset[str] | None
 PROGRAM: Origin = frozenset()
-# Names that hold what comes from outside: web requests, the command line, the environment,
-# standard input, the user at a prompt.
-OUTSIDE_NAMES = frozenset({"input", "raw_input", "request", "argv", "environ", "getenv", "stdin"})
-# Attributes and methods that read from outside whatever their receiver: a framework request's
-# fields, a file's or socket's content, parsed command-line arguments.
-OUTSIDE_ATTRIBUTES = frozenset(
-    {
-        "argv",
-        "environ",
-        "getenv",
-        "stdin",
-        "GET",
-        "POST",
-        "FILES",
-        "COOKIES",
-        "query_params",
-        "form",
-        "cookies",
-        "headers",
-        "get_json",
-        "read",
-        "readline",
-        "readlines",
-        "read_text",
-        "recv",
-        "urlopen",
-        "parse_args",
-        "parse_known_args",
-    }
-)
-# What a cursor or connection gives back: rows of the program's own database, row ids, counts.
-# Values a database holds are the program's data here (not text a user just typed).
-DATABASE_RESULTS = frozenset(
-    {
-        "fetchone",
-        "fetchall",
-        "fetchmany",
-        "lastrowid",
-        "rowcount",
-        "last_insert_rowid",
-        "changes",
-        "total_changes",
-    }
-)
-_SQL_START = re.compile(r"\s*(SELECT|PRAGMA|WITH)\b", re.IGNORECASE)
 _MAX_DEPTH = 6
 BUILTINS = frozenset(dir(builtins))
 # Calls whose result is a number, whatever their argument (and `range`, numbers to iterate).
@@ -185,41 +145,18 @@ class OriginReader:
         if isinstance(node, ast.Lambda):
             return None  # a function value: what it returns is not read here
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.Sub)):
-            # `{"path", "artpath"} & fields` holds only what both sides hold; `a - b` only a's.
-            left = self._read(node.left, function, bound, depth, guards)
-            if isinstance(node.op, ast.Sub) or left == PROGRAM:
-                return left
-            right = self._read(node.right, function, bound, depth, guards)
-            if right == PROGRAM or left is None:
-                return right
-            return None if right is None else left | right
+            return self._set_operation(node, function, bound, depth, guards)
         if isinstance(node, ast.Subscript):
             return self._read(node.value, function, bound, depth, guards)  # one of d's values
         if isinstance(node, ast.Attribute):
-            if node.attr in OUTSIDE_ATTRIBUTES:
-                return None
-            if node.attr in DATABASE_RESULTS:
-                return PROGRAM
-            receiver = self._read(node.value, function, bound, depth, guards)
-            if receiver is None:
-                return None
-            # Read as the attribute's own origin across the project (analysis/constants.py),
-            # or, for an attribute the project never assigns, as its receiver's; on an object
-            # whose class the file shows, as that class's (a record's field: what its
-            # constructor is passed).
-            fallback = (
-                "!" if any(d.startswith("@") for d in receiver) else ",".join(sorted(receiver))
-            )
-            cls = self.class_of(node.value, function)
-            attribute = f"{cls}.{node.attr}" if cls else node.attr
-            return frozenset({f"@{attribute}:{fallback}"})
+            return self._attribute(node, function, bound, depth, guards)
         parts: list[ast.AST] = list(ast.iter_child_nodes(node))
         items: list[ast.AST] = []  # parts whose items are what the value holds
-        escaped = _escaped_in_quotes(node)
+        escaped = escaped_in_quotes(node)
         if escaped:
             # `"strftime('{}')".format(fmt.replace("'", "''"))`: text inside an SQL string
             # literal that cannot end it is data, whoever wrote it.
-            parts = [p for p in _formatted_parts(node) if id(p) not in escaped]
+            parts = [p for p in formatted_parts(node) if id(p) not in escaped]
         elif isinstance(node, ast.Call):
             iterated = _iterated_argument(node)
             if iterated is not None:
@@ -228,7 +165,7 @@ class OriginReader:
             if isinstance(func, ast.Attribute):
                 if func.attr in OUTSIDE_ATTRIBUTES:
                     return None
-                if func.attr in DATABASE_RESULTS or _reads_database(node):
+                if func.attr in DATABASE_RESULTS or reads_database(node):
                     return PROGRAM  # rows and counts the program reads from its own database
                 if func.attr == "get" and node.args:
                     # `SORTS.get(key, "name")`: one of the dict's values, or the default.
@@ -255,6 +192,60 @@ class OriginReader:
                 items.append(generator.iter)
         elif isinstance(node, ast.Starred):
             parts, items = [], [node.value]  # `[*names]`, `f(*names)`: names' items
+        return self._combined(parts, items, function, bound, depth, guards)
+
+    def _set_operation(
+        self,
+        node: ast.BinOp,
+        function: ast.AST | None,
+        bound: frozenset[str],
+        depth: int,
+        guards: Guards,
+    ) -> Origin:
+        """`{"path", "artpath"} & fields` holds only what both sides hold; `a - b` only a's."""
+        left = self._read(node.left, function, bound, depth, guards)
+        if isinstance(node.op, ast.Sub) or left == PROGRAM:
+            return left
+        right = self._read(node.right, function, bound, depth, guards)
+        if right == PROGRAM or left is None:
+            return right
+        return None if right is None else left | right
+
+    def _attribute(
+        self,
+        node: ast.Attribute,
+        function: ast.AST | None,
+        bound: frozenset[str],
+        depth: int,
+        guards: Guards,
+    ) -> Origin:
+        """Return where attribute `node` comes from: a dependency on the attribute itself."""
+        if node.attr in OUTSIDE_ATTRIBUTES:
+            return None
+        if node.attr in DATABASE_RESULTS:
+            return PROGRAM
+        receiver = self._read(node.value, function, bound, depth, guards)
+        if receiver is None:
+            return None
+        # Read as the attribute's own origin across the project (analysis/program_data.py),
+        # or, for an attribute the project never assigns, as its receiver's; on an object
+        # whose class the file shows, as that class's (a record's field: what its
+        # constructor is passed).
+        fallback = "!" if any(d.startswith("@") for d in receiver) else ",".join(sorted(receiver))
+        cls = self.class_of(node.value, function)
+        attribute = f"{cls}.{node.attr}" if cls else node.attr
+        return frozenset({f"@{attribute}:{fallback}"})
+
+    def _combined(
+        self,
+        parts: list[ast.AST],
+        items: list[ast.AST],
+        function: ast.AST | None,
+        bound: frozenset[str],
+        depth: int,
+        guards: Guards,
+    ) -> Origin:
+        """Return where a value made of `parts` (and of the items of `items`) comes from."""
         found: set[str] = set()
         for part in items:
             origin = self._items(part, function, bound, depth + 1, guards)
@@ -482,78 +473,6 @@ def _arguments_by_parameter(
     return found
 
 
-def escapes_quotes(node: ast.expr) -> bool:
-    """Return whether `node` is text whose single quotes are replaced by something that
-    cannot end an SQL string literal: `x.replace("'", "''")` (SQL's own escape), or by a
-    character other than a quote (`x.replace("'", "`")`)."""
-    if not (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "replace"
-        and len(node.args) == 2
-        and not node.keywords
-    ):
-        return False
-    old, new = node.args
-    return (
-        isinstance(old, ast.Constant)
-        and old.value == "'"
-        and isinstance(new, ast.Constant)
-        and isinstance(new.value, str)
-        and (new.value == "''" or "'" not in new.value)
-    )
-
-
-def _formatted_parts(node: ast.AST) -> list[ast.AST]:
-    """Return the template and the values of an f-string or `"...".format(...)` call."""
-    if isinstance(node, ast.JoinedStr):
-        return [v.value if isinstance(v, ast.FormattedValue) else v for v in node.values]
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-    return [node.func.value, *node.args, *(k.value for k in node.keywords)]
-
-
-def _escaped_in_quotes(node: ast.AST) -> set[int]:
-    """Return the ids of the values an f-string or a literal's `.format(...)` puts inside a
-    single-quoted SQL literal of its text, escaped (see escapes_quotes)."""
-    placed: list[tuple[str, ast.expr | None]] = []  # (text before, value) in order
-    if isinstance(node, ast.JoinedStr):
-        text = ""
-        for part in node.values:
-            if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                text += part.value
-            elif isinstance(part, ast.FormattedValue):
-                placed.append((text, part.value))
-    elif (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "format"
-        and isinstance(node.func.value, ast.Constant)
-        and isinstance(node.func.value.value, str)
-    ):
-        keywords = {k.arg: k.value for k in node.keywords if k.arg}
-        text, automatic = "", 0
-        try:
-            fields = list(string.Formatter().parse(node.func.value.value))
-        except ValueError:
-            return set()
-        for literal, name, _spec, _conversion in fields:
-            text += literal
-            if name is None:
-                continue
-            if name == "":
-                index: int | str = automatic
-                automatic += 1
-            else:
-                index = int(name) if name.isdigit() else name
-            value = node.args[index] if isinstance(index, int) and index < len(node.args) else None
-            placed.append((text, keywords.get(index) if isinstance(index, str) else value))
-    return {
-        id(value)
-        for before, value in placed
-        if value is not None and before.count("'") % 2 == 1 and escapes_quotes(value)
-    }
-
-
 def _iterated_argument(call: ast.Call) -> ast.expr | None:
     """Return the value whose items `call` gives: x of `sorted(x)`, `list(x)`, `d.keys()`."""
     func = call.func
@@ -562,44 +481,4 @@ def _iterated_argument(call: ast.Call) -> ast.expr | None:
         return None if isinstance(argument, ast.Starred) or call.keywords else argument
     if isinstance(func, ast.Attribute) and func.attr == "keys" and not call.args:
         return func.value
-    return None
-
-
-def _reads_database(call: ast.Call) -> bool:
-    """Return whether `call` reads rows with a query written in the code, or works on what
-    such a read gives: `conn.get("SELECT ...")`, `db.query(" ".join(["SELECT ...", ...]))`,
-    `...query("SELECT ...").run(limit=n).value()` (bound values do not change what is read)."""
-    node: ast.expr = call
-    while isinstance(node, ast.Call):
-        first = node.args[0] if node.args else None
-        text = _leading_text(first) if first is not None else None
-        if text is not None and _SQL_START.match(text):
-            return True
-        func = node.func
-        if not isinstance(func, ast.Attribute):
-            return False
-        node = func.value
-        while isinstance(node, ast.Attribute):
-            node = node.value
-    return False
-
-
-def _leading_text(node: ast.expr) -> str | None:
-    """Return the literal text a string expression starts with, if it starts with one."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr) and node.values:
-        return _leading_text(node.values[0])
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
-        return _leading_text(node.left)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr == "format":
-            return _leading_text(node.func.value)
-        if (
-            node.func.attr == "join"
-            and node.args
-            and isinstance(node.args[0], (ast.List, ast.Tuple))
-        ):
-            elements = node.args[0].elts
-            return _leading_text(elements[0]) if elements else None
     return None

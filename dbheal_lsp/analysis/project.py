@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.blocks import BlockCache, why_failed
-from dbheal_lsp.analysis.constants import FileConstants, ProjectConstants
+from dbheal_lsp.analysis.constants import FileConstants
 from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
 from dbheal_lsp.analysis.file_result import FileResult
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
 from dbheal_lsp.analysis.learned_constants import LearnedConstants
 from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
 from dbheal_lsp.analysis.migrations import MigrationResult
+from dbheal_lsp.analysis.project_constants import ProjectConstants
 from dbheal_lsp.analysis.pysource import parse_module
 from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
@@ -111,7 +112,9 @@ class Project:
     @cached_property
     def extractor(self) -> Extractor:
         """The statement finder, configured with the project's call names and helpers."""
-        from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+        from dbheal_lsp.analysis.calls import DEFAULT_CALLS
+        from dbheal_lsp.analysis.extract import Extractor
+        from dbheal_lsp.analysis.filecontext import ExtractOptions
 
         return Extractor(
             ExtractOptions(

@@ -1,7 +1,7 @@
 """What object a method call is made on, where the code shows it, and which classes' methods
 such a call can reach.
 
-Calls are matched to functions by name (analysis/constants.py): a call `x.insert(...)` may reach
+Calls are matched to functions by name (project_constants.py): a call `x.insert(...)` may reach
 every method named `insert`. Where the file shows the receiver's class, fewer can: `self.m()`
 in class C reaches only methods of C's hierarchy, `parts = [...]; parts.insert(0, x)` none of
 the project's, `QLineEdit().insert(t)` none either (Qt's class is not the project's), and

@@ -18,7 +18,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from dbheal_lsp.analysis.constants import FileConstants, file_constants
+from dbheal_lsp.analysis.constants import FileConstants
+from dbheal_lsp.analysis.file_constants import file_constants
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.pysource import parse_module
 from dbheal_lsp.files import FileRefused, python_source, read_regular_file

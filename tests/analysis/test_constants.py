@@ -7,14 +7,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.analysis.constants import (
-    classes_of_test_code,
-    constants_from_json,
-    constants_to_json,
-    dict_keys,
-    file_constants,
-    project_constants,
-)
+from dbheal_lsp.analysis.constants import dict_keys
+from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
+from dbheal_lsp.analysis.file_constants import file_constants
+from dbheal_lsp.analysis.project_constants import classes_of_test_code, project_constants
 
 STORE = """
 TABLE_NAMES = ("podcast", "episode")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.extract import DEFAULT_CALLS, ExtractOptions, Extractor
+from dbheal_lsp.analysis.calls import DEFAULT_CALLS
+from dbheal_lsp.analysis.extract import Extractor
+from dbheal_lsp.analysis.filecontext import ExtractOptions
 from dbheal_lsp.analysis.inventory import reads_as_sql, statement_entry, unread_calls
 from tests.conftest import run_dbheal
 

@@ -1,5 +1,5 @@
 """Where values come from (analysis/origins.py), and which parameters and attributes the whole
-project fills with its own data (analysis/constants.py). The checks that use them are tested on
+project fills with its own data (analysis/program_data.py). The checks that use them are tested on
 annotated files in fixtures/accuracy/injection_origins.py."""
 
 from __future__ import annotations
@@ -8,14 +8,10 @@ import ast
 import json
 import textwrap
 
-from dbheal_lsp.analysis.constants import (
-    ProjectConstants,
-    constants_from_json,
-    constants_to_json,
-    file_constants,
-    project_constants,
-)
+from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
+from dbheal_lsp.analysis.file_constants import file_constants
 from dbheal_lsp.analysis.origins import PROGRAM, Origin, OriginReader
+from dbheal_lsp.analysis.project_constants import ProjectConstants, project_constants
 
 
 def _origin(source: str, function: str, expression: str) -> Origin:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from dbheal_lsp.analysis.constants import file_constants, project_constants
+from dbheal_lsp.analysis.file_constants import file_constants
+from dbheal_lsp.analysis.project_constants import project_constants
 from dbheal_lsp.analysis.receivers import FUNCTION, VALUE, Hierarchy, ReceiverReader
 
 SOURCE = """

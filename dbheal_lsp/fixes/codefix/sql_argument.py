@@ -257,7 +257,7 @@ def _percent_items(chars: list[Item], right: cst.BaseExpression) -> list[Item] |
     """SQL items of `template % right`: %% an escaped %, %s / %(key)s a slot."""
     import libcst as cst
 
-    from dbheal_lsp.analysis.extract import _PERCENT_SPEC
+    from dbheal_lsp.analysis.pieces import PERCENT_SPEC
 
     if any(c.char is None for c in chars):
         return None
@@ -279,7 +279,7 @@ def _percent_items(chars: list[Item], right: cst.BaseExpression) -> list[Item] |
     out: list[Item] = []
     pos = 0
     position = 0
-    for m in _PERCENT_SPEC.finditer(text):
+    for m in PERCENT_SPEC.finditer(text):
         out.extend(chars[pos : m.start()])
         units = [u for c in chars[m.start() : m.end()] for u in c.units]
         pos = m.end()
@@ -306,7 +306,7 @@ def _percent_items(chars: list[Item], right: cst.BaseExpression) -> list[Item] |
 
 def _format_items(chars: list[Item], call: cst.Call) -> list[Item] | None:
     """SQL items of `template.format(...)`: {{ an escaped {, {} / {0} / {name} a slot."""
-    from dbheal_lsp.analysis.extract import _FORMAT_FIELD
+    from dbheal_lsp.analysis.pieces import FORMAT_FIELD
 
     if any(c.char is None for c in chars):
         return None
@@ -323,7 +323,7 @@ def _format_items(chars: list[Item], call: cst.Call) -> list[Item] | None:
     out: list[Item] = []
     pos = 0
     auto = 0
-    for m in _FORMAT_FIELD.finditer(text):
+    for m in FORMAT_FIELD.finditer(text):
         out.extend(chars[pos : m.start()])
         units = [u for c in chars[m.start() : m.end()] for u in c.units]
         pos = m.end()
