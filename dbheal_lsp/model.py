@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from types import MappingProxyType
 
 
 class Severity(str, enum.Enum):
@@ -41,7 +42,7 @@ class Severity(str, enum.Enum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
-_SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+_SEVERITY_RANK = MappingProxyType({"critical": 3, "high": 2, "medium": 1, "low": 0})
 
 
 class IssueType(str, enum.Enum):

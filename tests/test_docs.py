@@ -112,3 +112,11 @@ def test_every_documented_command_and_flag_exists() -> None:
             and not word[1:].isdigit()
         ]
     assert wrong == []
+
+
+def test_every_server_command_is_documented() -> None:
+    """Each workspace/executeCommand the server offers is named in docs/lsp.md."""
+    from dbheal_lsp.lsp.convert import COMMANDS
+
+    text = (ROOT / "docs" / "lsp.md").read_text(encoding="utf-8")
+    assert [c for c in COMMANDS if f"`{c}`" not in text] == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from dbheal_lsp.analysis.schema import Table, schema_from_connection, type_affinity
 from dbheal_lsp.fixes.create_table import parse_create_table, quote_name
@@ -17,7 +18,7 @@ from dbheal_lsp.model import LossyReport
 ON_LOSSY = ("refuse", "abort", "null", "keep")
 
 # How the verify_copy step of a plan names its treatment of lossy values (see `lossy_mode`).
-LOSSY_WORDS = {"refuse": "refused", "null": "set to NULL", "keep": "kept"}
+LOSSY_WORDS = MappingProxyType({"refuse": "refused", "null": "set to NULL", "keep": "kept"})
 EXAMPLE_WIDTH = 60
 # --- which values convert losslessly ----------------------------------------------------------
 

@@ -21,12 +21,15 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from dbheal_lsp.analysis.migrations import MigrationResult, MigrationStatement
 from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.model import Issue, IssueType, MigrationPlan, PlanStep
 
-_TYPE_FOR_CODE = {"INTEGER": "INTEGER", "REAL": "REAL", "TEXT": "TEXT", "NUMERIC": "NUMERIC"}
+_TYPE_FOR_CODE = MappingProxyType(
+    {"INTEGER": "INTEGER", "REAL": "REAL", "TEXT": "TEXT", "NUMERIC": "NUMERIC"}
+)
 _CREATE_NAME = re.compile(
     r"CREATE\s+(?:UNIQUE\s+)?(?:TEMP\w*\s+)?(?:INDEX|TRIGGER|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"([^\s(]+)",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -87,18 +88,22 @@ COMMANDS = (
 FIX_ALL_KIND = "source.fixAll.dbheal"
 
 
-_SEVERITY = {
-    Severity.CRITICAL: lsp.DiagnosticSeverity.Error,
-    Severity.HIGH: lsp.DiagnosticSeverity.Warning,
-    Severity.MEDIUM: lsp.DiagnosticSeverity.Information,
-    Severity.LOW: lsp.DiagnosticSeverity.Hint,
-}
+_SEVERITY = MappingProxyType(
+    {
+        Severity.CRITICAL: lsp.DiagnosticSeverity.Error,
+        Severity.HIGH: lsp.DiagnosticSeverity.Warning,
+        Severity.MEDIUM: lsp.DiagnosticSeverity.Information,
+        Severity.LOW: lsp.DiagnosticSeverity.Hint,
+    }
+)
 
-_COMPLETION_KIND = {
-    "table": lsp.CompletionItemKind.Class,
-    "column": lsp.CompletionItemKind.Field,
-    "keyword": lsp.CompletionItemKind.Keyword,
-}
+_COMPLETION_KIND = MappingProxyType(
+    {
+        "table": lsp.CompletionItemKind.Class,
+        "column": lsp.CompletionItemKind.Field,
+        "keyword": lsp.CompletionItemKind.Keyword,
+    }
+)
 
 
 # --- positions ------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from dbheal_lsp.fixes.codefix.rewrite import dict_params, sequence_params
@@ -21,26 +22,30 @@ if TYPE_CHECKING:
 Family = Literal["sqlite3", "psycopg", "asyncpg"]
 ParamStyle = Literal["qmark", "named", "format", "pyformat", "numeric"]
 # `style` accepts driver names and DB-API paramstyle names (which also fix named vs positional).
-_STYLE_NAMES: dict[str, tuple[Family, ParamStyle | None]] = {
-    "sqlite3": ("sqlite3", None),
-    "sqlite": ("sqlite3", None),
-    "qmark": ("sqlite3", "qmark"),
-    "named": ("sqlite3", "named"),
-    "psycopg": ("psycopg", None),
-    "psycopg2": ("psycopg", None),
-    "psycopg3": ("psycopg", None),
-    "format": ("psycopg", "format"),
-    "pyformat": ("psycopg", "pyformat"),
-    "asyncpg": ("asyncpg", "numeric"),
-    "numeric": ("asyncpg", "numeric"),
-}
-_FAMILY_OF: dict[ParamStyle, Family] = {
-    "qmark": "sqlite3",
-    "named": "sqlite3",
-    "format": "psycopg",
-    "pyformat": "psycopg",
-    "numeric": "asyncpg",
-}
+_STYLE_NAMES: Mapping[str, tuple[Family, ParamStyle | None]] = MappingProxyType(
+    {
+        "sqlite3": ("sqlite3", None),
+        "sqlite": ("sqlite3", None),
+        "qmark": ("sqlite3", "qmark"),
+        "named": ("sqlite3", "named"),
+        "psycopg": ("psycopg", None),
+        "psycopg2": ("psycopg", None),
+        "psycopg3": ("psycopg", None),
+        "format": ("psycopg", "format"),
+        "pyformat": ("psycopg", "pyformat"),
+        "asyncpg": ("asyncpg", "numeric"),
+        "numeric": ("asyncpg", "numeric"),
+    }
+)
+_FAMILY_OF: Mapping[ParamStyle, Family] = MappingProxyType(
+    {
+        "qmark": "sqlite3",
+        "named": "sqlite3",
+        "format": "psycopg",
+        "pyformat": "psycopg",
+        "numeric": "asyncpg",
+    }
+)
 _ASYNCPG_CALLS = frozenset({"fetch", "fetchrow", "fetchval"})
 _PARAMS_KEYWORDS = ("parameters", "params", "vars", "args")
 
