@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dbheal_lsp.files import atomic_write
 from dbheal_lsp.hook.git import HookError, hooks_dir, repository
 from dbheal_lsp.hook.staged import BYPASS
 
@@ -156,14 +157,7 @@ def uninstall(cwd: Path) -> UninstallResult:
 
 
 def _write_script(hook: Path, script: str) -> None:
-    tmp = hook.with_name(f".{hook.name}.dbheal-{os.getpid()}")
-    try:
-        tmp.write_text(script, encoding="utf-8", newline="\n")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, hook)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(hook, script.encode("utf-8"), mode=0o755)
 
 
 def _inside(path: Path, folder: Path) -> bool:
