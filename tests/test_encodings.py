@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from dbheal_lsp.files import SourceNotText, python_source
 from tests.conftest import copy_shop, run_dbheal
 from tests.lsp.client import session, until, uri_of
-from tests.test_hook import CRITICAL, ENV, commit, git_ok, head
+from tests.hook.repo import CRITICAL, ENV, commit, git_ok, head
 
 SCHEMA = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
 # One line with a non-ASCII character before the finding: its column shows a wrong decoding.
@@ -143,7 +143,7 @@ async def test_the_workspace_scan_reports_a_latin1_file(tmp_path: Path) -> None:
 
 
 def test_the_pre_commit_hook_checks_a_staged_latin1_file(tmp_path: Path) -> None:
-    # The demo shop as a git repository with one commit, as tests/test_hook.py makes it.
+    # The demo shop as a git repository with one commit, as tests/hook/repo.py makes it.
     shop = copy_shop(tmp_path)
     git_ok(shop, "init", "-q")
     git_ok(shop, "config", "user.name", "dbheal tests")

@@ -284,7 +284,7 @@ def test_what_a_statement_creates(sql: str, made: Undo | None) -> None:
 
 
 def test_a_fix_with_a_data_step_has_no_inverse(shop: Path) -> None:
-    """Such a fix can only be undone by a restore: see tests/fixes/test_history.py."""
+    """Such a fix can only be undone by a restore: see tests/fixes/test_rollback.py."""
     from dbheal_lsp.fixes.inverse import NoInverse, inverse_plan
     from dbheal_lsp.model import PlanStep
 
