@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.config import ConfigError, split_pattern_warnings
     from dbheal_lsp.fixes.state import record_cli_scan
-    from dbheal_lsp.report import exit_code, render_json, render_sarif, render_text
+    from dbheal_lsp.report import exit_code
 
     paths: list[Path] = args.paths or [Path.cwd()]
     if args.jobs is not None and args.jobs < 1:
@@ -119,26 +119,7 @@ def run(args: argparse.Namespace) -> int:
     baseline_lines: list[str] = []
     if args.baseline is not None:
         result, baseline_lines = apply_baseline(result, args.baseline, known)
-    shown = for_display(result, project.config.root)
-    label = database_label(project)
-    if args.format == "json":
-        # Paths relative to the project root (docs/output.md), wherever the command runs: a
-        # script's output does not depend on its working directory.
-        output = render_json(result)
-    elif args.format == "sarif":
-        output = _with_database_property(
-            render_sarif(shown, tool_version=__version__, root=Path.cwd()), label
-        )
-    else:
-        output = render_text(shown, color=use_color(args.color))
-        # The summary line names the database: "...; 3 statements checked against app.db."
-        summary = _SUMMARY_END.search(output)
-        if summary is not None:
-            output = (
-                output[: summary.start()] + f" checked against {label}{summary.group(1) or ''}."
-            )
-        else:
-            output += f"\nDatabase: {label}"
+    output = _render(result, project, args.format, args.color)
     if args.format == "text":
         output = "\n".join([output, *baseline_lines])
     else:
@@ -147,6 +128,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"dbheal: note: {line}", file=sys.stderr)
     write(output + "\n")
     return exit_code(result, project.config.fail_on)
+
+
+def _render(result: CheckResult, project: Project, output_format: str, color: str) -> str:
+    """Return the report of `result` in `output_format`, naming the database it was checked
+    against."""
+    from dbheal_lsp.report import render_json, render_sarif, render_text
+
+    label = database_label(project)
+    if output_format == "json":
+        # Paths relative to the project root (docs/output.md), wherever the command runs: a
+        # script's output does not depend on its working directory.
+        return render_json(result)
+    shown = for_display(result, project.config.root)
+    if output_format == "sarif":
+        return _with_database_property(
+            render_sarif(shown, tool_version=__version__, root=Path.cwd()), label
+        )
+    output = render_text(shown, color=use_color(color))
+    # The summary line names the database: "...; 3 statements checked against app.db."
+    summary = _SUMMARY_END.search(output)
+    if summary is None:
+        return output + f"\nDatabase: {label}"
+    return output[: summary.start()] + f" checked against {label}{summary.group(1) or ''}."
 
 
 def _print_statements(project: Project, paths: list[Path], output_format: str) -> int:
