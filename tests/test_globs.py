@@ -17,7 +17,7 @@ import pytest
 
 from dbheal_lsp.config import excluded, included
 from dbheal_lsp.globs import GlobSet
-from tests.cli.test_check import CRITICAL, make_project
+from tests.cli.projects import CRITICAL, make_project
 from tests.conftest import run_dbheal
 
 # (pattern, path relative to the project root, is the path a folder?, does the pattern match?)

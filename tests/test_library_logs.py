@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_check import HEADER, make_project
+from tests.cli.projects import HEADER, make_project
 from tests.conftest import run_dbheal
 
 # A trigger body: SQLite prepares it, sqlglot falls back to a Command and logs a warning.

@@ -1,9 +1,39 @@
-"""A small project the fix-command tests share: two migrations, the second not applied."""
+"""Small projects the CLI tests write: one to check (an app.db from SCHEMA and a few modules),
+and one for the fix commands (two migrations, the second not applied)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);
+CREATE INDEX idx_users_name ON users(name);
+"""
+
+HEADER = 'import sqlite3\n\nconn = sqlite3.connect("app.db")\n'
+CRITICAL = HEADER + 'conn.execute("SELECT nmae FROM users WHERE id = ?", (1,))\n'
+LOW = HEADER + 'conn.execute("SELECT * FROM users WHERE id = ?", (1,))\n'
+CLEAN = HEADER + 'conn.execute("SELECT id, name FROM users WHERE email = ?", ("a@b.c",))\n'
+SYNTAX_ERROR = HEADER + "def broken(:\n    conn.execute('SELECT 1')\n"
+
+
+def make_project(root: Path, files: dict[str, str], settings: str = "") -> Path:
+    """Write a project at `root`: pyproject.toml, app.db from SCHEMA and `files`."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.dbheal]\ndatabase = "app.db"\n' + settings,
+        encoding="utf-8",
+    )
+    conn = sqlite3.connect(root / "app.db")
+    conn.executescript(SCHEMA)
+    conn.close()
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
 
 JOINED_MIGRATION = """\
 CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, total INTEGER);
