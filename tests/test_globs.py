@@ -17,8 +17,8 @@ import pytest
 
 from dbheal_lsp.config import excluded, included
 from dbheal_lsp.globs import GlobSet
+from tests.cli.projects import CRITICAL, make_project
 from tests.conftest import run_dbheal
-from tests.test_cli import CRITICAL, make_project
 
 # (pattern, path relative to the project root, is the path a folder?, does the pattern match?)
 CASES: list[tuple[str, str, bool, bool]] = [

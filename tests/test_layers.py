@@ -49,7 +49,7 @@ def test_the_package_keeps_its_layering() -> None:
         ("fixes/x.py", "from dbheal_lsp.admin import app\n", "fixes must not import admin"),
         (
             "admin/app.py",
-            "from dbheal_lsp.cli_fixes import _outcome_line\n",
+            "from dbheal_lsp.cli.fix import _outcome_line\n",
             "admin must not import cli",
         ),
         ("lsp/x.py", "from dbheal_lsp import hook\n", "lsp must not import hook"),
@@ -76,7 +76,7 @@ def test_each_kind_of_break_is_caught(
 @pytest.mark.parametrize(
     ("module", "source"),
     [
-        ("cli.py", "from dbheal_lsp.lsp import server\nfrom dbheal_lsp.admin import app\n"),
+        ("cli/serve.py", "from dbheal_lsp.lsp import server\nfrom dbheal_lsp.admin import app\n"),
         (
             "lsp/x.py",
             "from dbheal_lsp.fixes import apply\nfrom dbheal_lsp import report\nimport pygls\n",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.projects import HEADER, make_project
 from tests.conftest import run_dbheal
-from tests.test_cli import HEADER, make_project
 
 # A trigger body: SQLite prepares it, sqlglot falls back to a Command and logs a warning.
 TRIGGER = HEADER + (

@@ -2,6 +2,6 @@
 
 import sys
 
-from dbheal_lsp.lsp.cli import main
+from dbheal_lsp.cli.serve import main
 
 sys.exit(main())

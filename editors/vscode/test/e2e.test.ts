@@ -22,7 +22,7 @@ function findPython(): string | undefined {
         if (!candidate || !fs.existsSync(candidate)) {
             continue;
         }
-        const probe = cp.spawnSync(candidate, ['-c', 'import dbheal_lsp.lsp.server, dbheal_lsp.cli_admin'], {
+        const probe = cp.spawnSync(candidate, ['-c', 'import dbheal_lsp.lsp.server, dbheal_lsp.cli.admin'], {
             timeout: 60_000,
         });
         if (probe.status === 0) {

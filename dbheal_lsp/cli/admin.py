@@ -12,7 +12,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbheal_lsp.cli import EXIT_OK, UsageError, write
+from dbheal_lsp.cli import EXIT_OK, UsageError
+from dbheal_lsp.cli.output import write
 
 if TYPE_CHECKING:
     from dbheal_lsp.admin import AdminApp, AdminServer

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import Client, serve_cli
+from tests.admin.conftest import Client, serve_cli
 
 
 def test_prints_its_url_first_and_serves_it(shop: Path) -> None:

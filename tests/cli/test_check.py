@@ -12,48 +12,20 @@ import json
 import re
 import sqlite3
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dbheal_lsp.files import project_cache_dir
+from tests.cli.projects import CLEAN, CRITICAL, HEADER, LOW, make_project
 from tests.conftest import run_dbheal
 from tests.test_report import JSON_KEYS  # the documented keys, listed once
-
-SCHEMA = """
-CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);
-CREATE INDEX idx_users_name ON users(name);
-"""
-
-HEADER = 'import sqlite3\n\nconn = sqlite3.connect("app.db")\n'
-CRITICAL = HEADER + 'conn.execute("SELECT nmae FROM users WHERE id = ?", (1,))\n'
-LOW = HEADER + 'conn.execute("SELECT * FROM users WHERE id = ?", (1,))\n'
-CLEAN = HEADER + 'conn.execute("SELECT id, name FROM users WHERE email = ?", ("a@b.c",))\n'
-SYNTAX_ERROR = HEADER + "def broken(:\n    conn.execute('SELECT 1')\n"
 
 ISSUE_LINE = re.compile(
     r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>critical|high|medium|low) "
     r"(?P<type>[A-Z_]+) (?P<message>.+)$"
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def make_project(root: Path, files: dict[str, str], settings: str = "") -> Path:
-    """Write a project at `root`: pyproject.toml, app.db from SCHEMA and `files`."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "app"\n\n[tool.dbheal]\ndatabase = "app.db"\n' + settings,
-        encoding="utf-8",
-    )
-    conn = sqlite3.connect(root / "app.db")
-    conn.executescript(SCHEMA)
-    conn.close()
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def dbheal(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -67,21 +39,6 @@ def column_of(source: str, needle: str) -> tuple[int, int]:
         if needle in line:
             return number, line.index(needle) + 1
     raise AssertionError(f"{needle!r} not in source")
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A project with one critical issue, one low issue, a clean module and a broken one."""
-    return make_project(
-        tmp_path / "proj",
-        {
-            "app/__init__.py": "",
-            "app/users.py": CRITICAL,
-            "app/listing.py": LOW,
-            "app/clean.py": CLEAN,
-            "app/broken.py": SYNTAX_ERROR,
-        },
-    )
 
 
 # --- output formats -----------------------------------------------------------------------------
@@ -229,72 +186,6 @@ def test_fail_on_from_pyproject_is_used(tmp_path: Path) -> None:
     assert dbheal(root, "--no-cache", "--fail-on", "critical").returncode == 0
 
 
-# --- errors -------------------------------------------------------------------------------------
-
-
-def _text_as_db(root: Path) -> list[str]:
-    (root / "notes.db").write_text("this is not a database\n", encoding="utf-8")
-    return ["--db", "notes.db"]
-
-
-def _missing_db(root: Path) -> list[str]:
-    return ["--db", "missing.db"]
-
-
-def _missing_path(root: Path) -> list[str]:
-    return ["app", "no_such_dir"]
-
-
-def _bad_setting(root: Path) -> list[str]:
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'fail-on = "sometimes"\n', encoding="utf-8")
-    return []
-
-
-def _missing_migrations(root: Path) -> list[str]:
-    return ["--migrations", "db/migrations"]
-
-
-def _configured_db_gone(root: Path) -> list[str]:
-    (root / "app.db").unlink()
-    return []
-
-
-def _unknown_setting(root: Path) -> list[str]:
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + "databse = 1\n", encoding="utf-8")
-    return []
-
-
-@pytest.mark.parametrize(
-    ("prepare", "words"),
-    [
-        pytest.param(_missing_db, "missing.db", id="missing-db"),
-        pytest.param(_text_as_db, "is not a SQLite database", id="text-as-db"),
-        pytest.param(_missing_path, "no_such_dir", id="missing-path"),
-        pytest.param(_bad_setting, "fail-on", id="invalid-setting"),
-        pytest.param(_unknown_setting, "databse", id="unknown-setting"),
-        pytest.param(_missing_migrations, "migrations", id="missing-migrations"),
-        pytest.param(_configured_db_gone, "app.db", id="configured-db-missing"),
-    ],
-)
-def test_usage_errors_exit_2_with_one_line(
-    tmp_path: Path, prepare: Callable[[Path], list[str]], words: str
-) -> None:
-    root = make_project(tmp_path / "proj", {"app/users.py": CRITICAL})
-    args = prepare(root)
-
-    done = dbheal(root, "--no-cache", *args)
-
-    assert done.returncode == 2
-    assert done.stdout == ""
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("dbheal: error: ")
-    assert words in lines[0]
-    assert "Traceback" not in done.stderr
-
-
 # --- colour and cache ---------------------------------------------------------------------------
 
 
@@ -358,55 +249,6 @@ def test_json_paths_are_relative_to_the_project_root(project: Path) -> None:
     found = [i for i in json.loads(done.stdout) if i["type"] != "NOTE"]
     assert sorted(i["path"] for i in found) == ["app/listing.py", "app/users.py"]
     assert done.returncode == 1
-
-
-# --- which database -----------------------------------------------------------------------------
-
-
-def _unconfigured(root: Path, databases: dict[str, str]) -> Path:
-    """A project with no database setting and these database files (name: schema)."""
-    root.mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.dbheal]\n')
-    for name, schema in databases.items():
-        conn = sqlite3.connect(root / name)
-        conn.executescript(schema)
-        conn.close()
-    (root / "app.py").write_text(CLEAN)
-    return root
-
-
-def test_check_says_which_database_it_guessed(tmp_path: Path) -> None:
-    root = _unconfigured(tmp_path / "proj", {"app.db": SCHEMA, "app_backup.db": SCHEMA})
-
-    done = dbheal(root, "--no-cache")
-
-    assert done.returncode == 0, done.stderr
-    summary = done.stdout.splitlines()[-1]
-    assert "checked against app" in summary and "guessed" in summary
-    (note,) = done.stderr.splitlines()
-    assert "app.db" in note and "app_backup.db" in note
-    assert "--database" in note and "[tool.dbheal] database" in note
-    chosen = dbheal(root, "--no-cache", "--database", "app.db")
-    assert chosen.stderr == ""
-    assert chosen.stdout.splitlines()[-1].endswith("checked against app.db.")
-
-
-def test_sarif_names_the_database(project: Path) -> None:
-    done = dbheal(project, "--no-cache", "--format", "sarif")
-
-    assert json.loads(done.stdout)["runs"][0]["properties"]["database"] == "app.db"
-
-
-def test_an_empty_database_file_is_said_to_be_empty(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "proj", {"app/users.py": CLEAN})
-    (root / "app.db").write_bytes(b"")  # what sqlite3.connect() leaves behind
-
-    done = dbheal(root, "--no-cache")
-
-    assert "app.db is empty (0 bytes): checked as a database with no tables" in done.stderr
-    assert done.returncode == 0
-    assert done.stdout.splitlines()[-1].endswith("checked against app.db.")
-    assert (root / "app.db").stat().st_size == 0
 
 
 # --- baseline -----------------------------------------------------------------------------------
@@ -556,26 +398,3 @@ def test_the_summary_names_the_database_and_the_partly_checked_statements(tmp_pa
     # The piece of SQL does not hide the misspelt column the code spells out before it.
     assert any("MISSING_COLUMN" in line and "nmae" in line for line in lines), done.stdout
     assert lines[-1].endswith("2 statements checked against app.db, 1 of them partly."), lines
-
-
-def test_version_names_the_sqlglot_build_and_the_install_brings_the_compiled_one(
-    tmp_path: Path,
-) -> None:
-    """Where sqlglot has compiled wheels, a plain install of dbheal brings them, at sqlglot's own
-    version (they overlay its modules), and `--version` says the compiled build runs."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    done = run_dbheal(tmp_path, "--version")
-    sqlglot_version = metadata.version("sqlglot")
-    match = re.fullmatch(r"dbheal \S+ \(sqlglot (\S+), (compiled|pure Python)\)\n", done.stdout)
-    assert match, done.stdout
-    assert match.group(1) == sqlglot_version
-    wanted = [
-        Requirement(r) for r in metadata.requires("dbheal-lsp") or () if r.startswith("sqlglot[c]")
-    ]
-    assert wanted, "the compiled build is a dependency"
-    if wanted[0].marker is None or wanted[0].marker.evaluate():
-        assert metadata.version("sqlglotc") == sqlglot_version
-        assert match.group(2) == "compiled"

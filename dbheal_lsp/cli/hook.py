@@ -13,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from dbheal_lsp.cli import EXIT_ERROR, EXIT_FOUND, EXIT_OK, UsageError, for_display, use_color
+from dbheal_lsp.cli import EXIT_ERROR, EXIT_FOUND, EXIT_OK, UsageError
+from dbheal_lsp.cli.output import for_display, shown_path, use_color
 from dbheal_lsp.model import Severity
 
 COMMANDS = frozenset({"hook"})
@@ -99,7 +100,7 @@ def _install(args: argparse.Namespace) -> int:
     from dbheal_lsp.hook.install import install
 
     result = install(Path.cwd(), args.python)
-    shown = _shown(result.hook)
+    shown = shown_path(result.hook)
     if result.action == "unchanged":
         _out(f"dbheal's pre-commit hook is already installed: {shown}")
     elif result.action == "updated":
@@ -107,7 +108,7 @@ def _install(args: argparse.Namespace) -> int:
     else:
         _out(f"installed dbheal's pre-commit hook: {shown}")
     if result.chained is not None:
-        _out(f"it runs the earlier hook first: {_shown(result.chained)}")
+        _out(f"it runs the earlier hook first: {shown_path(result.chained)}")
     for note in result.notes:
         _out(f"note: {note}")
     return EXIT_OK
@@ -117,7 +118,7 @@ def _uninstall() -> int:
     from dbheal_lsp.hook.install import uninstall
 
     result = uninstall(Path.cwd())
-    shown = _shown(result.hook)
+    shown = shown_path(result.hook)
     if result.action == "restored":
         _out(f"removed dbheal's pre-commit hook and put back the earlier one: {shown}")
     elif result.action == "removed":
@@ -166,14 +167,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _shown(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def _out(text: str) -> None:

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbheal_lsp.cli import (
-    EXIT_ERROR,
-    EXIT_FOUND,
-    EXIT_OK,
-    UsageError,
+from dbheal_lsp.cli import EXIT_ERROR, EXIT_FOUND, EXIT_OK, UsageError
+from dbheal_lsp.cli.output import write
+from dbheal_lsp.cli.preflight import preflight
+from dbheal_lsp.cli.project import (
     add_database_argument,
     add_project_arguments,
     database_label,
     database_notes,
     load_project_from,
-    write,
 )
 from dbheal_lsp.fixes import present
 from dbheal_lsp.fixes.present import ON_LOSSY
@@ -39,9 +36,6 @@ if TYPE_CHECKING:
     from dbheal_lsp.fixes.state import StateStore
 
 DEFAULT_LOCK_TIMEOUT = 5.0
-# What a change needs free on the database's device beyond twice its size (the backup, the
-# rollback journal): SQLite's own pages, the state file, a migration file.
-_SPACE_MARGIN = 256 * 1024
 
 
 COMMANDS = frozenset({"fix", "migrate", "heal", "history", "rollback"})
@@ -153,78 +147,6 @@ def run(args: argparse.Namespace) -> int:
     except (FixError, SchemaError, StateError) as exc:
         raise UsageError(str(exc)) from None
     return EXIT_ERROR
-
-
-def preflight(project: Project, lock_timeout: float) -> None:
-    """Refuse, before anything is changed, what would make a change to the database fail:
-    a read-only folder, too little space, a corrupt file, a lock another connection holds
-    for longer than `lock_timeout` seconds. Raise UsageError with one line."""
-    import os
-    import shutil
-
-    from dbheal_lsp.cli import shown_path
-
-    database = project.config.database
-    if database is None or not database.is_file():
-        return  # the engine says so in its own words
-    shown = shown_path(database)
-    for folder in dict.fromkeys((project.config.root, database.parent)):
-        # SQLite writes its journal next to the database, dbheal its backups under the root.
-        if not os.access(folder, os.W_OK):
-            raise UsageError(
-                f"cannot write in {shown_path(folder) or '.'} (read-only file system or no "
-                f"permission): nothing changed in {shown}"
-            )
-    size = database.stat().st_size
-    free = shutil.disk_usage(database.parent).free
-    if free < 2 * size + _SPACE_MARGIN:
-        raise UsageError(
-            f"not enough free space to change {shown} safely: {free // 1024} KiB free, "
-            f"{(2 * size + _SPACE_MARGIN) // 1024} KiB needed (a backup and a journal): "
-            "nothing changed"
-        )
-    try:
-        conn = sqlite3.connect(os.fspath(database), timeout=0, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise UsageError(f"cannot open {shown}: {exc}") from None
-    try:
-        if not _try_write_lock(conn, shown):
-            # Said once: then SQLite's own busy handler waits for the rest of the time.
-            print(
-                f"dbheal: waiting for the lock held by another connection on {shown} "
-                f"(up to {lock_timeout:g} s, see --lock-timeout)",
-                file=sys.stderr,
-                flush=True,
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
-            if not _try_write_lock(conn, shown):
-                raise UsageError(
-                    f"{shown} is locked by another connection (waited {lock_timeout:g} s): "
-                    "nothing changed; try again when it is done, or wait longer with "
-                    "--lock-timeout SECONDS"
-                )
-    finally:
-        conn.close()
-
-
-def _try_write_lock(conn: sqlite3.Connection, shown: str) -> bool:
-    """Take and release the write lock and read the schema; False when another holds it."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.execute("ROLLBACK")
-    except sqlite3.DatabaseError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
-            return False
-        if "malformed" in text or "not a database" in text or "corrupt" in text:
-            raise UsageError(f"{shown} is corrupt ({exc}): nothing changed") from None
-        if "readonly" in text or "read-only" in text:
-            raise UsageError(f"{shown} is read-only ({exc}): nothing changed") from None
-        raise UsageError(f"cannot change {shown}: {exc}") from None
-    return True
 
 
 def _name_database(project: Project) -> None:
