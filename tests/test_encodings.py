@@ -17,8 +17,8 @@ from lsprotocol import types as lsp
 
 from dbheal_lsp.files import SourceNotText, python_source
 from tests.conftest import copy_shop, run_dbheal
-from tests.lsp.client import session, until, uri_of
 from tests.hook.repo import CRITICAL, ENV, commit, git_ok, head
+from tests.lsp.client import session, until, uri_of
 
 SCHEMA = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
 # One line with a non-ASCII character before the finding: its column shows a wrong decoding.
