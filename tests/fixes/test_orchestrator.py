@@ -12,7 +12,7 @@ from dbheal_lsp.fixes.heal import heal, heal_items
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixSettings
 from dbheal_lsp.fixes.rollback import RollbackError
 from dbheal_lsp.model import IssueType, Severity
-from tests.fixes.fix_projects import BOTH, columns, names, small_project
+from tests.fixes.fix_projects import BOTH, names, small_project
 
 
 def test_history_and_rollback_in_dependency_order(shop: Path) -> None:
@@ -99,26 +99,3 @@ def test_stale_schema_plan_is_refused(tmp_path: Path) -> None:
     conn.close()
     outcome = engine.apply_schema(plan, issue=issue)
     assert not outcome.applied and "plan again" in outcome.message
-
-
-def test_a_type_change_without_its_backup_is_rolled_back(tmp_path: Path) -> None:
-    # The backup of a type change runs beside the rebuild: the transaction must still wait for
-    # it and roll back when there is none.
-    project = small_project(tmp_path, BOTH)
-    engine = FixEngine(project)
-    issue = project.check_paths([project.config.root]).issues[0]
-    (plan,) = engine.schema_plans(issue)
-    dot = project.config.root / ".dbheal"
-    dot.mkdir(exist_ok=True)
-    engine.store  # noqa: B018  (the state database exists before the backups folder breaks)
-    (dot / "backups").write_text("not a folder")
-    db = project.config.root / "app.db"
-    outcome = engine.apply_schema(plan, issue=issue)
-    assert not outcome.applied
-    assert "no backup, so no fix" in outcome.message
-    assert columns(db, "sessions")["user_id"] == "TEXT"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT typeof(user_id) FROM sessions").fetchall() == [
-            ("text",),
-            ("text",),
-        ]
