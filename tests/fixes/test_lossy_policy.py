@@ -19,7 +19,7 @@ from dbheal_lsp.fixes.lossy_policy import (
 )
 from dbheal_lsp.fixes.rebuild import lossy_mode
 from dbheal_lsp.fixes.refusal import Refused
-from tests.fixes.test_apply import ROWS, file_digest, lossy_shop, make_shop, plan_for, snapshot
+from tests.fixes.apply_shop import ROWS, file_digest, lossy_shop, make_shop, plan_for, snapshot
 
 
 @pytest.fixture
