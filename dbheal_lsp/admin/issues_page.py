@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from dbheal_lsp.model import CheckResult, Issue
 from dbheal_lsp.records import QueueEntry, ScanRecord
 
-from .app import SEVERITIES, ExcerptLine, IssueQuery
+from .app import SEVERITIES
 from .html import Child, Markup, el
+from .issue_query import ExcerptLine, IssueQuery
 from .layout import (
     Frame,
     card,

@@ -14,9 +14,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .app import CODE_FIX_TYPES, IssueQuery, NotFound, Notice, excerpt, select_issues
+from .app import CODE_FIX_TYPES, NotFound, Notice
 from .dashboard_page import dashboard_page
 from .history_page import history_page, rollback_page
+from .issue_query import IssueQuery, excerpt, select_issues
 from .issues_page import fix_page, issues_page
 from .layout import Frame
 from .settings import effective_rows

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
     from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.config import ConfigError, split_pattern_warnings
-    from dbheal_lsp.fixes.state import record_cli_scan
+    from dbheal_lsp.fixes.state_logs import record_cli_scan
     from dbheal_lsp.report import exit_code
 
     paths: list[Path] = args.paths or [Path.cwd()]

@@ -25,19 +25,23 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dbheal_lsp.fixes import rebuild, verify
-from dbheal_lsp.fixes.copy_check import compare_copy, rewritten_values
-from dbheal_lsp.fixes.lossless import ON_LOSSY, lossy_report
+from dbheal_lsp.fixes import verify
+from dbheal_lsp.fixes.copy_check import compare_copy
+from dbheal_lsp.fixes.lossless import ON_LOSSY
+from dbheal_lsp.fixes.lossy_policy import (
+    LossyPolicy,
+    kept_exactly,
+    lossy_note,
+    lossy_policy,
+    lossy_refusal,
+    lossy_values,
+)
+from dbheal_lsp.fixes.refusal import Refused, connection_error, file_problem, is_busy, is_read_only
 from dbheal_lsp.model import LossyReport, MigrationPlan, PlanStep, VerifyCheck, VerifyReport
-
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-_SQLITE_READONLY = 8
 
 
 @dataclass(frozen=True)
@@ -51,79 +55,8 @@ class ApplyOutcome:
     schema_version_after: int
 
 
-class _Refused(Exception):
-    """A reason not to go on; the transaction is rolled back and nothing has changed."""
-
-    def __init__(self, message: str, check: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.check = VerifyCheck(check, False, detail or message)
-
-
-def _error_code(exc: sqlite3.Error) -> int:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else -1
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return _error_code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in text
-
-
-def _is_read_only(exc: sqlite3.Error) -> bool:
-    return _error_code(exc) == _SQLITE_READONLY or "readonly database" in str(exc).lower()
-
-
-def _file_problem(path: Path) -> str | None:
-    """Return why the database file at `path` cannot be changed, or None if it can."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return f"database file not found: {path}"
-    except OSError as exc:
-        return f"cannot read database file {path}: {exc.strerror or exc}"
-    if stat.S_ISDIR(info.st_mode):
-        return f"{path} is a directory, not a SQLite database file"
-    if not os.access(path, os.R_OK):
-        return f"permission denied: cannot read database file {path}"
-    # root may write any file, so os.access alone would let root change a file its owner made
-    # read-only: a file without any write permission bit is read-only for everybody here.
-    if not os.access(path, os.W_OK) or not info.st_mode & (
-        stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
-    ):
-        return f"database is read-only: {path}"
-    folder = path.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return (
-            f"database is read-only: {path} (its folder is not writable, so SQLite cannot "
-            "write its journal)"
-        )
-    return None
-
-
-def _connection_error(exc: sqlite3.Error, path: Path) -> str:
-    if _is_busy(exc):
-        return f"database is locked by another connection: {path}"
-    if _is_read_only(exc):
-        return f"database is read-only: {path}"
-    return f"cannot use database {path}: {exc}"
-
-
 def _schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-
-
-def _lossy_refusal(lossy: LossyReport) -> str:
-    rowids = ", ".join(str(r) for r in lossy.first_rowids)
-    where = f" (rowids {rowids}{', ...' if lossy.lossy_count > len(lossy.first_rowids) else ''})"
-    examples = ", ".join(lossy.examples[:3])
-    return (
-        f"refused: {lossy.lossy_count} of {lossy.total_rows} value(s) of "
-        f"{lossy.table}.{lossy.column} would not convert losslessly to {lossy.new_type}"
-        f"{where if rowids else ''}{f', e.g. {examples}' if examples else ''}; nothing was "
-        "changed (on_lossy='null' stores NULL instead, on_lossy='keep' keeps them if SQLite "
-        "does not convert them)"
-    )
 
 
 @dataclass(frozen=True)
@@ -187,15 +120,6 @@ def run_steps(
     verify(conn)
 
 
-@dataclass(frozen=True)
-class _Lossy:
-    """How one run treats values that do not convert losslessly."""
-
-    rebuilds: bool  # a type change of a column: the table is rebuilt and copied
-    wanted: str  # what is done with them: "null", "keep", "refuse" or "abort"
-    keeps: bool  # keeping them was asked for: every one must then be kept byte for byte
-
-
 def _execute(
     conn: sqlite3.Connection,
     path: Path,
@@ -206,16 +130,16 @@ def _execute(
 ) -> None:
     """Run `plan` inside the open transaction, recording checks and lossy values in `progress`.
 
-    `version` is the schema_version read when the transaction began. Raises _Refused when the
+    `version` is the schema_version read when the transaction began. Raises Refused when the
     plan must not go on; the caller rolls back.
     """
     _check_version(plan, version, progress.checks)
-    plan, lossy = _lossy_policy(conn, plan, options)
+    plan, lossy = lossy_policy(conn, plan, options.on_lossy)
     if lossy.rebuilds and not any(s.kind == "verify_copy" for s in plan.steps):
         # No verification pass to count lossy values during: scan for them first.
-        found = progress.lossy = _lossy_report(conn, plan)
+        found = progress.lossy = lossy_values(conn, plan)
         if not found.lossless and lossy.wanted in ("refuse", "abort"):
-            raise _Refused(_lossy_refusal(found), "lossy values")
+            raise Refused(lossy_refusal(found), "lossy values")
     indexes_before = verify.index_names(conn) if plan.kind == "create_index" else set()
     try:
         run_steps(
@@ -234,90 +158,72 @@ def _check_version(plan: MigrationPlan, version: int, checks: list[VerifyCheck])
         return
     detail = f"planned at schema_version {plan.schema_version}, now {version}"
     if version != plan.schema_version:
-        raise _Refused(
+        raise Refused(
             "the schema changed since this plan was made: plan again", "schema_version", detail
         )
     checks.append(VerifyCheck("schema_version", True, detail))
-
-
-def _lossy_policy(
-    conn: sqlite3.Connection, plan: MigrationPlan, options: _Options
-) -> tuple[MigrationPlan, _Lossy]:
-    """Return the plan to run (made again for another treatment of lossy values if need be)
-    and how its lossy values are treated."""
-    rebuilds = plan.kind == "change_type" and plan.column is not None
-    planned = rebuild.lossy_mode(plan)
-    # A dry run refuses nothing: it shows what the plan's own copy would do.
-    wanted = options.on_lossy or ("null" if planned == "null" else "keep")
-    # Keeping lossy values was asked for (not only a dry run's way of going on): every one
-    # must then be kept byte for byte.
-    keeps = wanted == "keep" and (options.on_lossy == "keep" or planned == "keep")
-    if rebuilds and wanted in ("null", "keep") and (wanted == "null") != (planned == "null"):
-        # The plan was made for another treatment of lossy values. The schema is the one it
-        # was made for (checked before), so the same plan with the copy asked for here is made
-        # inside this transaction.
-        plan = _replan(conn, plan, wanted)
-    return plan, _Lossy(rebuilds, wanted, keeps)
 
 
 def _step_refusal(
     conn: sqlite3.Connection,
     path: Path,
     plan: MigrationPlan,
-    lossy: _Lossy,
+    lossy: LossyPolicy,
     failed: StepFailed,
     progress: _Progress,
-) -> _Refused:
+) -> Refused:
     """Say why a step failed: the lock or a read-only file, else SQLite's error."""
     where = f"step {failed.number}"
     exc = failed.error
     if exc is None:
-        return _Refused(str(failed), where)
-    if _is_busy(exc) or _is_read_only(exc):
-        return _Refused(_connection_error(exc, path), where)
+        return Refused(str(failed), where)
+    if is_busy(exc) or is_read_only(exc):
+        return Refused(connection_error(exc, path), where)
     message = f"{where} failed: {exc}"
     if lossy.rebuilds and progress.lossy is None:
         # A NOT NULL, UNIQUE, CHECK or STRICT column may reject converted values: say which
         # values, if that is why.
-        found = progress.lossy = _lossy_report(conn, plan)
+        found = progress.lossy = lossy_values(conn, plan)
         if not found.lossless:
-            message = f"{message}; {_lossy_refusal(found).removeprefix('refused: ')}"
-    return _Refused(message, where, f"{exc}: {failed.step.sql}")
+            message = f"{message}; {lossy_refusal(found).removeprefix('refused: ')}"
+    return Refused(message, where, f"{exc}: {failed.step.sql}")
 
 
 def _verify_copy(
-    conn: sqlite3.Connection, plan: MigrationPlan, lossy: _Lossy, progress: _Progress
+    conn: sqlite3.Connection, plan: MigrationPlan, lossy: LossyPolicy, progress: _Progress
 ) -> None:
     """The verify_copy step: compare the rebuilt table with the old one row by row."""
     # Counting lossy values is part of the comparison's single pass; the rows and examples
     # are looked up only when there are some.
     found = compare_copy(conn, plan)
     if found.lossy_count:
-        report = _lossy_report(conn, plan)
+        report = lossy_values(conn, plan)
     else:
         report = LossyReport(plan.table, plan.column or "", plan.new_type or "", found.rows, 0)
     progress.lossy = report
     if not report.lossless and lossy.wanted in ("refuse", "abort"):
-        raise _Refused(_lossy_refusal(report), "lossy values")
+        raise Refused(lossy_refusal(report), "lossy values")
     progress.checks.extend(found.report.checks)
     if not found.report.ok:
         failed = found.report.failures()[0]
-        raise _Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
+        raise Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
     if lossy.keeps and not report.lossless:
-        progress.checks.append(_kept_exactly(conn, plan))
+        progress.checks.append(kept_exactly(conn, plan))
 
 
 def _verify(
     conn: sqlite3.Connection,
     plan: MigrationPlan,
     options: _Options,
-    lossy: _Lossy,
+    lossy: LossyPolicy,
     indexes_before: set[str],
     progress: _Progress,
 ) -> None:
     """The checks after the last step: the lossy values seen, integrity, foreign keys, the
     plan's queries, a new index, and the caller's extra check."""
-    _note_lossy(lossy, progress)
+    if progress.lossy is not None:
+        check, progress.note = lossy_note(lossy, progress.lossy)
+        progress.checks.append(check)
     checks = progress.checks
     checks.append(verify.integrity(conn, plan, options.full_integrity))
     checks.append(verify.foreign_keys(conn, plan))
@@ -329,76 +235,6 @@ def _verify(
             checks.extend(options.extra_check(conn).checks)
         except Exception as exc:  # a failing re-analysis must roll back, not escape mid-way
             checks.append(VerifyCheck("extra check", False, f"{type(exc).__name__}: {exc}"))
-
-
-def _note_lossy(lossy: _Lossy, progress: _Progress) -> None:
-    """Record how many lossy values the run saw and what became of them."""
-    found = progress.lossy
-    if found is None:
-        return
-    progress.checks.append(
-        VerifyCheck(
-            "lossy values",
-            True,
-            f"{found.lossy_count} of {found.total_rows} value(s) would not convert losslessly",
-        )
-    )
-    if not found.lossless:
-        treated = (
-            "set to NULL"
-            if lossy.wanted == "null"
-            else "kept byte for byte"
-            if lossy.keeps
-            else "kept as SQLite converted them"
-        )
-        progress.note = f"{found.lossy_count} lossy value(s) {treated}"
-
-
-def _kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
-    """Check that the copy kept every lossy value as it was, or raise _Refused naming them.
-
-    An INTEGER, REAL or NUMERIC column converts text that reads as a number on every write
-    ('007' is stored as 7, '1e3' as 1000), so such a value cannot be kept: refusing, with the
-    values and what they would become, is the only way not to change one silently.
-    """
-    try:
-        found = rewritten_values(conn, plan, limit=5)
-    except ValueError as exc:
-        raise _Refused(f"cannot check the kept values: {exc}", "lossy values kept") from None
-    if found.count:
-        shown = "; ".join(found.examples) + ("; ..." if found.count > len(found.examples) else "")
-        message = (
-            f"refused: on_lossy='keep' cannot keep {found.count} of the {found.lossy} lossy "
-            f"value(s) of {plan.table}.{plan.column} as they are: a column declared "
-            f"{plan.new_type} converts them ({shown}); nothing was changed (change them first, "
-            "or on_lossy='null' stores NULL instead)"
-        )
-        raise _Refused(message, "lossy values kept", message.removeprefix("refused: "))
-    return VerifyCheck(
-        "lossy values kept", True, f"all {found.lossy} lossy value(s) kept byte for byte"
-    )
-
-
-def _lossy_report(conn: sqlite3.Connection, plan: MigrationPlan) -> LossyReport:
-    try:
-        return lossy_report(conn, plan.table, plan.column or "", plan.new_type or "")
-    except ValueError as exc:
-        raise _Refused(f"cannot change the type: {exc}", "lossy values") from None
-
-
-def _replan(conn: sqlite3.Connection, plan: MigrationPlan, on_lossy: str) -> MigrationPlan:
-    try:
-        return rebuild.change_type_plan(
-            conn,
-            plan.table,
-            plan.column or "",
-            plan.new_type or "",
-            on_lossy=on_lossy,
-            issue_fingerprint=plan.issue_fingerprint,
-            check_sql=plan.check_sql,
-        )
-    except ValueError as exc:
-        raise _Refused(f"cannot change the type: {exc}", "plan") from None
 
 
 def _outcome(
@@ -413,13 +249,13 @@ def _outcome(
 
 def _run(db_path: Path | str, plan: MigrationPlan, options: _Options) -> ApplyOutcome:
     path = Path(db_path)
-    problem = _file_problem(path)
+    problem = file_problem(path)
     if problem is not None:
         return _outcome(False, [VerifyCheck("database", False, problem)], None, problem, -1)
     try:
         conn = sqlite3.connect(os.fspath(path), timeout=options.lock_timeout, isolation_level=None)
     except sqlite3.Error as exc:
-        message = _connection_error(exc, path)
+        message = connection_error(exc, path)
         return _outcome(False, [VerifyCheck("database", False, message)], None, message, -1)
     progress = _Progress()
     checks = progress.checks
@@ -438,7 +274,7 @@ def _run(db_path: Path | str, plan: MigrationPlan, options: _Options) -> ApplyOu
             conn.execute("BEGIN IMMEDIATE")
             version = _schema_version(conn)
         except sqlite3.Error as exc:
-            raise _Refused(_connection_error(exc, path), "lock") from None
+            raise Refused(connection_error(exc, path), "lock") from None
         _execute(conn, path, plan, options, version, progress)
         lossy = progress.lossy
         failed = [c for c in checks if not c.ok]
@@ -460,17 +296,17 @@ def _run(db_path: Path | str, plan: MigrationPlan, options: _Options) -> ApplyOu
         except sqlite3.Error as exc:
             # A reader kept the lock COMMIT needs past the timeout: the transaction is still
             # open, and it is rolled back below.
-            raise _Refused(_connection_error(exc, path), "commit") from None
+            raise Refused(connection_error(exc, path), "commit") from None
         note = progress.note
         message = f"applied: {plan.title}" + (f" ({note})" if note else "")
         return _outcome(True, checks, lossy, message, after)
-    except _Refused as refused:
+    except Refused as refused:
         _rollback(conn)
         checks.append(refused.check)
         return _outcome(False, checks, progress.lossy, refused.message, version)
     except sqlite3.Error as exc:
         _rollback(conn)
-        message = _connection_error(exc, path)
+        message = connection_error(exc, path)
         checks.append(VerifyCheck("database", False, message))
         return _outcome(False, checks, progress.lossy, message, version)
     finally:
@@ -532,7 +368,7 @@ def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection
     try:
         source = open_read_only(db_path, busy_timeout=lock_timeout)
     except SchemaError as exc:
-        raise _Refused(str(exc), "database") from None
+        raise Refused(str(exc), "database") from None
     try:
         # One read transaction: the version and the texts agree.
         source.execute("BEGIN")
@@ -546,7 +382,7 @@ def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection
         ]
         source.execute("ROLLBACK")
     except sqlite3.Error as exc:
-        raise _Refused(_connection_error(exc, db_path), "database") from None
+        raise Refused(connection_error(exc, db_path), "database") from None
     finally:
         source.close()
     # The texts come from a file that may not be the user's own: they run in the analysis
@@ -588,7 +424,7 @@ def schema_dry_run(
     checks: list[VerifyCheck] = []
     try:
         copy, version = _schema_copy(path, lock_timeout)
-    except _Refused as refused:
+    except Refused as refused:
         return VerifyReport((refused.check,))
     options = _Options(None, False, False, lock_timeout, extra_check)
     progress = _Progress()
@@ -597,7 +433,7 @@ def schema_dry_run(
         copy.execute("BEGIN")
         _execute(copy, path, replace(plan, schema_version=-1), options, -1, progress)
         checks.extend(c for c in progress.checks if c.name != "lossy values")
-    except _Refused as refused:
+    except Refused as refused:
         checks.extend(c for c in progress.checks if c.name != "lossy values")
         checks.append(refused.check)
     except sqlite3.Error as exc:

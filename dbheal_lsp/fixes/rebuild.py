@@ -140,14 +140,7 @@ def change_type_plan(
     steps = [PlanStep(create), *_copy_steps(old, temp, target.name, layout, affinity, on_lossy)]
     if parse_create_table(create).autoincrement:
         steps += _sequence_steps(old.name, temp)
-    words = LOSSY_WORDS["refuse" if on_lossy == "abort" else on_lossy]
-    steps.append(
-        PlanStep(
-            f"compare every row of {quote_name(old.name)} with {quote_name(temp)}; "
-            f"lossy values {words}",
-            "verify_copy",
-        )
-    )
+    steps.append(_verify_copy_step(old.name, temp, on_lossy))
     swap, recreated = _swap_steps(master, old.name, temp)
     steps += swap
     words = f"{recreated['index']} index(es), {recreated['trigger']} trigger(s) and " + (
@@ -177,6 +170,16 @@ def change_type_plan(
         migration_name=f"change_{_slug(old.name)}_{_slug(target.name)}_to_{_slug(new_type)}",
         foreign_keys_off=True,
         check_sql=tuple(check_sql),
+    )
+
+
+def _verify_copy_step(table: str, temp: str, on_lossy: str) -> PlanStep:
+    """The step that compares the copy with `table`, naming what it does with lossy values
+    (`lossy_mode` reads it back)."""
+    words = LOSSY_WORDS["refuse" if on_lossy == "abort" else on_lossy]
+    return PlanStep(
+        f"compare every row of {quote_name(table)} with {quote_name(temp)}; lossy values {words}",
+        "verify_copy",
     )
 
 

@@ -45,6 +45,7 @@ from dbheal_lsp.fixes.fingerprint import (
 )
 from dbheal_lsp.fixes.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
+from dbheal_lsp.fixes.rollback_check import check_restored
 from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import MigrationPlan, VerifyCheck, VerifyReport
 from dbheal_lsp.records import FixRecord, utc_now
@@ -399,7 +400,9 @@ def _rollback_locked(
             )
         )
         raise RollbackError(f"cannot roll back {record.id}: {exc}; {undo} ({failed.id})") from exc
-    verify = _verify(root, record, plan.database_copy if plan.method == "restore" else None)
+    restored = plan.database_copy if plan.method == "restore" else None
+    live = None if record.database is None else _database_path(root, record.database)
+    verify = check_restored(root, record, restored, live)
     verify = VerifyReport(tuple(applied) + verify.checks)
     message = f"Rolled back {record.id}" + _how(plan, safety.backup_dir)
     if not verify.ok:
@@ -455,65 +458,3 @@ def _undo_partial(
             f"it is in {safety_dir}"
         )
     return "nothing was changed"
-
-
-def _verify(root: Path, record: FixRecord, db_copy: Path | None) -> VerifyReport:
-    assert record.backup_dir is not None
-    checks: list[VerifyCheck] = []
-    if record.files:
-        backup = root / record.backup_dir / FILES_SUBDIR
-        differing = []
-        for rel in record.files:
-            saved, live = backup / rel, root / rel
-            if saved.is_file():
-                same = live.is_file() and live.read_bytes() == saved.read_bytes()
-            else:  # absent before the fix
-                same = not live.exists()
-            if not same:
-                differing.append(rel)
-        checks.append(
-            VerifyCheck(
-                "files restored",
-                not differing,
-                f"differ from the backup: {', '.join(differing)}"
-                if differing
-                else f"{len(record.files)} file(s) as before the fix",
-            )
-        )
-    if record.database is not None and db_copy is not None:
-        live_path = _database_path(root, record.database)
-        try:
-            expected = _database_summary(db_copy)
-            actual = _database_summary(live_path)
-            ok = expected == actual
-            detail = (
-                f"schema and row counts of {len(expected)} objects match the backup"
-                if ok
-                else "schema or row counts differ from the backup"
-            )
-        except sqlite3.Error as exc:
-            ok, detail = False, f"cannot read the database: {exc}"
-        checks.append(VerifyCheck("database restored", ok, detail))
-    return VerifyReport(tuple(checks))
-
-
-def _database_summary(path: Path) -> dict[str, tuple[str, int]]:
-    # Schema text and row count per table: cheap on large databases (no full checksum), and
-    # enough to tell the restored content from the content it replaced in practice.
-    # mode=rw, not ro: it never creates the file, and unlike a read-only connection it removes
-    # the -wal and -shm files it made when it closes.
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
-    try:
-        summary: dict[str, tuple[str, int]] = {}
-        for name, sql in conn.execute(
-            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN "
-            "('table', 'view', 'index', 'trigger') ORDER BY type, name"
-        ):
-            count = -1
-            if str(sql).upper().startswith("CREATE TABLE") and not str(name).startswith("sqlite_"):
-                quoted = '"' + str(name).replace('"', '""') + '"'
-                count = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
-            summary[str(name)] = (str(sql), count)
-        return summary
-    finally:
-        conn.close()

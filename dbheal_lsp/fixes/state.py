@@ -4,7 +4,7 @@ Everything lives in one SQLite file, `<project root>/.dbheal/state.sqlite`, so t
 server, the CLI, the git hook, the runtime wrapper and the admin page (several processes, several
 threads each) share one history and one queue, and both survive a restart. The rows are the
 values of `dbheal_lsp/records.py`; the file's tables and their migrations are in
-`fixes/state_schema.py`; the plans inside records are JSON written by `dbheal_lsp/codec.py`.
+`fixes/state_schema.py`; the runtime events and scans are `fixes/state_logs.py`'s; the plans inside records are JSON written by `dbheal_lsp/codec.py`.
 
 Concurrency: the file is in WAL mode (readers never block the writer), every connection waits up
 to a busy timeout (5 s) for a lock, and every write starts with `BEGIN IMMEDIATE`, which takes the
@@ -16,40 +16,33 @@ start deferred. One `StateStore` holds one connection, guarded by a lock, for al
 from __future__ import annotations
 
 import enum
-import json
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from dbheal_lsp.fixes.state_logs import EventLog, normal_time
 from dbheal_lsp.fixes.state_schema import (
-    EVENT_COLUMNS,
     FIX_COLUMNS,
     FIX_UPDATE,
     QUEUE_COLUMNS,
-    SCAN_COLUMNS,
     entry_from_row,
     fix_from_row,
     fix_params,
     prepare,
-    scan_from_row,
 )
-from dbheal_lsp.model import CheckResult, Severity, VerifyReport
+from dbheal_lsp.model import Severity, VerifyReport
 from dbheal_lsp.records import (
     QUEUE_STATUSES,
-    SCAN_TRIGGERS,
     FixRecord,
     QueueEntry,
-    RuntimeEvent,
-    ScanRecord,
     format_time,
-    parse_time,
     utc_now,
 )
 
@@ -58,7 +51,6 @@ __all__ = [
     "STATE_FILE",
     "StateError",
     "StateStore",
-    "record_cli_scan",
     "state_path",
 ]
 
@@ -78,41 +70,6 @@ def state_path(root: Path) -> Path:
     return Path(root) / STATE_DIR / STATE_FILE
 
 
-def record_cli_scan(
-    root: Path, paths: Sequence[Path], result: CheckResult, duration_ms: float
-) -> bool:
-    """Record a `dbheal check` run as a scan (trigger "cli") and return whether it was.
-
-    Only a check of the whole project is a point of "Issues over time" (one file's issues would
-    look like a drop), and only where dbheal's state already exists (the editor, the admin or a
-    fix made `.dbheal/`): a check in a fresh clone or in CI writes nothing in the project.
-    Never raises: a state file that cannot be written must not fail the check."""
-    base = os.path.realpath(root)
-    whole = any(
-        os.path.commonpath([base, os.path.realpath(p)]) == os.path.realpath(p) for p in paths
-    )
-    if not whole or not state_path(root).is_file():
-        return False
-    by_severity: dict[str, int] = {}
-    by_type: dict[str, int] = {}
-    for issue in result.issues:
-        by_severity[issue.severity.value] = by_severity.get(issue.severity.value, 0) + 1
-        by_type[issue.type.value] = by_type.get(issue.type.value, 0) + 1
-    try:
-        with StateStore(root) as store:
-            store.record_scan(
-                "cli",
-                result.files_checked,
-                result.statements_checked,
-                by_severity,
-                by_type,
-                duration_ms,
-            )
-    except (StateError, OSError, sqlite3.Error, ValueError):
-        return False
-    return True
-
-
 # --- the store ----------------------------------------------------------------------------------
 
 
@@ -127,7 +84,7 @@ _SEVERITY_ORDER = (
 )
 
 
-class StateStore:
+class StateStore(EventLog):
     """The state of one project: `<root>/.dbheal/state.sqlite`, opened (and created) here.
 
     Safe to share between threads (one connection behind a lock) and to open in several
@@ -453,100 +410,14 @@ class StateStore:
             ) from exc
         return entry_from_row(row)
 
-    # -- runtime events
-
-    def record_event(
-        self,
-        error: str,
-        statement: str,
-        *,
-        path: str | None = None,
-        line: int | None = None,
-        action: str = "",
-        outcome: str = "",
-        table: str | None = None,
-        time: str | None = None,
-    ) -> RuntimeEvent:
-        """Store a runtime event (time defaults to now) and return it. Only the newest
-        `max_events` events are kept."""
-        when = utc_now() if time is None else _normal_time(time)
-        with self._write() as conn:
-            cursor = conn.execute(
-                f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (when, error, statement, path, line, action, outcome, table),
-            )
-            new_id = int(cursor.lastrowid or 0)
-            conn.execute("DELETE FROM events WHERE id <= ?", (new_id - self.max_events,))
-        return RuntimeEvent(new_id, when, error, statement, path, line, action, outcome, table)
-
-    def events(self, limit: int = 100) -> list[RuntimeEvent]:
-        """Return the newest runtime events, newest first."""
-        rows = self._read(
-            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY time DESC, id DESC LIMIT ?",
-            (max(limit, 0),),
-        )
-        return [RuntimeEvent(*row) for row in rows]
-
-    # -- scans
-
-    def record_scan(
-        self,
-        trigger: str,
-        files: int,
-        statements: int,
-        counts_by_severity: Mapping[str, int],
-        counts_by_type: Mapping[str, int],
-        duration_ms: float,
-        *,
-        time: str | None = None,
-    ) -> ScanRecord:
-        """Store a scan (time defaults to now) and return it. Only the newest `max_scans`
-        scans are kept."""
-        if trigger not in SCAN_TRIGGERS:
-            names = ", ".join(sorted(SCAN_TRIGGERS))
-            raise ValueError(f"unknown scan trigger {trigger!r} (expected one of: {names})")
-        when = utc_now() if time is None else _normal_time(time)
-        by_severity = {str(k): int(v) for k, v in counts_by_severity.items()}
-        by_type = {str(k): int(v) for k, v in counts_by_type.items()}
-        with self._write() as conn:
-            cursor = conn.execute(
-                f"INSERT INTO scans ({SCAN_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    when,
-                    trigger,
-                    files,
-                    statements,
-                    json.dumps(by_severity, sort_keys=True),
-                    json.dumps(by_type, sort_keys=True),
-                    float(duration_ms),
-                ),
-            )
-            new_id = int(cursor.lastrowid or 0)
-            conn.execute("DELETE FROM scans WHERE id <= ?", (new_id - self.max_scans,))
-        return ScanRecord(
-            new_id, when, trigger, files, statements, by_severity, by_type, float(duration_ms)
-        )
-
-    def scans(self, limit: int = 100) -> list[ScanRecord]:
-        """Return the newest scans, newest first."""
-        rows = self._read(
-            f"SELECT {SCAN_COLUMNS} FROM scans ORDER BY time DESC, id DESC LIMIT ?",
-            (max(limit, 0),),
-        )
-        return [scan_from_row(row) for row in rows]
-
-
-def _normal_time(text: str) -> str:
-    return format_time(parse_time(text))
-
 
 def _normal_record(record: FixRecord) -> FixRecord:
     return replace(
         record,
-        created_at=_normal_time(record.created_at),
+        created_at=normal_time(record.created_at),
         rolled_back_at=None
         if record.rolled_back_at is None
-        else _normal_time(record.rolled_back_at),
+        else normal_time(record.rolled_back_at),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sqlite3
@@ -24,96 +23,15 @@ from dbheal_lsp.fixes.apply import (
     run_steps,
     schema_dry_run,
 )
-from dbheal_lsp.fixes.rebuild import change_type_plan
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
+from tests.fixes.apply_shop import ROWS, file_digest, lossy_shop, make_shop, plan_for, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
-
-SCHEMA = """
-CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-CREATE TABLE sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id TEXT NOT NULL REFERENCES users(id),  -- text by mistake
-    token TEXT NOT NULL UNIQUE,
-    seen REAL
-);
-CREATE INDEX sessions_user ON sessions(user_id);
-CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);
-CREATE TRIGGER sessions_audit AFTER DELETE ON sessions
-BEGIN INSERT INTO audit (what) VALUES ('deleted ' || old.id); END;
-CREATE VIEW user_sessions AS
-    SELECT u.name, s.token FROM sessions AS s JOIN users AS u ON u.id = s.user_id;
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    kind TEXT
-);
-"""
 
 # The comparison the TYPE_MISMATCH was about: as TEXT, '2' sorts after '10', so "BETWEEN 2 AND
 # 10" finds nothing until the column holds integers.
 BETWEEN = "SELECT count(*) FROM sessions WHERE user_id BETWEEN ? AND ?"
-ROWS = 195  # sessions 1..195; users i % 20
 IN_2_TO_10 = sum(1 for i in range(ROWS) if 2 <= i % 20 <= 10)
-
-
-def make_shop(path: Path) -> Path:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(SCHEMA)
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO users (id, name) VALUES (?, ?)", [(i, f"u{i}") for i in range(20)]
-    )
-    conn.executemany(
-        "INSERT INTO sessions (user_id, token, seen) VALUES (?, ?, ?)",
-        [(str(i % 20), f"t{i}", i / 4) for i in range(200)],
-    )
-    conn.executemany(
-        "INSERT INTO events (session_id, kind) VALUES (?, ?)", [(i, "login") for i in range(1, 150)]
-    )
-    # The AUTOINCREMENT counter (200) is now above the largest id (195): it must survive.
-    conn.execute("DELETE FROM events WHERE session_id > 195")
-    conn.execute("DELETE FROM sessions WHERE id > 195")
-    conn.execute("DELETE FROM audit")
-    conn.execute("COMMIT")
-    conn.close()
-    return path
-
-
-def snapshot(path: Path) -> tuple[list[tuple[object, ...]], str]:
-    """Return the schema rows and a checksum of every row of every table (values and types)."""
-    conn = sqlite3.connect(path)
-    try:
-        master = conn.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
-        ).fetchall()
-        digest = hashlib.sha256()
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-        ).fetchall():
-            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')]
-            values = ", ".join(f'quote("{c}")' for c in columns)
-            cursor = conn.execute(f'SELECT rowid, {values} FROM "{name}" ORDER BY rowid')
-            digest.update(name.encode())
-            while batch := cursor.fetchmany(50_000):
-                digest.update(repr(batch).encode())
-        return master, digest.hexdigest()
-    finally:
-        conn.close()
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def plan_for(
-    path: Path, table: str = "sessions", column: str = "user_id", **kw: object
-) -> MigrationPlan:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return change_type_plan(conn, table, column, "INTEGER", **kw)  # type: ignore[arg-type]
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -266,159 +184,6 @@ def test_changing_a_referenced_key_checks_the_tables_that_reference_it(tmp_path:
     assert "uses rowid 2 has no parent in codes" in outcome.message
     assert "uses" in next(c.detail for c in outcome.verify.checks if c.name == "foreign_key_check")
     assert snapshot(db) == before
-
-
-# --- lossy values -----------------------------------------------------------------------------
-
-
-def _lossy_shop(tmp_path: Path) -> Path:
-    db = make_shop(tmp_path / "lossy.db")
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, qty TEXT, note TEXT)")
-    conn.executemany(
-        "INSERT INTO orders (qty, note) VALUES (?, ?)",
-        [
-            (q, f"n{i}")
-            for i, q in enumerate(["1", "abc", "3", "12.5", "", " 7", "007", "42", None])
-        ],
-    )
-    conn.close()
-    return db
-
-
-def test_lossy_values_are_refused_by_default_and_nothing_changes(tmp_path: Path) -> None:
-    db = _lossy_shop(tmp_path)
-    before, before_file = snapshot(db), file_digest(db)
-    plan = plan_for(db, "orders", "qty")
-    for on_lossy in ("refuse", "abort"):
-        outcome = apply_plan(db, plan, on_lossy=on_lossy)
-        assert not outcome.applied
-        assert outcome.message.startswith(
-            "refused: 5 of 9 value(s) of orders.qty would not convert losslessly to INTEGER "
-            "(rowids 2, 4, 5, 6, 7), e.g. 'abc', '12.5', ''"
-        )
-        assert outcome.lossy is not None
-        assert outcome.lossy.lossy_count == 5
-        assert outcome.lossy.first_rowids == (2, 4, 5, 6, 7)
-        assert [c.name for c in outcome.verify.failures()] == ["lossy values"]
-        assert snapshot(db) == before
-        assert file_digest(db) == before_file
-        assert not Path(f"{db}-journal").exists()
-
-
-def test_lossy_values_can_become_null(tmp_path: Path) -> None:
-    db = _lossy_shop(tmp_path)
-    outcome = apply_plan(db, plan_for(db, "orders", "qty"), on_lossy="null")
-    assert outcome.applied, outcome.message
-    assert outcome.message.endswith("(5 lossy value(s) set to NULL)")
-    assert outcome.lossy is not None and outcome.lossy.lossy_count == 5
-    conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT qty, note FROM orders ORDER BY id").fetchall()
-    assert rows == [
-        (1, "n0"),
-        (None, "n1"),
-        (3, "n2"),
-        (None, "n3"),
-        (None, "n4"),
-        (None, "n5"),
-        (None, "n6"),
-        (42, "n7"),
-        (None, "n8"),
-    ]
-    conn.close()
-
-
-def test_lossy_values_can_be_kept(tmp_path: Path) -> None:
-    # ' 7', '007' and '12.5' are numbers to an INTEGER column: it would store 7, 7 and 12.5, so
-    # "keep" cannot keep them as they are and refuses, naming them.
-    db = _lossy_shop(tmp_path)
-    before = snapshot(db)
-    plan = plan_for(db, "orders", "qty", on_lossy="keep")
-    outcome = apply_plan(db, plan, on_lossy="keep")
-    assert not outcome.applied
-    assert "3 of the 5 lossy value(s)" in outcome.message
-    assert "'12.5' would become 12.5 (real)" in outcome.message
-    assert "' 7' would become 7 (integer)" in outcome.message
-    assert "'007' would become 7 (integer)" in outcome.message
-    assert snapshot(db) == before
-
-
-KEEP_VALUES = ["007", "1e3", " 5", "0x10", "abc", "12.0"]
-
-
-def _keep_db(tmp_path: Path, values: list[str]) -> Path:
-    db = tmp_path / "keep.db"
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, other TEXT)")
-    conn.executemany(
-        "INSERT INTO t (v, other) VALUES (?, ?)", [(v, f"o{i}") for i, v in enumerate(values)]
-    )
-    conn.close()
-    return db
-
-
-def test_keep_refuses_the_values_sqlite_would_rewrite_and_names_them(tmp_path: Path) -> None:
-    db = _keep_db(tmp_path, [*KEEP_VALUES, "42"])
-    before, before_file = snapshot(db), file_digest(db)
-    outcome = apply_plan(db, plan_for(db, "t", "v", on_lossy="keep"), on_lossy="keep")
-    assert not outcome.applied
-    message = outcome.message
-    assert message.startswith("refused: on_lossy='keep' cannot keep 4 of the 6 lossy value(s)")
-    for shown in (
-        "id 1: '007' would become 7 (integer)",
-        "id 2: '1e3' would become 1000 (integer)",
-        "id 3: ' 5' would become 5 (integer)",
-        "id 6: '12.0' would become 12 (integer)",
-    ):
-        assert shown in message
-    assert "'abc'" not in message and "'0x10'" not in message
-    assert "nothing was changed" in message
-    assert [c.name for c in outcome.verify.failures()] == ["lossy values kept"]
-    assert snapshot(db) == before and file_digest(db) == before_file
-
-
-def test_keep_keeps_every_other_lossy_value_byte_for_byte(tmp_path: Path) -> None:
-    values = ["0x10", "abc", "", "x\x00y", "42", "-7", "ünï"]
-    db = _keep_db(tmp_path, values)
-    conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO t (v, other) VALUES (x'00ff', 'blob')")
-    conn.commit()
-    stored = conn.execute("SELECT id, typeof(v), hex(v) FROM t ORDER BY id").fetchall()
-    conn.close()
-    outcome = apply_plan(db, plan_for(db, "t", "v", on_lossy="keep"), on_lossy="keep")
-    assert outcome.applied, outcome.message
-    assert outcome.message.endswith("(6 lossy value(s) kept byte for byte)")
-    conn = sqlite3.connect(db)
-    after = conn.execute("SELECT id, typeof(v), hex(v) FROM t ORDER BY id").fetchall()
-    declared = conn.execute("SELECT type FROM pragma_table_info('t') WHERE name = 'v'").fetchone()
-    conn.close()
-    assert declared == ("INTEGER",)
-    lossless = {5, 6}  # '42' and '-7' become the integers 42 and -7
-    assert [r for r in after if r[0] not in lossless] == [r for r in stored if r[0] not in lossless]
-    assert [r[1] for r in after if r[0] in lossless] == ["integer", "integer"]
-
-
-def test_a_plan_made_to_null_is_still_refused_without_consent(tmp_path: Path) -> None:
-    db = _lossy_shop(tmp_path)
-    before = snapshot(db)
-    outcome = apply_plan(db, plan_for(db, "orders", "qty", on_lossy="null"))
-    assert not outcome.applied
-    assert outcome.message.startswith("refused: 5 of 9")
-    assert snapshot(db) == before
-
-
-def test_lossy_values_that_a_not_null_column_rejects(shop: Path) -> None:
-    conn = sqlite3.connect(shop)
-    conn.execute("UPDATE sessions SET user_id = 'nobody' WHERE id = 3")
-    conn.commit()
-    conn.close()
-    before = snapshot(shop)
-    outcome = apply_plan(shop, plan_for(shop), on_lossy="null")
-    assert not outcome.applied
-    assert "NOT NULL constraint failed: new_sessions.user_id" in outcome.message
-    assert f"1 of {ROWS} value(s) of sessions.user_id would not convert" in outcome.message
-    assert snapshot(shop) == before
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -643,7 +408,7 @@ def test_a_new_index_must_be_used_by_its_query(shop: Path) -> None:
 
 
 def test_dry_run_changes_nothing(tmp_path: Path) -> None:
-    db = _lossy_shop(tmp_path)
+    db = lossy_shop(tmp_path)
     before, before_file = snapshot(db), file_digest(db)
     lossy, report = dry_run(db, plan_for(db, "orders", "qty"))
     assert report.ok, report.failures()

@@ -223,46 +223,6 @@ def test_state_survives_a_new_store(tmp_path: Path) -> None:
         assert reopened.scans() == [scan]
 
 
-# --- events and scans -------------------------------------------------------------------------
-
-
-def test_runtime_event_round_trip_and_limit(tmp_path: Path) -> None:
-    with StateStore(tmp_path, max_events=5) as store:
-        full = store.record_event(
-            "no such column: nick",
-            "SELECT nick FROM users",
-            path="app/views.py",
-            line=42,
-            action="add_column",
-            outcome="applied",
-            table="users",
-            time="2026-11-24T00:00:00Z",
-        )
-        assert full.time == "2026-11-24T00:00:00.000000+00:00"
-        assert store.events() == [full]
-        for n in range(7):
-            store.record_event(f"error {n}", "SELECT 1")
-        events = store.events(limit=100)
-        assert [e.error for e in events] == [f"error {n}" for n in (6, 5, 4, 3, 2)]
-        assert [e.error for e in store.events(limit=2)] == ["error 6", "error 5"]
-
-
-def test_scan_round_trip_and_trigger_check(tmp_path: Path) -> None:
-    with StateStore(tmp_path) as store:
-        scan = store.record_scan(
-            "save",
-            files=12,
-            statements=80,
-            counts_by_severity={"critical": 2, "low": 5},
-            counts_by_type={"MISSING_COLUMN": 2, "SELECT_STAR": 5},
-            duration_ms=731.25,
-        )
-        assert store.scans() == [scan]
-        assert scan.counts_by_severity == {"critical": 2, "low": 5}
-        with pytest.raises(ValueError, match="unknown scan trigger"):
-            store.record_scan("cron", 0, 0, {}, {}, 0)
-
-
 # --- concurrency ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,79 @@
+"""Checking what a rollback put back: the fix's files byte for byte as their backup holds them,
+and a database restored from its backup with the backup's schema and row counts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dbheal_lsp.fixes.backup import FILES_SUBDIR
+from dbheal_lsp.model import VerifyCheck, VerifyReport
+from dbheal_lsp.records import FixRecord
+
+
+def check_restored(
+    root: Path, record: FixRecord, db_copy: Path | None, database: Path | None
+) -> VerifyReport:
+    """Check that rolling `record` back put its files back byte for byte (as its backup holds
+    them, or absent), and, when the database was restored from `db_copy`, that the live
+    `database` has the copy's schema and row counts."""
+    assert record.backup_dir is not None
+    checks: list[VerifyCheck] = []
+    if record.files:
+        backup = root / record.backup_dir / FILES_SUBDIR
+        differing = []
+        for rel in record.files:
+            saved, live = backup / rel, root / rel
+            if saved.is_file():
+                same = live.is_file() and live.read_bytes() == saved.read_bytes()
+            else:  # absent before the fix
+                same = not live.exists()
+            if not same:
+                differing.append(rel)
+        checks.append(
+            VerifyCheck(
+                "files restored",
+                not differing,
+                f"differ from the backup: {', '.join(differing)}"
+                if differing
+                else f"{len(record.files)} file(s) as before the fix",
+            )
+        )
+    if database is not None and db_copy is not None:
+        try:
+            expected = database_summary(db_copy)
+            actual = database_summary(database)
+            ok = expected == actual
+            detail = (
+                f"schema and row counts of {len(expected)} objects match the backup"
+                if ok
+                else "schema or row counts differ from the backup"
+            )
+        except sqlite3.Error as exc:
+            ok, detail = False, f"cannot read the database: {exc}"
+        checks.append(VerifyCheck("database restored", ok, detail))
+    return VerifyReport(tuple(checks))
+
+
+def database_summary(path: Path) -> dict[str, tuple[str, int]]:
+    """Return the schema text and row count (-1: not a table) of each object of the database."""
+    # Schema text and row count per table: cheap on large databases (no full checksum), and
+    # enough to tell the restored content from the content it replaced in practice.
+    # mode=rw, not ro: it never creates the file, and unlike a read-only connection it removes
+    # the -wal and -shm files it made when it closes.
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    try:
+        summary: dict[str, tuple[str, int]] = {}
+        for name, sql in conn.execute(
+            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN "
+            "('table', 'view', 'index', 'trigger') ORDER BY type, name"
+        ):
+            count = -1
+            if str(sql).upper().startswith("CREATE TABLE") and not str(name).startswith("sqlite_"):
+                quoted = '"' + str(name).replace('"', '""') + '"'
+                count = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+            summary[str(name)] = (str(sql), count)
+        return summary
+    finally:
+        conn.close()
