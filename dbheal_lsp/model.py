@@ -11,9 +11,7 @@ Front doors convert to what they need (the LSP layer to 0-based UTF-16 units).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 
 class Severity(str, enum.Enum):
@@ -43,9 +41,7 @@ class Severity(str, enum.Enum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
-_SEVERITY_RANK: Mapping[str, int] = MappingProxyType(
-    {"critical": 3, "high": 2, "medium": 1, "low": 0}
-)
+_SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 
 
 class IssueType(str, enum.Enum):
