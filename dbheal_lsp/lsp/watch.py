@@ -5,19 +5,10 @@ burst of changes: the Python files written, created, deleted or moved, whether a
 changed, and whether the live database's *schema* changed. It imports nothing of pygls or
 lsprotocol; the server decides what to re-check.
 
-What is watched, and why:
-
-- The workspace root on its own (files directly in it), and each top-level folder recursively
-  except the skipped ones (`.venv`, `venv`, `.git`, `node_modules`, `__pycache__`, `.dbheal`,
-  `build`, `dist` and the engine's other default excludes). Not watching `.venv` at all, rather
-  than filtering its events, keeps inotify from putting a watch on each of its thousands of
-  folders. Skipped folders deeper down are filtered by name.
-- The migrations folder (recursively: diesel-style migrations are `<name>/up.sql`) and the
-  database's folder, when the watches above do not cover them already.
-- Of the database, the file itself, its `-wal` and its `-journal`: a change to any of them means
-  a connection wrote. `PRAGMA schema_version` (read through a read-only connection) then tells a
-  schema change, reported, from the application's ordinary data writes, not reported. The `-shm`
-  file is never looked at: readers write to it too, the watcher's own reads included.
+What is watched, and why, is `watch_paths.py`'s: the workspace's folders but the skipped ones,
+the migrations folder and the database's files. A write to the database's files means a
+connection wrote: `PRAGMA schema_version` (read through a read-only connection) then tells a
+schema change, reported, from the application's ordinary data writes, not reported.
 
 Events are coalesced: a change set is delivered once no event came for `debounce` seconds (or
 at the latest a second or so after the first one, so that a long burst cannot hold it back),
@@ -59,16 +50,11 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from dbheal_lsp.analysis.live_db import SchemaError, open_read_only
-from dbheal_lsp.config import DEFAULT_EXCLUDE
+from dbheal_lsp.lsp.watch_paths import SKIP_DIRS, WatchedPaths, folder_identity
 
-__all__ = ["SKIP_DIRS", "ChangeSet", "Watcher"]
+__all__ = ["ChangeSet", "Watcher"]
 
 logger = logging.getLogger(__name__)
-
-#: Folder names whose contents are never reported (nor watched, at the top level).
-SKIP_DIRS: frozenset[str] = frozenset(
-    {".venv", "venv", ".git", "node_modules", "__pycache__", ".dbheal", "build", "dist"}
-) | frozenset(DEFAULT_EXCLUDE)
 
 # Only what changes content or names. Not opened/closed events: reads cause them, and a
 # read-only SQLite connection opens the -wal file for writing, so that closing it is a "closed
@@ -158,12 +144,7 @@ class Watcher:
         self.debounce = max(float(debounce), 0.0)
         self._max_delay = max(MAX_DELAY, 5 * self.debounce)
         self._on_change = on_change
-        self._skip = frozenset(skip_dirs)
-        self._root_text = str(self.root)
-        self._migrations_text = str(self.migrations) if self.migrations is not None else None
-        db = str(self.database) if self.database is not None else None
-        self._db_files = frozenset({db, db + "-wal", db + "-journal"}) if db else frozenset()
-        self._db_parent = os.path.dirname(db) if db else None
+        self._paths = WatchedPaths.of(self.root, self.migrations, self.database, skip_dirs)
         self._handler = _Handler(self)
         self._start_lock = threading.Lock()
         self._local = threading.local()  # .worker is set on the worker thread
@@ -267,8 +248,8 @@ class Watcher:
             for path in paths:
                 key = str(self._absolute(Path(path)))
                 keys = [key]
-                if key in self._db_files:
-                    keys = sorted(self._db_files)
+                if key in self._paths.db_files:
+                    keys = sorted(self._paths.db_files)
                     self._db_resync_at = max(self._db_resync_at or 0.0, deadline)
                 for k in keys:
                     self._ignored[k] = max(self._ignored.get(k, 0.0), deadline)
@@ -301,15 +282,15 @@ class Watcher:
             for path in paths:
                 ignored_until = self._ignored_until(path, now)
                 if ignored_until is not None:
-                    if path in self._db_files:
+                    if path in self._paths.db_files:
                         # Take the schema as the server leaves it once its time is up.
                         self._db_resync_at = max(self._db_resync_at or 0.0, ignored_until)
                     continue
                 if event.is_directory:
-                    if self._is_structural(path):
+                    if self._paths.is_structural(path):
                         self._refresh_requested = True
                         wake = True
-                    if self._in_migrations(path):
+                    if self._paths.in_migrations(path):
                         self._migrations_dirty = True
                         pending = True
                 elif self._note_file(path):
@@ -323,36 +304,14 @@ class Watcher:
 
     def _note_file(self, path: str) -> bool:
         """Record a change of the file `path`; return whether it is one to report."""
-        if path in self._db_files:
+        kind = self._paths.file_kind(path)
+        if kind == "database":
             self._db_dirty = True
-            return True
-        if self._in_migrations(path) and path.lower().endswith(".sql"):
+        elif kind == "migration":
             self._migrations_dirty = True
-            return True
-        if path.endswith(".py") and self._in_workspace(path):
+        elif kind == "python":
             self._python.add(Path(path))
-            return True
-        return False
-
-    def _in_migrations(self, path: str) -> bool:
-        folder = self._migrations_text
-        return folder is not None and (path == folder or path.startswith(folder + os.sep))
-
-    def _in_workspace(self, path: str) -> bool:
-        root = self._root_text
-        if not path.startswith(root + os.sep):
-            return False
-        folders = path[len(root) + 1 :].split(os.sep)[:-1]
-        return not any(part in self._skip for part in folders)
-
-    def _is_structural(self, path: str) -> bool:
-        """Whether a folder event at `path` may change what has to be watched."""
-        if os.path.dirname(path) == self._root_text or path == self._root_text:
-            return True
-        for target in (self._migrations_text, self._db_parent):
-            if target and (target == path or target.startswith(path + os.sep)):
-                return True
-        return False
+        return kind is not None
 
     def _ignored_until(self, path: str, now: float) -> float | None:
         """Return until when changes of `path` are ignored, or None if they are not."""
@@ -492,39 +451,18 @@ class Watcher:
 
     # --- watches (worker thread, or start() before the worker runs) ---------------------------
 
-    def _desired(self) -> dict[str, bool]:
-        """Return the folders to watch now, each with whether recursively."""
-        desired: dict[str, bool] = {}
-        root = self._root_text
-        if os.path.isdir(root):
-            desired[root] = False
-            try:
-                with os.scandir(root) as entries:
-                    for entry in entries:
-                        if entry.name not in self._skip and entry.is_dir(follow_symlinks=False):
-                            desired[entry.path] = True
-            except OSError:
-                pass
-        folder = self._migrations_text
-        if folder is not None and os.path.isdir(folder) and not _covered(desired, folder, True):
-            desired[folder] = True
-        parent = self._db_parent
-        if parent is not None and os.path.isdir(parent) and not _covered(desired, parent, False):
-            desired[parent] = False
-        return desired
-
     def _refresh(self, *, initial: bool) -> None:
         """Reconcile the watches with the folders that exist now."""
         observer = self._observer
         if observer is None:
             return
-        desired = self._desired()
+        desired = self._paths.desired()
         alive = {e.watch for e in list(observer.emitters) if e.is_alive()}
         for key, current in list(self._watches.items()):
             if (
                 desired.get(key) != current.recursive
                 or current.watch not in alive
-                or _identity(key) != current.identity
+                or folder_identity(key) != current.identity
             ):
                 del self._watches[key]
                 with contextlib.suppress(KeyError, RuntimeError):
@@ -532,7 +470,7 @@ class Watcher:
         for key, recursive in desired.items():
             if key in self._watches:
                 continue
-            identity = _identity(key)
+            identity = folder_identity(key)
             if identity is None:
                 continue
             try:
@@ -551,44 +489,14 @@ class Watcher:
 
     def _report_new_folder(self, folder: str, recursive: bool) -> None:
         """Report what a folder that just became watched holds: its events came too early."""
-        python: list[Path] = []
-        if self._in_workspace(os.path.join(folder, "x")) or folder == self._root_text:
-            for current, dirs, files in os.walk(folder):
-                dirs[:] = [d for d in dirs if d not in self._skip] if recursive else []
-                python.extend(Path(current, name) for name in files if name.endswith(".py"))
-        migrations = self._migrations_text is not None and (
-            self._in_migrations(folder)
-            or (recursive and self._migrations_text.startswith(folder + os.sep))
-        )
-        db_parent = self._db_parent
-        database = db_parent is not None and (
-            db_parent == folder or (recursive and db_parent.startswith(folder + os.sep))
-        )
-        if not (python or migrations or database):
+        found = self._paths.contents(folder, recursive)
+        if not found:
             return
         now = time.monotonic()
         with self._cond:
             if not self._has_pending():
                 self._first_event = now
             self._last_event = now
-            self._python.update(python)
-            self._migrations_dirty |= migrations
-            self._db_dirty |= database
-
-
-def _covered(desired: dict[str, bool], folder: str, recursive: bool) -> bool:
-    """Whether the watches in `desired` already see every event `folder` needs."""
-    for key, key_recursive in desired.items():
-        if folder == key and (key_recursive or not recursive):
-            return True
-        if key_recursive and folder.startswith(key + os.sep):
-            return True
-    return False
-
-
-def _identity(folder: str) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(folder)
-    except OSError:
-        return None
-    return (stat.st_dev, stat.st_ino)
+            self._python.update(found.python_files)
+            self._migrations_dirty |= found.migrations
+            self._db_dirty |= found.database

@@ -59,12 +59,6 @@ def test_each_pattern_has_a_fixture() -> None:
     } <= names
 
 
-def test_an_identifier_slot_is_medium_not_critical(project: Project) -> None:
-    source = 'def f(t, k):\n    db.execute("INSERT INTO [%s] (k, v) VALUES (?, ?)" % t, (k, 1))\n'
-    (issue,) = project.check_source("a.py", source).issues
-    assert (issue.type.value, issue.severity.value) == ("DYNAMIC_IDENTIFIER", "medium")
-
-
 SAFE_HELPER_APP = """import sqlite3
 
 db = sqlite3.connect("app.db")

@@ -50,6 +50,7 @@ class Client(LanguageClient):
         self.pulls = False
         self.name = ""
         self.shut_down = False
+        self.server_capabilities: lsp.ServerCapabilities | None = None  # from initialize
 
 
 def _publish(client: Client, params: lsp.PublishDiagnosticsParams) -> None:
@@ -127,6 +128,7 @@ async def session(
         ),
         WAIT,
     )
+    client.server_capabilities = result.capabilities
     client.encoding = str(result.capabilities.position_encoding or "utf-16")
     client.pulls = result.capabilities.diagnostic_provider is not None
     try:

@@ -1,10 +1,11 @@
 """What real editors expose (issue 12, part 1): the real server over stdio, driven by pytest-lsp.
 
-Each test plays one client's habit that the server used to get wrong: an editor root below the
-project, code actions asked without `data` or without diagnostics (ALE, Kate), a didChange for a
-URI never opened (Neovim 0.7 after `:saveas`), plain-text-only clients (ALE, YouCompleteMe),
-untitled buffers, workspace/didChangeWatchedFiles (VS Code), the client's processId, and the
-message types of the server's log lines.
+Each test plays one client's habit that the server used to get wrong: code actions asked without
+`data` or without diagnostics (ALE, Kate), a didChange for a URI never opened (Neovim 0.7 after
+`:saveas`), plain-text-only clients (ALE, YouCompleteMe), untitled buffers,
+workspace/didChangeWatchedFiles (VS Code), saves that are not changes outside the editor. An editor
+root below the project is test_folders.py's; the client's processId and the message types of the
+server's log lines are test_server.py's (both use this module's stderr-keeping `session`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -23,7 +23,6 @@ from lsprotocol import types as lsp
 
 from tests.conftest import copy_shop
 from tests.lsp.client import (
-    SERVER,
     SEVERITY,
     WAIT,
     Client,
@@ -142,57 +141,6 @@ async def actions_for(
 
 def infos(client: Client, needle: str) -> list[lsp.LogMessageParams]:
     return [m for m in client.log_messages if needle in m.message]
-
-
-# --- 1. the project comes from the file ------------------------------------------------------
-
-
-async def test_a_project_above_the_editor_root_is_found_from_the_file(tmp_path: Path) -> None:
-    shop = copy_shop(tmp_path)  # pyproject.toml with [tool.dbheal] in shop/, code in shop/app/
-    want = expected_of(shop, CATALOG, "utf-8")
-    assert len(want) == 6
-    # `dbheal check` run from app/ finds the project above it, and so the same issues.
-    from_app = subprocess.run(
-        [*SERVER, "check", "--format", "json", "--no-cache", "store/catalog.py"],
-        cwd=shop / "app",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert from_app.stdout.count('"type"') == 6, from_app.stdout
-    line = (shop / CATALOG).read_text(encoding="utf-8").splitlines()[50]
-    async with session(shop / "app") as client:  # Neovim's root marker picked app/
-        uri = open_doc(client, shop / CATALOG)
-        found = await diagnostics(client, uri, lambda d: len(d) == len(want))
-        assert got_of(found) == want
-        hover = await hover_at(client, uri, 50, line.index("sku = ?") + 1)
-        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
-        assert "products.sku" in hover.contents.value and "TEXT" in hover.contents.value
-        (mismatch,) = of_type(found, "TYPE_MISMATCH")
-        titles = [a.title for a in await actions_for(client, uri, mismatch.range, [mismatch])]
-        assert any("cast" in t.lower() for t in titles), titles
-        assert any(t.startswith("Queue migration: Change the type") for t in titles), titles
-        # A second file of the same project: the same project, and no second note.
-        other = open_doc(client, shop / "app/routes/profile.py")
-        await diagnostics(client, other, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
-        notes = infos(client, "hides")
-        assert len(notes) == 1, [m.message for m in client.log_messages]
-        assert notes[0].type == lsp.MessageType.Info
-        assert str(shop) in notes[0].message
-
-
-async def test_two_projects_in_one_session_each_use_their_own(tmp_path: Path) -> None:
-    first = copy_shop(tmp_path / "a")
-    second = copy_shop(tmp_path / "b")
-    with sqlite3.connect(second / "shop.db") as conn:  # only the second one lacks a table
-        conn.execute("DROP TABLE sessions")
-    async with session(tmp_path / "a" / "shop" / "app") as client:
-        one = open_doc(client, first / "app/routes/auth.py")
-        two = open_doc(client, second / "app/routes/auth.py")
-        found_two = await diagnostics(client, two, lambda d: bool(of_type(d, "MISSING_TABLE")))
-        found_one = await diagnostics(client, one)
-        assert of_type(found_one, "MISSING_TABLE") == []
-        assert any("sessions" in d.message for d in of_type(found_two, "MISSING_TABLE"))
 
 
 # --- 2. code actions without `data` ----------------------------------------------------------
@@ -405,51 +353,7 @@ async def test_watched_file_changes_from_the_client_recheck_open_documents(
         assert not infos(client, "unknown method")
 
 
-# --- 7. the client's process -----------------------------------------------------------------
-
-
-async def test_the_server_exits_when_the_client_process_is_gone(tmp_path: Path) -> None:
-    editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    try:
-        async with session(tmp_path, process_id=editor.pid) as client:
-            editor.kill()
-            editor.wait(60)  # reaped: the pid no longer names a process
-            server = client._server
-            assert server is not None
-            # The failure mode of a server that ignores processId: this wait times out.
-            await asyncio.wait_for(server.wait(), 60)
-            client.shut_down = True
-    finally:
-        if editor.poll() is None:
-            editor.kill()
-            editor.wait(60)
-
-
-# --- 8. log levels ---------------------------------------------------------------------------
-
-
-async def test_info_lines_are_not_errors(tmp_path: Path) -> None:
-    shop = copy_shop(tmp_path)
-    async with session(shop) as client:
-        uri = open_doc(client, shop / "app/routes/profile.py")
-        await diagnostics(client, uri, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
-        await until(lambda: infos(client, "workspace folder(s)"), "the start-up line")
-        await until(
-            lambda: (
-                any(
-                    v and isinstance(v[-1], lsp.WorkDoneProgressEnd)
-                    for v in client.progress_reports.values()
-                )
-                or infos(client, "scan")
-            ),
-            "the start-up scan",
-        )
-        (started,) = infos(client, "workspace folder(s)")
-        assert started.type == lsp.MessageType.Info
-        errors = [m.message for m in client.log_messages if m.type == lsp.MessageType.Error]
-        assert errors == []
-    # Neovim files every stderr line as [ERROR]: the info lines go to the client only.
-    assert not [line for line in client.stderr_lines if " INFO " in line], client.stderr_lines
+# --- 7. a save is not a change outside the editor ------------------------------------------
 
 
 async def test_saving_an_open_document_is_not_a_change_outside_the_editor(tmp_path: Path) -> None:

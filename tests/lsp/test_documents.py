@@ -1,4 +1,6 @@
-"""Open documents end to end: what a user may type, big files, closes and bursts of saves.
+"""documents.py end to end: the diagnostics of open documents (the same as `dbheal check`, at
+the migration that defines a missing table, at the line a runtime event came from), what a user
+may type, big files, closes and bursts of saves.
 
 The real server over stdio on a copy of the demo, driven by tests/lsp/client.py.
 """
@@ -15,14 +17,20 @@ from tests.conftest import copy_shop
 from tests.lsp.client import (
     ALL_CLIENTS,
     CLIENTS,
+    RULES,
+    SEVERITY,
     WAIT,
     change_doc,
+    character,
+    check_json,
     diagnostics,
     hover_at,
+    of_type,
     open_doc,
     save_doc,
     session,
     until,
+    uri_of,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -99,25 +107,6 @@ async def test_a_document_closed_during_its_check_gets_no_late_result(tmp_path: 
         assert list(client.diagnostics[uri]) == []
 
 
-async def test_pull_of_a_document_closed_during_its_check_is_answered(tmp_path: Path) -> None:
-    shop = copy_shop(tmp_path)
-    text = big_source()
-    async with session(shop, "neovim-pull") as client:
-        assert client.pulls
-        uri = open_doc(client, shop / "app" / "big.py", text)
-        pending = asyncio.ensure_future(
-            client.text_document_diagnostic_async(
-                lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
-            )
-        )
-        await asyncio.sleep(0.2)
-        client.text_document_did_close(
-            lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
-        )
-        report = await asyncio.wait_for(pending, WAIT)
-        assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport)
-
-
 @pytest.mark.parametrize("client_name", ALL_CLIENTS)
 async def test_a_hundred_saves_publish_only_the_latest(tmp_path: Path, client_name: str) -> None:
     shop = copy_shop(tmp_path)
@@ -150,3 +139,96 @@ async def test_a_hundred_saves_publish_only_the_latest(tmp_path: Path, client_na
         await asyncio.wait_for(client.shutdown_async(None), WAIT)
         client.exit(None)
         client.shut_down = True
+
+
+@pytest.mark.parametrize("client_name", ALL_CLIENTS)
+async def test_open_and_save_give_the_issues_of_dbheal_check(
+    tmp_path: Path, client_name: str
+) -> None:
+    shop = copy_shop(tmp_path)
+    rel = "app/store/catalog.py"  # line 58 has é, è and 🍵 before the misspelt column
+    expected = check_json(shop, rel)
+    assert len(expected) == 6  # examples/shop/EXPECTED.md rows 7-11 and 25
+    lines = (shop / rel).read_text(encoding="utf-8").splitlines()
+    async with session(shop, client_name) as client:
+        uri = open_doc(client, shop / rel)
+        found = await diagnostics(
+            client, uri, lambda d: len(d) == len(expected), version=None if client.pulls else 1
+        )
+        got = sorted(
+            (
+                d.code,
+                d.severity,
+                d.range.start.line,
+                d.range.start.character,
+                d.range.end.line,
+                d.range.end.character,
+                d.message,
+            )
+            for d in found
+        )
+        want = sorted(
+            (
+                i["type"],
+                SEVERITY[i["severity"]],
+                i["line"] - 1,
+                character(lines[i["line"] - 1], i["column"], client.encoding),
+                i["end_line"] - 1,
+                character(lines[i["end_line"] - 1], i["end_column"], client.encoding),
+                i["message"],
+            )
+            for i in expected
+        )
+        assert got == want
+        for d in found:
+            assert d.source == "dbheal"
+            assert isinstance(d.data, dict) and d.data["fingerprint"]
+            if client_name == "visual-studio-code":
+                assert d.code_description is not None
+                assert d.code_description.href == RULES + str(d.code).lower()
+        # EXPECTED.md row 10: UTF-16 unit 114 (VS Code), UTF-8 byte 119 (Neovim's choice).
+        (typo,) = of_type(found, "MISSING_COLUMN")
+        assert typo.range.start.line == 57
+        assert typo.range.start.character == {"utf-16": 114, "utf-8": 119}[client.encoding]
+
+        since = len(client.published)
+        save_doc(client, uri)
+        again = await diagnostics(client, uri, since=since)
+        assert sorted(d.message for d in again) == sorted(d.message for d in found)
+
+
+@pytest.mark.parametrize("client_name", CLIENTS)
+async def test_missing_table_points_at_the_migration_that_defines_it(
+    tmp_path: Path, client_name: str
+) -> None:
+    shop = copy_shop(tmp_path)
+    async with session(shop, client_name) as client:
+        uri = open_doc(client, shop / "app/routes/profile.py")
+        found = await diagnostics(client, uri, lambda d: len(of_type(d, "MISSING_TABLE")) == 2)
+        for missing in of_type(found, "MISSING_TABLE"):
+            assert missing.severity == lsp.DiagnosticSeverity.Error
+            (related,) = missing.related_information or []
+            assert related.location.uri == uri_of(shop / "migrations/004_user_preferences.sql")
+            assert related.location.range.start.line == 3  # 004_user_preferences.sql:4
+        (star,) = of_type(found, "SELECT_STAR")
+        assert star.severity == lsp.DiagnosticSeverity.Hint
+
+
+@pytest.mark.parametrize("client_name", CLIENTS)
+async def test_runtime_events_show_at_the_line_that_raised_them(
+    tmp_path: Path, client_name: str
+) -> None:
+    from dbheal_lsp.fixes.state import StateStore
+
+    shop = copy_shop(tmp_path)
+    with StateStore(shop) as store:
+        store.record_event(
+            "no such column: discount", "SELECT discount FROM orders", path="app/db.py", line=22
+        )
+    async with session(shop, client_name) as client:
+        uri = open_doc(client, shop / "app/db.py")
+        found = await diagnostics(client, uri, lambda d: bool(of_type(d, "MISSING_COLUMN")))
+        (event,) = of_type(found, "MISSING_COLUMN")
+        assert event.range.start.line == 21
+        assert "at run time" in event.message
+        assert event.severity == lsp.DiagnosticSeverity.Error

@@ -1,32 +1,22 @@
-"""The rule registry: every rule has its module, its docs/rules.md section and its fixture, and
-each fixture gives exactly the issues it is annotated with.
-
-A fixture, fixtures/<rule>.py (the rule's anchor: `missing_table.py`), is annotated as in
-tests/analysis/test_checker.py (`# expect: TYPE token`; a line without annotation gives no
-issue) and checked against the schema of tests/analysis/fixtures/checks/schema.sql, with the
-migrations of fixtures/<rule>.migrations/ when there is such a folder.
-"""
+"""The rule registry: every rule has its module, its docs/rules.md section, its fixture and its
+test module (tests/rules/test_<module>.py checks its fixture: see conftest.py)."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
 import dbheal_lsp.rules
-from dbheal_lsp.analysis.project import Project
-from dbheal_lsp.config import load_config
 from dbheal_lsp.model import IssueType
 from dbheal_lsp.rules import DEFAULT_SEVERITIES, RULE_OF, RULES
 from dbheal_lsp.rules.rule import Rule
-from tests.analysis.test_checker import FIXTURES as CHECK_FIXTURES
-from tests.analysis.test_checker import assert_fixture_file, expected_issues
+from tests.analysis.test_checker import expected_issues
 
-FIXTURES = Path(__file__).parent / "fixtures"
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
 CASES = sorted(FIXTURES.glob("*.py"))
 DOCS = Path(__file__).parents[2] / "docs" / "rules.md"
 RULES_DIR = Path(dbheal_lsp.rules.__file__).parent
@@ -35,35 +25,6 @@ _RULE_HEADING = re.compile(r"^## ([A-Z][A-Z_]*)$", re.MULTILINE)
 # A row of the table at the top: `| [MISSING_TABLE](#missing_table) | critical | Error | ... |`.
 _TABLE_ROW = re.compile(r"^\| \[([A-Z_]+)\]\(#([a-z_]+)\) \| (\w+) \|", re.MULTILINE)
 IDS = [rule.anchor for rule in RULES]
-
-
-def make_project(root: Path, migrations: Path | None = None) -> Project:
-    """Return a project in `root` whose database has the fixtures' schema (and `migrations`)."""
-    root.mkdir(parents=True, exist_ok=True)
-    db = root / "app.db"
-    with sqlite3.connect(db) as conn:
-        conn.executescript((CHECK_FIXTURES / "schema.sql").read_text(encoding="utf-8"))
-    conn.close()
-    settings: dict[str, object] = {"database": str(db), "identifier-helpers": ["quote_ident"]}
-    if migrations is not None:
-        shutil.copytree(migrations, root / "migrations")
-        settings["migrations"] = str(root / "migrations")
-    return Project(load_config(root, settings))
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return make_project(tmp_path_factory.mktemp("project"))
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_fixture(project: Project, tmp_path: Path, case: Path) -> None:
-    migrations = case.with_suffix(".migrations")
-    if migrations.is_dir():
-        project = make_project(tmp_path / "project", migrations)
-    result = project.check_source(case.name, case.read_text(encoding="utf-8"))
-    assert all(issue.span.line == issue.span.end_line for issue in result.issues), result.issues
-    assert_fixture_file(project, case)
 
 
 def test_the_registry_has_one_rule_per_issue_type_in_its_order() -> None:
@@ -109,3 +70,8 @@ def test_a_rule_has_its_fixture(rule: Rule) -> None:
 
 def test_every_fixture_is_a_rules_fixture() -> None:
     assert {case.stem for case in CASES} == {rule.anchor for rule in RULES}
+
+
+def test_every_rule_module_has_its_test_module() -> None:
+    modules = {p.stem.lstrip("_") for p in RULES_DIR.glob("*.py") if not p.stem.startswith("__")}
+    assert {name for name in modules if not (TESTS / f"test_{name}.py").is_file()} == set()
