@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 # Only what changes content or names. Not opened/closed events: reads cause them, and a
 # read-only SQLite connection opens the -wal file for writing, so that closing it is a "closed
 # after write" event even though nothing was written (every write is a modified event anyway).
-_EVENT_FILTER: list[type[FileSystemEvent]] = [
+_EVENT_FILTER: tuple[type[FileSystemEvent], ...] = (
     FileCreatedEvent,
     FileModifiedEvent,
     FileDeletedEvent,
@@ -67,7 +67,7 @@ _EVENT_FILTER: list[type[FileSystemEvent]] = [
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
-]
+)
 _CONTENT_EVENTS = frozenset({"created", "modified", "deleted", "moved"})
 
 REFRESH_INTERVAL = 1.0  # seconds between reconciliations of the watches with the folders
@@ -475,7 +475,7 @@ class Watcher:
                 continue
             try:
                 watch = observer.schedule(
-                    self._handler, key, recursive=recursive, event_filter=_EVENT_FILTER
+                    self._handler, key, recursive=recursive, event_filter=list(_EVENT_FILTER)
                 )
             except OSError as exc:
                 if key not in self._warned:
