@@ -120,3 +120,14 @@ def test_every_server_command_is_documented() -> None:
 
     text = (ROOT / "docs" / "lsp.md").read_text(encoding="utf-8")
     assert [c for c in COMMANDS if f"`{c}`" not in text] == []
+
+
+def test_the_architecture_map_lists_exactly_the_modules_that_exist() -> None:
+    """docs/architecture.md's module tables name every module of the package, and no other."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("\n## Modules\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([^`]+\.py)` \|", section, re.M)
+    package = ROOT / "dbheal_lsp"
+    existing = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py"))
+    assert len(listed) == len(set(listed)), "a module is listed twice"
+    assert sorted(listed) == existing
