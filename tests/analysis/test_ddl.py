@@ -60,7 +60,10 @@ def test_column_offsets_of_something_else_are_empty() -> None:
             "alter table main.users rename column mail to email",
             Alter("rename_column", "users", "mail", "email"),
         ),
-        ("ALTER TABLE users RENAME mail TO email", Alter("rename_column", "users", "mail", "email")),
+        (
+            "ALTER TABLE users RENAME mail TO email",
+            Alter("rename_column", "users", "mail", "email"),
+        ),
         ("ALTER TABLE users ADD COLUMN age INTEGER", Alter("add_column", "users", None, "age")),
         ("ALTER TABLE users ADD age INTEGER", Alter("add_column", "users", None, "age")),
         ('ALTER TABLE "users" DROP COLUMN "age"', Alter("drop_column", "users", "age", None)),
