@@ -5,7 +5,14 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from dbheal_lsp.analysis.migration_files import migration_files, split_statements, up_part
+import pytest
+
+from dbheal_lsp.analysis.migration_files import (
+    migration_files,
+    read_script,
+    split_statements,
+    up_part,
+)
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -94,3 +101,21 @@ def test_up_part_of_goose_file_keeps_line_numbers() -> None:
     assert "DROP TABLE" not in up
     assert [line for line, _ in split_statements(up)] == [2, 4]
     assert up_part("CREATE TABLE plain (x);\n") == "CREATE TABLE plain (x);\n"
+
+
+def test_read_script_drops_a_bom_and_replaces_bad_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "001.sql"
+    path.write_bytes(b"\xef\xbb\xbfCREATE TABLE a (x); -- caf\xe9\n")
+    assert read_script(path) == "CREATE TABLE a (x); -- caf\ufffd\n"
+
+
+def test_read_script_refuses_a_link_out_of_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    secret = tmp_path / "secret.sql"
+    secret.write_text("CREATE TABLE secret (x);\n")
+    link = project / "001.sql"
+    link.symlink_to(secret)
+    assert "secret" in read_script(link)  # no project root given: read
+    with pytest.raises(OSError):
+        read_script(link, project)
