@@ -13,13 +13,7 @@ from dbheal_lsp.analysis.migration_files import (
     split_statements,
     up_part,
 )
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
+from tests.analysis.test_replay import write
 
 
 def test_migration_files_in_natural_order(tmp_path: Path) -> None:
