@@ -35,6 +35,13 @@ def function_scope(ctx: FileContext, name: str) -> Scope:
     return Scope(node, name)
 
 
+def class_named(ctx: FileContext, name: str) -> ast.ClassDef:
+    """Return the class `name` of the context's module."""
+    return next(
+        n for n in ast.walk(ctx.module.node) if isinstance(n, ast.ClassDef) and n.name == name
+    )
+
+
 def calls_in(scope: Scope) -> list[ast.Call]:
     """Return the calls written in `scope`, in source order."""
     found = [n for n in ast.walk(scope.node) if isinstance(n, ast.Call)]
@@ -51,7 +58,7 @@ def test_owning_class_is_the_class_being_read_for_self_and_cls() -> None:
                 other.table
         """
     )
-    cls = ctx.module.node.body[0]  # type: ignore[attr-defined]
+    cls = class_named(ctx, "Store")
     self_read, cls_read, other_read = (
         n for n in ast.walk(cls) if isinstance(n, ast.Attribute) and n.attr == "table"
     )

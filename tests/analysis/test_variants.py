@@ -11,7 +11,7 @@ from dbheal_lsp.analysis.project_constants import project_constants
 from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece, ValueInfo
 from dbheal_lsp.analysis.variants import numbered, per_caller_variants, per_class_variants
 from dbheal_lsp.model import Span
-from tests.analysis.test_filecontext import calls_in, function_scope, read_file
+from tests.analysis.test_filecontext import calls_in, class_named, function_scope, read_file
 
 SOURCE = """
 class Model:
@@ -67,7 +67,7 @@ def test_one_variant_per_caller_never_one_callers_table_with_the_others_column()
 
 def test_one_variant_per_class_a_method_runs_on() -> None:
     ctx = context()
-    model = next(n for n in ctx.module.node.body if isinstance(n, ast.ClassDef))  # type: ignore[attr-defined]
+    model = class_named(ctx, "Model")
     ctx.class_node = model
     ctx.per_class = {"_table"}
     method = next(n for n in model.body if isinstance(n, ast.FunctionDef))

@@ -17,7 +17,7 @@ from dbheal_lsp.analysis.written import (
     pinned,
     text_at,
 )
-from tests.analysis.test_filecontext import function_scope, read_file
+from tests.analysis.test_filecontext import class_named, function_scope, read_file
 
 SOURCE = """
 COLUMNS = ("id", "name")
@@ -68,7 +68,7 @@ def test_an_attribute_holds_what_its_class_family_gives_it() -> None:
     table = node(ctx, "self.TABLE", "names")
     assert isinstance(table, ast.Attribute)
     assert attribute_values(table, ctx) == {"users", "podcasts"}
-    ctx.class_node = next(n for n in ctx.module.node.body if isinstance(n, ast.ClassDef))  # type: ignore[attr-defined]
+    ctx.class_node = class_named(ctx, "Store")
     # Several values of `self.TABLE`: the statement is worth reading once per class.
     assert attribute_values(table, ctx) == {"users", "podcasts"}
     assert "TABLE" in ctx.per_class
