@@ -7,8 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from dbheal_lsp.analysis.checker import CheckSettings
+from dbheal_lsp.analysis.drift import Drift
 from dbheal_lsp.analysis.extract import Extractor
 from dbheal_lsp.analysis.oracle import (
+    Facts,
     Verdict,
     parse,
     plan_with_index,
@@ -19,8 +22,10 @@ from dbheal_lsp.analysis.oracle import (
     undone,
 )
 from dbheal_lsp.analysis.sandbox import Sandbox, open_sandbox
+from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.analysis.sqlrefs import find_placeholders
 from dbheal_lsp.analysis.statement import render
+from dbheal_lsp.model import IssueType
 
 
 @pytest.fixture
@@ -128,3 +133,48 @@ def test_split_script_keeps_trigger_bodies_and_the_map_to_the_file() -> None:
     insert = parts[-1]
     at = insert.text.index("INSERT")
     assert insert.span(at, at + 6).line == 4
+
+
+def facts_of(source: str, path: str = "a.py") -> Facts:
+    (statement,) = Extractor().extract(source, ast.parse(source))
+    rendered = render(statement)
+    return Facts(
+        statement=statement,
+        path=path,
+        rendered=rendered,
+        verdict=Verdict("ok"),
+        refs=None,
+        placeholders=find_placeholders(rendered.text),
+        schema=Schema.empty(),
+        expected=None,
+        drift=Drift(),
+        has_schema=False,
+        settings=CheckSettings(),
+    )
+
+
+def test_a_fingerprint_survives_edits_elsewhere_but_not_a_change_of_statement() -> None:
+    body = 'def f(name):\n    db.execute("SELECT emial FROM users")\n'
+    before = facts_of(body)
+    after = facts_of("import os\n\n\n" + body.replace("SELECT emial", "SELECT  emial"))
+    kind = IssueType.MISSING_COLUMN
+    assert before.sql == "SELECT emial FROM users"
+    assert len(before.fingerprint(kind, "emial", "users", "emial")) == 16
+    # Moved down and respaced: the same finding.
+    assert before.fingerprint(kind, "emial", "users", "emial") == after.fingerprint(
+        kind, "emial", "users", "emial"
+    )
+    # Another token, type, file or statement: another finding.
+    assert before.fingerprint(kind, "emial", "users", "emial") != before.fingerprint(
+        kind, "users", "users", None
+    )
+    assert before.fingerprint(kind, "emial", "users", "emial") != before.fingerprint(
+        IssueType.MISSING_TABLE, "emial", "users", "emial"
+    )
+    assert before.fingerprint(kind, "emial", "users", "emial") != facts_of(
+        body, "b.py"
+    ).fingerprint(kind, "emial", "users", "emial")
+    other = facts_of(body.replace("users", "people"))
+    assert before.fingerprint(kind, "emial", "users", "emial") != other.fingerprint(
+        kind, "emial", "users", "emial"
+    )
