@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from dbheal_lsp.analysis.drift import (
@@ -12,8 +11,9 @@ from dbheal_lsp.analysis.drift import (
     trigger_origins,
 )
 from dbheal_lsp.analysis.replay import replay_migrations
-from dbheal_lsp.analysis.schema import Schema, schema_from_connection
+from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.model import IssueType, Origin, Span
+from tests.analysis.test_schema import schema_of
 
 MIGRATION = """\
 CREATE TABLE users (
@@ -27,14 +27,6 @@ CREATE TRIGGER stamp AFTER INSERT ON users BEGIN SELECT 1; END;
 """
 
 
-def live(sql: str) -> Schema:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(sql)
-    found = schema_from_connection(conn, "app.db")
-    conn.close()
-    return found
-
-
 def expected(tmp_path: Path) -> Schema:
     (tmp_path / "001_init.sql").write_text(MIGRATION)
     return replay_migrations(tmp_path).schema
@@ -42,12 +34,12 @@ def expected(tmp_path: Path) -> Schema:
 
 def test_a_database_made_by_the_migrations_has_no_drift(tmp_path: Path) -> None:
     # Spacing and case of a declared type are not a difference.
-    same = live(MIGRATION.replace("VARCHAR (80)", "varchar(80)"))
+    same = schema_of(MIGRATION.replace("VARCHAR (80)", "varchar(80)"))
     assert compute_drift(same, expected(tmp_path)).is_empty
 
 
 def test_missing_table_column_index_and_trigger_are_reported(tmp_path: Path) -> None:
-    database = live("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(80));")
+    database = schema_of("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(80));")
     origin = Origin(str(tmp_path / "001_init.sql"), 8)
     drift = compute_drift(database, expected(tmp_path), {"stamp": origin})
     assert [(m.kind, m.table, m.name) for m in drift.missing] == [
@@ -61,7 +53,7 @@ def test_missing_table_column_index_and_trigger_are_reported(tmp_path: Path) -> 
 
 
 def test_a_column_whose_type_differs_is_reported(tmp_path: Path) -> None:
-    database = live(MIGRATION.replace("age INTEGER", "age TEXT"))
+    database = schema_of(MIGRATION.replace("age INTEGER", "age TEXT"))
     drift = compute_drift(database, expected(tmp_path))
     assert not drift.missing
     (diff,) = drift.types.values()
@@ -75,7 +67,7 @@ def test_a_column_whose_type_differs_is_reported(tmp_path: Path) -> None:
 
 def test_drift_issues_point_at_the_defining_name_in_the_migration(tmp_path: Path) -> None:
     path = str(tmp_path / "001_init.sql")
-    database = live(
+    database = schema_of(
         MIGRATION.replace("age INTEGER", "age TEXT").replace(
             "CREATE TABLE orders (id INTEGER PRIMARY KEY);", ""
         )

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from types import MappingProxyType
 
 from dbheal_lsp.analysis.migrations import MigrationError, MigrationResult, MigrationStatement
-from dbheal_lsp.analysis.schema import Schema, object_key, schema_from_connection
+from dbheal_lsp.analysis.schema import object_key
 from dbheal_lsp.model import Origin
+from tests.analysis.test_schema import schema_of
 
 DDL = (
     "CREATE TABLE Users (id INTEGER PRIMARY KEY, email TEXT)",
     "CREATE INDEX users_email ON Users (email)",
     "CREATE TRIGGER stamp AFTER INSERT ON Users BEGIN SELECT 1; END",
 )
-
-
-def schema() -> Schema:
-    conn = sqlite3.connect(":memory:")
-    for sql in DDL:
-        conn.execute(sql)
-    found = schema_from_connection(conn, "migrations")
-    conn.close()
-    return found
 
 
 def test_a_migration_error_names_its_file_and_line() -> None:
@@ -36,7 +27,7 @@ def test_a_statement_is_found_by_table_and_column_in_any_case() -> None:
     create = MigrationStatement("m/001.sql", 1, DDL[0], "create_table", "Users")
     index = MigrationStatement("m/001.sql", 2, DDL[1], "create_index", "Users")
     result = MigrationResult(
-        schema(),
+        schema_of(";\n".join(DDL), "migrations"),
         table_statements=MappingProxyType({object_key("Users"): (create, index)}),
         column_statements=MappingProxyType({(object_key("Users"), object_key("email")): create}),
     )
@@ -48,7 +39,7 @@ def test_a_statement_is_found_by_table_and_column_in_any_case() -> None:
 
 
 def test_ddl_for_table_gives_its_create_index_and_trigger_statements() -> None:
-    result = MigrationResult(schema())
+    result = MigrationResult(schema_of(";\n".join(DDL), "migrations"))
     ddl = result.ddl_for_table("users")
     assert [sql.split()[1] for sql in ddl] == ["TABLE", "INDEX", "TRIGGER"]
     assert ddl[0] == DDL[0]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from dbheal_lsp.analysis.oracle import parse
-from dbheal_lsp.analysis.schema import Schema, schema_from_connection
 from dbheal_lsp.analysis.sqlrefs import (
     Placeholder,
     References,
@@ -17,6 +14,7 @@ from dbheal_lsp.analysis.sqlrefs import (
     sqlglot_text,
     star_offsets,
 )
+from tests.analysis.test_schema import schema_of
 
 SCHEMA = """
 CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
@@ -24,17 +22,9 @@ CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER, total REAL);
 """
 
 
-def schema() -> Schema:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(SCHEMA)
-    found = schema_from_connection(conn, "test")
-    conn.close()
-    return found
-
-
 def refs(text: str) -> References:
     st = sqlglot_text(text, find_placeholders(text))
-    return references(parse(st.text), st, schema())
+    return references(parse(st.text), st, schema_of(SCHEMA))
 
 
 JOIN = (
