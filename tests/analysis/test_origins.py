@@ -5,13 +5,9 @@ annotated files in fixtures/accuracy/injection_origins.py."""
 from __future__ import annotations
 
 import ast
-import json
 import textwrap
 
-from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
-from dbheal_lsp.analysis.file_constants import file_constants
 from dbheal_lsp.analysis.origins import PROGRAM, Origin, OriginReader
-from dbheal_lsp.analysis.project_constants import ProjectConstants, project_constants
 
 
 def _origin(source: str, function: str, expression: str) -> Origin:
@@ -20,10 +16,6 @@ def _origin(source: str, function: str, expression: str) -> Origin:
     node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
     target = ast.parse(expression, mode="eval").body
     return OriginReader(module=tree).origin_of(target, node)
-
-
-def _project(source: str) -> ProjectConstants:
-    return project_constants([file_constants(ast.parse(textwrap.dedent(source)))])
 
 
 def test_outside_sources_are_outside() -> None:
@@ -112,101 +104,6 @@ def test_attributes_are_read_by_name_with_the_receiver_as_fallback() -> None:
     assert _origin(source, "f", "c") is None  # a name bound nowhere: not known
 
 
-def test_project_program_parameters_follow_callers_and_recursion() -> None:
-    constants = _project(
-        """
-        from flask import request
-
-        TABLES = {"users": "users"}
-
-        def walk(table, depth):
-            if depth:
-                walk(table, depth - 1)
-
-        def start():
-            walk(TABLES["users"], 3)
-
-        def find(name):
-            pass
-
-        def a():
-            find("x")
-
-        def b():
-            find(request.args["n"])
-
-        @app.route("/")
-        def route(q):
-            pass
-
-        def caller():
-            route("fixed")
-        """
-    )
-    assert constants.holds_program_data(frozenset({"walk.table"}))
-    assert not constants.holds_program_data(frozenset({"find.name"}))  # one caller: a request
-    assert not constants.holds_program_data(frozenset({"route.q"}))  # a framework calls it
-    assert not constants.holds_program_data(None)
-    assert constants.holds_program_data(PROGRAM)
-
-
-def test_project_attributes_setters_and_methods_nothing_calls() -> None:
-    constants = _project(
-        """
-        from flask import request
-
-        TABLES = {"users": "users"}
-
-        class Session:
-            def __init__(self, tables):
-                self.tables = tables
-                self.sort = "name"
-                self.filters = []
-
-            def load(self):
-                self.sort = request.args["sort"]
-                self.filters.append(request.args["f"])
-
-            def unused(self, where):
-                pass
-
-            @property
-            def version(self):
-                return 1
-
-            @version.setter
-            def version(self, value):
-                pass
-
-            def bump(self):
-                self.version = self.version + 1
-
-        session = Session(TABLES)
-        """
-    )
-    assert constants.holds_program_data(frozenset({"@tables:"}))
-    assert not constants.holds_program_data(frozenset({"@sort:"}))
-    assert not constants.holds_program_data(frozenset({"@filters:"}))
-    assert constants.holds_program_data(frozenset({"Session.version.value"}))
-    # A method nothing calls may be called by a framework or getattr, with anything.
-    assert not constants.holds_program_data(frozenset({"Session.unused.where"}))
-    # An attribute the project never assigns is read as its receiver: here a parameter.
-    assert not constants.holds_program_data(frozenset({"@missing:Session.unused.where"}))
-    assert constants.holds_program_data(frozenset({"@missing:"}))
-
-
-def test_origins_survive_the_cache() -> None:
-    found = file_constants(
-        ast.parse("T = {}\ndef f(a):\n    g(a, T, input(), U)\n    self.x = a\n    self.y[a] = 1\n")
-    )
-    assert constants_from_json(json.loads(json.dumps(constants_to_json(found)))) == found
-    call = next(c for c in found.calls if c.name == "g")
-    # U is bound nowhere in the module (an `import *`, a typo): not known.
-    assert call.origins == (frozenset({"f.a"}), PROGRAM, None, None)
-    assert ("x", frozenset({"f.a"})) in found.attribute_origins
-    assert ("y", PROGRAM) in found.attribute_origins
-
-
 def test_what_iterating_a_value_gives() -> None:
     source = """
     from flask import request
@@ -232,69 +129,3 @@ def test_what_iterating_a_value_gives() -> None:
     assert _origin(source, "f", "row") is None  # its values came from the request
     assert _origin(source, "f", "asked") is None  # a key the request chose
     assert _origin(source, "f", "each") is None  # an item appended from the request
-
-
-def test_callers_are_told_apart_by_receiver_and_class() -> None:
-    constants = _project(
-        """
-        from flask import request
-        from PyQt6.QtWidgets import QLineEdit
-
-        class Table:
-            def insert(self, values):
-                pass
-
-        class Users(Table):
-            def add(self, name):
-                self.insert({"name": name, "email": request.args["email"]})
-
-        class Prompt(QLineEdit):
-            def paste(self):
-                self.insert(request.args["text"])
-
-        class Other:
-            def insert(self, values):
-                pass
-
-        def fill(other: Other):
-            other.insert(request.args["x"])
-
-        Users().add("ann")
-        """
-    )
-    # Table.insert's one caller passes a dict with literal keys; Prompt's call is Qt's.
-    assert constants.holds_program_data(frozenset({"Table.insert.values#items"}))
-    assert not constants.holds_program_data(frozenset({"Table.insert.values"}))
-    # Other.insert, a method of the same name, has its own caller.
-    assert not constants.holds_program_data(frozenset({"Other.insert.values#items"}))
-
-
-def test_calls_in_dead_methods_pass_nothing() -> None:
-    constants = _project(
-        """
-        class Table:
-            def __init__(self, name):
-                self.name = name
-
-        class Users(Table):
-            def __init__(self):
-                super().__init__("users")
-
-        class Database:
-            def table(self, name):
-                return Table(name)
-
-            def lonely(self, where):
-                return Search(where)
-
-        class Search:
-            def __init__(self, where):
-                self.where = where
-        """
-    )
-    # Nothing names `table`: the call in it never runs, and Table's one live caller passes
-    # a literal. Search is only made by dead code: dead too. `lonely` itself, which nothing
-    # calls, is an entry point: anyone may call it with anything.
-    assert constants.holds_program_data(frozenset({"Table.name"}))
-    assert constants.holds_program_data(frozenset({"Search.where"}))
-    assert not constants.holds_program_data(frozenset({"Database.lonely.where"}))

@@ -66,6 +66,15 @@ def make_db(path: Path, script: str = SHOP) -> Path:
     return path
 
 
+def schema_of(script: str, source: str = "test") -> Schema:
+    """Return the schema an in-memory database gets from running `script`."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(script)
+    found = schema_from_connection(conn, source)
+    conn.close()
+    return found
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Schema:
     with LiveDatabase(make_db(tmp_path / "shop.db")) as db:
