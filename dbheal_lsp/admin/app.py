@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
+from dbheal_lsp.fixes.lossless import ON_LOSSY
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
-from dbheal_lsp.fixes.present import ON_LOSSY, dry_run_status, lossy_text, outcome_text
+from dbheal_lsp.fixes.present import dry_run_status, lossy_text, outcome_text
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback, rollback
 from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import (

@@ -27,7 +27,7 @@ from dbheal_lsp.cli.project import (
     load_project_from,
 )
 from dbheal_lsp.fixes import present
-from dbheal_lsp.fixes.present import ON_LOSSY
+from dbheal_lsp.fixes.lossless import ON_LOSSY
 from dbheal_lsp.model import CheckResult, CodeFix, IssueType
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from dbheal_lsp.analysis.schema import Table, schema_from_connection, type_affin
 from dbheal_lsp.fixes.create_table import parse_create_table, quote_name
 from dbheal_lsp.model import LossyReport
 
-#: What to do with values that do not convert losslessly: refuse to apply (the default; "abort"
-#: is a synonym), store NULL instead, or keep them as SQLite's affinity leaves them.
-ON_LOSSY = ("refuse", "abort", "null", "keep")
+#: What to do with values that do not convert losslessly, in the order people are offered them:
+#: refuse to apply (the default), store NULL instead, keep them as SQLite's affinity leaves them,
+#: or abort (a synonym of refuse).
+ON_LOSSY = ("refuse", "null", "keep", "abort")
 
 # How the verify_copy step of a plan names its treatment of lossy values (see `lossy_mode`).
 LOSSY_WORDS = MappingProxyType({"refuse": "refused", "null": "set to NULL", "keep": "kept"})

@@ -58,7 +58,7 @@ class FixError(Exception):
 class FixSettings:
     """How fixes are applied; the defaults are the safe choices."""
 
-    on_lossy: str = "refuse"  # one of present.ON_LOSSY
+    on_lossy: str = "refuse"  # one of lossless.ON_LOSSY
     full_integrity: bool = False  # PRAGMA integrity_check instead of quick_check
     write_migrations: bool = True  # write applied schema fixes as new migration files
     max_fixes: int = 2  # the same issue fixed more often than this within the window: refused

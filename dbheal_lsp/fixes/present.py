@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from dbheal_lsp.fixes.heal import HealItem
     from dbheal_lsp.fixes.orchestrator import FixOutcome
 
-# What a type change may do with values the new type cannot hold (FixSettings.on_lossy), in
-# the order people are offered them: refuse the change, turn them to NULL, keep them as they
-# are, or abort.
-ON_LOSSY = ("refuse", "null", "keep", "abort")
-
 
 def plan_text(plan: MigrationPlan) -> str:
     """Return a schema plan as `dbheal migrate plan` shows it: title, what and why, its SQL."""
