@@ -23,11 +23,12 @@ from dbheal_lsp.analysis.constants import (
     file_constants,
     project_constants,
 )
-from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files
-from dbheal_lsp.analysis.result_cache import ConstantsCache, files_key
-from dbheal_lsp.analysis.workers import read_constants
+from dbheal_lsp.analysis.file_scan import python_files
+from dbheal_lsp.analysis.file_texts import FileTexts
+from dbheal_lsp.analysis.result_cache import PerFileCache, files_key
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, read_constants
 from dbheal_lsp.config import Config
-from dbheal_lsp.files import FileRefused, python_source, read_regular_file, text_hash
+from dbheal_lsp.files import text_hash
 
 __all__ = ["LearnedConstants"]
 
@@ -76,22 +77,27 @@ class LearnedConstants:
         self.merged  # noqa: B018 - merged now: the workers are given every file's
         return self._files or {}, self._read
 
-    def learn(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
+    def learn(
+        self, files: Iterable[Path], *, use_cache: bool = False, texts: FileTexts | None = None
+    ) -> None:
         """Read what every file in `files` assigns and passes.
 
         With `use_cache`, a file whose content is unchanged since the last check is answered
-        from the user's cache folder: a warm `dbheal check` parses no file at all.
+        from the user's cache folder: a warm `dbheal check` parses no file at all. `texts` are
+        the files of the caller's run (what is read and parsed here serves its later passes).
         """
+        texts = texts or FileTexts(self.config.root, use_cache=use_cache)
         paths: dict[str, Path] = {}
         read: dict[str, str] = {}
         for file in files:
             rel = self.config.relative(file)
             try:
-                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-            except (FileRefused, OSError, ValueError):
+                digest = texts.digests(file, rel).text
+            except OSError:
                 continue  # such a file gives a note when it is checked
-            paths[rel], read[rel] = file, text_hash(source)
-        merged = ConstantsCache.merged_for_project(self.config.root) if use_cache else None
+            if digest is not None:  # else not Python text: a note when it is checked
+                paths[rel], read[rel] = file, digest
+        merged = PerFileCache.merged_for_project(self.config.root) if use_cache else None
         key = files_key(read)
         known = merged.get("merged", key) if merged is not None else None
         if isinstance(known, str):
@@ -99,17 +105,19 @@ class LearnedConstants:
             # constants merged, only if a file must be checked.
             self._read = read
             self._digest = known
-            self._pending = lambda: self._learned(paths, read, use_cache)
+            self._pending = lambda: self._learned(paths, read, use_cache, texts)
             return
-        self._learned(paths, read, use_cache)
+        self._learned(paths, read, use_cache, texts)
         if merged is not None:  # the digest of what was merged, for the next warm pass
             merged.put("merged", key, self._merged.digest())
             merged.save({"merged"})
 
-    def _learned(self, paths: dict[str, Path], read: dict[str, str], use_cache: bool) -> None:
+    def _learned(
+        self, paths: dict[str, Path], read: dict[str, str], use_cache: bool, texts: FileTexts
+    ) -> None:
         """Learn the constants of the files `paths` (whose texts have the digests `read`):
         from the per-file cache where it has them, else by reading the files."""
-        store = ConstantsCache.for_project(self.config.root) if use_cache else None
+        store = PerFileCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}
         todo: list[tuple[Path, str]] = []
         for rel, file in paths.items():
@@ -122,7 +130,11 @@ class LearnedConstants:
                 pass  # not what this version writes: read the file again
             todo.append((file, rel))
         workers = self.config.jobs or (os.cpu_count() or 1)
-        for rel, constants in read_constants(todo, workers):
+        if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
+            learned = [(rel, _constants_of(texts, file, rel)) for file, rel in todo]
+        else:
+            learned = read_constants(todo, workers)
+        for rel, constants in learned:
             if constants is None:
                 read.pop(rel, None)  # not Python: it gives a note when it is checked
                 continue
@@ -159,3 +171,12 @@ class LearnedConstants:
             self.use({**self._files, path: mine}, read)
         else:
             self._read = read
+
+
+def _constants_of(texts: FileTexts, file: Path, rel: str) -> FileConstants | None:
+    """Return the constants of one file (None: it cannot be parsed), its tree kept in `texts`
+    for the passes after this one."""
+    try:
+        return file_constants(texts.tree(file, rel))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None

@@ -11,7 +11,7 @@ large check (workers.py).
 
 from __future__ import annotations
 
-import hashlib
+import ast
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.blocks import BlockCache, why_failed
+from dbheal_lsp.analysis.code_ddl import FoundStatements, ddl_in
 from dbheal_lsp.analysis.constants import FileConstants, ProjectConstants
-from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
+from dbheal_lsp.analysis.drift import Drift, compute_drift, trigger_origins
 from dbheal_lsp.analysis.file_result import FileResult
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
+from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.learned_constants import LearnedConstants
 from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
+from dbheal_lsp.analysis.migration_check import migrations_result
 from dbheal_lsp.analysis.migrations import MigrationResult
 from dbheal_lsp.analysis.pysource import parse_module
 from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
@@ -41,8 +44,7 @@ from dbheal_lsp.files import (
     python_source,
     read_regular_file,
 )
-from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
-from dbheal_lsp.rules import DEFAULT_SEVERITIES
+from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin
 
 if TYPE_CHECKING:
     # Imported where used: a re-check served from the cache never needs the checks.
@@ -51,7 +53,6 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-_MIGRATIONS_ENTRY = "::migrations"
 # Each file's own time budget (seconds, checked between statements); the variable overrides it.
 DEFAULT_FILE_BUDGET = 10.0
 FILE_BUDGET_VARIABLE = "DBHEAL_FILE_BUDGET"
@@ -87,6 +88,10 @@ class Project:
         self.blocks = BlockCache()
         # What each file assigns to attributes and passes to functions (analysis/constants.py).
         self.learned = LearnedConstants(config, self._constants_changed)
+        # While `check_paths` runs: its files, and the statements found in them for the schema
+        # from code (source, tree, statements), which their checks take instead of parsing.
+        self._texts: FileTexts | None = None
+        self._extracted: FoundStatements = {}
 
     @classmethod
     def for_worker(
@@ -132,6 +137,7 @@ class Project:
     def _constants_changed(self) -> None:
         self.__dict__.pop("extractor", None)  # rebuilt with them on next use
         self.blocks.clear()
+        self._extracted = {}  # found with the old ones
 
     @cached_property
     def other_databases(self) -> OtherDatabases:
@@ -235,7 +241,7 @@ class Project:
         try:
             if not self.extractor.might_contain_sql(source):
                 return FileResult(path)
-            tree = parse_module(source, path)
+            tree = self._tree_of(path, source)
         except SyntaxError as exc:
             line = exc.lineno or 1
             note = FileNote(
@@ -245,11 +251,13 @@ class Project:
         except ValueError as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
         self.learned.note(path, source, tree)
+        found = self._extracted.pop(path, None)  # after `note`: it may change the constants
+        statements = found[2] if found is not None and found[1] is tree else None
         state = state or self.schema_state()
         # Each statement against the database its connection opens (analysis/databases.py).
         checker = self.other_databases.router(self.checker(state), path)
         checked = self.blocks.check(
-            self.extractor, checker, path, source, tree, state.key, deadline
+            self.extractor, checker, path, source, tree, state.key, deadline, statements
         )
         notes = list(checked.notes)
         if checked.stopped_at is not None:
@@ -278,6 +286,14 @@ class Project:
             checked.partly,
         )
 
+    def _tree_of(self, path: str, source: str) -> ast.Module:
+        """The tree of `source`: the one this run parsed from it already, else parsed now."""
+        found = self._extracted.get(path)
+        if found is not None and found[0] == source:
+            return found[1]
+        tree = self._texts.parsed(path, source) if self._texts is not None else None
+        return tree if tree is not None else parse_module(source, path)
+
     # --- a tree -------------------------------------------------------------------------------
 
     def _covers_root(self, paths: Sequence[Path]) -> bool:
@@ -301,17 +317,41 @@ class Project:
         jobs: int | None = None,
         progress: Progress | None = None,
     ) -> CheckResult:
-        """Return the issues of every Python file under `paths` (and of the migrations there)."""
+        """Return the issues of every Python file under `paths` (and of the migrations there).
+
+        Each file is read and parsed at most once (analysis/file_texts.py); with the cache, a
+        file whose stat is unchanged is not read at all.
+        """
+        use_cache = self.config.cache if use_cache is None else use_cache
+        self._texts = FileTexts(self.config.root, use_cache=use_cache)
+        try:
+            return self._check_tree(paths, self._texts, use_cache, jobs, progress)
+        finally:
+            self._texts = None
+            self._extracted = {}
+
+    def _check_tree(
+        self,
+        paths: Sequence[Path],
+        texts: FileTexts,
+        use_cache: bool,
+        jobs: int | None,
+        progress: Progress | None,
+    ) -> CheckResult:
         files, notes = self.scan_files(paths)
         # Every file of the project, not only those checked, may pass a function its literals.
         everything = self._covers_root(paths)
-        use_cache = self.config.cache if use_cache is None else use_cache
-        self.learn_constants(
-            files if everything else self.python_files([self.config.root]), use_cache=use_cache
+        self.learned.learn(
+            files if everything else self.python_files([self.config.root]),
+            use_cache=use_cache,
+            texts=texts,
         )
         state: SchemaState | None = None
         if self.needs_code_schema():
-            self.set_code_schema(self._ddl_in(files))
+            digest = self.learned.digest()
+            found = ddl_in(self.config, files, texts, lambda: self.extractor, digest, use_cache)
+            self.set_code_schema(found.ddl)
+            self._extracted = found.statements
             state = self.schema_state()
         cache = None
         if use_cache:
@@ -323,14 +363,13 @@ class Project:
         for file in files:
             rel = self.config.relative(file)
             try:
-                data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+                digest = texts.digests(file, rel).data
             except FileRefused as exc:
                 notes.append(FileNote(rel, f"skipped: {exc.reason}"))
                 continue
             except OSError as exc:
                 notes.append(FileNote(rel, f"skipped: cannot read ({exc.strerror or exc})"))
                 continue
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             cached = cache.get(rel, digest) if cache else None
             if cached is not None:
                 results[rel] = cached
@@ -346,9 +385,12 @@ class Project:
                 results[rel] = result
                 if cache is not None and not result.over_budget:  # a cut check is not the answer
                     cache.put(rel, digest, result)
-        migrations = self._migrations_result(paths, state, cache)
+        migrations = migrations_result(
+            self.config, paths, lambda: state or self.schema_state(), cache
+        )
         if cache is not None:
             cache.save(self.config.root)
+        texts.save()
         issues = [i for r in results.values() for i in r.issues]
         notes.extend(n for r in results.values() for n in r.notes)
         issues.extend(migrations.issues)
@@ -396,6 +438,9 @@ class Project:
 
     def check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:
         """Read and check one file; what cannot be read or checked is a note, never a raise."""
+        source = self._texts.read_source(rel) if self._texts is not None else None
+        if source is not None:  # read by this run already
+            return self.check_source(rel, source, state)
         try:
             data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
         except FileRefused as exc:
@@ -410,83 +455,11 @@ class Project:
             return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
         return self.check_source(rel, source, state)
 
-    def _ddl_in(self, files: Sequence[Path]) -> list[tuple[str, Origin]]:
-        ddl: list[tuple[str, Origin]] = []
-        for file in files:
-            try:
-                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-                statements = self.statements(source, str(file))
-            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-                continue
-            for statement in statements:
-                text = statement.literal_text
-                if text.lstrip().upper().startswith("CREATE") or (
-                    statement.is_script and "CREATE" in text.upper()
-                ):
-                    ddl.append((text, Origin(self.config.relative(file), statement.span.line)))
-        return ddl
-
-    def _migrations_result(
-        self, paths: Sequence[Path], state: SchemaState | None, cache: ResultCache | None
-    ) -> FileResult:
-        """The issues of the migration files when they are checked; `statements` counts files."""
-        folder = self.config.migrations
-        if folder is None:
-            return FileResult(_MIGRATIONS_ENTRY)
-        resolved = folder.resolve()
-        if not any(resolved == p.resolve() or p.resolve() in resolved.parents for p in paths):
-            return FileResult(_MIGRATIONS_ENTRY)
-        cached = cache.get(_MIGRATIONS_ENTRY, "") if cache is not None else None
-        if cached is not None:
-            return cached
-        state = state or self.schema_state()
-        issues = migration_issues(self.config, state)
-        files = len(state.migrations.files) if state.migrations else 0
-        result = FileResult(_MIGRATIONS_ENTRY, tuple(issues), (), files)
-        if cache is not None:
-            cache.put(_MIGRATIONS_ENTRY, "", result)
-        return result
-
     def quick_key(self) -> str:
         """Return a key that changes with the schemas, read without building the schemas
         (`result_cache.quick_key`); when they cannot be read that way, the full key."""
         key = quick_key(self.config, self.live, self.other_databases.key())
         return key if key is not None else self.schema_state().key
-
-
-def migration_issues(config: Config, state: SchemaState) -> list[Issue]:
-    """Return the SCHEMA_DRIFT issues and the broken statements of the migrations in `state`,
-    paths relative to the project root and severities as `config` sets them."""
-    if state.migrations is None:
-        return []
-    lines: dict[str, list[str]] = {}
-    for file in state.migrations.files:
-        try:
-            lines[str(file)] = Path(file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-    issues = [_relative_issue(config, i) for i in drift_issues(state.drift, lines)]
-    for error in state.migrations.errors:
-        issues.append(
-            Issue(
-                type=IssueType.SQL_SYNTAX,
-                severity=config.severity.get(
-                    IssueType.SQL_SYNTAX, DEFAULT_SEVERITIES[IssueType.SQL_SYNTAX]
-                ),
-                path=config.relative(Path(error.path)),
-                span=Span(max(error.line, 1), 1, max(error.line, 1), 2),
-                message=f"this migration fails: {error.message}",
-                fingerprint=hashlib.sha1(str(error).encode()).hexdigest()[:16],
-            )
-        )
-    return [replace(i, severity=config.severity.get(i.type, i.severity)) for i in issues]
-
-
-def _relative_issue(config: Config, issue: Issue) -> Issue:
-    origin = issue.origin
-    if origin is not None:
-        origin = Origin(config.relative(Path(origin.path)), origin.line)
-    return replace(issue, path=config.relative(Path(issue.path)), origin=origin)
 
 
 def file_budget() -> float:
@@ -550,5 +523,4 @@ __all__ = [
     "SchemaState",
     "file_budget",
     "load_project",
-    "migration_issues",
 ]
