@@ -23,8 +23,9 @@ from dbheal_lsp.model import Origin
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
+    from dbheal_lsp.analysis.workers import Constants, WorkerPool
 
-__all__ = ["FoundDdl", "FoundStatements", "ddl_in"]
+__all__ = ["FoundDdl", "FoundStatements", "ddl_in", "ddl_of"]
 
 #: By relative path: the text, its tree and the statements the extractor found in it.
 FoundStatements = dict[str, tuple[str, ast.Module, tuple["Statement", ...]]]
@@ -43,16 +44,22 @@ def ddl_in(
     files: Sequence[Path],
     texts: FileTexts,
     extractor: Callable[[], Extractor],
-    constants_digest: str,
+    constants: tuple[str, Callable[[], Constants]],
     use_cache: bool,
+    pool: WorkerPool | None = None,
 ) -> FoundDdl:
     """Return the DDL in the code of `files`, in their order: from the user's cache for a file
-    whose text and project constants (`constants_digest`) are unchanged, else found with the
-    file's statements. `extractor` is called only when a file must be searched."""
+    whose text and project constants are unchanged, else found with the file's statements (in
+    the `pool`'s workers, which keep them for the checks, when there is one). `constants` are
+    the digest of the project's constants and how to get every file's (as
+    `LearnedConstants.per_file`); that and `extractor` are called only when a file must be
+    searched."""
     store = PerFileCache.for_project(config.root, "ddl.json") if use_cache else None
-    context = f"{config.fingerprint()}:{constants_digest}"
-    ddl: list[tuple[str, Origin]] = []
-    found: FoundStatements = {}
+    context = f"{config.fingerprint()}:{constants[0]}"
+    keys: dict[str, str] = {}
+    order: list[str] = []
+    known: dict[str, list[tuple[str, int]] | None] = {}
+    todo: list[tuple[Path, str]] = []
     for file in files:
         rel = config.relative(file)
         try:
@@ -61,24 +68,34 @@ def ddl_in(
             continue
         if digest is None:
             continue
-        key = f"{digest}:{context}"
-        mine = store.get(rel, key) if store is not None else None
-        if not _is_ddl_list(mine):
-            mine = _ddl_of(file, rel, texts, extractor(), found)
-            if mine is None:
+        order.append(rel)
+        if store is not None:
+            keys[rel] = f"{digest}:{context}"
+            mine = store.get(rel, keys[rel])
+            if _is_ddl_list(mine):
+                known[rel] = mine
                 continue
-            if store is not None:
-                store.put(rel, key, mine)
-        ddl.extend((text, Origin(rel, line)) for text, line in mine)
+        todo.append((file, rel))
+    found: FoundStatements = {}
+    if pool is not None and todo:
+        known.update(pool.ddl(todo, constants[1]()))
+    for file, rel in todo:
+        if rel not in known:  # no pool, or its worker died
+            known[rel] = ddl_of(file, rel, texts, extractor(), found)
+        mine = known[rel]
+        if store is not None and mine is not None:
+            store.put(rel, keys[rel], mine)
+    ddl = [(text, Origin(rel, line)) for rel in order for text, line in known[rel] or ()]
     if store is not None:
         store.save_existing(config.root)
     return FoundDdl(ddl, found)
 
 
-def _ddl_of(
+def ddl_of(
     file: Path, rel: str, texts: FileTexts, extractor: Extractor, found: FoundStatements
 ) -> list[tuple[str, int]] | None:
-    """The DDL statements of one file (text, first line); None when it cannot be read."""
+    """Return the DDL statements of one file (text, first line), keeping its statements in
+    `found`; None when it cannot be read."""
     try:
         source = texts.source(file, rel)
         if not extractor.might_contain_sql(source):

@@ -26,7 +26,7 @@ from dbheal_lsp.analysis.constants import (
 from dbheal_lsp.analysis.file_scan import python_files
 from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.result_cache import PerFileCache, files_key
-from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, read_constants
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, WorkerPool, constants_of
 from dbheal_lsp.config import Config
 from dbheal_lsp.files import text_hash
 
@@ -78,13 +78,19 @@ class LearnedConstants:
         return self._files or {}, self._read
 
     def learn(
-        self, files: Iterable[Path], *, use_cache: bool = False, texts: FileTexts | None = None
+        self,
+        files: Iterable[Path],
+        *,
+        use_cache: bool = False,
+        texts: FileTexts | None = None,
+        pool: WorkerPool | None = None,
     ) -> None:
         """Read what every file in `files` assigns and passes.
 
         With `use_cache`, a file whose content is unchanged since the last check is answered
         from the user's cache folder: a warm `dbheal check` parses no file at all. `texts` are
-        the files of the caller's run (what is read and parsed here serves its later passes).
+        the files of the caller's run and `pool` its worker processes (what is read and parsed
+        here, in them or in this process, serves the run's later passes).
         """
         texts = texts or FileTexts(self.config.root, use_cache=use_cache)
         paths: dict[str, Path] = {}
@@ -107,13 +113,18 @@ class LearnedConstants:
             self._digest = known
             self._pending = lambda: self._learned(paths, read, use_cache, texts)
             return
-        self._learned(paths, read, use_cache, texts)
+        self._learned(paths, read, use_cache, texts, pool)
         if merged is not None:  # the digest of what was merged, for the next warm pass
             merged.put("merged", key, self._merged.digest())
             merged.save({"merged"})
 
     def _learned(
-        self, paths: dict[str, Path], read: dict[str, str], use_cache: bool, texts: FileTexts
+        self,
+        paths: dict[str, Path],
+        read: dict[str, str],
+        use_cache: bool,
+        texts: FileTexts,
+        pool: WorkerPool | None = None,
     ) -> None:
         """Learn the constants of the files `paths` (whose texts have the digests `read`):
         from the per-file cache where it has them, else by reading the files."""
@@ -130,11 +141,15 @@ class LearnedConstants:
                 pass  # not what this version writes: read the file again
             todo.append((file, rel))
         workers = self.config.jobs or (os.cpu_count() or 1)
-        if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
-            learned = [(rel, _constants_of(texts, file, rel)) for file, rel in todo]
-        else:
-            learned = read_constants(todo, workers)
-        for rel, constants in learned:
+        elsewhere: dict[str, FileConstants | None] = {}
+        if pool is not None and todo:
+            elsewhere = pool.constants(todo)
+        elif workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+            with WorkerPool(None, workers) as own:  # parsing is most of a cold pre-pass
+                elsewhere = own.constants(todo)
+        for file, rel in todo:
+            # Missing: its worker died, it is read here.
+            constants = elsewhere[rel] if rel in elsewhere else constants_of(texts, file, rel)
             if constants is None:
                 read.pop(rel, None)  # not Python: it gives a note when it is checked
                 continue
@@ -171,12 +186,3 @@ class LearnedConstants:
             self.use({**self._files, path: mine}, read)
         else:
             self._read = read
-
-
-def _constants_of(texts: FileTexts, file: Path, rel: str) -> FileConstants | None:
-    """Return the constants of one file (None: it cannot be parsed), its tree kept in `texts`
-    for the passes after this one."""
-    try:
-        return file_constants(texts.tree(file, rel))
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.blocks import BlockCache, why_failed
 from dbheal_lsp.analysis.code_ddl import FoundStatements, ddl_in
-from dbheal_lsp.analysis.constants import FileConstants, ProjectConstants
+from dbheal_lsp.analysis.constants import ProjectConstants
 from dbheal_lsp.analysis.drift import Drift, compute_drift, trigger_origins
 from dbheal_lsp.analysis.file_result import FileResult
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
@@ -35,7 +35,7 @@ from dbheal_lsp.analysis.pysource import parse_module
 from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
-from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, check_in_processes
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Constants, WorkerPool
 from dbheal_lsp.config import Config, ConfigError
 from dbheal_lsp.files import (
     FileRefused,
@@ -82,6 +82,7 @@ class Project:
         confined = config.migrations is None or is_inside(config.migrations, config.root)
         self.migration_cache = MigrationCache(config.root if confined else None)
         self._code_schema: Schema | None = None
+        self._code_ddl: list[tuple[str, Origin]] = []  # what `_code_schema` was built from
         self._checker: StatementChecker | None = None
         self._checker_key = ""
         # Issues of unchanged top-level functions, positions relative to their first line.
@@ -93,20 +94,20 @@ class Project:
         self._texts: FileTexts | None = None
         self._extracted: FoundStatements = {}
 
-    @classmethod
-    def for_worker(
-        cls,
-        config: Config,
-        code_schema: Schema | None,
-        constants: dict[str, FileConstants],
-        read: dict[str, str],
-    ) -> Project:
-        """Return the project of a worker process (analysis/workers.py): the parent's schema
-        from code and every file's constants are given, so nothing is learned twice."""
-        project = cls(config)
-        project._code_schema = code_schema
-        project.learned.use(constants, read)
-        return project
+    def use_constants(self, constants: Constants) -> None:
+        """Take every file's constants as given (a worker process is given its parent's, so
+        nothing is learned twice: analysis/workers.py)."""
+        self.learned.use(*constants)
+
+    def keep_run(
+        self, texts: FileTexts, found: FoundStatements, code_ddl: Sequence[tuple[str, Origin]]
+    ) -> None:
+        """Check the next files with the texts, trees and statements earlier passes of this run
+        read and found, and the schema `code_ddl` builds when it comes from the code (what a
+        worker process keeps between the passes of its parent's run: analysis/workers.py)."""
+        self._texts, self._extracted = texts, found
+        if list(code_ddl) != self._code_ddl:
+            self.set_code_schema(code_ddl)
 
     @property
     def constants(self) -> ProjectConstants:
@@ -173,6 +174,7 @@ class Project:
     def set_code_schema(self, ddl: Sequence[tuple[str, Origin]]) -> None:
         """Use the DDL found in code as the schema when there is no database nor migrations."""
         self._code_schema = schema_from_ddl(ddl) if ddl else None
+        self._code_ddl = list(ddl)
         self._checker = None
 
     def needs_code_schema(self) -> bool:
@@ -323,9 +325,14 @@ class Project:
         file whose stat is unchanged is not read at all.
         """
         use_cache = self.config.cache if use_cache is None else use_cache
+        files, notes = self.scan_files(paths)
+        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
         self._texts = FileTexts(self.config.root, use_cache=use_cache)
         try:
-            return self._check_tree(paths, self._texts, use_cache, jobs, progress)
+            if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+                return self._check_tree(paths, files, notes, use_cache, None, progress)
+            with WorkerPool(partial(Project, self.config), workers) as pool:
+                return self._check_tree(paths, files, notes, use_cache, pool, progress)
         finally:
             self._texts = None
             self._extracted = {}
@@ -333,23 +340,27 @@ class Project:
     def _check_tree(
         self,
         paths: Sequence[Path],
-        texts: FileTexts,
+        files: list[Path],
+        notes: list[FileNote],
         use_cache: bool,
-        jobs: int | None,
+        pool: WorkerPool | None,
         progress: Progress | None,
     ) -> CheckResult:
-        files, notes = self.scan_files(paths)
+        texts = self._texts or FileTexts(self.config.root, use_cache=use_cache)
         # Every file of the project, not only those checked, may pass a function its literals.
         everything = self._covers_root(paths)
         self.learned.learn(
             files if everything else self.python_files([self.config.root]),
             use_cache=use_cache,
             texts=texts,
+            pool=pool,
         )
         state: SchemaState | None = None
         if self.needs_code_schema():
-            digest = self.learned.digest()
-            found = ddl_in(self.config, files, texts, lambda: self.extractor, digest, use_cache)
+            constants = (self.learned.digest(), lambda: self.learned.per_file)
+            found = ddl_in(
+                self.config, files, texts, lambda: self.extractor, constants, use_cache, pool
+            )
             self.set_code_schema(found.ddl)
             self._extracted = found.statements
             state = self.schema_state()
@@ -379,7 +390,7 @@ class Project:
         if todo:
             state = state or self.schema_state()
             fresh = self._check_files(
-                [(f, r) for f, r, _ in todo], state, jobs, progress, len(files)
+                [(f, r) for f, r, _ in todo], state, pool, progress, len(files)
             )
             for (_, rel, digest), result in zip(todo, fresh, strict=True):
                 results[rel] = result
@@ -408,23 +419,20 @@ class Project:
         self,
         files: list[tuple[Path, str]],
         state: SchemaState,
-        jobs: int | None,
+        pool: WorkerPool | None,
         progress: Progress | None,
         total: int,
     ) -> list[FileResult]:
         """Check `files`, each on its own budget; one file's failure is a note on that file."""
         file_budget()  # a bad $DBHEAL_FILE_BUDGET is the user's one-line error, before any work
-        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
         done_before = total - len(files)
-        if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+        if pool is None or len(files) < PARALLEL_THRESHOLD:
             out = []
             for i, (file, rel) in enumerate(files):
                 out.append(self.check_file(file, rel, state))
                 if progress:
                     progress(done_before + i + 1, total)
             return out
-        constants, read = self.learned.per_file
-        build = partial(Project.for_worker, self.config, self._code_schema, constants, read)
         count = done_before
 
         def done(checked: int) -> None:
@@ -433,7 +441,7 @@ class Project:
             if progress:
                 progress(count, total)
 
-        results = check_in_processes(build, files, workers, done)
+        results = pool.check(files, self.learned.per_file, self._code_ddl, done)
         return [results.get(rel) or self.check_file(file, rel, state) for file, rel in files]
 
     def check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:

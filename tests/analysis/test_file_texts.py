@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from dbheal_lsp.analysis.file_texts import SETTLE_SECONDS
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD
 from dbheal_lsp.model import IssueType
 from tests.analysis.test_project import HEADER, SCHEMA, essentials, make_db, project, where, write
 
@@ -118,23 +119,32 @@ def test_a_file_written_within_the_settle_time_is_never_known_by_its_stat(tmp_pa
     assert "app/queries_0.py" not in {i.path for i in warm.issues}
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_a_schema_from_code_check_parses_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
-    _code_schema_tree(tmp_path)
-    parsed: Counter[str] = Counter()
+    # With 2 jobs and enough files the passes run in forked worker processes, which inherit
+    # the counting parse: each writes the names it parses to a file (O_APPEND lines).
+    root = tmp_path / "project"
+    _code_schema_tree(root)
+    files = {f"app/queries_{n}.py" for n in range(6)} | {"app/schema.py", "app/plain.py"}
+    for n in range(PARALLEL_THRESHOLD if jobs > 1 else 0):
+        write(root, f"app/more_{n}.py", HEADER + f"\n\ndef f_{n}() -> None:\n    conn.commit()\n")
+        files.add(f"app/more_{n}.py")
+    log = tmp_path / "parsed.txt"
     real_parse = ast.parse
 
     def counting_parse(source: Any, filename: Any = "<unknown>", *args: Any, **kw: Any) -> Any:
         name = Path(os.fsdecode(filename))
-        if name.is_absolute() and name.is_relative_to(tmp_path):
-            name = name.relative_to(tmp_path)
-        parsed[name.as_posix()] += 1
+        if name.is_absolute() and name.is_relative_to(root):
+            name = name.relative_to(root)
+        with log.open("a", encoding="utf-8") as out:
+            out.write(name.as_posix() + "\n")
         return real_parse(source, filename, *args, **kw)
 
     monkeypatch.setattr(ast, "parse", counting_parse)
-    result = project(tmp_path).check_paths([tmp_path], use_cache=False, jobs=1)
+    result = project(root).check_paths([root], use_cache=False, jobs=jobs)
 
     assert ("app/queries_0.py", 7, IssueType.MISSING_COLUMN) in where(result.issues)
-    files = {f"app/queries_{n}.py" for n in range(6)} | {"app/schema.py", "app/plain.py"}
+    parsed = Counter(log.read_text(encoding="utf-8").splitlines())
     assert {name: parsed[name] for name in files} == dict.fromkeys(files, 1)
