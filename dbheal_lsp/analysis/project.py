@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,8 @@ from dbheal_lsp.analysis.blocks import BlockCache, why_failed
 from dbheal_lsp.analysis.code_ddl import FoundStatements, ddl_in
 from dbheal_lsp.analysis.constants import ProjectConstants
 from dbheal_lsp.analysis.drift import Drift, compute_drift, trigger_origins
-from dbheal_lsp.analysis.file_result import FileResult
+from dbheal_lsp.analysis.file_budget import budget_or_default, file_budget
+from dbheal_lsp.analysis.file_result import FileResult, unique_issues
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
 from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.learned_constants import LearnedConstants
@@ -36,7 +37,7 @@ from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
 from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Constants, WorkerPool
-from dbheal_lsp.config import Config, ConfigError
+from dbheal_lsp.config import Config
 from dbheal_lsp.files import (
     FileRefused,
     SourceNotText,
@@ -53,9 +54,6 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-# Each file's own time budget (seconds, checked between statements); the variable overrides it.
-DEFAULT_FILE_BUDGET = 10.0
-FILE_BUDGET_VARIABLE = "DBHEAL_FILE_BUDGET"
 
 Progress = Callable[[int, int], None]
 
@@ -223,7 +221,7 @@ class Project:
         keep their issues and the note says where checking stopped. Only a schema that cannot
         be read (SchemaError) is raised: it is the project's problem, not this file's.
         """
-        seconds = budget if budget is not None else _budget_or_default()
+        seconds = budget if budget is not None else budget_or_default()
         deadline = time.monotonic() + seconds
         try:
             return self._check_text(path, source, state, deadline, seconds)
@@ -273,7 +271,7 @@ class Project:
                     line,
                 )
             )
-        issues = tuple(_unique_fingerprints(_dedupe(checked.issues)))
+        issues = unique_issues(checked.issues)
         # `# dbheal: ignore[...]` comments, applied here so that every door honours them.
         from dbheal_lsp.suppress import apply_suppressions
 
@@ -470,51 +468,8 @@ class Project:
         return key if key is not None else self.schema_state().key
 
 
-def file_budget() -> float:
-    """Return the seconds one file may take to check: $DBHEAL_FILE_BUDGET, else 10.
-
-    Raise ConfigError when the variable is set to anything but a number of seconds >= 0.
-    """
-    raw = os.environ.get(FILE_BUDGET_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_FILE_BUDGET
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also refuses nan
-        raise ConfigError(f"{FILE_BUDGET_VARIABLE} must be a number of seconds, not {raw!r}")
-    return seconds
-
-
-def _budget_or_default() -> float:
-    try:
-        return file_budget()
-    except ConfigError:
-        # The editor's entry never fails on a setting; `check_paths` reports it.
-        return DEFAULT_FILE_BUDGET
-
-
 def _issue_order(issue: Issue) -> tuple[Any, ...]:
     return (issue.path, issue.span.line, issue.span.column, issue.type.value)
-
-
-def _dedupe(issues: Iterable[Issue]) -> Iterator[Issue]:
-    seen: set[tuple[Any, ...]] = set()
-    for issue in issues:
-        key = (issue.type, issue.span, issue.message)
-        if key not in seen:
-            seen.add(key)
-            yield issue
-
-
-def _unique_fingerprints(issues: Iterable[Issue]) -> Iterator[Issue]:
-    """Number repeated fingerprints (the same finding twice in one file) in source order."""
-    counts: dict[str, int] = {}
-    for issue in issues:
-        n = counts.get(issue.fingerprint, 0)
-        counts[issue.fingerprint] = n + 1
-        yield issue if n == 0 else replace(issue, fingerprint=f"{issue.fingerprint}-{n}")
 
 
 def load_project(root: Path, overrides: dict[str, Any] | None = None) -> Project:
@@ -524,11 +479,4 @@ def load_project(root: Path, overrides: dict[str, Any] | None = None) -> Project
     return Project(load_config(root, overrides))
 
 
-__all__ = [
-    "DEFAULT_FILE_BUDGET",
-    "FILE_BUDGET_VARIABLE",
-    "Project",
-    "SchemaState",
-    "file_budget",
-    "load_project",
-]
+__all__ = ["Project", "SchemaState", "load_project"]
