@@ -651,7 +651,36 @@ def prepare_shop(shop: Path, timeout: float) -> str:
     return ""
 
 
-def main(argv: list[str] | None = None) -> int:
+def write_results(
+    folder: Path, info: dict[str, object], targets: list[dict[str, object]], repeat: int
+) -> None:
+    """Print the Markdown report and write it to `folder`/check.md, all figures to check.json."""
+    report = markdown(info, targets, repeat)
+    print(report)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "check.md").write_text(report, encoding="utf-8")
+    payload = {
+        "machine": info,
+        "repeat": repeat,
+        "targets": [
+            {
+                **{k: v for k, v in t.items() if k != "measurements"},
+                "measurements": [
+                    {**asdict(m), "median": m.median, "min": m.best}
+                    for m in t.get("measurements", [])  # type: ignore[attr-defined]
+                ],
+            }
+            for t in targets
+        ],
+    }
+    (folder / "check.json").write_text(
+        json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {folder / 'check.md'} and check.json", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command line's parser."""
     parser = argparse.ArgumentParser(
         prog="bench/run.py",
         description=(
@@ -696,6 +725,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--peers-only", action="store_true", help="measure bandit, ruff and the floor only"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -752,28 +786,7 @@ def main(argv: list[str] | None = None) -> int:
             ratios=ratio_rows(measurements),
         )
 
-    report = markdown(info, targets, args.repeat)
-    print(report)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "check.md").write_text(report, encoding="utf-8")
-    payload = {
-        "machine": info,
-        "repeat": args.repeat,
-        "targets": [
-            {
-                **{k: v for k, v in t.items() if k != "measurements"},
-                "measurements": [
-                    {**asdict(m), "median": m.median, "min": m.best}
-                    for m in t.get("measurements", [])  # type: ignore[attr-defined]
-                ],
-            }
-            for t in targets
-        ],
-    }
-    (args.results_dir / "check.json").write_text(
-        json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(f"wrote {args.results_dir / 'check.md'} and check.json", file=sys.stderr)
+    write_results(args.results_dir, info, targets, args.repeat)
     shutil.rmtree(os.environ["DBHEAL_CACHE_DIR"], ignore_errors=True)
     if not measured_any:
         return 2
