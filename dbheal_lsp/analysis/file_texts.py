@@ -47,7 +47,8 @@ class FileTexts:
         self._store = PerFileCache.for_project(root, "hashes.json") if use_cache else None
         self._digests: dict[str, FileDigests] = {}
         self._sources: dict[str, str] = {}
-        self._trees: dict[str, ast.Module] = {}
+        # Each tree with the text it was parsed from; a check takes both (it is the last pass).
+        self._trees: dict[str, tuple[str, ast.Module]] = {}
 
     def digests(self, file: Path, rel: str) -> FileDigests:
         """Return the hashes of `file`: remembered when its stat is unchanged, else read.
@@ -80,21 +81,24 @@ class FileTexts:
         return text
 
     def read_source(self, rel: str) -> str | None:
-        """Return the text of `rel` if this run read it (and it is Python text), else None."""
-        return self._sources.get(rel)
+        """Return the text of `rel` if this run read it (and it is Python text), else None;
+        it is then forgotten (the check that takes it is the run's last pass)."""
+        return self._sources.pop(rel, None)
 
     def tree(self, file: Path, rel: str) -> ast.Module:
         """Return the tree of `file`, parsed once per run (SyntaxError, ValueError as
         `parse_module` raises them)."""
-        tree = self._trees.get(rel)
-        if tree is None:
-            tree = self._trees[rel] = parse_module(self.source(file, rel), str(file))
-        return tree
+        known = self._trees.get(rel)
+        if known is None:
+            source = self.source(file, rel)
+            known = self._trees[rel] = (source, parse_module(source, str(file)))
+        return known[1]
 
     def parsed(self, rel: str, source: str) -> ast.Module | None:
-        """Return the tree parsed this run from exactly `source`, if there is one."""
-        tree = self._trees.get(rel)
-        return tree if tree is not None and self._sources.get(rel) == source else None
+        """Return the tree parsed this run from exactly `source`, if there is one, and forget
+        it (the check that takes it is the run's last pass)."""
+        known = self._trees.pop(rel, None)
+        return known[1] if known is not None and known[0] == source else None
 
     def save(self) -> None:
         """Remember the stat and hashes of every file of this run (in the user's cache)."""
