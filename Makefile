@@ -56,6 +56,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/generate.py --schema-from code
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_heal.py
 

@@ -28,6 +28,11 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/generate.py                  # 1,000 files, ~100k lines
     .venv/bin/python bench/generate.py --files 200 --out /tmp/small
+    .venv/bin/python bench/generate.py --schema-from code   # bench/generated/code-schema
+
+With ``--schema-from code`` the same project has no database and no migrations: its schema is
+the ``CREATE`` statements of ``app/common/schema.py`` (one ``conn.execute`` each, the final
+schema the migrations build), which is how dbheal learns the schema of such a project.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "generated" / "project"
+DEFAULT_CODE_OUT = BENCH_DIR / "generated" / "code-schema"
 MANIFEST_NAME = "bench-manifest.json"
 DEFAULT_SEED = 20240611
 
@@ -2093,6 +2099,42 @@ class ProjectMaker:
         return self.stats
 
 
+def schema_module(database: Path) -> str:
+    """Return a module that creates, one `conn.execute` per object, the schema of `database`."""
+    conn = sqlite3.connect(database)
+    try:
+        rows = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid"
+        ).fetchall()
+    finally:
+        conn.close()
+    lines = [
+        '"""The application\'s schema, created in code (there are no migrations)."""',
+        "",
+        "import sqlite3",
+        "",
+        "",
+        "def create_schema(conn: sqlite3.Connection) -> None:",
+        '    """Create every table and index of the application."""',
+    ]
+    for (sql,) in rows:
+        lines.append(f"    conn.execute({sql!r})")
+    return "\n".join(lines) + "\n"
+
+
+def schema_from_code(out: Path) -> int:
+    """Turn the project at `out` into one whose schema comes from its code; return the lines
+    of the schema module."""
+    text = schema_module(out / "app.db")
+    ast.parse(text)
+    (out / "app" / "common" / "schema.py").write_text(text, encoding="utf-8")
+    (out / "app.db").unlink()
+    shutil.rmtree(out / "migrations")
+    (out / "pyproject.toml").write_text(PYPROJECT_CODE, encoding="utf-8")
+    return text.count("\n")
+
+
 PYPROJECT = """[project]
 name = "benchshop"
 version = "0.1.0"
@@ -2103,6 +2145,8 @@ requires-python = ">=3.10"
 database = "app.db"
 migrations = "migrations"
 """
+
+PYPROJECT_CODE = PYPROJECT.split("[tool.dbheal]")[0] + "[tool.dbheal]\n"
 
 README = """# benchshop (generated)
 
@@ -2172,8 +2216,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_OUT,
-        help="folder to write (default: bench/generated/project; emptied first)",
+        default=None,
+        help=(
+            "folder to write (default: bench/generated/project, or bench/generated/code-schema "
+            "with --schema-from code; emptied first)"
+        ),
+    )
+    parser.add_argument(
+        "--schema-from",
+        choices=("database", "code"),
+        default="database",
+        help="where dbheal finds the schema: app.db and migrations (default), or CREATE "
+        "statements in app/common/schema.py, with no database nor migrations",
     )
     parser.add_argument(
         "--files", type=int, default=1000, help="number of Python files (default: 1000)"
@@ -2195,10 +2249,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.lines_per_file < 30:
         parser.error("--lines-per-file must be at least 30")
 
-    out: Path = args.out.resolve()
+    default = DEFAULT_CODE_OUT if args.schema_from == "code" else DEFAULT_OUT
+    out: Path = (args.out or default).resolve()
     prepare_out(out, args.force)
     maker = ProjectMaker(args.seed, args.files, args.lines_per_file)
     stats = maker.write(out)
+    if args.schema_from == "code":
+        stats.files += 1
+        stats.lines += schema_from_code(out)
     manifest = summary(stats, args.seed, args.files, args.lines_per_file)
     (out / MANIFEST_NAME).write_text(
         json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"

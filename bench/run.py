@@ -1,7 +1,9 @@
 """Time `dbheal check` side by side with its peers, and write the figures as Markdown and JSON.
 
-Targets: the generated project (``bench/generate.py``, default ``bench/generated/project``) and
-``examples/shop`` when it exists (its database is built first by ``examples/shop/make_db.py``
+Targets: the generated project with its schema from a database and migrations
+(``bench/generate.py``, default ``bench/generated/project``), the same project with its schema
+from the code (``bench/generate.py --schema-from code``, default ``bench/generated/code-schema``)
+and ``examples/shop`` when it exists (its database is built first by ``examples/shop/make_db.py``
 when there is such a script).
 
 Commands timed on each target, each ``--repeat`` times (default 5) after one untimed warm-up,
@@ -10,7 +12,8 @@ fall on one tool only:
 
 - ``dbheal check <project> --no-cache --format json``: cold;
 - ``dbheal check <project> --format json``: warm, the result cache present (the warm-up run
-  after deleting ``<project root>/.dbheal/cache`` writes it, each timed run re-reads it);
+  after emptying the run's own cache folder, ``$DBHEAL_CACHE_DIR``, writes it, each timed run
+  re-reads it);
 - ``bandit -q -r <project> -t B608 -f json``;
 - ``ruff check --no-cache --select S608 --isolated <project>``;
 - ``python -c ...``: ``ast.parse`` of every ``.py`` file of the project, the floor of any
@@ -27,7 +30,8 @@ Output: a Markdown table on stdout and in ``bench/results/check.md``, all figure
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/generate.py && .venv/bin/python bench/run.py
+    .venv/bin/python bench/generate.py && .venv/bin/python bench/generate.py --schema-from code
+    .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py --repeat 10 --no-shop
     .venv/bin/python bench/run.py --peers-only      # bandit, ruff and the floor only
 """
@@ -44,6 +48,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -53,6 +58,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 DEFAULT_PROJECT = BENCH_DIR / "generated" / "project"
+DEFAULT_CODE_PROJECT = BENCH_DIR / "generated" / "code-schema"
 DEFAULT_SHOP = REPO / "examples" / "shop"
 DEFAULT_RESULTS = BENCH_DIR / "results"
 MANIFEST_NAME = "bench-manifest.json"
@@ -69,11 +75,15 @@ for path in sorted(root.rglob("*.py")):
 print(count)
 """
 
-# (numerator, denominator, target): the ratios the performance targets are stated in.
-RATIOS: tuple[tuple[str, str, float], ...] = (
+# (numerator, denominator, target): the ratios the performance targets are stated in, then
+# the others the report gives (no target).
+RATIOS: tuple[tuple[str, str, float | None], ...] = (
     ("dbheal_cold", "bandit", 0.3),
     ("dbheal_cold", "parse", 2.5),
     ("dbheal_warm", "ruff", 3.0),
+    ("dbheal_cold", "ruff", None),
+    ("dbheal_warm", "bandit", None),
+    ("dbheal_warm", "parse", None),
 )
 
 
@@ -311,8 +321,9 @@ def project_root(path: Path) -> Path:
 
 
 def remove_cache(root: Path) -> None:
-    """Delete `<root>/.dbheal/cache` (dbheal's result cache) if it exists."""
-    cache = root / ".dbheal" / "cache"
+    """Empty dbheal's cache folder of this run (`$DBHEAL_CACHE_DIR`, set by `main` to a folder
+    of its own: never the user's)."""
+    cache = Path(os.environ.get("DBHEAL_CACHE_DIR", root / ".dbheal" / "cache"))
     if cache.is_dir():
         shutil.rmtree(cache)
 
@@ -529,30 +540,33 @@ def fmt(seconds: float | None) -> str:
 
 
 def ratio_rows(measurements: list[Measurement]) -> list[dict[str, object]]:
-    """Return the target ratios: measured (medians) or why not, and dbheal's time budget."""
+    """Return the ratios: measured (of medians and of minima) or why not, and for those with a
+    target, whether the medians meet it and dbheal's time budget."""
     by_key = {m.key: m for m in measurements}
     rows: list[dict[str, object]] = []
     for num, den, target in RATIOS:
         top, bottom = by_key.get(num), by_key.get(den)
-        budget = bottom.median * target if bottom and bottom.median else None
+        budget = bottom.median * target if bottom and bottom.median and target else None
         row: dict[str, object] = {
             "ratio": f"{num} / {den}",
             "target": target,
             "budget_seconds": budget,
             "measured": None,
+            "measured_min": None,
             "met": None,
             "note": "",
         }
         if top is None or not top.available:
             row["note"] = "pending: dbheal check not available"
-        elif top.failed or top.median is None:
+        elif top.failed or top.median is None or top.best is None:
             row["note"] = f"pending: {top.label} failed"
-        elif bottom is None or bottom.median is None:
+        elif bottom is None or not bottom.median or not bottom.best:
             row["note"] = f"{den} not measured"
         else:
             value = top.median / bottom.median
             row["measured"] = value
-            row["met"] = value <= target
+            row["measured_min"] = top.best / bottom.best
+            row["met"] = value <= target if target is not None else None
         rows.append(row)
     return rows
 
@@ -561,6 +575,9 @@ RATIO_LABELS = {
     "dbheal_cold / bandit": "dbheal cold / bandit",
     "dbheal_cold / parse": "dbheal cold / bare parse",
     "dbheal_warm / ruff": "dbheal warm / ruff",
+    "dbheal_cold / ruff": "dbheal cold / ruff",
+    "dbheal_warm / bandit": "dbheal warm / bandit",
+    "dbheal_warm / parse": "dbheal warm / bare parse",
 }
 
 
@@ -602,20 +619,24 @@ def markdown(info: dict[str, object], targets: list[dict[str, object]], repeat: 
                 f"| {m.label}: `{m.command}` | {fmt(m.median)} | {fmt(m.best)} | "
                 f"{findings} | {status} |"
             )
-        out += ["", "| ratio (medians) | target | measured | dbheal budget here |"]
-        out.append("|---|---:|---:|---:|")
+        out += ["", "| ratio | target | of medians | of minima | dbheal budget here |"]
+        out.append("|---|---:|---:|---:|---:|")
         ratios = target["ratios"]
         assert isinstance(ratios, list)
         for r in ratios:
-            measured = r["measured"]
-            if isinstance(measured, float):
-                shown = f"{measured:.2f}" + (" (met)" if r["met"] else " (missed)")
+            measured, best = r["measured"], r["measured_min"]
+            if isinstance(measured, float) and isinstance(best, float):
+                shown = f"{measured:.2f}"
+                if r["met"] is not None:
+                    shown += " (met)" if r["met"] else " (missed)"
+                shown_min = f"{best:.2f}"
             else:
-                shown = str(r["note"])
+                shown, shown_min = str(r["note"]), "—"
             budget = r["budget_seconds"]
             budget_text = f"≤ {budget:.3f} s" if isinstance(budget, float) else "—"
+            goal = f"≤ {r['target']}" if r["target"] is not None else "—"
             label = RATIO_LABELS.get(str(r["ratio"]), str(r["ratio"]))
-            out.append(f"| {label} | ≤ {r['target']} | {shown} | {budget_text} |")
+            out.append(f"| {label} | {goal} | {shown} | {shown_min} | {budget_text} |")
     return "\n".join(out) + "\n"
 
 
@@ -630,7 +651,36 @@ def prepare_shop(shop: Path, timeout: float) -> str:
     return ""
 
 
-def main(argv: list[str] | None = None) -> int:
+def write_results(
+    folder: Path, info: dict[str, object], targets: list[dict[str, object]], repeat: int
+) -> None:
+    """Print the Markdown report and write it to `folder`/check.md, all figures to check.json."""
+    report = markdown(info, targets, repeat)
+    print(report)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "check.md").write_text(report, encoding="utf-8")
+    payload = {
+        "machine": info,
+        "repeat": repeat,
+        "targets": [
+            {
+                **{k: v for k, v in t.items() if k != "measurements"},
+                "measurements": [
+                    {**asdict(m), "median": m.median, "min": m.best}
+                    for m in t.get("measurements", [])  # type: ignore[attr-defined]
+                ],
+            }
+            for t in targets
+        ],
+    }
+    (folder / "check.json").write_text(
+        json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {folder / 'check.md'} and check.json", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command line's parser."""
     parser = argparse.ArgumentParser(
         prog="bench/run.py",
         description=(
@@ -645,6 +695,16 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=DEFAULT_PROJECT,
         help="the generated project (default: bench/generated/project)",
+    )
+    parser.add_argument(
+        "--code-project",
+        type=Path,
+        default=DEFAULT_CODE_PROJECT,
+        help="the generated project with its schema from the code (default: "
+        "bench/generated/code-schema)",
+    )
+    parser.add_argument(
+        "--no-code", action="store_true", help="do not measure the schema-from-code project"
     )
     parser.add_argument(
         "--shop", type=Path, default=DEFAULT_SHOP, help="the example app (default: examples/shop)"
@@ -665,6 +725,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--peers-only", action="store_true", help="measure bandit, ruff and the floor only"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -679,7 +744,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     info = machine_info(dbheal, dbheal_reason)
 
+    # dbheal's caches of this run go to a folder of its own, emptied before each warm-up.
+    os.environ["DBHEAL_CACHE_DIR"] = tempfile.mkdtemp(prefix="dbheal-bench-cache-")
     candidates: list[tuple[str, Path]] = [("Generated project", args.project.resolve())]
+    if not args.no_code:
+        candidates.append(("Generated project, schema from code", args.code_project.resolve()))
     if not args.no_shop:
         candidates.append(("examples/shop", args.shop.resolve()))
     targets: list[dict[str, object]] = []
@@ -690,7 +759,10 @@ def main(argv: list[str] | None = None) -> int:
         target: dict[str, object] = {"name": name, "path": shown}
         targets.append(target)
         if not path.is_dir():
-            hint = " (run bench/generate.py first)" if name.startswith("Generated") else ""
+            hint = ""
+            if name.startswith("Generated"):
+                code = " --schema-from code" if "code" in name else ""
+                hint = f" (run bench/generate.py{code} first)"
             target["skipped"] = f"{shown} does not exist{hint}"
             print(f"{name}: skipped, {target['skipped']}", file=sys.stderr)
             continue
@@ -714,28 +786,8 @@ def main(argv: list[str] | None = None) -> int:
             ratios=ratio_rows(measurements),
         )
 
-    report = markdown(info, targets, args.repeat)
-    print(report)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "check.md").write_text(report, encoding="utf-8")
-    payload = {
-        "machine": info,
-        "repeat": args.repeat,
-        "targets": [
-            {
-                **{k: v for k, v in t.items() if k != "measurements"},
-                "measurements": [
-                    {**asdict(m), "median": m.median, "min": m.best}
-                    for m in t.get("measurements", [])  # type: ignore[attr-defined]
-                ],
-            }
-            for t in targets
-        ],
-    }
-    (args.results_dir / "check.json").write_text(
-        json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(f"wrote {args.results_dir / 'check.md'} and check.json", file=sys.stderr)
+    write_results(args.results_dir, info, targets, args.repeat)
+    shutil.rmtree(os.environ["DBHEAL_CACHE_DIR"], ignore_errors=True)
     if not measured_any:
         return 2
     return 1 if failed else 0

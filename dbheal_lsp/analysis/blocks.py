@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.checker import StatementChecker
     from dbheal_lsp.analysis.databases import DatabaseRouter
     from dbheal_lsp.analysis.extract import Extractor
+    from dbheal_lsp.analysis.statement import Statement
 
 __all__ = ["BlockCache", "CheckedBlocks", "shifted", "why_failed"]
 
@@ -79,10 +80,12 @@ class BlockCache:
         tree: ast.Module,
         state_key: str,
         deadline: float = float("inf"),
+        statements: tuple[Statement, ...] | None = None,
     ) -> CheckedBlocks:
         """Check the module's top-level blocks against the schema `state_key` names, reusing
         the results of unchanged ones. Past `deadline` (time.monotonic) no further statement is
-        checked; blocks not fully checked are not remembered."""
+        checked; blocks not fully checked are not remembered. `statements` are the module's,
+        when the caller found them already with `extractor` in `tree`."""
         from dbheal_lsp.analysis.positions import source_lines
 
         lines = source_lines(source)
@@ -105,8 +108,10 @@ class BlockCache:
             fresh[id(node)] = (key, start, end)
             todo.append(node)
         spans = [(fresh[id(n)][1], fresh[id(n)][2], id(n)) for n in todo]
+        if len(todo) < len(tree.body):
+            statements = None  # found in the whole module: some are answered from the blocks
         run = _check_statements(
-            extractor, checker, path, source, tree, lines, todo, spans, deadline
+            extractor, checker, path, source, tree, lines, todo, spans, deadline, statements
         )
         self._remember(todo, fresh, run)
         total = count + run.extracted if run.extracted is not None else None
@@ -159,15 +164,20 @@ def _check_statements(
     todo: list[ast.stmt],
     spans: list[tuple[int, int, int]],
     deadline: float,
+    found: tuple[Statement, ...] | None,
 ) -> _Run:
-    """Find and check the statements of the blocks `todo` (`spans`: first line, last line, id)."""
+    """Find (unless `found` are given) and check the statements of the blocks `todo` (`spans`:
+    first line, last line, id)."""
     from dbheal_lsp.analysis.databases import DatabaseRouter
     from dbheal_lsp.analysis.extract import OutOfTime
     from dbheal_lsp.analysis.statement import unknown_slots
 
     run = _Run(found={id(n): ([], 0, 0) for n in todo})
     try:
-        statements = extractor.extract(source, tree, todo, lines, deadline) if todo else ()
+        if found is not None:
+            statements = found
+        else:
+            statements = extractor.extract(source, tree, todo, lines, deadline) if todo else ()
         run.extracted = len(statements)
     except OutOfTime:  # its budget went on reading the file's strings: none was checked
         statements, run.stopped_at = (), spans[0][0]

@@ -17,16 +17,17 @@ from pathlib import Path
 from dbheal_lsp.analysis.constants import FileConstants
 from dbheal_lsp.analysis.constants_json import constants_from_json, constants_to_json
 from dbheal_lsp.analysis.file_constants import file_constants
-from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files
+from dbheal_lsp.analysis.file_scan import python_files
+from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.project_constants import (
     ProjectConstants,
     classes_of_test_code,
     project_constants,
 )
-from dbheal_lsp.analysis.result_cache import ConstantsCache, files_key
-from dbheal_lsp.analysis.workers import read_constants
+from dbheal_lsp.analysis.result_cache import PerFileCache, files_key
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, WorkerPool, constants_of
 from dbheal_lsp.config import Config
-from dbheal_lsp.files import FileRefused, python_source, read_regular_file, text_hash
+from dbheal_lsp.files import text_hash
 
 __all__ = ["LearnedConstants"]
 
@@ -75,22 +76,33 @@ class LearnedConstants:
         self.merged  # noqa: B018 - merged now: the workers are given every file's
         return self._files or {}, self._read
 
-    def learn(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
+    def learn(
+        self,
+        files: Iterable[Path],
+        *,
+        use_cache: bool = False,
+        texts: FileTexts | None = None,
+        pool: WorkerPool | None = None,
+    ) -> None:
         """Read what every file in `files` assigns and passes.
 
         With `use_cache`, a file whose content is unchanged since the last check is answered
-        from the user's cache folder: a warm `dbheal check` parses no file at all.
+        from the user's cache folder: a warm `dbheal check` parses no file at all. `texts` are
+        the files of the caller's run and `pool` its worker processes (what is read and parsed
+        here, in them or in this process, serves the run's later passes).
         """
+        texts = texts or FileTexts(self.config.root, use_cache=use_cache)
         paths: dict[str, Path] = {}
         read: dict[str, str] = {}
         for file in files:
             rel = self.config.relative(file)
             try:
-                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-            except (FileRefused, OSError, ValueError):
+                digest = texts.digests(file, rel).text
+            except OSError:
                 continue  # such a file gives a note when it is checked
-            paths[rel], read[rel] = file, text_hash(source)
-        merged = ConstantsCache.merged_for_project(self.config.root) if use_cache else None
+            if digest is not None:  # else not Python text: a note when it is checked
+                paths[rel], read[rel] = file, digest
+        merged = PerFileCache.merged_for_project(self.config.root) if use_cache else None
         key = files_key(read)
         known = merged.get("merged", key) if merged is not None else None
         if isinstance(known, str):
@@ -98,17 +110,24 @@ class LearnedConstants:
             # constants merged, only if a file must be checked.
             self._read = read
             self._digest = known
-            self._pending = lambda: self._learned(paths, read, use_cache)
+            self._pending = lambda: self._learned(paths, read, use_cache, texts)
             return
-        self._learned(paths, read, use_cache)
+        self._learned(paths, read, use_cache, texts, pool)
         if merged is not None:  # the digest of what was merged, for the next warm pass
             merged.put("merged", key, self._merged.digest())
             merged.save({"merged"})
 
-    def _learned(self, paths: dict[str, Path], read: dict[str, str], use_cache: bool) -> None:
+    def _learned(
+        self,
+        paths: dict[str, Path],
+        read: dict[str, str],
+        use_cache: bool,
+        texts: FileTexts,
+        pool: WorkerPool | None = None,
+    ) -> None:
         """Learn the constants of the files `paths` (whose texts have the digests `read`):
         from the per-file cache where it has them, else by reading the files."""
-        store = ConstantsCache.for_project(self.config.root) if use_cache else None
+        store = PerFileCache.for_project(self.config.root) if use_cache else None
         found: dict[str, FileConstants] = {}
         todo: list[tuple[Path, str]] = []
         for rel, file in paths.items():
@@ -121,7 +140,15 @@ class LearnedConstants:
                 pass  # not what this version writes: read the file again
             todo.append((file, rel))
         workers = self.config.jobs or (os.cpu_count() or 1)
-        for rel, constants in read_constants(todo, workers):
+        elsewhere: dict[str, FileConstants | None] = {}
+        if pool is not None and todo:
+            elsewhere = pool.constants(todo)
+        elif workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+            with WorkerPool(None, workers) as own:  # parsing is most of a cold pre-pass
+                elsewhere = own.constants(todo)
+        for file, rel in todo:
+            # Missing: its worker died, it is read here.
+            constants = elsewhere[rel] if rel in elsewhere else constants_of(texts, file, rel)
             if constants is None:
                 read.pop(rel, None)  # not Python: it gives a note when it is checked
                 continue

@@ -11,30 +11,33 @@ large check (workers.py).
 
 from __future__ import annotations
 
-import hashlib
+import ast
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.blocks import BlockCache, why_failed
-from dbheal_lsp.analysis.constants import FileConstants
-from dbheal_lsp.analysis.drift import Drift, compute_drift, drift_issues, trigger_origins
-from dbheal_lsp.analysis.file_result import FileResult
+from dbheal_lsp.analysis.code_ddl import FoundStatements, ddl_in
+from dbheal_lsp.analysis.drift import Drift, compute_drift, trigger_origins
+from dbheal_lsp.analysis.file_budget import budget_or_default, file_budget
+from dbheal_lsp.analysis.file_result import FileResult, unique_issues
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
+from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.learned_constants import LearnedConstants
 from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
+from dbheal_lsp.analysis.migration_check import migrations_result
 from dbheal_lsp.analysis.migrations import MigrationResult
 from dbheal_lsp.analysis.project_constants import ProjectConstants
 from dbheal_lsp.analysis.pysource import parse_module
 from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
-from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, check_in_processes
-from dbheal_lsp.config import Config, ConfigError
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Constants, WorkerPool
+from dbheal_lsp.config import Config
 from dbheal_lsp.files import (
     FileRefused,
     SourceNotText,
@@ -42,8 +45,7 @@ from dbheal_lsp.files import (
     python_source,
     read_regular_file,
 )
-from dbheal_lsp.model import CheckResult, FileNote, Issue, IssueType, Origin, Span
-from dbheal_lsp.rules import DEFAULT_SEVERITIES
+from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin
 
 if TYPE_CHECKING:
     # Imported where used: a re-check served from the cache never needs the checks.
@@ -52,10 +54,6 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
 
-_MIGRATIONS_ENTRY = "::migrations"
-# Each file's own time budget (seconds, checked between statements); the variable overrides it.
-DEFAULT_FILE_BUDGET = 10.0
-FILE_BUDGET_VARIABLE = "DBHEAL_FILE_BUDGET"
 
 Progress = Callable[[int, int], None]
 
@@ -82,27 +80,32 @@ class Project:
         confined = config.migrations is None or is_inside(config.migrations, config.root)
         self.migration_cache = MigrationCache(config.root if confined else None)
         self._code_schema: Schema | None = None
+        self._code_ddl: list[tuple[str, Origin]] = []  # what `_code_schema` was built from
         self._checker: StatementChecker | None = None
         self._checker_key = ""
         # Issues of unchanged top-level functions, positions relative to their first line.
         self.blocks = BlockCache()
         # What each file assigns to attributes and passes to functions (analysis/constants.py).
         self.learned = LearnedConstants(config, self._constants_changed)
+        # While `check_paths` runs: its files, and the statements found in them for the schema
+        # from code (source, tree, statements), which their checks take instead of parsing.
+        self._texts: FileTexts | None = None
+        self._extracted: FoundStatements = {}
 
-    @classmethod
-    def for_worker(
-        cls,
-        config: Config,
-        code_schema: Schema | None,
-        constants: dict[str, FileConstants],
-        read: dict[str, str],
-    ) -> Project:
-        """Return the project of a worker process (analysis/workers.py): the parent's schema
-        from code and every file's constants are given, so nothing is learned twice."""
-        project = cls(config)
-        project._code_schema = code_schema
-        project.learned.use(constants, read)
-        return project
+    def use_constants(self, constants: Constants) -> None:
+        """Take every file's constants as given (a worker process is given its parent's, so
+        nothing is learned twice: analysis/workers.py)."""
+        self.learned.use(*constants)
+
+    def keep_run(
+        self, texts: FileTexts, found: FoundStatements, code_ddl: Sequence[tuple[str, Origin]]
+    ) -> None:
+        """Check the next files with the texts, trees and statements earlier passes of this run
+        read and found, and the schema `code_ddl` builds when it comes from the code (what a
+        worker process keeps between the passes of its parent's run: analysis/workers.py)."""
+        self._texts, self._extracted = texts, found
+        if list(code_ddl) != self._code_ddl:
+            self.set_code_schema(code_ddl)
 
     @property
     def constants(self) -> ProjectConstants:
@@ -135,6 +138,7 @@ class Project:
     def _constants_changed(self) -> None:
         self.__dict__.pop("extractor", None)  # rebuilt with them on next use
         self.blocks.clear()
+        self._extracted = {}  # found with the old ones
 
     @cached_property
     def other_databases(self) -> OtherDatabases:
@@ -170,6 +174,7 @@ class Project:
     def set_code_schema(self, ddl: Sequence[tuple[str, Origin]]) -> None:
         """Use the DDL found in code as the schema when there is no database nor migrations."""
         self._code_schema = schema_from_ddl(ddl) if ddl else None
+        self._code_ddl = list(ddl)
         self._checker = None
 
     def needs_code_schema(self) -> bool:
@@ -218,7 +223,7 @@ class Project:
         keep their issues and the note says where checking stopped. Only a schema that cannot
         be read (SchemaError) is raised: it is the project's problem, not this file's.
         """
-        seconds = budget if budget is not None else _budget_or_default()
+        seconds = budget if budget is not None else budget_or_default()
         deadline = time.monotonic() + seconds
         try:
             return self._check_text(path, source, state, deadline, seconds)
@@ -238,7 +243,7 @@ class Project:
         try:
             if not self.extractor.might_contain_sql(source):
                 return FileResult(path)
-            tree = parse_module(source, path)
+            tree = self._tree_of(path, source)
         except SyntaxError as exc:
             line = exc.lineno or 1
             note = FileNote(
@@ -248,11 +253,13 @@ class Project:
         except ValueError as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
         self.learned.note(path, source, tree)
+        found = self._extracted.pop(path, None)  # after `note`: it may change the constants
+        statements = found[2] if found is not None and found[1] is tree else None
         state = state or self.schema_state()
         # Each statement against the database its connection opens (analysis/databases.py).
         checker = self.other_databases.router(self.checker(state), path)
         checked = self.blocks.check(
-            self.extractor, checker, path, source, tree, state.key, deadline
+            self.extractor, checker, path, source, tree, state.key, deadline, statements
         )
         notes = list(checked.notes)
         if checked.stopped_at is not None:
@@ -266,7 +273,7 @@ class Project:
                     line,
                 )
             )
-        issues = tuple(_unique_fingerprints(_dedupe(checked.issues)))
+        issues = unique_issues(checked.issues)
         # `# dbheal: ignore[...]` comments, applied here so that every door honours them.
         from dbheal_lsp.suppress import apply_suppressions
 
@@ -280,6 +287,14 @@ class Project:
             checked.stopped_at is not None,
             checked.partly,
         )
+
+    def _tree_of(self, path: str, source: str) -> ast.Module:
+        """The tree of `source`: the one this run parsed from it already, else parsed now."""
+        found = self._extracted.get(path)
+        if found is not None and found[0] == source:
+            return found[1]
+        tree = self._texts.parsed(path, source) if self._texts is not None else None
+        return tree if tree is not None else parse_module(source, path)
 
     # --- a tree -------------------------------------------------------------------------------
 
@@ -304,17 +319,50 @@ class Project:
         jobs: int | None = None,
         progress: Progress | None = None,
     ) -> CheckResult:
-        """Return the issues of every Python file under `paths` (and of the migrations there)."""
+        """Return the issues of every Python file under `paths` (and of the migrations there).
+
+        Each file is read and parsed at most once (analysis/file_texts.py); with the cache, a
+        file whose stat is unchanged is not read at all.
+        """
+        use_cache = self.config.cache if use_cache is None else use_cache
         files, notes = self.scan_files(paths)
+        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
+        self._texts = FileTexts(self.config.root, use_cache=use_cache)
+        try:
+            if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+                return self._check_tree(paths, files, notes, use_cache, None, progress)
+            with WorkerPool(partial(Project, self.config), workers) as pool:
+                return self._check_tree(paths, files, notes, use_cache, pool, progress)
+        finally:
+            self._texts = None
+            self._extracted = {}
+
+    def _check_tree(
+        self,
+        paths: Sequence[Path],
+        files: list[Path],
+        notes: list[FileNote],
+        use_cache: bool,
+        pool: WorkerPool | None,
+        progress: Progress | None,
+    ) -> CheckResult:
+        texts = self._texts or FileTexts(self.config.root, use_cache=use_cache)
         # Every file of the project, not only those checked, may pass a function its literals.
         everything = self._covers_root(paths)
-        use_cache = self.config.cache if use_cache is None else use_cache
-        self.learn_constants(
-            files if everything else self.python_files([self.config.root]), use_cache=use_cache
+        self.learned.learn(
+            files if everything else self.python_files([self.config.root]),
+            use_cache=use_cache,
+            texts=texts,
+            pool=pool,
         )
         state: SchemaState | None = None
         if self.needs_code_schema():
-            self.set_code_schema(self._ddl_in(files))
+            constants = (self.learned.digest(), lambda: self.learned.per_file)
+            found = ddl_in(
+                self.config, files, texts, lambda: self.extractor, constants, use_cache, pool
+            )
+            self.set_code_schema(found.ddl)
+            self._extracted = found.statements
             state = self.schema_state()
         cache = None
         if use_cache:
@@ -326,14 +374,13 @@ class Project:
         for file in files:
             rel = self.config.relative(file)
             try:
-                data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+                digest = texts.digests(file, rel).data
             except FileRefused as exc:
                 notes.append(FileNote(rel, f"skipped: {exc.reason}"))
                 continue
             except OSError as exc:
                 notes.append(FileNote(rel, f"skipped: cannot read ({exc.strerror or exc})"))
                 continue
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             cached = cache.get(rel, digest) if cache else None
             if cached is not None:
                 results[rel] = cached
@@ -343,15 +390,18 @@ class Project:
         if todo:
             state = state or self.schema_state()
             fresh = self._check_files(
-                [(f, r) for f, r, _ in todo], state, jobs, progress, len(files)
+                [(f, r) for f, r, _ in todo], state, pool, progress, len(files)
             )
             for (_, rel, digest), result in zip(todo, fresh, strict=True):
                 results[rel] = result
                 if cache is not None and not result.over_budget:  # a cut check is not the answer
                     cache.put(rel, digest, result)
-        migrations = self._migrations_result(paths, state, cache)
+        migrations = migrations_result(
+            self.config, paths, lambda: state or self.schema_state(), cache
+        )
         if cache is not None:
             cache.save(self.config.root)
+        texts.save()
         issues = [i for r in results.values() for i in r.issues]
         notes.extend(n for r in results.values() for n in r.notes)
         issues.extend(migrations.issues)
@@ -369,23 +419,20 @@ class Project:
         self,
         files: list[tuple[Path, str]],
         state: SchemaState,
-        jobs: int | None,
+        pool: WorkerPool | None,
         progress: Progress | None,
         total: int,
     ) -> list[FileResult]:
         """Check `files`, each on its own budget; one file's failure is a note on that file."""
         file_budget()  # a bad $DBHEAL_FILE_BUDGET is the user's one-line error, before any work
-        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
         done_before = total - len(files)
-        if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+        if pool is None or len(files) < PARALLEL_THRESHOLD:
             out = []
             for i, (file, rel) in enumerate(files):
                 out.append(self.check_file(file, rel, state))
                 if progress:
                     progress(done_before + i + 1, total)
             return out
-        constants, read = self.learned.per_file
-        build = partial(Project.for_worker, self.config, self._code_schema, constants, read)
         count = done_before
 
         def done(checked: int) -> None:
@@ -394,11 +441,14 @@ class Project:
             if progress:
                 progress(count, total)
 
-        results = check_in_processes(build, files, workers, done)
+        results = pool.check(files, self.learned.per_file, self._code_ddl, done)
         return [results.get(rel) or self.check_file(file, rel, state) for file, rel in files]
 
     def check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:
         """Read and check one file; what cannot be read or checked is a note, never a raise."""
+        source = self._texts.read_source(rel) if self._texts is not None else None
+        if source is not None:  # read by this run already
+            return self.check_source(rel, source, state)
         try:
             data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
         except FileRefused as exc:
@@ -413,43 +463,6 @@ class Project:
             return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
         return self.check_source(rel, source, state)
 
-    def _ddl_in(self, files: Sequence[Path]) -> list[tuple[str, Origin]]:
-        ddl: list[tuple[str, Origin]] = []
-        for file in files:
-            try:
-                source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-                statements = self.statements(source, str(file))
-            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-                continue
-            for statement in statements:
-                text = statement.literal_text
-                if text.lstrip().upper().startswith("CREATE") or (
-                    statement.is_script and "CREATE" in text.upper()
-                ):
-                    ddl.append((text, Origin(self.config.relative(file), statement.span.line)))
-        return ddl
-
-    def _migrations_result(
-        self, paths: Sequence[Path], state: SchemaState | None, cache: ResultCache | None
-    ) -> FileResult:
-        """The issues of the migration files when they are checked; `statements` counts files."""
-        folder = self.config.migrations
-        if folder is None:
-            return FileResult(_MIGRATIONS_ENTRY)
-        resolved = folder.resolve()
-        if not any(resolved == p.resolve() or p.resolve() in resolved.parents for p in paths):
-            return FileResult(_MIGRATIONS_ENTRY)
-        cached = cache.get(_MIGRATIONS_ENTRY, "") if cache is not None else None
-        if cached is not None:
-            return cached
-        state = state or self.schema_state()
-        issues = migration_issues(self.config, state)
-        files = len(state.migrations.files) if state.migrations else 0
-        result = FileResult(_MIGRATIONS_ENTRY, tuple(issues), (), files)
-        if cache is not None:
-            cache.put(_MIGRATIONS_ENTRY, "", result)
-        return result
-
     def quick_key(self) -> str:
         """Return a key that changes with the schemas, read without building the schemas
         (`result_cache.quick_key`); when they cannot be read that way, the full key."""
@@ -457,86 +470,8 @@ class Project:
         return key if key is not None else self.schema_state().key
 
 
-def migration_issues(config: Config, state: SchemaState) -> list[Issue]:
-    """Return the SCHEMA_DRIFT issues and the broken statements of the migrations in `state`,
-    paths relative to the project root and severities as `config` sets them."""
-    if state.migrations is None:
-        return []
-    lines: dict[str, list[str]] = {}
-    for file in state.migrations.files:
-        try:
-            lines[str(file)] = Path(file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-    issues = [_relative_issue(config, i) for i in drift_issues(state.drift, lines)]
-    for error in state.migrations.errors:
-        issues.append(
-            Issue(
-                type=IssueType.SQL_SYNTAX,
-                severity=config.severity.get(
-                    IssueType.SQL_SYNTAX, DEFAULT_SEVERITIES[IssueType.SQL_SYNTAX]
-                ),
-                path=config.relative(Path(error.path)),
-                span=Span(max(error.line, 1), 1, max(error.line, 1), 2),
-                message=f"this migration fails: {error.message}",
-                fingerprint=hashlib.sha1(str(error).encode()).hexdigest()[:16],
-            )
-        )
-    return [replace(i, severity=config.severity.get(i.type, i.severity)) for i in issues]
-
-
-def _relative_issue(config: Config, issue: Issue) -> Issue:
-    origin = issue.origin
-    if origin is not None:
-        origin = Origin(config.relative(Path(origin.path)), origin.line)
-    return replace(issue, path=config.relative(Path(issue.path)), origin=origin)
-
-
-def file_budget() -> float:
-    """Return the seconds one file may take to check: $DBHEAL_FILE_BUDGET, else 10.
-
-    Raise ConfigError when the variable is set to anything but a number of seconds >= 0.
-    """
-    raw = os.environ.get(FILE_BUDGET_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_FILE_BUDGET
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also refuses nan
-        raise ConfigError(f"{FILE_BUDGET_VARIABLE} must be a number of seconds, not {raw!r}")
-    return seconds
-
-
-def _budget_or_default() -> float:
-    try:
-        return file_budget()
-    except ConfigError:
-        # The editor's entry never fails on a setting; `check_paths` reports it.
-        return DEFAULT_FILE_BUDGET
-
-
 def _issue_order(issue: Issue) -> tuple[Any, ...]:
     return (issue.path, issue.span.line, issue.span.column, issue.type.value)
-
-
-def _dedupe(issues: Iterable[Issue]) -> Iterator[Issue]:
-    seen: set[tuple[Any, ...]] = set()
-    for issue in issues:
-        key = (issue.type, issue.span, issue.message)
-        if key not in seen:
-            seen.add(key)
-            yield issue
-
-
-def _unique_fingerprints(issues: Iterable[Issue]) -> Iterator[Issue]:
-    """Number repeated fingerprints (the same finding twice in one file) in source order."""
-    counts: dict[str, int] = {}
-    for issue in issues:
-        n = counts.get(issue.fingerprint, 0)
-        counts[issue.fingerprint] = n + 1
-        yield issue if n == 0 else replace(issue, fingerprint=f"{issue.fingerprint}-{n}")
 
 
 def load_project(root: Path, overrides: dict[str, Any] | None = None) -> Project:
@@ -546,12 +481,4 @@ def load_project(root: Path, overrides: dict[str, Any] | None = None) -> Project
     return Project(load_config(root, overrides))
 
 
-__all__ = [
-    "DEFAULT_FILE_BUDGET",
-    "FILE_BUDGET_VARIABLE",
-    "Project",
-    "SchemaState",
-    "file_budget",
-    "load_project",
-    "migration_issues",
-]
+__all__ = ["Project", "SchemaState", "load_project"]

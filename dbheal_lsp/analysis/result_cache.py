@@ -2,8 +2,8 @@
 
 `ResultCache` answers an unchanged file from its last check: keyed by the file's content hash
 and valid for one schema and configuration key, so a warm `dbheal check` of an unchanged tree
-reads no schema and checks nothing. `ConstantsCache` does the same for what each file gave the
-constants pre-pass. Both live in the user's cache directory, never in the project: a cache
+reads no schema and checks nothing. `PerFileCache` keeps one JSON value per file by a key of its
+content: what each file gave the constants pre-pass, its DDL, its hashes by its stat. Both live in the user's cache directory, never in the project: a cache
 committed into a repository by someone else must never be believed.
 """
 
@@ -27,7 +27,7 @@ from dbheal_lsp.model import FileNote, Issue
 __all__ = [
     "CACHE_FORMAT",
     "MAX_CACHE_BYTES",
-    "ConstantsCache",
+    "PerFileCache",
     "ResultCache",
     "files_key",
     "quick_key",
@@ -116,13 +116,14 @@ class ResultCache:
         _write_cache(self.file, self.key, self._entries, stale, self._dirty)
 
 
-class ConstantsCache:
-    """What each file gave the constants pre-pass, by content hash, in the user's cache folder
-    (like ResultCache: never in the project, whose cache a stranger could have written)."""
+class PerFileCache:
+    """One JSON value per file (its constants, its DDL, its hashes), valid for one key of its
+    content, in the user's cache folder (like ResultCache: never in the project, whose cache a
+    stranger could have written)."""
 
     def __init__(self, file: Path | None) -> None:
         self.file = file
-        self.key = f"{CACHE_FORMAT}:{__version__}:constants"
+        self.key = f"{CACHE_FORMAT}:{__version__}:{file.name if file else ''}"
         self._entries: dict[str, Any] = {}
         self._dirty = False
         if file is None:
@@ -135,35 +136,46 @@ class ConstantsCache:
             self._entries = {}
 
     @classmethod
-    def for_project(cls, root: Path, name: str = "constants.json") -> ConstantsCache:
-        """Return the constants cache of the project at `root` (one that keeps nothing when
-        there is no user cache folder)."""
+    def for_project(cls, root: Path, name: str = "constants.json") -> PerFileCache:
+        """Return the cache `name` of the project at `root` (one that keeps nothing when there
+        is no user cache folder)."""
         try:
             return cls(project_cache_dir(root) / name)
         except OSError:
             return cls(None)
 
     @classmethod
-    def merged_for_project(cls, root: Path) -> ConstantsCache:
+    def merged_for_project(cls, root: Path) -> PerFileCache:
         """Return the small cache of the merged constants' digest, under the key "merged" by
         the digest of every file's content (read without the per-file cache's size)."""
         return cls.for_project(root, "constants-merged.json")
 
     def get(self, rel: str, digest: str) -> Any:
-        """Return the cached constants of `rel` if its content hash is `digest`, else None."""
+        """Return the cached value of `rel` if its content key is `digest`, else None."""
         entry = self._entries.get(rel)
         if isinstance(entry, dict) and entry.get("hash") == digest:
             return entry.get("constants")
         return None
 
     def put(self, rel: str, digest: str, constants: Any) -> None:
-        """Remember the constants of `rel` for content hash `digest`."""
+        """Remember the value of `rel` for content key `digest`."""
         self._entries[rel] = {"hash": digest, "constants": constants}
         self._dirty = True
+
+    def forget(self, rel: str) -> None:
+        """Drop what is remembered of `rel`."""
+        if self._entries.pop(rel, None) is not None:
+            self._dirty = True
 
     def save(self, present: set[str]) -> None:
         """Write the cache (atomically), keeping only the files of this pass."""
         _write_cache(self.file, self.key, self._entries, set(self._entries) - present, self._dirty)
+
+    def save_existing(self, root: Path) -> None:
+        """Write the cache (atomically), keeping the files under `root` that still exist (a
+        check of some files keeps what is known of the others)."""
+        stale = {rel for rel in self._entries if not (root / rel).is_file()}
+        _write_cache(self.file, self.key, self._entries, stale, self._dirty)
 
 
 def _write_cache(
