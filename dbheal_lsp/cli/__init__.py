@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dbheal",
         description="Keep Python code and its SQL database in agreement, and heal both.",
     )
-    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show the version and the sqlglot build"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         module.add_commands(commands)
@@ -54,6 +56,15 @@ def _command_modules() -> list[Any]:
     import importlib
 
     return [importlib.import_module(name) for name in COMMAND_MODULES]
+
+
+class _VersionAction(argparse.Action):
+    """--version, worked out only when asked: finding sqlglot's build imports sqlglot, which
+    every other command would otherwise pay for at start-up."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def version_text() -> str:
