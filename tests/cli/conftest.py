@@ -22,3 +22,11 @@ def project(tmp_path: Path) -> Path:
             "app/broken.py": SYNTAX_ERROR,
         },
     )
+
+
+@pytest.fixture
+def git_shop(tmp_path: Path) -> Path:
+    """The demo shop as a git repository with one baseline commit (tests/hook/repo.py)."""
+    from tests.hook.repo import baseline_repository
+
+    return baseline_repository(tmp_path)

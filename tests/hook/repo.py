@@ -108,9 +108,8 @@ def hooks(repo: Path) -> Path:
     return repo / ".git" / "hooks"
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """The demo shop as a git repository with one baseline commit and no hook."""
+def baseline_repository(tmp_path: Path) -> Path:
+    """Return the demo shop as a git repository with one baseline commit and no hook."""
     shop = copy_shop(tmp_path)
     git_ok(shop, "init", "-q")
     git_ok(shop, "config", "user.name", "dbheal tests")
@@ -120,6 +119,12 @@ def repo(tmp_path: Path) -> Path:
     git_ok(shop, "add", "-A")
     git_ok(shop, "commit", "-q", "-m", "baseline")
     return shop
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """The demo shop as a git repository with one baseline commit and no hook."""
+    return baseline_repository(tmp_path)
 
 
 @pytest.fixture
