@@ -3,12 +3,14 @@ user cache directory for every test (dbheal's result cache lives there, never in
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -76,3 +78,14 @@ def write_app(root: Path, source: str, setting: str = "") -> Path:
     )
     (root / "app.py").write_text(source, encoding="utf-8")
     return root
+
+
+def load_script(name: str) -> ModuleType:
+    """Import `scripts/<name>.py` (the checks `make lint` runs) as a module."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while building a class
+    spec.loader.exec_module(module)
+    return module

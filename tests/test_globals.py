@@ -3,28 +3,16 @@ runtime/process.py, and each kind of violation is caught."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_globals", ROOT / "scripts" / "check_globals.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-check_globals = _checker()
+check_globals = load_script("check_globals")
 
 
 def test_the_package_keeps_no_module_level_mutable_state() -> None:

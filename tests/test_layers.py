@@ -3,28 +3,16 @@ break is caught (so a contract cannot silently stop being checked)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_layers", ROOT / "scripts" / "check_layers.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while building the class
-    spec.loader.exec_module(module)
-    return module
-
-
-check_layers = _checker()
+check_layers = load_script("check_layers")
 
 
 def test_the_package_keeps_its_layering() -> None:

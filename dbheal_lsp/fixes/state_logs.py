@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -30,18 +31,20 @@ def normal_time(text: str) -> str:
     return format_time(parse_time(text))
 
 
-class EventLog:
+class EventLog(ABC):
     """The events and scans tables of `StateStore`, which this is part of: the store gives the
     connection (`_write`, `_read`) and the bounds (`max_events`, `max_scans`)."""
 
     max_events: int
     max_scans: int
 
+    @abstractmethod
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+        """The store's write transaction."""
 
+    @abstractmethod
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """The rows of a read on the store's connection."""
 
     # -- runtime events
 
