@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere in the checkout
 
 from dbheal_lsp.analysis.project import Project  # noqa: E402
 from dbheal_lsp.config import load_config  # noqa: E402
-from dbheal_lsp.fixes.codefix import code_fixes  # noqa: E402
+from dbheal_lsp.languages.python.codefix import code_fixes  # noqa: E402
 from dbheal_lsp.model import Issue, IssueType  # noqa: E402
 
 SCHEMA = """

@@ -49,8 +49,8 @@ sys.path.insert(0, str(REPO))
 # bench/run.py, found because a script's own folder is first on sys.path.
 from run import cpu_model  # noqa: E402
 
+from dbheal_lsp.databases.sqlite.rebuild import change_type_plan  # noqa: E402
 from dbheal_lsp.fixes.apply import apply_plan  # noqa: E402
-from dbheal_lsp.fixes.rebuild import change_type_plan  # noqa: E402
 from dbheal_lsp.model import MigrationPlan, PlanStep  # noqa: E402
 
 VIEW = (

@@ -27,6 +27,12 @@ PACKAGE = "dbheal_lsp"
 
 #: Each part of the package, by module-name prefix (the longest prefix wins).
 PARTS: tuple[tuple[str, str], ...] = (
+    # The source languages and database back ends sit beside the engine: it reaches them through
+    # their seams (languages/language.py, databases/database.py).
+    ("dbheal_lsp.languages.python", "python"),
+    ("dbheal_lsp.languages", "languages"),
+    ("dbheal_lsp.databases.sqlite", "sqlite"),
+    ("dbheal_lsp.databases", "databases"),
     ("dbheal_lsp.analysis", "engine"),
     ("dbheal_lsp.rules", "engine"),
     ("dbheal_lsp.lookup", "engine"),
@@ -52,6 +58,12 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     # The settings take each rule's default severity from the rule registry (rules/).
     "config": frozenset({"fixes", "report"}) | FRONT_DOORS,
     "engine": frozenset({"fixes", "report"}) | FRONT_DOORS,
+    # A language knows no database back end, a back end no language: each reaches the other's
+    # seam only (the SchemaError of databases/database.py, the Statement of the engine).
+    "python": frozenset({"fixes", "report", "sqlite"}) | FRONT_DOORS,
+    "languages": frozenset({"fixes", "report", "sqlite"}) | FRONT_DOORS,
+    "sqlite": frozenset({"fixes", "report", "python", "languages"}) | FRONT_DOORS,
+    "databases": frozenset({"fixes", "report", "python", "languages"}) | FRONT_DOORS,
     "fixes": FRONT_DOORS,
     "report": frozenset({"fixes"}) | FRONT_DOORS,
     "lsp": FRONT_DOORS - {"lsp"},

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
-from dbheal_lsp.fixes.lossless import ON_LOSSY
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
 from dbheal_lsp.fixes.present import dry_run_status, lossy_text, outcome_text
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback, rollback
@@ -298,7 +298,7 @@ class AdminApp:
             return ()
 
     def _code_fix_json(self, fix: CodeFix) -> dict[str, Any]:
-        from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
+        from dbheal_lsp.languages.python.codefix import apply_edits, unified_diff
 
         try:
             source = self.engine.read_source(fix.path)

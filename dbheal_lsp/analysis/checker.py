@@ -26,7 +26,6 @@ from dbheal_lsp.analysis.oracle import (
     stand_in_index,
     undone,
 )
-from dbheal_lsp.analysis.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
 from dbheal_lsp.analysis.sqlrefs import (
     Placeholder,
@@ -39,6 +38,7 @@ from dbheal_lsp.analysis.sqlrefs import (
     sqlglot_text,
 )
 from dbheal_lsp.analysis.statement import Rendered, Statement, is_stand_in, render
+from dbheal_lsp.databases.sqlite.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.model import Issue, IssueType, Origin, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES, RULES
 from dbheal_lsp.rules.missing_index import FULL_READ, SORTED_LIMIT
@@ -128,7 +128,7 @@ class _ScriptSchema:
 class StatementChecker:
     """Checks statements against one schema; owns the in-memory copy SQLite prepares against.
 
-    The copy (`oracle`) is a sandbox (`analysis/sandbox.py`): statements are only prepared on
+    The copy (`oracle`) is a sandbox (`databases/sqlite/sandbox.py`): statements are only prepared on
     it, and a script's CREATE/ALTER/DROP run on it under the sandbox's authorizer and budget.
     A plain connection given instead is not used: a sandbox is built from `schema`.
     """

@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
 from dbheal_lsp.analysis.sqlrefs import masked
 from dbheal_lsp.analysis.statement import RUN_TIME
 from dbheal_lsp.config import Config, database_candidates
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
 from dbheal_lsp.files import is_inside
 from dbheal_lsp.model import Issue, Origin
 
@@ -245,7 +246,7 @@ class DatabaseRouter:
         return checker or self.owner.blind(self.main.settings)
 
     def _check_in_memory(self, statement: Statement, path: str) -> list[Issue]:
-        from dbheal_lsp.analysis.replay import schema_from_ddl
+        from dbheal_lsp.databases.sqlite.replay import schema_from_ddl
 
         ddl = self._memory.setdefault(statement.function, [])
         key = tuple(text for text, _ in ddl)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
-from dbheal_lsp.analysis.pysource import parse_module
 from dbheal_lsp.analysis.result_cache import PerFileCache
 from dbheal_lsp.files import SourceNotText, python_source, read_regular_file, text_hash
+from dbheal_lsp.languages.python.pysource import parse_module
 
 __all__ = ["SETTLE_SECONDS", "FileDigests", "FileTexts"]
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from dbheal_lsp.analysis.live_db import DEFAULT_BUSY_TIMEOUT, SchemaError, open_read_only
 from dbheal_lsp.analysis.migration_check import migration_issues
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import excluded
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.sqlite.live_db import DEFAULT_BUSY_TIMEOUT, open_read_only
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
 from dbheal_lsp.records import RuntimeEvent, parse_time, utc_now
 

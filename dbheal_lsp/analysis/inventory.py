@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbheal_lsp.analysis.receivers import leaf_name
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Statement, TextPiece, unknown_slots
+from dbheal_lsp.languages.python.receivers import leaf_name
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.project import Project
@@ -198,9 +198,9 @@ def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
     """Return the inventory of the Python files under `paths` in `project` (reads them again;
     no check runs)."""
     from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
-    from dbheal_lsp.analysis.pysource import parse_module
     from dbheal_lsp.config import split_pattern_warnings
     from dbheal_lsp.files import python_source, read_regular_file
+    from dbheal_lsp.languages.python.pysource import parse_module
 
     files, scan_notes = project.scan_files(paths)
     # Read with what the whole project passes, as `dbheal check` reads them.

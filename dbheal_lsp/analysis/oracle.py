@@ -1,7 +1,7 @@
 """SQLite's view of one statement, and the Facts every rule reads.
 
 SQLite is the oracle: a statement is prepared against an in-memory copy of the schema (a
-sandbox, `analysis/sandbox.py`) and its error message read back as a `Verdict`; EXPLAIN QUERY
+sandbox, `databases/sqlite/sandbox.py`) and its error message read back as a `Verdict`; EXPLAIN QUERY
 PLAN says how it would be run. `Facts` holds that, with sqlglot's view of what the statement
 refers to, for the rules (`dbheal_lsp/rules/`) to turn into issues.
 """
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from dbheal_lsp.analysis.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.analysis.sqlrefs import Placeholder, References, masked
 from dbheal_lsp.analysis.statement import Rendered, SlotRange, Statement
+from dbheal_lsp.databases.sqlite.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.model import IssueType
 
 if TYPE_CHECKING:

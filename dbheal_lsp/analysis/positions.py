@@ -3,7 +3,7 @@
 `ast` reports columns as 0-based UTF-8 byte offsets, the LSP speaks 0-based UTF-16 code units,
 and the engine uses 1-based code-point columns (see `dbheal_lsp.model`). This module converts
 between them, and `LineIndex` converts between offsets in a text and (line, column) positions,
-lines split as Python splits them. String literals are mapped by `dbheal_lsp.analysis.literals`.
+lines split as Python splits them. String literals are mapped by `dbheal_lsp.languages.python.literals`.
 """
 
 from __future__ import annotations

@@ -20,24 +20,20 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbheal_lsp.analysis.blocks import BlockCache, why_failed
-from dbheal_lsp.analysis.code_ddl import FoundStatements, ddl_in
 from dbheal_lsp.analysis.drift import Drift, compute_drift, trigger_origins
 from dbheal_lsp.analysis.file_budget import budget_or_default, file_budget
 from dbheal_lsp.analysis.file_result import FileResult, unique_issues
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
 from dbheal_lsp.analysis.file_texts import FileTexts
-from dbheal_lsp.analysis.learned_constants import LearnedConstants
-from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError
 from dbheal_lsp.analysis.migration_check import migrations_result
 from dbheal_lsp.analysis.migrations import MigrationResult
-from dbheal_lsp.analysis.project_constants import ProjectConstants
-from dbheal_lsp.analysis.pysource import parse_module
-from dbheal_lsp.analysis.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
 from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Constants, WorkerPool
 from dbheal_lsp.config import Config
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
+from dbheal_lsp.databases.sqlite.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.files import (
     FileRefused,
     SourceNotText,
@@ -45,14 +41,19 @@ from dbheal_lsp.files import (
     python_source,
     read_regular_file,
 )
+from dbheal_lsp.languages.python.blocks import BlockCache, why_failed
+from dbheal_lsp.languages.python.code_ddl import FoundStatements, ddl_in
+from dbheal_lsp.languages.python.learned_constants import LearnedConstants
+from dbheal_lsp.languages.python.project_constants import ProjectConstants
+from dbheal_lsp.languages.python.pysource import parse_module
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin
 
 if TYPE_CHECKING:
     # Imported where used: a re-check served from the cache never needs the checks.
     from dbheal_lsp.analysis.checker import StatementChecker
     from dbheal_lsp.analysis.databases import OtherDatabases
-    from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.statement import Statement
+    from dbheal_lsp.languages.python.extract import Extractor
 
 
 Progress = Callable[[int, int], None]
@@ -85,7 +86,7 @@ class Project:
         self._checker_key = ""
         # Issues of unchanged top-level functions, positions relative to their first line.
         self.blocks = BlockCache()
-        # What each file assigns to attributes and passes to functions (analysis/constants.py).
+        # What each file assigns to attributes and passes to functions (languages/python/constants.py).
         self.learned = LearnedConstants(config, self._constants_changed)
         # While `check_paths` runs: its files, and the statements found in them for the schema
         # from code (source, tree, statements), which their checks take instead of parsing.
@@ -109,15 +110,15 @@ class Project:
 
     @property
     def constants(self) -> ProjectConstants:
-        """What the project's names and parameters can hold (analysis/constants.py)."""
+        """What the project's names and parameters can hold (languages/python/constants.py)."""
         return self.learned.merged
 
     @cached_property
     def extractor(self) -> Extractor:
         """The statement finder, configured with the project's call names and helpers."""
-        from dbheal_lsp.analysis.calls import DEFAULT_CALLS
-        from dbheal_lsp.analysis.extract import Extractor
-        from dbheal_lsp.analysis.filecontext import ExtractOptions
+        from dbheal_lsp.languages.python.calls import DEFAULT_CALLS
+        from dbheal_lsp.languages.python.extract import Extractor
+        from dbheal_lsp.languages.python.filecontext import ExtractOptions
 
         return Extractor(
             ExtractOptions(
@@ -131,7 +132,7 @@ class Project:
         )
 
     def learn_constants(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
-        """Read what every file in `files` assigns and passes (see analysis/learned_constants.py);
+        """Read what every file in `files` assigns and passes (see languages/python/learned_constants.py);
         with `use_cache`, unchanged files are answered from the user's cache folder."""
         self.learned.learn(files, use_cache=use_cache)
 

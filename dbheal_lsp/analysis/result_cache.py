@@ -18,9 +18,10 @@ from typing import Any
 
 from dbheal_lsp import __version__
 from dbheal_lsp.analysis.file_result import FileResult
-from dbheal_lsp.analysis.live_db import LiveDatabase, SchemaError, master_digest, open_read_only
 from dbheal_lsp.analysis.migration_files import migration_files
 from dbheal_lsp.config import Config
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.sqlite.live_db import LiveDatabase, master_digest, open_read_only
 from dbheal_lsp.files import MB, atomic_write, project_cache_dir, read_regular_file, text_hash
 from dbheal_lsp.model import FileNote, Issue
 

@@ -1,7 +1,7 @@
 """The schema model (tables, columns, indexes, triggers), read from any SQLite connection.
 
 One function, `schema_from_connection`, reads a schema from any SQLite connection: the live
-database opened read-only by `LiveDatabase` (analysis/live_db.py), or the in-memory database
+database opened read-only by `LiveDatabase` (databases/sqlite/live_db.py), or the in-memory database
 the migrations were replayed into. `oracle_connection` gives the checks a scratch copy of a
 schema to prepare statements against, so the live database is never touched by analysis.
 """
@@ -410,7 +410,7 @@ def _with_fks(table: Table, fks: list[ForeignKey], tables: Mapping[str, Table]) 
 
 
 def oracle_connection(schema: Schema, *, check_same_thread: bool = True) -> sqlite3.Connection:
-    """Return a new sandbox (`analysis/sandbox.py`) into which `schema.ddl` has been replayed.
+    """Return a new sandbox (`databases/sqlite/sandbox.py`) into which `schema.ddl` has been replayed.
 
     Only texts that begin with CREATE (after comments) run: a schema row holds whatever was
     written into sqlite_master while writable_schema was on, `VACUUM INTO` or `ATTACH` too.
@@ -420,7 +420,7 @@ def oracle_connection(schema: Schema, *, check_same_thread: bool = True) -> sqli
     `sqlite3.Connection`.
     """
     # Imported here: the sandbox module is the one place analysis connections are made.
-    from dbheal_lsp.analysis.sandbox import first_keyword, open_sandbox
+    from dbheal_lsp.databases.sqlite.sandbox import first_keyword, open_sandbox
 
     box = open_sandbox(check_same_thread=check_same_thread)
     for statement in schema.ddl:

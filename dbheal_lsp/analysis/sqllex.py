@@ -1,7 +1,7 @@
 """THE SQL tokenizer: SQLite's lexing rules, written once, for every module that reads SQL text.
 
 Replaying migrations (`analysis/ddl.py`) finds what each statement creates; the
-column-type rebuild (`fixes/create_table.py`) edits CREATE TABLE statements in place; hover and
+column-type rebuild (`databases/sqlite/create_table.py`) edits CREATE TABLE statements in place; hover and
 completion (`lookup/`) read the half-typed SQL around the cursor. All must agree
 with SQLite on where a quoted name, a string or a comment ends and on which characters make a
 bare word, or a semicolon, a parenthesis or a keyword inside one would be misread. `tokenize`

@@ -36,7 +36,7 @@ class ValueInfo:
     constant: bool = False  # a literal or a module constant: cannot carry user input
     numeric_cast: bool = False  # int(...) / float(...): cannot carry SQL either
     safe_identifier: bool = False  # passed through a configured quoting / allow-list helper
-    # Built only from the program's own data (analysis/origins.py): no outside text reaches it,
+    # Built only from the program's own data (languages/python/origins.py): no outside text reaches it,
     # although its exact value is not known.
     program_data: bool = False
     # Text whose single quotes are escaped (`x.replace("'", "''")`): inside an SQL string
@@ -71,7 +71,7 @@ RUN_TIME = "<opened at run time> "
 
 @dataclass(frozen=True)
 class ResultCast:
-    """A number cast the code applies to one column of a query's result (analysis/results.py)."""
+    """A number cast the code applies to one column of a query's result (languages/python/results.py)."""
 
     column: int  # 0-based index in the result row
     helper: str  # int or float
@@ -107,7 +107,7 @@ class Statement:
     database: str | None = None
     # What the call certainly binds (analysis/parameters.py); None when it cannot be known.
     bindings: Bindings | None = None
-    # The number casts the code applies to the result's columns (analysis/results.py).
+    # The number casts the code applies to the result's columns (languages/python/results.py).
     result_casts: tuple[ResultCast, ...] = ()
 
     @property

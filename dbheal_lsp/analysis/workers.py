@@ -22,15 +22,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from dbheal_lsp.analysis.code_ddl import FoundStatements, ddl_of
-from dbheal_lsp.analysis.constants import FileConstants
-from dbheal_lsp.analysis.file_constants import file_constants
 from dbheal_lsp.analysis.file_texts import FileTexts
+from dbheal_lsp.languages.python.code_ddl import FoundStatements, ddl_of
+from dbheal_lsp.languages.python.constants import FileConstants
+from dbheal_lsp.languages.python.file_constants import file_constants
 
 if TYPE_CHECKING:
-    from dbheal_lsp.analysis.extract import Extractor
     from dbheal_lsp.analysis.file_result import FileResult
     from dbheal_lsp.analysis.project import SchemaState
+    from dbheal_lsp.languages.python.extract import Extractor
     from dbheal_lsp.model import Origin
 
 __all__ = [

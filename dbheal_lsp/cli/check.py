@@ -77,8 +77,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Run `dbheal check` and return its exit status."""
-    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.config import ConfigError, split_pattern_warnings
+    from dbheal_lsp.databases.database import SchemaError
     from dbheal_lsp.fixes.state_logs import record_cli_scan
     from dbheal_lsp.report import exit_code
 

@@ -26,8 +26,8 @@ from dbheal_lsp.cli.project import (
     database_notes,
     load_project_from,
 )
+from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
 from dbheal_lsp.fixes import present
-from dbheal_lsp.fixes.lossless import ON_LOSSY
 from dbheal_lsp.model import CheckResult, CodeFix, IssueType
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one of the fix commands and return its exit status."""
-    from dbheal_lsp.analysis.live_db import SchemaError
+    from dbheal_lsp.databases.database import SchemaError
     from dbheal_lsp.fixes.orchestrator import FixError
     from dbheal_lsp.fixes.state import StateError
 
@@ -185,8 +185,8 @@ def _ask(question: str, args: argparse.Namespace) -> bool:
 
 
 def _run_fix(args: argparse.Namespace) -> int:
-    from dbheal_lsp.fixes.codefix import apply_edits, unified_diff
     from dbheal_lsp.fixes.overlap import non_overlapping
+    from dbheal_lsp.languages.python.codefix import apply_edits, unified_diff
 
     project = load_project_from(args)  # code fixes write only code: a guess is said, not refused
     _name_database(project)
@@ -372,7 +372,7 @@ def _run_history(args: argparse.Namespace) -> int:
 
 def _prune_summary(store: StateStore, root: Path) -> str:
     """Prune the backups and say, in one line, how many went and how many stay."""
-    from dbheal_lsp.fixes.backup import BACKUPS_DIR
+    from dbheal_lsp.databases.sqlite.backup import BACKUPS_DIR
     from dbheal_lsp.fixes.prune import prune
 
     removed = prune(store, root, max_age_days=30, keep_per_database=20)

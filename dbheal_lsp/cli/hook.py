@@ -80,8 +80,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Run `dbheal hook ACTION` and return its exit status."""
-    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.config import ConfigError
+    from dbheal_lsp.databases.database import SchemaError
     from dbheal_lsp.hook.git import HookError
 
     try:

@@ -11,7 +11,7 @@
    check the result: ``quick_check`` of the changed table (``integrity_check`` of the file with
    `full_integrity`), ``foreign_key_check`` of the tables whose keys the plan can have broken,
    every `check_sql` prepares, a new index is used by its query (those checks are
-   `fixes/verify.py`'s), and `extra_check`.
+   `databases/sqlite/verify.py`'s), and `extra_check`.
 4. COMMIT only if every check passed; otherwise ROLLBACK. Nothing is committed earlier, so a
    process killed at any point leaves the database as it was: SQLite's journal (rollback or
    WAL, whichever the database uses) undoes the unfinished transaction on the next open.
@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dbheal_lsp.fixes import verify
-from dbheal_lsp.fixes.copy_check import compare_copy
-from dbheal_lsp.fixes.lossless import ON_LOSSY
+from dbheal_lsp.databases.sqlite import verify
+from dbheal_lsp.databases.sqlite.copy_check import compare_copy
+from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
 from dbheal_lsp.fixes.lossy_policy import (
     LossyPolicy,
     kept_exactly,
@@ -363,7 +363,8 @@ def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection
     succeeds (a virtual table of a module this SQLite lacks, its shadow tables) is left out:
     a plan that needs it then fails in the copy, which is what the dry run is for.
     """
-    from dbheal_lsp.analysis.live_db import SchemaError, open_read_only
+    from dbheal_lsp.databases.database import SchemaError
+    from dbheal_lsp.databases.sqlite.live_db import open_read_only
 
     try:
         source = open_read_only(db_path, busy_timeout=lock_timeout)
@@ -388,7 +389,7 @@ def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection
     # The texts come from a file that may not be the user's own: they run in the analysis
     # sandbox (no other file is reached, a budget holds), which lets the plan's own steps set
     # the foreign-key switch as the real run does.
-    from dbheal_lsp.analysis.sandbox import BEHAVIOUR_PRAGMAS, first_keyword, open_sandbox
+    from dbheal_lsp.databases.sqlite.sandbox import BEHAVIOUR_PRAGMAS, first_keyword, open_sandbox
 
     copy = open_sandbox(settings=BEHAVIOUR_PRAGMAS)
     pending = [t for t in texts if first_keyword(t) == "CREATE"]

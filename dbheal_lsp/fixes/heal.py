@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from dbheal_lsp.analysis.live_db import open_read_only
+from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
 from dbheal_lsp.model import CheckResult, Issue, IssueType, LossyReport, MigrationPlan
@@ -67,7 +67,7 @@ def heal(engine: FixEngine, items: Sequence[HealItem]) -> list[FixOutcome]:
     One item that cannot be planned or applied is refused with its reason; the others go
     on (each fix is its own transaction, so a refused one has changed nothing).
     """
-    from dbheal_lsp.analysis.live_db import SchemaError
+    from dbheal_lsp.databases.database import SchemaError
 
     outcomes: list[FixOutcome] = []
     for item in items:
@@ -115,7 +115,7 @@ def _plans(engine: FixEngine, result: CheckResult) -> list[tuple[MigrationPlan, 
 
 def _item(engine: FixEngine, plan: MigrationPlan, issues: list[Issue]) -> HealItem:
     """Return the heal item of `plan`: a type change is looked at for lost values, then tried."""
-    from dbheal_lsp.fixes.lossless import lossy_report
+    from dbheal_lsp.databases.sqlite.lossless import lossy_report
 
     lossy = None
     blocked = ""

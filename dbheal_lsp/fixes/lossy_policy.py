@@ -8,9 +8,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from dbheal_lsp.fixes import rebuild
-from dbheal_lsp.fixes.copy_check import rewritten_values
-from dbheal_lsp.fixes.lossless import lossy_report
+from dbheal_lsp.databases.sqlite import rebuild
+from dbheal_lsp.databases.sqlite.copy_check import rewritten_values
+from dbheal_lsp.databases.sqlite.lossless import lossy_report
 from dbheal_lsp.fixes.refusal import Refused
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck
 

@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from dbheal_lsp.analysis.live_db import open_read_only
 from dbheal_lsp.codec import from_json, to_json
+from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.fixes.plan_targets import same_target, sql_set
 from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import MigrationPlan, Severity

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
-from dbheal_lsp.analysis.live_db import open_read_only
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.codec import to_json
+from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.files import python_source, read_regular_file
 from dbheal_lsp.fixes import migration_queue
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
@@ -107,7 +107,7 @@ class FixEngine:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
         if issue.path.endswith(".sql") or issue.call_span is None:
             return ()
-        from dbheal_lsp.fixes.codefix import code_fixes
+        from dbheal_lsp.languages.python.codefix import code_fixes
 
         try:
             text = self.read_source(issue.path) if source is None else source
@@ -126,7 +126,7 @@ class FixEngine:
 
     def schema_plans(self, issue: Issue) -> tuple[MigrationPlan, ...]:
         """Return the schema fixes of `issue`, planned against the live database now."""
-        from dbheal_lsp.fixes.plans import plans_for
+        from dbheal_lsp.databases.sqlite.plans import plans_for
 
         database = self.project.config.database
         if database is None or not database.exists():
@@ -235,7 +235,7 @@ class FixEngine:
         then_code: Callable[[], CodeFix | None] | None = None,
     ) -> FixOutcome:
         """Apply a schema plan through the safety layer; optionally a code fix right after."""
-        from dbheal_lsp.fixes.backup import BackupError
+        from dbheal_lsp.databases.sqlite.backup import BackupError
         from dbheal_lsp.fixes.lock import LockTimeout
         from dbheal_lsp.fixes.reanalysis import reanalysis
         from dbheal_lsp.fixes.schema_run import run_backed_up

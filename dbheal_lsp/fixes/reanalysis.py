@@ -42,8 +42,8 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
     """
     from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
     from dbheal_lsp.analysis.drift import Drift
-    from dbheal_lsp.analysis.live_db import SchemaError
     from dbheal_lsp.analysis.schema import oracle_connection
+    from dbheal_lsp.databases.database import SchemaError
 
     try:
         state = project.schema_state()

@@ -4,11 +4,11 @@ A fix is rolled back once no later fix that is still applied touched any of the 
 or files: those are rolled back first, newest first.
 
 A row once written is never lost by a rollback. The database is put back by the fix's inverse
-change (`fixes/inverse.py`: DROP INDEX, DROP COLUMN, DROP TABLE of an empty table, the reverse
+change (`databases/sqlite/inverse.py`: DROP INDEX, DROP COLUMN, DROP TABLE of an empty table, the reverse
 type change), run by the same executor as fixes, so rows the application wrote since stay; the
 inverse is refused when it would delete data written since. Only a fix without an inverse is
 undone by restoring its whole-file database backup, and only while the database is byte for byte
-as the fix left it (`fixes/fingerprint.py`); otherwise the refusal names the rows a restore
+as the fix left it (`databases/sqlite/fingerprint.py`); otherwise the refusal names the rows a restore
 would drop, and restoring anyway takes an explicit `restore_backup`. Files are put back from
 their file backups. `plan_rollback` says all of this before anything runs.
 
@@ -25,9 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from dbheal_lsp.codec import changes_from_json
-from dbheal_lsp.files import relative_path
-from dbheal_lsp.fixes.apply import apply_plan
-from dbheal_lsp.fixes.backup import (
+from dbheal_lsp.databases.sqlite.backup import (
     FILES_SUBDIR,
     BackupError,
     backup_fix,
@@ -37,13 +35,15 @@ from dbheal_lsp.fixes.backup import (
     restore_database,
     restore_files,
 )
-from dbheal_lsp.fixes.fingerprint import (
+from dbheal_lsp.databases.sqlite.fingerprint import (
     database_fingerprint,
     describe_loss,
     rows_lost,
     stored_fingerprint,
 )
-from dbheal_lsp.fixes.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
+from dbheal_lsp.databases.sqlite.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
+from dbheal_lsp.files import relative_path
+from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
 from dbheal_lsp.fixes.rollback_check import check_restored
 from dbheal_lsp.fixes.state import StateStore
@@ -298,7 +298,7 @@ def rollback(
     """Undo fix `fix_id`, mark it rolled back, and record (and return) the rollback as a fix
     of its own.
 
-    The database is put back by the inverse change (`fixes/inverse.py`) through the same
+    The database is put back by the inverse change (`databases/sqlite/inverse.py`) through the same
     executor as fixes, so rows written since the fix stay. It is refused when undoing would
     delete data written since (a table the fix created has rows, a column it added holds
     values, values would not convert back losslessly). A fix without an inverse is undone by

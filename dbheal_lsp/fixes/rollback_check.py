@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.fixes.backup import FILES_SUBDIR
+from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR
 from dbheal_lsp.model import VerifyCheck, VerifyReport
 from dbheal_lsp.records import FixRecord
 

@@ -38,9 +38,9 @@ def run_backed_up(
     beside the backup. Raise LockTimeout, BackupError, OSError or sqlite3.Error when it
     cannot run (then nothing was changed).
     """
+    from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR, backup_database
+    from dbheal_lsp.databases.sqlite.fingerprint import remember_after_fix
     from dbheal_lsp.fixes.apply import apply_plan
-    from dbheal_lsp.fixes.backup import DATABASE_SUBDIR, backup_database
-    from dbheal_lsp.fixes.fingerprint import remember_after_fix
     from dbheal_lsp.fixes.lock import database_lock
 
     with database_lock(database, lock_timeout, root=root):
@@ -61,7 +61,7 @@ def run_backed_up(
             )
         if outcome.applied:
             # What the database is right after the fix: a rollback restores the backup only
-            # while it is still exactly this (fixes/fingerprint.py).
+            # while it is still exactly this (databases/sqlite/fingerprint.py).
             remember_after_fix(database, backup_dir, timeout=lock_timeout)
     return outcome
 

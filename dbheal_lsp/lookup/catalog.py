@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.schema import Column, Index, Schema, Table
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.model import Origin
 
 if TYPE_CHECKING:

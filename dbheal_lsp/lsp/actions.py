@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.positions import LineIndex
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.files import text_hash
 from dbheal_lsp.fixes.orchestrator import FixError
 from dbheal_lsp.fixes.overlap import non_overlapping

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.config import ConfigError
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.fixes.history_view import record_json
 from dbheal_lsp.fixes.orchestrator import FixError
 from dbheal_lsp.fixes.state import StateError

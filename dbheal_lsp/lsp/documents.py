@@ -21,8 +21,8 @@ from urllib.parse import unquote
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.positions import LineIndex
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.files import read_source, read_text, text_hash
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.folders import Folder, checked, folder_for

@@ -20,9 +20,9 @@ from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from dbheal_lsp.analysis.health import runtime_event_issues
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.positions import LineIndex
 from dbheal_lsp.config import ConfigError, split_pattern_warnings
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.files import read_source
 from dbheal_lsp.fixes.state import StateError
 from dbheal_lsp.lsp import convert

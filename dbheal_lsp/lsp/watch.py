@@ -49,7 +49,8 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from dbheal_lsp.analysis.live_db import SchemaError, open_read_only
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.lsp.watch_paths import SKIP_DIRS, WatchedPaths, folder_identity
 
 __all__ = ["ChangeSet", "Watcher"]

@@ -153,7 +153,7 @@ def find_target(
 def _table_target(
     name: str, migrations: MigrationResult, live: Schema, conn: sqlite3.Connection, root: Path
 ) -> Target:
-    from dbheal_lsp.fixes.plans import create_table_plan
+    from dbheal_lsp.databases.sqlite.plans import create_table_plan
 
     present = live.table(name)
     if present is not None:
@@ -183,7 +183,7 @@ def _column_target(
     sql: str,
     root: Path,
 ) -> Target:
-    from dbheal_lsp.fixes.plans import add_column_plan
+    from dbheal_lsp.databases.sqlite.plans import add_column_plan
 
     column = problem.name
     candidates = _column_tables(problem, migrations, live, sql)

@@ -10,8 +10,8 @@ from dbheal_lsp.analysis.drift import (
     drift_issues,
     trigger_origins,
 )
-from dbheal_lsp.analysis.replay import replay_migrations
 from dbheal_lsp.analysis.schema import Schema
+from dbheal_lsp.databases.sqlite.replay import replay_migrations
 from dbheal_lsp.model import IssueType, Origin, Span
 from tests.analysis.test_schema import schema_of
 

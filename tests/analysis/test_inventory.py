@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.calls import DEFAULT_CALLS
-from dbheal_lsp.analysis.extract import Extractor
-from dbheal_lsp.analysis.filecontext import ExtractOptions
 from dbheal_lsp.analysis.inventory import reads_as_sql, statement_entry, unread_calls
+from dbheal_lsp.languages.python.calls import DEFAULT_CALLS
+from dbheal_lsp.languages.python.extract import Extractor
+from dbheal_lsp.languages.python.filecontext import ExtractOptions
 from tests.conftest import run_dbheal
 
 HELPERS = textwrap.dedent(

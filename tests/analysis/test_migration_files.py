@@ -13,7 +13,7 @@ from dbheal_lsp.analysis.migration_files import (
     split_statements,
     up_part,
 )
-from tests.analysis.test_replay import write
+from tests.databases.sqlite.test_replay import write
 
 
 def test_migration_files_in_natural_order(tmp_path: Path) -> None:

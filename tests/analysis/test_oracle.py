@@ -9,7 +9,6 @@ import pytest
 
 from dbheal_lsp.analysis.checker import CheckSettings
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.extract import Extractor
 from dbheal_lsp.analysis.oracle import (
     Facts,
     Verdict,
@@ -21,10 +20,11 @@ from dbheal_lsp.analysis.oracle import (
     stand_in_index,
     undone,
 )
-from dbheal_lsp.analysis.sandbox import Sandbox, open_sandbox
 from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.analysis.sqlrefs import find_placeholders
 from dbheal_lsp.analysis.statement import render
+from dbheal_lsp.databases.sqlite.sandbox import Sandbox, open_sandbox
+from dbheal_lsp.languages.python.extract import Extractor
 from dbheal_lsp.model import IssueType
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from dbheal_lsp.analysis.live_db import SchemaError
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.model import CheckResult, Issue, IssueType
 
 SCHEMA = """

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.live_db import LiveDatabase
 from dbheal_lsp.analysis.schema import (
     ForeignKey,
     Schema,
@@ -15,6 +14,7 @@ from dbheal_lsp.analysis.schema import (
     schema_from_connection,
     type_affinity,
 )
+from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
 from dbheal_lsp.model import Origin
 
 SHOP = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from dbheal_lsp.analysis.extract import Extractor
 from dbheal_lsp.analysis.statement import Statement, is_stand_in, render, slot_name, unknown_slots
+from dbheal_lsp.languages.python.extract import Extractor
 from dbheal_lsp.model import Span
 
 

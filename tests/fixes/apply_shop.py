@@ -8,7 +8,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.fixes.rebuild import change_type_plan
+from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
 from dbheal_lsp.model import MigrationPlan
 
 SCHEMA = """

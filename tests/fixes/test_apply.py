@@ -439,7 +439,7 @@ KILLED = textwrap.dedent(
     import sqlite3, sys
     from pathlib import Path
     from dbheal_lsp.fixes.apply import apply_plan
-    from dbheal_lsp.fixes.rebuild import change_type_plan
+    from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
 
     db = Path(sys.argv[1])
     conn = sqlite3.connect(db)

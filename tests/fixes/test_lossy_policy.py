@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dbheal_lsp.databases.sqlite.rebuild import lossy_mode
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.lossy_policy import (
     LossyPolicy,
@@ -17,7 +18,6 @@ from dbheal_lsp.fixes.lossy_policy import (
     lossy_refusal,
     lossy_values,
 )
-from dbheal_lsp.fixes.rebuild import lossy_mode
 from dbheal_lsp.fixes.refusal import Refused
 from tests.fixes.apply_shop import ROWS, file_digest, lossy_shop, make_shop, plan_for, snapshot
 

@@ -7,8 +7,8 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
 from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
-from dbheal_lsp.fixes.rebuild import change_type_plan
 from dbheal_lsp.model import MigrationPlan, PlanStep
 
 ORDERS = "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL)"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.fixes.backup import DATABASE_SUBDIR, BackupError
-from dbheal_lsp.fixes.fingerprint import database_fingerprint, stored_fingerprint
+from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR, BackupError
+from dbheal_lsp.databases.sqlite.fingerprint import database_fingerprint, stored_fingerprint
+from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
 from dbheal_lsp.fixes.orchestrator import FixEngine
-from dbheal_lsp.fixes.rebuild import change_type_plan
 from dbheal_lsp.fixes.schema_run import BackgroundBackup, Check, rebuild_cache, run_backed_up
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 from tests.fixes.fix_projects import BOTH, columns, small_project

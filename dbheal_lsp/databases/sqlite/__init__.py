@@ -1,0 +1,1 @@
+"""SQLite, the first database back end."""

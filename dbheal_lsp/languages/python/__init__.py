@@ -1,0 +1,1 @@
+"""Python, the first source language: `ast` finds the statements, libcst rewrites the code."""
