@@ -42,9 +42,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check dbheal_lsp tests bench scripts
 	$(BIN)/ruff format --check dbheal_lsp tests bench scripts
 	$(BIN)/mypy
-	$(BIN)/mypy --strict scripts/check_layers.py scripts/check_globals.py
+	$(BIN)/mypy --strict scripts/check_layers.py scripts/check_globals.py scripts/check_sizes.py
 	$(BIN)/python scripts/check_layers.py
 	$(BIN)/python scripts/check_globals.py
+	$(BIN)/python scripts/check_sizes.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix dbheal_lsp tests bench scripts
