@@ -26,17 +26,15 @@ from dbheal_lsp.analysis.oracle import (
     stand_in_index,
     undone,
 )
-from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
-from dbheal_lsp.analysis.sqlrefs import (
+from dbheal_lsp.analysis.placeholders import (
     Placeholder,
-    References,
     find_placeholders,
-    masked,
-    masked_values,
     normalize_placeholders,
-    references,
     sqlglot_text,
 )
+from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
+from dbheal_lsp.analysis.sqlmask import masked, masked_values
+from dbheal_lsp.analysis.sqlrefs import References, references
 from dbheal_lsp.analysis.statement import Rendered, Statement, is_stand_in, render
 from dbheal_lsp.databases.sqlite.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.model import Issue, IssueType, Origin, Severity

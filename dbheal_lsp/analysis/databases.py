@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
-from dbheal_lsp.analysis.sqlrefs import masked
+from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.analysis.statement import RUN_TIME
 from dbheal_lsp.config import Config, database_candidates
 from dbheal_lsp.databases.database import SchemaError

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from dbheal_lsp.analysis.placeholders import Placeholder
 from dbheal_lsp.analysis.schema import Schema
-from dbheal_lsp.analysis.sqlrefs import Placeholder, References, masked
+from dbheal_lsp.analysis.sqlmask import masked
+from dbheal_lsp.analysis.sqlrefs import References
 from dbheal_lsp.analysis.statement import Rendered, SlotRange, Statement
 from dbheal_lsp.databases.sqlite.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
 from dbheal_lsp.model import IssueType

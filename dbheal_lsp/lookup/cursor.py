@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
+from dbheal_lsp.analysis.placeholders import normalize_placeholders
 from dbheal_lsp.analysis.positions import source_lines
 from dbheal_lsp.analysis.sqllex import Token, tokenize
-from dbheal_lsp.analysis.sqlrefs import normalize_placeholders
 from dbheal_lsp.analysis.statement import (
     Rendered,
     Statement,

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from dbheal_lsp.analysis.oracle import Facts
-from dbheal_lsp.analysis.sqlrefs import masked
+from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.analysis.statement import is_stand_in
 from dbheal_lsp.model import Issue, Origin, Span
 from dbheal_lsp.rules.rule import Rule

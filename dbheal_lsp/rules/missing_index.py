@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from dbheal_lsp.analysis.oracle import Facts
 from dbheal_lsp.analysis.schema import Schema
-from dbheal_lsp.analysis.sqlrefs import masked
+from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.model import Issue, IssueType, Severity
 from dbheal_lsp.rules._issue import issue
 from dbheal_lsp.rules.rule import Rule

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dbheal_lsp.analysis.oracle import Facts
-from dbheal_lsp.analysis.sqlrefs import masked, star_offsets
+from dbheal_lsp.analysis.sqlmask import masked, star_offsets
 from dbheal_lsp.analysis.statement import is_stand_in
 from dbheal_lsp.model import Issue, IssueType, Severity
 from dbheal_lsp.rules._issue import issue

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dbheal_lsp.analysis.oracle import DEFINED_TWICE, Facts, stand_in_index
-from dbheal_lsp.analysis.sqlrefs import masked
+from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.model import Issue, IssueType, Severity
 from dbheal_lsp.rules._issue import find_name, issue
 from dbheal_lsp.rules.rule import Rule

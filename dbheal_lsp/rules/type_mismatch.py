@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from dbheal_lsp.analysis.comparisons import ValueRef
 from dbheal_lsp.analysis.oracle import Facts, parse
-from dbheal_lsp.analysis.sqlrefs import Placeholder, ValueRef, masked
+from dbheal_lsp.analysis.placeholders import Placeholder
+from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.analysis.statement import ValueInfo, is_stand_in
 from dbheal_lsp.model import Issue, IssueType, Severity
 from dbheal_lsp.rules._issue import issue

@@ -20,8 +20,8 @@ from dbheal_lsp.analysis.oracle import (
     stand_in_index,
     undone,
 )
+from dbheal_lsp.analysis.placeholders import find_placeholders
 from dbheal_lsp.analysis.schema import Schema
-from dbheal_lsp.analysis.sqlrefs import find_placeholders
 from dbheal_lsp.analysis.statement import render
 from dbheal_lsp.databases.sqlite.sandbox import Sandbox, open_sandbox
 from dbheal_lsp.languages.python.extract import Extractor

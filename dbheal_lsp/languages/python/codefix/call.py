@@ -147,7 +147,7 @@ def within(inner: Span, outer: Span) -> bool:
 
 
 def _same_sql(sql: str, statement: Statement) -> bool:
-    from dbheal_lsp.analysis.sqlrefs import normalize_placeholders
+    from dbheal_lsp.analysis.placeholders import normalize_placeholders
     from dbheal_lsp.analysis.statement import render
 
     def canonical(text: str) -> str:

@@ -115,7 +115,7 @@ def existing_placeholders(
 
     `offsets` gives each item's offset in the rendered text, then the text's end.
     """
-    from dbheal_lsp.analysis.sqlrefs import masked
+    from dbheal_lsp.analysis.sqlmask import masked
     from dbheal_lsp.analysis.statement import is_stand_in
 
     by_offset = {offsets[i]: i for i in range(len(items))}

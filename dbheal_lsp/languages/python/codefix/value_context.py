@@ -84,7 +84,7 @@ def value_context(text: str, start: int, end: int) -> bool:
     `SELECT a, {col}` and `IN ({ids})` are "values" too; binding those would change what the
     query does (a SQL fragment, a column, a comma-joined list would become one string).
     """
-    from dbheal_lsp.analysis.sqlrefs import masked
+    from dbheal_lsp.analysis.sqlmask import masked
 
     before = masked(text[:start])
     after = masked(text[end:]).lstrip()
