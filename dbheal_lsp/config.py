@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbheal_lsp.discovery import discover_database, discover_migrations
 from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file, relative_path
 from dbheal_lsp.globs import GlobSet
 from dbheal_lsp.model import FileNote, IssueType, Severity
@@ -48,8 +49,6 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "site-packages",
     ".eggs",
 )
-DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-MIGRATION_DIRS = ("migrations", "db/migrations", "migrations/sql", "sql/migrations")
 KNOWN_KEYS = frozenset(
     {
         "database",
@@ -427,40 +426,6 @@ def _patterns(merged: Mapping[str, Any], key: str) -> tuple[str, ...]:
     except ValueError as exc:
         raise ConfigError(f"{key}: {exc}") from None
     return patterns
-
-
-def database_candidates(root: Path) -> tuple[Path, ...]:
-    """Return every file that looks like the project's SQLite database (*.db, *.sqlite,
-    *.sqlite3 in the root, db/, data/ and instance/), in the order discovery prefers them."""
-    found: list[Path] = []
-    for folder in (root, root / "db", root / "data", root / "instance"):
-        if not folder.is_dir():
-            continue
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        found.extend(p for p in entries if p.suffix.lower() in DATABASE_SUFFIXES and p.is_file())
-    return tuple(found)
-
-
-def discover_database(root: Path) -> Path | None:
-    """Return the SQLite file of the project: the one candidate, or a guess among several.
-
-    The guess is the first candidate; with more than one, front doors that write must not use
-    it (see `database_candidates`): the project has to name its database.
-    """
-    found = database_candidates(root)
-    return found[0] if found else None
-
-
-def discover_migrations(root: Path) -> Path | None:
-    """Return the project's migrations folder (migrations/, db/migrations/, ...) if any."""
-    for name in MIGRATION_DIRS:
-        folder = root / name
-        if folder.is_dir() and any(folder.glob("*.sql")):
-            return folder
-    return None
 
 
 def excluded(parts: Sequence[str], patterns: Sequence[str]) -> bool:

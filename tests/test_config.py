@@ -269,39 +269,7 @@ def test_a_pyproject_that_is_a_fifo_is_one_error_not_a_hang(repo: Path) -> None:
     assert done.stdout.strip().endswith("pyproject.toml: not a regular file")
 
 
-# --- discovery ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("database", "migrations"),
-    [
-        ("app.db", "migrations"),
-        ("db/shop.sqlite", "db/migrations"),
-        ("data/store.sqlite3", "sql/migrations"),
-        ("instance/flask.db", "migrations/sql"),
-    ],
-)
-def test_database_and_migrations_are_discovered(repo: Path, database: str, migrations: str) -> None:
-    make_db(repo / database)
-    make_migrations(repo / migrations)
-
-    config = load_config(repo)
-
-    assert config.database == repo.resolve() / database
-    assert config.migrations == repo.resolve() / migrations
-    assert config.sources["database"] == "discovered"
-    assert config.sources["migrations"] == "discovered"
-
-
-def test_a_migrations_folder_without_sql_files_is_not_discovered(repo: Path) -> None:
-    (repo / "migrations").mkdir()
-    (repo / "migrations" / "env.py").write_text("# alembic\n")
-    (repo / "notes.txt").write_text("not a database\n")
-
-    config = load_config(repo)
-
-    assert config.migrations is None
-    assert config.database is None
+# --- discovery (tests/test_discovery.py) and the settings above it ----------------------------
 
 
 def test_configured_paths_are_not_replaced_by_discovery(repo: Path) -> None:

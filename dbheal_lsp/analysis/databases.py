@@ -35,9 +35,10 @@ from dbheal_lsp.analysis.drift import Drift
 from dbheal_lsp.analysis.schema import Schema, oracle_connection
 from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.analysis.statement import RUN_TIME
-from dbheal_lsp.config import Config, database_candidates
+from dbheal_lsp.config import Config
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
+from dbheal_lsp.discovery import database_candidates
 from dbheal_lsp.files import is_inside
 from dbheal_lsp.model import Issue, Origin
 

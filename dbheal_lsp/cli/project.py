@@ -62,7 +62,7 @@ def load_project_from(args: argparse.Namespace, *, writes: bool = False) -> Proj
 
 def guessed_among(project: Project) -> tuple[Path, ...]:
     """Return the candidates the database was guessed among (empty when it was named)."""
-    from dbheal_lsp.config import database_candidates
+    from dbheal_lsp.discovery import database_candidates
 
     config = project.config
     if config.database is None or config.sources.get("database") != "discovered":

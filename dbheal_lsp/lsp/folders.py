@@ -22,13 +22,12 @@ from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import (
     Config,
     ConfigError,
-    discover_database,
-    discover_migrations,
     find_root,
     included,
     load_config,
     read_pyproject,
 )
+from dbheal_lsp.discovery import discover_database, discover_migrations
 from dbheal_lsp.files import read_text
 from dbheal_lsp.fixes.orchestrator import FixEngine
 from dbheal_lsp.lsp.settings import Settings, merge_raw, parse_settings

@@ -109,7 +109,8 @@ class Settings:
 
 
 def _discover_migrations(root: Path) -> Path | None:
-    from dbheal_lsp.config import ConfigError, discover_migrations, read_pyproject
+    from dbheal_lsp.config import ConfigError, read_pyproject
+    from dbheal_lsp.discovery import discover_migrations
 
     try:
         configured = read_pyproject(root).get("migrations")
