@@ -7,7 +7,7 @@ lsprotocol; the server decides what to re-check.
 
 What is watched, and why, is `watch_paths.py`'s: the workspace's folders but the skipped ones,
 the migrations folder and the database's files. A write to the database's files means a
-connection wrote: `PRAGMA schema_version` (read through a read-only connection) then tells a
+connection wrote: `PRAGMA schema_version` (`db_state.py`, read-only) then tells a
 schema change, reported, from the application's ordinary data writes, not reported.
 
 Events are coalesced: a change set is delivered once no event came for `debounce` seconds (or
@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -49,8 +48,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
+from dbheal_lsp.lsp.db_state import LOCKED, DbState, read_db_state
 from dbheal_lsp.lsp.watch_paths import SKIP_DIRS, WatchedPaths, folder_identity
 
 __all__ = ["ChangeSet", "Watcher"]
@@ -72,7 +70,6 @@ _EVENT_FILTER: tuple[type[FileSystemEvent], ...] = (
 _CONTENT_EVENTS = frozenset({"created", "modified", "deleted", "moved"})
 
 REFRESH_INTERVAL = 1.0  # seconds between reconciliations of the watches with the folders
-DB_BUSY_TIMEOUT = 0.5  # seconds to wait for a writer's lock when reading schema_version
 DB_RETRY_FIRST = 0.25  # then, while the database stays locked, try again after this long,
 DB_RETRY_MAX = 5.0  # doubling each time up to this
 MAX_DELAY = 1.0  # a burst of events is delivered at most max(this, 5 x debounce) after it began
@@ -98,12 +95,6 @@ class _Watch:
     watch: ObservedWatch
     recursive: bool
     identity: tuple[int, int]  # (st_dev, st_ino) of the folder when it was scheduled
-
-
-# The state of the database file as far as the watcher cares: its identity and schema version,
-# or why it could not be read. _LOCKED means "try again later".
-_DbState = tuple[object, ...]
-_LOCKED: _DbState = ("locked",)
 
 
 class _Handler(FileSystemEventHandler):
@@ -165,7 +156,7 @@ class Watcher:
         self._worker: threading.Thread | None = None
         self._watches: dict[str, _Watch] = {}
         self._warned: set[str] = set()
-        self._db_state: _DbState | None = None
+        self._db_state: DbState | None = None
         self._db_retries = 0
         self._next_refresh = 0.0
 
@@ -353,7 +344,7 @@ class Watcher:
                     self._refresh(initial=False)
                 if resync:
                     state = self._read_db_state()
-                    if state != _LOCKED:
+                    if state != LOCKED:
                         self._db_state = state
                 if batch is not None:
                     self._deliver(*batch)
@@ -402,7 +393,7 @@ class Watcher:
         database_changed = False
         if db_dirty:
             state = self._read_db_state()
-            if state == _LOCKED:
+            if state == LOCKED:
                 # A writer holds the lock: look again later, less and less often while it does.
                 self._db_retries += 1
                 delay = min(DB_RETRY_FIRST * 2 ** (self._db_retries - 1), DB_RETRY_MAX)
@@ -428,27 +419,9 @@ class Watcher:
         except Exception:
             logger.exception("dbheal watcher: the change callback failed on %r", change)
 
-    def _read_db_state(self) -> _DbState:
-        """Return the database's identity and schema version, or why it cannot be read."""
+    def _read_db_state(self) -> DbState:
         assert self.database is not None
-        try:
-            stat = os.stat(self.database)
-        except FileNotFoundError:
-            return ("missing",)
-        except OSError as exc:
-            return ("error", str(exc))
-        try:
-            conn = open_read_only(self.database, busy_timeout=DB_BUSY_TIMEOUT)
-            try:
-                version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
-            finally:
-                conn.close()
-        except (SchemaError, sqlite3.Error) as exc:
-            text = str(exc)
-            if "locked" in text.lower() or "busy" in text.lower():
-                return _LOCKED
-            return ("error", text)
-        return ("ok", stat.st_dev, stat.st_ino, version)
+        return read_db_state(self.database)
 
     # --- watches (worker thread, or start() before the worker runs) ---------------------------
 
