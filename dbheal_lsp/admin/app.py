@@ -26,7 +26,8 @@ from dbheal_lsp.config import Config, ConfigError, read_pyproject
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
-from dbheal_lsp.fixes.present import dry_run_status, lossy_text, outcome_text
+from dbheal_lsp.fixes.outcome_json import dry_run_error_json, dry_run_json
+from dbheal_lsp.fixes.present import outcome_text
 from dbheal_lsp.fixes.rollback import RollbackError, plan_rollback, rollback
 from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import (
@@ -34,10 +35,8 @@ from dbheal_lsp.model import (
     CodeFix,
     Issue,
     IssueType,
-    LossyReport,
     MigrationPlan,
     Severity,
-    VerifyReport,
 )
 from dbheal_lsp.records import FixRecord, QueueEntry, RuntimeEvent, ScanRecord
 from dbheal_lsp.report import summary_line
@@ -112,17 +111,6 @@ class Dashboard:
     queued: list[QueueEntry]
     events: list[RuntimeEvent]
     scan_error: str | None
-
-
-def dry_run_json(lossy: LossyReport | None, verify: VerifyReport) -> dict[str, Any]:
-    """Return a dry run as JSON, in the words of `dbheal migrate plan`."""
-    return {
-        "ok": verify.ok,
-        "status": dry_run_status(verify),
-        "lossy": lossy_text(lossy) if lossy is not None else None,
-        "lossless": lossy is None or lossy.lossless,
-        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verify.checks],
-    }
 
 
 @dataclass
@@ -318,13 +306,7 @@ class AdminApp:
         try:
             dry = dry_run_json(*self.engine.dry_run(plan, issue))
         except (*_ENGINE_ERRORS, ValueError) as exc:
-            dry = {
-                "ok": False,
-                "status": "Dry run: could not run",
-                "lossy": None,
-                "lossless": True,
-                "checks": [{"name": "dry run", "ok": False, "detail": str(exc)}],
-            }
+            dry = dry_run_error_json(str(exc))
         return {
             "id": plan.id,
             "kind": plan.kind,

@@ -17,6 +17,7 @@ from dbheal_lsp.config import ConfigError
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.fixes.history_view import record_json
 from dbheal_lsp.fixes.orchestrator import FixError
+from dbheal_lsp.fixes.outcome_json import outcome_json
 from dbheal_lsp.fixes.state import StateError
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.convert import (
@@ -35,7 +36,6 @@ from dbheal_lsp.lsp.fixing import (
     edit_in_editor,
     folder_named,
     locked,
-    outcome_json,
     plan_target,
     queued_target,
     while_writing,

@@ -20,9 +20,10 @@ from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from dbheal_lsp.analysis.positions import LineIndex
-from dbheal_lsp.codec import from_dict, to_dict
+from dbheal_lsp.codec import from_dict
 from dbheal_lsp.fixes import present
 from dbheal_lsp.fixes.orchestrator import FixError, FixOutcome, require_queued
+from dbheal_lsp.fixes.outcome_json import dry_run_json, outcome_json
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.documents import Document
 from dbheal_lsp.lsp.folders import Folder, folder_for
@@ -168,7 +169,7 @@ async def _dry_run_and_ask(server: DbhealServer, target: FixTarget) -> dict[str,
         server.message(
             "dbheal: not applied, its dry run fails.\n\n" + text, lsp.MessageType.Warning
         )
-        return {"applied": False, "message": "the dry run fails", **_dry_run_json(lossy, verify)}
+        return {"applied": False, "message": "the dry run fails", **dry_run_json(lossy, verify)}
     answer = await server.ask_user(text, [APPLY, CANCEL], lsp.MessageType.Warning)
     if answer != APPLY:
         server.message(f"dbheal: not applied: {plan.title}")
@@ -280,25 +281,6 @@ def locked(lock: threading.Lock, func: Callable[..., T], *args: Any) -> T:
     """Run `func(*args)` holding `lock` (in a pool's thread)."""
     with lock:
         return func(*args)
-
-
-def _dry_run_json(lossy: LossyReport | None, verify: VerifyReport) -> dict[str, Any]:
-    return {
-        "verify": to_dict(verify),
-        "lossy_count": lossy.lossy_count if lossy is not None else 0,
-    }
-
-
-def outcome_json(outcome: FixOutcome) -> dict[str, Any]:
-    """Return what a command that applied a fix answers."""
-    return {
-        "applied": outcome.applied,
-        "message": outcome.message,
-        "fix_id": outcome.record.id if outcome.record else None,
-        "migration_file": outcome.migration_file,
-        "verify": to_dict(outcome.verify),
-        "diff": outcome.diff,
-    }
 
 
 def _outcome_detail(outcome: FixOutcome) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.admin.app import AdminApp, NotFound, Notice, dry_run_json
+from dbheal_lsp.admin.app import AdminApp, NotFound, Notice
 from dbheal_lsp.fixes.state import StateStore
-from dbheal_lsp.model import IssueType, LossyReport, VerifyCheck, VerifyReport
+from dbheal_lsp.model import IssueType
 from tests.conftest import copy_shop
 
 from .conftest import index_names
@@ -89,14 +89,3 @@ def test_invalid_settings_are_not_saved(app: AdminApp) -> None:
     notice = app.save_settings(form)
     assert not notice.ok and notice.text.startswith("Not saved: ")
     assert (app.root / "pyproject.toml").read_text() == before
-
-
-def test_a_dry_run_as_json_is_migrate_plans_words() -> None:
-    verify = VerifyReport((VerifyCheck("quick_check", True, "ok"),))
-    lossy = LossyReport("orders", "qty", "INTEGER", 9, 5)
-    data = dry_run_json(lossy, verify)
-    assert data["ok"] and not data["lossless"]
-    assert data["status"] == "Dry run: would succeed"
-    assert data["checks"] == [{"name": "quick_check", "ok": True, "detail": "ok"}]
-    assert data["lossy"] is not None and "5" in data["lossy"]
-    assert dry_run_json(None, verify)["lossless"] is True
