@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from dbheal_lsp.codec import from_json, to_json
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.fixes.plan_targets import same_target, sql_set
 from dbheal_lsp.fixes.state import StateError, StateStore
@@ -116,17 +117,15 @@ def stored_plan(entry: QueueEntry) -> MigrationPlan | None:
 
 
 def schema_version(database: Path | None) -> int | None:
-    """Return the database's schema version now (None: no database, or unreadable): a plan
-    made at another version is made again."""
+    """Return the database's schema version now (None: no database file): a plan made at
+    another version is made again. Raise SchemaError, saying why in one line, when the file
+    is there but cannot be read (not a database, corrupt, locked)."""
     if database is None or not database.exists():
         return None
-    try:
-        conn = open_read_only(database)
-    except (OSError, sqlite3.Error):
-        return None
+    conn = open_read_only(database)
     try:
         return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-    except sqlite3.Error:
-        return None
+    except sqlite3.Error as exc:
+        raise SchemaError(f"cannot read {database}: {exc}") from None
     finally:
         conn.close()

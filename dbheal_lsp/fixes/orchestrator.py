@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.codec import to_json
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.files import python_source, read_regular_file
 from dbheal_lsp.fixes import migration_queue
@@ -375,11 +376,15 @@ class FixEngine:
             if plan is None:
                 raise FixError(f"migration {entry_id} is {entry.status} and its plan unreadable")
             return entry, plan
-        version = migration_queue.schema_version(self.project.config.database)
-        if plan is None or plan.schema_version != version:
-            self.refresh_queue()
-            entry = self.store.entry(entry_id) or entry
-            plan = migration_queue.stored_plan(entry) or plan
+        try:
+            version = migration_queue.schema_version(self.project.config.database)
+            if plan is None or plan.schema_version != version:
+                self.refresh_queue()
+                entry = self.store.entry(entry_id) or entry
+                plan = migration_queue.stored_plan(entry) or plan
+        except SchemaError as exc:
+            # Said in one line by every front door (the admin's page of a migration too).
+            raise FixError(f"cannot plan migration {entry_id} again: {exc.message}") from None
         if plan is None:
             raise FixError(f"queued migration {entry_id} has an unreadable plan")
         return entry, plan
