@@ -8,13 +8,11 @@ The fix engine plans; these functions decide what the queue keeps.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from dbheal_lsp.codec import from_json, to_json
-from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
+from dbheal_lsp.databases.schema_fixes import schema_fixes_for
 from dbheal_lsp.fixes.plan_targets import same_target, sql_set
 from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import MigrationPlan, Severity
@@ -122,10 +120,4 @@ def schema_version(database: Path | None) -> int | None:
     is there but cannot be read (not a database, corrupt, locked)."""
     if database is None or not database.exists():
         return None
-    conn = open_read_only(database)
-    try:
-        return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-    except sqlite3.Error as exc:
-        raise SchemaError(f"cannot read {database}: {exc}") from None
-    finally:
-        conn.close()
+    return schema_fixes_for(database).schema_version(database)
