@@ -1,17 +1,17 @@
 """The executor of schema fixes: one plan, one transaction, verified before it is committed.
 
-`apply_plan` runs a `MigrationPlan` against the SQLite file at a path:
+`apply_plan` runs a `MigrationPlan` against the database at a path, through its back end
+(`databases/schema_fixes.py` `SchemaFixes`; this module imports no driver):
 
-1. Refuse before touching anything when the file is missing or read-only.
-2. Open a connection (busy timeout = `lock_timeout`); ``PRAGMA foreign_keys=OFF`` when the plan
-   asks for it (outside the transaction, where the pragma has effect); ``BEGIN IMMEDIATE``.
-3. Inside the transaction: refuse a stale plan (``PRAGMA schema_version``), run the steps (a
+1. Refuse before touching anything when the database is missing or read-only.
+2. Open it for writing (busy timeout = `lock_timeout`; SQLite turns foreign keys off there
+   when the plan asks for it) and begin the transaction, taking the write lock.
+3. Inside the transaction: refuse a stale plan (the schema version), run the steps (a
    ``verify_copy`` step compares the rebuilt table row by row and counts, in the same pass, the
    values that did not convert losslessly: refused unless told what to do with them), then
-   check the result: ``quick_check`` of the changed table (``integrity_check`` of the file with
-   `full_integrity`), ``foreign_key_check`` of the tables whose keys the plan can have broken,
-   every `check_sql` prepares, a new index is used by its query (those checks are
-   `databases/sqlite/verify.py`'s), and `extra_check`.
+   check the result: the integrity of the changed table (of the database with
+   `full_integrity`), the foreign keys the plan can have broken, every `check_sql` prepares,
+   a new index is used by its query (those checks are the back end's), and `extra_check`.
 4. COMMIT only if every check passed; otherwise ROLLBACK. Nothing is committed earlier, so a
    process killed at any point leaves the database as it was: SQLite's journal (rollback or
    WAL, whichever the database uses) undoes the unfinished transaction on the next open.
@@ -23,16 +23,21 @@ inside the caller's transaction.
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
-from dbheal_lsp.databases.sqlite import verify
-from dbheal_lsp.databases.sqlite.copy_check import compare_copy
-from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.schema_fixes import (
+    Connection,
+    FixTransaction,
+    SchemaFixes,
+    schema_fixes_for,
+)
 from dbheal_lsp.fixes.lossy_policy import (
+    ON_LOSSY,
     LossyPolicy,
     kept_exactly,
     lossy_note,
@@ -40,7 +45,7 @@ from dbheal_lsp.fixes.lossy_policy import (
     lossy_refusal,
     lossy_values,
 )
-from dbheal_lsp.fixes.refusal import Refused, connection_error, file_problem, is_busy, is_read_only
+from dbheal_lsp.fixes.refusal import Refused
 from dbheal_lsp.model import LossyReport, MigrationPlan, PlanStep, VerifyCheck, VerifyReport
 
 
@@ -55,8 +60,10 @@ class ApplyOutcome:
     schema_version_after: int
 
 
-def _schema_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA schema_version").fetchone()[0])
+#: A check the caller adds inside the transaction, after the plan's own (the re-analysis).
+Check = Callable[[FixTransaction], VerifyReport]
+
+C = TypeVar("C", bound=Connection)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class _Options:
     commit: bool
     full_integrity: bool
     lock_timeout: float
-    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None
+    extra_check: Check | None
     cache_kib: int = 0  # the connection's page cache; 0: SQLite's default
 
 
@@ -79,11 +86,12 @@ class _Progress:
 
 
 class StepFailed(Exception):
-    """A step of a plan that did not run: str() is SQLite's message (`error`), or says that no
-    one runs a step of its kind (`error` None). `number` counts from 1."""
+    """A step of a plan that did not run: str() is the database's message (`error`, the
+    driver's), or says that no one runs a step of its kind (`error` None). `number` counts
+    from 1."""
 
     def __init__(
-        self, number: int, step: PlanStep, message: str, error: sqlite3.Error | None = None
+        self, number: int, step: PlanStep, message: str, error: Exception | None = None
     ) -> None:
         super().__init__(message)
         self.number = number
@@ -92,11 +100,11 @@ class StepFailed(Exception):
 
 
 def run_steps(
-    conn: sqlite3.Connection,
+    conn: C,
     plan: MigrationPlan,
-    verify: Callable[[sqlite3.Connection], None],
+    verify: Callable[[C], None],
     *,
-    verify_copy: Callable[[sqlite3.Connection], None] | None = None,
+    verify_copy: Callable[[C], None] | None = None,
 ) -> None:
     """Run `plan`'s steps inside the caller's open transaction, then `verify(conn)`.
 
@@ -111,7 +119,7 @@ def run_steps(
         if step.kind == "sql":
             try:
                 conn.execute(step.sql)
-            except sqlite3.Error as exc:
+            except DatabaseError as exc:
                 raise StepFailed(number, step, str(exc), exc) from None
         elif step.kind == "verify_copy" and verify_copy is not None:
             verify_copy(conn)
@@ -121,7 +129,8 @@ def run_steps(
 
 
 def _execute(
-    conn: sqlite3.Connection,
+    tx: FixTransaction,
+    fixes: SchemaFixes,
     path: Path,
     plan: MigrationPlan,
     options: _Options,
@@ -134,22 +143,22 @@ def _execute(
     plan must not go on; the caller rolls back.
     """
     _check_version(plan, version, progress.checks)
-    plan, lossy = lossy_policy(conn, plan, options.on_lossy)
+    plan, lossy = lossy_policy(tx, plan, options.on_lossy)
     if lossy.rebuilds and not any(s.kind == "verify_copy" for s in plan.steps):
         # No verification pass to count lossy values during: scan for them first.
-        found = progress.lossy = lossy_values(conn, plan)
+        found = progress.lossy = lossy_values(tx, plan)
         if not found.lossless and lossy.wanted in ("refuse", "abort"):
             raise Refused(lossy_refusal(found), "lossy values")
-    indexes_before = verify.index_names(conn) if plan.kind == "create_index" else set()
+    indexes_before = tx.index_names() if plan.kind == "create_index" else set()
     try:
         run_steps(
-            conn,
+            tx,
             plan,
-            lambda c: _verify(c, plan, options, lossy, indexes_before, progress),
-            verify_copy=lambda c: _verify_copy(c, plan, lossy, progress),
+            lambda t: _verify(t, plan, options, lossy, indexes_before, progress),
+            verify_copy=lambda t: _verify_copy(t, plan, lossy, progress),
         )
     except StepFailed as failed:
-        raise _step_refusal(conn, path, plan, lossy, failed, progress) from None
+        raise _step_refusal(tx, fixes, path, plan, lossy, failed, progress) from None
 
 
 def _check_version(plan: MigrationPlan, version: int, checks: list[VerifyCheck]) -> None:
@@ -165,39 +174,40 @@ def _check_version(plan: MigrationPlan, version: int, checks: list[VerifyCheck])
 
 
 def _step_refusal(
-    conn: sqlite3.Connection,
+    tx: FixTransaction,
+    fixes: SchemaFixes,
     path: Path,
     plan: MigrationPlan,
     lossy: LossyPolicy,
     failed: StepFailed,
     progress: _Progress,
 ) -> Refused:
-    """Say why a step failed: the lock or a read-only file, else SQLite's error."""
+    """Say why a step failed: the lock or a read-only database, else the database's error."""
     where = f"step {failed.number}"
     exc = failed.error
     if exc is None:
         return Refused(str(failed), where)
-    if is_busy(exc) or is_read_only(exc):
-        return Refused(connection_error(exc, path), where)
+    if fixes.blocks(exc):
+        return Refused(fixes.error_message(exc, path), where)
     message = f"{where} failed: {exc}"
     if lossy.rebuilds and progress.lossy is None:
         # A NOT NULL, UNIQUE, CHECK or STRICT column may reject converted values: say which
         # values, if that is why.
-        found = progress.lossy = lossy_values(conn, plan)
+        found = progress.lossy = lossy_values(tx, plan)
         if not found.lossless:
             message = f"{message}; {lossy_refusal(found).removeprefix('refused: ')}"
     return Refused(message, where, f"{exc}: {failed.step.sql}")
 
 
 def _verify_copy(
-    conn: sqlite3.Connection, plan: MigrationPlan, lossy: LossyPolicy, progress: _Progress
+    tx: FixTransaction, plan: MigrationPlan, lossy: LossyPolicy, progress: _Progress
 ) -> None:
     """The verify_copy step: compare the rebuilt table with the old one row by row."""
     # Counting lossy values is part of the comparison's single pass; the rows and examples
     # are looked up only when there are some.
-    found = compare_copy(conn, plan)
+    found = tx.compare_copy(plan)
     if found.lossy_count:
-        report = lossy_values(conn, plan)
+        report = lossy_values(tx, plan)
     else:
         report = LossyReport(plan.table, plan.column or "", plan.new_type or "", found.rows, 0)
     progress.lossy = report
@@ -208,11 +218,11 @@ def _verify_copy(
         failed = found.report.failures()[0]
         raise Refused(f"{failed.name}: {failed.detail}", failed.name, failed.detail)
     if lossy.keeps and not report.lossless:
-        progress.checks.append(kept_exactly(conn, plan))
+        progress.checks.append(kept_exactly(tx, plan))
 
 
 def _verify(
-    conn: sqlite3.Connection,
+    tx: FixTransaction,
     plan: MigrationPlan,
     options: _Options,
     lossy: LossyPolicy,
@@ -225,14 +235,14 @@ def _verify(
         check, progress.note = lossy_note(lossy, progress.lossy)
         progress.checks.append(check)
     checks = progress.checks
-    checks.append(verify.integrity(conn, plan, options.full_integrity))
-    checks.append(verify.foreign_keys(conn, plan))
-    checks.extend(verify.prepares(conn, plan))
+    checks.append(tx.integrity(plan, options.full_integrity))
+    checks.append(tx.foreign_keys(plan))
+    checks.extend(tx.prepares(plan))
     if plan.kind == "create_index":
-        checks.extend(verify.index_used(conn, plan, indexes_before))
+        checks.extend(tx.index_used(plan, indexes_before))
     if options.extra_check is not None:
         try:
-            checks.extend(options.extra_check(conn).checks)
+            checks.extend(options.extra_check(tx).checks)
         except Exception as exc:  # a failing re-analysis must roll back, not escape mid-way
             checks.append(VerifyCheck("extra check", False, f"{type(exc).__name__}: {exc}"))
 
@@ -249,79 +259,67 @@ def _outcome(
 
 def _run(db_path: Path | str, plan: MigrationPlan, options: _Options) -> ApplyOutcome:
     path = Path(db_path)
-    problem = file_problem(path)
+    fixes = schema_fixes_for(path)
+    problem = fixes.write_problem(path)
     if problem is not None:
         return _outcome(False, [VerifyCheck("database", False, problem)], None, problem, -1)
     try:
-        conn = sqlite3.connect(os.fspath(path), timeout=options.lock_timeout, isolation_level=None)
-    except sqlite3.Error as exc:
-        message = connection_error(exc, path)
+        tx = fixes.open_for_fix(
+            path,
+            lock_timeout=options.lock_timeout,
+            cache_kib=options.cache_kib,
+            foreign_keys_off=plan.foreign_keys_off,
+        )
+    except DatabaseError as exc:
+        message = fixes.error_message(exc, path)
         return _outcome(False, [VerifyCheck("database", False, message)], None, message, -1)
     progress = _Progress()
     checks = progress.checks
-    foreign_keys = 0
     # The version is read inside the transaction, so that reporting it never waits for a lock
     # again: unchanged after a rollback, the one read before COMMIT after a commit.
     version = -1
     try:
-        if options.cache_kib > 0:
-            conn.execute(f"PRAGMA cache_size = -{int(options.cache_kib)}")
-        foreign_keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
-        if plan.foreign_keys_off and foreign_keys:
-            # Only outside a transaction does this pragma take effect.
-            conn.execute("PRAGMA foreign_keys=OFF")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            version = _schema_version(conn)
-        except sqlite3.Error as exc:
-            raise Refused(connection_error(exc, path), "lock") from None
-        _execute(conn, path, plan, options, version, progress)
+            version = tx.begin()
+        except DatabaseError as exc:
+            raise Refused(fixes.error_message(exc, path), "lock") from None
+        _execute(tx, fixes, path, plan, options, version, progress)
         lossy = progress.lossy
         failed = [c for c in checks if not c.ok]
         if failed:
-            conn.execute("ROLLBACK")
+            tx.rollback()
             first = failed[0]
             message = f"rolled back: {first.name} failed" + (
                 f": {first.detail}" if first.detail else ""
             )
             return _outcome(False, checks, lossy, message, version)
         if not options.commit:
-            conn.execute("ROLLBACK")
+            tx.rollback()
             return _outcome(
                 False, checks, lossy, "dry run: every check passed; rolled back", version
             )
-        after = _schema_version(conn)
+        after = tx.schema_version()
         try:
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+            tx.commit()
+        except DatabaseError as exc:
             # A reader kept the lock COMMIT needs past the timeout: the transaction is still
             # open, and it is rolled back below.
-            raise Refused(connection_error(exc, path), "commit") from None
+            raise Refused(fixes.error_message(exc, path), "commit") from None
         note = progress.note
         message = f"applied: {plan.title}" + (f" ({note})" if note else "")
         return _outcome(True, checks, lossy, message, after)
     except Refused as refused:
-        _rollback(conn)
+        tx.rollback()
         checks.append(refused.check)
         return _outcome(False, checks, progress.lossy, refused.message, version)
-    except sqlite3.Error as exc:
-        _rollback(conn)
-        message = connection_error(exc, path)
+    except DatabaseError as exc:
+        tx.rollback()
+        message = fixes.error_message(exc, path)
         checks.append(VerifyCheck("database", False, message))
         return _outcome(False, checks, progress.lossy, message, version)
     finally:
         # Never leave a transaction open, whatever was raised (KeyboardInterrupt included).
-        _rollback(conn)
-        try:
-            if plan.foreign_keys_off and foreign_keys:
-                conn.execute("PRAGMA foreign_keys=ON")
-        finally:
-            conn.close()
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+        tx.close()
 
 
 def apply_plan(
@@ -331,10 +329,10 @@ def apply_plan(
     on_lossy: str = "refuse",
     full_integrity: bool = False,
     lock_timeout: float = 5.0,
-    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
+    extra_check: Check | None = None,
     cache_kib: int = 0,
 ) -> ApplyOutcome:
-    """Apply `plan` to the SQLite database at `db_path` in one verified transaction.
+    """Apply `plan` to the database at `db_path` in one verified transaction.
 
     Nothing is changed (applied=False, `message` says why) when the file is missing or
     read-only, when another connection holds the database locked for longer than
@@ -344,8 +342,8 @@ def apply_plan(
     ``PRAGMA quick_check`` of the changed table (``integrity_check`` of the whole file with
     `full_integrity`), new ``foreign_key_check`` violations, a `plan.check_sql` statement that
     does not prepare, a create_index whose query does not use the new index, and
-    `extra_check(conn)`, which runs last inside the transaction. "null" stores NULL for lossy
-    values and "keep" keeps them byte for byte, or refuses naming those the new column's
+    `extra_check(transaction)`, which runs last inside the transaction. "null" stores NULL for
+    lossy values and "keep" keeps them byte for byte, or refuses naming those the new column's
     affinity would convert ('007' would become 7). `cache_kib` sets the connection's page cache
     (a rebuild that fits in it writes to the file only at COMMIT).
     """
@@ -355,63 +353,12 @@ def apply_plan(
     return _run(db_path, plan, options)
 
 
-def _schema_copy(db_path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, int]:
-    """Return an in-memory database with the schema of the file at `db_path`, and its version.
-
-    Only the ``CREATE`` texts of ``sqlite_master`` are run, in their order; one that fails
-    (it names an object made later) is tried again after the others, and one that never
-    succeeds (a virtual table of a module this SQLite lacks, its shadow tables) is left out:
-    a plan that needs it then fails in the copy, which is what the dry run is for.
-    """
-    from dbheal_lsp.databases.database import SchemaError
-    from dbheal_lsp.databases.sqlite.live_db import open_read_only
-
-    try:
-        source = open_read_only(db_path, busy_timeout=lock_timeout)
-    except SchemaError as exc:
-        raise Refused(str(exc), "database") from None
-    try:
-        # One read transaction: the version and the texts agree.
-        source.execute("BEGIN")
-        version = _schema_version(source)
-        texts = [
-            str(row[0])
-            for row in source.execute(
-                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
-            )
-        ]
-        source.execute("ROLLBACK")
-    except sqlite3.Error as exc:
-        raise Refused(connection_error(exc, db_path), "database") from None
-    finally:
-        source.close()
-    # The texts come from a file that may not be the user's own: they run in the analysis
-    # sandbox (no other file is reached, a budget holds), which lets the plan's own steps set
-    # the foreign-key switch as the real run does.
-    from dbheal_lsp.databases.sqlite.sandbox import BEHAVIOUR_PRAGMAS, first_keyword, open_sandbox
-
-    copy = open_sandbox(settings=BEHAVIOUR_PRAGMAS)
-    pending = [t for t in texts if first_keyword(t) == "CREATE"]
-    while pending:
-        failed: list[str] = []
-        for sql in pending:
-            try:
-                copy.run(sql)
-            except sqlite3.Error:
-                failed.append(sql)
-        if len(failed) == len(pending):
-            break
-        pending = failed
-    return copy, version
-
-
 def schema_dry_run(
     db_path: Path,
     plan: MigrationPlan,
     *,
     lock_timeout: float = 5.0,
-    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
+    extra_check: Check | None = None,
 ) -> VerifyReport:
     """Run `plan` and its checks on an empty in-memory copy of the database's schema.
 
@@ -422,22 +369,25 @@ def schema_dry_run(
     keys) is checked again by `apply_plan` inside its own transaction before it commits.
     """
     path = Path(db_path)
+    fixes = schema_fixes_for(path)
     checks: list[VerifyCheck] = []
     try:
-        copy, version = _schema_copy(path, lock_timeout)
-    except Refused as refused:
-        return VerifyReport((refused.check,))
+        copy, version = fixes.schema_copy(path, lock_timeout)
+    except SchemaError as exc:
+        return VerifyReport((Refused(str(exc), "database").check,))
+    except DatabaseError as exc:
+        return VerifyReport((Refused(fixes.error_message(exc, path), "database").check,))
     options = _Options(None, False, False, lock_timeout, extra_check)
     progress = _Progress()
     try:
         _check_version(plan, version, checks)
-        copy.execute("BEGIN")
-        _execute(copy, path, replace(plan, schema_version=-1), options, -1, progress)
+        copy.begin()
+        _execute(copy, fixes, path, replace(plan, schema_version=-1), options, -1, progress)
         checks.extend(c for c in progress.checks if c.name != "lossy values")
     except Refused as refused:
         checks.extend(c for c in progress.checks if c.name != "lossy values")
         checks.append(refused.check)
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         checks.append(VerifyCheck("schema copy", False, str(exc)))
     finally:
         copy.close()
@@ -449,7 +399,7 @@ def dry_run(
     plan: MigrationPlan,
     *,
     lock_timeout: float = 5.0,
-    extra_check: Callable[[sqlite3.Connection], VerifyReport] | None = None,
+    extra_check: Check | None = None,
 ) -> tuple[LossyReport | None, VerifyReport]:
     """Run all of `plan` and its checks in a transaction that is always rolled back.
 

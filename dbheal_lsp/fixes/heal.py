@@ -7,12 +7,12 @@ goes through the fix engine's safety layer like any other fix.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.schema_fixes import schema_fixes_for
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
 from dbheal_lsp.model import CheckResult, Issue, IssueType, LossyReport, MigrationPlan
@@ -69,6 +69,14 @@ def heal(engine: FixEngine, items: Sequence[HealItem]) -> list[FixOutcome]:
     """
     from dbheal_lsp.databases.database import SchemaError
 
+    # What refuses one item and lets the others go on.
+    refusals: tuple[type[Exception], ...] = (
+        FixError,
+        SchemaError,
+        ValueError,
+        OSError,
+        *DatabaseError,
+    )
     outcomes: list[FixOutcome] = []
     for item in items:
         if not item.safe:
@@ -82,7 +90,7 @@ def heal(engine: FixEngine, items: Sequence[HealItem]) -> list[FixOutcome]:
             issue = item.issues[0]
             then_code = engine.cast_fix(issue) if item.with_code else None
             outcomes.append(engine.apply_schema(plan, issue=issue, then_code=then_code))
-        except (FixError, SchemaError, ValueError, sqlite3.Error, OSError) as exc:
+        except refusals as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             outcomes.append(FixOutcome(False, f"refused: {item.plan.title}: {reason}"))
     return outcomes
@@ -115,17 +123,11 @@ def _plans(engine: FixEngine, result: CheckResult) -> list[tuple[MigrationPlan, 
 
 def _item(engine: FixEngine, plan: MigrationPlan, issues: list[Issue]) -> HealItem:
     """Return the heal item of `plan`: a type change is looked at for lost values, then tried."""
-    from dbheal_lsp.databases.sqlite.lossless import lossy_report
-
     lossy = None
     blocked = ""
     database = engine.project.config.database
     if plan.kind == "change_type" and database is not None and plan.column:
-        conn = open_read_only(database)
-        try:
-            lossy = lossy_report(conn, plan.table, plan.column, plan.new_type or "")
-        finally:
-            conn.close()
+        lossy = schema_fixes_for(database).lossy_report(database, plan)
         if lossy.lossless:
             # A type change can break other queries of the column: try it first.
             _, verify = engine.dry_run(plan, issues[0], schema_only=True)

@@ -5,12 +5,9 @@ say so.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from dbheal_lsp.databases.sqlite import rebuild
-from dbheal_lsp.databases.sqlite.copy_check import rewritten_values
-from dbheal_lsp.databases.sqlite.lossless import lossy_report
+from dbheal_lsp.databases.schema_fixes import ON_LOSSY, FixTransaction
 from dbheal_lsp.fixes.refusal import Refused
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck
 
@@ -39,12 +36,12 @@ class LossyPolicy:
 
 
 def lossy_policy(
-    conn: sqlite3.Connection, plan: MigrationPlan, on_lossy: str | None
+    tx: FixTransaction, plan: MigrationPlan, on_lossy: str | None
 ) -> tuple[MigrationPlan, LossyPolicy]:
     """Return the plan to run (made again for another treatment of lossy values if need be)
     and how its lossy values are treated; `on_lossy` None is a dry run's: as the plan says."""
     rebuilds = plan.kind == "change_type" and plan.column is not None
-    planned = rebuild.lossy_mode(plan)
+    planned = tx.lossy_mode(plan)
     # A dry run refuses nothing: it shows what the plan's own copy would do.
     wanted = on_lossy or ("null" if planned == "null" else "keep")
     # Keeping lossy values was asked for (not only a dry run's way of going on): every one
@@ -54,7 +51,7 @@ def lossy_policy(
         # The plan was made for another treatment of lossy values. The schema is the one it
         # was made for (checked before), so the same plan with the copy asked for here is made
         # inside this transaction.
-        plan = _replan(conn, plan, wanted)
+        plan = _replan(tx, plan, wanted)
     return plan, LossyPolicy(rebuilds, wanted, keeps)
 
 
@@ -78,7 +75,7 @@ def lossy_note(lossy: LossyPolicy, found: LossyReport) -> tuple[VerifyCheck, str
     return check, f"{found.lossy_count} lossy value(s) {treated}"
 
 
-def kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
+def kept_exactly(tx: FixTransaction, plan: MigrationPlan) -> VerifyCheck:
     """Check that the copy kept every lossy value as it was, or raise Refused naming them.
 
     An INTEGER, REAL or NUMERIC column converts text that reads as a number on every write
@@ -86,7 +83,7 @@ def kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
     values and what they would become, is the only way not to change one silently.
     """
     try:
-        found = rewritten_values(conn, plan, limit=5)
+        found = tx.rewritten_values(plan, 5)
     except ValueError as exc:
         raise Refused(f"cannot check the kept values: {exc}", "lossy values kept") from None
     if found.count:
@@ -103,24 +100,27 @@ def kept_exactly(conn: sqlite3.Connection, plan: MigrationPlan) -> VerifyCheck:
     )
 
 
-def lossy_values(conn: sqlite3.Connection, plan: MigrationPlan) -> LossyReport:
+def lossy_values(tx: FixTransaction, plan: MigrationPlan) -> LossyReport:
     """Return the values of the column `plan` changes that would not convert losslessly."""
     try:
-        return lossy_report(conn, plan.table, plan.column or "", plan.new_type or "")
+        return tx.lossy_report(plan)
     except ValueError as exc:
         raise Refused(f"cannot change the type: {exc}", "lossy values") from None
 
 
-def _replan(conn: sqlite3.Connection, plan: MigrationPlan, on_lossy: str) -> MigrationPlan:
+def _replan(tx: FixTransaction, plan: MigrationPlan, on_lossy: str) -> MigrationPlan:
     try:
-        return rebuild.change_type_plan(
-            conn,
-            plan.table,
-            plan.column or "",
-            plan.new_type or "",
-            on_lossy=on_lossy,
-            issue_fingerprint=plan.issue_fingerprint,
-            check_sql=plan.check_sql,
-        )
+        return tx.change_type_plan(plan, on_lossy)
     except ValueError as exc:
         raise Refused(f"cannot change the type: {exc}", "plan") from None
+
+
+__all__ = [
+    "ON_LOSSY",
+    "LossyPolicy",
+    "kept_exactly",
+    "lossy_note",
+    "lossy_policy",
+    "lossy_refusal",
+    "lossy_values",
+]

@@ -8,12 +8,11 @@ The fix engine plans; these functions decide what the queue keeps.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from dbheal_lsp.codec import from_json, to_json
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
+from dbheal_lsp.databases.schema_fixes import schema_fixes_for
 from dbheal_lsp.fixes.plan_targets import same_target, sql_set
 from dbheal_lsp.fixes.state import StateError, StateStore
 from dbheal_lsp.model import MigrationPlan, Severity
@@ -116,17 +115,9 @@ def stored_plan(entry: QueueEntry) -> MigrationPlan | None:
 
 
 def schema_version(database: Path | None) -> int | None:
-    """Return the database's schema version now (None: no database, or unreadable): a plan
-    made at another version is made again."""
+    """Return the database's schema version now (None: no database file): a plan made at
+    another version is made again. Raise SchemaError, saying why in one line, when the file
+    is there but cannot be read (not a database, corrupt, locked)."""
     if database is None or not database.exists():
         return None
-    try:
-        conn = open_read_only(database)
-    except (OSError, sqlite3.Error):
-        return None
-    try:
-        return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    return schema_fixes_for(database).schema_version(database)

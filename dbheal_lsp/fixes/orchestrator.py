@@ -18,7 +18,6 @@ same way:
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,9 @@ from typing import TYPE_CHECKING
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.codec import to_json
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.databases.schema_fixes import schema_fixes_for
 from dbheal_lsp.files import python_source, read_regular_file
 from dbheal_lsp.fixes import migration_queue
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
     from dbheal_lsp.fixes.apply import ApplyOutcome
 
 
+#: Why an issue gets no schema plan: the database's error, or ValueError (no plan can do it).
+_NO_PLAN: tuple[type[Exception], ...] = (ValueError, *DatabaseError)
+
+
 class FixError(Exception):
     """A fix cannot be planned or applied; the message says why in one line."""
 
@@ -58,7 +63,7 @@ class FixError(Exception):
 class FixSettings:
     """How fixes are applied; the defaults are the safe choices."""
 
-    on_lossy: str = "refuse"  # one of lossless.ON_LOSSY
+    on_lossy: str = "refuse"  # one of databases.schema_fixes.ON_LOSSY
     full_integrity: bool = False  # PRAGMA integrity_check instead of quick_check
     write_migrations: bool = True  # write applied schema fixes as new migration files
     max_fixes: int = 2  # the same issue fixed more often than this within the window: refused
@@ -126,21 +131,18 @@ class FixEngine:
 
     def schema_plans(self, issue: Issue) -> tuple[MigrationPlan, ...]:
         """Return the schema fixes of `issue`, planned against the live database now."""
-        from dbheal_lsp.databases.sqlite.plans import plans_for
-
         database = self.project.config.database
         if database is None or not database.exists():
             return ()
         state = self.project.schema_state()
-        conn = open_read_only(database)
         try:
-            return plans_for(issue, conn, state.schema, state.migrations)
-        except (sqlite3.Error, ValueError):
+            return schema_fixes_for(database).plans_for(
+                database, issue, state.schema, state.migrations
+            )
+        except _NO_PLAN:
             # ValueError: no plan can do it (a drifted column of a view, whose type follows
             # its table's: the table's own fix rebuilds the view).
             return ()
-        finally:
-            conn.close()
 
     def dry_run(
         self, plan: MigrationPlan, issue: Issue | None = None, *, schema_only: bool = False
@@ -240,6 +242,7 @@ class FixEngine:
         from dbheal_lsp.fixes.reanalysis import reanalysis
         from dbheal_lsp.fixes.schema_run import run_backed_up
 
+        cannot_run: tuple[type[Exception], ...] = (OSError, BackupError, *DatabaseError)
         database = self._database()  # none configured: said before anything is reserved
         fingerprint = plan.issue_fingerprint
         if fingerprint and self._looping(fingerprint):
@@ -263,7 +266,7 @@ class FixEngine:
             )
         except LockTimeout as exc:
             return FixOutcome(False, str(exc))
-        except (OSError, sqlite3.Error, BackupError) as exc:
+        except cannot_run as exc:
             _remove_tree(backup_dir)
             return FixOutcome(False, f"cannot apply {plan.title}: {exc}; nothing was changed")
         if not outcome.applied:
@@ -375,11 +378,15 @@ class FixEngine:
             if plan is None:
                 raise FixError(f"migration {entry_id} is {entry.status} and its plan unreadable")
             return entry, plan
-        version = migration_queue.schema_version(self.project.config.database)
-        if plan is None or plan.schema_version != version:
-            self.refresh_queue()
-            entry = self.store.entry(entry_id) or entry
-            plan = migration_queue.stored_plan(entry) or plan
+        try:
+            version = migration_queue.schema_version(self.project.config.database)
+            if plan is None or plan.schema_version != version:
+                self.refresh_queue()
+                entry = self.store.entry(entry_id) or entry
+                plan = migration_queue.stored_plan(entry) or plan
+        except SchemaError as exc:
+            # Said in one line by every front door (the admin's page of a migration too).
+            raise FixError(f"cannot plan migration {entry_id} again: {exc.message}") from None
         if plan is None:
             raise FixError(f"queued migration {entry_id} has an unreadable plan")
         return entry, plan

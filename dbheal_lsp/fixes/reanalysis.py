@@ -6,13 +6,13 @@ get a new breaking issue: a fix that makes the code disagree with the database i
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.project import Project
-from dbheal_lsp.analysis.schema import schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.schema_fixes import FixTransaction
 from dbheal_lsp.files import SourceNotText, python_source, read_regular_file
 from dbheal_lsp.model import Issue, IssueType, MigrationPlan, VerifyCheck, VerifyReport
 
@@ -26,7 +26,7 @@ _BREAKING = frozenset(
     }
 )
 
-Reanalysis = Callable[[sqlite3.Connection], VerifyReport]
+Reanalysis = Callable[[FixTransaction], VerifyReport]
 
 
 def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Reanalysis:
@@ -38,26 +38,27 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
     The schema before the change is read now, before the transaction begins: once the
     transaction has spilled pages to the file (a rebuild of a large table does), a second
     connection cannot read the database until it ends, so the check itself reads only
-    from the connection it is given, the one that holds the transaction.
+    from the transaction it is given.
     """
     from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
     from dbheal_lsp.analysis.drift import Drift
     from dbheal_lsp.analysis.schema import oracle_connection
     from dbheal_lsp.databases.database import SchemaError
 
+    unreadable: tuple[type[Exception], ...] = (SchemaError, *DatabaseError)
     try:
         state = project.schema_state()
         before = project.checker(state)
-    except (SchemaError, sqlite3.Error) as exc:
+    except unreadable as exc:
         reason = f"cannot read the schema before the change: {exc}"
 
-        def cannot(conn: sqlite3.Connection) -> VerifyReport:
+        def cannot(tx: FixTransaction) -> VerifyReport:
             return VerifyReport((VerifyCheck("re-analysis", False, reason),))
 
         return cannot
 
-    def check(conn: sqlite3.Connection) -> VerifyReport:
-        after_schema = schema_from_connection(conn, "database")
+    def check(tx: FixTransaction) -> VerifyReport:
+        after_schema = tx.schema()
         oracle = oracle_connection(after_schema)
         after = StatementChecker(after_schema, state.expected, Drift(), oracle, CheckSettings())
         still: list[Issue] = []

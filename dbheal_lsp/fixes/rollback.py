@@ -19,12 +19,18 @@ backs up the current state into its own backup folder: the way back to it, whate
 from __future__ import annotations
 
 import json
-import sqlite3
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from dbheal_lsp.codec import changes_from_json
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.schema_fixes import (
+    InverseFix,
+    InverseRefused,
+    NoInverse,
+    schema_fixes_for,
+)
 from dbheal_lsp.databases.sqlite.backup import (
     FILES_SUBDIR,
     BackupError,
@@ -32,16 +38,8 @@ from dbheal_lsp.databases.sqlite.backup import (
     database_backup_path,
     find_database_backup,
     has_file_backup,
-    restore_database,
     restore_files,
 )
-from dbheal_lsp.databases.sqlite.fingerprint import (
-    database_fingerprint,
-    describe_loss,
-    rows_lost,
-    stored_fingerprint,
-)
-from dbheal_lsp.databases.sqlite.inverse import Inverse, InverseRefused, NoInverse, inverse_plan
 from dbheal_lsp.files import relative_path
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
@@ -51,6 +49,8 @@ from dbheal_lsp.model import MigrationPlan, VerifyCheck, VerifyReport
 from dbheal_lsp.records import FixRecord, utc_now
 
 DEFAULT_LOCK_TIMEOUT = 5.0
+#: A database whose fingerprint cannot be read counts as changed since the fix.
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, *DatabaseError)
 
 
 class RollbackError(Exception):
@@ -131,7 +131,7 @@ class RollbackPlan:
 
     record: FixRecord
     method: str
-    inverse: Inverse | None = None
+    inverse: InverseFix | None = None
     database_copy: Path | None = None
     losses: str = ""  # what the restore would drop, in words ("" when it drops nothing)
     lost: str = ""  # the same, said once it is done ("restoring dropped ...")
@@ -182,12 +182,6 @@ def plan_rollback(
     return _plan(root, record, restore_backup, lock_timeout)
 
 
-def _open(path: Path, mode: str) -> sqlite3.Connection:
-    # mode=rw, not ro, for the live file: it never creates the file, and unlike a read-only
-    # connection it removes the -wal and -shm files it made when it closes.
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
-
-
 def _has_copy(files_backup: Path, rel: str) -> bool:
     return has_file_backup(files_backup, rel) and files_backup.joinpath(*Path(rel).parts).is_file()
 
@@ -219,7 +213,7 @@ def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -
         ) from exc
     except NoInverse as exc:
         why = str(exc)
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         raise RollbackError(f"cannot roll back {record.id}: cannot read {db_path}: {exc}") from exc
     else:
         return replace(base, method="inverse", inverse=inverse)
@@ -247,19 +241,13 @@ def _restore_hint(fix_id: str) -> str:
     )
 
 
-def _inverse(record: FixRecord, db_path: Path, db_copy: Path) -> Inverse:
+def _inverse(record: FixRecord, db_path: Path, db_copy: Path) -> InverseFix:
     try:
         changes = changes_from_json(record.plan_json) if record.plan_json else ()
     except ValueError as exc:
         raise NoInverse(f"its plan cannot be read: {exc}") from exc
     plans = [c for c in changes if isinstance(c, MigrationPlan)]
-    conn = _open(db_path, "rw")
-    before = _open(db_copy, "ro")
-    try:
-        return inverse_plan(conn, plans, fix_id=record.id, before=before)
-    finally:
-        before.close()
-        conn.close()
+    return schema_fixes_for(db_path).inverse(db_path, db_copy, plans, fix_id=record.id)
 
 
 def _state_since(root: Path, record: FixRecord, db_path: Path, timeout: float) -> str:
@@ -267,12 +255,13 @@ def _state_since(root: Path, record: FixRecord, db_path: Path, timeout: float) -
     when it is not, "unknown" when the fix recorded no fingerprint (a fix from before
     fingerprints existed): that counts as changed."""
     assert record.backup_dir is not None
-    stored = stored_fingerprint(root / record.backup_dir)
+    fixes = schema_fixes_for(db_path)
+    stored = fixes.stored_fingerprint(root / record.backup_dir)
     if stored is None:
         return "unknown"
     try:
-        same = database_fingerprint(db_path, timeout=timeout) == stored
-    except (sqlite3.Error, OSError):
+        same = fixes.fingerprint(db_path, timeout=timeout) == stored
+    except _UNREADABLE:
         return "changed"
     return "unchanged" if same else "changed"
 
@@ -280,11 +269,10 @@ def _state_since(root: Path, record: FixRecord, db_path: Path, timeout: float) -
 def _losses(db_copy: Path, db_path: Path) -> tuple[str, str]:
     """Return what restoring `db_copy` over `db_path` would drop, and the same said once done."""
     try:
-        found = rows_lost(db_copy, db_path)
-    except sqlite3.Error as exc:
+        return schema_fixes_for(db_path).losses(db_copy, db_path)
+    except DatabaseError as exc:
         text = f"comparing the database with its backup failed ({exc})"
         return text, text
-    return describe_loss(found), describe_loss(found, done=True)
 
 
 def rollback(
@@ -388,7 +376,7 @@ def _rollback_locked(
                     raise _InverseFailed(outcome.message)
             elif plan.method == "restore" and plan.database_copy is not None:
                 database_changed = True
-                restore_database(plan.database_copy, db_path, timeout=timeout)
+                schema_fixes_for(db_path).restore(plan.database_copy, db_path, timeout=timeout)
     except (BackupError, OSError, _InverseFailed) as exc:
         undo = _undo_partial(root, record, safety.backup_dir, timeout, database_changed)
         failed = store.record_fix(
@@ -451,7 +439,8 @@ def _undo_partial(
         if record.database is not None and database_changed:
             copy = database_backup_path(root, safety_dir, record.database)
             if copy.is_file():
-                restore_database(copy, _database_path(root, record.database), timeout=timeout)
+                db_path = _database_path(root, record.database)
+                schema_fixes_for(db_path).restore(copy, db_path, timeout=timeout)
     except (BackupError, OSError) as exc:
         return (
             f"putting back the state from before the attempt failed too ({exc}); "

@@ -4,9 +4,10 @@ and a database restored from its backup with the backup's schema and row counts.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.schema_fixes import schema_fixes_for
 from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR
 from dbheal_lsp.model import VerifyCheck, VerifyReport
 from dbheal_lsp.records import FixRecord
@@ -50,30 +51,13 @@ def check_restored(
                 if ok
                 else "schema or row counts differ from the backup"
             )
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             ok, detail = False, f"cannot read the database: {exc}"
         checks.append(VerifyCheck("database restored", ok, detail))
     return VerifyReport(tuple(checks))
 
 
 def database_summary(path: Path) -> dict[str, tuple[str, int]]:
-    """Return the schema text and row count (-1: not a table) of each object of the database."""
-    # Schema text and row count per table: cheap on large databases (no full checksum), and
-    # enough to tell the restored content from the content it replaced in practice.
-    # mode=rw, not ro: it never creates the file, and unlike a read-only connection it removes
-    # the -wal and -shm files it made when it closes.
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
-    try:
-        summary: dict[str, tuple[str, int]] = {}
-        for name, sql in conn.execute(
-            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN "
-            "('table', 'view', 'index', 'trigger') ORDER BY type, name"
-        ):
-            count = -1
-            if str(sql).upper().startswith("CREATE TABLE") and not str(name).startswith("sqlite_"):
-                quoted = '"' + str(name).replace('"', '""') + '"'
-                count = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
-            summary[str(name)] = (str(sql), count)
-        return summary
-    finally:
-        conn.close()
+    """Return the schema text and row count (-1: not a table) of each object of the database
+    (its back end's `summary`)."""
+    return schema_fixes_for(path).summary(path)

@@ -6,18 +6,18 @@ run in a thread beside it (on the other core) instead of before it.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dbheal_lsp.databases.schema_fixes import FixTransaction, schema_fixes_for
 from dbheal_lsp.model import MigrationPlan, VerifyCheck, VerifyReport
 
 if TYPE_CHECKING:
     from dbheal_lsp.fixes.apply import ApplyOutcome
 
-Check = Callable[[sqlite3.Connection], VerifyReport]
+Check = Callable[[FixTransaction], VerifyReport]
 
 
 def run_backed_up(
@@ -35,19 +35,19 @@ def run_backed_up(
 
     `reanalysis` is called under the lock, before the transaction begins; the check it returns
     is the transaction's last. Once applied, the database as the fix left it is remembered
-    beside the backup. Raise LockTimeout, BackupError, OSError or sqlite3.Error when it
-    cannot run (then nothing was changed).
+    beside the backup. Raise LockTimeout, BackupError, OSError or the database's error
+    (`DatabaseError`) when it cannot run (then nothing was changed).
     """
-    from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR, backup_database
-    from dbheal_lsp.databases.sqlite.fingerprint import remember_after_fix
+    from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR
     from dbheal_lsp.fixes.apply import apply_plan
     from dbheal_lsp.fixes.lock import database_lock
 
+    fixes = schema_fixes_for(database)
     with database_lock(database, lock_timeout, root=root):
         check = reanalysis()
         cache_kib, beside = rebuild_cache(database, plan)
         with BackgroundBackup(
-            lambda: backup_database(database, backup_dir / DATABASE_SUBDIR),
+            lambda: fixes.backup(database, backup_dir / DATABASE_SUBDIR),
             background=beside,
         ) as backup:
             outcome = apply_plan(
@@ -62,7 +62,7 @@ def run_backed_up(
         if outcome.applied:
             # What the database is right after the fix: a rollback restores the backup only
             # while it is still exactly this (databases/sqlite/fingerprint.py).
-            remember_after_fix(database, backup_dir, timeout=lock_timeout)
+            fixes.remember_after_fix(database, backup_dir, timeout=lock_timeout)
     return outcome
 
 
@@ -141,10 +141,10 @@ class BackgroundBackup:
     def then(self, check: Check) -> Check:
         """Return `check` preceded by waiting for the backup (run inside the transaction)."""
 
-        def gate(conn: sqlite3.Connection) -> VerifyReport:
+        def gate(tx: FixTransaction) -> VerifyReport:
             taken = self.wait()
             if not taken.ok:
                 return VerifyReport((taken,))
-            return VerifyReport((taken, *check(conn).checks))
+            return VerifyReport((taken, *check(tx).checks))
 
         return gate

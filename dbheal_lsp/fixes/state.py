@@ -11,6 +11,9 @@ to a busy timeout (5 s) for a lock, and every write starts with `BEGIN IMMEDIATE
 write lock up front. A deferred transaction that reads first and writes later cannot wait for the
 lock in WAL mode (SQLite returns "database is locked" at once to avoid a deadlock), so writes never
 start deferred. One `StateStore` holds one connection, guarded by a lock, for all its threads.
+
+dbheal's own history store is a SQLite file whatever the user's database is, so this
+module imports `sqlite3` itself, not through the database seam.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """The two bounded logs of the state file: runtime events (what the runtime wrapper saw and
 did) and scans (how many issues each check found, for "Issues over time"), and the recording of
 a `dbheal check` run as a scan.
+
+dbheal's own history store is a SQLite file whatever the user's database is, so this
+module imports `sqlite3` itself, not through the database seam.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ The file's schema is versioned with `PRAGMA user_version`: `MIGRATIONS[n]` bring
 version n to n + 1, so a later version adds a function to the tuple (say, to add a column) and
 every existing file is brought up to date when it is opened (`prepare`). The store that reads
 and writes the rows is `fixes/state.py`.
+
+dbheal's own history store is a SQLite file whatever the user's database is, so this
+module imports `sqlite3` itself, not through the database seam.
 """
 
 from __future__ import annotations

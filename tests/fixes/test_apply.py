@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dbheal_lsp.databases.schema_fixes import FixTransaction
+from dbheal_lsp.databases.sqlite.transaction import connection_of
 from dbheal_lsp.fixes.apply import (
     ApplyOutcome,
     StepFailed,
@@ -290,12 +292,12 @@ def test_a_failing_extra_check_rolls_back(shop: Path) -> None:
     before = snapshot(shop)
     seen: list[str] = []
 
-    def reanalyse(conn: sqlite3.Connection) -> VerifyReport:
+    def reanalyse(tx: FixTransaction) -> VerifyReport:
         # It runs inside the transaction: it sees the new type.
         seen.append(
-            conn.execute(
-                "SELECT type FROM pragma_table_info('sessions') WHERE name = 'user_id'"
-            ).fetchone()[0]
+            connection_of(tx)
+            .execute("SELECT type FROM pragma_table_info('sessions') WHERE name = 'user_id'")
+            .fetchone()[0]
         )
         return VerifyReport((VerifyCheck("issue resolved", False, "TYPE_MISMATCH still there"),))
 
@@ -310,7 +312,7 @@ def test_a_failing_extra_check_rolls_back(shop: Path) -> None:
 def test_an_extra_check_that_raises_rolls_back(shop: Path) -> None:
     before = snapshot(shop)
 
-    def broken(conn: sqlite3.Connection) -> VerifyReport:
+    def broken(tx: FixTransaction) -> VerifyReport:
         raise RuntimeError("analysis crashed")
 
     outcome = apply_plan(shop, plan_for(shop), extra_check=broken)
@@ -522,8 +524,9 @@ def test_schema_dry_run_runs_the_plan_on_the_schema_and_touches_nothing(shop: Pa
     plan = plan_for(shop)
     seen: list[set[str]] = []
 
-    def extra(conn: sqlite3.Connection) -> VerifyReport:
+    def extra(tx: FixTransaction) -> VerifyReport:
         # The re-analysis sees the schema after the plan, in the copy, with no rows.
+        conn = connection_of(tx)
         seen.append({str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")})
         declared = conn.execute(
             "SELECT type FROM pragma_table_info('sessions') WHERE name = 'user_id'"

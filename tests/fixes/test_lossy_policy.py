@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.databases.sqlite.rebuild import lossy_mode
+from dbheal_lsp.databases.sqlite.transaction import SqliteTransaction
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.fixes.lossy_policy import (
     LossyPolicy,
@@ -165,7 +166,7 @@ def test_lossy_values_lists_the_rows_and_the_refusal_says_how_to_go_on(tmp_path:
     db = lossy_shop(tmp_path)
     conn = sqlite3.connect(db)
     try:
-        found = lossy_values(conn, plan_for(db, "orders", "qty"))
+        found = lossy_values(SqliteTransaction(conn), plan_for(db, "orders", "qty"))
     finally:
         conn.close()
     assert (found.lossy_count, found.total_rows, found.first_rowids) == (5, 9, (2, 4, 5, 6, 7))
@@ -183,7 +184,7 @@ def test_lossy_values_of_a_missing_column_is_a_refusal(tmp_path: Path) -> None:
     conn.execute("ALTER TABLE orders RENAME COLUMN qty TO amount")
     try:
         with pytest.raises(Refused) as refused:
-            lossy_values(conn, plan)
+            lossy_values(SqliteTransaction(conn), plan)
     finally:
         conn.close()
     assert refused.value.message.startswith("cannot change the type: ")
@@ -195,9 +196,9 @@ def test_lossy_policy_makes_the_plan_again_for_the_treatment_asked_for(tmp_path:
     plan = plan_for(db, "orders", "qty")
     conn = sqlite3.connect(db)
     try:
-        same, refusing = lossy_policy(conn, plan, "refuse")
-        to_null, nulls = lossy_policy(conn, plan, "null")
-        dry, dry_policy = lossy_policy(conn, plan, None)
+        same, refusing = lossy_policy(SqliteTransaction(conn), plan, "refuse")
+        to_null, nulls = lossy_policy(SqliteTransaction(conn), plan, "null")
+        dry, dry_policy = lossy_policy(SqliteTransaction(conn), plan, None)
     finally:
         conn.close()
     assert same == plan and refusing == LossyPolicy(True, "refuse", False)
@@ -210,8 +211,8 @@ def test_lossy_note_says_what_became_of_the_values(tmp_path: Path) -> None:
     db = lossy_shop(tmp_path)
     conn = sqlite3.connect(db)
     try:
-        found = lossy_values(conn, plan_for(db, "orders", "qty"))
-        none = lossy_values(conn, plan_for(db, "orders", "id"))
+        found = lossy_values(SqliteTransaction(conn), plan_for(db, "orders", "qty"))
+        none = lossy_values(SqliteTransaction(conn), plan_for(db, "orders", "id"))
     finally:
         conn.close()
     check, note = lossy_note(LossyPolicy(True, "null", False), found)
@@ -236,7 +237,7 @@ def test_kept_exactly_passes_a_copy_that_kept_every_value(tmp_path: Path) -> Non
             if step.kind == "sql":
                 conn.execute(step.sql)
             else:
-                check = kept_exactly(conn, plan)
+                check = kept_exactly(SqliteTransaction(conn), plan)
         conn.execute("ROLLBACK")
     finally:
         conn.close()

@@ -7,8 +7,11 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from dbheal_lsp.analysis.project import load_project
 from dbheal_lsp.codec import to_json
+from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.fixes.migration_queue import (
     enqueue,
     one_per_target,
@@ -141,3 +144,10 @@ def test_schema_version_is_read_from_the_database_now(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     assert before is not None and schema_version(db) == before + 1
+
+
+def test_schema_version_of_a_file_that_is_no_database_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "app.db"
+    db.write_text("hello, not a database\n")
+    with pytest.raises(SchemaError, match="is not a SQLite database"):
+        schema_version(db)

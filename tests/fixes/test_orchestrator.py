@@ -99,3 +99,21 @@ def test_stale_schema_plan_is_refused(tmp_path: Path) -> None:
     conn.close()
     outcome = engine.apply_schema(plan, issue=issue)
     assert not outcome.applied and "plan again" in outcome.message
+
+
+def test_a_queued_migration_of_a_database_that_is_no_database_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    # What `dbheal migrate plan`, the editor and the admin's page of a migration show.
+    project = small_project(tmp_path, BOTH)
+    engine = FixEngine(project)
+    issue = project.check_paths([project.config.root]).issues[0]
+    (plan,) = engine.schema_plans(issue)
+    entry = engine.enqueue(plan, Severity.MEDIUM)
+    (project.config.root / "app.db").write_text("hello, not a database\n")
+    with pytest.raises(FixError) as raised:
+        engine.queued_plan(entry.id)
+    message = str(raised.value)
+    assert message.startswith(f"cannot plan migration {entry.id} again: ")
+    assert message.endswith("app.db is not a SQLite database") and "\n" not in message
+    assert engine.store.entry(entry.id).status == "queued"  # type: ignore[union-attr]

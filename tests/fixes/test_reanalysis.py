@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from dbheal_lsp.databases.sqlite.transaction import SqliteTransaction
 from dbheal_lsp.fixes.orchestrator import FixEngine
 from dbheal_lsp.fixes.reanalysis import Reanalysis, reanalysis
 from dbheal_lsp.model import IssueType, MigrationPlan, PlanStep, VerifyReport
@@ -21,7 +22,7 @@ def _inside(db: Path, plan: MigrationPlan, check: Reanalysis) -> VerifyReport:
         for step in plan.steps:
             if step.kind == "sql":
                 conn.execute(step.sql)
-        return check(conn)
+        return check(SqliteTransaction(conn))
     finally:
         conn.execute("ROLLBACK")
         conn.close()
@@ -68,7 +69,7 @@ def test_a_schema_that_cannot_be_read_fails_the_check(tmp_path: Path) -> None:
     check = reanalysis(project, issue, plan)
     conn = sqlite3.connect(":memory:")
     try:
-        report = check(conn)
+        report = check(SqliteTransaction(conn))
     finally:
         conn.close()
     [failed] = report.failures()

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from dbheal_lsp.databases.schema_fixes import FixTransaction
 from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR, BackupError
 from dbheal_lsp.databases.sqlite.fingerprint import database_fingerprint, stored_fingerprint
 from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
+from dbheal_lsp.databases.sqlite.transaction import SqliteTransaction
 from dbheal_lsp.fixes.orchestrator import FixEngine
 from dbheal_lsp.fixes.schema_run import BackgroundBackup, Check, rebuild_cache, run_backed_up
 from dbheal_lsp.model import MigrationPlan, PlanStep, VerifyCheck, VerifyReport
@@ -69,7 +71,7 @@ def test_a_backup_beside_the_fix_gates_its_last_check() -> None:
         started.set()
         release.wait(10)
 
-    def check(conn: sqlite3.Connection) -> VerifyReport:
+    def check(tx: FixTransaction) -> VerifyReport:
         return VerifyReport((VerifyCheck("code still agrees", True),))
 
     conn = sqlite3.connect(":memory:")
@@ -77,7 +79,7 @@ def test_a_backup_beside_the_fix_gates_its_last_check() -> None:
         assert started.wait(10)
         gate = backup.then(check)
         release.set()
-        report = gate(conn)
+        report = gate(SqliteTransaction(conn))
     conn.close()
     assert [(c.name, c.ok, c.detail) for c in report.checks] == [
         ("backup", True, "taken beside the rebuild, before its commit"),
@@ -91,12 +93,12 @@ def test_a_failed_backup_fails_the_check_and_never_runs_the_next() -> None:
 
     ran: list[bool] = []
 
-    def check(conn: sqlite3.Connection) -> VerifyReport:
+    def check(tx: FixTransaction) -> VerifyReport:
         ran.append(True)
         return VerifyReport()
 
     with BackgroundBackup(take, background=True) as backup:
-        report = backup.then(check)(sqlite3.connect(":memory:"))
+        report = backup.then(check)(SqliteTransaction(sqlite3.connect(":memory:")))
     assert [(c.name, c.ok, c.detail) for c in report.checks] == [
         ("backup", False, "no backup, so no fix: disk full")
     ]

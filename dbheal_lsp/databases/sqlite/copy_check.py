@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from dbheal_lsp.analysis.schema import Column, Table, schema_from_connection
+from dbheal_lsp.databases.schema_fixes import CopyComparison, RewrittenValues
 from dbheal_lsp.databases.sqlite.create_table import TEMP_PREFIX, quote_name
 from dbheal_lsp.databases.sqlite.lossless import (
     EXAMPLE_WIDTH,
@@ -22,15 +23,6 @@ from dbheal_lsp.databases.sqlite.rebuild import lossy_mode
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck, VerifyReport
 
 # --- verifying the copy -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CopyComparison:
-    """What comparing a table with its rebuilt copy found (`compare_copy`)."""
-
-    report: VerifyReport
-    rows: int  # rows of the old table
-    lossy_count: int  # values of the converted column that do not convert losslessly
 
 
 # A lossy row adds this to the per-row sum of `compare_copy`, a bad row adds 1: one sum then
@@ -92,15 +84,6 @@ def _exactly(old: str, new: str) -> str:
     them; BINARY, so that a column's collation cannot hide a difference.
     """
     return f"(typeof({new}) = typeof({old}) AND +{new} = +{old} COLLATE BINARY)"
-
-
-@dataclass(frozen=True)
-class RewrittenValues:
-    """Lossy values that the copy did not keep as they were (`rewritten_values`)."""
-
-    count: int
-    lossy: int  # lossy values in all
-    examples: tuple[str, ...]  # "id 3: '007' would become 7 (integer)", in key order
 
 
 def rewritten_values(

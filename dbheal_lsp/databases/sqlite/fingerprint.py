@@ -8,6 +8,8 @@ equal fingerprint at rollback time means nothing was written since. A checkpoint
 that changes the bytes but no row gives a false "changed", which only ever makes dbheal refuse
 a restore, never lose a row. A fix recorded without a fingerprint counts as changed.
 
+`database_summary` is what a rollback's check compares a restored database with its backup by.
+
 When the database did change, `rows_lost` compares the backup with the database row by row and
 says what a restore would drop, per table.
 """
@@ -27,6 +29,7 @@ __all__ = [
     "AFTER_FIX_NAME",
     "TableLoss",
     "database_fingerprint",
+    "database_summary",
     "describe_loss",
     "remember_after_fix",
     "rows_lost",
@@ -238,3 +241,27 @@ def describe_loss(losses: tuple[TableLoss, ...], *, done: bool = False) -> str:
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def database_summary(path: Path) -> dict[str, tuple[str, int]]:
+    """Return the schema text and row count (-1: not a table) of each object of the database:
+    what a restore from a backup must have put back (`fixes/rollback_check.py`)."""
+    # Schema text and row count per table: cheap on large databases (no full checksum), and
+    # enough to tell the restored content from the content it replaced in practice.
+    # mode=rw, not ro: it never creates the file, and unlike a read-only connection it removes
+    # the -wal and -shm files it made when it closes.
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    try:
+        summary: dict[str, tuple[str, int]] = {}
+        for name, sql in conn.execute(
+            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN "
+            "('table', 'view', 'index', 'trigger') ORDER BY type, name"
+        ):
+            count = -1
+            if str(sql).upper().startswith("CREATE TABLE") and not str(name).startswith("sqlite_"):
+                quoted = '"' + str(name).replace('"', '""') + '"'
+                count = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+            summary[str(name)] = (str(sql), count)
+        return summary
+    finally:
+        conn.close()

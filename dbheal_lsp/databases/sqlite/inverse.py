@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from dbheal_lsp.analysis.sqllex import Token, significant_tokens
+from dbheal_lsp.databases.schema_fixes import FixTransaction, InverseRefused, NoInverse, Undo
 from dbheal_lsp.databases.sqlite import rebuild
 from dbheal_lsp.databases.sqlite.create_table import quote_name
 from dbheal_lsp.databases.sqlite.lossless import lossy_report
@@ -33,33 +34,6 @@ __all__ = ["Inverse", "InverseRefused", "NoInverse", "Undo", "created_by", "inve
 _OBJECT_KINDS = ("table", "index", "trigger", "view")
 
 
-class NoInverse(Exception):
-    """The fix changed something dbheal cannot undo by an inverse change; the message says
-    which step."""
-
-
-class InverseRefused(Exception):
-    """Undoing the fix would delete or change data written since; the message says which."""
-
-
-@dataclass(frozen=True)
-class Undo:
-    """One thing a fix made that its inverse removes: a table, index, trigger, view or column
-    (`kind`), or a column's declared type ("type", with the old type in `old_type`)."""
-
-    kind: str
-    name: str  # the object's name; for "column" and "type" the column's name
-    table: str = ""  # for "column" and "type": the table
-    old_type: str = ""
-
-    @property
-    def label(self) -> str:
-        """The thing in words: "index idx_x", "column orders.note"."""
-        if self.kind in ("column", "type"):
-            return f"column {self.table}.{self.name}"
-        return f"{self.kind} {self.name}"
-
-
 @dataclass(frozen=True)
 class Inverse:
     """The inverse of a fix: the plan to run and what it removes, with the check that proves
@@ -68,8 +42,12 @@ class Inverse:
     plan: MigrationPlan
     undoes: tuple[Undo, ...]
 
-    def check(self, conn: sqlite3.Connection) -> VerifyReport:
-        """Return whether everything the fix made is gone (or its type is back)."""
+    def check(self, transaction: FixTransaction) -> VerifyReport:
+        """Return whether everything the fix made is gone (or its type is back), read in the
+        inverse's own transaction."""
+        from dbheal_lsp.databases.sqlite.transaction import connection_of
+
+        conn = connection_of(transaction)
         checks: list[VerifyCheck] = []
         for undo in self.undoes:
             if undo.kind == "type":

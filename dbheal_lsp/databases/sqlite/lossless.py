@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from dbheal_lsp.analysis.schema import Table, schema_from_connection, type_affinity
+from dbheal_lsp.databases import schema_fixes
 from dbheal_lsp.databases.sqlite.create_table import parse_create_table, quote_name
 from dbheal_lsp.model import LossyReport
 
-#: What to do with values that do not convert losslessly, in the order people are offered them:
-#: refuse to apply (the default), store NULL instead, keep them as SQLite's affinity leaves them,
-#: or abort (a synonym of refuse).
-ON_LOSSY = ("refuse", "null", "keep", "abort")
+ON_LOSSY = schema_fixes.ON_LOSSY  # the seam's: the same words for every back end
 
 # How the verify_copy step of a plan names its treatment of lossy values (see `lossy_mode`).
 LOSSY_WORDS = MappingProxyType({"refuse": "refused", "null": "set to NULL", "keep": "kept"})

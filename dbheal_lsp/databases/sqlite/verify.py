@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import uuid
 from typing import Any
 
 from dbheal_lsp.databases.sqlite.create_table import quote_name
@@ -28,7 +29,13 @@ class _AnyName(dict[str, Any]):
 
 
 def _run_with_any_parameters(conn: sqlite3.Connection, sql: str) -> list[Any]:
-    """Run `sql` (an EXPLAIN), binding NULL to whatever placeholders it has."""
+    """Run `sql` (an EXPLAIN), binding NULL to whatever placeholders it has.
+
+    The text is made one sqlite3 has never cached: it keeps prepared statements by their text,
+    and SQLite does not prepare an EXPLAIN again after the schema changed on the same
+    connection (a rebuild's steps), so a cached one would be checked against the old schema.
+    """
+    sql = f"{sql}\n/* dbheal check {uuid.uuid4().hex} */"
     try:
         return conn.execute(sql).fetchall()
     except sqlite3.ProgrammingError as exc:

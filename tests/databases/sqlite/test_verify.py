@@ -125,3 +125,30 @@ def test_prepares_fails_a_query_the_new_schema_breaks(tmp_path: Path) -> None:
         assert "no such column: customer_email" in checks[0].detail
     finally:
         conn.close()
+
+
+def test_a_query_checked_before_a_rebuild_is_checked_again_after_it(tmp_path: Path) -> None:
+    # The executor verifies on the connection that ran the steps. sqlite3 caches prepared
+    # statements by their text, and SQLite does not re-prepare an EXPLAIN after a schema
+    # change: the second check must see the rebuilt table, not the one cached before.
+    conn = _shop(tmp_path / "shop.db")
+    plan = replace(PLAN, check_sql=("SELECT customer_email FROM orders WHERE id = ?",))
+    assert all(c.ok for c in prepares(conn, plan))
+    conn.execute("BEGIN")
+    conn.execute("CREATE TABLE new_orders (id INTEGER PRIMARY KEY, customer_id INTEGER)")
+    conn.execute("INSERT INTO new_orders SELECT id, customer_id FROM orders")
+    conn.execute("DROP TABLE orders")
+    conn.execute("ALTER TABLE new_orders RENAME TO orders")
+    after = prepares(conn, plan)
+    conn.execute("ROLLBACK")
+    assert not after[0].ok
+    assert "no such column: customer_email" in after[0].detail
+
+
+def test_an_index_made_after_a_first_look_is_seen_on_the_same_connection(tmp_path: Path) -> None:
+    conn = _shop(tmp_path / "shop.db")
+    before = index_names(conn)
+    assert not all(c.ok for c in index_used(conn, PLAN, before))  # no index yet
+    conn.execute("CREATE INDEX idx_orders_email ON orders (customer_email)")
+    checks = index_used(conn, PLAN, before)
+    assert all(c.ok for c in checks), checks
