@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.project import Project
-from dbheal_lsp.analysis.schema import schema_from_connection
 from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.files import SourceNotText, python_source, read_regular_file
 from dbheal_lsp.model import Issue, IssueType, MigrationPlan, VerifyCheck, VerifyReport
 
@@ -42,8 +42,8 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
     """
     from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
     from dbheal_lsp.analysis.drift import Drift
-    from dbheal_lsp.analysis.schema import oracle_connection
     from dbheal_lsp.databases.database import SchemaError
+    from dbheal_lsp.databases.sqlite.judge import open_judge as oracle_connection
 
     try:
         state = project.schema_state()

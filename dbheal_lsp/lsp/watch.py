@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -49,8 +48,8 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
+from dbheal_lsp.databases import DatabaseError, open_database_file
 from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
 from dbheal_lsp.lsp.watch_paths import SKIP_DIRS, WatchedPaths, folder_identity
 
 __all__ = ["ChangeSet", "Watcher"]
@@ -73,6 +72,7 @@ _CONTENT_EVENTS = frozenset({"created", "modified", "deleted", "moved"})
 
 REFRESH_INTERVAL = 1.0  # seconds between reconciliations of the watches with the folders
 DB_BUSY_TIMEOUT = 0.5  # seconds to wait for a writer's lock when reading schema_version
+_UNREADABLE: tuple[type[Exception], ...] = (SchemaError, *DatabaseError)
 DB_RETRY_FIRST = 0.25  # then, while the database stays locked, try again after this long,
 DB_RETRY_MAX = 5.0  # doubling each time up to this
 MAX_DELAY = 1.0  # a burst of events is delivered at most max(this, 5 x debounce) after it began
@@ -438,12 +438,8 @@ class Watcher:
         except OSError as exc:
             return ("error", str(exc))
         try:
-            conn = open_read_only(self.database, busy_timeout=DB_BUSY_TIMEOUT)
-            try:
-                version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
-            finally:
-                conn.close()
-        except (SchemaError, sqlite3.Error) as exc:
+            version = open_database_file(self.database).schema_counter(busy_timeout=DB_BUSY_TIMEOUT)
+        except _UNREADABLE as exc:
             text = str(exc)
             if "locked" in text.lower() or "busy" in text.lower():
                 return _LOCKED
