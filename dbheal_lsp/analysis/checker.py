@@ -1,9 +1,9 @@
 """StatementChecker: a statement's Facts, gathered once, then every rule of `rules.RULES`.
 
-The checker owns the judge (the database back end's copy of the schema, databases/database.py)
-statements are prepared against, follows
-the DDL a file or script runs so that later statements see its tables, and applies the
-configuration (severities, enabled types) to what the rules report.
+The checker owns the judge statements are prepared against (the database back end's copy of
+the schema, databases/database.py), follows the DDL a file or script runs so that later
+statements see its tables, and applies the configuration (severities, enabled types) to what
+the rules report.
 """
 
 from __future__ import annotations
@@ -126,13 +126,13 @@ class StatementChecker:
         schema: Schema,
         expected: Schema | None,
         drift: Drift,
-        oracle: Judge,
+        judge: Judge,
         settings: CheckSettings,
     ) -> None:
         self.schema = schema
         self.expected = expected
         self.drift = drift
-        self.oracle = oracle
+        self.judge = judge
         self.settings = settings
         self.has_schema = not schema.is_empty
         self._parsed: dict[str, Any] = {}
@@ -225,10 +225,10 @@ class StatementChecker:
             return
         # A script's later statements see the tables its earlier ones create: run its DDL on
         # the in-memory copy inside a savepoint, and roll it back afterwards.
-        current = _ScriptSchema(self.schema, self.oracle)
+        current = _ScriptSchema(self.schema, self.judge)
         changed = False
         running = True  # until a statement breaks the budget or the savepoint is lost
-        with self.oracle.undone("dbheal_script"):
+        with self.judge.undone("dbheal_script"):
             for part in split_script(rendered):
                 facts = self._facts_of(statement, path, part, current, cached=not changed)
                 if (
@@ -236,10 +236,10 @@ class StatementChecker:
                     and facts.verdict.kind == "ok"
                     and first_keyword(part.text) in _DEFINITIONS
                 ):
-                    if not self.oracle.in_transaction:
+                    if not self.judge.in_transaction:
                         running = False  # rolled back under us: DDL would be kept for good
                     else:
-                        ran = self.oracle.run(part.text)
+                        ran = self.judge.run(part.text)
                         if ran.kind == "over_budget":
                             # It would hang the application too: say so on its line. One
                             # runaway statement is enough: the script's later DDL is not run.
@@ -255,14 +255,14 @@ class StatementChecker:
     ) -> Facts:
         """Return the facts of `statement` judged after `ddl` ran on the schema copy (inside a
         savepoint, rolled back afterwards): the tables its function created just above."""
-        current = _ScriptSchema(self.schema, self.oracle)
+        current = _ScriptSchema(self.schema, self.judge)
         current.dirty = True
-        with self.oracle.undone("dbheal_function"):
+        with self.judge.undone("dbheal_function"):
             for sql in ddl:
-                if not self.oracle.in_transaction:
+                if not self.judge.in_transaction:
                     break
                 # A failure is another branch's DDL, or DDL a real run would refuse too.
-                if self.oracle.run(sql).kind == "over_budget":
+                if self.judge.run(sql).kind == "over_budget":
                     break
             facts = self._facts_of(statement, path, rendered, current, cached=False)
             # Upgrade code filling what it just built runs once: no index to propose for it.
@@ -279,7 +279,7 @@ class StatementChecker:
     ) -> Facts:
         text = normalize_placeholders(part.text)
         part = Rendered(text, part.positions, part.slots)
-        verdict = self.verdict(text) if cached else self.oracle.verdict(text)
+        verdict = self.verdict(text) if cached else self.judge.verdict(text)
         if verdict.kind == "syntax" and part.slots:
             part, verdict = self._as_names(statement, part, verdict, cached=cached)
         placeholders = find_placeholders(part.text)
@@ -290,7 +290,7 @@ class StatementChecker:
             # Only the interpolated column is unknown (`COUNT(DISTINCT %s)`): the rest of the
             # statement is judged, and planned, with a NULL where that column stands.
             plan_text = _STAND_IN.sub("NULL", part.text)
-            if self.oracle.verdict(plan_text).kind == "ok":
+            if self.judge.verdict(plan_text).kind == "ok":
                 verdict = Verdict("ok", f"not judged: {verdict.message} (an interpolated name)")
         has_schema = self.has_schema or current.has_objects()
         plan: tuple[str, ...] = ()
@@ -299,7 +299,7 @@ class StatementChecker:
             and has_schema
             and (_FILTERS.search(text) or SORTED_LIMIT.search(masked(text)))
         ):
-            plan = tuple(self.oracle.plan(plan_text, placeholders))
+            plan = tuple(self.judge.plan(plan_text, placeholders))
         refs = None
         if self._needs_structure(statement, part, verdict, plan):
             refs = self._references(part.text, placeholders, current.get())
@@ -321,7 +321,7 @@ class StatementChecker:
             self.settings,
             plan,
             _fragment_among_tables(part),
-            partial(self.oracle.plan_with_index, plan_text, placeholders) if plan else None,
+            partial(self.judge.plan_with_index, plan_text, placeholders) if plan else None,
         )
 
     def _as_names(
@@ -340,10 +340,10 @@ class StatementChecker:
                 break
             forced |= {index}
             retry = _as_identifiers(statement, part, forced)
-            retry_verdict = self.verdict(retry.text) if cached else self.oracle.verdict(retry.text)
+            retry_verdict = self.verdict(retry.text) if cached else self.judge.verdict(retry.text)
         if retry_verdict.kind == "syntax":
             retry = _as_identifiers(statement, part)
-            retry_verdict = self.verdict(retry.text) if cached else self.oracle.verdict(retry.text)
+            retry_verdict = self.verdict(retry.text) if cached else self.judge.verdict(retry.text)
         if retry_verdict.kind != "syntax":
             return retry, retry_verdict
         return part, verdict
@@ -377,7 +377,7 @@ class StatementChecker:
         """Return SQLite's verdict on preparing `text` against the schema (cached by text)."""
         cached = self._verdicts.get(text)
         if cached is None:
-            cached = self.oracle.verdict(text)
+            cached = self.judge.verdict(text)
             self._verdicts[text] = cached
         return cached
 

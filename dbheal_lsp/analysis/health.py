@@ -71,8 +71,9 @@ def health_check(
 ) -> HealthReport:
     """Check the project's live database read-only and return what was found; never raise.
 
-    Runs `PRAGMA quick_check` (`integrity_check` when `full`, which reads every index too and
-    costs much more) and `PRAGMA foreign_key_check` in one read transaction, waiting at most
+    Runs the back end's integrity check (`Database.integrity`; for SQLite `PRAGMA quick_check`,
+    or `integrity_check` when `full`, which reads every index too and costs much more, and
+    `PRAGMA foreign_key_check`) in one read transaction, waiting at most
     `busy_timeout` seconds for another connection's lock, then the drift from the migrations
     exactly as a check of the migrations reports it. A missing, unreadable or locked database
     gives `ok=False` and a message that says so; the check simply runs again later.
