@@ -11,7 +11,6 @@ several threads at once, so every call into it holds one lock.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ from typing import Any, TypeVar
 
 from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
+from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
@@ -62,7 +62,16 @@ CODE_FIX_TYPES = frozenset(
     }
 )
 # Errors that mean "this cannot be done now", shown to the user as they are.
-_ENGINE_ERRORS = (FixError, SchemaError, ConfigError, StateError, sqlite3.Error, OSError)
+_ENGINE_ERRORS: tuple[type[Exception], ...] = (
+    FixError,
+    SchemaError,
+    ConfigError,
+    StateError,
+    *DatabaseError,
+    OSError,
+)
+_ENGINE_OR_VALUE_ERRORS: tuple[type[Exception], ...] = (*_ENGINE_ERRORS, ValueError)
+_ENGINE_OR_CODE_ERRORS: tuple[type[Exception], ...] = (*_ENGINE_ERRORS, ValueError, SyntaxError)
 
 _T = TypeVar("_T")
 
@@ -305,7 +314,7 @@ class AdminApp:
     def _plan_json(self, plan: MigrationPlan, issue: Issue | None) -> dict[str, Any]:
         try:
             dry = dry_run_json(*self.engine.dry_run(plan, issue))
-        except (*_ENGINE_ERRORS, ValueError) as exc:
+        except _ENGINE_OR_VALUE_ERRORS as exc:
             dry = dry_run_error_json(str(exc))
         return {
             "id": plan.id,
@@ -380,7 +389,7 @@ class AdminApp:
                 return Notice(False, f"{fix.path} changed since this fix was planned: plan again")
             try:
                 outcome = self.engine.apply_code(fix)
-            except (*_ENGINE_ERRORS, ValueError, SyntaxError) as exc:
+            except _ENGINE_OR_CODE_ERRORS as exc:
                 return Notice(False, f"cannot apply {fix.title}: {exc}")
             self.scan()
             return Notice(outcome.applied, outcome_text(outcome))

@@ -1,42 +1,33 @@
 """StatementChecker: a statement's Facts, gathered once, then every rule of `rules.RULES`.
 
-The checker owns the in-memory copy of the schema SQLite prepares statements against, follows
-the DDL a file or script runs so that later statements see its tables, and applies the
-configuration (severities, enabled types) to what the rules report.
+The checker owns the judge statements are prepared against (the database back end's copy of
+the schema, databases/database.py), follows the DDL a file or script runs so that later
+statements see its tables, and applies the configuration (severities, enabled types) to what
+the rules report.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbheal_lsp.analysis.oracle import (
-    Facts,
-    Verdict,
-    parse,
-    plan_with_index,
-    prepare,
-    query_plan,
-    split_script,
-    stand_in_index,
-    undone,
-)
+from dbheal_lsp.analysis.oracle import Facts, Verdict, parse, split_script, stand_in_index
 from dbheal_lsp.analysis.placeholders import (
     Placeholder,
     find_placeholders,
     normalize_placeholders,
     sqlglot_text,
 )
-from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
+from dbheal_lsp.analysis.schema import Schema
+from dbheal_lsp.analysis.sqllex import first_keyword
 from dbheal_lsp.analysis.sqlmask import masked, masked_values
 from dbheal_lsp.analysis.sqlrefs import References, references
 from dbheal_lsp.analysis.statement import Rendered, Statement, is_stand_in, render
-from dbheal_lsp.databases.sqlite.sandbox import BudgetExceeded, Refused, Sandbox, first_keyword
+from dbheal_lsp.databases.database import Judge
 from dbheal_lsp.model import Issue, IssueType, Origin, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES, RULES
 from dbheal_lsp.rules.missing_index import FULL_READ, SORTED_LIMIT
@@ -101,34 +92,31 @@ class _ScriptSchema:
     (see `StatementChecker._facts_of`), and only if DDL ran since it was last read.
     """
 
-    def __init__(self, schema: Schema, oracle: sqlite3.Connection | None = None) -> None:
+    def __init__(self, schema: Schema, judge: Judge | None = None) -> None:
         self.last = schema
-        self.oracle = oracle
+        self.judge = judge
         self.dirty = False
 
     def get(self) -> Schema:
         """Return the schema as it stands now."""
-        if self.dirty and self.oracle is not None:
-            self.last = schema_from_connection(self.oracle, self.last.source)
+        if self.dirty and self.judge is not None:
+            self.last = self.judge.schema(self.last.source)
             self.dirty = False
         return self.last
 
     def has_objects(self) -> bool:
         """Return whether there is a table, view, index or trigger (cheap: one row read)."""
-        if not self.dirty or self.oracle is None:
+        if not self.dirty or self.judge is None:
             return not self.last.is_empty
-        row = self.oracle.execute(
-            "SELECT 1 FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1"
-        ).fetchone()
-        return row is not None
+        return self.judge.has_objects()
 
 
 class StatementChecker:
-    """Checks statements against one schema; owns the in-memory copy SQLite prepares against.
+    """Checks statements against one schema; owns the judge's copy statements are prepared on.
 
-    The copy (`oracle`) is a sandbox (`databases/sqlite/sandbox.py`): statements are only prepared on
-    it, and a script's CREATE/ALTER/DROP run on it under the sandbox's authorizer and budget.
-    A plain connection given instead is not used: a sandbox is built from `schema`.
+    The copy is the database back end's `Judge` (databases/database.py; for SQLite a sandbox,
+    databases/sqlite/judge.py): statements are only prepared on it, and a script's
+    CREATE/ALTER/DROP run on it under the back end's limits, and are undone afterwards.
     """
 
     def __init__(
@@ -136,15 +124,13 @@ class StatementChecker:
         schema: Schema,
         expected: Schema | None,
         drift: Drift,
-        oracle: sqlite3.Connection,
+        judge: Judge,
         settings: CheckSettings,
     ) -> None:
         self.schema = schema
         self.expected = expected
         self.drift = drift
-        self.oracle: Sandbox = (
-            oracle if isinstance(oracle, Sandbox) else _sandbox_of(oracle_connection(schema))
-        )
+        self.judge = judge
         self.settings = settings
         self.has_schema = not schema.is_empty
         self._parsed: dict[str, Any] = {}
@@ -237,10 +223,10 @@ class StatementChecker:
             return
         # A script's later statements see the tables its earlier ones create: run its DDL on
         # the in-memory copy inside a savepoint, and roll it back afterwards.
-        current = _ScriptSchema(self.schema, self.oracle)
+        current = _ScriptSchema(self.schema, self.judge)
         changed = False
         running = True  # until a statement breaks the budget or the savepoint is lost
-        with undone(self.oracle, "dbheal_script"):
+        with self.judge.undone("dbheal_script"):
             for part in split_script(rendered):
                 facts = self._facts_of(statement, path, part, current, cached=not changed)
                 if (
@@ -248,19 +234,16 @@ class StatementChecker:
                     and facts.verdict.kind == "ok"
                     and first_keyword(part.text) in _DEFINITIONS
                 ):
-                    if not self.oracle.in_transaction:
+                    if not self.judge.in_transaction:
                         running = False  # rolled back under us: DDL would be kept for good
                     else:
-                        try:
-                            self.oracle.run(part.text)
-                        except BudgetExceeded as exc:
+                        ran = self.judge.run(part.text)
+                        if ran.kind == "over_budget":
                             # It would hang the application too: say so on its line. One
                             # runaway statement is enough: the script's later DDL is not run.
                             running = False
-                            facts = replace(facts, verdict=Verdict("error", exc.message))
-                        except sqlite3.Error:
-                            pass
-                        else:
+                            facts = replace(facts, verdict=Verdict("error", ran.message))
+                        elif ran.kind == "ran":
                             current.dirty = True
                             changed = True
                 yield facts
@@ -270,18 +253,15 @@ class StatementChecker:
     ) -> Facts:
         """Return the facts of `statement` judged after `ddl` ran on the schema copy (inside a
         savepoint, rolled back afterwards): the tables its function created just above."""
-        current = _ScriptSchema(self.schema, self.oracle)
+        current = _ScriptSchema(self.schema, self.judge)
         current.dirty = True
-        with undone(self.oracle, "dbheal_function"):
+        with self.judge.undone("dbheal_function"):
             for sql in ddl:
-                if not self.oracle.in_transaction:
+                if not self.judge.in_transaction:
                     break
-                try:
-                    self.oracle.run(sql)
-                except BudgetExceeded:
+                # A failure is another branch's DDL, or DDL a real run would refuse too.
+                if self.judge.run(sql).kind == "over_budget":
                     break
-                except (sqlite3.Error, Refused):
-                    continue  # another branch's DDL, or DDL a real run would refuse too
             facts = self._facts_of(statement, path, rendered, current, cached=False)
             # Upgrade code filling what it just built runs once: no index to propose for it.
             return replace(facts, plan=())
@@ -297,7 +277,7 @@ class StatementChecker:
     ) -> Facts:
         text = normalize_placeholders(part.text)
         part = Rendered(text, part.positions, part.slots)
-        verdict = self.verdict(text) if cached else prepare(self.oracle, text)
+        verdict = self.verdict(text) if cached else self.judge.verdict(text)
         if verdict.kind == "syntax" and part.slots:
             part, verdict = self._as_names(statement, part, verdict, cached=cached)
         placeholders = find_placeholders(part.text)
@@ -308,7 +288,7 @@ class StatementChecker:
             # Only the interpolated column is unknown (`COUNT(DISTINCT %s)`): the rest of the
             # statement is judged, and planned, with a NULL where that column stands.
             plan_text = _STAND_IN.sub("NULL", part.text)
-            if prepare(self.oracle, plan_text).kind == "ok":
+            if self.judge.verdict(plan_text).kind == "ok":
                 verdict = Verdict("ok", f"not judged: {verdict.message} (an interpolated name)")
         has_schema = self.has_schema or current.has_objects()
         plan: tuple[str, ...] = ()
@@ -317,7 +297,7 @@ class StatementChecker:
             and has_schema
             and (_FILTERS.search(text) or SORTED_LIMIT.search(masked(text)))
         ):
-            plan = tuple(query_plan(self.oracle, plan_text, placeholders))
+            plan = tuple(self.judge.plan(plan_text, placeholders))
         refs = None
         if self._needs_structure(statement, part, verdict, plan):
             refs = self._references(part.text, placeholders, current.get())
@@ -339,7 +319,7 @@ class StatementChecker:
             self.settings,
             plan,
             _fragment_among_tables(part),
-            partial(plan_with_index, self.oracle, plan_text, placeholders) if plan else None,
+            partial(self.judge.plan_with_index, plan_text, placeholders) if plan else None,
         )
 
     def _as_names(
@@ -358,10 +338,10 @@ class StatementChecker:
                 break
             forced |= {index}
             retry = _as_identifiers(statement, part, forced)
-            retry_verdict = self.verdict(retry.text) if cached else prepare(self.oracle, retry.text)
+            retry_verdict = self.verdict(retry.text) if cached else self.judge.verdict(retry.text)
         if retry_verdict.kind == "syntax":
             retry = _as_identifiers(statement, part)
-            retry_verdict = self.verdict(retry.text) if cached else prepare(self.oracle, retry.text)
+            retry_verdict = self.verdict(retry.text) if cached else self.judge.verdict(retry.text)
         if retry_verdict.kind != "syntax":
             return retry, retry_verdict
         return part, verdict
@@ -395,7 +375,7 @@ class StatementChecker:
         """Return SQLite's verdict on preparing `text` against the schema (cached by text)."""
         cached = self._verdicts.get(text)
         if cached is None:
-            cached = prepare(self.oracle, text)
+            cached = self.judge.verdict(text)
             self._verdicts[text] = cached
         return cached
 
@@ -460,13 +440,6 @@ def _is_probe(facts: Facts) -> bool:
     """Return whether the statement probes, inside a `try` that handles the database error,
     for a table or column that may not exist yet (upgrade code): missing is the expected case."""
     return facts.statement.guarded and facts.verdict.kind in ("no_table", "no_column")
-
-
-def _sandbox_of(conn: sqlite3.Connection) -> Sandbox:
-    # oracle_connection is annotated with the base class; it always makes a Sandbox.
-    if not isinstance(conn, Sandbox):
-        raise TypeError("oracle_connection did not return a sandbox")
-    return conn
 
 
 def _as_identifiers(

@@ -6,7 +6,8 @@ checker:
 
 - None, or the main database's file: the project's checker, as before;
 - another SQLite file inside the project: its own schema, read from the file opened read-only
-  exactly as the main one is (`schema.LiveDatabase`: a regular file, `mode=ro`), never a file
+  exactly as the main one is (the back end's `Database.other`: for SQLite a regular file opened
+  `mode=ro`), never a file
   whose real path (links followed) is outside the project;
 - `:memory:`: the schema that the DDL before it in the same function builds;
 - a file opened from a path the code does not spell, in a function that opens several (a
@@ -23,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
-from dbheal_lsp.analysis.schema import Schema, oracle_connection
+from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.analysis.sqlmask import masked
 from dbheal_lsp.analysis.statement import RUN_TIME
 from dbheal_lsp.config import Config
-from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.database import Database, SchemaError
 from dbheal_lsp.discovery import database_candidates
 from dbheal_lsp.files import is_inside
 from dbheal_lsp.model import Issue, Origin
@@ -55,6 +55,10 @@ _TABLE_NAMES = re.compile(
 )
 
 
+# What reading another database's schema may raise: it is then treated as unseen.
+_UNREADABLE: tuple[type[Exception], ...] = (SchemaError, *DatabaseError, OSError)
+
+
 @dataclass(frozen=True)
 class _Main:
     """The statement runs on the project's main database."""
@@ -69,14 +73,15 @@ class OtherDatabases:
     One per Project; safe to share between threads (the language server checks from several).
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, database: Database) -> None:
+        self.database = database  # the main one: it opens the others and makes their judges
         self.root = config.root
         self.main = config.database
         self._main_real = os.path.realpath(config.database) if config.database else None
         self.files = tuple((glob, m.path) for m in config.databases for glob in m.files)
         self.configured = tuple(m.path for m in config.databases if m.path != MEMORY)
         self._lock = threading.Lock()
-        self._live: dict[str, LiveDatabase] = {}
+        self._live: dict[str, Database] = {}
         self._checkers: dict[str, tuple[str, StatementChecker]] = {}
         self._blind: StatementChecker | None = None
 
@@ -117,15 +122,15 @@ class OtherDatabases:
         with self._lock:
             live = self._live.get(key)
             if live is None:
-                live = self._live[key] = LiveDatabase(path)
+                live = self._live[key] = self.database.other(path)
             try:
-                schema = live.schema()
-            except (SchemaError, sqlite3.Error, OSError):
+                schema = live.live_schema()
+            except _UNREADABLE:
                 return None
             cached = self._checkers.get(key)
             if cached is not None and cached[0] == schema.version:
                 return cached[1]
-            checker = _checker(schema, settings)
+            checker = _checker(self.database, schema, settings)
             self._checkers[key] = (schema.version, checker)
             return checker
 
@@ -134,7 +139,7 @@ class OtherDatabases:
         only what needs no schema is reported."""
         with self._lock:
             if self._blind is None:
-                self._blind = _checker(Schema.empty(), settings)
+                self._blind = _checker(self.database, Schema.empty(), settings)
             return self._blind
 
     def key(self) -> str:
@@ -151,10 +156,10 @@ class OtherDatabases:
             with self._lock:
                 live = self._live.get(str(target))
                 if live is None:
-                    live = self._live[str(target)] = LiveDatabase(target)
+                    live = self._live[str(target)] = self.database.other(target)
                 try:
-                    version = live.schema().version
-                except (SchemaError, sqlite3.Error, OSError):
+                    version = live.live_schema().version
+                except _UNREADABLE:
                     version = "unreadable"
             digest.update(f"{text}\x00{version}\x00".encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
@@ -179,11 +184,10 @@ def _elsewhere(issues: list[Issue], database: str) -> list[Issue]:
     return [replace(i, message=f"{i.message} (in {database})", table=None) for i in issues]
 
 
-def _checker(schema: Schema, settings: CheckSettings) -> StatementChecker:
+def _checker(database: Database, schema: Schema, settings: CheckSettings) -> StatementChecker:
     from dbheal_lsp.analysis.checker import StatementChecker
 
-    oracle = oracle_connection(schema, check_same_thread=False)
-    return StatementChecker(schema, None, Drift(), oracle, settings)
+    return StatementChecker(schema, None, Drift(), database.judge(schema), settings)
 
 
 @dataclass
@@ -247,14 +251,13 @@ class DatabaseRouter:
         return checker or self.owner.blind(self.main.settings)
 
     def _check_in_memory(self, statement: Statement, path: str) -> list[Issue]:
-        from dbheal_lsp.databases.sqlite.replay import schema_from_ddl
-
         ddl = self._memory.setdefault(statement.function, [])
         key = tuple(text for text, _ in ddl)
         checker = self._memory_checkers.get(key)
         if checker is None:
-            schema = schema_from_ddl(ddl) if ddl else Schema.empty()
-            checker = self._memory_checkers[key] = _checker(schema, self.main.settings)
+            database = self.owner.database
+            schema = database.schema_from_ddl(ddl) if ddl else Schema.empty()
+            checker = self._memory_checkers[key] = _checker(database, schema, self.main.settings)
         issues = checker.check(statement, path)
         text = statement.literal_text
         if text.lstrip().upper().startswith(_DDL_WORDS) or statement.is_script:

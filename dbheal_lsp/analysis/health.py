@@ -17,7 +17,6 @@ engine code (no pygls, no lsprotocol) that any front door can call:
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,8 @@ from typing import Protocol
 from dbheal_lsp.analysis.migration_check import migration_issues
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import excluded
-from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import DEFAULT_BUSY_TIMEOUT, open_read_only
+from dbheal_lsp.databases import DatabaseError
+from dbheal_lsp.databases.database import DEFAULT_BUSY_TIMEOUT, ForeignKeyViolation, SchemaError
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
 from dbheal_lsp.records import RuntimeEvent, parse_time, utc_now
 
@@ -43,19 +42,8 @@ __all__ = [
 #: At most this many rows of `quick_check`/`integrity_check` and of `foreign_key_check` are kept.
 MAX_ROWS = 100
 
-
-@dataclass(frozen=True)
-class ForeignKeyViolation:
-    """One row of `PRAGMA foreign_key_check`: a row whose parent row does not exist."""
-
-    table: str
-    rowid: int | None  # None for a WITHOUT ROWID table
-    parent: str
-    fkid: int  # the foreign key's id, as in `PRAGMA foreign_key_list(table)`
-
-    def __str__(self) -> str:
-        row = f"rowid {self.rowid}" if self.rowid is not None else "a row"
-        return f"{self.table} {row} refers to a missing {self.parent} row"
+# What computing the drift may raise: the report then says it was not computed.
+_NO_DRIFT: tuple[type[Exception], ...] = (SchemaError, OSError, *DatabaseError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -83,8 +71,9 @@ def health_check(
 ) -> HealthReport:
     """Check the project's live database read-only and return what was found; never raise.
 
-    Runs `PRAGMA quick_check` (`integrity_check` when `full`, which reads every index too and
-    costs much more) and `PRAGMA foreign_key_check` in one read transaction, waiting at most
+    Runs the back end's integrity check (`Database.integrity`; for SQLite `PRAGMA quick_check`,
+    or `integrity_check` when `full`, which reads every index too and costs much more, and
+    `PRAGMA foreign_key_check`) in one read transaction, waiting at most
     `busy_timeout` seconds for another connection's lock, then the drift from the migrations
     exactly as a check of the migrations reports it. A missing, unreadable or locked database
     gives `ok=False` and a message that says so; the check simply runs again later.
@@ -96,15 +85,18 @@ def health_check(
     shown = config.relative(config.database)
     pragma = "integrity_check" if full else "quick_check"
     try:
-        conn = open_read_only(config.database, busy_timeout=busy_timeout)
+        checked = project.database.integrity(
+            full=full, busy_timeout=busy_timeout, max_rows=MAX_ROWS
+        )
     except SchemaError as exc:
         return _not_run(checked_at, f"health check of {shown} not run: {exc}")
-    try:
-        integrity, violations, violation_count = _database_checks(conn, pragma)
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         return _failed(checked_at, shown, busy_timeout, str(exc))
-    finally:
-        conn.close()
+    integrity, violations, violation_count = (
+        checked.lines,
+        list(checked.violations),
+        checked.violation_count,
+    )
 
     issues: tuple[Issue, ...] = ()
     drift_note = ""
@@ -113,7 +105,7 @@ def health_check(
         # show one finding once, whichever of the two reported it last.
         found = migration_issues(config, project.schema_state())
         issues = tuple(sorted(found, key=lambda i: (i.path, i.span, i.type.value)))
-    except (SchemaError, OSError, sqlite3.Error, ValueError) as exc:
+    except _NO_DRIFT as exc:
         drift_note = f"drift from the migrations not computed: {exc}"
 
     parts = _summary(pragma, integrity, violations, violation_count, issues)
@@ -127,31 +119,6 @@ def health_check(
         checked_at=checked_at,
         message=f"{shown}: " + ", ".join(parts),
     )
-
-
-def _database_checks(
-    conn: sqlite3.Connection, pragma: str
-) -> tuple[tuple[str, ...], list[ForeignKeyViolation], int]:
-    """Run `pragma` and `foreign_key_check`; return the integrity rows, the first `MAX_ROWS`
-    foreign-key violations and how many there are."""
-    # One read transaction: both checks see the same state of the file.
-    conn.execute("BEGIN")
-    integrity = _integrity_lines(conn.execute(f"PRAGMA {pragma}({MAX_ROWS})").fetchall())
-    violations: list[ForeignKeyViolation] = []
-    violation_count = 0
-    for row in conn.execute("PRAGMA foreign_key_check"):
-        violation_count += 1
-        if len(violations) < MAX_ROWS:
-            violations.append(
-                ForeignKeyViolation(
-                    str(row[0]),
-                    None if row[1] is None else int(row[1]),
-                    str(row[2]),
-                    int(row[3]),
-                )
-            )
-    conn.execute("ROLLBACK")
-    return integrity, violations, violation_count
 
 
 def _failed(checked_at: str, shown: str, busy_timeout: float, text: str) -> HealthReport:
@@ -195,17 +162,6 @@ def _summary(
     if drift_count:
         parts.append(f"{drift_count} difference(s) from the migrations")
     return parts
-
-
-def _integrity_lines(rows: list[tuple[object, ...]]) -> tuple[str, ...]:
-    # Some SQLite builds return all problems as one row of lines, others one row each.
-    lines = [
-        line.strip()
-        for row in rows
-        for line in str(row[0]).splitlines()
-        if line.strip() and not line.startswith("*** in database")
-    ]
-    return tuple(lines[:MAX_ROWS])
 
 
 def _not_run(checked_at: str, message: str) -> HealthReport:

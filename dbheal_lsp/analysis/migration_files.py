@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import sqlite3
 from pathlib import Path
 
 from dbheal_lsp.analysis.sqllex import (
@@ -18,6 +17,7 @@ from dbheal_lsp.analysis.sqllex import (
     quoted_end,
     skip_trivia,
 )
+from dbheal_lsp.databases import complete_statement
 
 _GOOSE_MARK = re.compile(r"^\s*--\s*\+goose\s+(up|down)\b", re.IGNORECASE)
 _DBMATE_MARK = re.compile(r"^\s*--\s*migrate:(up|down)\b", re.IGNORECASE)
@@ -75,7 +75,7 @@ def split_statements(text: str) -> list[tuple[int, str]]:
     """Return the statements of a SQL script as (1-based start line, sql without the ';').
 
     Semicolons in strings, quoted identifiers and comments do not end a statement, and
-    neither do those of a CREATE TRIGGER body: `sqlite3.complete_statement` decides.
+    neither do those of a CREATE TRIGGER body: the database's `complete_statement` decides.
     Leading comments are not part of a statement; a script of comments has none.
     """
     newlines = [m.start() for m in re.finditer("\n", text)]
@@ -95,7 +95,7 @@ def split_statements(text: str) -> list[tuple[int, str]]:
         elif char in "-/" and (end := comment_end(text, pos)) != pos:
             pos = end
         elif char == ";":
-            if sqlite3.complete_statement(text[start : pos + 1]):
+            if complete_statement(text[start : pos + 1]):
                 emit(start, pos)
                 start = pos + 1
             pos += 1

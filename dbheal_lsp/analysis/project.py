@@ -1,8 +1,8 @@
 """The engine's front: check one source text or a whole tree against the project's schema.
 
-`Project` holds everything that outlives one check — the configuration, the read-only live
-database, the replayed migrations, SQLite's in-memory copy of the schema, parsed-statement
-caches — so that the CLI, the language server, the git hook and the admin page all call the
+`Project` holds everything that outlives one check — the configuration, the database back end
+(databases/database.py: the live schema, the replayed migrations, the judge's copy of the
+schema), parsed-statement caches — so that the CLI, the language server, the git hook and the admin page all call the
 same two methods: `check_source` and `check_paths`. What it delegates lives beside it: finding
 the files (file_scan.py), the constants of every file (learned_constants.py), reusing unchanged
 blocks (blocks.py), the results of earlier runs (result_cache.py) and the worker processes of a
@@ -28,16 +28,14 @@ from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.migration_check import migrations_result
 from dbheal_lsp.analysis.migrations import MigrationResult
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
-from dbheal_lsp.analysis.schema import Schema, oracle_connection
+from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Constants, WorkerPool
 from dbheal_lsp.config import Config
+from dbheal_lsp.databases import open_database
 from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
-from dbheal_lsp.databases.sqlite.replay import MigrationCache, schema_from_ddl
 from dbheal_lsp.files import (
     FileRefused,
     SourceNotText,
-    is_inside,
     python_source,
     read_regular_file,
 )
@@ -75,11 +73,9 @@ class Project:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.live = LiveDatabase(config.database) if config.database else None
-        # Migration files may not link out of the project, unless the user's own settings put
-        # the folder itself outside it.
-        confined = config.migrations is None or is_inside(config.migrations, config.root)
-        self.migration_cache = MigrationCache(config.root if confined else None)
+        # The database back end (databases/database.py): the live schema, the migrations'
+        # schema, the judge statements are prepared against.
+        self.database = open_database(config)
         self._code_schema: Schema | None = None
         self._code_ddl: list[tuple[str, Origin]] = []  # what `_code_schema` was built from
         self._checker: StatementChecker | None = None
@@ -146,24 +142,24 @@ class Project:
         """The databases besides the main one that statements run on (issue 11, pattern 5)."""
         from dbheal_lsp.analysis.databases import OtherDatabases
 
-        return OtherDatabases(self.config)
+        return OtherDatabases(self.config, self.database)
 
     # --- schema -------------------------------------------------------------------------------
 
     def schema_state(self) -> SchemaState:
         """Return the current schemas; raise SchemaError when the database cannot be read."""
         migrations = (
-            self.migration_cache.get(self.config.migrations) if self.config.migrations else None
+            self.database.migrations(self.config.migrations) if self.config.migrations else None
         )
         expected = migrations.schema if migrations and not migrations.schema.is_empty else None
-        if self.live is not None:
-            schema = self.live.schema()
+        if self.database.has_live:
+            schema = self.database.live_schema()
         elif expected is not None:
             schema = expected
         else:
             schema = self._code_schema or Schema.empty()
         drift = Drift()
-        if expected is not None and migrations is not None and self.live is not None:
+        if expected is not None and migrations is not None and self.database.has_live:
             triggers = trigger_origins(
                 [(m.sql, m.origin) for m in migrations.statements if m.kind == "create_trigger"]
             )
@@ -174,27 +170,27 @@ class Project:
 
     def set_code_schema(self, ddl: Sequence[tuple[str, Origin]]) -> None:
         """Use the DDL found in code as the schema when there is no database nor migrations."""
-        self._code_schema = schema_from_ddl(ddl) if ddl else None
+        self._code_schema = self.database.schema_from_ddl(ddl) if ddl else None
         self._code_ddl = list(ddl)
         self._checker = None
 
     def needs_code_schema(self) -> bool:
         """Return whether the schema must come from DDL in the code."""
-        return self.live is None and self.config.migrations is None
+        return not self.database.has_live and self.config.migrations is None
 
     def checker(self, state: SchemaState) -> StatementChecker:
         """Return the statement checker for `state`, rebuilt only when the schema changed."""
         if self._checker is None or self._checker_key != state.key:
             from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
 
-            oracle = oracle_connection(state.schema, check_same_thread=False)
+            judge = self.database.judge(state.schema)
             settings = CheckSettings(
                 severities=dict(self.config.severity),
                 root=self.config.root.resolve(),
                 dialect=self.config.dialect,
             )
             self._checker = StatementChecker(
-                state.schema, state.expected, state.drift, oracle, settings
+                state.schema, state.expected, state.drift, judge, settings
             )
             self._checker_key = state.key
         return self._checker
@@ -467,7 +463,7 @@ class Project:
     def quick_key(self) -> str:
         """Return a key that changes with the schemas, read without building the schemas
         (`result_cache.quick_key`); when they cannot be read that way, the full key."""
-        key = quick_key(self.config, self.live, self.other_databases.key())
+        key = quick_key(self.config, self.database, self.other_databases.key())
         return key if key is not None else self.schema_state().key
 
 

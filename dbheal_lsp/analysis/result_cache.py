@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ from dbheal_lsp import __version__
 from dbheal_lsp.analysis.file_result import FileResult
 from dbheal_lsp.analysis.migration_files import migration_files
 from dbheal_lsp.config import Config
-from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import LiveDatabase, master_digest, open_read_only
+from dbheal_lsp.databases.database import Database
 from dbheal_lsp.files import MB, atomic_write, project_cache_dir, read_regular_file, text_hash
 from dbheal_lsp.model import FileNote, Issue
 
@@ -212,13 +210,13 @@ def files_key(read: Mapping[str, str]) -> str:
     return text_hash(text)
 
 
-def quick_key(config: Config, live: LiveDatabase | None, databases_key: str) -> str | None:
+def quick_key(config: Config, database: Database, databases_key: str) -> str | None:
     """Return a key that changes with the schemas, read without building the schemas; None when
     the database or a migration cannot be read so (the full read then says what is wrong).
 
-    A hash of the live database's `sqlite_master` (type, name, table and SQL of every
-    object) and of every migration file's name and content: the schema's content, not its
-    counters or file times, so a database rebuilt differently after as many schema changes
+    A hash of the live database's schema content (`Database.live_key`: for SQLite, the type,
+    name, table and SQL of every object of `sqlite_master`) and of every migration file's name
+    and content: the schema's content, not its counters or file times, so a database rebuilt differently after as many schema changes
     (same `schema_version`, maybe the same inode) never gets the old results. Both are
     small: reading them is cheap next to checking. `databases_key` is the other databases'
     (`OtherDatabases.key`).
@@ -226,15 +224,11 @@ def quick_key(config: Config, live: LiveDatabase | None, databases_key: str) -> 
     digest = hashlib.blake2b(digest_size=20)
     digest.update(config.fingerprint().encode())
     digest.update(databases_key.encode())
-    if live is not None:
-        try:
-            conn = open_read_only(live.path)
-            try:
-                digest.update(b"\x00db\x00" + master_digest(conn).encode())
-            finally:
-                conn.close()
-        except (OSError, sqlite3.Error, SchemaError):
-            return None  # let the full read raise its clear error
+    live = database.live_key()
+    if live is None:
+        return None  # let the full read raise its clear error
+    if live:
+        digest.update(b"\x00db\x00" + live.encode())
     if config.migrations is not None:
         try:
             for file in migration_files(config.migrations):

@@ -21,7 +21,9 @@ __all__ = [
     "WORD",
     "Token",
     "comment_end",
+    "first_keyword",
     "is_word_char",
+    "keyword_at",
     "quoted_end",
     "significant_tokens",
     "skip_trivia",
@@ -35,6 +37,8 @@ WORD = re.compile(r"[A-Za-z0-9_$\u0080-\U0010ffff]+")
 
 #: Words that start a table constraint instead of a column definition (CREATE TABLE grammar).
 TABLE_CONSTRAINT_WORDS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"})
+
+_FIRST_WORD = re.compile(r"[A-Za-z_]+")
 
 
 def is_word_char(ch: str) -> bool:
@@ -91,6 +95,19 @@ def skip_trivia(sql: str, pos: int = 0, also: str = "") -> int:
             break
         pos = end
     return pos
+
+
+def keyword_at(sql: str, pos: int = 0) -> tuple[str, int]:
+    """Return the keyword at or after `pos` (skipping whitespace, comments, semicolons) and
+    the offset just after it; ("", len(sql)) when there is none."""
+    pos = skip_trivia(sql, pos, also=";")
+    match = _FIRST_WORD.match(sql, pos)
+    return (match.group().upper(), match.end()) if match else ("", len(sql))
+
+
+def first_keyword(sql: str) -> str:
+    """Return the first keyword of `sql` in upper case, after whitespace and comments ("" if none)."""
+    return keyword_at(sql)[0]
 
 
 def unquote(text: str) -> str:

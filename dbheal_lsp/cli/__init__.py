@@ -9,17 +9,20 @@ usage or configuration error (with a one-line message on stderr).
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from dbheal_lsp import __version__
 from dbheal_lsp.cli.output import one_line
+from dbheal_lsp.databases import DatabaseError
 
 EXIT_OK = 0
 EXIT_FOUND = 1
 EXIT_ERROR = 2
+
+# What the machine or the database refused: one line, not a traceback.
+_REFUSED: tuple[type[Exception], ...] = (OSError, *DatabaseError)
 
 
 class UsageError(Exception):
@@ -99,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"dbheal: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except (OSError, sqlite3.Error) as exc:
+    except _REFUSED as exc:
         # What the machine refused (a full disk, a read-only folder, a file SQLite cannot
         # use) is the user's to fix, not a bug to show a traceback of: one line.
         print(f"dbheal: error: {one_line(exc)}", file=sys.stderr)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.cli import UsageError
 from dbheal_lsp.cli.output import shown_path
+from dbheal_lsp.databases import DatabaseError, SchemaError
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.project import Project
@@ -45,44 +45,33 @@ def preflight(project: Project, lock_timeout: float) -> None:
             "nothing changed"
         )
     try:
-        conn = sqlite3.connect(os.fspath(database), timeout=0, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise UsageError(f"cannot open {shown}: {exc}") from None
-    try:
-        if not _try_write_lock(conn, shown):
-            # Said once: then SQLite's own busy handler waits for the rest of the time.
+        free = project.database.write_lock_free(wait=0)
+        if not free:
+            # Said once: then the database's own busy handler waits for the rest of the time.
             print(
                 f"dbheal: waiting for the lock held by another connection on {shown} "
                 f"(up to {lock_timeout:g} s, see --lock-timeout)",
                 file=sys.stderr,
                 flush=True,
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
-            if not _try_write_lock(conn, shown):
-                raise UsageError(
-                    f"{shown} is locked by another connection (waited {lock_timeout:g} s): "
-                    "nothing changed; try again when it is done, or wait longer with "
-                    "--lock-timeout SECONDS"
-                )
-    finally:
-        conn.close()
+            free = project.database.write_lock_free(wait=lock_timeout)
+    except SchemaError as exc:
+        raise UsageError(f"cannot open {shown}: {exc}") from None
+    except DatabaseError as exc:
+        raise _refused(exc, shown) from None
+    if not free:
+        raise UsageError(
+            f"{shown} is locked by another connection (waited {lock_timeout:g} s): "
+            "nothing changed; try again when it is done, or wait longer with "
+            "--lock-timeout SECONDS"
+        )
 
 
-def _try_write_lock(conn: sqlite3.Connection, shown: str) -> bool:
-    """Take and release the write lock and read the schema; False when another holds it."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.execute("ROLLBACK")
-    except sqlite3.DatabaseError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
-            return False
-        if "malformed" in text or "not a database" in text or "corrupt" in text:
-            raise UsageError(f"{shown} is corrupt ({exc}): nothing changed") from None
-        if "readonly" in text or "read-only" in text:
-            raise UsageError(f"{shown} is read-only ({exc}): nothing changed") from None
-        raise UsageError(f"cannot change {shown}: {exc}") from None
-    return True
+def _refused(exc: Exception, shown: str) -> UsageError:
+    """The one line saying why the database refused the write lock."""
+    text = str(exc).lower()
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return UsageError(f"{shown} is corrupt ({exc}): nothing changed")
+    if "readonly" in text or "read-only" in text:
+        return UsageError(f"{shown} is read-only ({exc}): nothing changed")
+    return UsageError(f"cannot change {shown}: {exc}")

@@ -42,7 +42,6 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
     """
     from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
     from dbheal_lsp.analysis.drift import Drift
-    from dbheal_lsp.analysis.schema import oracle_connection
     from dbheal_lsp.databases.database import SchemaError
 
     unreadable: tuple[type[Exception], ...] = (SchemaError, *DatabaseError)
@@ -59,8 +58,8 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
 
     def check(tx: FixTransaction) -> VerifyReport:
         after_schema = tx.schema()
-        oracle = oracle_connection(after_schema)
-        after = StatementChecker(after_schema, state.expected, Drift(), oracle, CheckSettings())
+        judge = project.database.judge(after_schema)
+        after = StatementChecker(after_schema, state.expected, Drift(), judge, CheckSettings())
         still: list[Issue] = []
         added: list[Issue] = []
         try:
@@ -73,7 +72,7 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
                         elif found.fingerprint not in old and found.type in _BREAKING:
                             added.append(found)
         finally:
-            oracle.close()
+            judge.close()
         return _verdict(issue, still, added)
 
     return check

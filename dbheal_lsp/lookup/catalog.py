@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.drift import Drift
 from dbheal_lsp.analysis.schema import Column, Index, Schema, Table
+from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.model import Origin
 
@@ -80,19 +80,24 @@ def _by_table(schema: Schema) -> dict[str, list[Index]]:
     return found
 
 
+# What reading the schemas may raise: the catalog then falls back to what can be read.
+_UNREADABLE: tuple[type[Exception], ...] = (SchemaError, OSError, *DatabaseError)
+_MIGRATIONS_UNREADABLE: tuple[type[Exception], ...] = (OSError, *DatabaseError)
+
+
 def catalog_of(project: Project) -> Catalog:
     """Return the project's schemas as one catalog (cached while they are unchanged)."""
     root = project.config.root
     try:
         state = project.schema_state()
-    except (SchemaError, OSError, sqlite3.Error):
+    except _UNREADABLE:
         # An unreadable database (locked, replaced, missing) must not cost the hover: the
         # migrations alone still describe the schema.
         migrations = None
         if project.config.migrations is not None:
             try:
-                migrations = project.migration_cache.get(project.config.migrations)
-            except (OSError, sqlite3.Error):
+                migrations = project.database.migrations(project.config.migrations)
+            except _MIGRATIONS_UNREADABLE:
                 migrations = None
         expected = migrations.schema if migrations is not None else None
         return Catalog(expected or Schema.empty(), expected, Drift(), migrations, root)

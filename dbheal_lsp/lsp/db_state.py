@@ -10,11 +10,10 @@ and the watcher tries again later rather than guess.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
+from dbheal_lsp.databases import DatabaseError, open_database_file
 from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.live_db import open_read_only
 
 DB_BUSY_TIMEOUT = 0.5  # seconds to wait for a writer's lock when reading schema_version
 
@@ -23,6 +22,7 @@ DB_BUSY_TIMEOUT = 0.5  # seconds to wait for a writer's lock when reading schema
 DbState = tuple[object, ...]
 #: "A writer holds the lock: try again later."
 LOCKED: DbState = ("locked",)
+_UNREADABLE: tuple[type[Exception], ...] = (SchemaError, *DatabaseError)
 
 
 def read_db_state(database: Path) -> DbState:
@@ -34,12 +34,8 @@ def read_db_state(database: Path) -> DbState:
     except OSError as exc:
         return ("error", str(exc))
     try:
-        conn = open_read_only(database, busy_timeout=DB_BUSY_TIMEOUT)
-        try:
-            version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
-        finally:
-            conn.close()
-    except (SchemaError, sqlite3.Error) as exc:
+        version = open_database_file(database).schema_counter(busy_timeout=DB_BUSY_TIMEOUT)
+    except _UNREADABLE as exc:
         text = str(exc)
         if "locked" in text.lower() or "busy" in text.lower():
             return LOCKED

@@ -221,7 +221,7 @@ class Incident:
 
     def live(self) -> Schema:
         """The schema of the connection's database now."""
-        from dbheal_lsp.analysis.schema import schema_from_connection
+        from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 
         return schema_from_connection(cast("sqlite3.Connection", self.plain), "database")
 

@@ -77,7 +77,7 @@ class ProcessState:
         """Return the replay of the migrations in `folder` (again only when a file changed)."""
         with self.lock:
             if self.migration_cache is None:
-                from dbheal_lsp.databases.sqlite.replay import MigrationCache
+                from dbheal_lsp.databases.sqlite.migration_cache import MigrationCache
 
                 self.migration_cache = MigrationCache()
             cache = self.migration_cache

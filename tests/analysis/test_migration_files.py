@@ -13,6 +13,8 @@ from dbheal_lsp.analysis.migration_files import (
     split_statements,
     up_part,
 )
+from dbheal_lsp.databases.sqlite.replay import replay_migrations
+from dbheal_lsp.model import Origin
 from tests.databases.sqlite.test_replay import write
 
 
@@ -113,3 +115,95 @@ def test_read_script_refuses_a_link_out_of_the_project(tmp_path: Path) -> None:
     assert "secret" in read_script(link)  # no project root given: read
     with pytest.raises(OSError):
         read_script(link, project)
+
+
+# --- the up part of each tool's files, replayed ------------------------------------------
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work in tmp_path so that migration folders can be given as relative paths."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_goose_migration_runs_only_up(in_tmp: Path) -> None:
+    write(
+        in_tmp,
+        "migrations/20240101_init.sql",
+        """
+        -- +goose Up
+        -- +goose StatementBegin
+        CREATE TABLE accounts (id INTEGER PRIMARY KEY, total INT);
+        CREATE TRIGGER accounts_touch AFTER UPDATE ON accounts BEGIN
+            UPDATE accounts SET total = total + 1 WHERE id = new.id;
+            SELECT 1;
+        END;
+        -- +goose StatementEnd
+
+        -- +goose Down
+        DROP TRIGGER accounts_touch;
+        DROP TABLE accounts;
+        """,
+    )
+    result = replay_migrations(Path("migrations"))
+    assert result.errors == ()
+    table = result.schema.table("accounts")
+    assert table is not None
+    assert table.origin == Origin("migrations/20240101_init.sql", 3)
+    trigger = result.schema.triggers["accounts_touch"]
+    assert trigger.sql is not None and "SELECT 1;" in trigger.sql
+    assert result.schema.source == "migrations"
+
+
+def test_dbmate_migration_runs_only_up(in_tmp: Path) -> None:
+    write(
+        in_tmp,
+        "db/migrations/20240101000000_create_users.sql",
+        """
+        -- migrate:up
+        CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+
+        -- migrate:down
+        DROP TABLE users;
+        """,
+    )
+    write(
+        in_tmp,
+        "db/migrations/20240102000000_add_email.sql",
+        """
+        -- migrate:up transaction:false
+        ALTER TABLE users ADD COLUMN email TEXT;
+        -- migrate:down
+        ALTER TABLE users DROP COLUMN email;
+        """,
+    )
+    result = replay_migrations(Path("db/migrations"))
+    assert result.errors == ()
+    users = result.schema.table("users")
+    assert users is not None
+    assert users.column_names == ("id", "name", "email")
+    email = users.column("email")
+    assert email is not None
+    assert email.origin == Origin("db/migrations/20240102000000_add_email.sql", 2)
+
+
+def test_golang_migrate_down_files_are_ignored(in_tmp: Path) -> None:
+    write(in_tmp, "migrations/000001_init.up.sql", "CREATE TABLE items (id INTEGER);\n")
+    write(in_tmp, "migrations/000001_init.down.sql", "DROP TABLE items;\n")
+    write(in_tmp, "migrations/000002_more.up.sql", "CREATE TABLE more (id INTEGER);\n")
+    write(in_tmp, "migrations/000002_more.down.sql", "DROP TABLE more;\n")
+    result = replay_migrations(Path("migrations"))
+    assert result.errors == ()
+    assert [p.name for p in result.files] == ["000001_init.up.sql", "000002_more.up.sql"]
+    assert set(result.schema.tables) == {"items", "more"}
+
+
+def test_natural_order_decides_replay_order(tmp_path: Path) -> None:
+    # In plain string order "10_" would run before "2_" and fail.
+    write(tmp_path, "2_create.sql", "CREATE TABLE a (x);\n")
+    write(tmp_path, "10_alter.sql", "ALTER TABLE a ADD COLUMN y;\n")
+    result = replay_migrations(tmp_path)
+    assert result.errors == ()
+    table = result.schema.table("a")
+    assert table is not None and table.column_names == ("x", "y")

@@ -7,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.schema import (
-    ForeignKey,
-    Schema,
-    oracle_connection,
-    schema_from_connection,
-    type_affinity,
-)
+from dbheal_lsp.analysis.schema import ForeignKey, Schema, type_affinity
+from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.databases.sqlite.live_db import LiveDatabase
-from dbheal_lsp.model import Origin
 
 SHOP = """
 CREATE TABLE customers (
@@ -240,61 +234,6 @@ def test_views_and_triggers(shop: Schema) -> None:
     assert trigger.table == "orders"
     assert trigger.sql is not None and "balance + 1" in trigger.sql
     assert shop.triggers_on("ORDERS") == (trigger,)
-
-
-def test_ddl_order_and_replay(shop: Schema) -> None:
-    kinds = [statement.split()[1].upper() for statement in shop.ddl]
-    assert kinds == ["TABLE"] * 5 + ["INDEX", "UNIQUE", "INDEX", "VIEW", "TRIGGER"]
-    assert not any("sqlite_" in statement for statement in shop.ddl)
-
-    oracle = oracle_connection(shop)
-    try:
-        copy = schema_from_connection(oracle, "database")
-    finally:
-        oracle.close()
-    assert copy.ddl == shop.ddl
-    assert copy.tables == shop.tables
-    assert copy.indexes == shop.indexes
-    assert copy.version == shop.version
-
-
-def test_oracle_skips_statements_that_fail(tmp_path: Path) -> None:
-    script = "CREATE VIRTUAL TABLE docs USING fts5(body); CREATE TABLE plain (a INT);"
-    with LiveDatabase(make_db(tmp_path / "fts.db", script)) as db:
-        schema = db.schema()
-    # The fts5 shadow tables are in the DDL but already exist once "docs" is created.
-    assert schema.table("docs_data") is not None
-    broken = Schema(ddl=(*schema.ddl, "CREATE TABLE nonsense ("), source="database", version="x")
-    oracle = oracle_connection(broken)
-    try:
-        names = {row[0] for row in oracle.execute("SELECT name FROM sqlite_master")}
-        oracle.execute("SELECT body FROM docs WHERE docs MATCH 'x'").fetchall()
-    finally:
-        oracle.close()
-    assert {"docs", "docs_data", "plain"} <= names
-
-
-def test_origins_are_attached(tmp_path: Path) -> None:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript("CREATE TABLE t (a INT, b INT UNIQUE); CREATE INDEX i ON t(a);")
-    origins = {
-        ("table", "t"): Origin("m.sql", 1),
-        ("column", "t", "a"): Origin("m.sql", 2),
-        ("index", "i"): Origin("m.sql", 5),
-    }
-    schema = schema_from_connection(conn, "migrations", origins)
-    plain = schema_from_connection(conn, "migrations")
-    conn.close()
-    table = schema.table("t")
-    assert table is not None
-    assert table.origin == Origin("m.sql", 1)
-    assert [c.origin for c in table.columns] == [Origin("m.sql", 2), Origin("m.sql", 1)]
-    assert schema.indexes["i"].origin == Origin("m.sql", 5)
-    assert schema.indexes["sqlite_autoindex_t_1"].origin == Origin("m.sql", 1)
-    assert schema.source == "migrations"
-    # Moving a definition to another line must invalidate what was cached for the old one.
-    assert schema.version != plain.version
-    assert schema != plain
 
 
 def test_empty_schema() -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from dbheal_lsp.analysis.schema import Column, Table, schema_from_connection
+from dbheal_lsp.analysis.schema import Column, Table
 from dbheal_lsp.databases.schema_fixes import CopyComparison, RewrittenValues
+from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.databases.sqlite.create_table import TEMP_PREFIX, quote_name
 from dbheal_lsp.databases.sqlite.lossless import (
     EXAMPLE_WIDTH,

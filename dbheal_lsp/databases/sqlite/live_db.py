@@ -16,8 +16,9 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
-from dbheal_lsp.analysis.schema import Schema, is_busy, schema_from_connection
-from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.analysis.schema import Schema
+from dbheal_lsp.databases.database import DEFAULT_BUSY_TIMEOUT, SchemaError
+from dbheal_lsp.databases.sqlite.catalog import is_busy, schema_from_connection
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
@@ -29,7 +30,6 @@ __all__ = [
 ]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-DEFAULT_BUSY_TIMEOUT = 2.0
 
 
 def open_read_only(

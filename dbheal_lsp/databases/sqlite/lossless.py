@@ -9,8 +9,9 @@ import sqlite3
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from dbheal_lsp.analysis.schema import Table, schema_from_connection, type_affinity
+from dbheal_lsp.analysis.schema import Table, type_affinity
 from dbheal_lsp.databases import schema_fixes
+from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.databases.sqlite.create_table import parse_create_table, quote_name
 from dbheal_lsp.model import LossyReport
 

@@ -28,10 +28,11 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
-from dbheal_lsp.analysis.schema import Table, schema_from_connection
+from dbheal_lsp.analysis.schema import Table
 from dbheal_lsp.analysis.sqllex import (
     tokenize,
 )
+from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.databases.sqlite.create_table import (
     TEMP_PREFIX,
     new_create_sql,

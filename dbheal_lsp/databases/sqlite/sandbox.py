@@ -29,7 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dbheal_lsp.analysis.sqllex import skip_trivia
+# first_keyword is re-exported: the back end's modules read a statement's kind from here.
+from dbheal_lsp.analysis.sqllex import first_keyword as first_keyword
+from dbheal_lsp.analysis.sqllex import keyword_at
 
 #: Seconds one statement may run before it is stopped.
 DEFAULT_DEADLINE = 2.0
@@ -85,7 +87,6 @@ BEHAVIOUR_PRAGMAS = frozenset(
 _SCHEMA_TABLE_WRITE = re.compile(r"table (sqlite_\w+) may not be modified")
 _DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer"})
 _WRITABLE_DATABASES = frozenset({"main", "temp"})
-_FIRST_WORD = re.compile(r"[A-Za-z_]+")
 
 _OK = sqlite3.SQLITE_OK
 _DENY = sqlite3.SQLITE_DENY
@@ -151,30 +152,17 @@ class Budget:
     max_length: int = DEFAULT_MAX_LENGTH
 
 
-def _keyword_at(sql: str, pos: int = 0) -> tuple[str, int]:
-    """Return the keyword at or after `pos` (skipping whitespace, comments, semicolons) and
-    the offset just after it; ("", len(sql)) when there is none."""
-    pos = skip_trivia(sql, pos, also=";")
-    match = _FIRST_WORD.match(sql, pos)
-    return (match.group().upper(), match.end()) if match else ("", len(sql))
-
-
-def first_keyword(sql: str) -> str:
-    """Return the first keyword of `sql` in upper case, after whitespace and comments ("" if none)."""
-    return _keyword_at(sql)[0]
-
-
 def statement_keyword(sql: str) -> str:
     """Return the keyword that says what `sql` does: the first one, or the one after EXPLAIN
     (and QUERY PLAN)."""
-    keyword, end = _keyword_at(sql)
+    keyword, end = keyword_at(sql)
     if keyword != "EXPLAIN":
         return keyword
-    keyword, after = _keyword_at(sql, end)
+    keyword, after = keyword_at(sql, end)
     if keyword == "QUERY":
-        plan, after_plan = _keyword_at(sql, after)
+        plan, after_plan = keyword_at(sql, after)
         if plan == "PLAN":
-            keyword, after = _keyword_at(sql, after_plan)
+            keyword, after = keyword_at(sql, after_plan)
     return keyword
 
 

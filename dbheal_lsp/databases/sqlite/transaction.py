@@ -12,10 +12,11 @@ import os
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.analysis.schema import Schema, schema_from_connection
+from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.databases import schema_fixes
 from dbheal_lsp.databases.schema_fixes import CopyComparison, RewrittenValues
 from dbheal_lsp.databases.sqlite import rebuild, verify
+from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.databases.sqlite.copy_check import compare_copy, rewritten_values
 from dbheal_lsp.databases.sqlite.lossless import lossy_report
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.migrations import MigrationError
-from dbheal_lsp.databases.sqlite.replay import MigrationCache, replay_migrations, schema_from_ddl
+from dbheal_lsp.databases.sqlite.replay import replay_migrations, schema_from_ddl
 from dbheal_lsp.databases.sqlite.sandbox import Budget
 from dbheal_lsp.model import Origin
 
@@ -29,88 +29,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 # --- replaying --------------------------------------------------------------------------
-
-
-def test_goose_migration_runs_only_up(in_tmp: Path) -> None:
-    write(
-        in_tmp,
-        "migrations/20240101_init.sql",
-        """
-        -- +goose Up
-        -- +goose StatementBegin
-        CREATE TABLE accounts (id INTEGER PRIMARY KEY, total INT);
-        CREATE TRIGGER accounts_touch AFTER UPDATE ON accounts BEGIN
-            UPDATE accounts SET total = total + 1 WHERE id = new.id;
-            SELECT 1;
-        END;
-        -- +goose StatementEnd
-
-        -- +goose Down
-        DROP TRIGGER accounts_touch;
-        DROP TABLE accounts;
-        """,
-    )
-    result = replay_migrations(Path("migrations"))
-    assert result.errors == ()
-    table = result.schema.table("accounts")
-    assert table is not None
-    assert table.origin == Origin("migrations/20240101_init.sql", 3)
-    trigger = result.schema.triggers["accounts_touch"]
-    assert trigger.sql is not None and "SELECT 1;" in trigger.sql
-    assert result.schema.source == "migrations"
-
-
-def test_dbmate_migration_runs_only_up(in_tmp: Path) -> None:
-    write(
-        in_tmp,
-        "db/migrations/20240101000000_create_users.sql",
-        """
-        -- migrate:up
-        CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
-
-        -- migrate:down
-        DROP TABLE users;
-        """,
-    )
-    write(
-        in_tmp,
-        "db/migrations/20240102000000_add_email.sql",
-        """
-        -- migrate:up transaction:false
-        ALTER TABLE users ADD COLUMN email TEXT;
-        -- migrate:down
-        ALTER TABLE users DROP COLUMN email;
-        """,
-    )
-    result = replay_migrations(Path("db/migrations"))
-    assert result.errors == ()
-    users = result.schema.table("users")
-    assert users is not None
-    assert users.column_names == ("id", "name", "email")
-    email = users.column("email")
-    assert email is not None
-    assert email.origin == Origin("db/migrations/20240102000000_add_email.sql", 2)
-
-
-def test_golang_migrate_down_files_are_ignored(in_tmp: Path) -> None:
-    write(in_tmp, "migrations/000001_init.up.sql", "CREATE TABLE items (id INTEGER);\n")
-    write(in_tmp, "migrations/000001_init.down.sql", "DROP TABLE items;\n")
-    write(in_tmp, "migrations/000002_more.up.sql", "CREATE TABLE more (id INTEGER);\n")
-    write(in_tmp, "migrations/000002_more.down.sql", "DROP TABLE more;\n")
-    result = replay_migrations(Path("migrations"))
-    assert result.errors == ()
-    assert [p.name for p in result.files] == ["000001_init.up.sql", "000002_more.up.sql"]
-    assert set(result.schema.tables) == {"items", "more"}
-
-
-def test_natural_order_decides_replay_order(tmp_path: Path) -> None:
-    # In plain string order "10_" would run before "2_" and fail.
-    write(tmp_path, "2_create.sql", "CREATE TABLE a (x);\n")
-    write(tmp_path, "10_alter.sql", "ALTER TABLE a ADD COLUMN y;\n")
-    result = replay_migrations(tmp_path)
-    assert result.errors == ()
-    table = result.schema.table("a")
-    assert table is not None and table.column_names == ("x", "y")
 
 
 def test_origins_of_tables_columns_and_indexes(in_tmp: Path) -> None:
@@ -367,74 +285,6 @@ def test_schema_from_ddl_in_code() -> None:
 
 
 # --- caching ----------------------------------------------------------------------------
-
-
-def test_cache_returns_previous_result_until_a_file_changes(tmp_path: Path) -> None:
-    first_file = write(tmp_path, "001.sql", "CREATE TABLE a (x);\n")
-    cache = MigrationCache()
-    first = cache.get(tmp_path)
-    assert cache.get(tmp_path) is first
-
-    # Same size, new content: the mtime tells.
-    first_file.write_text("CREATE TABLE b (x);\n")
-    stat = first_file.stat()
-    os.utime(first_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    second = cache.get(tmp_path)
-    assert second is not first
-    assert set(second.schema.tables) == {"b"}
-    assert cache.get(tmp_path) is second
-
-    write(tmp_path, "002.sql", "CREATE TABLE c (y);\n")
-    third = cache.get(tmp_path)
-    assert set(third.schema.tables) == {"b", "c"}
-
-    (tmp_path / "002.sql").unlink()
-    fourth = cache.get(tmp_path)
-    assert set(fourth.schema.tables) == {"b"}
-
-    # Files that are not migrations do not invalidate anything.
-    (tmp_path / "README.md").write_text("hello")
-    assert cache.get(tmp_path) is fourth
-
-    cache.clear()
-    assert cache.get(tmp_path) is not fourth
-
-
-def test_cache_sees_an_edit_that_keeps_size_and_time(tmp_path: Path) -> None:
-    path = write(tmp_path, "001.sql", "CREATE TABLE a (x);\n")
-    cache = MigrationCache()
-    assert set(cache.get(tmp_path).schema.tables) == {"a"}
-    stat = path.stat()
-    path.write_text("CREATE TABLE b (x);\n")  # same size
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time, as git may leave it
-    assert set(cache.get(tmp_path).schema.tables) == {"b"}
-
-
-def test_a_migration_that_links_out_of_the_project_is_not_read(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    outside = write(tmp_path, "secret.sql", "CREATE TABLE secret (token TEXT);\n")
-    folder = project / "migrations"
-    write(folder, "001.sql", "CREATE TABLE users (id INTEGER);\n")
-    (folder / "002.sql").symlink_to(outside)
-    result = MigrationCache(project).get(folder)
-    assert set(result.schema.tables) == {"users"}
-    assert [
-        (Path(e.path).name, "links out of the project" in e.message) for e in result.errors
-    ] == [("002.sql", True)]
-    # Without a root (the user's own folder, given outside any project) the link is followed.
-    assert "secret" in replay_migrations(folder).schema.tables
-
-
-def test_cache_keeps_folders_apart(tmp_path: Path) -> None:
-    write(tmp_path / "one", "1.sql", "CREATE TABLE one (x);\n")
-    write(tmp_path / "two", "1.sql", "CREATE TABLE two (x);\n")
-    cache = MigrationCache()
-    one = cache.get(tmp_path / "one")
-    two = cache.get(tmp_path / "two")
-    assert set(one.schema.tables) == {"one"} and set(two.schema.tables) == {"two"}
-    assert cache.get(tmp_path / "one") is one
-    missing = cache.get(tmp_path / "three")
-    assert missing.errors and missing.schema.is_empty
 
 
 def test_rolled_back_work_is_forgotten(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.analysis.schema import Schema, oracle_connection, schema_from_connection
+from dbheal_lsp.analysis.schema import Schema
+from dbheal_lsp.databases.sqlite.catalog import oracle_connection, schema_from_connection
 from dbheal_lsp.databases.sqlite.sandbox import (
     Budget,
     BudgetExceeded,
