@@ -24,7 +24,6 @@ MAX_FUNCTION_LINES = 80
 TEMPORARY_ALLOWED_MODULES = frozenset(
     {
         "languages/python/literals.py",
-        "databases/sqlite/replay.py",
     }
 )
 
