@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.oracle import Verdict
-from dbheal_lsp.analysis.sqlrefs import find_placeholders
+from dbheal_lsp.analysis.placeholders import find_placeholders
 from dbheal_lsp.databases.database import Ran
 from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
 from dbheal_lsp.databases.sqlite.judge import (
