@@ -12,7 +12,10 @@ dependency). The contracts, lowest layer first:
   CLI is the one door that may start the others (`dbheal serve`, `dbheal admin`, `dbheal hook`);
 - only `lsp` imports pygls and lsprotocol;
 - only the SQLite back end (`databases.sqlite`) imports `sqlite3`: the rest reaches a database
-  through the seam (databases/database.py), save the modules of `OWNED_PACKAGE_EXEMPTIONS`.
+  through the seam (databases/database.py), save the modules of `OWNED_PACKAGE_EXEMPTIONS`;
+- nothing above the database seam imports a back end's modules (`databases.sqlite.*`): only
+  the seam itself (`databases/__init__.py`, `databases/schema_fixes.py`) chooses one, and the
+  runtime wrapper, which wraps the application's own sqlite3 connections, may use it directly.
 
 Usage: python scripts/check_layers.py [PACKAGE_DIR]  (exit 1 and one line per violation).
 """
@@ -55,24 +58,29 @@ PARTS: tuple[tuple[str, str], ...] = (
 FRONT_DOORS = frozenset({"lsp", "admin", "hook", "runtime", "cli"})
 
 #: part → the parts it must never import.
+#: The back ends behind the database seam: above it, code reaches them through
+#: databases/database.py and databases/schema_fixes.py only. The runtime wrapper is the
+#: exception: it wraps the application's own sqlite3 connections (a wrapper per driver).
+BACK_ENDS = frozenset({"sqlite"})
+
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "base": frozenset({"config", "engine", "fixes", "report"}) | FRONT_DOORS,
+    "base": frozenset({"config", "engine", "fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     # The settings take each rule's default severity from the rule registry (rules/).
-    "config": frozenset({"fixes", "report"}) | FRONT_DOORS,
-    "engine": frozenset({"fixes", "report"}) | FRONT_DOORS,
+    "config": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
+    "engine": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     # A language knows no database back end, a back end no language: each reaches the other's
     # seam only (the SchemaError of databases/database.py, the Statement of the engine).
-    "python": frozenset({"fixes", "report", "sqlite"}) | FRONT_DOORS,
-    "languages": frozenset({"fixes", "report", "sqlite"}) | FRONT_DOORS,
+    "python": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
+    "languages": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     "sqlite": frozenset({"fixes", "report", "python", "languages"}) | FRONT_DOORS,
     "databases": frozenset({"fixes", "report", "python", "languages"}) | FRONT_DOORS,
-    "fixes": FRONT_DOORS,
-    "report": frozenset({"fixes"}) | FRONT_DOORS,
-    "lsp": FRONT_DOORS - {"lsp"},
-    "admin": FRONT_DOORS - {"admin"},
-    "hook": FRONT_DOORS - {"hook"},
+    "fixes": FRONT_DOORS | BACK_ENDS,
+    "report": frozenset({"fixes"}) | FRONT_DOORS | BACK_ENDS,
+    "lsp": FRONT_DOORS - {"lsp"} | BACK_ENDS,
+    "admin": FRONT_DOORS - {"admin"} | BACK_ENDS,
+    "hook": FRONT_DOORS - {"hook"} | BACK_ENDS,
     "runtime": FRONT_DOORS - {"runtime"},
-    "cli": frozenset(),
+    "cli": BACK_ENDS,
 }
 
 #: Packages (third-party, or a database driver of the standard library) only one part may import.

@@ -52,6 +52,17 @@ def test_the_package_keeps_its_layering() -> None:
             "only sqlite imports sqlite3",
         ),
         ("databases/database.py", "import sqlite3\n", "only sqlite imports sqlite3"),
+        # Above the seam, a back end's modules are reached through the seam only.
+        (
+            "fixes/x.py",
+            "from dbheal_lsp.databases.sqlite.plans import plans_for\n",
+            "fixes must not import sqlite",
+        ),
+        (
+            "cli/x.py",
+            "from dbheal_lsp.databases.sqlite import backup\n",
+            "cli must not import sqlite",
+        ),
         # The executor is above the seam: its transaction is the back end's.
         ("fixes/apply.py", "import sqlite3\n", "only sqlite imports sqlite3"),
     ],
@@ -84,6 +95,8 @@ def test_each_kind_of_break_is_caught(
         # Exempt: dbheal's own history store, and runtime/ (it wraps the app's connections).
         ("fixes/state.py", "import sqlite3\n"),
         ("runtime/transaction.py", "import sqlite3\n"),
+        ("runtime/x.py", "from dbheal_lsp.databases.sqlite.plans import create_table_plan\n"),
+        ("databases/x.py", "from dbheal_lsp.databases.sqlite.database import SqliteDatabase\n"),
     ],
 )
 def test_allowed_imports_pass(tmp_path: Path, module: str, source: str) -> None:

@@ -24,7 +24,7 @@ from dbheal_lsp.analysis.project import Project, load_project
 from dbheal_lsp.config import Config, ConfigError, read_pyproject
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
+from dbheal_lsp.databases.schema_fixes import ON_LOSSY
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError
 from dbheal_lsp.fixes.outcome_json import dry_run_error_json, dry_run_json
 from dbheal_lsp.fixes.present import outcome_text

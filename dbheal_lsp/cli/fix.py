@@ -26,7 +26,7 @@ from dbheal_lsp.cli.project import (
     database_notes,
     load_project_from,
 )
-from dbheal_lsp.databases.sqlite.lossless import ON_LOSSY
+from dbheal_lsp.databases.schema_fixes import ON_LOSSY
 from dbheal_lsp.fixes import present
 from dbheal_lsp.model import CheckResult, CodeFix, IssueType
 
@@ -372,7 +372,7 @@ def _run_history(args: argparse.Namespace) -> int:
 
 def _prune_summary(store: StateStore, root: Path) -> str:
     """Prune the backups and say, in one line, how many went and how many stay."""
-    from dbheal_lsp.databases.sqlite.backup import BACKUPS_DIR
+    from dbheal_lsp.backups import BACKUPS_DIR
     from dbheal_lsp.fixes.prune import prune
 
     removed = prune(store, root, max_age_days=30, keep_per_database=20)

@@ -25,7 +25,7 @@ def fixed_text(fix: CodeFix, source: str) -> str | None:
 def write_code_fix(root: Path, fix: CodeFix, source: str, after: str, backup_dir: Path) -> str:
     """Replace the text `source` of the file of `fix` by `after`, the file backed up into
     `backup_dir` first; return the diff."""
-    from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR, backup_files
+    from dbheal_lsp.backups import FILES_SUBDIR, backup_files
     from dbheal_lsp.languages.python.codefix import unified_diff
 
     diff = unified_diff(fix.path, source, after)

@@ -53,7 +53,7 @@ def write_migration(
     The file is first recorded as absent in the fix's backup (`backup_dir`), so that a rollback
     removes it again.
     """
-    from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR, backup_files
+    from dbheal_lsp.backups import FILES_SUBDIR, backup_files
 
     path = next_migration_path(folder, plan.migration_name or "")
     backup_files(root, [relative_path(path, root)], backup_dir / FILES_SUBDIR)

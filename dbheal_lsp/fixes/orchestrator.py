@@ -237,7 +237,7 @@ class FixEngine:
         then_code: Callable[[], CodeFix | None] | None = None,
     ) -> FixOutcome:
         """Apply a schema plan through the safety layer; optionally a code fix right after."""
-        from dbheal_lsp.databases.sqlite.backup import BackupError
+        from dbheal_lsp.backups import BackupError
         from dbheal_lsp.fixes.lock import LockTimeout
         from dbheal_lsp.fixes.reanalysis import reanalysis
         from dbheal_lsp.fixes.schema_run import run_backed_up

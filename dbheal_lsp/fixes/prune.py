@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
-from dbheal_lsp.databases.sqlite.backup import (
-    BACKUPS_DIR,
-)
+from dbheal_lsp.backups import BACKUPS_DIR
 from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.records import FixRecord, parse_time
 

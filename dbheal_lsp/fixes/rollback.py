@@ -23,6 +23,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from dbheal_lsp.backups import (
+    FILES_SUBDIR,
+    BackupError,
+    database_backup_path,
+    find_database_backup,
+    has_file_backup,
+    restore_files,
+)
 from dbheal_lsp.codec import changes_from_json
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.schema_fixes import (
@@ -31,17 +39,9 @@ from dbheal_lsp.databases.schema_fixes import (
     NoInverse,
     schema_fixes_for,
 )
-from dbheal_lsp.databases.sqlite.backup import (
-    FILES_SUBDIR,
-    BackupError,
-    backup_fix,
-    database_backup_path,
-    find_database_backup,
-    has_file_backup,
-    restore_files,
-)
 from dbheal_lsp.files import relative_path
 from dbheal_lsp.fixes.apply import apply_plan
+from dbheal_lsp.fixes.fix_backups import backup_fix
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
 from dbheal_lsp.fixes.rollback_check import check_restored
 from dbheal_lsp.fixes.state import StateStore

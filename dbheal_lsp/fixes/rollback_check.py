@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dbheal_lsp.backups import FILES_SUBDIR
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.schema_fixes import schema_fixes_for
-from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR
 from dbheal_lsp.model import VerifyCheck, VerifyReport
 from dbheal_lsp.records import FixRecord
 

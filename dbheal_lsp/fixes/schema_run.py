@@ -38,7 +38,7 @@ def run_backed_up(
     beside the backup. Raise LockTimeout, BackupError, OSError or the database's error
     (`DatabaseError`) when it cannot run (then nothing was changed).
     """
-    from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR
+    from dbheal_lsp.backups import DATABASE_SUBDIR
     from dbheal_lsp.fixes.apply import apply_plan
     from dbheal_lsp.fixes.lock import database_lock
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from dbheal_lsp.codec import to_json
-from dbheal_lsp.databases.sqlite.backup import backup_fix
 from dbheal_lsp.databases.sqlite.fingerprint import remember_after_fix
+from dbheal_lsp.fixes.fix_backups import backup_fix
 from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.model import MigrationPlan, PlanStep
 from dbheal_lsp.records import FixRecord, utc_now

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR, restore_files
+from dbheal_lsp.backups import FILES_SUBDIR, restore_files
 from dbheal_lsp.files import text_hash
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
 from dbheal_lsp.model import CodeFix, Span, TextEdit

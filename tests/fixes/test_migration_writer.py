@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR, restore_files
+from dbheal_lsp.backups import FILES_SUBDIR, restore_files
 from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
 from dbheal_lsp.fixes.migration_writer import migration_text, next_migration_path, write_migration
 from dbheal_lsp.model import MigrationPlan, PlanStep

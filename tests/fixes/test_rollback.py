@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from dbheal_lsp.backups import database_backup_path
 from dbheal_lsp.codec import to_json
-from dbheal_lsp.databases.sqlite.backup import backup_database, backup_fix, database_backup_path
+from dbheal_lsp.databases.sqlite.backup import backup_database
 from dbheal_lsp.databases.sqlite.fingerprint import remember_after_fix
+from dbheal_lsp.fixes.fix_backups import backup_fix
 from dbheal_lsp.fixes.lock import database_lock
 from dbheal_lsp.fixes.rollback import RollbackError, dependents, plan_rollback, rollback
 from dbheal_lsp.fixes.state import StateStore

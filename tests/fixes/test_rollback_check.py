@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from dbheal_lsp.databases.sqlite.backup import FILES_SUBDIR
+from dbheal_lsp.backups import FILES_SUBDIR
 from dbheal_lsp.fixes.rollback_check import check_restored, database_summary
 from dbheal_lsp.model import VerifyReport
 from dbheal_lsp.records import FixRecord, utc_now

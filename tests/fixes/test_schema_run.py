@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dbheal_lsp.backups import DATABASE_SUBDIR, BackupError
 from dbheal_lsp.databases.schema_fixes import FixTransaction
-from dbheal_lsp.databases.sqlite.backup import DATABASE_SUBDIR, BackupError
 from dbheal_lsp.databases.sqlite.fingerprint import database_fingerprint, stored_fingerprint
 from dbheal_lsp.databases.sqlite.rebuild import change_type_plan
 from dbheal_lsp.databases.sqlite.transaction import SqliteTransaction
