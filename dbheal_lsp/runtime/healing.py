@@ -83,6 +83,30 @@ def _heal_call(
     return retry
 
 
+def _healed(
+    owner: HealingCursor | HealingConnection | HealingProxy,
+    how: str,
+    sql: Any,
+    parameters: Any,
+    call: Callable[..., _T],
+    *bound: object,
+) -> _T:
+    """Run `call(*bound, sql, parameters)` (`call(*bound, sql)` for a script), the body of every
+    wrapped method: on an OperationalError, heal what it says is missing and run the one retry.
+
+    The retry runs after the `except` block, so that its own error has no context; when nothing
+    is healed the original error is raised again, unchanged.
+    """
+    arguments = (*bound, sql) if how == EXECUTESCRIPT else (*bound, sql, parameters)
+    try:
+        return call(*arguments)
+    except _OperationalError as exc:
+        retry = _heal_call(owner, exc, how, sql, parameters, call, *bound)
+        if retry is None:
+            raise
+    return retry()
+
+
 def _connection_and_settings(
     owner: HealingCursor | HealingConnection | HealingProxy,
 ) -> tuple[sqlite3.Connection, Settings | None]:
@@ -140,38 +164,18 @@ class HealingCursor(sqlite3.Cursor):
 
     def execute(self, sql: str, parameters: Any = (), /) -> Self:
         """sqlite3.Cursor.execute; a missing table or column is healed and the call retried."""
-        try:
-            _cexec(self, sql, parameters)
-            return self
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTE, sql, parameters, _cexec, self)
-            if retry is None:
-                raise
-        retry()
+        _healed(self, EXECUTE, sql, parameters, _cexec, self)
         return self
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Self:
         """sqlite3.Cursor.executemany; healed and retried like execute."""
-        try:
-            _cexecmany(self, sql, seq_of_parameters)
-            return self
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTEMANY, sql, seq_of_parameters, _cexecmany, self)
-            if retry is None:
-                raise
-        retry()
+        _healed(self, EXECUTEMANY, sql, seq_of_parameters, _cexecmany, self)
         return self
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         """sqlite3.Cursor.executescript; after a heal, the script is run again from the
         statement that failed (the statements before it ran already)."""
-        try:
-            return _cexecscript(self, sql_script)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTESCRIPT, sql_script, None, _cexecscript, self)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTESCRIPT, sql_script, None, _cexecscript, self)
 
 
 class _ComposedCursor(HealingCursor):
@@ -180,33 +184,15 @@ class _ComposedCursor(HealingCursor):
 
     def execute(self, sql: str, parameters: Any = (), /) -> Self:
         parent = cast("Self", super(HealingCursor, self))
-        try:
-            return parent.execute(sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTE, sql, parameters, parent.execute)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTE, sql, parameters, parent.execute)
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Self:
         parent = cast("Self", super(HealingCursor, self))
-        try:
-            return parent.executemany(sql, seq_of_parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTEMANY, sql, seq_of_parameters, parent.executemany)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTEMANY, sql, seq_of_parameters, parent.executemany)
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         parent = cast("Self", super(HealingCursor, self))
-        try:
-            return parent.executescript(sql_script)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTESCRIPT, sql_script, None, parent.executescript)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTESCRIPT, sql_script, None, parent.executescript)
 
 
 class HealingConnection(sqlite3.Connection):
@@ -239,34 +225,16 @@ class HealingConnection(sqlite3.Connection):
         was healed, but another statement run on that cursor is not. Cursors from `cursor()`
         heal every statement.
         """
-        try:
-            return _conn_exec(self, sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTE, sql, parameters, _conn_exec, self)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTE, sql, parameters, _conn_exec, self)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         """sqlite3.Connection.executemany; healed and retried like execute."""
-        try:
-            return _conn_execmany(self, sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTEMANY, sql, parameters, _conn_execmany, self)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTEMANY, sql, parameters, _conn_execmany, self)
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         """sqlite3.Connection.executescript; after a heal, the script is run again from the
         statement that failed (the statements before it ran already)."""
-        try:
-            return _conn_execscript(self, sql_script)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTESCRIPT, sql_script, None, _conn_execscript, self)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTESCRIPT, sql_script, None, _conn_execscript, self)
 
 
 class _ComposedConnection(HealingConnection):
@@ -281,33 +249,15 @@ class _ComposedConnection(HealingConnection):
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         parent = cast("sqlite3.Connection", super(HealingConnection, self))
-        try:
-            return parent.execute(sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTE, sql, parameters, parent.execute)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTE, sql, parameters, parent.execute)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         parent = cast("sqlite3.Connection", super(HealingConnection, self))
-        try:
-            return parent.executemany(sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTEMANY, sql, parameters, parent.executemany)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTEMANY, sql, parameters, parent.executemany)
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         parent = cast("sqlite3.Connection", super(HealingConnection, self))
-        try:
-            return parent.executescript(sql_script)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTESCRIPT, sql_script, None, parent.executescript)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTESCRIPT, sql_script, None, parent.executescript)
 
 
 def _combined(base: type, mixin: type, user: type) -> Any:
@@ -415,32 +365,14 @@ class HealingProxy:
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         """The connection's execute; a missing table or column is healed and the call retried."""
         conn = self.__wrapped__
-        try:
-            return conn.execute(sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTE, sql, parameters, conn.execute)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTE, sql, parameters, conn.execute)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         """The connection's executemany; healed and retried like execute."""
         conn = self.__wrapped__
-        try:
-            return conn.executemany(sql, parameters)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTEMANY, sql, parameters, conn.executemany)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTEMANY, sql, parameters, conn.executemany)
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         """The connection's executescript; run again from the statement that failed."""
         conn = self.__wrapped__
-        try:
-            return conn.executescript(sql_script)
-        except _OperationalError as exc:
-            retry = _heal_call(self, exc, EXECUTESCRIPT, sql_script, None, conn.executescript)
-            if retry is None:
-                raise
-        return retry()
+        return _healed(self, EXECUTESCRIPT, sql_script, None, conn.executescript)
