@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from dbheal_lsp.model import Span
-
-if TYPE_CHECKING:
-    from dbheal_lsp.analysis.parameters import Bindings
 
 SlotKind = Literal["fstring", "percent", "format", "concat", "join"]
 # "fragment": a slot where neither a value nor a name can stand (`WHERE a = 0 %s`, `FROM t %s`):
@@ -88,6 +85,31 @@ class Parameter:
     value: ValueInfo
 
 
+# The call names whose binding rules PARAMETER_MISMATCH knows (each language maps its own calls
+# onto them). Calls that bind in the DB-API way: the statement, then one sequence or mapping.
+DBAPI_CALLS = frozenset({"execute", "executemany"})
+# asyncpg's way: every value after the statement is one parameter ($1, $2, ...).
+ARGS_STYLE_CALLS = frozenset({"fetch", "fetchrow", "fetchval"})
+
+
+@dataclass(frozen=True)
+class BoundRow:
+    """One set of values a call binds: `count` values by position, or the `keys` of a dict."""
+
+    span: Span  # the literal (or the name holding it) in the source file
+    count: int | None = None
+    keys: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What a call certainly binds: one row, or each row of `executemany`'s literal list."""
+
+    rows: tuple[BoundRow, ...]
+    passed: bool = True  # False: the call passes no parameters at all
+    many: bool = False  # executemany: messages name the row
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement (or script) that a call sends to the database."""
@@ -105,7 +127,7 @@ class Statement:
     # The database file the call's connection opens, as the code or [tool.dbheal.databases]
     # names it ("cache.db", ":memory:"); None: the project's main database (it cannot be seen).
     database: str | None = None
-    # What the call certainly binds (analysis/parameters.py); None when it cannot be known.
+    # What the call certainly binds (read by the language: languages/python/parameters.py); None when it cannot be known.
     bindings: Bindings | None = None
     # The number casts the code applies to the result's columns (languages/python/results.py).
     result_casts: tuple[ResultCast, ...] = ()
