@@ -107,13 +107,11 @@ class FixEngine:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
         if issue.path.endswith(".sql") or issue.call_span is None:
             return ()
-        from dbheal_lsp.languages.python.codefix import code_fixes
-
         try:
             text = self.read_source(issue.path) if source is None else source
         except (OSError, UnicodeDecodeError):
             return ()
-        return code_fixes(text, issue, self.project)
+        return self.project.language_for(issue.path).code_fixes(text, issue, self.project)
 
     def cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
         """The fix removing the cast a type change makes redundant, planned now.
