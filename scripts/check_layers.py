@@ -10,7 +10,9 @@ dependency). The contracts, lowest layer first:
 - `fixes` never imports a front door;
 - the front doors (`lsp`, `admin`, `hook`, `runtime`) never import each other or the CLI; the
   CLI is the one door that may start the others (`dbheal serve`, `dbheal admin`, `dbheal hook`);
-- only `lsp` imports pygls and lsprotocol.
+- only `lsp` imports pygls and lsprotocol;
+- a language's own package (`languages/python`) is imported only by the languages themselves and
+  the registry, `languages/__init__.py`: the rest reaches it through the language seam.
 
 Usage: python scripts/check_layers.py [PACKAGE_DIR]  (exit 1 and one line per violation).
 """
@@ -72,6 +74,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "runtime": FRONT_DOORS - {"runtime"},
     "cli": frozenset(),
 }
+
+#: The packages of the source languages (parts): only `languages` (the registry) and the
+#: languages themselves import them.
+LANGUAGE_PARTS = frozenset({"python"})
 
 #: Third-party packages only one part may import.
 OWNED_PACKAGES: dict[str, str] = {"pygls": "lsp", "lsprotocol": "lsp"}
@@ -155,6 +161,8 @@ def _broken_contract(importer: str, name: str) -> str | None:
     imported = part_of(name)
     if imported is not None and imported in FORBIDDEN[importer]:
         return f"{importer} must not import {imported}"
+    if imported in LANGUAGE_PARTS and importer not in LANGUAGE_PARTS | {"languages"}:
+        return f"{importer} must not import {imported}: only through languages/language.py"
     return None
 
 

@@ -45,6 +45,21 @@ def test_the_package_keeps_its_layering() -> None:
         ("model.py", "from dbheal_lsp.analysis import schema\n", "base must not import engine"),
         ("fixes/x.py", "import pygls.server\n", "only lsp imports pygls"),
         ("analysis/x.py", "from lsprotocol import types\n", "only lsp imports lsprotocol"),
+        (
+            "analysis/x.py",
+            "def f():\n    from dbheal_lsp.languages.python.extract import Extractor\n",
+            "engine must not import python: only through languages/language.py",
+        ),
+        (
+            "fixes/x.py",
+            "from dbheal_lsp.languages.python import codefix\n",
+            "fixes must not import python: only through languages/language.py",
+        ),
+        (
+            "cli/x.py",
+            "import dbheal_lsp.languages.python.codefix\n",
+            "cli must not import python: only through languages/language.py",
+        ),
     ],
 )
 def test_each_kind_of_break_is_caught(
@@ -71,6 +86,9 @@ def test_each_kind_of_break_is_caught(
         ),
         ("fixes/x.py", "from dbheal_lsp.analysis import schema\n"),
         ("analysis/x.py", "import sqlglot\nfrom dbheal_lsp import model\n"),
+        # The registry names the languages; the engine names the registry and the seam.
+        ("languages/__init__.py", "from dbheal_lsp.languages.python.language import X\n"),
+        ("analysis/x.py", "from dbheal_lsp.languages import LANGUAGES, language\n"),
     ],
 )
 def test_allowed_imports_pass(tmp_path: Path, module: str, source: str) -> None:
