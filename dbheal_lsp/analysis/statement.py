@@ -1,9 +1,11 @@
-"""A SQL statement as found in Python code: literal text pieces, interpolated slots, parameters.
+"""A SQL statement as found in source code: literal text pieces, interpolated slots, parameters.
 
-The extractor builds a `Statement` from whatever Python expression reaches a database call;
-`render` turns it into SQL text that SQLite and sqlglot can read, with every character mapped
-back to its position in the Python file and every interpolated slot replaced by a stand-in of
-the right role (a bound value, or an identifier).
+A source language (languages/language.py; for Python, the extractor of
+languages/python/extract.py) builds a `Statement` from whatever expression reaches a database
+call; `render` turns it into SQL text that SQLite and sqlglot can read, with every character
+mapped back to its position in the source file and every interpolated slot replaced by a
+stand-in of the right role (a bound value, or an identifier). Nothing after the `Statement`
+knows which language it came from.
 """
 
 from __future__ import annotations
