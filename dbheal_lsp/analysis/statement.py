@@ -129,7 +129,8 @@ class Statement:
     # The database file the call's connection opens, as the code or [tool.dbheal.databases]
     # names it ("cache.db", ":memory:"); None: the project's main database (it cannot be seen).
     database: str | None = None
-    # What the call certainly binds (read by the language: languages/python/parameters.py); None when it cannot be known.
+    # What the call certainly binds (read by its language: languages/python/parameters.py);
+    # None when it cannot be known.
     bindings: Bindings | None = None
     # The number casts the code applies to the result's columns (languages/python/results.py).
     result_casts: tuple[ResultCast, ...] = ()
