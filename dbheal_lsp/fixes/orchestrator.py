@@ -28,7 +28,7 @@ from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.codec import to_json
 from dbheal_lsp.databases.sqlite.live_db import open_read_only
-from dbheal_lsp.files import python_source, read_regular_file
+from dbheal_lsp.files import read_regular_file
 from dbheal_lsp.fixes import migration_queue
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
 from dbheal_lsp.fixes.plan_targets import same_target
@@ -101,7 +101,7 @@ class FixEngine:
         """Return the text of the project file `rel`, line endings untouched."""
         # Line endings untouched (no universal newlines); only a regular file inside the project.
         data = read_regular_file(self.root / rel, max_bytes=MAX_FILE_BYTES, root=self.root)
-        return python_source(data)  # as Python decodes it: a coding line, a BOM
+        return self.project.language_for(rel).decode(data)  # Python: a coding line, a BOM
 
     def code_fixes(self, issue: Issue, source: str | None = None) -> tuple[CodeFix, ...]:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
