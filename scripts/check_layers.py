@@ -16,6 +16,8 @@ dependency). The contracts, lowest layer first:
 - nothing above the database seam imports a back end's modules (`databases.sqlite.*`): only
   the seam itself (`databases/__init__.py`, `databases/schema_fixes.py`) chooses one, and the
   runtime wrapper, which wraps the application's own sqlite3 connections, may use it directly.
+- a language's own package (`languages/python`) is imported only by the languages themselves and
+  the registry, `languages/__init__.py`: the rest reaches it through the language seam.
 
 Usage: python scripts/check_layers.py [PACKAGE_DIR]  (exit 1 and one line per violation).
 """
@@ -101,6 +103,9 @@ OWNED_PACKAGE_EXEMPTIONS: dict[str, frozenset[str]] = {
         }
     ),
 }
+#: The packages of the source languages (parts): only `languages` (the registry) and the
+#: languages themselves import them.
+LANGUAGE_PARTS = frozenset({"python"})
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,8 @@ def _broken_contract(importer: str, name: str, module: str) -> str | None:
     imported = part_of(name)
     if imported is not None and imported in FORBIDDEN[importer]:
         return f"{importer} must not import {imported}"
+    if imported in LANGUAGE_PARTS and importer not in LANGUAGE_PARTS | {"languages"}:
+        return f"{importer} must not import {imported}: only through languages/language.py"
     return None
 
 

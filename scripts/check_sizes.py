@@ -18,15 +18,6 @@ MAX_MODULE_LINES = 500
 MAX_CLASS_LINES = 400
 MAX_FUNCTION_LINES = 80
 
-#: TEMPORARY: modules being split in parallel branches, relative to the package folder. Their
-#: module size alone is let pass (their classes and functions are still checked). Remove each
-#: entry once its split is merged; the list must end empty.
-TEMPORARY_ALLOWED_MODULES = frozenset(
-    {
-        "languages/python/literals.py",
-    }
-)
-
 
 def _span(node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     """Return the lines `node` spans, its decorators included."""
@@ -43,7 +34,7 @@ def violations(package_dir: Path) -> list[str]:
         shown = f"{package_dir.name}/{rel}"
         source = path.read_bytes()
         lines = len(source.splitlines())
-        if lines > MAX_MODULE_LINES and rel not in TEMPORARY_ALLOWED_MODULES:
+        if lines > MAX_MODULE_LINES:
             found.append(f"{shown}: module has {lines} lines (limit {MAX_MODULE_LINES})")
         tree = ast.parse(source, filename=str(path))
         for node in ast.walk(tree):

@@ -65,6 +65,21 @@ def test_the_package_keeps_its_layering() -> None:
         ),
         # The executor is above the seam: its transaction is the back end's.
         ("fixes/apply.py", "import sqlite3\n", "only sqlite imports sqlite3"),
+        (
+            "analysis/x.py",
+            "def f():\n    from dbheal_lsp.languages.python.extract import Extractor\n",
+            "engine must not import python: only through languages/language.py",
+        ),
+        (
+            "fixes/x.py",
+            "from dbheal_lsp.languages.python import codefix\n",
+            "fixes must not import python: only through languages/language.py",
+        ),
+        (
+            "cli/x.py",
+            "import dbheal_lsp.languages.python.codefix\n",
+            "cli must not import python: only through languages/language.py",
+        ),
     ],
 )
 def test_each_kind_of_break_is_caught(
@@ -97,6 +112,9 @@ def test_each_kind_of_break_is_caught(
         ("runtime/transaction.py", "import sqlite3\n"),
         ("runtime/x.py", "from dbheal_lsp.databases.sqlite.plans import create_table_plan\n"),
         ("databases/x.py", "from dbheal_lsp.databases.sqlite.database import SqliteDatabase\n"),
+        # The registry names the languages; the engine names the registry and the seam.
+        ("languages/__init__.py", "from dbheal_lsp.languages.python.language import X\n"),
+        ("analysis/x.py", "from dbheal_lsp.languages import LANGUAGES, language\n"),
     ],
 )
 def test_allowed_imports_pass(tmp_path: Path, module: str, source: str) -> None:

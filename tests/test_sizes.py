@@ -74,22 +74,6 @@ def test_decorators_count_towards_a_function(tmp_path: Path) -> None:
     ]
 
 
-def test_the_temporary_allowlist_lets_only_the_module_size_pass(tmp_path: Path) -> None:
-    rel = sorted(check_sizes.TEMPORARY_ALLOWED_MODULES)[0]
-    package = _package(tmp_path, rel, _function("long", 90) + "X = 1\n" * 500)
-    assert check_sizes.violations(package) == [
-        f"dbheal_lsp/{rel}:1: function long has 91 lines (limit 80)"
-    ]
-
-
-def test_the_temporary_allowlist_names_only_modules_that_are_still_too_long() -> None:
-    # An entry whose module was split (or removed) must leave the list with the split.
-    for rel in check_sizes.TEMPORARY_ALLOWED_MODULES:
-        module = ROOT / "dbheal_lsp" / rel
-        assert module.is_file(), rel
-        assert len(module.read_bytes().splitlines()) > check_sizes.MAX_MODULE_LINES, rel
-
-
 def test_main_prints_each_violation_and_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

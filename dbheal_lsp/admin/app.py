@@ -295,7 +295,7 @@ class AdminApp:
             return ()
 
     def _code_fix_json(self, fix: CodeFix) -> dict[str, Any]:
-        from dbheal_lsp.languages.python.codefix import apply_edits, unified_diff
+        from dbheal_lsp.analysis.text_edits import apply_edits, unified_diff
 
         try:
             source = self.engine.read_source(fix.path)

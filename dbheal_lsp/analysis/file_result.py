@@ -9,7 +9,7 @@ from typing import Any
 
 from dbheal_lsp.model import FileNote, Issue
 
-__all__ = ["FileResult", "unique_issues"]
+__all__ = ["FileResult", "unique_issues", "why_failed"]
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,15 @@ def _unique_fingerprints(issues: Iterable[Issue]) -> Iterator[Issue]:
         n = counts.get(issue.fingerprint, 0)
         counts[issue.fingerprint] = n + 1
         yield issue if n == 0 else replace(issue, fingerprint=f"{issue.fingerprint}-{n}")
+
+
+def why_failed(exc: BaseException) -> str:
+    """One line saying why a file or statement could not be checked."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, UnicodeError):
+        return "text that is not valid Unicode"
+    detail = " ".join(str(exc).split())[:200]
+    return f"internal error ({type(exc).__name__}: {detail})" if detail else type(exc).__name__

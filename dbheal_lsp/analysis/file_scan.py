@@ -1,4 +1,4 @@
-"""Finding the Python files of a project: include and exclude globs, links, files not to read.
+"""Finding the source files of a project (those of the registered languages): include and exclude globs, links, files not to read.
 
 `scan_files` is the one walk every front door's "check these paths" goes through, so that the
 CLI, the editor's workspace scan, the watcher and the git hook read the same files.
@@ -8,28 +8,34 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from dbheal_lsp.config import DEFAULT_EXCLUDE, Config, unmatched_pattern_note
 from dbheal_lsp.files import MB, is_inside
 from dbheal_lsp.globs import GlobSet
+from dbheal_lsp.languages import SOURCE_EXTENSIONS
 from dbheal_lsp.model import FileNote
 
-__all__ = ["MAX_FILE_BYTES", "python_files", "scan_files"]
+__all__ = ["MAX_FILE_BYTES", "scan_files", "source_files"]
 
-#: The largest Python file dbheal reads.
+#: The largest source file dbheal reads.
 MAX_FILE_BYTES = 5 * MB
 
 
-def python_files(config: Config, paths: Iterable[Path]) -> list[Path]:
-    """Return the Python files under `paths`, skipping .venv, .git, node_modules, excludes."""
-    return scan_files(config, paths)[0]
+def source_files(
+    config: Config, paths: Iterable[Path], extensions: Sequence[str] = SOURCE_EXTENSIONS
+) -> list[Path]:
+    """Return the source files under `paths`, skipping .venv, .git, node_modules, excludes."""
+    return scan_files(config, paths, extensions)[0]
 
 
-def scan_files(config: Config, paths: Iterable[Path]) -> tuple[list[Path], list[FileNote]]:
-    """Return the Python files under `paths` and a note for each `*.py` left out because it
-    is not a regular file (a FIFO, a device) or is a link out of the project.
+def scan_files(
+    config: Config, paths: Iterable[Path], extensions: Sequence[str] = SOURCE_EXTENSIONS
+) -> tuple[list[Path], list[FileNote]]:
+    """Return the source files under `paths` (names ending in one of `extensions`: the
+    registered languages') and a note for each left out because it is not a regular file (a
+    FIFO, a device) or is a link out of the project.
 
     `include` and `exclude` are globs of dbheal_lsp/globs.py (exclude wins; an excluded
     folder is not entered). When the walk covers the project root, each pattern that
@@ -41,6 +47,7 @@ def scan_files(config: Config, paths: Iterable[Path]) -> tuple[list[Path], list[
     """
     found: list[Path] = []
     notes: list[FileNote] = []
+    endings = tuple(extensions)
     root = config.root
     # One glob dialect for both (dbheal_lsp/globs.py), compiled once for the whole walk.
     include, exclude = GlobSet.of(config.include), GlobSet.of(config.exclude)
@@ -77,7 +84,7 @@ def scan_files(config: Config, paths: Iterable[Path]) -> tuple[list[Path], list[
             dirs[:] = kept
             for name in sorted(files):
                 rel = base + name
-                if not name.endswith(".py"):
+                if not name.endswith(endings):
                     if len(used["exclude"]) < len(exclude):  # `exclude = ["*.pyc"]` is used
                         used["exclude"].update(exclude.matching(rel))
                     continue

@@ -13,23 +13,27 @@ the file system's timestamp granularity of the check is still seen.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.result_cache import PerFileCache
-from dbheal_lsp.files import SourceNotText, python_source, read_regular_file, text_hash
-from dbheal_lsp.languages.python.pysource import parse_module
+from dbheal_lsp.files import SourceNotText, read_regular_file, text_hash
+from dbheal_lsp.languages import LANGUAGES, language_for
+from dbheal_lsp.languages.language import Language
 
 __all__ = ["SETTLE_SECONDS", "FileDigests", "FileTexts"]
 
 #: A file modified this recently may change again within the same mtime: it is re-read.
 SETTLE_SECONDS = 2.0
+
+_Tree = TypeVar("_Tree")
 
 
 @dataclass(frozen=True)
@@ -37,18 +41,22 @@ class FileDigests:
     """The content hashes of one file."""
 
     data: str  # of its bytes (the key of its cached result)
-    text: str | None  # of its text as Python decodes it (`text_hash`); None: not Python text
+    text: str | None  # of its text as its language decodes it (`text_hash`); None: not text
 
 
 class FileTexts:
-    """The files of one run, by relative path: their hashes, texts and trees."""
+    """The files of one run, by relative path: their hashes, texts and trees (each file decoded
+    and parsed by its language among `languages`)."""
 
-    def __init__(self, root: Path, *, use_cache: bool) -> None:
+    def __init__(
+        self, root: Path, *, use_cache: bool, languages: Sequence[Language] = LANGUAGES
+    ) -> None:
+        self._languages = tuple(languages)
         self._store = PerFileCache.for_project(root, "hashes.json") if use_cache else None
         self._digests: dict[str, FileDigests] = {}
         self._sources: dict[str, str] = {}
         # Each tree with the text it was parsed from; a check takes both (it is the last pass).
-        self._trees: dict[str, tuple[str, ast.Module]] = {}
+        self._trees: dict[str, tuple[str, object]] = {}
 
     def digests(self, file: Path, rel: str) -> FileDigests:
         """Return the hashes of `file`: remembered when its stat is unchanged, else read.
@@ -68,37 +76,42 @@ class FileTexts:
         return known
 
     def source(self, file: Path, rel: str) -> str:
-        """Return the text of `file` as Python decodes it, read once per run.
+        """Return the text of `file` as its language decodes it, read once per run.
 
-        Raises FileRefused, OSError, or SourceNotText when it is not Python text.
+        Raises FileRefused, OSError, or SourceNotText when it is not text.
         """
         text = self._sources.get(rel)
         if text is None:
             self._read(file, rel, _stamp(file))
             text = self._sources.get(rel)
         if text is None:
-            raise SourceNotText("not Python text")
+            raise SourceNotText("not text")
         return text
 
     def read_source(self, rel: str) -> str | None:
-        """Return the text of `rel` if this run read it (and it is Python text), else None;
+        """Return the text of `rel` if this run read it (and it is text), else None;
         it is then forgotten (the check that takes it is the run's last pass)."""
         return self._sources.pop(rel, None)
 
-    def tree(self, file: Path, rel: str) -> ast.Module:
-        """Return the tree of `file`, parsed once per run (SyntaxError, ValueError as
-        `parse_module` raises them)."""
+    def tree(self, file: Path, rel: str, parse: Callable[[str, str], _Tree]) -> _Tree:
+        """Return the tree of `file`, parsed once per run by `parse(text, filename)` (what it
+        raises passes through); a file's language always parses it with the same `parse`."""
         known = self._trees.get(rel)
         if known is None:
             source = self.source(file, rel)
-            known = self._trees[rel] = (source, parse_module(source, str(file)))
-        return known[1]
+            known = self._trees[rel] = (source, parse(source, str(file)))
+        return cast(_Tree, known[1])
 
-    def parsed(self, rel: str, source: str) -> ast.Module | None:
+    def parsed(self, rel: str, source: str) -> object | None:
         """Return the tree parsed this run from exactly `source`, if there is one, and forget
         it (the check that takes it is the run's last pass)."""
         known = self._trees.pop(rel, None)
         return known[1] if known is not None and known[0] == source else None
+
+    def decode(self, rel: str, data: bytes) -> str:
+        """Return the text of the bytes of file `rel` as its language decodes them (the first
+        language's for a name none of them claims); SourceNotText when they are not text."""
+        return (language_for(rel, self._languages) or self._languages[0]).decode(data)
 
     def save(self) -> None:
         """Remember the stat and hashes of every file of this run (in the user's cache)."""
@@ -109,7 +122,7 @@ class FileTexts:
         data = read_regular_file(file, max_bytes=MAX_FILE_BYTES)
         text: str | None = None
         with contextlib.suppress(SourceNotText):
-            text = python_source(data)
+            text = self.decode(rel, data)
         digests = FileDigests(
             hashlib.blake2b(data, digest_size=16).hexdigest(),
             text_hash(text) if text is not None else None,

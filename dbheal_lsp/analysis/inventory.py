@@ -7,7 +7,6 @@ helper is called `run_sql` gets "No issues" until `extra-calls` names it. This m
 
 from __future__ import annotations
 
-import ast
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Statement, TextPiece, unknown_slots
-from dbheal_lsp.languages.python.receivers import leaf_name
+from dbheal_lsp.languages.language import CallNotRead, SourceSyntaxError
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.project import Project
@@ -27,11 +26,6 @@ _STARTS = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH"}
 )
 _SECOND = frozenset({"FROM", "INTO", "SET", "TABLE", "INDEX", "VIEW", "TRIGGER", "AS", "WHERE"})
-# Calls that show or translate text, never run it: SQL in a log line is not a statement.
-_NOT_RUNNERS = frozenset(
-    {"_", "gettext", "ngettext", "print", "debug", "info", "warning", "warn", "error"}
-    | {"exception", "critical", "log", "write", "echo", "assertEqual", "assertIn"}
-)
 
 
 @dataclass(frozen=True)
@@ -130,39 +124,16 @@ def reads_as_sql(text: str) -> bool:
     return any(word.upper() in _SECOND for word in words[1:12])
 
 
-def unread_calls(
-    files: Iterable[tuple[str, ast.Module, Sequence[Statement]]], calls: frozenset[str]
-) -> tuple[UnreadCall, ...]:
-    """Return the calls that receive SQL-looking string literals but are not read as statements.
-
-    `files` are (path, module, statements found in it); `calls` the call names dbheal reads. A
-    literal counts when it is a direct argument of a call whose name is not in `calls` (the
-    receiver is ignored: `db.run_sql(...)` is "run_sql").
-    """
+def unread_calls(files: Iterable[tuple[str, Sequence[CallNotRead]]]) -> tuple[UnreadCall, ...]:
+    """Return the calls that receive SQL-looking strings but are not read as statements, most
+    frequent first; `files` are (path, such calls its language found in it)."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
-    for path, tree, statements in files:
-        found_lines = {s.call_span.line for s in statements} | {s.span.line for s in statements}
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            name = leaf_name(node.func)
-            if name is None or name in calls or name in _NOT_RUNNERS or node.lineno in found_lines:
-                continue
-            if any(_sql_literal(arg) for arg in node.args):
-                counts[name] += 1
-                first.setdefault(name, f"{path}:{node.lineno}")
+    for path, calls in files:
+        for call in calls:
+            counts[call.name] += 1
+            first.setdefault(call.name, f"{path}:{call.line}")
     return tuple(UnreadCall(n, c, first[n]) for n, c in counts.most_common())
-
-
-def _sql_literal(node: ast.expr) -> bool:
-    while isinstance(node, ast.BinOp):  # "..." % x, "..." + x + y: the leftmost operand
-        node = node.left
-    if isinstance(node, ast.JoinedStr) and node.values:
-        node = node.values[0]
-    return (
-        isinstance(node, ast.Constant) and isinstance(node.value, str) and reads_as_sql(node.value)
-    )
 
 
 def summary_lines(entries: Sequence[StatementEntry], unread: Sequence[UnreadCall]) -> list[str]:
@@ -195,32 +166,33 @@ class Inventory:
 
 
 def project_inventory(project: Project, paths: Iterable[Path]) -> Inventory:
-    """Return the inventory of the Python files under `paths` in `project` (reads them again;
+    """Return the inventory of the source files under `paths` in `project` (reads them again;
     no check runs)."""
     from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
     from dbheal_lsp.config import split_pattern_warnings
-    from dbheal_lsp.files import python_source, read_regular_file
-    from dbheal_lsp.languages.python.pysource import parse_module
+    from dbheal_lsp.files import read_regular_file
 
     files, scan_notes = project.scan_files(paths)
     # Read with what the whole project passes, as `dbheal check` reads them.
-    project.learn_constants(
-        project.python_files([project.config.root]), use_cache=project.config.cache
-    )
+    project.learn(project.source_files([project.config.root]), use_cache=project.config.cache)
     warnings, notes = split_pattern_warnings(scan_notes)
     skipped = [f"{note.path}: {note.message}" for note in notes]
     entries: list[StatementEntry] = []
-    parsed: list[tuple[str, ast.Module, Sequence[Statement]]] = []
+    unread: list[tuple[str, Sequence[CallNotRead]]] = []
     for file in files:
         rel = project.config.relative(file)
+        analyzer = project.analyzer_for(rel)
         try:
-            source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))
-            tree = parse_module(source, rel)
-            statements = project.extractor.extract(source, tree)
-        except Exception as exc:  # unreadable, not Python, nested too deeply: listed, not fatal
-            skipped.append(f"{rel}: not read ({type(exc).__name__})")
+            source = project.language_for(rel).decode(
+                read_regular_file(file, max_bytes=MAX_FILE_BYTES)
+            )
+            parsed = analyzer.parse(rel, source)
+            statements = analyzer.statements(parsed)
+        except Exception as exc:  # unreadable, not code, nested too deeply: listed, not fatal
+            # What the language could not read is named by the error it met (SyntaxError).
+            cause = exc.__cause__ if isinstance(exc, SourceSyntaxError) and exc.__cause__ else exc
+            skipped.append(f"{rel}: not read ({type(cause).__name__})")
             continue
         entries.extend(statement_entry(s, rel) for s in statements)
-        parsed.append((rel, tree, statements))
-    calls = project.extractor.options.calls
-    return Inventory(tuple(entries), tuple(skipped), unread_calls(parsed, calls), warnings)
+        unread.append((rel, analyzer.unread_calls(parsed, statements)))
+    return Inventory(tuple(entries), tuple(skipped), unread_calls(unread), warnings)

@@ -4,17 +4,17 @@
 (databases/database.py: the live schema, the replayed migrations, the judge's copy of the
 schema), parsed-statement caches — so that the CLI, the language server, the git hook and the admin page all call the
 same two methods: `check_source` and `check_paths`. What it delegates lives beside it: finding
-the files (file_scan.py), the constants of every file (learned_constants.py), reusing unchanged
-blocks (blocks.py), the results of earlier runs (result_cache.py) and the worker processes of a
-large check (workers.py).
+the files (file_scan.py), the results of earlier runs (result_cache.py), the worker processes of
+a large check (workers.py) and, through the language seam (languages/language.py), everything a
+source language does: decoding and parsing a file, finding its statements, its project pre-pass
+and the DDL in its code. A Project reads the registered languages unless it is given others.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -22,28 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.drift import Drift, compute_drift, trigger_origins
 from dbheal_lsp.analysis.file_budget import budget_or_default, file_budget
-from dbheal_lsp.analysis.file_result import FileResult, unique_issues
-from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, python_files, scan_files
+from dbheal_lsp.analysis.file_result import FileResult, unique_issues, why_failed
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES, scan_files, source_files
 from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.migration_check import migrations_result
 from dbheal_lsp.analysis.migrations import MigrationResult
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
 from dbheal_lsp.analysis.schema import Schema
-from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Constants, WorkerPool
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Learned, WorkerPool
 from dbheal_lsp.config import Config
 from dbheal_lsp.databases import open_database
 from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.files import (
-    FileRefused,
-    SourceNotText,
-    python_source,
-    read_regular_file,
-)
-from dbheal_lsp.languages.python.blocks import BlockCache, why_failed
-from dbheal_lsp.languages.python.code_ddl import FoundStatements, ddl_in
-from dbheal_lsp.languages.python.learned_constants import LearnedConstants
-from dbheal_lsp.languages.python.project_constants import ProjectConstants
-from dbheal_lsp.languages.python.pysource import parse_module
+from dbheal_lsp.files import FileRefused, SourceNotText, read_regular_file
+from dbheal_lsp.languages import LANGUAGES, extensions_of
+from dbheal_lsp.languages import language_for as registered_language
+from dbheal_lsp.languages.language import Analyzer, Language, Run, SourceSyntaxError
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin
 
 if TYPE_CHECKING:
@@ -51,7 +44,6 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.checker import StatementChecker
     from dbheal_lsp.analysis.databases import OtherDatabases
     from dbheal_lsp.analysis.statement import Statement
-    from dbheal_lsp.languages.python.extract import Extractor
 
 
 Progress = Callable[[int, int], None]
@@ -69,10 +61,13 @@ class SchemaState:
 
 
 class Project:
-    """One project root: its configuration, schema sources and caches."""
+    """One project root: its configuration, schema sources and caches, and the languages it
+    reads (the registered ones unless `languages` are given: the first also reads a text whose
+    name has none of their extensions)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, languages: Sequence[Language] = LANGUAGES) -> None:
         self.config = config
+        self.languages = tuple(languages)
         # The database back end (databases/database.py): the live schema, the migrations'
         # schema, the judge statements are prepared against.
         self.database = open_database(config)
@@ -80,62 +75,55 @@ class Project:
         self._code_ddl: list[tuple[str, Origin]] = []  # what `_code_schema` was built from
         self._checker: StatementChecker | None = None
         self._checker_key = ""
-        # Issues of unchanged top-level functions, positions relative to their first line.
-        self.blocks = BlockCache()
-        # What each file assigns to attributes and passes to functions (languages/python/constants.py).
-        self.learned = LearnedConstants(config, self._constants_changed)
-        # While `check_paths` runs: its files, and the statements found in them for the schema
-        # from code (source, tree, statements), which their checks take instead of parsing.
+        # Each language's reading of the project, with what it keeps between checks.
+        self.analyzers: Mapping[str, Analyzer] = {
+            language.name: language.analyzer(config) for language in self.languages
+        }
+        # While `check_paths` runs: its files, which their checks take instead of reading.
         self._texts: FileTexts | None = None
-        self._extracted: FoundStatements = {}
 
-    def use_constants(self, constants: Constants) -> None:
-        """Take every file's constants as given (a worker process is given its parent's, so
-        nothing is learned twice: analysis/workers.py)."""
-        self.learned.use(*constants)
+    def language_for(self, path: str) -> Language:
+        """The language that reads the file named `path`."""
+        return registered_language(path, self.languages) or self.languages[0]
 
-    def keep_run(
-        self, texts: FileTexts, found: FoundStatements, code_ddl: Sequence[tuple[str, Origin]]
-    ) -> None:
-        """Check the next files with the texts, trees and statements earlier passes of this run
-        read and found, and the schema `code_ddl` builds when it comes from the code (what a
-        worker process keeps between the passes of its parent's run: analysis/workers.py)."""
-        self._texts, self._extracted = texts, found
+    def analyzer_for(self, path: str) -> Analyzer:
+        """The analyzer of the language that reads the file named `path`."""
+        return self.analyzers[self.language_for(path).name]
+
+    def _by_language(self, files: Iterable[Path]) -> dict[str, list[Path]]:
+        """`files` by the name of the language that reads each, in the languages' order."""
+        mine: dict[str, list[Path]] = {language.name: [] for language in self.languages}
+        for file in files:
+            mine[self.language_for(file.name).name].append(file)
+        return mine
+
+    def keep_run(self, texts: FileTexts, code_ddl: Sequence[tuple[str, Origin]]) -> None:
+        """Check the next files with the texts and trees earlier passes of this run read, and
+        the schema `code_ddl` builds when it comes from the code (what a worker process keeps
+        between the passes of its parent's run: analysis/workers.py)."""
+        self._texts = texts
         if list(code_ddl) != self._code_ddl:
             self.set_code_schema(code_ddl)
 
-    @property
-    def constants(self) -> ProjectConstants:
-        """What the project's names and parameters can hold (languages/python/constants.py)."""
-        return self.learned.merged
-
-    @cached_property
-    def extractor(self) -> Extractor:
-        """The statement finder, configured with the project's call names and helpers."""
-        from dbheal_lsp.languages.python.calls import DEFAULT_CALLS
-        from dbheal_lsp.languages.python.extract import Extractor
-        from dbheal_lsp.languages.python.filecontext import ExtractOptions
-
-        return Extractor(
-            ExtractOptions(
-                calls=DEFAULT_CALLS | frozenset(self.config.extra_calls),
-                identifier_helpers=frozenset(self.config.identifier_helpers),
-                safe_helpers=frozenset(self.config.safe_helpers),
-                shapes=self.config.calls,
-                receivers=tuple((r, d.path) for d in self.config.databases for r in d.receivers),
-                constants=self.constants,
-            )
+    def learn(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
+        """Run each language's project pre-pass over its files among `files` (Python: what
+        every file assigns and passes, languages/python/learned_constants.py); with
+        `use_cache`, unchanged files are answered from the user's cache folder."""
+        run = Run(
+            FileTexts(self.config.root, use_cache=use_cache, languages=self.languages), use_cache
         )
+        self._learn(files, run)
 
-    def learn_constants(self, files: Iterable[Path], *, use_cache: bool = False) -> None:
-        """Read what every file in `files` assigns and passes (see languages/python/learned_constants.py);
-        with `use_cache`, unchanged files are answered from the user's cache folder."""
-        self.learned.learn(files, use_cache=use_cache)
+    def _learn(self, files: Iterable[Path], run: Run) -> None:
+        for name, mine in self._by_language(files).items():
+            self.analyzers[name].learn(mine, run)
 
-    def _constants_changed(self) -> None:
-        self.__dict__.pop("extractor", None)  # rebuilt with them on next use
-        self.blocks.clear()
-        self._extracted = {}  # found with the old ones
+    def learned(self) -> Learned:
+        """What each language's pre-pass read, by language (what a worker process is given)."""
+        return {name: analyzer.learned() for name, analyzer in self.analyzers.items()}
+
+    def _learned_digest(self) -> str:
+        return "".join(analyzer.digest() for analyzer in self.analyzers.values())
 
     @cached_property
     def other_databases(self) -> OtherDatabases:
@@ -198,10 +186,17 @@ class Project:
     # --- one file -----------------------------------------------------------------------------
 
     def statements(self, source: str, path: str = "<string>") -> tuple[Statement, ...]:
-        """Return the SQL statements of `source`; raise SyntaxError if it is not valid Python."""
-        if not self.extractor.might_contain_sql(source):
+        """Return the SQL statements of `source`, the text of the file named `path`; raise
+        SourceSyntaxError (a ValueError) if its language cannot read it."""
+        analyzer = self.analyzer_for(path)
+        if not analyzer.might_contain_sql(source):
             return ()
-        return self.extractor.extract(source, parse_module(source, path))
+        return analyzer.statements(analyzer.parse(path, source))
+
+    def repaired_statements(self, path: str, source: str, line: int) -> tuple[Statement, ...]:
+        """Return the statements around `line` of a repaired copy of `source`, a file being
+        typed that cannot be parsed as it is (its language's repairs); () when none helps."""
+        return self.analyzer_for(path).repaired_statements(path, source, line)
 
     def check_source(
         self,
@@ -211,7 +206,7 @@ class Project:
         *,
         budget: float | None = None,
     ) -> FileResult:
-        """Return the issues of one Python file whose text is `source`; never raise for the text.
+        """Return the issues of one source file whose text is `source`; never raise for the text.
 
         `path` is how issues name the file (relative to the root for files of the project).
         A syntax error gives a note, not an exception: the editor's half-typed file is normal.
@@ -237,27 +232,21 @@ class Project:
         deadline: float,
         seconds: float,
     ) -> FileResult:
+        analyzer = self.analyzer_for(path)
         try:
-            if not self.extractor.might_contain_sql(source):
+            if not analyzer.might_contain_sql(source):
                 return FileResult(path)
-            tree = self._tree_of(path, source)
-        except SyntaxError as exc:
-            line = exc.lineno or 1
-            note = FileNote(
-                path, f"not checked: Python syntax error: {exc.msg} (line {line})", line
-            )
+            parsed = analyzer.parse(path, source, self._texts)
+        except SourceSyntaxError as exc:
+            note = FileNote(path, f"not checked: {exc.message}", exc.line)
             return FileResult(path, (), (note,), 0)
         except ValueError as exc:
             return FileResult(path, (), (FileNote(path, f"not checked: {exc}"),), 0)
-        self.learned.note(path, source, tree)
-        found = self._extracted.pop(path, None)  # after `note`: it may change the constants
-        statements = found[2] if found is not None and found[1] is tree else None
+        analyzer.note(parsed)  # before the check: it may change what the check reads with
         state = state or self.schema_state()
         # Each statement against the database its connection opens (analysis/databases.py).
         checker = self.other_databases.router(self.checker(state), path)
-        checked = self.blocks.check(
-            self.extractor, checker, path, source, tree, state.key, deadline, statements
-        )
+        checked = analyzer.check(parsed, checker, state.key, deadline)
         notes = list(checked.notes)
         if checked.stopped_at is not None:
             line = checked.stopped_at
@@ -285,28 +274,21 @@ class Project:
             checked.partly,
         )
 
-    def _tree_of(self, path: str, source: str) -> ast.Module:
-        """The tree of `source`: the one this run parsed from it already, else parsed now."""
-        found = self._extracted.get(path)
-        if found is not None and found[0] == source:
-            return found[1]
-        tree = self._texts.parsed(path, source) if self._texts is not None else None
-        return tree if tree is not None else parse_module(source, path)
-
     # --- a tree -------------------------------------------------------------------------------
 
     def _covers_root(self, paths: Sequence[Path]) -> bool:
         root = self.config.root.resolve()
         return any(Path(p).resolve() == root for p in paths)
 
-    def python_files(self, paths: Iterable[Path]) -> list[Path]:
-        """Return the Python files under `paths`, skipping .venv, .git, node_modules, excludes."""
-        return python_files(self.config, paths)
+    def source_files(self, paths: Iterable[Path]) -> list[Path]:
+        """Return the files of the project's languages under `paths`, skipping .venv, .git,
+        node_modules, excludes."""
+        return source_files(self.config, paths, extensions_of(self.languages))
 
     def scan_files(self, paths: Iterable[Path]) -> tuple[list[Path], list[FileNote]]:
-        """Return the Python files under `paths` and a note for each left out (see
-        analysis/file_scan.py)."""
-        return scan_files(self.config, paths)
+        """Return the files of the project's languages under `paths` and a note for each left
+        out (see analysis/file_scan.py)."""
+        return scan_files(self.config, paths, extensions_of(self.languages))
 
     def check_paths(
         self,
@@ -316,7 +298,7 @@ class Project:
         jobs: int | None = None,
         progress: Progress | None = None,
     ) -> CheckResult:
-        """Return the issues of every Python file under `paths` (and of the migrations there).
+        """Return the issues of every source file under `paths` (and of the migrations there).
 
         Each file is read and parsed at most once (analysis/file_texts.py); with the cache, a
         file whose stat is unchanged is not read at all.
@@ -324,48 +306,42 @@ class Project:
         use_cache = self.config.cache if use_cache is None else use_cache
         files, notes = self.scan_files(paths)
         workers = jobs or self.config.jobs or (os.cpu_count() or 1)
-        self._texts = FileTexts(self.config.root, use_cache=use_cache)
+        self._texts = FileTexts(self.config.root, use_cache=use_cache, languages=self.languages)
         try:
             if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
-                return self._check_tree(paths, files, notes, use_cache, None, progress)
-            with WorkerPool(partial(Project, self.config), workers) as pool:
-                return self._check_tree(paths, files, notes, use_cache, pool, progress)
+                return self._check_tree(paths, files, notes, Run(self._texts, use_cache), progress)
+            with WorkerPool(partial(Project, self.config, self.languages), workers) as pool:
+                run = Run(self._texts, use_cache, pool)
+                return self._check_tree(paths, files, notes, run, progress)
         finally:
             self._texts = None
-            self._extracted = {}
+            for analyzer in self.analyzers.values():
+                analyzer.end_run()
 
     def _check_tree(
         self,
         paths: Sequence[Path],
         files: list[Path],
         notes: list[FileNote],
-        use_cache: bool,
-        pool: WorkerPool | None,
+        run: Run,
         progress: Progress | None,
     ) -> CheckResult:
-        texts = self._texts or FileTexts(self.config.root, use_cache=use_cache)
+        texts, use_cache, pool = run.texts, run.use_cache, run.pool
         # Every file of the project, not only those checked, may pass a function its literals.
         everything = self._covers_root(paths)
-        self.learned.learn(
-            files if everything else self.python_files([self.config.root]),
-            use_cache=use_cache,
-            texts=texts,
-            pool=pool,
-        )
+        self._learn(files if everything else self.source_files([self.config.root]), run)
         state: SchemaState | None = None
         if self.needs_code_schema():
-            constants = (self.learned.digest(), lambda: self.learned.per_file)
-            found = ddl_in(
-                self.config, files, texts, lambda: self.extractor, constants, use_cache, pool
-            )
-            self.set_code_schema(found.ddl)
-            self._extracted = found.statements
+            ddl: list[tuple[str, Origin]] = []
+            for name, mine in self._by_language(files).items():
+                ddl.extend(self.analyzers[name].code_ddl(mine, run))
+            self.set_code_schema(ddl)
             state = self.schema_state()
         cache = None
         if use_cache:
             # Keyed without reading the schemas: an unchanged tree is answered from the cache.
             key = state.key if state is not None else self.quick_key()
-            cache = ResultCache.for_project(self.config.root, key + self.learned.digest())
+            cache = ResultCache.for_project(self.config.root, key + self._learned_digest())
         results: dict[str, FileResult] = {}
         todo: list[tuple[Path, str, str]] = []  # (file, relative path, content hash)
         for file in files:
@@ -438,7 +414,7 @@ class Project:
             if progress:
                 progress(count, total)
 
-        results = pool.check(files, self.learned.per_file, self._code_ddl, done)
+        results = pool.check(files, self.learned(), self._code_ddl, done)
         return [results.get(rel) or self.check_file(file, rel, state) for file, rel in files]
 
     def check_file(self, file: Path, rel: str, state: SchemaState) -> FileResult:
@@ -455,7 +431,7 @@ class Project:
         if b"\x00" in data[:8192]:
             return FileResult(rel, (), (FileNote(rel, "skipped: binary file"),))
         try:
-            source = python_source(data)  # as Python decodes it: BOM, coding line, else UTF-8
+            source = self.language_for(rel).decode(data)  # Python's: BOM, coding line, UTF-8
         except SourceNotText as exc:
             return FileResult(rel, (), (FileNote(rel, f"skipped: {exc.reason}"),))
         return self.check_source(rel, source, state)

@@ -1,21 +1,20 @@
-"""A SQL statement as found in Python code: literal text pieces, interpolated slots, parameters.
+"""A SQL statement as found in source code: literal text pieces, interpolated slots, parameters.
 
-The extractor builds a `Statement` from whatever Python expression reaches a database call;
-`render` turns it into SQL text that SQLite and sqlglot can read, with every character mapped
-back to its position in the Python file and every interpolated slot replaced by a stand-in of
-the right role (a bound value, or an identifier).
+A source language (languages/language.py; for Python, the extractor of
+languages/python/extract.py) builds a `Statement` from whatever expression reaches a database
+call; `render` turns it into SQL text that SQLite and sqlglot can read, with every character
+mapped back to its position in the source file and every interpolated slot replaced by a
+stand-in of the right role (a bound value, or an identifier). Nothing after the `Statement`
+knows which language it came from.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from dbheal_lsp.model import Span
-
-if TYPE_CHECKING:
-    from dbheal_lsp.analysis.parameters import Bindings
 
 SlotKind = Literal["fstring", "percent", "format", "concat", "join"]
 # "fragment": a slot where neither a value nor a name can stand (`WHERE a = 0 %s`, `FROM t %s`):
@@ -88,6 +87,31 @@ class Parameter:
     value: ValueInfo
 
 
+# The call names whose binding rules PARAMETER_MISMATCH knows (each language maps its own calls
+# onto them). Calls that bind in the DB-API way: the statement, then one sequence or mapping.
+DBAPI_CALLS = frozenset({"execute", "executemany"})
+# asyncpg's way: every value after the statement is one parameter ($1, $2, ...).
+ARGS_STYLE_CALLS = frozenset({"fetch", "fetchrow", "fetchval"})
+
+
+@dataclass(frozen=True)
+class BoundRow:
+    """One set of values a call binds: `count` values by position, or the `keys` of a dict."""
+
+    span: Span  # the literal (or the name holding it) in the source file
+    count: int | None = None
+    keys: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What a call certainly binds: one row, or each row of `executemany`'s literal list."""
+
+    rows: tuple[BoundRow, ...]
+    passed: bool = True  # False: the call passes no parameters at all
+    many: bool = False  # executemany: messages name the row
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement (or script) that a call sends to the database."""
@@ -105,7 +129,8 @@ class Statement:
     # The database file the call's connection opens, as the code or [tool.dbheal.databases]
     # names it ("cache.db", ":memory:"); None: the project's main database (it cannot be seen).
     database: str | None = None
-    # What the call certainly binds (analysis/parameters.py); None when it cannot be known.
+    # What the call certainly binds (read by its language: languages/python/parameters.py);
+    # None when it cannot be known.
     bindings: Bindings | None = None
     # The number casts the code applies to the result's columns (languages/python/results.py).
     result_casts: tuple[ResultCast, ...] = ()

@@ -4,8 +4,9 @@ Below `PARALLEL_THRESHOLD` files everything runs in the calling process. Above i
 `WorkerPool` of one process per worker takes a check's passes in turn (every file's
 constants, the DDL of the schema from code, the checks) and deals the files out by their path,
 so a file goes to the same process in every pass: that process keeps its text, tree and
-statements from one pass to the next and parses it once. A worker that dies (killed, out of
-memory) leaves its files' answers missing: the caller does what is missing itself, so one
+statements from one pass to the next and parses it once. The passes before the checks are each
+language's (`Analyzer.learn`, `Analyzer.code_ddl`), which run their own work with `run`. A
+worker that dies (killed, out of memory) leaves its files' answers missing: the caller does what is missing itself, so one
 file's crash never loses another file's result.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
@@ -23,30 +24,28 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from dbheal_lsp.analysis.file_texts import FileTexts
-from dbheal_lsp.languages.python.code_ddl import FoundStatements, ddl_of
-from dbheal_lsp.languages.python.constants import FileConstants
-from dbheal_lsp.languages.python.file_constants import file_constants
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.file_result import FileResult
     from dbheal_lsp.analysis.project import SchemaState
-    from dbheal_lsp.languages.python.extract import Extractor
+    from dbheal_lsp.languages.language import Analyzer, Language
     from dbheal_lsp.model import Origin
 
 __all__ = [
     "PARALLEL_THRESHOLD",
-    "Constants",
+    "Learned",
     "WorkerPool",
     "WorkerProject",
-    "constants_of",
+    "worker_project",
+    "worker_texts",
 ]
 
 PARALLEL_THRESHOLD = 48
 
 #: A file to work on: its path and how results name it (relative to the project root).
 FileJob = tuple[Path, str]
-#: Every file's constants and the digest of the text each was read from (`LearnedConstants`).
-Constants = tuple[dict[str, FileConstants], dict[str, str]]
+#: What each language's project pre-pass read, by language name (`Analyzer.learned`).
+Learned = dict[str, object]
 _T = TypeVar("_T")
 
 
@@ -54,19 +53,18 @@ class WorkerProject(Protocol):
     """What a worker process needs of its project (`analysis.project.Project` is one)."""
 
     @property
-    def extractor(self) -> Extractor:
-        """The statement finder, with the project's constants."""
+    def languages(self) -> tuple[Language, ...]:
+        """The languages it reads."""
         ...
 
-    def use_constants(self, constants: Constants) -> None:
-        """Take every file's constants as the parent learned them."""
+    @property
+    def analyzers(self) -> Mapping[str, Analyzer]:
+        """Each language's analyzer, by language name."""
         ...
 
-    def keep_run(
-        self, texts: FileTexts, found: FoundStatements, code_ddl: Sequence[tuple[str, Origin]]
-    ) -> None:
-        """Check the next files with what earlier passes read and found, and the schema from
-        code that `code_ddl` builds."""
+    def keep_run(self, texts: FileTexts, code_ddl: Sequence[tuple[str, Origin]]) -> None:
+        """Check the next files with what earlier passes read, and the schema from code that
+        `code_ddl` builds."""
         ...
 
     def schema_state(self) -> SchemaState:
@@ -83,7 +81,6 @@ class _Worker:
     # one pass to the next; this holder is process-local by design.
     project: WorkerProject | None = None
     texts: FileTexts
-    found: FoundStatements
 
 
 def _context() -> BaseContext:
@@ -92,7 +89,7 @@ def _context() -> BaseContext:
 
 class WorkerPool:
     """`workers` processes, each with the project `build` returns (it must pickle: a
-    module-level function or a partial of one; None: a pool for the constants pass only), that
+    module-level function or a partial of one; None: a pool for a language's pre-pass only), that
     keep what they read between passes."""
 
     def __init__(self, build: Callable[[], WorkerProject] | None, workers: int) -> None:
@@ -104,7 +101,7 @@ class WorkerPool:
             )
             for _ in range(workers)
         ]
-        self._told = False  # whether the workers have the constants
+        self._told: set[str] = set()  # the languages whose pre-pass the workers have
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -115,40 +112,38 @@ class WorkerPool:
         for pool in self._pools:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def constants(self, files: list[FileJob]) -> dict[str, FileConstants | None]:
-        """Each file's constants (None: it cannot be parsed); missing for a dead worker's."""
-        return self._run(_constants_share, files, ())
-
-    def ddl(
-        self, files: list[FileJob], constants: Constants
-    ) -> dict[str, list[tuple[str, int]] | None]:
-        """Each file's DDL statements (`code_ddl.ddl_of`: None for a file that cannot be read),
-        its statements kept for its check; missing for a dead worker's."""
-        return self._run(_ddl_share, files, (self._constants(constants),))
+    def learned(self, name: str, learned: object) -> object | None:
+        """What a pass gives the workers of language `name`'s pre-pass (`learned`): all of it
+        the first time, None once they have it (they keep it for the run's later passes)."""
+        if name in self._told:
+            return None
+        self._told.add(name)
+        return learned
 
     def check(
         self,
         files: list[FileJob],
-        constants: Constants,
+        learned: Learned,
         code_ddl: Sequence[tuple[str, Origin]],
         done: Callable[[int], None] | None = None,
     ) -> dict[str, FileResult]:
         """Check `files` (against the schema `code_ddl` builds, when it comes from the code);
         call `done` with the number of files of each share as it finishes. Return the results
         by relative path: those of a dead worker's share are missing."""
-        return self._run(_check_share, files, (self._constants(constants), code_ddl), done)
+        given = {name: self.learned(name, value) for name, value in learned.items()}
+        return self.run(_check_share, files, (given, code_ddl), done)
 
-    def _constants(self, constants: Constants) -> Constants | None:
-        told, self._told = self._told, True
-        return None if told else constants
-
-    def _run(
+    def run(
         self,
         work: Callable[..., list[tuple[str, _T]]],
         files: Sequence[FileJob],
         args: tuple[Any, ...],
         done: Callable[[int], None] | None = None,
     ) -> dict[str, _T]:
+        """Run `work(share, *args)` in each worker (a module-level function: it is pickled by
+        name) on its share of `files`; return what the shares give, by relative path (a dead
+        worker's are missing). A share's work reads the worker's project and texts with
+        `worker_project` and `worker_texts`."""
         shares: list[list[FileJob]] = [[] for _ in self._pools]
         for job in files:
             shares[zlib.crc32(job[1].encode("utf-8", "surrogatepass")) % len(shares)].append(job)
@@ -170,48 +165,33 @@ class WorkerPool:
 
 
 def _init_worker(build: Callable[[], WorkerProject] | None) -> None:
-    _Worker.project = build() if build is not None else None
-    _Worker.texts = FileTexts(Path(), use_cache=False)
-    _Worker.found = {}
+    project = _Worker.project = build() if build is not None else None
+    if project is not None:
+        _Worker.texts = FileTexts(Path(), use_cache=False, languages=project.languages)
+    else:
+        _Worker.texts = FileTexts(Path(), use_cache=False)
 
 
-def _project(constants: Constants | None) -> WorkerProject:
+def worker_project() -> WorkerProject:
+    """The project of this worker process (in a share's work only)."""
     project = _Worker.project
     assert project is not None
-    if constants is not None:
-        project.use_constants(constants)
     return project
 
 
-def _constants_share(files: list[FileJob]) -> list[tuple[str, FileConstants | None]]:
-    """A worker's share of the constants pass: its files read and parsed, and kept."""
-    return [(rel, constants_of(_Worker.texts, file, rel)) for file, rel in files]
-
-
-def _ddl_share(
-    files: list[FileJob], constants: Constants | None
-) -> list[tuple[str, list[tuple[str, int]] | None]]:
-    """A worker's share of the DDL pass; the statements found are kept for the checks."""
-    extractor = _project(constants).extractor
-    return [
-        (rel, ddl_of(file, rel, _Worker.texts, extractor, _Worker.found)) for file, rel in files
-    ]
+def worker_texts() -> FileTexts:
+    """The files this worker process read in the run's passes (in a share's work only)."""
+    return _Worker.texts
 
 
 def _check_share(
-    files: list[FileJob], constants: Constants | None, code_ddl: Sequence[tuple[str, Origin]]
+    files: list[FileJob], learned: dict[str, object | None], code_ddl: Sequence[tuple[str, Origin]]
 ) -> list[tuple[str, FileResult]]:
     """Check a worker's share of the files; each file's failure stays that file's note."""
-    project = _project(constants)
-    project.keep_run(_Worker.texts, _Worker.found, code_ddl)
+    project = worker_project()
+    for name, value in learned.items():
+        if value is not None:
+            project.analyzers[name].use(value)
+    project.keep_run(_Worker.texts, code_ddl)
     state = project.schema_state()
     return [(rel, project.check_file(file, rel, state)) for file, rel in files]
-
-
-def constants_of(texts: FileTexts, file: Path, rel: str) -> FileConstants | None:
-    """Return the constants of one file (None: it cannot be parsed), its tree kept in `texts`
-    for the passes after this one."""
-    try:
-        return file_constants(texts.tree(file, rel))
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return None

@@ -185,8 +185,8 @@ def _ask(question: str, args: argparse.Namespace) -> bool:
 
 
 def _run_fix(args: argparse.Namespace) -> int:
+    from dbheal_lsp.analysis.text_edits import apply_edits, unified_diff
     from dbheal_lsp.fixes.overlap import non_overlapping
-    from dbheal_lsp.languages.python.codefix import apply_edits, unified_diff
 
     project = load_project_from(args)  # code fixes write only code: a guess is said, not refused
     _name_database(project)

@@ -15,7 +15,7 @@ from dbheal_lsp.model import CodeFix
 def fixed_text(fix: CodeFix, source: str) -> str | None:
     """Return the text `fix` makes of `source`; None when `source` is not the text the fix was
     planned for (the file changed since)."""
-    from dbheal_lsp.languages.python.codefix import apply_edits
+    from dbheal_lsp.analysis.text_edits import apply_edits
 
     if text_hash(source) != fix.source_hash:
         return None
@@ -25,8 +25,8 @@ def fixed_text(fix: CodeFix, source: str) -> str | None:
 def write_code_fix(root: Path, fix: CodeFix, source: str, after: str, backup_dir: Path) -> str:
     """Replace the text `source` of the file of `fix` by `after`, the file backed up into
     `backup_dir` first; return the diff."""
+    from dbheal_lsp.analysis.text_edits import unified_diff
     from dbheal_lsp.backups import FILES_SUBDIR, backup_files
-    from dbheal_lsp.languages.python.codefix import unified_diff
 
     diff = unified_diff(fix.path, source, after)
     backup_files(root, [fix.path], backup_dir / FILES_SUBDIR)

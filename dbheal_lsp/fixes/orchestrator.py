@@ -29,7 +29,7 @@ from dbheal_lsp.codec import to_json
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.schema_fixes import schema_fixes_for
-from dbheal_lsp.files import python_source, read_regular_file
+from dbheal_lsp.files import read_regular_file
 from dbheal_lsp.fixes import migration_queue
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
 from dbheal_lsp.fixes.plan_targets import same_target
@@ -106,19 +106,17 @@ class FixEngine:
         """Return the text of the project file `rel`, line endings untouched."""
         # Line endings untouched (no universal newlines); only a regular file inside the project.
         data = read_regular_file(self.root / rel, max_bytes=MAX_FILE_BYTES, root=self.root)
-        return python_source(data)  # as Python decodes it: a coding line, a BOM
+        return self.project.language_for(rel).decode(data)  # Python: a coding line, a BOM
 
     def code_fixes(self, issue: Issue, source: str | None = None) -> tuple[CodeFix, ...]:
         """Return the checked code fixes of `issue` (its file's text may be given)."""
         if issue.path.endswith(".sql") or issue.call_span is None:
             return ()
-        from dbheal_lsp.languages.python.codefix import code_fixes
-
         try:
             text = self.read_source(issue.path) if source is None else source
         except (OSError, UnicodeDecodeError):
             return ()
-        return code_fixes(text, issue, self.project)
+        return self.project.language_for(issue.path).code_fixes(text, issue, self.project)
 
     def cast_fix(self, issue: Issue) -> Callable[[], CodeFix | None]:
         """The fix removing the cast a type change makes redundant, planned now.

@@ -100,7 +100,7 @@ def _statements_naming(
 ) -> Iterable[tuple[str, tuple[Statement, ...]]]:
     """Yield (path, statements) of every project file whose text names `table`."""
     needle = table.lower()
-    for file in project.python_files([project.config.root]):
+    for file in project.source_files([project.config.root]):
         rel = project.config.relative(file)
         try:
             source = python_source(read_regular_file(file, max_bytes=MAX_FILE_BYTES))

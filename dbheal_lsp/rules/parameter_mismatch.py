@@ -1,9 +1,10 @@
 """PARAMETER_MISMATCH: the values a call binds do not fit the statement's placeholders.
 
-What a call *certainly* binds is read by `analysis/parameters.py` (`Statement.bindings`); this
-check compares it with the placeholders of the rendered SQL the way Python's sqlite3 binds
-them: a sequence must give exactly as many values as the statement numbers, a dict needs a key
-for every named placeholder (extra keys are ignored) and cannot give a value to a nameless `?`.
+What a call *certainly* binds is read by its language (`Statement.bindings`; for Python,
+`languages/python/parameters.py`); this check compares it with the placeholders of the rendered
+SQL the way Python's sqlite3 binds them: a sequence must give exactly as many values as the
+statement numbers, a dict needs a key for every named placeholder (extra keys are ignored) and
+cannot give a value to a nameless `?`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from dbheal_lsp.analysis.oracle import Facts
-from dbheal_lsp.analysis.parameters import ARGS_STYLE_CALLS, DBAPI_CALLS, BoundRow
-from dbheal_lsp.analysis.statement import SlotRange, is_stand_in, render
+from dbheal_lsp.analysis.statement import (
+    ARGS_STYLE_CALLS,
+    DBAPI_CALLS,
+    BoundRow,
+    SlotRange,
+    is_stand_in,
+    render,
+)
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
 from dbheal_lsp.rules._issue import issue_at
 from dbheal_lsp.rules.rule import Rule

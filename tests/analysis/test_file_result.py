@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbheal_lsp.analysis.file_result import unique_issues
+from dbheal_lsp.analysis.file_result import unique_issues, why_failed
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
 
 
@@ -31,3 +31,13 @@ def test_the_same_finding_twice_in_a_file_gets_numbered_fingerprints_in_source_o
 def test_different_findings_keep_their_own_fingerprints() -> None:
     found = unique_issues([_issue(3), _issue(3, "no such table: u", "f2")])
     assert [i.fingerprint for i in found] == ["f1", "f2"]
+
+
+def test_why_a_file_failed_is_one_short_line() -> None:
+    assert why_failed(RecursionError()) == "nested too deeply"
+    assert why_failed(MemoryError()) == "out of memory"
+    assert why_failed(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad")) == (
+        "text that is not valid Unicode"
+    )
+    assert why_failed(RuntimeError("x\n   y")) == "internal error (RuntimeError: x y)"
+    assert why_failed(ValueError()) == "ValueError"

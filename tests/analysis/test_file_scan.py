@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dbheal_lsp.analysis.file_scan import python_files, scan_files
+from dbheal_lsp.analysis.file_scan import scan_files, source_files
 from dbheal_lsp.config import load_config
 
 
@@ -26,7 +26,7 @@ def _tree(root: Path) -> None:
 
 def test_environments_and_dependencies_are_never_walked(tmp_path: Path) -> None:
     _tree(tmp_path)
-    found = python_files(load_config(tmp_path), [tmp_path])
+    found = source_files(load_config(tmp_path), [tmp_path])
     assert sorted(p.relative_to(tmp_path.resolve()).as_posix() for p in found) == [
         "app/db.py",
         "app/views.py",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.inventory import reads_as_sql, statement_entry, unread_calls
+from dbheal_lsp.languages.language import CallNotRead
 from dbheal_lsp.languages.python.calls import DEFAULT_CALLS
 from dbheal_lsp.languages.python.extract import Extractor
 from dbheal_lsp.languages.python.filecontext import ExtractOptions
@@ -70,11 +71,15 @@ def test_each_statement_says_how_far_it_is_checked() -> None:
     assert entries[0].reason == "the names built from table are not known"
 
 
-def test_calls_given_sql_but_not_read_are_named() -> None:
-    tree, statements = _statements(HELPERS)
-    (unread,) = unread_calls([("app.py", tree, statements)], DEFAULT_CALLS)
-    # run_sql twice; print() shows SQL and is not counted.
-    assert (unread.name, unread.count, unread.first) == ("run_sql", 2, "app.py:12")
+def test_calls_given_sql_but_not_read_are_counted_most_frequent_first() -> None:
+    found = [
+        ("app.py", [CallNotRead("q", 3), CallNotRead("run_sql", 12), CallNotRead("run_sql", 13)]),
+        ("lib.py", [CallNotRead("run_sql", 2)]),
+    ]
+    assert [(u.name, u.count, u.first) for u in unread_calls(found)] == [
+        ("run_sql", 3, "app.py:12"),
+        ("q", 1, "app.py:3"),
+    ]
 
 
 def test_check_statements_lists_them_and_names_the_helper(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import load_config
 from dbheal_lsp.model import IssueType, Severity
-from tests.analysis.test_parameters import SCHEMA, _database, _mismatches
 from tests.conftest import run_dbheal
+from tests.languages.python.test_parameters import SCHEMA, _database, _mismatches
 from tests.rules.conftest import assert_rule_fixture
 
 

@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from dbheal_lsp.analysis.file_result import why_failed
 from dbheal_lsp.databases.database import SchemaError
+from dbheal_lsp.languages.language import CheckedStatements
 from dbheal_lsp.model import FileNote, Issue, Span
 
 if TYPE_CHECKING:
@@ -23,24 +25,12 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.statement import Statement
     from dbheal_lsp.languages.python.extract import Extractor
 
-__all__ = ["BlockCache", "CheckedBlocks", "shifted", "why_failed"]
+__all__ = ["BlockCache", "shifted"]
 
 #: Top-level statements whose issues are remembered; the rest is every block's context.
 _REUSABLE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 #: A bound on remembered blocks, not an LRU: rebuilding is cheap.
 _MAX_BLOCKS = 20_000
-
-
-@dataclass(frozen=True)
-class CheckedBlocks:
-    """What checking a module's blocks gave."""
-
-    issues: tuple[Issue, ...]
-    notes: tuple[FileNote, ...]  # statements that failed
-    count: int  # statements checked (or answered from unchanged blocks)
-    total: int | None  # statements found (None: the budget ran out before all were found)
-    stopped_at: int | None  # the line of the first statement left unchecked by the budget
-    partly: int = 0  # of those checked, the statements only partly checked
 
 
 # (issues with lines relative to the block's first line, statements, partly checked)
@@ -81,7 +71,7 @@ class BlockCache:
         state_key: str,
         deadline: float = float("inf"),
         statements: tuple[Statement, ...] | None = None,
-    ) -> CheckedBlocks:
+    ) -> CheckedStatements:
         """Check the module's top-level blocks against the schema `state_key` names, reusing
         the results of unchanged ones. Past `deadline` (time.monotonic) no further statement is
         checked; blocks not fully checked are not remembered. `statements` are the module's,
@@ -115,7 +105,7 @@ class BlockCache:
         )
         self._remember(todo, fresh, run)
         total = count + run.extracted if run.extracted is not None else None
-        return CheckedBlocks(
+        return CheckedStatements(
             tuple(issues + run.issues),
             tuple(run.notes),
             count + run.count,
@@ -211,18 +201,6 @@ def _check_statements(
             mine, n, p = run.found[owner]
             run.found[owner] = (mine + result, n + 1, p + unknown)
     return run
-
-
-def why_failed(exc: BaseException) -> str:
-    """One line saying why a file or statement could not be checked."""
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    if isinstance(exc, MemoryError):
-        return "out of memory"
-    if isinstance(exc, UnicodeError):
-        return "text that is not valid Unicode"
-    detail = " ".join(str(exc).split())[:200]
-    return f"internal error ({type(exc).__name__}: {detail})" if detail else type(exc).__name__
 
 
 def shifted(issue: Issue, delta: int) -> Issue:

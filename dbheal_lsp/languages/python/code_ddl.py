@@ -10,7 +10,7 @@ project's constants: a warm check rebuilds the schema without reading an unchang
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, TypeGuard
 from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.result_cache import PerFileCache
 from dbheal_lsp.config import Config
+from dbheal_lsp.languages.python.pysource import parse_module
 from dbheal_lsp.model import Origin
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.statement import Statement
-    from dbheal_lsp.analysis.workers import Constants, WorkerPool
+    from dbheal_lsp.languages.language import Run
+    from dbheal_lsp.languages.python.analyzer import PythonAnalyzer
     from dbheal_lsp.languages.python.extract import Extractor
 
 __all__ = ["FoundDdl", "FoundStatements", "ddl_in", "ddl_of"]
@@ -39,23 +41,15 @@ class FoundDdl:
     statements: FoundStatements
 
 
-def ddl_in(
-    config: Config,
-    files: Sequence[Path],
-    texts: FileTexts,
-    extractor: Callable[[], Extractor],
-    constants: tuple[str, Callable[[], Constants]],
-    use_cache: bool,
-    pool: WorkerPool | None = None,
-) -> FoundDdl:
+def ddl_in(config: Config, files: Sequence[Path], run: Run, analyzer: PythonAnalyzer) -> FoundDdl:
     """Return the DDL in the code of `files`, in their order: from the user's cache for a file
-    whose text and project constants are unchanged, else found with the file's statements (in
-    the `pool`'s workers, which keep them for the checks, when there is one). `constants` are
-    the digest of the project's constants and how to get every file's (as
-    `LearnedConstants.per_file`); that and `extractor` are called only when a file must be
+    whose text and project constants are unchanged, else found with the file's statements by
+    `analyzer` (in the run's worker processes, which keep them for the checks, when there are
+    some). The analyzer's statement finder and constants are built only when a file must be
     searched."""
+    texts, use_cache, pool = run.texts, run.use_cache, run.pool
     store = PerFileCache.for_project(config.root, "ddl.json") if use_cache else None
-    context = f"{config.fingerprint()}:{constants[0]}"
+    context = f"{config.fingerprint()}:{analyzer.digest()}"
     keys: dict[str, str] = {}
     order: list[str] = []
     known: dict[str, list[tuple[str, int]] | None] = {}
@@ -78,10 +72,11 @@ def ddl_in(
         todo.append((file, rel))
     found: FoundStatements = {}
     if pool is not None and todo:
-        known.update(pool.ddl(todo, constants[1]()))
+        learned = pool.learned(analyzer.name, analyzer.learned())
+        known.update(pool.run(_ddl_share, todo, (learned,)))
     for file, rel in todo:
         if rel not in known:  # no pool, or its worker died
-            known[rel] = ddl_of(file, rel, texts, extractor(), found)
+            known[rel] = ddl_of(file, rel, texts, analyzer.extractor, found)
         mine = known[rel]
         if store is not None and mine is not None:
             store.put(rel, keys[rel], mine)
@@ -100,12 +95,27 @@ def ddl_of(
         source = texts.source(file, rel)
         if not extractor.might_contain_sql(source):
             return []
-        tree = texts.tree(file, rel)
+        tree = texts.tree(file, rel, parse_module)
         statements = extractor.extract(source, tree)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
     found[rel] = (source, tree, statements)
     return [(s.literal_text, s.span.line) for s in statements if _is_ddl(s)]
+
+
+def _ddl_share(
+    files: list[tuple[Path, str]], learned: object | None
+) -> list[tuple[str, list[tuple[str, int]] | None]]:
+    """A worker's share of the DDL pass; the statements found are kept for the checks."""
+    from dbheal_lsp.analysis.workers import worker_project, worker_texts
+    from dbheal_lsp.languages.python.analyzer import PythonAnalyzer
+
+    analyzer = worker_project().analyzers[PythonAnalyzer.name]
+    assert isinstance(analyzer, PythonAnalyzer)
+    if learned is not None:
+        analyzer.use(learned)
+    texts, found = worker_texts(), analyzer.found
+    return [(rel, ddl_of(file, rel, texts, analyzer.extractor, found)) for file, rel in files]
 
 
 def _is_ddl(statement: Statement) -> bool:

@@ -14,22 +14,24 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from dbheal_lsp.analysis.file_scan import python_files
+from dbheal_lsp.analysis.file_scan import source_files
 from dbheal_lsp.analysis.file_texts import FileTexts
 from dbheal_lsp.analysis.result_cache import PerFileCache, files_key
-from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, WorkerPool, constants_of
+from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, WorkerPool, worker_texts
 from dbheal_lsp.config import Config
 from dbheal_lsp.files import text_hash
 from dbheal_lsp.languages.python.constants import FileConstants
 from dbheal_lsp.languages.python.constants_json import constants_from_json, constants_to_json
 from dbheal_lsp.languages.python.file_constants import file_constants
+from dbheal_lsp.languages.python.language import PYTHON_EXTENSIONS
 from dbheal_lsp.languages.python.project_constants import (
     ProjectConstants,
     classes_of_test_code,
     project_constants,
 )
+from dbheal_lsp.languages.python.pysource import parse_module
 
-__all__ = ["LearnedConstants"]
+__all__ = ["LearnedConstants", "constants_of"]
 
 
 class LearnedConstants:
@@ -142,10 +144,10 @@ class LearnedConstants:
         workers = self.config.jobs or (os.cpu_count() or 1)
         elsewhere: dict[str, FileConstants | None] = {}
         if pool is not None and todo:
-            elsewhere = pool.constants(todo)
+            elsewhere = pool.run(_constants_share, todo, ())
         elif workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
             with WorkerPool(None, workers) as own:  # parsing is most of a cold pre-pass
-                elsewhere = own.constants(todo)
+                elsewhere = own.run(_constants_share, todo, ())
         for file, rel in todo:
             # Missing: its worker died, it is read here.
             constants = elsewhere[rel] if rel in elsewhere else constants_of(texts, file, rel)
@@ -174,7 +176,7 @@ class LearnedConstants:
         """Keep the constants up to date with the text `source` of `path` being checked."""
         self.merged  # noqa: B018 - merged now if a warm pass left them to merge
         if self._files is None:
-            self.learn(python_files(self.config, [self.config.root]))
+            self.learn(source_files(self.config, [self.config.root], PYTHON_EXTENSIONS))
         assert self._files is not None
         digest = text_hash(source)
         if self._read.get(path) == digest:
@@ -185,3 +187,18 @@ class LearnedConstants:
             self.use({**self._files, path: mine}, read)
         else:
             self._read = read
+
+
+def constants_of(texts: FileTexts, file: Path, rel: str) -> FileConstants | None:
+    """Return the constants of one file (None: it cannot be parsed), its tree kept in `texts`
+    for the passes after this one."""
+    try:
+        return file_constants(texts.tree(file, rel, parse_module))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _constants_share(files: list[tuple[Path, str]]) -> list[tuple[str, FileConstants | None]]:
+    """A worker's share of the constants pass: its files read and parsed, and kept."""
+    texts = worker_texts()
+    return [(rel, constants_of(texts, file, rel)) for file, rel in files]

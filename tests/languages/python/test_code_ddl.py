@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dbheal_lsp.analysis.file_texts import FileTexts
+from dbheal_lsp.languages.language import Run
+from dbheal_lsp.languages.python.analyzer import PythonAnalyzer
 from dbheal_lsp.languages.python.code_ddl import ddl_in
 from dbheal_lsp.model import Origin
 from tests.analysis.test_project import HEADER, project, write
@@ -21,10 +23,11 @@ def _tree(root: Path) -> list[Path]:
 
 def _found(root: Path, files: list[Path], use_cache: bool) -> list[tuple[str, Origin]]:
     checker = project(root)
-    checker.learn_constants(files)
-    texts = FileTexts(root, use_cache=use_cache)
-    constants = (checker.learned.digest(), lambda: checker.learned.per_file)
-    return ddl_in(checker.config, files, texts, lambda: checker.extractor, constants, use_cache).ddl
+    checker.learn(files)
+    run = Run(FileTexts(root, use_cache=use_cache), use_cache)
+    analyzer = checker.analyzer_for("a.py")
+    assert isinstance(analyzer, PythonAnalyzer)
+    return ddl_in(checker.config, files, run, analyzer).ddl
 
 
 def test_the_ddl_of_the_code_comes_in_file_order_with_where_it_is(tmp_path: Path) -> None:

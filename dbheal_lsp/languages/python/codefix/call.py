@@ -85,7 +85,7 @@ class Context:
             return None  # an issue of another version of the file
         snippet = source[start:end]
         snippet_lines = LineIndex(snippet)
-        statement = _snippet_statement(snippet_lines, project)
+        statement = _snippet_statement(snippet_lines, issue.path, project)
         if statement is None:
             return None
         match = _NEWLINE.search(snippet)
@@ -122,15 +122,17 @@ class Context:
         return line + line0 - 1, column + col0 - 1 if line == 1 else column
 
 
-def _snippet_statement(lines: LineIndex, project: Project | None) -> Statement | None:
+def _snippet_statement(lines: LineIndex, path: str, project: Project | None) -> Statement | None:
     """The statement the call sends, as the analysis reads the call's text alone."""
+    from dbheal_lsp.languages.python.analyzer import PythonAnalyzer
     from dbheal_lsp.languages.python.extract import Extractor
 
     snippet = lines.text
     tree = parse_python(snippet)
     if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return None
-    extractor = project.extractor if project is not None else Extractor()
+    analyzer = project.analyzer_for(path) if project is not None else None
+    extractor = analyzer.extractor if isinstance(analyzer, PythonAnalyzer) else Extractor()
     whole = Span(1, 1, *lines.position(len(snippet)))
     for statement in extractor.extract(snippet, tree):
         if statement.call_span == whole:

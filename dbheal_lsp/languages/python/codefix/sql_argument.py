@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from dbheal_lsp.languages.python.codefix.call import IDENTIFIER
-from dbheal_lsp.languages.python.literals import decode_escape
+from dbheal_lsp.languages.python.escapes import decode_escape
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.analysis.project import Project
+from dbheal_lsp.analysis.text_edits import apply_edits
 from dbheal_lsp.config import load_config
-from dbheal_lsp.languages.python.codefix import apply_edits, code_fixes
+from dbheal_lsp.languages.python.codefix import code_fixes
 from dbheal_lsp.model import CodeFix, Issue, IssueType
 
 FIXTURES = Path(__file__).parent / "fixtures"

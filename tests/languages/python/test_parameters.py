@@ -17,7 +17,7 @@ from dbheal_lsp.config import load_config
 from dbheal_lsp.model import Issue, IssueType
 from tests.analysis.test_checker import assert_fixture_file, database_with
 
-FIXTURES = Path(__file__).parent / "fixtures" / "accuracy"
+FIXTURES = Path(__file__).parents[2] / "analysis" / "fixtures" / "accuracy"
 CASES = sorted(FIXTURES.glob("params_*.py"))
 SCHEMA = """
 CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER);

@@ -1,4 +1,5 @@
-"""What a call certainly binds, for PARAMETER_MISMATCH (`rules/parameter_mismatch.py`).
+"""What a Python call certainly binds (`Statement.bindings`), for PARAMETER_MISMATCH
+(`rules/parameter_mismatch.py`).
 
 `read_bindings` (run by the extractor on the call's `ast`) says what a call *certainly* binds: a
 literal tuple, list or dict — or a name bound once to one and only ever passed to database calls
@@ -11,37 +12,20 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dbheal_lsp.analysis.positions import span_of
+from dbheal_lsp.analysis.statement import (
+    ARGS_STYLE_CALLS,
+    DBAPI_CALLS,
+    Bindings,
+    BoundRow,
+)
 from dbheal_lsp.model import Span
 
-# Calls that bind in the DB-API way: the statement, then one sequence or mapping.
-DBAPI_CALLS = frozenset({"execute", "executemany"})
-# asyncpg's way: every value after the statement is one parameter ($1, $2, ...).
-ARGS_STYLE_CALLS = frozenset({"fetch", "fetchrow", "fetchval"})
 _ARGS_STYLE_KEYWORDS = frozenset({"timeout", "record_class", "column"})
 # pandas: read_sql(sql, con, params=...).
 _PANDAS = frozenset({"read_sql", "read_sql_query"})
 _PARAMS_KEYWORDS = ("parameters", "params", "seq_of_parameters", "args")
-
-
-@dataclass(frozen=True)
-class BoundRow:
-    """One set of values a call binds: `count` values by position, or the `keys` of a dict."""
-
-    span: Span  # the literal (or the name holding it) in the Python file
-    count: int | None = None
-    keys: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Bindings:
-    """What a call certainly binds: one row, or each row of `executemany`'s literal list."""
-
-    rows: tuple[BoundRow, ...]
-    passed: bool = True  # False: the call passes no parameters at all
-    many: bool = False  # executemany: messages name the row
 
 
 def read_bindings(
