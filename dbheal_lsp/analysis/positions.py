@@ -1,4 +1,4 @@
-"""Every position conversion of the engine: ast columns, LSP columns, offsets in a text.
+"""Every position conversion of the engine: UTF-8 byte columns, LSP columns, offsets in a text.
 
 `ast` reports columns as 0-based UTF-8 byte offsets, the LSP speaks 0-based UTF-16 code units,
 and the engine uses 1-based code-point columns (see `dbheal_lsp.model`). This module converts
@@ -8,20 +8,15 @@ lines split as Python splits them. String literals are mapped by `dbheal_lsp.lan
 
 from __future__ import annotations
 
-import ast
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-
-from dbheal_lsp.model import Span
 
 __all__ = [
     "LineIndex",
     "column_to_utf16",
     "source_lines",
-    "span_of",
     "utf8_col_to_column",
     "utf16_to_column",
 ]
@@ -70,28 +65,6 @@ def utf16_to_column(line_text: str, utf16: int) -> int:
     if 2 * utf16 >= len(data):
         return len(line_text) + 1 + (utf16 - len(data) // 2)
     return len(data[: 2 * utf16].decode("utf-16-le", "ignore")) + 1
-
-
-def span_of(lines: Sequence[str], node: ast.AST) -> Span:
-    """Return the code-point span of an ast `node`; ValueError if it carries no position."""
-    lineno = getattr(node, "lineno", None)
-    col = getattr(node, "col_offset", None)
-    if not isinstance(lineno, int) or not isinstance(col, int):
-        raise ValueError(f"{type(node).__name__} node has no position")
-    end_lineno = getattr(node, "end_lineno", None)
-    end_col = getattr(node, "end_col_offset", None)
-    if not isinstance(end_lineno, int) or not isinstance(end_col, int):
-        end_lineno, end_col = lineno, col
-    return Span(
-        lineno,
-        utf8_col_to_column(_line(lines, lineno), col),
-        end_lineno,
-        utf8_col_to_column(_line(lines, end_lineno), end_col),
-    )
-
-
-def _line(lines: Sequence[str], lineno: int) -> str:
-    return lines[lineno - 1] if 1 <= lineno <= len(lines) else ""
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")

@@ -222,7 +222,8 @@ class FixEngine:
 
     def _write_code(self, fix: CodeFix, source: str, after: str, fix_id: str) -> str:
         """Write a code fix as part of fix `fix_id` (backed up in its folder); return the diff."""
-        return write_code_fix(self.root, fix, source, after, self._backup_dir(fix_id))
+        language = self.project.language_for(fix.path)
+        return write_code_fix(self.root, fix, source, after, self._backup_dir(fix_id), language)
 
     # --- applying schema fixes ---------------------------------------------------------------
 

@@ -182,6 +182,16 @@ class Language(Protocol):
         (dbheal_lsp/files.py) when they are not text."""
         ...
 
+    def encoding(self, data: bytes) -> str:
+        """Return the encoding a rewrite of the file whose bytes are `data` must write it in (a
+        coding line's, a BOM's, else the language's default)."""
+        ...
+
+    def syntax_problem(self, text: str) -> SourceSyntaxError | None:
+        """Return why `text` is not valid in the language, or None when it is (a code fix's
+        result is checked with it before it is written)."""
+        ...
+
     def analyzer(self, config: Config) -> Analyzer:
         """Return a new analyzer for the project configured by `config`."""
         ...

@@ -6,18 +6,14 @@ Every expected (line, column) below was counted by hand on the source shown (1-b
 
 from __future__ import annotations
 
-import ast
-
 import pytest
 
 from dbheal_lsp.analysis.positions import (
     LineIndex,
     column_to_utf16,
-    span_of,
     utf8_col_to_column,
     utf16_to_column,
 )
-from dbheal_lsp.model import Span
 
 
 def test_utf8_col_to_column() -> None:
@@ -53,16 +49,6 @@ def test_utf16_conversions() -> None:
     assert utf16_to_column("abc", 2) == 3
     assert column_to_utf16("😀", 4) == 4  # past the end
     assert utf16_to_column("😀", 4) == 4
-
-
-def test_span_of() -> None:
-    source = 'x = "😀é" + name\n'
-    lines = source.splitlines(keepends=True)
-    tree = ast.parse(source)
-    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "name"]
-    assert span_of(lines, names[0]) == Span(1, 12, 1, 16)
-    binop = next(n for n in ast.walk(tree) if isinstance(n, ast.BinOp))
-    assert span_of(lines, binop) == Span(1, 5, 1, 16)
 
 
 @pytest.mark.parametrize("source", ["a\nbé\n\nc", "a\r\nbé\r\n\r\nc", "a\rbé\r\rc", "a\r\nbé\n\rc"])

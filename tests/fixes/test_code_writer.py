@@ -10,6 +10,7 @@ import pytest
 from dbheal_lsp.backups import FILES_SUBDIR, restore_files
 from dbheal_lsp.files import text_hash
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
+from dbheal_lsp.languages.python.language import PythonLanguage
 from dbheal_lsp.model import CodeFix, Span, TextEdit
 
 SOURCE = """# -*- coding: latin-1 -*-
@@ -59,7 +60,7 @@ def test_the_fix_is_written_in_the_files_encoding_and_mode_and_backed_up(tmp_pat
     after = fixed_text(fix, SOURCE)
     assert after is not None
     backup = tmp_path / ".dbheal" / "backups" / "f1"
-    diff = write_code_fix(tmp_path, fix, SOURCE, after, backup)
+    diff = write_code_fix(tmp_path, fix, SOURCE, after, backup, PythonLanguage())
     assert diff.startswith("--- a/app.py\n+++ b/app.py\n")
     assert (
         '-    return db.execute("SELECT token FROM sessions WHERE user_id = ?", (int(user_id),))'
@@ -74,13 +75,15 @@ def test_the_fix_is_written_in_the_files_encoding_and_mode_and_backed_up(tmp_pat
     assert app.read_bytes() == SOURCE.encode("latin-1")
 
 
-def test_a_fix_that_would_not_be_python_is_a_loud_error(tmp_path: Path) -> None:
+def test_a_fix_that_would_not_be_python_is_a_loud_error_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
     source = "x = 1\n"
     (tmp_path / "app.py").write_text(source)
     fix = CodeFix("k:fp", "rename", "t", "app.py", "fp", (), text_hash(source))
-    with pytest.raises(SyntaxError):
-        write_code_fix(tmp_path, fix, source, "x = (\n", tmp_path / "backup")
-    # The error comes once the file is written (a bug of a fix, not of the user): the backup
-    # taken first puts it back.
-    restore_files(tmp_path, tmp_path / "backup" / FILES_SUBDIR, ["app.py"])
+    with pytest.raises(ValueError, match=r"would break it \(Python syntax error: .* \(line 1\)\)"):
+        write_code_fix(tmp_path, fix, source, "x = (\n", tmp_path / "backup", PythonLanguage())
+    # Checked before anything is written (a bug of a fix, not of the user): the file is as it
+    # was, and no backup was needed.
     assert (tmp_path / "app.py").read_text() == source
+    assert not (tmp_path / "backup").exists()

@@ -53,6 +53,12 @@ class SqlLines:
         except UnicodeDecodeError as exc:
             raise SourceNotText(f"not UTF-8 text (byte {exc.start})") from None
 
+    def encoding(self, data: bytes) -> str:
+        return "utf-8"
+
+    def syntax_problem(self, text: str) -> SourceSyntaxError | None:
+        return None
+
     def analyzer(self, config: Config) -> SqlLinesAnalyzer:
         return SqlLinesAnalyzer()
 

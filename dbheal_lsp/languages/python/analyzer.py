@@ -18,13 +18,12 @@ from dbheal_lsp.languages.language import (
     CheckedStatements,
     Run,
     SourceFile,
-    SourceSyntaxError,
 )
 from dbheal_lsp.languages.python.blocks import BlockCache
 from dbheal_lsp.languages.python.code_ddl import FoundStatements, ddl_in
 from dbheal_lsp.languages.python.learned_constants import LearnedConstants
 from dbheal_lsp.languages.python.project_constants import ProjectConstants
-from dbheal_lsp.languages.python.pysource import parse_module
+from dbheal_lsp.languages.python.pysource import parse_module, source_syntax_error
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.checker import StatementChecker
@@ -99,11 +98,8 @@ class PythonAnalyzer:
             return SourceFile(path, text, tree)
         try:
             return SourceFile(path, text, parse_module(text, path))
-        except SyntaxError as exc:
-            line = exc.lineno or 1
-            raise SourceSyntaxError(f"Python syntax error: {exc.msg} (line {line})", line) from exc
-        except ValueError as exc:
-            raise SourceSyntaxError(str(exc)) from exc
+        except (SyntaxError, ValueError) as exc:
+            raise source_syntax_error(exc) from exc
 
     def statements(self, source: SourceFile) -> tuple[Statement, ...]:
         """Return every statement of the parsed file."""

@@ -7,13 +7,13 @@ import ast
 import re
 from collections.abc import Callable
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Parameter, Piece, Slot, Statement, TextPiece
 from dbheal_lsp.languages.python.calls import DBAPI_CALLS, TEXT_CALLS, call_name_span
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope
 from dbheal_lsp.languages.python.parameters import read_bindings
 from dbheal_lsp.languages.python.pieces import consistent, read_pieces
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.results import FunctionRows, function_rows
 from dbheal_lsp.languages.python.variants import numbered, per_caller_variants, per_class_variants

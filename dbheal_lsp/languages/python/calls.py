@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from dbheal_lsp.analysis.positions import span_of
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.model import Span
 
 DEFAULT_CALLS: frozenset[str] = frozenset(

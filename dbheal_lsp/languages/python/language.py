@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dbheal_lsp.files import python_source
+from dbheal_lsp.files import python_encoding, python_source
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.project import Project
     from dbheal_lsp.config import Config
+    from dbheal_lsp.languages.language import SourceSyntaxError
     from dbheal_lsp.languages.python.analyzer import PythonAnalyzer
     from dbheal_lsp.model import CodeFix, Issue
 
@@ -32,6 +33,21 @@ class PythonLanguage:
     def decode(self, data: bytes) -> str:
         """The text as Python decodes it: a BOM, else a coding line, else UTF-8."""
         return python_source(data)
+
+    def encoding(self, data: bytes) -> str:
+        """The encoding Python reads the file in: "utf-8-sig" for a BOM, a coding line's, else
+        UTF-8."""
+        return python_encoding(data)
+
+    def syntax_problem(self, text: str) -> SourceSyntaxError | None:
+        """Why `text` is not Python (the parser's message and line), or None."""
+        from dbheal_lsp.languages.python.pysource import parse_module, source_syntax_error
+
+        try:
+            parse_module(text, "<fixed>")
+        except (SyntaxError, ValueError) as exc:
+            return source_syntax_error(exc)
+        return None
 
     def analyzer(self, config: Config) -> PythonAnalyzer:
         """A new reading of the project's Python files (analyzer.py)."""

@@ -19,8 +19,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.languages.python.escapes import decode_escape
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.model import Span
 
 __all__ = ["FStringField", "LiteralText", "offset_span", "scan_string"]

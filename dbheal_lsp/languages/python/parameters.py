@@ -13,13 +13,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.statement import (
     ARGS_STYLE_CALLS,
     DBAPI_CALLS,
     Bindings,
     BoundRow,
 )
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.model import Span
 
 _ARGS_STYLE_KEYWORDS = frozenset({"timeout", "record_class", "column"})

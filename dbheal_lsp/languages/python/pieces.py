@@ -8,7 +8,6 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece
 from dbheal_lsp.languages.python.calls import TEXT_CALLS
 from dbheal_lsp.languages.python.filecontext import (
@@ -19,6 +18,7 @@ from dbheal_lsp.languages.python.filecontext import (
     Variants,
 )
 from dbheal_lsp.languages.python.literals import FStringField, LiteralText, scan_string
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.reaching import reaching_values
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.slots import NUMBER_CONVERSIONS, new_slot

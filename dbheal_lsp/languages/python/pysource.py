@@ -14,7 +14,11 @@ import ast
 import io
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+
+from dbheal_lsp.analysis.positions import utf8_col_to_column
+from dbheal_lsp.languages.language import SourceSyntaxError
+from dbheal_lsp.model import Span
 
 # (line, byte offset in that line) of each bracket inserted, in order.
 Insertions = dict[int, list[int]]
@@ -156,3 +160,37 @@ def _move_back(tree: ast.AST, inserted: Insertions) -> None:
         end = getattr(node, "end_col_offset", None)
         if end_line in inserted and end is not None:
             node.end_col_offset = moved(end_line, end)  # type: ignore[attr-defined]
+
+
+def span_of(lines: Sequence[str], node: ast.AST) -> Span:
+    """Return the code-point span of an ast `node`; ValueError if it carries no position."""
+    lineno = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    if not isinstance(lineno, int) or not isinstance(col, int):
+        raise ValueError(f"{type(node).__name__} node has no position")
+    end_lineno = getattr(node, "end_lineno", None)
+    end_col = getattr(node, "end_col_offset", None)
+    if not isinstance(end_lineno, int) or not isinstance(end_col, int):
+        end_lineno, end_col = lineno, col
+    return Span(
+        lineno,
+        utf8_col_to_column(lines[lineno - 1] if 1 <= lineno <= len(lines) else "", col),
+        end_lineno,
+        utf8_col_to_column(lines[end_lineno - 1] if 1 <= end_lineno <= len(lines) else "", end_col),
+    )
+
+
+def _line(lines: Sequence[str], lineno: int) -> str:
+    return lines[lineno - 1] if 1 <= lineno <= len(lines) else ""
+
+
+def source_syntax_error(exc: SyntaxError | ValueError) -> SourceSyntaxError:
+    """Return the seam's error for what `parse_module` raised (a SyntaxError, or a ValueError
+    for a NUL byte), in a note's words, caused by `exc`."""
+    if isinstance(exc, SyntaxError):
+        line = exc.lineno or 1
+        error = SourceSyntaxError(f"Python syntax error: {exc.msg} (line {line})", line)
+    else:
+        error = SourceSyntaxError(str(exc))
+    error.__cause__ = exc
+    return error

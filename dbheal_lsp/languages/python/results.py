@@ -12,8 +12,8 @@ import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.statement import ResultCast
+from dbheal_lsp.languages.python.pysource import span_of
 
 # Casts that say "this column holds a number".
 NUMBER_CASTS = frozenset({"int", "float"})

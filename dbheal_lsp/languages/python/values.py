@@ -7,10 +7,10 @@ import ast
 from collections.abc import Sequence
 from types import MappingProxyType
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.statement import Parameter, ValueInfo
 from dbheal_lsp.languages.python.calls import call_name_span, keyword_value
 from dbheal_lsp.languages.python.filecontext import FileContext, owning_class
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.model import Span
 

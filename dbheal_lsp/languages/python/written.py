@@ -6,11 +6,11 @@ from __future__ import annotations
 import ast
 import re
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.analysis.statement import TextPiece
 from dbheal_lsp.languages.python.constants import Literal as GivenLiteral
 from dbheal_lsp.languages.python.constants import dict_keys
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope, Variants, owning_class
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.reaching import collect_assignments, reaching_name
 
 

@@ -47,3 +47,20 @@ def test_the_code_fix_of_a_misspelt_column_is_offered(tmp_path: Path) -> None:
 
     assert fix.kind == "rename"
     assert apply_edits(source, fix.edits).endswith("conn.execute('SELECT name FROM users')\n")
+
+
+def test_a_rewrite_keeps_the_encoding_python_reads_the_file_in() -> None:
+    python = PythonLanguage()
+    assert python.encoding(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n") == "iso-8859-1"
+    assert python.encoding(b"\xef\xbb\xbfx = 1\n") == "utf-8-sig"
+    assert python.encoding(b"x = 1\n") == "utf-8"
+
+
+def test_a_fixed_text_that_is_not_python_says_why_and_where() -> None:
+    python = PythonLanguage()
+    assert python.syntax_problem("x = (1,\n 2)\n") is None
+    problem = python.syntax_problem("x = 1\ny = (\n")
+    assert problem is not None
+    assert problem.line == 2
+    assert problem.message.startswith("Python syntax error: ")
+    assert python.syntax_problem("x = 1\x00\n") is not None

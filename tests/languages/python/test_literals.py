@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from dbheal_lsp.analysis.positions import span_of
 from dbheal_lsp.languages.python.literals import LiteralText, offset_span, scan_string
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.model import Span
 
 # Some sources hold escapes such as "\\d" on purpose: Python warns about them when parsing.

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dbheal_lsp.languages.python.pysource import parse_module
+from dbheal_lsp.languages.python.pysource import parse_module, span_of
+from dbheal_lsp.model import Span
 from tests.conftest import run_dbheal
 
 APP = """import sqlite3
@@ -84,3 +85,13 @@ def test_type_parameters_of_python_3_12_are_read_past_with_positions_as_written(
         "api",
         "Box",
     ]
+
+
+def test_span_of() -> None:
+    source = 'x = "😀é" + name\n'
+    lines = source.splitlines(keepends=True)
+    tree = ast.parse(source)
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "name"]
+    assert span_of(lines, names[0]) == Span(1, 12, 1, 16)
+    binop = next(n for n in ast.walk(tree) if isinstance(n, ast.BinOp))
+    assert span_of(lines, binop) == Span(1, 5, 1, 16)
