@@ -285,7 +285,7 @@ def with_commas(
     one_per_line = isinstance(opening, cst.ParenthesizedWhitespace)
     middle: cst.Comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     if len(old) > 1 and isinstance(old[0].comma, cst.Comma):
-        middle = old[0].comma
+        middle = _uncommented(old[0].comma)
     elif isinstance(opening, cst.ParenthesizedWhitespace):
         middle = cst.Comma(
             whitespace_after=cst.ParenthesizedWhitespace(
@@ -316,6 +316,19 @@ def with_commas(
                 comma_last = cst.Comma()
             out.append(item.with_changes(comma=comma_last))
     return out
+
+
+def _uncommented(comma: cst.Comma) -> cst.Comma:
+    """`comma` without the comment and blank lines after it: a new item takes the layout
+    of the first item's comma, not the remark written about that item."""
+    import libcst as cst
+
+    after = comma.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace):
+        return comma.with_changes(
+            whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        )
+    return comma
 
 
 def _bracket_space(node: cst.BaseExpression) -> cst.BaseParenthesizableWhitespace | None:
