@@ -172,7 +172,6 @@ def _issue(
         stripped = text.rstrip("\r\n")
         indent = len(stripped) - len(stripped.lstrip())
         span = Span(origin.line, indent + 1, origin.line, max(len(stripped), indent) + 1)
-    key = f"SCHEMA_DRIFT|{origin.path}|{table}|{column}|{message}"
     return Issue(
         type=IssueType.SCHEMA_DRIFT,
         severity=DEFAULT_SEVERITIES[IssueType.SCHEMA_DRIFT],
@@ -183,5 +182,12 @@ def _issue(
         column_name=column,
         db_type=db_type,
         origin=origin,
-        fingerprint=hashlib.sha1(key.encode()).hexdigest()[:16],
+        fingerprint=drift_fingerprint(origin.path, table, column, message),
     )
+
+
+def drift_fingerprint(path: str, table: str, column: str | None, message: str) -> str:
+    """Return the fingerprint of a drift issue on the migration at `path`: the same wherever
+    the project is, when `path` is relative to its root."""
+    key = f"SCHEMA_DRIFT|{path}|{table}|{column}|{message}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbheal_lsp.analysis.drift import drift_issues
+from dbheal_lsp.analysis.drift import drift_fingerprint, drift_issues
 from dbheal_lsp.analysis.file_result import FileResult
 from dbheal_lsp.analysis.result_cache import ResultCache
 from dbheal_lsp.config import Config
@@ -68,23 +68,30 @@ def migration_issues(config: Config, state: SchemaState) -> list[Issue]:
             continue
     issues = [_relative_issue(config, i) for i in drift_issues(state.drift, lines)]
     for error in state.migrations.errors:
+        path = config.relative(Path(error.path))
+        # Keyed by the path in the project, so that a clone elsewhere gives the same one.
+        key = f"SQL_SYNTAX|{path}|{error.line}|{error.message}"
         issues.append(
             Issue(
                 type=IssueType.SQL_SYNTAX,
                 severity=config.severity.get(
                     IssueType.SQL_SYNTAX, DEFAULT_SEVERITIES[IssueType.SQL_SYNTAX]
                 ),
-                path=config.relative(Path(error.path)),
+                path=path,
                 span=Span(max(error.line, 1), 1, max(error.line, 1), 2),
                 message=f"this migration fails: {error.message}",
-                fingerprint=hashlib.sha1(str(error).encode()).hexdigest()[:16],
+                fingerprint=hashlib.sha1(key.encode()).hexdigest()[:16],
             )
         )
     return [replace(i, severity=config.severity.get(i.type, i.severity)) for i in issues]
 
 
 def _relative_issue(config: Config, issue: Issue) -> Issue:
+    """`issue` (a drift issue, built on the migration's absolute path) with its paths relative
+    to the project root, and its fingerprint made from them."""
     origin = issue.origin
     if origin is not None:
         origin = Origin(config.relative(Path(origin.path)), origin.line)
-    return replace(issue, path=config.relative(Path(issue.path)), origin=origin)
+    path = config.relative(Path(issue.path))
+    fingerprint = drift_fingerprint(path, issue.table or "", issue.column_name, issue.message)
+    return replace(issue, path=path, origin=origin, fingerprint=fingerprint)

@@ -52,3 +52,17 @@ def test_drift_is_reported_on_the_line_that_defines_the_column_at_its_configured
         ("migrations/001_users.sql", 3, Severity.LOW)
     ]
     assert "age" in drift[0].message
+
+
+def test_the_same_project_in_two_folders_gives_the_same_fingerprints(tmp_path: Path) -> None:
+    # A baseline or an ignore list kept by fingerprint must hold in every clone of the project.
+    migration = (
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n    age INTEGER\n);\nCREATE (;\n"
+    )
+    found = []
+    for folder in (tmp_path / "a", tmp_path / "elsewhere" / "b"):
+        project = load_project(_project(folder, migration))
+        issues = migration_issues(project.config, project.schema_state())
+        found.append(sorted((i.type.value, i.path, i.span.line, i.fingerprint) for i in issues))
+    assert {t for t, *_ in found[0]} == {"SCHEMA_DRIFT", "SQL_SYNTAX"}
+    assert found[0] == found[1]
