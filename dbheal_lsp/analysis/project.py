@@ -309,7 +309,8 @@ class Project:
         self._texts = FileTexts(self.config.root, use_cache=use_cache, languages=self.languages)
         try:
             if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
-                return self._check_tree(paths, files, notes, Run(self._texts, use_cache), progress)
+                run = Run(self._texts, use_cache, jobs=workers)
+                return self._check_tree(paths, files, notes, run, progress)
             with WorkerPool(partial(Project, self.config, self.languages), workers) as pool:
                 run = Run(self._texts, use_cache, pool)
                 return self._check_tree(paths, files, notes, run, progress)
