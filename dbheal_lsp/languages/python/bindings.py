@@ -14,6 +14,26 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Leaves that say how a name is used or which operator applies: no walk of this package reads
+# them as nodes (it reads `Name.ctx` and `BinOp.op` from their parents), and every Name,
+# Attribute, Subscript, BinOp and Compare has them, a third of a tree's nodes.
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """Return the children of `node` in `ast.iter_child_nodes`'s order, without the context and
+    operator leaves (`Load`, `Store`, `Add`, `Eq`, ...): what a walk that reads them from their
+    parents visits."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            if not isinstance(value, _LEAVES):
+                out.append(value)
+        elif isinstance(value, list):
+            out.extend([v for v in value if isinstance(v, ast.AST) and not isinstance(v, _LEAVES)])
+    return out
+
 
 # (name, collection) pairs: the code checked `name in collection` around a value.
 Guards = tuple[tuple[str, ast.expr], ...]
@@ -113,7 +133,7 @@ def function_bindings(
             stack.extend((child, inner) for child in node.body)
             stack.extend((child, guards) for child in node.orelse)
         else:
-            stack.extend((child, guards) for child in ast.iter_child_nodes(node))
+            stack.extend((child, guards) for child in child_nodes(node))
     return found
 
 
