@@ -20,6 +20,31 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
+# Nodes with no child a walk here reads (a name's only child is its context).
+LEAF_KINDS = frozenset({ast.Name, ast.Constant})
+# The nodes `function_bindings` reads (the rest it only walks through).
+_BINDING_KINDS = frozenset(
+    {
+        *FUNCTIONS,
+        ast.ClassDef,
+        ast.Lambda,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.NamedExpr,
+        ast.For,
+        ast.AsyncFor,
+        ast.comprehension,
+        ast.withitem,
+        ast.Import,
+        ast.ImportFrom,
+        ast.ExceptHandler,
+        ast.Call,
+        ast.If,
+    }
+)
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """Return the children of `node` in `ast.iter_child_nodes`'s order, without the context and
     operator leaves (`Load`, `Store`, `Add`, `Eq`, ...): what a walk that reads them from their
@@ -94,6 +119,11 @@ def function_bindings(
     stack: list[tuple[ast.AST, Guards]] = [(s, ()) for s in function.body]
     while stack:
         node, guards = stack.pop()
+        kind = type(node)
+        if kind not in _BINDING_KINDS:  # most nodes: only their children can bind
+            if kind not in LEAF_KINDS:
+                stack.extend((child, guards) for child in child_nodes(node))
+            continue
         if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
             found.setdefault(node.name, []).append((None, (), IS))
             continue  # an inner scope binds its own names

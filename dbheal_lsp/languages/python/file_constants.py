@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from dbheal_lsp.languages.python.bindings import (
     ADDED_ARGUMENTS,
+    LEAF_KINDS,
     added_arguments,
     child_nodes,
     return_statements,
@@ -334,6 +335,8 @@ def _walk(
     while stack:
         node, owner, method, enclosing = stack.pop()
         yield node, owner, method, enclosing
+        if type(node) in LEAF_KINDS:
+            continue
         if isinstance(node, ast.ClassDef):
             inner: tuple[ast.ClassDef | None, Function | None, Function | None] = (
                 node,
