@@ -135,6 +135,9 @@ class StatementChecker:
         self.has_schema = not schema.is_empty
         self._parsed: dict[str, Any] = {}
         self._verdicts: dict[str, Verdict] = {}
+        # EXPLAIN QUERY PLAN of each text, with its placeholders, against the schema as it is
+        # (a third of a project's statements repeat another's text).
+        self._plans: dict[tuple[str, tuple[Placeholder, ...]], tuple[str, ...]] = {}
         # The DDL met so far in the file being checked, by enclosing function: (line, SQL).
         self._ddl_file = ""
         self._ddl: dict[str, list[tuple[int, str]]] = {}
@@ -297,7 +300,7 @@ class StatementChecker:
             and has_schema
             and (_FILTERS.search(text) or SORTED_LIMIT.search(masked(text)))
         ):
-            plan = tuple(self.judge.plan(plan_text, placeholders))
+            plan = self._plan(plan_text, placeholders, cached=cached)
         refs = None
         if self._needs_structure(statement, part, verdict, plan):
             refs = self._references(part.text, placeholders, current.get())
@@ -378,6 +381,19 @@ class StatementChecker:
             cached = self.judge.verdict(text)
             self._verdicts[text] = cached
         return cached
+
+    def _plan(
+        self, text: str, placeholders: tuple[Placeholder, ...], *, cached: bool
+    ) -> tuple[str, ...]:
+        """Return the query plan of `text`: cached by text, as verdicts are, while the schema
+        copy is unchanged (`cached`); run again after a function's or script's DDL."""
+        if not cached:
+            return tuple(self.judge.plan(text, placeholders))
+        key = (text, placeholders)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = tuple(self.judge.plan(text, placeholders))
+        return plan
 
     def _foreign_verdict(
         self,

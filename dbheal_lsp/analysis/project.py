@@ -29,7 +29,12 @@ from dbheal_lsp.analysis.migration_check import migrations_result
 from dbheal_lsp.analysis.migrations import MigrationResult
 from dbheal_lsp.analysis.result_cache import ResultCache, quick_key
 from dbheal_lsp.analysis.schema import Schema
-from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, Learned, WorkerPool
+from dbheal_lsp.analysis.workers import (
+    PARALLEL_THRESHOLD,
+    Learned,
+    WorkerPool,
+    fewer_collections,
+)
 from dbheal_lsp.config import Config
 from dbheal_lsp.databases import open_database
 from dbheal_lsp.databases.database import SchemaError
@@ -308,15 +313,30 @@ class Project:
         workers = jobs or self.config.jobs or (os.cpu_count() or 1)
         self._texts = FileTexts(self.config.root, use_cache=use_cache, languages=self.languages)
         try:
-            if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
-                return self._check_tree(paths, files, notes, Run(self._texts, use_cache), progress)
-            with WorkerPool(partial(Project, self.config, self.languages), workers) as pool:
-                run = Run(self._texts, use_cache, pool)
-                return self._check_tree(paths, files, notes, run, progress)
+            with fewer_collections():
+                return self._check_tree_in(paths, files, notes, use_cache, workers, progress)
         finally:
             self._texts = None
             for analyzer in self.analyzers.values():
                 analyzer.end_run()
+
+    def _check_tree_in(
+        self,
+        paths: Sequence[Path],
+        files: list[Path],
+        notes: list[FileNote],
+        use_cache: bool,
+        workers: int,
+        progress: Progress | None,
+    ) -> CheckResult:
+        """Check the tree in this process, or in `workers` worker processes when it is large."""
+        assert self._texts is not None
+        if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+            run = Run(self._texts, use_cache, jobs=workers)
+            return self._check_tree(paths, files, notes, run, progress)
+        with WorkerPool(partial(Project, self.config, self.languages), workers) as pool:
+            run = Run(self._texts, use_cache, pool)
+            return self._check_tree(paths, files, notes, run, progress)
 
     def _check_tree(
         self,

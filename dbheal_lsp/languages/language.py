@@ -75,11 +75,13 @@ class CheckedStatements:
 class Run:
     """The passes of one `check_paths` a language's project-wide passes take part in: the run's
     files (each read and parsed once), whether the user's cache folder answers unchanged files,
-    and the worker processes of a large check (None: all in this process)."""
+    and the worker processes of a large check (None: all in this process; `jobs` then says
+    whether a pass may start processes of its own: 1 keeps it in this one, 0 lets it decide)."""
 
     texts: FileTexts
     use_cache: bool
     pool: WorkerPool | None = None
+    jobs: int = 0
 
 
 @dataclass(frozen=True)

@@ -119,16 +119,18 @@ def test_a_file_written_within_the_settle_time_is_never_known_by_its_stat(tmp_pa
     assert "app/queries_0.py" not in {i.path for i in warm.issues}
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(("jobs", "large"), [(1, False), (1, True), (2, True)])
 def test_a_schema_from_code_check_parses_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, large: bool
 ) -> None:
     # With 2 jobs and enough files the passes run in forked worker processes, which inherit
-    # the counting parse: each writes the names it parses to a file (O_APPEND lines).
+    # the counting parse: each writes the names it parses to a file (O_APPEND lines). With 1
+    # job a large tree stays in this process (its constants pass once read it in processes of
+    # its own, and the check parsed every file again).
     root = tmp_path / "project"
     _code_schema_tree(root)
     files = {f"app/queries_{n}.py" for n in range(6)} | {"app/schema.py", "app/plain.py"}
-    for n in range(PARALLEL_THRESHOLD if jobs > 1 else 0):
+    for n in range(PARALLEL_THRESHOLD if large else 0):
         write(root, f"app/more_{n}.py", HEADER + f"\n\ndef f_{n}() -> None:\n    conn.commit()\n")
         files.add(f"app/more_{n}.py")
     log = tmp_path / "parsed.txt"

@@ -143,7 +143,9 @@ class PythonAnalyzer:
 
     def learn(self, files: Sequence[Path], run: Run) -> None:
         """Read what every file assigns and passes (learned_constants.py)."""
-        self.constants_learned.learn(files, use_cache=run.use_cache, texts=run.texts, pool=run.pool)
+        self.constants_learned.learn(
+            files, use_cache=run.use_cache, texts=run.texts, pool=run.pool, jobs=run.jobs
+        )
 
     def note(self, source: SourceFile) -> None:
         """Keep the constants current with the text of a file being checked."""

@@ -14,6 +14,51 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Leaves that say how a name is used or which operator applies: no walk of this package reads
+# them as nodes (it reads `Name.ctx` and `BinOp.op` from their parents), and every Name,
+# Attribute, Subscript, BinOp and Compare has them, a third of a tree's nodes.
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+# Nodes with no child a walk here reads (a name's only child is its context).
+LEAF_KINDS = frozenset({ast.Name, ast.Constant})
+# The nodes `function_bindings` reads (the rest it only walks through).
+_BINDING_KINDS = frozenset(
+    {
+        *FUNCTIONS,
+        ast.ClassDef,
+        ast.Lambda,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.NamedExpr,
+        ast.For,
+        ast.AsyncFor,
+        ast.comprehension,
+        ast.withitem,
+        ast.Import,
+        ast.ImportFrom,
+        ast.ExceptHandler,
+        ast.Call,
+        ast.If,
+    }
+)
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """Return the children of `node` in `ast.iter_child_nodes`'s order, without the context and
+    operator leaves (`Load`, `Store`, `Add`, `Eq`, ...): what a walk that reads them from their
+    parents visits."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            if not isinstance(value, _LEAVES):
+                out.append(value)
+        elif isinstance(value, list):
+            out.extend([v for v in value if isinstance(v, ast.AST) and not isinstance(v, _LEAVES)])
+    return out
+
 
 # (name, collection) pairs: the code checked `name in collection` around a value.
 Guards = tuple[tuple[str, ast.expr], ...]
@@ -74,6 +119,11 @@ def function_bindings(
     stack: list[tuple[ast.AST, Guards]] = [(s, ()) for s in function.body]
     while stack:
         node, guards = stack.pop()
+        kind = type(node)
+        if kind not in _BINDING_KINDS:  # most nodes: only their children can bind
+            if kind not in LEAF_KINDS:
+                stack.extend((child, guards) for child in child_nodes(node))
+            continue
         if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
             found.setdefault(node.name, []).append((None, (), IS))
             continue  # an inner scope binds its own names
@@ -113,7 +163,7 @@ def function_bindings(
             stack.extend((child, inner) for child in node.body)
             stack.extend((child, guards) for child in node.orelse)
         else:
-            stack.extend((child, guards) for child in ast.iter_child_nodes(node))
+            stack.extend((child, guards) for child in child_nodes(node))
     return found
 
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from dbheal_lsp.analysis.positions import source_lines
 from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.languages.python.bindings import child_nodes
 from dbheal_lsp.languages.python.call_statements import sql_statements
 from dbheal_lsp.languages.python.calls import keyword_value
 from dbheal_lsp.languages.python.connections import (
@@ -211,7 +212,7 @@ def _calls_in(node: ast.AST) -> Iterator[ast.Call]:
         current = stack.pop()
         if isinstance(current, ast.Call):
             found.append(current)
-        stack.extend(ast.iter_child_nodes(current))
+        stack.extend(child_nodes(current))
     found.sort(key=lambda c: (c.lineno, c.col_offset))
     yield from found
 

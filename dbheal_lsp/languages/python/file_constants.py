@@ -6,7 +6,13 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from dbheal_lsp.languages.python.bindings import ADDED_ARGUMENTS, added_arguments, return_statements
+from dbheal_lsp.languages.python.bindings import (
+    ADDED_ARGUMENTS,
+    LEAF_KINDS,
+    added_arguments,
+    child_nodes,
+    return_statements,
+)
 from dbheal_lsp.languages.python.constants import (
     PARAMETER_TAG,
     CallArguments,
@@ -69,16 +75,25 @@ def file_constants(tree: ast.Module) -> FileConstants:
     pending: list[tuple[ast.Call, ast.ClassDef | None, Function | None, Function | None]] = []
     layout = LayoutReader()
     for node, owner, function, enclosing in _walk(tree):
-        layout.note(node, enclosing)
+        # The commonest nodes first: a name, an attribute, a subscript or a constant is none
+        # of what the rest of the loop looks for.
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 found.references.add(node.id)
             else:
                 local.bound(enclosing, node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            found.references.add(node.attr)
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
-            local.key_set(enclosing, node)
+            continue
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.ctx, ast.Load):
+                found.references.add(node.attr)
+            continue
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.ctx, ast.Store):
+                local.key_set(enclosing, node)
+            continue
+        if isinstance(node, ast.Constant):
+            continue
+        layout.note(node, enclosing)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
@@ -320,6 +335,8 @@ def _walk(
     while stack:
         node, owner, method, enclosing = stack.pop()
         yield node, owner, method, enclosing
+        if type(node) in LEAF_KINDS:
+            continue
         if isinstance(node, ast.ClassDef):
             inner: tuple[ast.ClassDef | None, Function | None, Function | None] = (
                 node,
@@ -331,7 +348,7 @@ def _walk(
             inner = (owner, node if is_method else method, node)
         else:
             inner = (owner, method, enclosing)
-        stack.extend((child, *inner) for child in ast.iter_child_nodes(node))
+        stack.extend((child, *inner) for child in child_nodes(node))
 
 
 def _module_literals(tree: ast.Module) -> dict[str, Literal]:

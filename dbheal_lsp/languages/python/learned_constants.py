@@ -85,13 +85,16 @@ class LearnedConstants:
         use_cache: bool = False,
         texts: FileTexts | None = None,
         pool: WorkerPool | None = None,
+        jobs: int = 0,
     ) -> None:
         """Read what every file in `files` assigns and passes.
 
         With `use_cache`, a file whose content is unchanged since the last check is answered
         from the user's cache folder: a warm `dbheal check` parses no file at all. `texts` are
         the files of the caller's run and `pool` its worker processes (what is read and parsed
-        here, in them or in this process, serves the run's later passes).
+        here, in them or in this process, serves the run's later passes); without `pool`, `jobs`
+        processes of its own at most (0: the configured number, else one per core), so that a
+        run kept in one process (`--jobs 1`) parses its files in that process, once.
         """
         texts = texts or FileTexts(self.config.root, use_cache=use_cache)
         paths: dict[str, Path] = {}
@@ -112,9 +115,9 @@ class LearnedConstants:
             # constants merged, only if a file must be checked.
             self._read = read
             self._digest = known
-            self._pending = lambda: self._learned(paths, read, use_cache, texts)
+            self._pending = lambda: self._learned(paths, read, use_cache, texts, None, jobs)
             return
-        self._learned(paths, read, use_cache, texts, pool)
+        self._learned(paths, read, use_cache, texts, pool, jobs)
         if merged is not None:  # the digest of what was merged, for the next warm pass
             merged.put("merged", key, self._merged.digest())
             merged.save({"merged"})
@@ -126,6 +129,7 @@ class LearnedConstants:
         use_cache: bool,
         texts: FileTexts,
         pool: WorkerPool | None = None,
+        jobs: int = 0,
     ) -> None:
         """Learn the constants of the files `paths` (whose texts have the digests `read`):
         from the per-file cache where it has them, else by reading the files."""
@@ -141,7 +145,7 @@ class LearnedConstants:
             except ValueError:
                 pass  # not what this version writes: read the file again
             todo.append((file, rel))
-        workers = self.config.jobs or (os.cpu_count() or 1)
+        workers = jobs or self.config.jobs or (os.cpu_count() or 1)
         elsewhere: dict[str, FileConstants | None] = {}
         if pool is not None and todo:
             elsewhere = pool.run(_constants_share, todo, ())

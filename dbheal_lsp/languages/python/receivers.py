@@ -28,6 +28,7 @@ from dbheal_lsp.languages.python.bindings import (
     HOLDS,
     ITEM_OF,
     Bound,
+    child_nodes,
     function_bindings,
     return_statements,
 )
@@ -260,7 +261,7 @@ def _layout_of(module: ast.Module) -> Layout:
         node, function = stack.pop()
         reader.note(node, function)
         inner = node if isinstance(node, FUNCTIONS) else function
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        stack.extend((child, inner) for child in child_nodes(node))
     return reader.layout()
 
 

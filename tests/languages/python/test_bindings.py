@@ -7,6 +7,7 @@ import textwrap
 
 from dbheal_lsp.languages.python.bindings import (
     added_arguments,
+    child_nodes,
     function_bindings,
     guards_around,
     lookups_in,
@@ -105,3 +106,21 @@ def test_what_adding_methods_add() -> None:
     assert added("d.update(a, b=c)") == ["a", "c"]
     assert added("d.setdefault(k, v)") == ["v"]
     assert added("s.strip(x)") == []
+
+
+def test_child_nodes_are_the_children_without_contexts_and_operators() -> None:
+    tree = ast.parse("x = a.b + c[1] if not d and e < f else -g")
+    every = [n for n in ast.walk(tree)]
+    walked: list[ast.AST] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        walked.append(node)
+        stack.extend(child_nodes(node))
+    leaves = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+    assert {id(n) for n in walked} == {id(n) for n in every if not isinstance(n, leaves)}
+    call = ast.parse("f(a, *b, k=c)").body[0]
+    assert isinstance(call, ast.Expr)
+    assert [ast.dump(n) for n in child_nodes(call.value)] == [
+        ast.dump(n) for n in ast.iter_child_nodes(call.value)
+    ]
