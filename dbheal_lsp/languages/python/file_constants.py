@@ -60,6 +60,22 @@ class _Found:
             self.owned.append((owner.name, name, given))
 
 
+def _origins_of_attributes(
+    assignments: list[
+        tuple[ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Call, Function | None]
+    ],
+    reader: OriginReader,
+) -> list[tuple[str, Origin]]:
+    """Where what attributes are given comes from, read once the file's layout is known."""
+    found: list[tuple[str, Origin]] = []
+    for assignment, enclosing in assignments:
+        if isinstance(assignment, ast.Call):
+            found.extend(_added_to_attribute(assignment, enclosing, reader))
+        else:
+            found.extend(_attribute_origins(assignment, enclosing, reader))
+    return found
+
+
 def file_constants(tree: ast.Module) -> FileConstants:
     """Return what module `tree` assigns to attributes, defines and passes to functions."""
     module = _module_literals(tree)
@@ -121,14 +137,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
     dicts = local.dicts()
     receivers = reader.receivers = ReceiverReader(tree, reader.bindings, layout.layout())
     made = [(f.name, receivers.of_returns(f, in_class)) for f, in_class in found.defined]
-    # Where what attributes are given comes from, read once the file's layout is known.
-    attribute_origins: list[tuple[str, Origin]] = []
-    for assignment, enclosing in assignments:
-        if isinstance(assignment, ast.Call):
-            for container, origin in _added_to_attribute(assignment, enclosing, reader):
-                attribute_origins.append((container, origin))
-        else:
-            attribute_origins.extend(_attribute_origins(assignment, enclosing, reader))
+    attribute_origins = _origins_of_attributes(assignments, reader)
     calls = _calls_made(pending, module, dicts, reader, receivers)
     return FileConstants(
         tuple(found.attributes),
