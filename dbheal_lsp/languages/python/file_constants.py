@@ -23,6 +23,7 @@ from dbheal_lsp.languages.python.constants import (
     read_given,
     read_literal,
 )
+from dbheal_lsp.languages.python.decorators import transparent_decorators
 from dbheal_lsp.languages.python.origins import NUMBER_CALLS, Origin, OriginReader
 from dbheal_lsp.languages.python.receivers import LayoutReader, ReceiverReader, leaf_name
 from dbheal_lsp.languages.python.signatures import (
@@ -44,6 +45,7 @@ class _Found:
     """What `file_constants` collects while it walks a file, in the order met."""
 
     attributes: list[tuple[str, Given]]
+    transparent: frozenset[str]  # decorators that leave callers as they are (decorators.py)
     signatures: list[Signature] = field(default_factory=list)
     returns: list[tuple[str, bool]] = field(default_factory=list)
     owned: list[tuple[str, str, Given]] = field(default_factory=list)
@@ -80,7 +82,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
     """Return what module `tree` assigns to attributes, defines and passes to functions."""
     module = _module_literals(tree)
     # A module's constants are read as attributes too: `schema.PodcastColumns`.
-    found = _Found(list(module.items()))
+    found = _Found(list(module.items()), transparent_decorators(tree))
     # Assignments and `x.append(v)` calls, with the function they are in.
     assignments: list[
         tuple[ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Call, Function | None]
@@ -175,7 +177,9 @@ def _note_function(
 ) -> None:
     """Note a function's signature and whether it returns a number."""
     is_method = owner is not None and function is None
-    signature = signature_of(node, is_method, module, owner.name if owner else "")
+    signature = signature_of(
+        node, is_method, module, owner.name if owner else "", found.transparent
+    )
     found.defined.append((node, owner.name if is_method and owner is not None else None))
     found.signatures.append(signature)
     found.returns.append((node.name, returns_number(node)))

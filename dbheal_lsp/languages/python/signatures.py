@@ -15,6 +15,7 @@ from dbheal_lsp.languages.python.constants import (
     Signature,
     read_given,
 )
+from dbheal_lsp.languages.python.decorators import STANDARD_TRANSPARENT, is_entry_point
 from dbheal_lsp.languages.python.origins import BUILTINS, Origin, OriginReader
 from dbheal_lsp.languages.python.receivers import leaf_name
 
@@ -123,8 +124,10 @@ def signature_of(
     method: bool,
     module: Mapping[str, Literal],
     owner: str,
+    transparent: frozenset[str] = STANDARD_TRANSPARENT,
 ) -> Signature:
-    """Return the signature of function `node` (`method`: defined in a class body)."""
+    """Return the signature of function `node` (`method`: defined in a class body; its
+    decorators named in `transparent` leave its callers as they are)."""
     args = node.args
     positional = [a.arg for a in (*args.posonlyargs, *args.args)]
     static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
@@ -149,7 +152,7 @@ def signature_of(
         node.name,
         (*positional, *keyword_only),
         tuple(defaults),
-        bool(node.decorator_list),
+        is_entry_point(node, transparent),
         method,
         args.vararg is not None or args.kwarg is not None,
         setter,
