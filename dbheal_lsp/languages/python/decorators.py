@@ -12,9 +12,9 @@ someone else to call: not transparent.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
 from dbheal_lsp.languages.python.bindings import FUNCTIONS
+from dbheal_lsp.languages.python.own_methods import own_returns
 from dbheal_lsp.languages.python.receivers import leaf_name
 
 # Standard wrappers: the callers of the function are still the callers the code shows.
@@ -71,7 +71,7 @@ def _passes_through(function: ast.FunctionDef | ast.AsyncFunctionDef, known: set
         return False
     parameter = (args.posonlyargs or args.args)[0].arg
     inner = {s.name for s in ast.walk(function) if isinstance(s, FUNCTIONS) and s is not function}
-    returns = list(_own_returns(function))
+    returns = own_returns(function)
     if not returns or not all(_returns_function(r, parameter, inner) for r in returns):
         return False
     allowed = _allowed_uses(function, parameter, known)
@@ -80,17 +80,6 @@ def _passes_through(function: ast.FunctionDef | ast.AsyncFunctionDef, known: set
         for n in ast.walk(function)
         if isinstance(n, ast.Name) and n.id == parameter
     )
-
-
-def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Return]:
-    """Yield the `return` statements of `function` itself, not of functions nested in it."""
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            yield node
-        elif not isinstance(node, (*FUNCTIONS, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def _returns_function(node: ast.Return, parameter: str, inner: set[str]) -> bool:

@@ -18,6 +18,7 @@ from dbheal_lsp.languages.python.filecontext import (
     Variants,
 )
 from dbheal_lsp.languages.python.literals import FStringField, LiteralText, scan_string
+from dbheal_lsp.languages.python.own_methods import own_method, returned_variants
 from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.reaching import reaching_values
 from dbheal_lsp.languages.python.receivers import leaf_name
@@ -82,6 +83,8 @@ def read_pieces(
                 return _joined_pieces(node.func.value, node.args[0].elts, scope, ctx, depth)
             joined = _joined_names(node.func.value.value, node.args[0], scope, ctx, depth)
             return None if joined is None else [[text_at(joined, node, ctx)]]
+    if isinstance(node, ast.Call) and (method := own_method(node, ctx)) is not None:
+        return returned_variants(method, ctx, lambda v, s: _operand(v, s, ctx, at, depth))
     if isinstance(node, ast.Call) and leaf_name(node.func) in TEXT_CALLS and node.args:
         return read_pieces(node.args[0], scope, ctx, at, depth + 1)
     if isinstance(node, ast.Name):
