@@ -31,7 +31,12 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
     for start, end in stars:
         if _inside_exists(mask, start):
             continue  # `EXISTS (SELECT * ...)` returns no column to the code
-        what = f" of {', '.join(dict.fromkeys(tables))}" if tables else ""
+        # `{table}.*` returns the columns of the interpolated table, whatever else the
+        # statement reads: one message for it in every statement it is part of.
+        qualifier = facts.rendered.text[start:end].rpartition(".")[0]
+        interpolated = is_stand_in(qualifier)
+        shown = ["an interpolated table"] if interpolated else tables
+        what = f" of {', '.join(dict.fromkeys(shown))}" if shown else ""
         yield issue(
             facts,
             RULE,

@@ -204,7 +204,9 @@ def _inline(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> Varia
     variants = _operand(node, scope, ctx, (node.lineno, node.col_offset), depth)
     if variants is None:
         return None
-    if any(isinstance(p, Slot) for variant in variants for p in variant):
+    if any(isinstance(p, Slot) for variant in variants for p in variant) and not all(
+        _reads_as_statement(v) for v in variants
+    ):
         return None
     return variants
 
@@ -497,3 +499,9 @@ def consistent(variant: list[Piece], ctx: FileContext) -> bool:
         sum(1 for starts in alternatives if starts & covered) <= 1
         for alternatives in ctx.alternatives.values()
     )
+
+
+def _reads_as_statement(variant: list[Piece]) -> bool:
+    """Return whether a fragment with slots is a whole statement (a subquery built above)."""
+    first = next((p for p in variant if not isinstance(p, TextPiece) or p.text.strip()), None)
+    return isinstance(first, TextPiece) and first.text.lstrip(" (\n").upper().startswith("SELECT")
