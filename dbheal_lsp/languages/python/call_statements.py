@@ -7,7 +7,6 @@ import ast
 import re
 from collections.abc import Callable
 
-from dbheal_lsp.analysis.sqllex import skip_trivia
 from dbheal_lsp.analysis.statement import Parameter, Piece, Slot, Statement, TextPiece
 from dbheal_lsp.languages.python.calls import DBAPI_CALLS, TEXT_CALLS, call_name_span
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope
@@ -16,16 +15,9 @@ from dbheal_lsp.languages.python.pieces import consistent, read_pieces
 from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.results import FunctionRows, function_rows
+from dbheal_lsp.languages.python.sql_text import starts_like_sql
 from dbheal_lsp.languages.python.variants import numbered, per_caller_variants, per_class_variants
 
-# The words a SQL statement starts with, after any whitespace, comments and opening parentheses
-# (skipped by `_starts_like_sql` with str.find: a pattern with nested repeats backtracks
-# exponentially on a run of comments).
-_SQL_START = re.compile(
-    r"(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH|PRAGMA|BEGIN|COMMIT|END|"
-    r"ROLLBACK|SAVEPOINT|RELEASE|EXPLAIN|VACUUM|ATTACH|DETACH|ANALYZE|REINDEX|VALUES)\b",
-    re.IGNORECASE,
-)
 # The written text after a leading interpolated SELECT: `UNION ALL SELECT ... FROM ...`.
 _COMPOUND_OPERATOR = re.compile(r"\s*(UNION(\s+ALL)?|INTERSECT|EXCEPT)\s+(?=SELECT\b)", re.I)
 _COMPOUND_SELECT = re.compile(
@@ -82,7 +74,7 @@ def sql_statements(
         seen.add(tuple(pieces))
         literal = "".join(p.text for p in pieces if isinstance(p, TextPiece))
         if name in DBAPI_CALLS:
-            if not _starts_like_sql(literal) and not _SQL_WORD.search(literal):
+            if not starts_like_sql(literal) and not _SQL_WORD.search(literal):
                 continue
         elif not _reads_as_sql(pieces):
             continue
@@ -135,7 +127,7 @@ def _reads_as_sql(pieces: list[Piece]) -> bool:
     whose written text goes on with a compound SELECT."""
     first = pieces[0]
     if isinstance(first, TextPiece) and first.text.strip():
-        return _starts_like_sql(first.text)
+        return starts_like_sql(first.text)
     text = "".join(p.text for p in pieces if isinstance(p, TextPiece)).strip()
     leading = [p for p in pieces if not (isinstance(p, TextPiece) and not p.text.strip())]
     return (
@@ -161,8 +153,3 @@ def _written_member_first(pieces: list[Piece]) -> list[Piece]:
             rest = TextPiece(piece.text[operator.end() :], piece.positions[operator.end() :])
             return [rest, *pieces[i + 1 :], TextPiece(" ", piece.positions[:2]), *pieces[:i]]
     return pieces
-
-
-def _starts_like_sql(text: str) -> bool:
-    """Return whether `text` starts like a SQL statement (after blanks, comments and `(`)."""
-    return _SQL_START.match(text, skip_trivia(text, 0, also="(")) is not None

@@ -23,6 +23,7 @@ from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.reaching import reaching_values
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.slots import NUMBER_CONVERSIONS, new_slot
+from dbheal_lsp.languages.python.sql_text import inlinable
 from dbheal_lsp.languages.python.written import (
     NAME_TEXT,
     attribute_values,
@@ -196,19 +197,14 @@ def _operand(
 
 
 def _inline(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> Variants | None:
-    """Variants of an interpolated value that is plain text built only from literals, else None.
+    """Variants of an interpolated value that is plain text built only from literals, or a
+    SELECT built above (a subquery, slots and all), else None.
 
     `cond = "AND deleted = 0" if hide else ""` interpolated with `%s`: each variant of the SQL is
     checked with the fragment's own text, mapped to where the fragment is written.
     """
     variants = _operand(node, scope, ctx, (node.lineno, node.col_offset), depth)
-    if variants is None:
-        return None
-    if any(isinstance(p, Slot) for variant in variants for p in variant) and not all(
-        _reads_as_statement(v) for v in variants
-    ):
-        return None
-    return variants
+    return None if variants is None else inlinable(variants)
 
 
 def _join(parts: Sequence[Variants]) -> Variants:
@@ -499,9 +495,3 @@ def consistent(variant: list[Piece], ctx: FileContext) -> bool:
         sum(1 for starts in alternatives if starts & covered) <= 1
         for alternatives in ctx.alternatives.values()
     )
-
-
-def _reads_as_statement(variant: list[Piece]) -> bool:
-    """Return whether a fragment with slots is a whole statement (a subquery built above)."""
-    first = next((p for p in variant if not isinstance(p, TextPiece) or p.text.strip()), None)
-    return isinstance(first, TextPiece) and first.text.lstrip(" (\n").upper().startswith("SELECT")
