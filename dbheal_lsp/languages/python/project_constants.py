@@ -11,6 +11,7 @@ from dbheal_lsp.languages.python.constants import (
     ATTRIBUTE_TAG,
     CODE_NAMES,
     PARAMETER_TAG,
+    SELF_TAG,
     CallArguments,
     Environment,
     FileConstants,
@@ -83,24 +84,46 @@ class ProjectConstants:
                 if (c, name) in self.by_class
             ]
             if found:
-                if any(f is None for f in found):
-                    return None
+                if any(f is None or any(_is_own(v) for v in f) for f in found):
+                    return None  # (a class property: known per class only)
                 return frozenset().union(*(f for f in found if f is not None))
         return self.attributes.get(name)
 
-    def class_attribute_values(self, name: str, cls: str) -> frozenset[Literal] | None:
+    def class_attribute_values(
+        self, name: str, cls: str, depth: int = 0
+    ) -> frozenset[Literal] | None:
         """Return the literals attribute `name` holds on an instance of exactly `cls`: what
-        the nearest of its classes (itself, then its bases) that assigns it gives."""
+        the nearest of its classes (itself, then its bases) that assigns it gives. A class
+        property giving the names of another attribute (see SELF_TAG) gives `cls`'s."""
         level, seen = [cls], {cls}
         while level:
             found = [self.by_class[(c, name)] for c in level if (c, name) in self.by_class]
             if found:
                 if any(f is None for f in found):
                     return None
-                return frozenset().union(*(f for f in found if f is not None))
+                values = frozenset[Literal]().union(*(f for f in found if f is not None))
+                return self._own_names(values, cls, depth)
             level = [b for c in level for b in self.hierarchy.up.get(c, ()) if b not in seen]
             seen.update(level)
         return self.attributes.get(name)
+
+    def _own_names(
+        self, values: frozenset[Literal], cls: str, depth: int
+    ) -> frozenset[Literal] | None:
+        """`values` with each (SELF_TAG, attribute) replaced by what `cls` gives that
+        attribute; None when one of them is not known."""
+        out: set[Literal] = set()
+        for value in values:
+            if isinstance(value, tuple) and _is_own(value):
+                if depth > 3:
+                    return None
+                own = self.class_attribute_values(str(value[1]), cls, depth + 1)
+                if own is None:
+                    return None
+                out |= own
+            else:
+                out.add(value)
+        return frozenset(out)
 
     def variant_classes(self, owner: str, names: Iterable[str]) -> tuple[str, ...]:
         """Return the classes whose instances a method of `owner` may run on that give one
@@ -146,6 +169,11 @@ class ProjectConstants:
         """Return, for each call of `function` in the project, the literal each parameter is
         given there; empty when the function is defined more than once or never called."""
         return self.environments.get(function, ())
+
+
+def _is_own(value: Literal) -> bool:
+    """A class property's (SELF_TAG, attribute): the names `attribute` holds on each class."""
+    return isinstance(value, tuple) and len(value) == 2 and value[0] == SELF_TAG
 
 
 def _sorted_values(mapping: Mapping[Any, frozenset[Literal] | None]) -> list[Any]:
