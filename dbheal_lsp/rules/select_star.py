@@ -31,6 +31,10 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
     for start, end in stars:
         if _inside_exists(mask, start):
             continue  # `EXISTS (SELECT * ...)` returns no column to the code
+        if facts.rendered.span(start, end).line != facts.rendered.span(end - 1, end).line:
+            # `{table}.*` with the table's name written elsewhere (a class's `_table`): the
+            # issue is where the star is written.
+            start = end - 1
         what = f" of {', '.join(dict.fromkeys(tables))}" if tables else ""
         yield issue(
             facts,

@@ -36,6 +36,9 @@ KEYS = "\x00keys"
 # A class property's value that is the names another attribute of the same class holds:
 # (SELF_TAG, attribute), read per class (see ProjectConstants.class_attribute_values).
 SELF_TAG = "\x00self"
+# A class named as a call's argument (`self._fetch(Album, q)`): (CLASS_TAG, "Album"). Not a
+# literal (see project_constants._literals); the classes a parameter is given are read apart.
+CLASS_TAG = "\x00class"
 _T = TypeVar("_T")
 # Attributes that hold names the code itself defines: a class's name, its slots.
 CODE_NAMES = frozenset({"__name__", "__qualname__", "__tablename__"})

@@ -177,7 +177,8 @@ def _operand(
 
 
 def _inline(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> Variants | None:
-    """Variants of an interpolated value that is plain text built only from literals, else None.
+    """Variants of an interpolated value that is plain text built only from literals (in one
+    value at least), else None.
 
     `cond = "AND deleted = 0" if hide else ""` interpolated with `%s`: each variant of the SQL is
     checked with the fragment's own text, mapped to where the fragment is written.
@@ -185,9 +186,17 @@ def _inline(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> Varia
     variants = _operand(node, scope, ctx, (node.lineno, node.col_offset), depth)
     if variants is None:
         return None
-    if any(isinstance(p, Slot) for variant in variants for p in variant):
+    if any(_unread_start(variant) for variant in variants):
         return None
+    # `_from = table` then `_from += f" {join}"` in a branch: the table is read, the unread
+    # addition after it stays a slot.
     return variants
+
+
+def _unread_start(variant: list[Piece]) -> bool:
+    """Whether `variant` starts with a slot (nothing known of what it is): read as a whole."""
+    first = next((p for p in variant if not isinstance(p, TextPiece) or p.text.strip()), None)
+    return isinstance(first, Slot)
 
 
 def _join(parts: Sequence[Variants]) -> Variants:

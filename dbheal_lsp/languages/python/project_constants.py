@@ -9,6 +9,7 @@ from typing import Any
 
 from dbheal_lsp.languages.python.constants import (
     ATTRIBUTE_TAG,
+    CLASS_TAG,
     CODE_NAMES,
     PARAMETER_TAG,
     SELF_TAG,
@@ -50,6 +51,9 @@ class ProjectConstants:
     # (class, field) of every record class: `index.name` on an Index is what `Index(...)`
     # calls pass as `name`.
     record_fields: frozenset[tuple[str, str]] = frozenset()
+    # (function, parameter) -> the project's classes its callers pass as that parameter
+    # (`self._fetch(Album, q)`, passed on as `super()._get_results(model_cls, ...)`).
+    argument_classes: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -69,6 +73,7 @@ class ProjectConstants:
                 sorted((k, sorted(v)) for k, v in self.hierarchy.up.items()),
                 sorted(self.test_classes),
                 sorted(self.record_fields),
+                sorted((k, sorted(v)) for k, v in self.argument_classes.items()),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -147,6 +152,10 @@ class ProjectConstants:
         """Return every literal the callers of `function` pass as `parameter`, or None when
         one passes something else, or no call is seen (an entry point: anyone may call it)."""
         return self.parameters.get((function, parameter))
+
+    def classes_passed(self, function: str, parameter: str) -> frozenset[str]:
+        """Return the project's classes the callers of `function` pass as `parameter`."""
+        return self.argument_classes.get((function, parameter), frozenset())
 
     def holds_program_data(self, origin: Origin) -> bool:
         """Return whether a value of `origin` (languages/python/origins.py) holds only the program's
@@ -251,7 +260,48 @@ def project_constants(
         hierarchy,
         test_classes,
         record_fields,
+        _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
     )
+
+
+def _argument_classes(
+    signatures: Mapping[str, list[Signature]],
+    reaching: Callable[[Signature], list[CallArguments]],
+    classes: Iterable[str],
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Return (function, parameter) -> the project's classes (test doubles left out) that
+    calls pass as that parameter, by name or passed on from the caller's own parameter."""
+    known_classes = frozenset(classes)
+    wanted: dict[str, tuple[Signature, list[CallArguments]]] = {}
+    for name, sigs in signatures.items():
+        if len(sigs) != 1:
+            continue
+        calls = reaching(sigs[0])
+        if any(
+            _names_a_class(g) for c in calls for g in (*c.positional, *dict(c.keywords).values())
+        ):
+            wanted[name] = (sigs[0], calls)
+    found: dict[tuple[str, str], frozenset[str]] = {}
+    for _ in range(3):  # `_fetch(Album)` -> `_get_results(model_cls)`: chains of a few calls
+        known, found = found, {}
+        for name, (sig, calls) in wanted.items():
+            for index, parameter in enumerate(sig.parameters):
+                given: set[str] = set()
+                for value in _passed(calls, sig, index, parameter):
+                    if not isinstance(value, tuple) or len(value) != 2:
+                        continue
+                    if value[0] == CLASS_TAG and value[1] in known_classes:
+                        given.add(value[1])
+                    elif value[0] == PARAMETER_TAG:
+                        owner, _, passed = value[1].partition(".")
+                        given |= known.get((owner, passed), frozenset())
+                if given:
+                    found[(name, parameter)] = frozenset(given)
+    return found
+
+
+def _names_a_class(given: Given) -> bool:
+    return isinstance(given, tuple) and len(given) == 2 and given[0] in (CLASS_TAG, PARAMETER_TAG)
 
 
 def _dead_methods(
@@ -377,6 +427,8 @@ def _literals(
             if found is None:
                 return None
             out |= found
+        elif isinstance(value, tuple) and len(value) == 2 and value[0] == CLASS_TAG:
+            return None  # a class object: no literal (see argument_classes)
         else:
             out.add(value)
     return frozenset(out) or None  # only dead code gives it a value: not known
