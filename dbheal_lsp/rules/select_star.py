@@ -47,15 +47,19 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
 
 
 def _inside_exists(mask: str, at: int) -> bool:
-    """Return whether offset `at` of the (masked) SQL lies in the subquery of an EXISTS."""
+    """Return whether offset `at` of the (masked) SQL lies in the subquery of an EXISTS or an
+    IN, however deep (`IN (SELECT id FROM (SELECT t.* ...))`): its columns reach no code."""
     depth = 0
     for i in range(at - 1, -1, -1):
         if mask[i] == ")":
             depth += 1
         elif mask[i] == "(":
             if depth == 0:
-                return mask[:i].rstrip().upper().endswith("EXISTS")
-            depth -= 1
+                before = mask[:i].rstrip().upper()
+                if before.endswith("EXISTS") or re.search(r"\bIN$", before):
+                    return True
+            else:
+                depth -= 1
     return False
 
 
