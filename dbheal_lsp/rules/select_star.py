@@ -36,6 +36,10 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
         qualifier = facts.rendered.text[start:end].rpartition(".")[0]
         interpolated = is_stand_in(qualifier)
         shown = ["an interpolated table"] if interpolated else tables
+        if facts.rendered.span(start, end).line != facts.rendered.span(end - 1, end).line:
+            # `{table}.*` with the table's name written elsewhere (a class's `_table`): the
+            # issue is where the star is written.
+            start = end - 1
         what = f" of {', '.join(dict.fromkeys(shown))}" if shown else ""
         yield issue(
             facts,
@@ -48,15 +52,19 @@ def select_stars(facts: Facts) -> Iterator[Issue]:
 
 
 def _inside_exists(mask: str, at: int) -> bool:
-    """Return whether offset `at` of the (masked) SQL lies in the subquery of an EXISTS."""
+    """Return whether offset `at` of the (masked) SQL lies in the subquery of an EXISTS or an
+    IN, however deep (`IN (SELECT id FROM (SELECT t.* ...))`): its columns reach no code."""
     depth = 0
     for i in range(at - 1, -1, -1):
         if mask[i] == ")":
             depth += 1
         elif mask[i] == "(":
             if depth == 0:
-                return mask[:i].rstrip().upper().endswith("EXISTS")
-            depth -= 1
+                before = mask[:i].rstrip().upper()
+                if before.endswith("EXISTS") or re.search(r"\bIN$", before):
+                    return True
+            else:
+                depth -= 1
     return False
 
 

@@ -16,7 +16,12 @@ from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.results import FunctionRows, function_rows
 from dbheal_lsp.languages.python.sql_text import starts_like_sql
-from dbheal_lsp.languages.python.variants import numbered, per_caller_variants, per_class_variants
+from dbheal_lsp.languages.python.variants import (
+    numbered,
+    per_argument_variants,
+    per_caller_variants,
+    per_class_variants,
+)
 
 # The written text after a leading interpolated SELECT: `UNION ALL SELECT ... FROM ...`.
 _COMPOUND_OPERATOR = re.compile(r"\s*(UNION(\s+ALL)?|INTERSECT|EXCEPT)\s+(?=SELECT\b)", re.I)
@@ -58,12 +63,17 @@ def sql_statements(
     ctx.environment = {}
     ctx.several = False
     ctx.per_class = set()
+    ctx.class_arguments = {}
     variants = read_pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
     variants = [v for v in variants if consistent(v, ctx)]
+    again: list[list[Piece]] = []
     if ctx.several:
-        variants = per_caller_variants(sql_arg, call, scope, ctx) or variants
+        again = per_caller_variants(sql_arg, call, scope, ctx)
     elif ctx.per_class:
-        variants = per_class_variants(sql_arg, call, scope, ctx) or variants
+        again = per_class_variants(sql_arg, call, scope, ctx)
+    if not again and ctx.class_arguments:
+        again = per_argument_variants(sql_arg, call, scope, ctx)
+    variants = again or variants
     found: list[Statement] = []
     parameters = parameters_of() if variants else None
     seen: set[tuple[Piece, ...]] = set()

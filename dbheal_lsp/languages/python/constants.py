@@ -33,6 +33,12 @@ PARAMETER_TAG = "\x00param"  # ... and of a parameter of a class's constructor: 
 # The first item of a tuple that stands for a dict display's keys: iterating or joining that
 # argument gives them, but the argument itself is a dict whose values may be anything.
 KEYS = "\x00keys"
+# A class property's value that is the names another attribute of the same class holds:
+# (SELF_TAG, attribute), read per class (see ProjectConstants.class_attribute_values).
+SELF_TAG = "\x00self"
+# A class named as a call's argument (`self._fetch(Album, q)`): (CLASS_TAG, "Album"). Not a
+# literal (see project_constants._literals); the classes a parameter is given are read apart.
+CLASS_TAG = "\x00class"
 _T = TypeVar("_T")
 # Attributes that hold names the code itself defines: a class's name, its slots.
 CODE_NAMES = frozenset({"__name__", "__qualname__", "__tablename__"})

@@ -13,8 +13,10 @@ from dbheal_lsp.languages.python.bindings import (
     child_nodes,
     return_statements,
 )
+from dbheal_lsp.languages.python.class_values import class_collections
 from dbheal_lsp.languages.python.constants import (
     PARAMETER_TAG,
+    SELF_TAG,
     CallArguments,
     FileConstants,
     Given,
@@ -83,6 +85,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
     module = _module_literals(tree)
     # A module's constants are read as attributes too: `schema.PodcastColumns`.
     found = _Found(list(module.items()), transparent_decorators(tree))
+    collections = class_collections(tree)
     # Assignments and `x.append(v)` calls, with the function they are in.
     assignments: list[
         tuple[ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Call, Function | None]
@@ -119,7 +122,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
             for container in _stored_containers(node):
                 found.attribute(owner, container, None)  # `self.cache[k] = v`: not a literal now
         if isinstance(node, ast.ClassDef):
-            _note_class(node, module, found)
+            _note_class(node, module, collections, found)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if _is_self_attribute(target) and isinstance(target, ast.Attribute):
@@ -155,8 +158,14 @@ def file_constants(tree: ast.Module) -> FileConstants:
     )
 
 
-def _note_class(node: ast.ClassDef, module: Mapping[str, Literal], found: _Found) -> None:
-    """Note a class's bases, the constructor a record class gets, and its body's attributes."""
+def _note_class(
+    node: ast.ClassDef,
+    module: Mapping[str, Literal],
+    collections: Mapping[tuple[str, str], Given],
+    found: _Found,
+) -> None:
+    """Note a class's bases, the constructor a record class gets, and its body's attributes
+    (the names its collections hold: languages/python/class_values.py)."""
     found.bases.append((node.name, tuple(b for b in map(last_base_name, node.bases) if b)))
     record = record_signature(node, module)
     if record is not None:
@@ -165,7 +174,11 @@ def _note_class(node: ast.ClassDef, module: Mapping[str, Literal], found: _Found
         found.records.append((node.name, record.parameters))
     for stmt in node.body:
         for name, value in _assigned(stmt):
-            found.attribute(node, name, read_given(value, module))
+            given = read_given(value, module)
+            found.attribute(node, name, collections.get((node.name, name), given))
+    for (owner, name), given in collections.items():
+        if owner == node.name and isinstance(given, tuple) and given[0] == SELF_TAG:
+            found.owned.append((owner, name, given))  # a property: its class's names only
 
 
 def _note_function(

@@ -123,6 +123,10 @@ class FileContext:
     # once per class (see per_class_variants), as an instance of `as_class`.
     per_class: set[str] = field(default_factory=set)
     as_class: str | None = None
+    # Parameters the callers give classes (`model_cls._table` with `_fetch(Album, ...)`): the
+    # statement is read once per class (see per_argument_variants), `as_argument` its turn's.
+    class_arguments: dict[str, frozenset[str]] = field(default_factory=dict)
+    as_argument: tuple[str, str] | None = None
     # What each function does with query rows (languages/python/results.py), by id of the function.
     rows: dict[int, FunctionRows] = field(default_factory=dict)
     # Where values come from (languages/python/origins.py): each function's bindings, read once.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece
 from dbheal_lsp.languages.python.calls import TEXT_CALLS
@@ -17,6 +17,7 @@ from dbheal_lsp.languages.python.filecontext import (
     Scope,
     Variants,
 )
+from dbheal_lsp.languages.python.joined_names import joined_names
 from dbheal_lsp.languages.python.literals import FStringField, LiteralText, scan_string
 from dbheal_lsp.languages.python.own_methods import own_method, returned_variants
 from dbheal_lsp.languages.python.pysource import span_of
@@ -28,7 +29,6 @@ from dbheal_lsp.languages.python.written import (
     NAME_TEXT,
     attribute_values,
     caller_literals,
-    names_tuple,
     pinned,
     text_at,
 )
@@ -82,7 +82,8 @@ def read_pieces(
         ):
             if isinstance(node.args[0], (ast.List, ast.Tuple)) and node.args[0].elts:
                 return _joined_pieces(node.func.value, node.args[0].elts, scope, ctx, depth)
-            joined = _joined_names(node.func.value.value, node.args[0], scope, ctx, depth)
+            separator, arg = node.func.value.value, node.args[0]
+            joined = joined_names(separator, arg, scope, ctx, _item_texts(scope, ctx, depth))
             return None if joined is None else [[text_at(joined, node, ctx)]]
     if isinstance(node, ast.Call) and (method := own_method(node, ctx)) is not None:
         return returned_variants(method, ctx, lambda v, s: _operand(v, s, ctx, at, depth))
@@ -95,46 +96,29 @@ def read_pieces(
     return None
 
 
-def _joined_names(
-    separator: str, arg: ast.expr, scope: Scope, ctx: FileContext, depth: int
-) -> str | None:
-    """Return the text of `separator.join(arg)` when `arg` is a list of names the code writes:
-    a tuple constant (`", ".join(columns)`), each of its names formatted
-    (`", ".join("%s = ?" % c for c in columns)`), or placeholders (`", ".join("?" * len(c))`)."""
-    if isinstance(arg, (ast.GeneratorExp, ast.ListComp)) and len(arg.generators) == 1:
-        loop = arg.generators[0]
-        names = names_tuple(loop.iter, scope, ctx)
-        if names is None or loop.ifs or not isinstance(loop.target, ast.Name):
-            return None
-        texts: list[str] = []
+def _item_texts(
+    scope: Scope, ctx: FileContext, depth: int
+) -> Callable[[ast.expr, str, tuple[str, ...]], list[str] | None]:
+    """The reader joined_names.py formats each joined name with: the item's text with the
+    variable bound to each name in turn, when each is text alone (no slot)."""
+
+    def texts(item: ast.expr, variable: str, names: tuple[str, ...]) -> list[str] | None:
+        out: list[str] = []
         outer = ctx.bound
         try:
             for name in names:
-                ctx.bound = {**outer, loop.target.id: name}
-                variants = _operand(arg.elt, scope, ctx, (arg.lineno, arg.col_offset), depth)
+                ctx.bound = {**outer, variable: name}
+                variants = _operand(item, scope, ctx, (item.lineno, item.col_offset), depth)
                 if not variants or len(variants) != 1:
                     return None
                 if any(isinstance(p, Slot) for p in variants[0]):
                     return None
-                texts.append("".join(p.text for p in variants[0] if isinstance(p, TextPiece)))
+                out.append("".join(p.text for p in variants[0] if isinstance(p, TextPiece)))
         finally:
             ctx.bound = outer
-        return separator.join(texts)
-    if (
-        isinstance(arg, ast.BinOp)
-        and isinstance(arg.op, ast.Mult)
-        and isinstance(arg.left, ast.Constant)
-        and arg.left.value in ("?", "%s")
-        and isinstance(arg.right, ast.Call)
-        and leaf_name(arg.right.func) == "len"
-        and len(arg.right.args) == 1
-    ):
-        counted = names_tuple(arg.right.args[0], scope, ctx)
-        if counted is None or arg.left.value != "?":
-            return None
-        return separator.join("?" * len(counted))
-    names = names_tuple(arg, scope, ctx)
-    return None if names is None else separator.join(names)
+        return out
+
+    return texts
 
 
 def _joined_pieces(
@@ -197,8 +181,8 @@ def _operand(
 
 
 def _inline(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> Variants | None:
-    """Variants of an interpolated value that is plain text built only from literals, or a
-    SELECT built above (a subquery, slots and all), else None.
+    """Variants of an interpolated value whose text starts as written (plain text, a SELECT
+    built above, `table` with an unread addition after it), else None.
 
     `cond = "AND deleted = 0" if hide else ""` interpolated with `%s`: each variant of the SQL is
     checked with the fragment's own text, mapped to where the fragment is written.

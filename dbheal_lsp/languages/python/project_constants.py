@@ -9,8 +9,10 @@ from typing import Any
 
 from dbheal_lsp.languages.python.constants import (
     ATTRIBUTE_TAG,
+    CLASS_TAG,
     CODE_NAMES,
     PARAMETER_TAG,
+    SELF_TAG,
     CallArguments,
     Environment,
     FileConstants,
@@ -49,6 +51,9 @@ class ProjectConstants:
     # (class, field) of every record class: `index.name` on an Index is what `Index(...)`
     # calls pass as `name`.
     record_fields: frozenset[tuple[str, str]] = frozenset()
+    # (function, parameter) -> the project's classes its callers pass as that parameter
+    # (`self._fetch(Album, q)`, passed on as `super()._get_results(model_cls, ...)`).
+    argument_classes: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -68,6 +73,7 @@ class ProjectConstants:
                 sorted((k, sorted(v)) for k, v in self.hierarchy.up.items()),
                 sorted(self.test_classes),
                 sorted(self.record_fields),
+                sorted((k, sorted(v)) for k, v in self.argument_classes.items()),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -83,24 +89,46 @@ class ProjectConstants:
                 if (c, name) in self.by_class
             ]
             if found:
-                if any(f is None for f in found):
-                    return None
+                if any(f is None or any(_is_own(v) for v in f) for f in found):
+                    return None  # (a class property: known per class only)
                 return frozenset().union(*(f for f in found if f is not None))
         return self.attributes.get(name)
 
-    def class_attribute_values(self, name: str, cls: str) -> frozenset[Literal] | None:
+    def class_attribute_values(
+        self, name: str, cls: str, depth: int = 0
+    ) -> frozenset[Literal] | None:
         """Return the literals attribute `name` holds on an instance of exactly `cls`: what
-        the nearest of its classes (itself, then its bases) that assigns it gives."""
+        the nearest of its classes (itself, then its bases) that assigns it gives. A class
+        property giving the names of another attribute (see SELF_TAG) gives `cls`'s."""
         level, seen = [cls], {cls}
         while level:
             found = [self.by_class[(c, name)] for c in level if (c, name) in self.by_class]
             if found:
                 if any(f is None for f in found):
                     return None
-                return frozenset().union(*(f for f in found if f is not None))
+                values = frozenset[Literal]().union(*(f for f in found if f is not None))
+                return self._own_names(values, cls, depth)
             level = [b for c in level for b in self.hierarchy.up.get(c, ()) if b not in seen]
             seen.update(level)
         return self.attributes.get(name)
+
+    def _own_names(
+        self, values: frozenset[Literal], cls: str, depth: int
+    ) -> frozenset[Literal] | None:
+        """`values` with each (SELF_TAG, attribute) replaced by what `cls` gives that
+        attribute; None when one of them is not known."""
+        out: set[Literal] = set()
+        for value in values:
+            if isinstance(value, tuple) and _is_own(value):
+                if depth > 3:
+                    return None
+                own = self.class_attribute_values(str(value[1]), cls, depth + 1)
+                if own is None:
+                    return None
+                out |= own
+            else:
+                out.add(value)
+        return frozenset(out)
 
     def variant_classes(self, owner: str, names: Iterable[str]) -> tuple[str, ...]:
         """Return the classes whose instances a method of `owner` may run on that give one
@@ -125,6 +153,10 @@ class ProjectConstants:
         one passes something else, or no call is seen (an entry point: anyone may call it)."""
         return self.parameters.get((function, parameter))
 
+    def classes_passed(self, function: str, parameter: str) -> frozenset[str]:
+        """Return the project's classes the callers of `function` pass as `parameter`."""
+        return self.argument_classes.get((function, parameter), frozenset())
+
     def holds_program_data(self, origin: Origin) -> bool:
         """Return whether a value of `origin` (languages/python/origins.py) holds only the program's
         own data: the parameters it depends on are filled so by every caller (never true of
@@ -146,6 +178,11 @@ class ProjectConstants:
         """Return, for each call of `function` in the project, the literal each parameter is
         given there; empty when the function is defined more than once or never called."""
         return self.environments.get(function, ())
+
+
+def _is_own(value: Literal) -> bool:
+    """A class property's (SELF_TAG, attribute): the names `attribute` holds on each class."""
+    return isinstance(value, tuple) and len(value) == 2 and value[0] == SELF_TAG
 
 
 def _sorted_values(mapping: Mapping[Any, frozenset[Literal] | None]) -> list[Any]:
@@ -223,7 +260,48 @@ def project_constants(
         hierarchy,
         test_classes,
         record_fields,
+        _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
     )
+
+
+def _argument_classes(
+    signatures: Mapping[str, list[Signature]],
+    reaching: Callable[[Signature], list[CallArguments]],
+    classes: Iterable[str],
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Return (function, parameter) -> the project's classes (test doubles left out) that
+    calls pass as that parameter, by name or passed on from the caller's own parameter."""
+    known_classes = frozenset(classes)
+    wanted: dict[str, tuple[Signature, list[CallArguments]]] = {}
+    for name, sigs in signatures.items():
+        if len(sigs) != 1:
+            continue
+        calls = reaching(sigs[0])
+        if any(
+            _names_a_class(g) for c in calls for g in (*c.positional, *dict(c.keywords).values())
+        ):
+            wanted[name] = (sigs[0], calls)
+    found: dict[tuple[str, str], frozenset[str]] = {}
+    for _ in range(3):  # `_fetch(Album)` -> `_get_results(model_cls)`: chains of a few calls
+        known, found = found, {}
+        for name, (sig, calls) in wanted.items():
+            for index, parameter in enumerate(sig.parameters):
+                given: set[str] = set()
+                for value in _passed(calls, sig, index, parameter):
+                    if not isinstance(value, tuple) or len(value) != 2:
+                        continue
+                    if value[0] == CLASS_TAG and value[1] in known_classes:
+                        given.add(value[1])
+                    elif value[0] == PARAMETER_TAG:
+                        owner, _, passed = value[1].partition(".")
+                        given |= known.get((owner, passed), frozenset())
+                if given:
+                    found[(name, parameter)] = frozenset(given)
+    return found
+
+
+def _names_a_class(given: Given) -> bool:
+    return isinstance(given, tuple) and len(given) == 2 and given[0] in (CLASS_TAG, PARAMETER_TAG)
 
 
 def _dead_methods(
@@ -349,6 +427,8 @@ def _literals(
             if found is None:
                 return None
             out |= found
+        elif isinstance(value, tuple) and len(value) == 2 and value[0] == CLASS_TAG:
+            return None  # a class object: no literal (see argument_classes)
         else:
             out.add(value)
     return frozenset(out) or None  # only dead code gives it a value: not known

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from dbheal_lsp.languages.python.bindings import FUNCTIONS
 from dbheal_lsp.languages.python.constants import (
+    CLASS_TAG,
     KEYS,
     PARAMETER_TAG,
     CallArguments,
@@ -31,7 +32,16 @@ def _argument(
         given = keys_of_display(value)
     if given is None and isinstance(value, ast.Name):
         given = dicts.get((id(enclosing), value.id))
-    return given if given is not None else _passed_on(value, enclosing)
+    if given is None:
+        given = _passed_on(value, enclosing)
+    if given is None and isinstance(value, ast.Name) and _class_like(value.id):
+        given = (CLASS_TAG, value.id)  # the project's class, if it is one (project_constants.py)
+    return given
+
+
+def _class_like(name: str) -> bool:
+    """A CapWords name (`Album`), as classes are spelled; not a CONSTANT."""
+    return name[:1].isupper() and not name.isupper()
 
 
 def keys_of_display(value: ast.expr) -> Given:

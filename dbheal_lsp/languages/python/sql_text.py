@@ -1,5 +1,5 @@
-"""Whether text reads as SQL: the words a statement starts with, and a fragment that is a
-whole statement of its own (a subquery built above)."""
+"""Whether text reads as SQL: the words a statement starts with, and an interpolated value
+whose text starts as written (a fragment or a subquery built above)."""
 
 from __future__ import annotations
 
@@ -23,20 +23,18 @@ def starts_like_sql(text: str) -> bool:
     return _SQL_START.match(text, skip_trivia(text, 0, also="(")) is not None
 
 
-def is_select(variant: list[Piece]) -> bool:
-    """Return whether the pieces of a fragment are a SELECT statement of their own: written
-    text that starts with SELECT, before any interpolated part."""
-    first = next((p for p in variant if not isinstance(p, TextPiece) or p.text.strip()), None)
-    if not isinstance(first, TextPiece):
-        return False
-    start = skip_trivia(first.text, 0, also="(")
-    return first.text[start : start + 6].upper() == "SELECT"
-
-
 def inlinable(variants: list[list[Piece]]) -> list[list[Piece]] | None:
     """Return the variants of an interpolated value when each can be read inside the larger
-    statement as its own text: plain text (no slot), or a whole SELECT built above (a
-    subquery, whose slots are then judged where they are written); else None."""
-    if all(is_select(v) or not any(isinstance(p, Slot) for p in v) for v in variants):
-        return variants
-    return None
+    statement as its own text: it starts with written text (plain text; a SELECT built above,
+    whose slots are then judged where they are written; `_from = table` then
+    `_from += f" {join}"`, whose unread addition stays a slot); else None. A value that starts
+    with a slot is nothing known: read as one slot."""
+    if any(_unread_start(v) for v in variants):
+        return None
+    return variants
+
+
+def _unread_start(variant: list[Piece]) -> bool:
+    """Return whether `variant` starts with a slot (nothing known of what it is)."""
+    first = next((p for p in variant if not isinstance(p, TextPiece) or p.text.strip()), None)
+    return isinstance(first, Slot)

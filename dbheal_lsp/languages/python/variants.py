@@ -47,6 +47,21 @@ def per_class_variants(
     return out[:MAX_VARIANTS]
 
 
+def per_argument_variants(
+    sql_arg: ast.expr, call: ast.Call, scope: Scope, ctx: FileContext
+) -> Variants:
+    """Return the variants of `sql_arg` read once per class the callers pass as a parameter,
+    each with that class's attributes: `table = model_cls._table` in `_get_results(model_cls,
+    ...)`, called as `_fetch(Album, ...)` and `_fetch(Item, ...)`, gives albums and items."""
+    name, classes = min(ctx.class_arguments.items())  # one parameter's classes
+    out: Variants = []
+    for cls in sorted(classes)[:MAX_VARIANTS]:
+        ctx.as_argument = (name, cls)
+        out.extend(_read_again(sql_arg, call, scope, ctx))
+    ctx.as_argument = None
+    return out[:MAX_VARIANTS]
+
+
 def _read_again(sql_arg: ast.expr, call: ast.Call, scope: Scope, ctx: FileContext) -> Variants:
     """Return the consistent variants of `sql_arg` read afresh (with what `ctx` now says a
     caller passes or which class `self` is)."""

@@ -22,6 +22,12 @@ def attribute_values(node: ast.Attribute, ctx: FileContext) -> frozenset[GivenLi
     owner = owning_class(node, ctx)
     if owner is not None and ctx.as_class is not None:
         return constants.class_attribute_values(node.attr, ctx.as_class)
+    if owner is None and isinstance(node.value, ast.Name) and ctx.scope is not None:
+        classes = _classes_passed(ctx.scope, node.value.id, ctx)
+        if classes and ctx.as_argument is not None and ctx.as_argument[0] == node.value.id:
+            return constants.class_attribute_values(node.attr, ctx.as_argument[1])
+        if classes:
+            ctx.class_arguments[node.value.id] = classes  # read once per class passed
     if owner is None and constants.record_fields:
         function = ctx.scope.node if ctx.scope is not None else None
         cls = ctx.origins.class_of(node.value, function)
@@ -103,6 +109,19 @@ def _tuple_literal(node: ast.expr) -> tuple[str, ...] | None:
     ):
         return tuple(str(e.value) for e in node.elts if isinstance(e, ast.Constant))
     return None
+
+
+def _classes_passed(scope: Scope, name: str, ctx: FileContext) -> frozenset[str]:
+    """Return the project's classes callers pass as parameter `name` of the function `scope`
+    (`model_cls` of `_get_results(model_cls, ...)`), when it is never bound otherwise."""
+    node = scope.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return frozenset()
+    if scope.assignments is None:
+        scope.assignments = collect_assignments(scope.node, scope.owners)
+    if len(scope.assignments.get(name, ())) != 1:
+        return frozenset()
+    return ctx.options.constants.classes_passed(node.name, name)
 
 
 def parameter_values(scope: Scope, name: str, ctx: FileContext) -> frozenset[GivenLiteral] | None:

@@ -95,3 +95,22 @@ def test_a_name_takes_one_value_in_each_variant() -> None:
     assert found is not None
     kept = sorted("".join(shown(v)) for v in found if consistent(v, ctx))
     assert kept == ["SELECT a FROM t ORDER BY a", "SELECT b FROM t ORDER BY b"]
+
+
+def test_a_name_read_in_part_keeps_its_known_start() -> None:
+    found, _, _ = variants_of_first_call(
+        """
+        def f(conn, join, where):
+            src = "users"
+            if join:
+                src += f" {join}"
+            cond = where
+            conn.execute(f"SELECT id FROM ({src}) WHERE {cond}")
+        """
+    )
+    assert found is not None
+    # The table is read, the unread join after it stays a slot; a value that starts unread
+    # is one slot whole.
+    assert ["".join(shown(v)) for v in found] == [
+        "SELECT id FROM (users {fstring:join}) WHERE {fstring:cond}"
+    ]

@@ -266,3 +266,40 @@ def test_test_doubles_give_no_variants_of_the_programs_statements() -> None:
     assert constants.class_attribute_values("_table", "Album") == {"albums"}
     assert constants.class_attribute_values("_table", "Double") == {"items"}  # from its base
     assert constants.attribute_values("_table", "Model") == {"items", "albums", "test"}
+
+
+CLASSES_PASSED = """
+class Album:
+    _table = "albums"
+
+
+class Item:
+    _table = "items"
+
+
+class Library:
+    def albums(self):
+        return self._fetch(Album, None)
+
+    def items(self):
+        return self._fetch(Item, "x")
+
+    def _fetch(self, model_cls, query):
+        return self._results(model_cls, query)
+
+    def _results(self, model_cls, query):
+        return model_cls._table
+
+
+def with_a_name_not_a_class(lib):
+    lib._fetch(Unknown, None)
+"""
+
+
+def test_the_classes_callers_pass_are_followed_through_calls() -> None:
+    constants = project_constants([file_constants(ast.parse(CLASSES_PASSED))])
+    assert constants.classes_passed("_fetch", "model_cls") == {"Album", "Item"}
+    assert constants.classes_passed("_results", "model_cls") == {"Album", "Item"}
+    assert constants.classes_passed("_results", "query") == frozenset()
+    # A class is no literal: what the parameter holds as text stays unknown.
+    assert constants.parameter_values("_results", "model_cls") is None

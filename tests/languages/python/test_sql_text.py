@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece, ValueInfo
-from dbheal_lsp.languages.python.sql_text import inlinable, is_select, starts_like_sql
+from dbheal_lsp.languages.python.sql_text import inlinable, starts_like_sql
 from dbheal_lsp.model import Span
 
 
@@ -27,12 +27,12 @@ def test_text_starts_like_sql_after_blanks_comments_and_brackets(text: str, sql:
     assert starts_like_sql(text) is sql
 
 
-def test_a_select_with_slots_is_inlined_a_fragment_with_slots_is_not() -> None:
+def test_a_value_that_starts_as_written_is_inlined_one_that_starts_unread_is_not() -> None:
     slot = Slot(0, "fstring", ValueInfo("where", Span(1, 1, 1, 6)))
     subquery: list[Piece] = [_text("SELECT id FROM users WHERE "), slot]
-    fragment: list[Piece] = [_text("AND "), slot]
+    table_and_join: list[Piece] = [_text("items"), _text(" "), slot]
     plain: list[Piece] = [_text("AND deleted = 0")]
-    assert is_select(subquery) and not is_select(fragment)
     assert inlinable([subquery, plain]) == [subquery, plain]
-    assert inlinable([fragment]) is None
+    assert inlinable([table_and_join]) == [table_and_join]
     assert inlinable([[slot, _text(" UNION SELECT 1")]]) is None
+    assert inlinable([plain, [_text("  "), slot]]) is None

@@ -9,7 +9,12 @@ from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece, ValueInfo
 from dbheal_lsp.languages.python.file_constants import file_constants
 from dbheal_lsp.languages.python.filecontext import ExtractOptions, FileContext, Scope
 from dbheal_lsp.languages.python.project_constants import project_constants
-from dbheal_lsp.languages.python.variants import numbered, per_caller_variants, per_class_variants
+from dbheal_lsp.languages.python.variants import (
+    numbered,
+    per_argument_variants,
+    per_caller_variants,
+    per_class_variants,
+)
 from dbheal_lsp.model import Span
 from tests.languages.python.test_filecontext import calls_in, class_named, function_scope, read_file
 
@@ -34,6 +39,21 @@ def insert(conn, table, column):
 def use(conn):
     insert(conn, "podcast", "title")
     insert(conn, "episode", "url")
+
+
+def fetch(conn, model_cls):
+    return results(conn, model_cls)
+
+
+def results(conn, model_cls):
+    table = model_cls._table
+    conn.execute("SELECT id FROM " + table)
+
+
+def every_model(conn):
+    fetch(conn, Item)
+    fetch(conn, Album)
+    fetch(conn, Unknown)
 """
 
 
@@ -63,6 +83,19 @@ def test_one_variant_per_caller_never_one_callers_table_with_the_others_column()
         "INSERT INTO podcast (title) VALUES (1)",
     ]
     assert ctx.environment == {} and ctx.environment_of is None
+
+
+def test_one_variant_per_class_the_callers_pass() -> None:
+    ctx = context()
+    scope = function_scope(ctx, "results")
+    ctx.scope = scope
+    call = execute_in(scope)
+    # `fetch(conn, Item)` passes the class on to `results(conn, model_cls)`; `Unknown` is no
+    # class of the project.
+    ctx.class_arguments = {"model_cls": frozenset({"Item", "Album"})}
+    found = per_argument_variants(call.args[0], call, scope, ctx)
+    assert texts(found) == ["SELECT id FROM albums", "SELECT id FROM items"]
+    assert ctx.as_argument is None
 
 
 def test_one_variant_per_class_a_method_runs_on() -> None:
