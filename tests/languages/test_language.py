@@ -248,7 +248,17 @@ def test_a_toy_file_that_is_not_text_is_skipped_with_a_note(root: Path) -> None:
 
 def test_the_registry_reads_python_then_javascript() -> None:
     assert [language.name for language in LANGUAGES] == ["python", "javascript"]
-    assert SOURCE_EXTENSIONS == (".py", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+    assert SOURCE_EXTENSIONS == (
+        ".py",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".jsx",
+        ".ts",
+        ".mts",
+        ".cts",
+        ".tsx",
+    )
     assert language_for("app/x.py") is LANGUAGES[0]
     assert language_for("web/x.tsx") is LANGUAGES[1]
     assert language_for("app/x.sqll") is None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dbheal_lsp.languages.javascript.names import declared_parts
 from dbheal_lsp.languages.javascript.parse import JsSource
 from dbheal_lsp.languages.javascript.values import unwrapped
 
@@ -102,6 +103,8 @@ def sql_call(node: Node, source: JsSource, calls: frozenset[str]) -> SqlCall | N
     if name_node is None:
         return None
     name = source.text_of(name_node)
+    if name == "exec" and _regex_receiver(_callee(function), source):
+        return None  # `pattern.exec(text)`: a regular expression's, whatever the text
     if arguments.type == "template_string":
         if name in BOUND_TAGS:
             return SqlCall(name, node, name_node, arguments, tagged=True)
@@ -139,7 +142,8 @@ def _with_values(call: SqlCall, rest: list[Node], source: JsSource) -> SqlCall:
         if options is None:
             return call  # named values: not read here
         first, rest = unwrapped(options), [options]
-    if first.type == "array" and len(rest) == 1:
+    # `(sql, [values], callback)`: a callback passed by its name follows the values' array.
+    if first.type == "array" and (len(rest) == 1 or (len(rest) == 2 and _is_name(rest[1]))):
         elements = tuple(first.named_children)
         if any(e.type == "spread_element" for e in elements):
             return call
@@ -151,6 +155,26 @@ def _with_values(call: SqlCall, rest: list[Node], source: JsSource) -> SqlCall:
     return SqlCall(
         call.name, call.call, call.name_node, call.sql, values=tuple(rest), values_node=rest[0]
     )
+
+
+def _regex_receiver(callee: Node, source: JsSource) -> bool:
+    """Whether the method is called on a regular expression (written there, or a name that
+    holds one)."""
+    receiver = callee.child_by_field_name("object") if callee.type == "member_expression" else None
+    if receiver is None:
+        return False
+    receiver = unwrapped(receiver)
+    if receiver.type == "identifier":
+        parts = declared_parts(receiver, source)
+        receiver = unwrapped(parts[0]) if parts else receiver
+    if receiver.type == "new_expression":
+        made = receiver.child_by_field_name("constructor")
+        return made is not None and source.text_of(made) == "RegExp"
+    return receiver.type == "regex"
+
+
+def _is_name(node: Node) -> bool:
+    return unwrapped(node).type in ("identifier", "member_expression")
 
 
 def _prepared_run(prepare: Node, source: JsSource) -> Node | None:

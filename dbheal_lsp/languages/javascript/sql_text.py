@@ -38,7 +38,7 @@ class SqlReader:
             return None
         node = unwrapped(node)
         if node.type in LITERALS:
-            return literal_pieces(node, self.source, lambda e: [self.slot(e, "template")])
+            return literal_pieces(node, self.source, lambda e: self._substitution(e, depth))
         if node.type == "binary_expression":
             return self._concatenation(node, depth)
         if node.type == "identifier":
@@ -55,6 +55,15 @@ class SqlReader:
         if node.type == "call_expression":
             return self._join(node, depth)
         return None
+
+    def _substitution(self, node: Node, depth: int) -> list[Piece]:
+        """A template's `${name}` whose name holds text written in the code is that text (a
+        table name in a constant is checked); any other `${...}` is a slot."""
+        if unwrapped(node).type == "identifier":
+            read = self.read(node, depth + 1)
+            if read is not None and all(isinstance(p, TextPiece) for p in read):
+                return read
+        return [self.slot(node, "template")]
 
     def slot(self, node: Node, kind: SlotKind) -> Slot:
         """Return a slot for the interpolated expression `node` (numbered later: `numbered`)."""
