@@ -51,6 +51,8 @@ PREPARED_METHODS = frozenset({"get", "all", "run", "iterate", "each"})
 # The keys of a query object that hold its SQL and its values.
 _SQL_KEYS = ("text", "sql")
 _VALUE_KEYS = ("values", "replacements", "bind")
+# Calls whose every argument after the SQL is one value (Prisma's; the others may take a list).
+_VARIADIC = frozenset({"$queryRawUnsafe", "$executeRawUnsafe"})
 _CALLBACKS = frozenset({"arrow_function", "function_expression", "function"})
 
 
@@ -150,8 +152,13 @@ def _with_values(call: SqlCall, rest: list[Node], source: JsSource) -> SqlCall:
         return SqlCall(
             call.name, call.call, call.name_node, call.sql, values=elements, values_node=first
         )
-    if any(unwrapped(a).type in ("spread_element", "object", "array", "identifier") for a in rest):
-        return call  # `values` held in a name, or spread: not known here
+    if any(unwrapped(a).type in ("spread_element", "object", "array") for a in rest):
+        return call  # spread, or a mix of values and lists: not known here
+    if len(rest) == 1 and _is_name(rest[0]) and call.name not in _VARIADIC:
+        return call  # `query(sql, values)`: the list in a name
+    if call.name not in _VARIADIC | {"prepare"} and _is_name(rest[-1]):
+        return call  # `db.get(sql, id, done)`: the last name may be a callback
+
     return SqlCall(
         call.name, call.call, call.name_node, call.sql, values=tuple(rest), values_node=rest[0]
     )
