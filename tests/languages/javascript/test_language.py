@@ -12,6 +12,7 @@ from dbheal_lsp.files import SourceNotText
 from dbheal_lsp.languages import language_for
 from dbheal_lsp.languages.javascript.language import JavaScriptLanguage
 from tests.analysis.test_project import make_db
+from tests.conftest import run_dbheal
 
 LANGUAGE = JavaScriptLanguage()
 
@@ -41,3 +42,36 @@ def test_no_code_fix_exists_yet(tmp_path: Path) -> None:
     project = Project(load_config(tmp_path, {"database": str(tmp_path / "app.db")}))
     (issue,) = project.check_source("a.js", "db.all('SELECT nmae FROM users');\n").issues
     assert LANGUAGE.code_fixes("db.all('SELECT nmae FROM users');\n", issue, project) == ()
+
+
+AUTH_JS = """// Die Sitzung prüfen 🔐
+const db = require("./db");
+
+async function session(userId) {
+  const note = "é🙂"; return db.query(`SELECT * FROM sessions WHERE user_id = ${parseInt(userId)}`);
+}
+
+function profile(id) {
+  return db.prepare("SELECT nmae FROM users WHERE id = ?").get(id);
+}
+"""
+
+
+def test_dbheal_check_reports_js_issues_at_their_line_and_column(tmp_path: Path) -> None:
+    make_db(tmp_path / "app.db", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "auth.js").write_text(AUTH_JS, encoding="utf-8")
+    (tmp_path / "node_modules" / "x").mkdir(parents=True)
+    (tmp_path / "node_modules" / "x" / "i.js").write_text("db.all('SELECT a FROM b')\n")
+
+    done = run_dbheal(tmp_path, "check", "--database", "app.db", "--no-cache", ".")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = AUTH_JS.splitlines()
+    table = lines[4].index("sessions") + 1  # code points: é and 🙂 are one column each
+    column = lines[8].index("nmae") + 1
+    assert (
+        f"routes/auth.js:5:{table}: critical MISSING_TABLE no such table: sessions" in done.stdout
+    )
+    assert f"routes/auth.js:9:{column}: " in done.stdout and "MISSING_COLUMN" in done.stdout
+    assert "node_modules" not in done.stdout
