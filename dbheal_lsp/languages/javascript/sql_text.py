@@ -70,18 +70,17 @@ class SqlReader:
         return Slot(-1, kind, value_info(node, self.source, self.helpers))
 
     def _concatenation(self, node: Node, depth: int) -> list[Piece] | None:
-        operator = node.child_by_field_name("operator")
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if operator is None or left is None or right is None:
+        """`a + b + c`: the chain's operands read in order (a chain of any length, read
+        without a level of recursion per `+`)."""
+        operands = _operands(node, self.source)
+        if operands is None:
             return None
-        if self.source.text_of(operator) != "+":
-            return None
-        sides = [self.read(left, depth + 1), self.read(right, depth + 1)]
-        if sides[0] is None and sides[1] is None:
-            return None  # no text on either side: a sum, or text not known
+        reads = [self.read(operand, depth + 1) for operand in operands]
+        if all(read is None for read in reads):
+            return None  # no text in it: a sum, or text not known
         pieces: list[Piece] = []
-        for side, read in ((left, sides[0]), (right, sides[1])):
-            pieces.extend(read if read is not None else [self.slot(side, "concat")])
+        for operand, read in zip(operands, reads, strict=True):
+            pieces.extend(read if read is not None else [self.slot(operand, "concat")])
         return merged(pieces)
 
     def _join(self, node: Node, depth: int) -> list[Piece] | None:
@@ -116,6 +115,22 @@ class SqlReader:
             read = self.read(element, depth + 1)
             pieces.extend(read if read is not None else [self.slot(element, "join")])
         return merged(pieces) if pieces else None
+
+
+def _operands(node: Node, source: JsSource) -> list[Node] | None:
+    """The operands of the left-leaning chain of `+` that `node` is, in order; None when
+    `node` is another operator."""
+    rights: list[Node] = []
+    while node.type == "binary_expression":
+        operator = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if operator is None or left is None or right is None:
+            return None
+        if source.text_of(operator) != "+":
+            return None if not rights else [node, *reversed(rights)]
+        rights.append(right)
+        node = unwrapped(left)
+    return [node, *reversed(rights)]
 
 
 def numbered(pieces: list[Piece]) -> tuple[Piece, ...]:

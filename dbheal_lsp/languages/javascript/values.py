@@ -90,6 +90,8 @@ def value_info(node: Node, source: JsSource, helpers: Helpers, depth: int = 0) -
     base = ValueInfo(shown, span)
     inner = unwrapped(node)
     kind = inner.type
+    if depth > _MAX_DEPTH:
+        return base
     if kind == "number":
         spelled = source.text_of(inner).lower()
         integer = spelled.startswith("0x") or not any(c in spelled for c in ".e")

@@ -75,3 +75,10 @@ def test_numbered_counts_slots_in_order() -> None:
     pieces = _read("q(`SELECT ${a}, ${b} FROM t`)\n")
     assert pieces is not None
     assert [s.index for s in numbered(pieces) if isinstance(s, Slot)] == [0, 1]
+
+
+def test_a_long_concatenation_is_read_whole() -> None:
+    parts = " +\n  ".join(f"'c{k}, '" for k in range(300))
+    pieces = _read(f"q('SELECT ' + {parts} + 'id FROM t')\n")
+    assert pieces is not None and len(pieces) == 1
+    assert _rendered(pieces).endswith("c299, id FROM t")
