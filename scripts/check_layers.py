@@ -37,6 +37,7 @@ PARTS: tuple[tuple[str, str], ...] = (
     # The source languages and database back ends sit beside the engine: it reaches them through
     # their seams (languages/language.py, databases/database.py).
     ("dbheal_lsp.languages.python", "python"),
+    ("dbheal_lsp.languages.javascript", "javascript"),
     ("dbheal_lsp.languages", "languages"),
     ("dbheal_lsp.databases.sqlite", "sqlite"),
     ("dbheal_lsp.databases", "databases"),
@@ -73,9 +74,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     # A language knows no database back end, a back end no language: each reaches the other's
     # seam only (the SchemaError of databases/database.py, the Statement of the engine).
     "python": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
+    "javascript": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     "languages": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
-    "sqlite": frozenset({"fixes", "report", "python", "languages"}) | FRONT_DOORS,
-    "databases": frozenset({"fixes", "report", "python", "languages"}) | FRONT_DOORS,
+    "sqlite": frozenset({"fixes", "report", "python", "javascript", "languages"}) | FRONT_DOORS,
+    "databases": frozenset({"fixes", "report", "python", "javascript", "languages"}) | FRONT_DOORS,
     "fixes": FRONT_DOORS | BACK_ENDS,
     "report": frozenset({"fixes"}) | FRONT_DOORS | BACK_ENDS,
     "lsp": FRONT_DOORS - {"lsp"} | BACK_ENDS,
@@ -105,7 +107,7 @@ OWNED_PACKAGE_EXEMPTIONS: dict[str, frozenset[str]] = {
 }
 #: The packages of the source languages (parts): only `languages` (the registry) and the
 #: languages themselves import them.
-LANGUAGE_PARTS = frozenset({"python"})
+LANGUAGE_PARTS = frozenset({"python", "javascript"})
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Literal, TypeAlias
 
 from dbheal_lsp.model import Span
 
-SlotKind = Literal["fstring", "percent", "format", "concat", "join"]
+SlotKind = Literal["fstring", "percent", "format", "concat", "join", "template"]
 # "fragment": a slot where neither a value nor a name can stand (`WHERE a = 0 %s`, `FROM t %s`):
 # it holds a piece of SQL text, unknown here, and is rendered as a comment so that the text the
 # code spells out around it is still checked.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dbheal_lsp.languages.javascript.language import JavaScriptLanguage
 from dbheal_lsp.languages.language import Language
 from dbheal_lsp.languages.python.language import PythonLanguage
 
@@ -16,7 +17,7 @@ __all__ = ["LANGUAGES", "SOURCE_EXTENSIONS", "extensions_of", "language_for"]
 
 #: Every language dbheal reads; the first also reads a text whose name has no known extension
 #: (an editor's unsaved buffer, a `<string>`).
-LANGUAGES: tuple[Language, ...] = (PythonLanguage(),)
+LANGUAGES: tuple[Language, ...] = (PythonLanguage(), JavaScriptLanguage())
 
 
 def extensions_of(languages: Sequence[Language]) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ def injections(facts: Facts) -> Iterator[Issue]:
         "format": ".format()",
         "concat": "string concatenation (+)",
         "join": "str.join()",
+        "template": "a template literal",
     }
     for sr in facts.rendered.slots:
         value = sr.slot.value

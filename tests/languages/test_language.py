@@ -209,6 +209,7 @@ def test_a_tree_of_two_languages_is_checked_file_by_file(root: Path) -> None:
     write(root, "notes.txt", "sql: SELECT * FROM nowhere\n")  # no language reads it
 
     python = LANGUAGES[0]
+    write(root, "web/q.js", "db.all('SELECT * FROM nowhere')\n")  # not read: no JavaScript
     result = _project(root, python, TOY).check_paths([root], use_cache=False)
 
     assert [(i.path, i.span.line, i.type) for i in result.issues] == [
@@ -245,10 +246,21 @@ def test_a_toy_file_that_is_not_text_is_skipped_with_a_note(root: Path) -> None:
     ]
 
 
-def test_the_registry_reads_python_and_only_python() -> None:
-    assert [language.name for language in LANGUAGES] == ["python"]
-    assert SOURCE_EXTENSIONS == (".py",)
+def test_the_registry_reads_python_then_javascript() -> None:
+    assert [language.name for language in LANGUAGES] == ["python", "javascript"]
+    assert SOURCE_EXTENSIONS == (
+        ".py",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".jsx",
+        ".ts",
+        ".mts",
+        ".cts",
+        ".tsx",
+    )
     assert language_for("app/x.py") is LANGUAGES[0]
+    assert language_for("web/x.tsx") is LANGUAGES[1]
     assert language_for("app/x.sqll") is None
     assert language_for("app/x.sqll", (LANGUAGES[0], TOY)) is TOY
     assert extensions_of((TOY, LANGUAGES[0], TOY)) == (".sqll", ".py")

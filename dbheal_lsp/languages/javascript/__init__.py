@@ -1,0 +1,1 @@
+"""JavaScript and TypeScript, the second source language: tree-sitter finds the statements."""
