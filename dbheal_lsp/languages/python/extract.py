@@ -19,6 +19,7 @@ from dataclasses import replace
 from dbheal_lsp.analysis.positions import source_lines
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.languages.python.bindings import child_nodes
+from dbheal_lsp.languages.python.call_sites import HelperFiles, call_site_statements
 from dbheal_lsp.languages.python.call_statements import sql_statements
 from dbheal_lsp.languages.python.calls import keyword_value
 from dbheal_lsp.languages.python.connections import (
@@ -48,7 +49,9 @@ class Extractor:
         if options.shapes:
             options = replace(options, calls=options.calls | {s.name for s in options.shapes})
         self.options = options
-        names = "|".join(sorted(re.escape(n) for n in self.options.calls))
+        self._helpers = HelperFiles()
+        methods = options.constants.sql_methods - options.calls
+        names = "|".join(sorted(re.escape(n) for n in self.options.calls | methods))
         self._candidate = re.compile(rf"\b(?:{names})\s*\(")
 
     def might_contain_sql(self, source: str) -> bool:
@@ -76,6 +79,7 @@ class Extractor:
         lines = lines if lines is not None else source_lines(source)
         ctx = FileContext(lines, self.options, candidate_lines, Scope(tree, ""), deadline)
         ctx.origins.module = tree
+        ctx.helper_files = self._helpers
         # A file that opens no database itself (most get a connection from a helper elsewhere)
         # and whose receivers the settings do not map: every statement runs on the main one.
         ctx.opens_databases = bool(self.options.receivers) or any(
@@ -199,9 +203,12 @@ def _visit_expr(node: ast.AST, scope: Scope, ctx: FileContext) -> None:
         if id(call) in ctx.consumed:
             continue
         name = leaf_name(call.func)
-        if name is None or name not in ctx.options.calls:
+        if name is None:
             continue
-        ctx.statements.extend(_statements_of_call(call, name, scope, ctx))
+        if name in ctx.options.calls:
+            ctx.statements.extend(_statements_of_call(call, name, scope, ctx))
+        elif name in ctx.options.constants.sql_methods and ctx.helper_files is not None:
+            ctx.statements.extend(call_site_statements(call, name, scope, ctx, ctx.helper_files))
 
 
 def _calls_in(node: ast.AST) -> Iterator[ast.Call]:

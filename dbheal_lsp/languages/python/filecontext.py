@@ -17,6 +17,7 @@ from dbheal_lsp.languages.python.results import FunctionRows
 
 if TYPE_CHECKING:
     from dbheal_lsp.config import CallShape
+    from dbheal_lsp.languages.python.call_sites import HelperFiles
 
 MAX_NAME_DEPTH = 8
 # How many variants of one statement are checked: it keeps a file of many branches linear.
@@ -123,6 +124,14 @@ class FileContext:
     # once per class (see per_class_variants), as an instance of `as_class`.
     per_class: set[str] = field(default_factory=set)
     as_class: str | None = None
+    # Reading a helper's SQL for one call of it (languages/python/call_sites.py): `environment`
+    # holds what that call passes, whatever other callers pass; `given` notes that the text
+    # read took something from the call (an argument, the receiver's class).
+    call_site: bool = False
+    given: bool = False
+    own_attributes: dict[str, GivenLiteral] = field(default_factory=dict)
+    # The files of the helpers calls reach, parsed once per extractor (call_sites.py).
+    helper_files: HelperFiles | None = None
     # What each function does with query rows (languages/python/results.py), by id of the function.
     rows: dict[int, FunctionRows] = field(default_factory=dict)
     # Where values come from (languages/python/origins.py): each function's bindings, read once.

@@ -49,6 +49,11 @@ class ProjectConstants:
     # (class, field) of every record class: `index.name` on an Index is what `Index(...)`
     # calls pass as `name`.
     record_fields: frozenset[tuple[str, str]] = frozenset()
+    # Where each class is defined (relative path; a name defined twice left out), and the
+    # names of the methods that reach a database call (languages/python/call_sites.py).
+    class_files: Mapping[str, str] = field(default_factory=dict)
+    sql_methods: frozenset[str] = frozenset()
+    project_root: str = ""  # what class_files are relative to
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -68,6 +73,8 @@ class ProjectConstants:
                 sorted((k, sorted(v)) for k, v in self.hierarchy.up.items()),
                 sorted(self.test_classes),
                 sorted(self.record_fields),
+                sorted(self.class_files.items()),
+                sorted(self.sql_methods),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
