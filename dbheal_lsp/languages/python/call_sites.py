@@ -18,30 +18,40 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import replace
 
-from dbheal_lsp.analysis.positions import source_lines
-from dbheal_lsp.analysis.statement import Piece, Slot, Statement, TextPiece
+from dbheal_lsp.analysis.statement import Parameter, Piece, Slot, Statement, TextPiece
 from dbheal_lsp.config import Config
 from dbheal_lsp.languages.python.calls import DEFAULT_CALLS, call_name_span
 from dbheal_lsp.languages.python.constants import KEYS, FileConstants
 from dbheal_lsp.languages.python.constants import Literal as GivenLiteral
 from dbheal_lsp.languages.python.filecontext import MAX_VARIANTS, FileContext, Scope
-from dbheal_lsp.languages.python.helper_receivers import receiver_class
+from dbheal_lsp.languages.python.helper_receivers import (
+    MAX_DEPTH,
+    Helper,
+    HelperFiles,
+    arguments_of,
+    calls_of,
+    constructor_attributes,
+    find_method,
+    passed_on,
+    receiver_class,
+)
 from dbheal_lsp.languages.python.pieces import consistent, read_pieces
 from dbheal_lsp.languages.python.project_constants import ProjectConstants
-from dbheal_lsp.languages.python.pysource import parse_module, span_of
+from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.reaching import reaching_name
 from dbheal_lsp.languages.python.receivers import leaf_name
+from dbheal_lsp.languages.python.values import literal_parameters, value_info
+from dbheal_lsp.languages.python.variants import per_caller_variants, per_class_variants
 
 # How many helpers deep a call is followed (insert -> _insert_query is 2), and how many
 # statements one call site gives at most.
-MAX_DEPTH = 3
 MAX_CALL_SITE_VARIANTS = 4
 _SQL_START = re.compile(
     r"\s*\(?\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH)\b", re.IGNORECASE
 )
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -51,8 +61,6 @@ def with_helpers(
 ) -> ProjectConstants:
     """Return `merged` with where each class is defined and which methods reach a database
     call (`found`: every file's constants by relative path)."""
-    from dataclasses import replace
-
     where: dict[str, str | None] = {}
     for rel, constants in found.items():
         for name, _bases in constants.bases:
@@ -74,34 +82,6 @@ def with_helpers(
     )
 
 
-@dataclass
-class HelperFiles:
-    """The files helpers are defined in, parsed once per process (None: not readable)."""
-
-    parsed: dict[str, tuple[ast.Module, list[str]] | None] = field(default_factory=dict)
-
-    def read(self, path: str) -> tuple[ast.Module, list[str]] | None:
-        """Return the tree and lines of the file at `path`."""
-        if path not in self.parsed:
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-                self.parsed[path] = (parse_module(text, path), source_lines(text))
-            except (OSError, SyntaxError, ValueError, RecursionError):
-                self.parsed[path] = None
-        return self.parsed[path]
-
-
-@dataclass(frozen=True)
-class _Helper:
-    """A method found for a call: its class node, the file it is in."""
-
-    method: _Function
-    cls: ast.ClassDef
-    module: ast.Module
-    lines: list[str]
-    path: str  # "" for the caller's own file
-
-
 def call_site_statements(
     call: ast.Call, name: str, scope: Scope, ctx: FileContext, files: HelperFiles
 ) -> list[Statement]:
@@ -113,7 +93,7 @@ def call_site_statements(
     receiver = receiver_class(func.value, scope, ctx)
     if not receiver:
         return []
-    helper = _find_method(receiver, name, ctx, files)
+    helper = find_method(receiver, name, ctx, files)
     if helper is None:
         return []
     words: dict[str, ast.expr] = {}
@@ -134,8 +114,46 @@ def call_site_statements(
     for db_call, variant in found[:MAX_CALL_SITE_VARIANTS]:
         text = "".join(p.text for p in variant if isinstance(p, TextPiece))
         piece = _pinned_to_call(text, call, words, ctx)
-        out.append(_statement(call, db_call, piece, scope, ctx, where))
+        statement = _statement(call, db_call, piece, scope, ctx, where)
+        out.append(replace(statement, parameters=_bound_values(call, text, scope, ctx)))
     return out
+
+
+def _bound_values(
+    call: ast.Call, text: str, scope: Scope, ctx: FileContext
+) -> tuple[Parameter, ...] | None:
+    """Return the values the call's dict display binds, when the SQL's placeholders are
+    exactly its keys (`insert({'atime': int(t)})` gives `VALUES (:atime)`): their types are
+    checked against the columns. None when the call passes no such dict."""
+    placeholders = set(_PLACEHOLDER.findall(text))
+    for arg in (*call.args, *(k.value for k in call.keywords)):
+        if isinstance(arg, ast.Dict) and placeholders:
+            found = literal_parameters(arg, ctx)
+            if found is not None and {p.name for p in found} == placeholders:
+                values = [v for k, v in zip(arg.keys, arg.values, strict=True) if k is not None]
+                return tuple(_typed(p, v, scope, ctx) for p, v in zip(found, values, strict=False))
+    return None
+
+
+def _typed(parameter: Parameter, node: ast.expr, scope: Scope, ctx: FileContext) -> Parameter:
+    """Return `parameter` with the type of what a name passed holds, when its one value is a
+    cast (`atime = int(a) if a else int(time.time())`): as the cast itself would give."""
+    if parameter.value.code_type is not None or not isinstance(node, ast.Name):
+        return parameter
+    found = reaching_name(node, scope, ctx)
+    if found is None or len(found[1]) != 1 or found[1][0][1] or found[1][0][0] is None:
+        return parameter
+    value = found[1][0][0]
+    branches = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+    infos = [value_info(b, ctx) for b in branches]
+    kinds = {(i.code_type, i.helper) for i in infos}
+    if len(kinds) != 1 or infos[0].helper is None:
+        return parameter
+    code_type, helper = kinds.pop()
+    info = replace(
+        parameter.value, code_type=code_type, helper=helper, numeric_cast=infos[0].numeric_cast
+    )
+    return replace(parameter, value=info)
 
 
 def _statement(
@@ -157,7 +175,7 @@ def _statement(
 
 
 def _read_helper(
-    helper: _Helper,
+    helper: Helper,
     environment: dict[str, GivenLiteral],
     receiver: str,
     hctx: FileContext,
@@ -169,7 +187,7 @@ def _read_helper(
     following the helpers of its own class it calls, up to MAX_DEPTH levels."""
     method = helper.method
     scope = Scope(method, f"{helper.cls.name}.{method.name}")
-    for node in _calls_of(method):
+    for node in calls_of(method):
         called = leaf_name(node.func)
         if called is None:
             continue
@@ -182,10 +200,10 @@ def _read_helper(
             and node.func.value.id == "self"
             and called in ctx.options.constants.sql_methods
         ):
-            inner = _find_method(receiver, called, ctx, files)
+            inner = find_method(receiver, called, ctx, files)
             if inner is None or inner.path != helper.path:
                 continue
-            passed = _passed_on(inner.method, node, environment)
+            passed = passed_on(inner.method, node, environment)
             if passed:
                 yield from _read_helper(inner, passed, receiver, hctx, ctx, files, depth + 1)
 
@@ -211,123 +229,42 @@ def _variants(
         hctx.call_site = False
     if not variants or not hctx.given:
         return  # nothing taken from the call: the helper's own statement checks it
-    for variant in variants[:MAX_VARIANTS]:
-        if not consistent(variant, hctx) or any(isinstance(p, Slot) for p in variant):
-            continue
+    whole = [
+        v
+        for v in variants[:MAX_VARIANTS]
+        if consistent(v, hctx) and not any(isinstance(p, Slot) for p in v)
+    ]
+    own: frozenset[str] | None = None
+    for variant in whole:
         text = "".join(p.text for p in variant if isinstance(p, TextPiece))
-        if _SQL_START.match(text):
+        if not _SQL_START.match(text):
+            continue
+        if own is None:
+            own = _own_texts(node, scope, hctx)
+        if text not in own:
             yield variant
 
 
-def constructor_attributes(
-    receiver: str, ctx: FileContext, files: HelperFiles
-) -> dict[str, GivenLiteral]:
-    """Return the literal each `self.<attribute>` of an instance of `receiver` is given by
-    the constructors it runs: `super().__init__(db, "History")` in it, `self._name = name` in
-    its base's."""
-    out: dict[str, GivenLiteral] = {}
-    passed: dict[str, GivenLiteral] = {}
-    cls = receiver
-    for _ in range(MAX_DEPTH + 1):
-        found = _method_in(cls, "__init__", ctx, files, ctx.options.constants)
-        node = _class_of(cls, ctx, files)
-        if node is None:
-            break
-        base = next((b for b in map(leaf_name, node.bases) if b), None)
-        if found is not None:
-            init = found.method
-            for value, attr in _self_assignments(init):
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    out.setdefault(attr, value.value)
-                elif isinstance(value, ast.Name) and value.id in passed:
-                    out.setdefault(attr, passed[value.id])
-            up = next((c for c in _calls_of(init) if _calls_base_init(c, base)), None)
-            base_init = (
-                _method_in(base, "__init__", ctx, files, ctx.options.constants) if base else None
-            )
-            if up is None or base_init is None:
-                break
-            passed = _passed_on(base_init.method, _without_self(up), passed)
-        if base is None:
-            break
-        cls = base
-    return out
-
-
-def _class_of(cls: str, ctx: FileContext, files: HelperFiles) -> ast.ClassDef | None:
-    module = ctx.module.node
-    assert isinstance(module, ast.Module)
-    node = _class_node(module, cls)
-    if node is None and cls in ctx.options.constants.class_files:
-        constants = ctx.options.constants
-        read = files.read(str(Path(constants.project_root) / constants.class_files[cls]))
-        node = _class_node(read[0], cls) if read is not None else None
-    return node
-
-
-def _self_assignments(function: _Function) -> Iterator[tuple[ast.expr, str]]:
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (
-                    isinstance(target, ast.Attribute)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"
-                ):
-                    yield node.value, target.attr
-
-
-def _calls_base_init(call: ast.Call, base: str | None) -> bool:
-    """Return whether `call` is `super().__init__(...)` or `Base.__init__(self, ...)`."""
-    func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr == "__init__"):
-        return False
-    owner = func.value
-    if isinstance(owner, ast.Call) and leaf_name(owner.func) == "super":
-        return True
-    return base is not None and leaf_name(owner) == base
-
-
-def _without_self(call: ast.Call) -> ast.Call:
-    """Return `Base.__init__(self, a)` as `__init__(a)`; `super().__init__(a)` as it is."""
-    func = call.func
-    if isinstance(func, ast.Attribute) and not isinstance(func.value, ast.Call) and call.args:
-        return ast.Call(func=func, args=call.args[1:], keywords=call.keywords)
-    return call
-
-
-def _calls_of(function: _Function) -> Iterator[ast.Call]:
-    """Yield the calls in `function`'s body (nested functions left out), in source order."""
-    found: list[ast.Call] = []
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        if isinstance(node, ast.Call):
-            found.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return iter(sorted(found, key=lambda c: (c.lineno, c.col_offset)))
-
-
-def _parameters(method: _Function) -> list[str]:
-    args = method.args
-    names = [a.arg for a in (*args.posonlyargs, *args.args)]
-    return names[1:]  # `self`
-
-
-def _arguments(method: _Function, call: ast.Call) -> dict[str, ast.expr] | None:
-    """Return the argument `call` passes each parameter of `method` (None: it cannot call it)."""
-    names = _parameters(method)
-    keywords = {a.arg for a in method.args.kwonlyargs}
-    if len(call.args) > len(names):
-        return None
-    given = dict(zip(names, call.args, strict=False))
-    for keyword in call.keywords:
-        if keyword.arg is None or keyword.arg not in (*names, *keywords):
-            return None
-        given[keyword.arg] = keyword.value
-    return given
+def _own_texts(node: ast.Call, scope: Scope, hctx: FileContext) -> frozenset[str]:
+    """Return the whole texts the helper's own statement is read as where it is written (each
+    caller's, each class's): what it checks and reports there is not made again at a call."""
+    hctx.scope = scope
+    hctx.slots = hctx.work = 0
+    hctx.strict = hctx.several = False
+    hctx.alternatives, hctx.environment, hctx.environment_of = {}, {}, None
+    hctx.as_class, hctx.per_class = None, set()
+    hctx.reached.clear()
+    at = (node.lineno, node.col_offset)
+    variants = read_pieces(node.args[0], scope, hctx, at, 0) or []
+    if hctx.several:
+        variants = per_caller_variants(node.args[0], node, scope, hctx) or variants
+    elif hctx.per_class:
+        variants = per_class_variants(node.args[0], node, scope, hctx) or variants
+    return frozenset(
+        "".join(p.text for p in v if isinstance(p, TextPiece))
+        for v in variants
+        if not any(isinstance(p, Slot) for p in v)
+    )
 
 
 def _bind(
@@ -339,7 +276,7 @@ def _bind(
 ) -> dict[str, GivenLiteral] | None:
     """Return the literal `call` passes each parameter of `method` where it passes one,
     noting in `words` where the caller writes each name it passes."""
-    given = _arguments(method, call)
+    given = arguments_of(method, call)
     if given is None:
         return None
     out: dict[str, GivenLiteral] = {}
@@ -370,67 +307,6 @@ def _literal_of(
             words.setdefault(key.value, key)
             keys.append(key.value)
         return (KEYS, *keys)
-    return None
-
-
-def _passed_on(
-    method: _Function, call: ast.Call, environment: Mapping[str, GivenLiteral]
-) -> dict[str, GivenLiteral]:
-    """Return what a helper passes the helper `method` it calls: its own parameters' values
-    (as the call site gave them) and literals."""
-    given = _arguments(method, call) or {}
-    out: dict[str, GivenLiteral] = {}
-    for parameter, value in given.items():
-        if isinstance(value, ast.Name) and value.id in environment:
-            out[parameter] = environment[value.id]
-        elif isinstance(value, ast.Constant) and isinstance(value.value, str):
-            out[parameter] = value.value
-    return out
-
-
-def _find_method(receiver: str, name: str, ctx: FileContext, files: HelperFiles) -> _Helper | None:
-    """Return the method `name` an instance of class `receiver` runs: its own, else the
-    nearest base's, in this file or the file the project defines that class in."""
-    constants = ctx.options.constants
-    level, seen = [receiver], {receiver}
-    while level:
-        for cls in level:
-            found = _method_in(cls, name, ctx, files, constants)
-            if found is not None:
-                return found
-        level = [
-            b for c in level for b in sorted(constants.hierarchy.up.get(c, ())) if b not in seen
-        ]
-        seen.update(level)
-    return None
-
-
-def _method_in(
-    cls: str, name: str, ctx: FileContext, files: HelperFiles, constants: ProjectConstants
-) -> _Helper | None:
-    module = ctx.module.node
-    assert isinstance(module, ast.Module)
-    node = _class_node(module, cls)
-    path, lines = "", list(ctx.lines)
-    if node is None and cls in constants.class_files:
-        path = constants.class_files[cls]
-        read = files.read(str(Path(constants.project_root) / path))
-        if read is None:
-            return None
-        module, lines = read
-        node = _class_node(module, cls)
-    if node is None:
-        return None
-    for item in node.body:
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name:
-            return _Helper(item, node, module, lines, path)
-    return None
-
-
-def _class_node(module: ast.Module, name: str) -> ast.ClassDef | None:
-    for node in module.body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            return node
     return None
 
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 from dbheal_lsp.analysis.positions import source_lines
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.languages.python.bindings import child_nodes
-from dbheal_lsp.languages.python.call_sites import HelperFiles, call_site_statements
+from dbheal_lsp.languages.python.call_sites import call_site_statements
 from dbheal_lsp.languages.python.call_statements import sql_statements
 from dbheal_lsp.languages.python.calls import keyword_value
 from dbheal_lsp.languages.python.connections import (
@@ -28,6 +28,7 @@ from dbheal_lsp.languages.python.connections import (
     one_run_time_database_is_the_main_one,
 )
 from dbheal_lsp.languages.python.filecontext import ExtractOptions, FileContext, Scope
+from dbheal_lsp.languages.python.helper_receivers import HelperFiles
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.shapes import shaped_statements
 from dbheal_lsp.languages.python.values import call_parameters

@@ -17,7 +17,7 @@ from dbheal_lsp.languages.python.results import FunctionRows
 
 if TYPE_CHECKING:
     from dbheal_lsp.config import CallShape
-    from dbheal_lsp.languages.python.call_sites import HelperFiles
+    from dbheal_lsp.languages.python.helper_receivers import HelperFiles
 
 MAX_NAME_DEPTH = 8
 # How many variants of one statement are checked: it keeps a file of many branches linear.

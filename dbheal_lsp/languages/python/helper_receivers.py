@@ -1,14 +1,26 @@
-"""What class the receiver of a helper's call is an instance of, when the caller's file says
-so plainly (languages/python/call_sites.py): `self`, `self.x` that the class only ever sets to
-`C(...)`, a name bound only to `C(...)` or `cast("C", ...)`."""
+"""What a helper's call reaches (languages/python/call_sites.py): the class its receiver is an
+instance of, when the caller's file says so plainly (`self`, `self.x` that the class only ever
+sets to `C(...)`, a name bound only to `C(...)` or `cast("C", ...)`); the method that class
+runs, in the file it is defined in; the literals its constructors give its attributes."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from dbheal_lsp.analysis.positions import source_lines
+from dbheal_lsp.languages.python.constants import Literal as GivenLiteral
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope
+from dbheal_lsp.languages.python.project_constants import ProjectConstants
+from dbheal_lsp.languages.python.pysource import parse_module
 from dbheal_lsp.languages.python.receivers import leaf_name
+
+# How many helpers deep a call is followed (insert -> _insert_query is 2), and how many
+# constructors up a class's attributes are read.
+MAX_DEPTH = 3
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def receiver_class(node: ast.expr, scope: Scope, ctx: FileContext) -> str:
@@ -86,3 +98,203 @@ def _made_class(value: ast.expr) -> str:
 
 def _is_none(value: ast.expr) -> bool:
     return isinstance(value, ast.Constant) and value.value is None
+
+
+@dataclass
+class HelperFiles:
+    """The files helpers are defined in, parsed once per process (None: not readable)."""
+
+    parsed: dict[str, tuple[ast.Module, list[str]] | None] = field(default_factory=dict)
+
+    def read(self, path: str) -> tuple[ast.Module, list[str]] | None:
+        """Return the tree and lines of the file at `path`."""
+        if path not in self.parsed:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+                self.parsed[path] = (parse_module(text, path), source_lines(text))
+            except (OSError, SyntaxError, ValueError, RecursionError):
+                self.parsed[path] = None
+        return self.parsed[path]
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A method found for a call: its class node, the file it is in."""
+
+    method: _Function
+    cls: ast.ClassDef
+    module: ast.Module
+    lines: list[str]
+    path: str  # "" for the caller's own file
+
+
+def constructor_attributes(
+    receiver: str, ctx: FileContext, files: HelperFiles
+) -> dict[str, GivenLiteral]:
+    """Return the literal each `self.<attribute>` of an instance of `receiver` is given by
+    the constructors it runs: `super().__init__(db, "History")` in it, `self._name = name` in
+    its base's."""
+    out: dict[str, GivenLiteral] = {}
+    passed: dict[str, GivenLiteral] = {}
+    cls = receiver
+    for _ in range(MAX_DEPTH + 1):
+        found = method_in(cls, "__init__", ctx, files, ctx.options.constants)
+        node = _class_of(cls, ctx, files)
+        if node is None:
+            break
+        base = next((b for b in map(leaf_name, node.bases) if b), None)
+        if found is not None:
+            init = found.method
+            for value, attr in _self_assignments(init):
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    out.setdefault(attr, value.value)
+                elif isinstance(value, ast.Name) and value.id in passed:
+                    out.setdefault(attr, passed[value.id])
+            up = next((c for c in calls_of(init) if _calls_base_init(c, base)), None)
+            base_init = (
+                method_in(base, "__init__", ctx, files, ctx.options.constants) if base else None
+            )
+            if up is None or base_init is None:
+                break
+            passed = passed_on(base_init.method, _without_self(up), passed)
+        if base is None:
+            break
+        cls = base
+    return out
+
+
+def _class_of(cls: str, ctx: FileContext, files: HelperFiles) -> ast.ClassDef | None:
+    module = ctx.module.node
+    assert isinstance(module, ast.Module)
+    node = _class_node(module, cls)
+    if node is None and cls in ctx.options.constants.class_files:
+        constants = ctx.options.constants
+        read = files.read(str(Path(constants.project_root) / constants.class_files[cls]))
+        node = _class_node(read[0], cls) if read is not None else None
+    return node
+
+
+def _self_assignments(function: _Function) -> Iterator[tuple[ast.expr, str]]:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    yield node.value, target.attr
+
+
+def _calls_base_init(call: ast.Call, base: str | None) -> bool:
+    """Return whether `call` is `super().__init__(...)` or `Base.__init__(self, ...)`."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "__init__"):
+        return False
+    owner = func.value
+    if isinstance(owner, ast.Call) and leaf_name(owner.func) == "super":
+        return True
+    return base is not None and leaf_name(owner) == base
+
+
+def _without_self(call: ast.Call) -> ast.Call:
+    """Return `Base.__init__(self, a)` as `__init__(a)`; `super().__init__(a)` as it is."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and not isinstance(func.value, ast.Call) and call.args:
+        return ast.Call(func=func, args=call.args[1:], keywords=call.keywords)
+    return call
+
+
+def calls_of(function: _Function) -> Iterator[ast.Call]:
+    """Yield the calls in `function`'s body (nested functions left out), in source order."""
+    found: list[ast.Call] = []
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return iter(sorted(found, key=lambda c: (c.lineno, c.col_offset)))
+
+
+def _parameters(method: _Function) -> list[str]:
+    args = method.args
+    names = [a.arg for a in (*args.posonlyargs, *args.args)]
+    return names[1:]  # `self`
+
+
+def arguments_of(method: _Function, call: ast.Call) -> dict[str, ast.expr] | None:
+    """Return the argument `call` passes each parameter of `method` (None: it cannot call it)."""
+    names = _parameters(method)
+    keywords = {a.arg for a in method.args.kwonlyargs}
+    if len(call.args) > len(names):
+        return None
+    given = dict(zip(names, call.args, strict=False))
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg not in (*names, *keywords):
+            return None
+        given[keyword.arg] = keyword.value
+    return given
+
+
+def passed_on(
+    method: _Function, call: ast.Call, environment: Mapping[str, GivenLiteral]
+) -> dict[str, GivenLiteral]:
+    """Return what a helper passes the helper `method` it calls: its own parameters' values
+    (as the call site gave them) and literals."""
+    given = arguments_of(method, call) or {}
+    out: dict[str, GivenLiteral] = {}
+    for parameter, value in given.items():
+        if isinstance(value, ast.Name) and value.id in environment:
+            out[parameter] = environment[value.id]
+        elif isinstance(value, ast.Constant) and isinstance(value.value, str):
+            out[parameter] = value.value
+    return out
+
+
+def find_method(receiver: str, name: str, ctx: FileContext, files: HelperFiles) -> Helper | None:
+    """Return the method `name` an instance of class `receiver` runs: its own, else the
+    nearest base's, in this file or the file the project defines that class in."""
+    constants = ctx.options.constants
+    level, seen = [receiver], {receiver}
+    while level:
+        for cls in level:
+            found = method_in(cls, name, ctx, files, constants)
+            if found is not None:
+                return found
+        level = [
+            b for c in level for b in sorted(constants.hierarchy.up.get(c, ())) if b not in seen
+        ]
+        seen.update(level)
+    return None
+
+
+def method_in(
+    cls: str, name: str, ctx: FileContext, files: HelperFiles, constants: ProjectConstants
+) -> Helper | None:
+    module = ctx.module.node
+    assert isinstance(module, ast.Module)
+    node = _class_node(module, cls)
+    path, lines = "", list(ctx.lines)
+    if node is None and cls in constants.class_files:
+        path = constants.class_files[cls]
+        read = files.read(str(Path(constants.project_root) / path))
+        if read is None:
+            return None
+        module, lines = read
+        node = _class_node(module, cls)
+    if node is None:
+        return None
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name:
+            return Helper(item, node, module, lines, path)
+    return None
+
+
+def _class_node(module: ast.Module, name: str) -> ast.ClassDef | None:
+    for node in module.body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return node
+    return None
