@@ -100,11 +100,15 @@ def call_site_statements(
     environment = _bind(helper.method, call, scope, ctx, words)
     if environment is None:
         return []
+    if receiver not in ctx.call_site_attributes:
+        ctx.call_site_attributes[receiver] = constructor_attributes(receiver, ctx, files)
+    if not environment and not ctx.call_site_attributes[receiver]:
+        return []  # the call gives the helper nothing it could build names from
     hctx = FileContext(helper.lines, ctx.options, frozenset(), Scope(helper.module, ""))
     hctx.deadline = ctx.deadline
     hctx.origins.module = helper.module
     hctx.class_node = helper.cls
-    hctx.own_attributes = constructor_attributes(receiver, ctx, files)
+    hctx.own_attributes = ctx.call_site_attributes[receiver]
     found: list[tuple[str, list[Piece]]] = []
     for db_call, variant in _read_helper(helper, environment, receiver, hctx, ctx, files, 0):
         if (db_call, variant) not in found:
@@ -192,7 +196,10 @@ def _read_helper(
         if called is None:
             continue
         if called in ctx.options.calls and node.args:
-            yield from ((called, v) for v in _variants(node, scope, environment, receiver, hctx))
+            yield from (
+                (called, v)
+                for v in _variants(node, scope, environment, receiver, hctx, (helper.path, files))
+            )
         elif (
             depth + 1 < MAX_DEPTH
             and isinstance(node.func, ast.Attribute)
@@ -214,8 +221,11 @@ def _variants(
     environment: dict[str, GivenLiteral],
     receiver: str,
     hctx: FileContext,
+    where: tuple[str, HelperFiles],
 ) -> Iterator[list[Piece]]:
-    """Yield the whole variants of database call `node`'s SQL, read with `environment`."""
+    """Yield the whole variants of database call `node`'s SQL, read with `environment`
+    (`where`: the helper's file, "" for the caller's, and the files read)."""
+    path, files = where
     hctx.scope = scope
     hctx.slots = hctx.work = 0
     hctx.strict = False
@@ -240,7 +250,12 @@ def _variants(
         if not _SQL_START.match(text):
             continue
         if own is None:
-            own = _own_texts(node, scope, hctx)
+            key = (path, node.lineno, node.col_offset)
+            own = files.own.get(key) if path else None
+            if own is None:
+                own = _own_texts(node, scope, hctx)
+            if path:
+                files.own[key] = own
         if text not in own:
             yield variant
 

@@ -132,6 +132,15 @@ class FileContext:
     own_attributes: dict[str, GivenLiteral] = field(default_factory=dict)
     # The files of the helpers calls reach, parsed once per extractor (call_sites.py).
     helper_files: HelperFiles | None = None
+    # What each class, function or the module assigns, and each function binds, read once
+    # for the receivers of helper calls (helper_receivers.py).
+    call_site_assigned: dict[tuple[int, bool], dict[str, list[ast.expr]]] = field(
+        default_factory=dict
+    )
+    call_site_stored: dict[int, tuple[dict[str, int], bool, dict[str, list[ast.expr]]]] = field(
+        default_factory=dict
+    )
+    call_site_attributes: dict[str, dict[str, GivenLiteral]] = field(default_factory=dict)
     # What each function does with query rows (languages/python/results.py), by id of the function.
     rows: dict[int, FunctionRows] = field(default_factory=dict)
     # Where values come from (languages/python/origins.py): each function's bindings, read once.

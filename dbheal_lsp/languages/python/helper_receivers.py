@@ -39,22 +39,19 @@ def receiver_class(node: ast.expr, scope: Scope, ctx: FileContext) -> str:
         and in_method
         and ctx.class_node is not None
     ):
-        values = list(_assigned(ctx.class_node, node.attr, self_attribute=True))
+        values = _assigned(ctx.class_node, ctx, self_attribute=True).get(node.attr, [])
     elif isinstance(node, ast.Name) and scope.node is not ctx.module.node:
         function = scope.node
-        local = isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-            isinstance(n, ast.Name) and n.id == node.id and not isinstance(n.ctx, ast.Load)
-            for n in ast.walk(function)
-        )
-        if local and any(isinstance(n, ast.Global) for n in ast.walk(function)):
+        stored, has_global, assigned = _stored(function, ctx)
+        local = node.id in stored
+        if local and has_global:
             return ""
-        where = function if local else ctx.module.node
-        values = list(_assigned(where, node.id, self_attribute=False))
-        if local and len(values) != sum(
-            isinstance(n, ast.Name) and n.id == node.id and not isinstance(n.ctx, ast.Load)
-            for n in ast.walk(function)
-        ):
-            return ""  # bound otherwise too (a loop, a `with`): not only what is assigned
+        if local:
+            values = assigned.get(node.id, [])
+            if len(values) != stored[node.id]:
+                return ""  # bound otherwise too (a loop, a `with`): not only what is assigned
+        else:
+            values = _assigned(ctx.module.node, ctx, self_attribute=False).get(node.id, [])
     classes = {_made_class(v) for v in values if not _is_none(v)}
     if len(classes) != 1:
         return ""
@@ -63,24 +60,94 @@ def receiver_class(node: ast.expr, scope: Scope, ctx: FileContext) -> str:
     return cls if cls and known else ""
 
 
-def _assigned(root: ast.AST, name: str, *, self_attribute: bool) -> Iterator[ast.expr]:
-    """Yield every value assigned to `self.<name>` (or the name `name`) under `root`."""
-    for node in ast.walk(root):
+def _assigned(
+    root: ast.AST, ctx: FileContext, *, self_attribute: bool
+) -> dict[str, list[ast.expr]]:
+    """Return every value assigned to each `self.<name>` under class `root` (or each module
+    name, at module level or in a function that declares it `global`), read once per file and
+    root. Only statements are walked: a big class's methods make many calls."""
+    key = (id(root), self_attribute)
+    known = ctx.call_site_assigned.get(key)
+    if known is not None:
+        return known
+    found: dict[str, list[ast.expr]] = {}
+    declared: dict[int, frozenset[str]] = {}
+    for node, function in _statements(root):
         if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
             continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            if self_attribute:
-                hit = (
-                    isinstance(target, ast.Attribute)
-                    and target.attr == name
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            if (
+                self_attribute
+                and isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+            ):
+                found.setdefault(target.attr, []).append(node.value)
+            elif (
+                not self_attribute
+                and isinstance(target, ast.Name)
+                and (
+                    function is None
+                    or target.id in declared.setdefault(id(function), _globals(function))
                 )
-            else:
-                hit = isinstance(target, ast.Name) and target.id == name
-            if hit:
-                yield node.value
+            ):
+                found.setdefault(target.id, []).append(node.value)
+    ctx.call_site_assigned[key] = found
+    return found
+
+
+def _statements(root: ast.AST) -> Iterator[tuple[ast.stmt, ast.AST | None]]:
+    """Yield every statement under `root` with the innermost function it is in (None: none)."""
+    stack: list[tuple[ast.stmt, ast.AST | None]] = [
+        (s, None) for s in getattr(root, "body", []) if isinstance(s, ast.stmt)
+    ]
+    while stack:
+        node, function = stack.pop()
+        yield node, function
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, name, None) or []:
+                if isinstance(child, ast.stmt):
+                    stack.append((child, inner))
+                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    stack.extend((c, inner) for c in child.body)
+
+
+def _globals(function: ast.AST) -> frozenset[str]:
+    """Return the names `function`'s own `global` statements declare."""
+    return frozenset(
+        name
+        for node, inner in _statements(function)
+        if inner is None and isinstance(node, ast.Global)
+        for name in node.names
+    )
+
+
+def _stored(
+    function: ast.AST, ctx: FileContext
+) -> tuple[dict[str, int], bool, dict[str, list[ast.expr]]]:
+    """Return how many times `function` binds each name, whether it declares a global, and
+    the values its assignments give names: one walk per function."""
+    known = ctx.call_site_stored.get(id(function))
+    if known is None:
+        counts: dict[str, int] = {}
+        values: dict[str, list[ast.expr]] = {}
+        has_global = False
+        for n in ast.walk(function):
+            if isinstance(n, ast.Name):
+                if not isinstance(n.ctx, ast.Load):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+            elif isinstance(n, ast.Assign):
+                for target in n.targets:
+                    if isinstance(target, ast.Name):
+                        values.setdefault(target.id, []).append(n.value)
+            elif isinstance(n, ast.AnnAssign) and n.value is not None:
+                if isinstance(n.target, ast.Name):
+                    values.setdefault(n.target.id, []).append(n.value)
+            elif isinstance(n, ast.Global):
+                has_global = True
+        known = ctx.call_site_stored[id(function)] = (counts, has_global, values)
+    return known
 
 
 def _made_class(value: ast.expr) -> str:
@@ -105,6 +172,8 @@ class HelperFiles:
     """The files helpers are defined in, parsed once per process (None: not readable)."""
 
     parsed: dict[str, tuple[ast.Module, list[str]] | None] = field(default_factory=dict)
+    # The texts each helper's own statement is read as (call_sites.py), by (path, line, column).
+    own: dict[tuple[str, int, int], frozenset[str]] = field(default_factory=dict)
 
     def read(self, path: str) -> tuple[ast.Module, list[str]] | None:
         """Return the tree and lines of the file at `path`."""
