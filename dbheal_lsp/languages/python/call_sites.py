@@ -67,18 +67,29 @@ def with_helpers(
             where[name] = rel if where.get(name, rel) == rel else None
     calls = DEFAULT_CALLS | frozenset(config.extra_calls)
     made: dict[str, set[str]] = {}
+    sends: set[str] = set()  # methods that send SQL they do not spell in full
     for constants in found.values():
         for call in constants.calls:
-            if call.caller:
-                made.setdefault(call.caller, set()).add(call.name)
-    helpers = {m for m, names in made.items() if names & calls}
+            if not call.caller:
+                continue
+            made.setdefault(call.caller, set()).add(call.name)
+            if call.name in calls and call.positional and not isinstance(call.positional[0], str):
+                sends.add(call.caller)
+    helpers = set(sends)
     for _ in range(MAX_DEPTH - 1):
         helpers |= {m for m, names in made.items() if names & helpers}
+    names = frozenset(m for m in helpers if not m.startswith("__"))
+    owners: dict[str, set[str]] = {}
+    for constants in found.values():
+        for sig in constants.signatures:
+            if sig.method and sig.name in names:
+                owners.setdefault(sig.name, set()).add(sig.owner)
     return replace(
         merged,
         class_files={k: v for k, v in where.items() if v is not None},
         project_root=str(config.root),
-        sql_methods=frozenset(m for m in helpers if not m.startswith("__")),
+        sql_methods=names,
+        sql_method_owners={k: frozenset(v) for k, v in owners.items()},
     )
 
 
@@ -90,6 +101,9 @@ def call_site_statements(
     func = call.func
     if not isinstance(func, ast.Attribute) or any(isinstance(a, ast.Starred) for a in call.args):
         return []
+    passed = [*call.args, *(k.value for k in call.keywords)]
+    if not any(_literal_of(a, scope, ctx, {}) is not None for a in passed):
+        return []  # it gives the helper no name: the helper's own statement is all there is
     receiver = receiver_class(func.value, scope, ctx)
     if not receiver:
         return []
@@ -100,10 +114,10 @@ def call_site_statements(
     environment = _bind(helper.method, call, scope, ctx, words)
     if environment is None:
         return []
+    if not environment:
+        return []  # the call gives the helper nothing it could build names from
     if receiver not in ctx.call_site_attributes:
         ctx.call_site_attributes[receiver] = constructor_attributes(receiver, ctx, files)
-    if not environment and not ctx.call_site_attributes[receiver]:
-        return []  # the call gives the helper nothing it could build names from
     hctx = FileContext(helper.lines, ctx.options, frozenset(), Scope(helper.module, ""))
     hctx.deadline = ctx.deadline
     hctx.origins.module = helper.module

@@ -51,13 +51,21 @@ class Extractor:
             options = replace(options, calls=options.calls | {s.name for s in options.shapes})
         self.options = options
         self._helpers = HelperFiles()
-        methods = options.constants.sql_methods - options.calls
-        names = "|".join(sorted(re.escape(n) for n in self.options.calls | methods))
+        names = "|".join(sorted(re.escape(n) for n in self.options.calls))
         self._candidate = re.compile(rf"\b(?:{names})\s*\(")
+        # Calls of the project's SQL helpers (call_sites.py): one simple pattern and a set
+        # lookup, not hundreds of alternatives.
+        self._methods = options.constants.sql_methods - options.calls
+        self._method_call = re.compile(r"\.([A-Za-z_]\w*)\s*\(")
 
     def might_contain_sql(self, source: str) -> bool:
         """Return whether `source` calls any database call name at all (a cheap pre-filter)."""
-        return self._candidate.search(source) is not None
+        if self._candidate.search(source) is not None:
+            return True
+        methods = self._methods
+        return bool(methods) and any(
+            m.group(1) in methods for m in self._method_call.finditer(source)
+        )
 
     def extract(
         self,
@@ -98,6 +106,13 @@ class Extractor:
             line += source.count("\n", last, match.start())
             last = match.start()
             found.add(line)
+        if self._methods:
+            line, last = 1, 0
+            for match in self._method_call.finditer(source):
+                if match.group(1) in self._methods:
+                    line += source.count("\n", last, match.start())
+                    last = match.start()
+                    found.add(line)
         return frozenset(found)
 
 

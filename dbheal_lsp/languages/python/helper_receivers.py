@@ -127,27 +127,40 @@ def _stored(
     function: ast.AST, ctx: FileContext
 ) -> tuple[dict[str, int], bool, dict[str, list[ast.expr]]]:
     """Return how many times `function` binds each name, whether it declares a global, and
-    the values its assignments give names: one walk per function."""
+    the values its assignments give names: one walk of its statements per function (a
+    walrus or a comprehension's name is not counted)."""
     known = ctx.call_site_stored.get(id(function))
     if known is None:
         counts: dict[str, int] = {}
         values: dict[str, list[ast.expr]] = {}
         has_global = False
-        for n in ast.walk(function):
-            if isinstance(n, ast.Name):
-                if not isinstance(n.ctx, ast.Load):
-                    counts[n.id] = counts.get(n.id, 0) + 1
-            elif isinstance(n, ast.Assign):
-                for target in n.targets:
+        for node, inner in _statements(function):
+            if inner is not None:
+                continue  # a nested function's own names
+            for target in _bound_by(node):
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        counts[name.id] = counts.get(name.id, 0) + 1
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     if isinstance(target, ast.Name):
-                        values.setdefault(target.id, []).append(n.value)
-            elif isinstance(n, ast.AnnAssign) and n.value is not None:
-                if isinstance(n.target, ast.Name):
-                    values.setdefault(n.target.id, []).append(n.value)
-            elif isinstance(n, ast.Global):
-                has_global = True
+                        values.setdefault(target.id, []).append(node.value)
+            has_global = has_global or isinstance(node, ast.Global)
         known = ctx.call_site_stored[id(function)] = (counts, has_global, values)
     return known
+
+
+def _bound_by(node: ast.stmt) -> list[ast.expr]:
+    """Return the targets statement `node` binds names in."""
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+        return [node.target]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [i.optional_vars for i in node.items if i.optional_vars is not None]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [ast.Name(id=(a.asname or a.name).split(".")[0]) for a in node.names]
+    return []
 
 
 def _made_class(value: ast.expr) -> str:
@@ -327,9 +340,13 @@ def find_method(receiver: str, name: str, ctx: FileContext, files: HelperFiles) 
     """Return the method `name` an instance of class `receiver` runs: its own, else the
     nearest base's, in this file or the file the project defines that class in."""
     constants = ctx.options.constants
+    # The classes that define a method of that name: no other file is parsed to look.
+    owners = constants.sql_method_owners.get(name, frozenset())
     level, seen = [receiver], {receiver}
     while level:
         for cls in level:
+            if cls not in owners:
+                continue
             found = method_in(cls, name, ctx, files, constants)
             if found is not None:
                 return found

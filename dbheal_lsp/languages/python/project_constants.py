@@ -53,6 +53,8 @@ class ProjectConstants:
     # names of the methods that reach a database call (languages/python/call_sites.py).
     class_files: Mapping[str, str] = field(default_factory=dict)
     sql_methods: frozenset[str] = frozenset()
+    # The classes that define each of those methods.
+    sql_method_owners: Mapping[str, frozenset[str]] = field(default_factory=dict)
     project_root: str = ""  # what class_files are relative to
 
     def digest(self) -> str:
@@ -75,6 +77,7 @@ class ProjectConstants:
                 sorted(self.record_fields),
                 sorted(self.class_files.items()),
                 sorted(self.sql_methods),
+                sorted((k, sorted(v)) for k, v in self.sql_method_owners.items()),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
