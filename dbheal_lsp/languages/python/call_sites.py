@@ -127,7 +127,9 @@ def call_site_statements(
     for db_call, variant in _read_helper(helper, environment, receiver, hctx, ctx, files, 0):
         if (db_call, variant) not in found:
             found.append((db_call, variant))
-    where = f"{helper.cls.name}.{name} in {helper.path or 'this file'}:{helper.method.lineno}"
+    built = f"{helper.cls.name}.{name}"
+    line = helper.method.lineno
+    where = f"{built} in {helper.path}:{line}" if helper.path else f"{built} at line {line}"
     out: list[Statement] = []
     for db_call, variant in found[:MAX_CALL_SITE_VARIANTS]:
         text = "".join(p.text for p in variant if isinstance(p, TextPiece))

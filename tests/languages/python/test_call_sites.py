@@ -89,3 +89,21 @@ def test_the_methods_that_reach_a_database_call(tmp_path: Path) -> None:
     assert {"_insert_query", "insert"} <= merged.sql_methods
     assert "count" not in merged.sql_methods  # its SQL is written in full: checked where it is
     assert merged.class_files["Users"] == "tables.py"
+
+
+def test_a_helper_in_the_same_file_is_named_by_its_line(tmp_path: Path) -> None:
+    from dbheal_lsp.analysis.project import Project
+
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.close()
+    project = Project(load_config(tmp_path, {"database": str(db)}))
+    # (A caller passing a dict not written out keeps the helper's own statement partly known.)
+    save = "\n\ndef save(db, row):\n    users = Users(db)\n    users.insert(row)\n"
+    source = TABLES + save + "    users.insert({'nmae': 1})\n"
+    issues = project.check_source("one.py", source).issues
+    # (The helper's own statement reports its f-string names at line 9, as before.)
+    (issue,) = [i for i in issues if i.type.value == "MISSING_COLUMN"]
+    assert issue.span.line == source.count("\n")
+    assert issue.message.endswith("(SQL built by Table.insert at line 11)")
