@@ -101,6 +101,7 @@ def call_site_statements(
     func = call.func
     if not isinstance(func, ast.Attribute) or any(isinstance(a, ast.Starred) for a in call.args):
         return []
+    ctx.work = 0  # the names this call's arguments hold are followed afresh
     passed = [*call.args, *(k.value for k in call.keywords)]
     if not any(_literal_of(a, scope, ctx, {}) is not None for a in passed):
         return []  # it gives the helper no name: the helper's own statement is all there is
