@@ -164,10 +164,16 @@ class StatementChecker:
             checks = _REJECTED_CHECKS if rejected or _is_probe(facts) else _CHECKS
             for check in checks:
                 issues.extend(i for i in check(facts) if not self._may_exist(i, facts))
+        note = f" (SQL built by {statement.built_by})" if statement.built_by else ""
         return [
-            replace(i, severity=self.settings.severities.get(i.type, i.severity))
+            replace(
+                i,
+                severity=self.settings.severities.get(i.type, i.severity),
+                message=i.message + note,
+            )
             for i in issues
             if i.type in self.settings.enabled
+            and (not statement.built_by or i.type in _CALL_SITE_TYPES)
         ]
 
     def _earlier_ddl(self, statement: Statement) -> list[str]:
@@ -438,6 +444,18 @@ class StatementChecker:
             return references(tree, st, schema)
         except Exception:  # sqlglot trees vary by dialect and version: never fail a check on them
             return None
+
+
+# What a statement made at a helper's call reports: what the schema says of the names the call
+# gives. Advice on the query's shape (SELECT *, an index) is the helper's: its own statement.
+_CALL_SITE_TYPES = frozenset(
+    {
+        IssueType.MISSING_TABLE,
+        IssueType.MISSING_COLUMN,
+        IssueType.SQL_SYNTAX,
+        IssueType.TYPE_MISMATCH,
+    }
+)
 
 
 def _fragment_among_tables(part: Rendered) -> bool:

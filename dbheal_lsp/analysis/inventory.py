@@ -44,11 +44,14 @@ class StatementEntry:
     end_line: int = 0
     # The last line of the call, its bound parameters included (a TYPE_MISMATCH points there).
     call_end_line: int = 0
+    # The helper whose SQL this call site runs (languages/python/call_sites.py), "" if none.
+    built_by: str = ""
 
     def line_text(self) -> str:
         """Return the entry as one line of `dbheal check --statements`."""
         status = f"{self.status}: {self.reason}" if self.reason else self.status
-        return f"{self.path}:{self.line}: {self.call}() {status}"
+        built = f" (SQL built by {self.built_by})" if self.built_by else ""
+        return f"{self.path}:{self.line}: {self.call}() {status}{built}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,15 @@ def statement_entry(statement: Statement, path: str) -> StatementEntry:
     unknown = unknown_slots(statement)
     if not unknown:
         return StatementEntry(
-            path, line, statement.call, "checked", "", sql_line, end_line, call_end
+            path,
+            line,
+            statement.call,
+            "checked",
+            "",
+            sql_line,
+            end_line,
+            call_end,
+            statement.built_by,
         )
     reasons = []
     names = [s for s in unknown if s.role != "fragment"]
@@ -92,6 +103,7 @@ def statement_entry(statement: Statement, path: str) -> StatementEntry:
         sql_line,
         end_line,
         call_end,
+        statement.built_by,
     )
 
 

@@ -134,6 +134,10 @@ class Statement:
     bindings: Bindings | None = None
     # The number casts the code applies to the result's columns (languages/python/results.py).
     result_casts: tuple[ResultCast, ...] = ()
+    # Made at a call of a helper method that builds the SQL (languages/python/call_sites.py):
+    # which one and where, "SqlTable.insert in misc/sql.py:525"; "" for a statement written
+    # where it is found.
+    built_by: str = ""
 
     @property
     def slots(self) -> tuple[Slot, ...]:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from dbheal_lsp.analysis.positions import source_lines
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.languages.python.bindings import child_nodes
+from dbheal_lsp.languages.python.call_sites import call_site_statements
 from dbheal_lsp.languages.python.call_statements import sql_statements
 from dbheal_lsp.languages.python.calls import keyword_value
 from dbheal_lsp.languages.python.connections import (
@@ -27,6 +28,7 @@ from dbheal_lsp.languages.python.connections import (
     one_run_time_database_is_the_main_one,
 )
 from dbheal_lsp.languages.python.filecontext import ExtractOptions, FileContext, Scope
+from dbheal_lsp.languages.python.helper_receivers import HelperFiles
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.languages.python.shapes import shaped_statements
 from dbheal_lsp.languages.python.values import call_parameters
@@ -48,12 +50,22 @@ class Extractor:
         if options.shapes:
             options = replace(options, calls=options.calls | {s.name for s in options.shapes})
         self.options = options
+        self._helpers = HelperFiles()
         names = "|".join(sorted(re.escape(n) for n in self.options.calls))
         self._candidate = re.compile(rf"\b(?:{names})\s*\(")
+        # Calls of the project's SQL helpers (call_sites.py): one simple pattern and a set
+        # lookup, not hundreds of alternatives.
+        self._methods = options.constants.sql_methods - options.calls
+        self._method_call = re.compile(r"\.([A-Za-z_]\w*)\s*\(")
 
     def might_contain_sql(self, source: str) -> bool:
         """Return whether `source` calls any database call name at all (a cheap pre-filter)."""
-        return self._candidate.search(source) is not None
+        if self._candidate.search(source) is not None:
+            return True
+        methods = self._methods
+        return bool(methods) and any(
+            m.group(1) in methods for m in self._method_call.finditer(source)
+        )
 
     def extract(
         self,
@@ -76,6 +88,7 @@ class Extractor:
         lines = lines if lines is not None else source_lines(source)
         ctx = FileContext(lines, self.options, candidate_lines, Scope(tree, ""), deadline)
         ctx.origins.module = tree
+        ctx.helper_files = self._helpers
         # A file that opens no database itself (most get a connection from a helper elsewhere)
         # and whose receivers the settings do not map: every statement runs on the main one.
         ctx.opens_databases = bool(self.options.receivers) or any(
@@ -93,6 +106,13 @@ class Extractor:
             line += source.count("\n", last, match.start())
             last = match.start()
             found.add(line)
+        if self._methods:
+            line, last = 1, 0
+            for match in self._method_call.finditer(source):
+                if match.group(1) in self._methods:
+                    line += source.count("\n", last, match.start())
+                    last = match.start()
+                    found.add(line)
         return frozenset(found)
 
 
@@ -199,9 +219,12 @@ def _visit_expr(node: ast.AST, scope: Scope, ctx: FileContext) -> None:
         if id(call) in ctx.consumed:
             continue
         name = leaf_name(call.func)
-        if name is None or name not in ctx.options.calls:
+        if name is None:
             continue
-        ctx.statements.extend(_statements_of_call(call, name, scope, ctx))
+        if name in ctx.options.calls:
+            ctx.statements.extend(_statements_of_call(call, name, scope, ctx))
+        elif name in ctx.options.constants.sql_methods and ctx.helper_files is not None:
+            ctx.statements.extend(call_site_statements(call, name, scope, ctx, ctx.helper_files))
 
 
 def _calls_in(node: ast.AST) -> Iterator[ast.Call]:

@@ -17,6 +17,7 @@ from dbheal_lsp.languages.python.results import FunctionRows
 
 if TYPE_CHECKING:
     from dbheal_lsp.config import CallShape
+    from dbheal_lsp.languages.python.helper_receivers import HelperFiles
 
 MAX_NAME_DEPTH = 8
 # How many variants of one statement are checked: it keeps a file of many branches linear.
@@ -127,6 +128,23 @@ class FileContext:
     # statement is read once per class (see per_argument_variants), `as_argument` its turn's.
     class_arguments: dict[str, frozenset[str]] = field(default_factory=dict)
     as_argument: tuple[str, str] | None = None
+    # Reading a helper's SQL for one call of it (languages/python/call_sites.py): `environment`
+    # holds what that call passes, whatever other callers pass; `given` notes that the text
+    # read took something from the call (an argument, the receiver's class).
+    call_site: bool = False
+    given: bool = False
+    own_attributes: dict[str, GivenLiteral] = field(default_factory=dict)
+    # The files of the helpers calls reach, parsed once per extractor (call_sites.py).
+    helper_files: HelperFiles | None = None
+    # What each class, function or the module assigns, and each function binds, read once
+    # for the receivers of helper calls (helper_receivers.py).
+    call_site_assigned: dict[tuple[int, bool], dict[str, list[ast.expr]]] = field(
+        default_factory=dict
+    )
+    call_site_stored: dict[int, tuple[dict[str, int], bool, dict[str, list[ast.expr]]]] = field(
+        default_factory=dict
+    )
+    call_site_attributes: dict[str, dict[str, GivenLiteral]] = field(default_factory=dict)
     # What each function does with query rows (languages/python/results.py), by id of the function.
     rows: dict[int, FunctionRows] = field(default_factory=dict)
     # Where values come from (languages/python/origins.py): each function's bindings, read once.

@@ -20,6 +20,7 @@ from dbheal_lsp.analysis.result_cache import PerFileCache, files_key
 from dbheal_lsp.analysis.workers import PARALLEL_THRESHOLD, WorkerPool, worker_texts
 from dbheal_lsp.config import Config
 from dbheal_lsp.files import text_hash
+from dbheal_lsp.languages.python.call_sites import with_helpers
 from dbheal_lsp.languages.python.constants import FileConstants
 from dbheal_lsp.languages.python.constants_json import constants_from_json, constants_to_json
 from dbheal_lsp.languages.python.file_constants import file_constants
@@ -169,6 +170,7 @@ class LearnedConstants:
         """Take `found` as every file's constants, read from the texts whose digests are
         `read`, and merge them."""
         merged = project_constants(found.values(), classes_of_test_code(found))
+        merged = with_helpers(merged, found, self.config)
         self._files = found
         self._read = read
         self._pending = self._digest = None

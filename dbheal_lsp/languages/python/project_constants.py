@@ -54,6 +54,13 @@ class ProjectConstants:
     # (function, parameter) -> the project's classes its callers pass as that parameter
     # (`self._fetch(Album, q)`, passed on as `super()._get_results(model_cls, ...)`).
     argument_classes: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # Where each class is defined (relative path; a name defined twice left out), and the
+    # names of the methods that reach a database call (languages/python/call_sites.py).
+    class_files: Mapping[str, str] = field(default_factory=dict)
+    sql_methods: frozenset[str] = frozenset()
+    # The classes that define each of those methods.
+    sql_method_owners: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    project_root: str = ""  # what class_files are relative to
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -74,6 +81,9 @@ class ProjectConstants:
                 sorted(self.test_classes),
                 sorted(self.record_fields),
                 sorted((k, sorted(v)) for k, v in self.argument_classes.items()),
+                sorted(self.class_files.items()),
+                sorted(self.sql_methods),
+                sorted((k, sorted(v)) for k, v in self.sql_method_owners.items()),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

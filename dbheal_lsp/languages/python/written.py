@@ -20,8 +20,13 @@ def attribute_values(node: ast.Attribute, ctx: FileContext) -> frozenset[GivenLi
     `self.x` with several, which one read per class may tell apart)."""
     constants = ctx.options.constants
     owner = owning_class(node, ctx)
+    if owner is not None and ctx.call_site and node.attr in ctx.own_attributes:
+        ctx.given = True  # what the receiver's constructors give it
+        return frozenset({ctx.own_attributes[node.attr]})
     if owner is not None and ctx.as_class is not None:
-        return constants.class_attribute_values(node.attr, ctx.as_class)
+        found = constants.class_attribute_values(node.attr, ctx.as_class)
+        ctx.given = ctx.given or ctx.call_site
+        return found
     if owner is None and isinstance(node.value, ast.Name) and ctx.scope is not None:
         classes = _classes_passed(ctx.scope, node.value.id, ctx)
         if classes and ctx.as_argument is not None and ctx.as_argument[0] == node.value.id:
@@ -140,10 +145,20 @@ def parameter_values(scope: Scope, name: str, ctx: FileContext) -> frozenset[Giv
     return ctx.options.constants.parameter_values(node.name, name)
 
 
+def _unbound(scope: Scope, name: str) -> bool:
+    """Return whether the function `scope` binds parameter `name` nowhere but in its list."""
+    if scope.assignments is None:
+        scope.assignments = collect_assignments(scope.node, scope.owners)
+    return len(scope.assignments.get(name, ())) == 1
+
+
 def caller_literals(scope: Scope, name: str, ctx: FileContext) -> frozenset[GivenLiteral] | None:
     """Return the literals every caller passes as parameter `name` of the function `scope`;
     while one caller's statements are read (per_caller_variants), only that caller's. Several
     literals mark the statement as worth reading once per caller."""
+    if ctx.call_site and name in ctx.environment and scope.node is ctx.environment_of:
+        ctx.given = True
+        return frozenset({ctx.environment[name]}) if _unbound(scope, name) else None
     values = parameter_values(scope, name, ctx)
     if values is not None and len(values) > 1:
         ctx.several = True
