@@ -66,7 +66,9 @@ FROM pg_constraint c JOIN pg_class f ON f.oid = c.confrelid
 JOIN pg_namespace n ON n.oid = c.connamespace
 WHERE n.nspname = %s AND c.contype = 'f' ORDER BY c.conname
 """
-_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_ACTIONS = MappingProxyType(
+    {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+)
 
 
 def affinity(declared_type: str) -> str:

@@ -76,7 +76,8 @@ def dollar_text(text: str) -> Dollared:
     out: list[str] = []
     origin: list[int] = []
     names: dict[str, int] = {}
-    highest = 0
+    # `$n` the text already has (asyncpg's spelling) count too.
+    highest = max((int(n) for n in re.findall(r"\$(\d+)", mask)), default=0)
     last = 0
     for m in _MARKER.finditer(mask):
         if m.group().startswith("?") and not m.group(1) and _is_operator(mask, m.start()):
