@@ -22,12 +22,18 @@ _NEAR = re.compile(r'at or near "((?:[^"]|"")*)"')
 _TOKEN = re.compile(r'"(?:[^"]|"")*"|\w+|::|[^\s\w]')
 # Errors that depend on what is installed or set at run time, not on the schema.
 _RUNTIME_DEPENDENT = frozenset({"42704", "3F000"})
+# The classes of errors about the statement itself (syntax or access rule, data, cardinality,
+# feature): any other (a lock or statement timeout, a lost connection, a server shutting down)
+# says nothing about the code.
+_ABOUT_THE_STATEMENT = frozenset({"42", "22", "21", "0A"})
 
 
 def verdict_of(sqlstate: str, message: str, position: int | None, sent: Dollared) -> Verdict:
     """Return the verdict of the server's error `sqlstate`/`message`; `position` (1-based, in
     the respelled text `sent`) picks the token of the caller's text the verdict names."""
     token = _token_at(sent, position)
+    if sqlstate[:2] not in _ABOUT_THE_STATEMENT:
+        return Verdict("ok", f"not judged: {message or 'the server did not answer'}")
     if sqlstate == "42P01" and (m := _RELATION.search(message)):
         return Verdict("no_table", message, m.group(1).rpartition(".")[2])
     if sqlstate == "42703":

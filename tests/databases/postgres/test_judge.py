@@ -108,3 +108,23 @@ def test_script_ddl_is_seen_by_later_statements_then_undone(judge: PostgresJudge
         assert judge.in_transaction
     assert _verdict(judge, "SELECT body FROM notes").kind == "no_table"
     assert judge.has_objects()
+
+
+def test_a_table_locked_by_a_migration_is_not_judged_and_does_not_hang(
+    judge: PostgresJudge, pg_conn: Any
+) -> None:
+    import psycopg
+
+    from dbheal_lsp.databases.postgres.connect import connect
+
+    waiting = connect(pg_conn.info.dsn)
+    locker = psycopg.connect(pg_conn.info.dsn)  # a transaction left open, as a migration's
+    try:
+        locker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        verdict = PostgresJudge(waiting).verdict("SELECT name FROM users")
+        assert verdict.kind == "ok" and verdict.message.startswith("not judged: ")
+        assert "lock timeout" in verdict.message
+    finally:
+        locker.rollback()
+        locker.close()
+        waiting.close()

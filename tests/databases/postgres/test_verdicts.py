@@ -30,3 +30,10 @@ def test_what_depends_on_the_runtime_is_not_judged() -> None:
         ).kind
         == "ok"
     )
+
+
+def test_a_timeout_or_lost_connection_is_not_a_finding() -> None:
+    sent = dollar_text("SELECT a FROM t")
+    assert verdict_of("55P03", "canceling statement due to lock timeout", None, sent).kind == "ok"
+    assert verdict_of("57P01", "terminating connection", None, sent).kind == "ok"
+    assert verdict_of("", "", None, sent).kind == "ok"
