@@ -2,8 +2,9 @@
 
 PostgreSQL answers a prepare with a SQLSTATE, a message and `statement_position`, a 1-based
 character index into the text it was given. The verdict names the token there (the rules find
-the token by name), for the kinds the rules know: unknown table (42P01), unknown column (42703),
-syntax (42601), and the rest (type errors 42883/42804 among them) as errors.
+the token by name; a type error carries the offset too), for the kinds the rules know: unknown
+table (42P01), unknown column (42703), syntax (42601), type errors (42883 on an operator, 42804,
+22P02) and the rest as errors.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ _RELATION = re.compile(r'relation "([^"]+)" does not exist')
 _COLUMN = re.compile(r'column "?([^" ]+?)"? does not exist')
 _COLUMN_OF = re.compile(r'column "([^"]+)" of relation "([^"]+)" does not exist')
 _NEAR = re.compile(r'at or near "((?:[^"]|"")*)"')
-_TOKEN = re.compile(r'"(?:[^"]|"")*"|\w+|::|[^\s\w]')
+_TOKEN = re.compile(r""""(?:[^"]|"")*"|'(?:[^']|'')*'|\w+|::|[^\s\w]""")
 # Errors that depend on what is installed or set at run time, not on the schema.
 _RUNTIME_DEPENDENT = frozenset({"42704", "3F000"})
+# A value meets a type it cannot be: no operator for the two types (42883), a datatype
+# mismatch (42804), a literal the type cannot read (22P02 invalid text representation).
+_TYPE_ERRORS = frozenset({"42883", "42804", "22P02"})
 # The classes of errors about the statement itself (syntax or access rule, data, cardinality,
 # feature): any other (a lock or statement timeout, a lost connection, a server shutting down)
 # says nothing about the code.
@@ -53,7 +57,10 @@ def verdict_of(sqlstate: str, message: str, position: int | None, sent: Dollared
         return Verdict("ok", f"not judged: {message}")
     if sqlstate in _RUNTIME_DEPENDENT:
         return Verdict("ok", f"not judged: {message}")
-    return Verdict("error", message, token)
+    offset = sent.original_offset(position - 1) if position else None
+    if sqlstate in _TYPE_ERRORS and (sqlstate != "42883" or message.startswith("operator ")):
+        return Verdict("type", message, token, None, offset)
+    return Verdict("error", message, token, None, offset)
 
 
 def _token_at(sent: Dollared, position: int | None) -> str | None:

@@ -73,6 +73,7 @@ def load(conn, user_id):
         (user_id, note),
     )
     conn.execute("SELECT 'é€' AS x, id FORM users")
+    conn.execute("SELECT 'ünï' AS x FROM users WHERE id = 1 AND name = 7")
 """
 
 
@@ -105,6 +106,7 @@ def test_cli_check_against_the_server(pg_url: str, pg_conn: Any, tmp_path: Path)
         ("SELECT_STAR", "7"),
         ("MISSING_INDEX", "8"),
         ("SQL_SYNTAX", "14"),
+        ("TYPE_MISMATCH", "15"),
     }, text.stdout
     # Each issue at its token: the unknown column, the table, the filtered column, FORM's word.
     columns = {line.split()[2]: int(line.split(":")[2]) for line in lines if "app.py:" in line}
@@ -112,6 +114,7 @@ def test_cli_check_against_the_server(pg_url: str, pg_conn: Any, tmp_path: Path)
     assert APP.splitlines()[6][columns["MISSING_TABLE"] - 1 :].startswith("nope")
     assert APP.splitlines()[7][columns["MISSING_INDEX"] - 1 :].startswith("email")
     assert APP.splitlines()[13][columns["SQL_SYNTAX"] - 1 :].startswith("users")
+    assert APP.splitlines()[14][columns["TYPE_MISMATCH"] - 1 :].startswith("= 7")
     assert "checked against postgresql://" in text.stdout
     for output_format in ("text", "json", "sarif"):
         result = _check(project, output_format)

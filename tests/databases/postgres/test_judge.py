@@ -47,10 +47,14 @@ def test_unknown_table_column_and_syntax_name_their_token(judge: PostgresJudge) 
 
 def test_type_mismatch_names_the_operator_at_its_position(judge: PostgresJudge) -> None:
     # The non-ASCII text before the error checks that the 1-based position is in characters.
-    verdict = _verdict(judge, "SELECT 'déjà vu €' FROM users WHERE name = 1")
-    assert verdict.kind == "error"
+    sql = "SELECT 'déjà vu €' FROM users WHERE id = 2 AND name = 1"
+    verdict = _verdict(judge, sql)
+    assert verdict.kind == "type"
     assert "text = integer" in verdict.message
-    assert verdict.name == "="
+    assert verdict.name == "=" and verdict.offset == sql.index("= 1")
+    literal = "SELECT 'ß' FROM users WHERE id = 'abc'"
+    bad = _verdict(judge, literal)
+    assert (bad.kind, bad.name, bad.offset) == ("type", "'abc'", literal.index("'abc'"))
 
 
 def test_insert_with_unknown_column(judge: PostgresJudge) -> None:

@@ -18,7 +18,9 @@ def test_each_sqlstate_becomes_its_kind() -> None:
     end = verdict_of("42601", "syntax error at end of input", None, sent)
     assert (end.kind, end.name) == ("syntax", None)
     mismatch = verdict_of("42804", "argument of WHERE must be type boolean", 8, sent)
-    assert (mismatch.kind, mismatch.name) == ("error", "a")
+    assert (mismatch.kind, mismatch.name, mismatch.offset) == ("type", "a", 7)
+    other = verdict_of("42P10", "some other rule of the language", 8, sent)
+    assert (other.kind, other.name) == ("error", "a")
 
 
 def test_what_depends_on_the_runtime_is_not_judged() -> None:
