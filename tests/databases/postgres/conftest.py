@@ -36,7 +36,8 @@ def _binaries() -> Path | None:
 
 def _as_server_user(command: list[str]) -> list[str]:
     if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        return [runuser, "-u", "postgres", "--", *command]
     return command
 
 
