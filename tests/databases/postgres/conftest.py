@@ -57,11 +57,11 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(base, "postgres")
     port = random.randint(20000, 60000)
     initdb = [str(folder / "initdb"), "-D", str(data), "-A", "trust", "--no-sync", "-U", user]
-    subprocess.run(_as_server_user(initdb), check=True, capture_output=True)
     options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off"
     start = [str(folder / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")]
-    subprocess.run(_as_server_user([*start, "-w", "start"]), check=True, capture_output=True)
     try:
+        subprocess.run(_as_server_user(initdb), check=True, capture_output=True)
+        subprocess.run(_as_server_user([*start, "-w", "start"]), check=True, capture_output=True)
         yield f"postgresql://{user}@/postgres?host={base}&port={port}"
     finally:
         stop = [str(folder / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
