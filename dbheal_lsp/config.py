@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbheal_lsp.database_url import is_postgres_url, redacted
 from dbheal_lsp.discovery import discover_database, discover_migrations
 from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file, relative_path
 from dbheal_lsp.globs import GlobSet
@@ -110,6 +111,9 @@ class Config:
 
     root: Path
     database: Path | None = None
+    # A PostgreSQL server's URL (`database = "postgresql://..."` or $DATABASE_URL); `database`
+    # is then None. Never shown as it is: `database_url.redacted` removes the password.
+    database_url: str | None = None
     migrations: Path | None = None
     dialect: str = "sqlite"
     include: tuple[str, ...] = ()
@@ -129,6 +133,7 @@ class Config:
         """Return a key that changes when any setting that affects results changes."""
         data = {
             "database": str(self.database),
+            "database_url": redacted(self.database_url) if self.database_url else None,
             "migrations": str(self.migrations),
             "dialect": self.dialect,
             "severity": {k.value: v.value for k, v in sorted(self.severity.items())},
@@ -229,8 +234,9 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
 
 
 def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Config:
-    database = _path_setting(root, merged, "database")
-    if database is None:
+    database_url = _database_url(merged, sources)
+    database = None if database_url else _path_setting(root, merged, "database")
+    if database is None and database_url is None:
         database = discover_database(root)
         sources["database"] = "discovered" if database else "default"
     _inside_unless_user(root, database, "database", sources)
@@ -241,7 +247,8 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
     elif not migrations.is_dir():
         raise ConfigError(f"migrations folder not found: {migrations}")
     _inside_unless_user(root, migrations, "migrations", sources)
-    dialect = str(merged.get("dialect", "sqlite")).lower()
+    # A PostgreSQL server's code is written in PostgreSQL's dialect unless the user says else.
+    dialect = str(merged.get("dialect", "postgres" if database_url else "sqlite")).lower()
     if dialect not in DIALECTS:
         raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
     severity = dict(DEFAULT_SEVERITIES)
@@ -268,6 +275,7 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
     return Config(
         root=root,
         database=database,
+        database_url=database_url,
         migrations=migrations,
         dialect=dialect,
         include=_patterns(merged, "include"),
@@ -283,6 +291,19 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
         calls=_calls(merged.get("calls", {})),
         sources=dict(sources),
     )
+
+
+def _database_url(merged: Mapping[str, Any], sources: dict[str, str]) -> str | None:
+    """Return the PostgreSQL URL `database` names, or $DATABASE_URL's when `database` is not
+    set and it names one; None for a SQLite file."""
+    value = merged.get("database")
+    if is_postgres_url(value):
+        return str(value)
+    environment = os.environ.get("DATABASE_URL")
+    if (value is None or value == "") and is_postgres_url(environment):
+        sources["database"] = "environment"
+        return environment
+    return None
 
 
 def _path_setting(root: Path, merged: Mapping[str, Any], key: str) -> Path | None:

@@ -11,9 +11,11 @@ dependency). The contracts, lowest layer first:
 - the front doors (`lsp`, `admin`, `hook`, `runtime`) never import each other or the CLI; the
   CLI is the one door that may start the others (`dbheal serve`, `dbheal admin`, `dbheal hook`);
 - only `lsp` imports pygls and lsprotocol;
-- only the SQLite back end (`databases.sqlite`) imports `sqlite3`: the rest reaches a database
-  through the seam (databases/database.py), save the modules of `OWNED_PACKAGE_EXEMPTIONS`;
-- nothing above the database seam imports a back end's modules (`databases.sqlite.*`): only
+- only the SQLite back end (`databases.sqlite`) imports `sqlite3`, and only the PostgreSQL back
+  end (`databases.postgres`) imports `psycopg`: the rest reaches a database through the seam
+  (databases/database.py), save the modules of `OWNED_PACKAGE_EXEMPTIONS`;
+- nothing above the database seam imports a back end's modules (`databases.sqlite.*`,
+  `databases.postgres.*`), nor one back end another's: only
   the seam itself (`databases/__init__.py`, `databases/schema_fixes.py`) chooses one, and the
   runtime wrapper, which wraps the application's own sqlite3 connections, may use it directly.
 - a language's own package (`languages/python`) is imported only by the languages themselves and
@@ -40,6 +42,7 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("dbheal_lsp.languages.javascript", "javascript"),
     ("dbheal_lsp.languages", "languages"),
     ("dbheal_lsp.databases.sqlite", "sqlite"),
+    ("dbheal_lsp.databases.postgres", "postgres"),
     ("dbheal_lsp.databases", "databases"),
     ("dbheal_lsp.analysis", "engine"),
     ("dbheal_lsp.rules", "engine"),
@@ -64,7 +67,7 @@ FRONT_DOORS = frozenset({"lsp", "admin", "hook", "runtime", "cli"})
 #: The back ends behind the database seam: above it, code reaches them through
 #: databases/database.py and databases/schema_fixes.py only. The runtime wrapper is the
 #: exception: it wraps the application's own sqlite3 connections (a wrapper per driver).
-BACK_ENDS = frozenset({"sqlite"})
+BACK_ENDS = frozenset({"sqlite", "postgres"})
 
 FORBIDDEN: dict[str, frozenset[str]] = {
     "base": frozenset({"config", "engine", "fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
@@ -76,7 +79,11 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "python": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     "javascript": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     "languages": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
-    "sqlite": frozenset({"fixes", "report", "python", "javascript", "languages"}) | FRONT_DOORS,
+    "sqlite": frozenset({"fixes", "report", "python", "javascript", "languages", "postgres"})
+    | FRONT_DOORS,
+    # A back end knows no other back end: another database file reaches the seam.
+    "postgres": frozenset({"fixes", "report", "python", "javascript", "languages", "sqlite"})
+    | FRONT_DOORS,
     "databases": frozenset({"fixes", "report", "python", "javascript", "languages"}) | FRONT_DOORS,
     "fixes": FRONT_DOORS | BACK_ENDS,
     "report": frozenset({"fixes"}) | FRONT_DOORS | BACK_ENDS,
@@ -88,7 +95,13 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 
 #: Packages (third-party, or a database driver of the standard library) only one part may import.
-OWNED_PACKAGES: dict[str, str] = {"pygls": "lsp", "lsprotocol": "lsp", "sqlite3": "sqlite"}
+OWNED_PACKAGES: dict[str, str] = {
+    "pygls": "lsp",
+    "lsprotocol": "lsp",
+    "sqlite3": "sqlite",
+    # PostgreSQL's driver: only its back end imports it (lazily: psycopg costs ~0.3 s to import).
+    "psycopg": "postgres",
+}
 
 #: Package → module-name prefixes that may import it besides its owner, each with its reason.
 OWNED_PACKAGE_EXEMPTIONS: dict[str, frozenset[str]] = {

@@ -50,6 +50,9 @@ def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     that a test's project tree holds only what the test put there."""
     folder = tmp_path_factory.mktemp("user-cache")
     monkeypatch.setenv("DBHEAL_CACHE_DIR", str(folder))
+    # A developer's or CI's own DATABASE_URL (a PostgreSQL server) must not become the tests'
+    # database: the tests that want one set it themselves.
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     return folder
 
 

@@ -407,3 +407,31 @@ def test_relative_names_files_of_the_root_with_forward_slashes(repo: Path) -> No
     assert config.relative(Path("app/models.py")) == "app/models.py"
     outside = repo.parent / "outside.py"
     assert config.relative(outside) == outside.resolve().as_posix()
+
+
+# --- a PostgreSQL server's URL ------------------------------------------------------------------
+
+
+def test_a_postgres_url_names_a_server_not_a_file(repo: Path) -> None:
+    make_db(repo / "app.db")  # would be discovered: the URL wins
+    pyproject(repo, '[tool.dbheal]\ndatabase = "postgresql://app:pw@db.example/prod"\n')
+    config = load_config(repo)
+    assert config.database_url == "postgresql://app:pw@db.example/prod"
+    assert config.database is None
+    assert config.dialect == "postgres"
+
+
+def test_database_url_from_the_environment_when_database_is_not_set(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    config = load_config(repo)
+    assert config.database_url == "postgres://u@h/db"
+    assert config.sources["database"] == "environment"
+    # A database the project names wins; a DATABASE_URL of another kind is not read.
+    make_db(repo / "app.db")
+    pyproject(repo, '[tool.dbheal]\ndatabase = "app.db"\n')
+    assert load_config(repo).database_url is None
+    monkeypatch.setenv("DATABASE_URL", "mysql://u@h/db")
+    pyproject(repo, "")
+    assert load_config(repo).database_url is None

@@ -52,6 +52,20 @@ def test_the_package_keeps_its_layering() -> None:
             "only sqlite imports sqlite3",
         ),
         ("databases/database.py", "import sqlite3\n", "only sqlite imports sqlite3"),
+        # PostgreSQL's driver is its back end's alone, even lazily and even for another back end.
+        ("analysis/x.py", "def f():\n    import psycopg\n", "only postgres imports psycopg"),
+        ("databases/sqlite/x.py", "from psycopg import pq\n", "only postgres imports psycopg"),
+        ("databases/__init__.py", "import psycopg\n", "only postgres imports psycopg"),
+        (
+            "cli/x.py",
+            "from dbheal_lsp.databases.postgres.judge import PostgresJudge\n",
+            "cli must not import postgres",
+        ),
+        (
+            "databases/postgres/x.py",
+            "from dbheal_lsp.databases.sqlite.judge import SqliteJudge\n",
+            "postgres must not import sqlite",
+        ),
         # Above the seam, a back end's modules are reached through the seam only.
         (
             "fixes/x.py",
@@ -107,6 +121,8 @@ def test_each_kind_of_break_is_caught(
         ("fixes/x.py", "from dbheal_lsp.analysis import schema\n"),
         ("analysis/x.py", "import sqlglot\nfrom dbheal_lsp import model\n"),
         ("databases/sqlite/judge.py", "import sqlite3\n"),
+        ("databases/postgres/judge.py", "def f():\n    from psycopg import pq\n"),
+        ("databases/x.py", "from dbheal_lsp.databases.postgres.database import PostgresDatabase\n"),
         # Exempt: dbheal's own history store, and runtime/ (it wraps the app's connections).
         ("fixes/state.py", "import sqlite3\n"),
         ("runtime/transaction.py", "import sqlite3\n"),

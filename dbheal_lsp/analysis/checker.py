@@ -290,7 +290,8 @@ class StatementChecker:
         if verdict.kind == "syntax" and part.slots:
             part, verdict = self._as_names(statement, part, verdict, cached=cached)
         placeholders = find_placeholders(part.text)
-        if self.settings.dialect != "sqlite" and verdict.kind in ("syntax", "error"):
+        # A judge that speaks the code's dialect (a PostgreSQL server) has the last word.
+        if self.settings.dialect != self.judge.dialect and verdict.kind in ("syntax", "error"):
             verdict = self._foreign_verdict(part.text, placeholders, current.get(), verdict)
         plan_text = part.text
         if verdict.kind == "no_column" and is_stand_in(verdict.name or ""):

@@ -31,7 +31,11 @@ if TYPE_CHECKING:
 # "foreign": SQLite rejects it, but it is valid in the project's own dialect.
 # "applied": DDL the schema already reflects (the table exists, the column was added, the index
 # was dropped): upgrade code that has run before, not a defect.
-VerdictKind = Literal["ok", "no_table", "no_column", "syntax", "error", "foreign", "applied"]
+# "type": the database rejects the types a value meets (a PostgreSQL server: `text = integer`,
+# 'abc' for an integer); SQLite, whose affinity converts, never says so.
+VerdictKind = Literal[
+    "ok", "no_table", "no_column", "syntax", "error", "foreign", "applied", "type"
+]
 
 _STAND_IN_NUMBER = re.compile(r"__dbheal_(\d+)")
 DEFINED_TWICE = " is defined twice"  # a CREATE TABLE naming one column twice: broken on every run
@@ -45,6 +49,8 @@ class Verdict:
     message: str = ""
     name: str | None = None
     qualifier: str | None = None
+    # Where in the judged text the database places the error (0-based), when it says.
+    offset: int | None = None
 
 
 @dataclass(frozen=True)

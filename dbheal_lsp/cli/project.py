@@ -78,6 +78,10 @@ def _candidates_text(project: Project) -> str:
 def database_label(project: Project) -> str:
     """Return the database a command uses, as its output names it (said when guessed)."""
     database = project.config.database
+    if project.config.database_url is not None:
+        from dbheal_lsp.database_url import redacted
+
+        return redacted(project.config.database_url)
     if database is None:
         return "no database (the migrations only)"
     label = shown_path(database)

@@ -2,8 +2,8 @@
 
 Code above the seam reads `databases/database.py` (the `Database` and `Judge` protocols, the
 values they answer with), gets the project's back end from `open_database`, and catches
-`DatabaseError` (every back end's driver errors); only a back end (`databases/sqlite/`) imports
-its driver.
+`DatabaseError` (every back end's driver errors); only a back end (`databases/sqlite/`,
+`databases/postgres/`) imports its driver.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.databases.database import Database, SchemaError
+from dbheal_lsp.databases.postgres import DRIVER_ERRORS as _POSTGRES_ERRORS
 from dbheal_lsp.databases.sqlite import DRIVER_ERRORS
 from dbheal_lsp.databases.sqlite import complete_statement as _sqlite_complete
 
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 #: Every back end's driver errors, for `except DatabaseError:` above the seam.
-DatabaseError: tuple[type[Exception], ...] = DRIVER_ERRORS
+DatabaseError: tuple[type[Exception], ...] = DRIVER_ERRORS + _POSTGRES_ERRORS
 
 
 def complete_statement(text: str) -> bool:
@@ -37,7 +38,8 @@ def complete_statement(text: str) -> bool:
 
 
 def open_database(config: Config) -> Database:
-    """Return the back end of the project's database (SQLite, the only one for now)."""
+    """Return the back end of the project's database: PostgreSQL when a server URL names it
+    (`Config.database_url`), else SQLite."""
     # Imported here: the back end reads engine values (the schema model), which import this seam.
     from dbheal_lsp.databases.sqlite.database import SqliteDatabase
     from dbheal_lsp.files import is_inside
@@ -45,6 +47,12 @@ def open_database(config: Config) -> Database:
     # Migration files may not link out of the project, unless the user's own settings put the
     # folder itself outside it.
     confined = config.migrations is None or is_inside(config.migrations, config.root)
+    if config.database_url is not None:
+        from dbheal_lsp.databases.postgres.database import PostgresDatabase
+
+        return PostgresDatabase(
+            config.database_url, migrations_root=config.root if confined else None
+        )
     return SqliteDatabase(config.database, migrations_root=config.root if confined else None)
 
 

@@ -98,6 +98,12 @@ class Judge(Protocol):
     before its later statements (`run`, inside `undone`), so those see the tables it creates.
     """
 
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect the judge's database speaks ("sqlite", "postgres"): a statement in
+        the code's dialect that it rejects is not read again by sqlglot."""
+        ...
+
     def verdict(self, text: str) -> Verdict:
         """Return the database's verdict on preparing `text` against the schema copy."""
         ...

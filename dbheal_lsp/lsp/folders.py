@@ -243,7 +243,12 @@ def _elsewhere(folder: Folder, root: Path) -> bool:
     # A marker without [tool.dbheal] (a pyproject.toml, .git) above a workspace folder that
     # finds neither a database nor migrations: the project above is all there is to check.
     config = folder.config
-    return config.database is None and config.migrations is None and root in folder.root.parents
+    return (
+        config.database is None
+        and config.database_url is None
+        and config.migrations is None
+        and root in folder.root.parents
+    )
 
 
 def note_hidden(server: DbhealServer, workspace: Path, project: Path) -> None:

@@ -34,9 +34,24 @@ _COMPATIBLE: Mapping[str, frozenset[str]] = MappingProxyType(
 
 
 def type_mismatches(facts: Facts) -> Iterator[Issue]:
-    """TYPE_MISMATCH: values that meet columns, then result columns read as numbers."""
+    """TYPE_MISMATCH: the database's own type error, values that meet columns, then result
+    columns read as numbers."""
+    yield from _server_mismatch(facts)
     yield from _value_mismatches(facts)
     yield from _result_mismatches(facts)
+
+
+def _server_mismatch(facts: Facts) -> Iterator[Issue]:
+    """The database rejects the types a value meets (a PostgreSQL server's verdict), at the
+    token where it places the error."""
+    verdict = facts.verdict
+    if verdict.kind != "type":
+        return
+    text = facts.rendered.text
+    start = verdict.offset if verdict.offset is not None else 0
+    start = min(max(start, 0), max(len(text) - 1, 0))
+    end = start + max(len(verdict.name or ""), 1)
+    yield issue(facts, RULE, start, end, f"the database rejects the types here: {verdict.message}")
 
 
 def _value_mismatches(facts: Facts) -> Iterator[Issue]:

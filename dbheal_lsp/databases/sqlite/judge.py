@@ -170,6 +170,8 @@ def _quoted(name: str) -> str:
 class SqliteJudge:
     """The seam's `Judge` over a sandbox holding a copy of one schema (see module docstring)."""
 
+    dialect = "sqlite"
+
     def __init__(self, box: Sandbox) -> None:
         self.box = box
 

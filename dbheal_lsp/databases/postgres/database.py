@@ -1,0 +1,136 @@
+"""`PostgresDatabase`: the seam's `Database` (databases/database.py) for a PostgreSQL server.
+
+The live schema is read from the server's catalog (catalog.py), the migrations replayed on it in
+a transaction that is rolled back (replay.py), and statements judged by preparing them on it
+(judge.py). The URL is kept for connecting only: what the user sees names it without its
+password (`database_url.redacted`). What the fix half needs (integrity, the write lock, schema
+fixes) is not there yet on PostgreSQL: those calls say so in one line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbheal_lsp.analysis.migrations import MigrationResult
+from dbheal_lsp.analysis.schema import Schema
+from dbheal_lsp.database_url import redacted, scrubbed
+from dbheal_lsp.databases.database import Integrity, SchemaError
+from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
+from dbheal_lsp.databases.postgres.connect import connect
+from dbheal_lsp.databases.postgres.judge import PostgresJudge
+from dbheal_lsp.databases.postgres.replay import replay_migrations, replay_statements
+from dbheal_lsp.model import Origin
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from dbheal_lsp.databases.database import Database
+
+__all__ = ["PostgresDatabase"]
+
+_NOT_YET = "not available on PostgreSQL yet"
+
+
+class PostgresDatabase:
+    """A project's PostgreSQL server (named by `url`) and its analysis services; safe to share
+    between threads (one lock guards the connection the schema is read on)."""
+
+    def __init__(self, url: str, *, migrations_root: Path | None = None) -> None:
+        self.url = url
+        self.label = redacted(url)
+        self.migrations_root = migrations_root
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def has_live(self) -> bool:
+        """A server URL is always a live database."""
+        return True
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.url)
+        return self._conn
+
+    def _read(self, read: Any) -> Any:
+        """Return `read(connection)` under the lock; the driver's errors become SchemaError."""
+        import psycopg
+
+        with self._lock:
+            try:
+                return read(self._connection())
+            except psycopg.Error as exc:
+                self._drop()
+                raise SchemaError(f"{self.label}: {scrubbed(str(exc), self.url)}") from None
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def live_schema(self) -> Schema:
+        """Return the live schema (the schema first on the server's search_path)."""
+        schema: Schema = self._read(
+            lambda conn: schema_from_catalog(conn, _current_schema(conn), "database")
+        )
+        return schema
+
+    def live_key(self) -> str | None:
+        """Return the live schema's version (a digest of its catalog), None when unreadable."""
+        try:
+            return self.live_schema().version
+        except SchemaError:
+            return None
+
+    def schema_counter(self, *, busy_timeout: float) -> int:
+        """Return a number that changes with every schema change (from the catalog's digest)."""
+        return int(self.live_schema().version, 16)
+
+    def integrity(self, *, full: bool, busy_timeout: float, max_rows: int) -> Integrity:
+        """The integrity check is not there yet on PostgreSQL: raise SchemaError saying so."""
+        raise SchemaError(f"the integrity check is {_NOT_YET}")
+
+    def migrations(self, folder: Path) -> MigrationResult:
+        """Return the schema the migrations of `folder` build, replayed and rolled back."""
+        result: MigrationResult = self._read(
+            lambda conn: replay_migrations(conn, folder, self.migrations_root)
+        )
+        return result
+
+    def schema_from_ddl(self, statements: Sequence[tuple[str, Origin]]) -> Schema:
+        """Return the schema (source "code") that DDL found in code builds on the server."""
+        result: MigrationResult = self._read(
+            lambda conn: replay_statements(conn, statements, "code")
+        )
+        return result.schema
+
+    def judge(self, schema: Schema) -> PostgresJudge:
+        """Return a judge on a connection of its own to the live server.
+
+        Statements are prepared on the live schema whatever `schema` is: the server is the
+        copy (see docs/postgres.md)."""
+        conn = connect(self.url)
+        return PostgresJudge(conn, _current_schema(conn))
+
+    def write_lock_free(self, *, wait: float) -> bool:
+        """Changing a PostgreSQL database is not there yet: raise SchemaError saying so."""
+        raise SchemaError(f"changing the database is {_NOT_YET}")
+
+    def other(self, path: Path) -> Database:
+        """Return the back end of another database file of the project (a SQLite file)."""
+        from dbheal_lsp.databases import open_database_file
+
+        return open_database_file(path)
+
+    def close(self) -> None:
+        """Close the connection the schema is read on."""
+        with self._lock:
+            self._drop()
+
+
+def _current_schema(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SELECT current_schema()").fetchone()
+    return str(row[0]) if row and row[0] else "public"

@@ -1,0 +1,50 @@
+"""Migrations replayed on a real server into a fresh schema, rolled back: nothing is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dbheal_lsp.databases.postgres.replay import replay_migrations, replay_statements
+from dbheal_lsp.model import Origin
+
+
+def test_migrations_build_the_expected_schema_and_leave_nothing(
+    pg_conn: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_users.sql").write_text(
+        "CREATE TABLE users (\n    id serial PRIMARY KEY,\n    name text NOT NULL\n);\n"
+    )
+    (folder / "002_email.sql").write_text(
+        "ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);\n"
+        "SELECT broken FROM nowhere;\n"
+    )
+    result = replay_migrations(pg_conn, folder, tmp_path)
+    users = result.schema.tables["users"]
+    assert users.column_names == ("id", "name", "email")
+    assert users.origin == Origin("001_users.sql", 1)
+    name = users.column("name")
+    assert name is not None and name.origin == Origin("001_users.sql", 3)
+    email = users.column("email")
+    assert email is not None and email.origin == Origin("002_email.sql", 1)
+    assert "users_email" in result.schema.indexes
+    assert [(e.path, e.line) for e in result.errors] == [("002_email.sql", 3)]
+    assert "nowhere" in result.errors[0].message
+    assert [s.kind for s in result.statements] == ["create_table", "add_column", "create_index"]
+    assert result.column_statement("users", "email") is not None
+    # Rolled back: the server has no trace of the replay.
+    leftover = pg_conn.execute(
+        "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbheal_replay_%'"
+    ).fetchone()
+    assert leftover == (0,)
+    assert pg_conn.execute("SELECT to_regclass('users')").fetchone() == (None,)
+
+
+def test_code_ddl_builds_a_schema(pg_conn: Any) -> None:
+    result = replay_statements(
+        pg_conn, [("CREATE TABLE notes (id int, body text)", Origin("app.py", 3))], "code"
+    )
+    assert result.schema.tables["notes"].column_names == ("id", "body")
+    assert result.schema.source == "code"
