@@ -20,6 +20,21 @@ from dbheal_lsp.languages.python.receivers import leaf_name
 
 # Calls that open a database file (sqlite3, aiosqlite, apsw).
 CONNECT_CALLS = frozenset({"connect", "Connection"})
+# Drivers of database servers: what their `connect(...)` is given is a connection string or a
+# host, never a file (`psycopg.connect("")` reads the libpq environment).
+_SERVER_DRIVERS = frozenset(
+    {
+        "psycopg",
+        "psycopg2",
+        "asyncpg",
+        "pg8000",
+        "pymysql",
+        "MySQLdb",
+        "mysql",
+        "mariadb",
+        "oracledb",
+    }
+)
 _PATH_WRAPPERS = frozenset({"Path", "PurePath", "PosixPath", "str", "fspath"})
 
 
@@ -41,6 +56,8 @@ def _database_of(node: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> 
         node = node.value  # aiosqlite: `await aiosqlite.connect(...)`
     if isinstance(node, ast.Call):
         name = leaf_name(node.func)
+        if name in CONNECT_CALLS and _server_driver(node.func):
+            return None  # a database server's connection string names no file: the main one
         if name in CONNECT_CALLS:
             arg = (
                 node.args[0] if node.args else keyword_value(node, ("database", "filename", "path"))
@@ -245,3 +262,11 @@ def _literal_path(arg: ast.expr, scope: Scope, ctx: FileContext, depth: int) -> 
     elif "=" in text or "://" in text:
         return None  # a server's DSN (psycopg, SQLAlchemy), not a file: as before
     return ":memory:" if text in ("", ":memory:") else text
+
+
+def _server_driver(func: ast.expr) -> bool:
+    """Return whether `func` is a server driver's connect (`psycopg.connect`,
+    `mysql.connector.connect`), by the first name of its dotted path."""
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    return isinstance(func, ast.Name) and func.id in _SERVER_DRIVERS
