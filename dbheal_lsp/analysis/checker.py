@@ -111,6 +111,10 @@ class _ScriptSchema:
         return self.judge.has_objects()
 
 
+# How messages name the database a judge speaks for.
+_ENGINE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
 class StatementChecker:
     """Checks statements against one schema; owns the judge's copy statements are prepared on.
 
@@ -330,6 +334,7 @@ class StatementChecker:
             plan,
             _fragment_among_tables(part),
             partial(self.judge.plan_with_index, plan_text, placeholders) if plan else None,
+            _ENGINE_NAMES.get(self.judge.dialect, self.judge.dialect),
         )
 
     def _as_names(

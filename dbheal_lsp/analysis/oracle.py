@@ -74,6 +74,7 @@ class Facts:
     columns_undecidable: bool = False
     # The plan the statement would get with one more index: (table, columns, name) -> plan.
     plan_with_index: Callable[[str, tuple[str, ...], str], tuple[str, ...]] | None = None
+    judged_by: str = "SQLite"  # the database that gave the verdict, as a message names it
 
     @cached_property
     def sql(self) -> str:

@@ -51,7 +51,7 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
     else:
         stripped = text.rstrip()
         start, end = max(0, len(stripped) - 1), len(stripped)
-    message = f"SQLite rejects this statement: {verdict.message}"
+    message = f"{facts.judged_by} rejects this statement: {verdict.message}"
     if verdict.message.startswith("stopped"):
         # SQLite accepted it; the sandbox stopped it (a runaway script statement).
         message = f"this statement does not finish: {verdict.message}"

@@ -116,6 +116,9 @@ def test_cli_check_against_the_server(pg_url: str, pg_conn: Any, tmp_path: Path)
     assert APP.splitlines()[13][columns["SQL_SYNTAX"] - 1 :].startswith("users")
     assert APP.splitlines()[14][columns["TYPE_MISMATCH"] - 1 :].startswith("= 7")
     assert "checked against postgresql://" in text.stdout
+    # The server judged it, and the message names the server, not SQLite.
+    syntax = next(line for line in lines if "SQL_SYNTAX" in line)
+    assert "PostgreSQL rejects this statement: syntax error at or near" in syntax
     for output_format in ("text", "json", "sarif"):
         result = _check(project, output_format)
         assert result.returncode == 1, result.stderr
