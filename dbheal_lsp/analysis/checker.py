@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.oracle import Facts, Verdict, parse, split_script, stand_in_index
@@ -112,7 +113,7 @@ class _ScriptSchema:
 
 
 # How messages name the database a judge speaks for.
-_ENGINE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+_ENGINE_NAMES = MappingProxyType({"sqlite": "SQLite", "postgres": "PostgreSQL"})
 
 
 class StatementChecker:
