@@ -2,8 +2,8 @@
 
 Only the registry (`dbheal_lsp/languages/__init__.py`) names this module; the engine reaches it
 through the `Language` protocol. tree-sitter is imported when the first JS/TS file is read, so
-that a Python project does not load it. No code fix exists for JS/TS yet: `code_fixes` gives
-none.
+that a Python project does not load it. Code fixes are byte-range edits of the tree
+(codefix.py).
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ class JavaScriptLanguage:
     def code_fixes(
         self, source: str, issue: Issue, project: Project | None = None
     ) -> tuple[CodeFix, ...]:
-        """None yet for JS/TS."""
-        return ()
+        """The checked fixes of `issue`: remove a cast, parameterize, rename (codefix.py)."""
+        from dbheal_lsp.languages.javascript.codefix import code_fixes
+
+        return code_fixes(source, issue, project)
 
     def __repr__(self) -> str:
         return "JavaScriptLanguage()"
