@@ -38,8 +38,8 @@ def parameterize(target: Target, helpers: Helpers) -> Candidate | None:
     if edits is None:
         return None
     shown = ", ".join(_short(b.value) for b in bound)
-    plural = "" if len(bound) == 1 else "s"
-    return Candidate("parameterize", f"Pass {shown} as a bound parameter{plural}", tuple(edits))
+    what = "a bound parameter" if len(bound) == 1 else "bound parameters"
+    return Candidate("parameterize", f"Pass {shown} as {what}", tuple(edits))
 
 
 def _short(text: str) -> str:
