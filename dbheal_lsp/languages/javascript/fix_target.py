@@ -55,8 +55,8 @@ class Target:
 
     @classmethod
     def find(cls, source: JsSource, issue: Issue, calls: frozenset[str]) -> Target | None:
-        """The call at `issue.call_span`, when it is a call that sends SQL (not a binding
-        tag, whose values are bound already)."""
+        """The call at `issue.call_span`, when it is a call that sends SQL (a binding tag's
+        too: its values are bound already, a fix only drops a cast or renames)."""
         if issue.call_span is None:
             return None
         where = byte_range(source, issue.call_span)
@@ -66,7 +66,7 @@ class Target:
         if node is None:
             return None
         call = sql_call(node, source, calls)
-        if call is None or call.tagged:
+        if call is None:
             return None
         return cls(source, call)
 

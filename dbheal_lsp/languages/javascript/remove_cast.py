@@ -3,7 +3,8 @@
 
 Inside the SQL template the cast is what keeps SQL out of the value
 (``${parseInt(userId)}``): dropping it alone would open an injection, so the value is bound
-instead (`binding.py`). Among the values the call passes (`[parseInt(id)]`) the cast is simply
+instead (`binding.py`). Among the values the call passes (`[parseInt(id)]`), and in a tag that
+binds its values (``sql`... ${parseInt(id)}` ``, Prisma's `$queryRaw`), the cast is simply
 replaced by its argument.
 """
 
@@ -46,6 +47,9 @@ def remove_cast(target: Target, issue: Issue) -> Candidate | None:
     if substitution is not None and substitution.type == "template_substitution":
         if substitution.parent is None or substitution.parent.id != template.id:
             return None  # a template inside a value, not the SQL's own
+        if target.call.tagged:  # ``sql`...${parseInt(x)}` ``: bound already
+            edit = ByteEdit(cast.start_byte, cast.end_byte, value)
+            return Candidate("remove_cast", f"Remove the {helper}() cast{where}", (edit,))
         edits = bind(target, [Bound(substitution, value)])
         if edits is None:
             return None

@@ -52,3 +52,24 @@ def test_a_cast_inside_a_longer_quoted_string_is_not_bound_alone(project: Projec
 
     # The cast is in text, not compared as a value: no TYPE_MISMATCH, and so no remove_cast.
     assert all(i.type is not IssueType.TYPE_MISMATCH for i in issues)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "db.execute(sql`SELECT id FROM sessions WHERE user_id = ${parseInt(u)}`);\n",
+            "db.execute(sql`SELECT id FROM sessions WHERE user_id = ${u}`);\n",
+        ),
+        (
+            "prisma.$queryRaw`SELECT id FROM sessions WHERE user_id = ${Number(u)}`;\n",
+            "prisma.$queryRaw`SELECT id FROM sessions WHERE user_id = ${u}`;\n",
+        ),
+    ],
+)
+def test_a_tag_that_binds_its_values_keeps_the_value_bound(
+    project: Project, before: str, after: str
+) -> None:
+    fixes = fix_of(project, "a.ts", before, IssueType.TYPE_MISMATCH)
+
+    assert fixed(before, fixes) == after
