@@ -53,10 +53,18 @@ class JavaScriptLanguage:
         return "utf-8-sig" if data.startswith(_BOM) else "utf-8"
 
     def syntax_problem(self, text: str) -> SourceSyntaxError | None:
-        """Why `text` does not read as JavaScript (the first error tree-sitter found), or None."""
+        """Why `text` reads as none of JavaScript, TypeScript and TSX (JavaScript's first
+        error), or None. The file's name is not given: a `.ts` file's text must pass too."""
         from dbheal_lsp.languages.javascript.parse import Parsers, syntax_error
 
-        return syntax_error(Parsers().tree("<fixed>.js", text))
+        parsers = Parsers()
+        first = syntax_error(parsers.tree("<fixed>.js", text))
+        if first is None:
+            return None
+        for name in ("<fixed>.ts", "<fixed>.tsx"):
+            if syntax_error(parsers.tree(name, text)) is None:
+                return None
+        return first
 
     def analyzer(self, config: Config) -> JavaScriptAnalyzer:
         """A new reading of the project's JS/TS files (analyzer.py)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,27 @@ def test_dbheal_fix_rewrites_a_js_file_and_a_second_check_is_clean(tmp_path: Pat
     )
     check = _dbheal(tmp_path, "check", "--database", "app.db", "--format", "json", ".")
     assert [i["type"] for i in json.loads(check.stdout)] == []
+
+
+def test_heal_changes_the_type_and_binds_the_value_the_cast_held(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    auth = tmp_path / "auth.ts"
+    auth.write_text(
+        "// Sessions 🔑\n"
+        "export const session = (db: Db, userId: string) =>\n"
+        "  db.all(`SELECT id FROM sessions WHERE user_id = ${parseInt(userId)}`);\n",
+        encoding="utf-8",
+    )
+
+    run = _dbheal(tmp_path, "heal", "--database", "app.db", "--yes", ".")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert auth.read_text(encoding="utf-8").endswith(
+        "  db.all(`SELECT id FROM sessions WHERE user_id = ?`, [userId]);\n"
+    )
+    conn = sqlite3.connect(tmp_path / "app.db")
+    try:
+        types = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(sessions)")}
+    finally:
+        conn.close()
+    assert types["user_id"] == "INTEGER"
