@@ -32,7 +32,7 @@ from dbheal_lsp.languages.python.codefix.value_context import value_context
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-__all__ = ["Bound", "bind"]
+__all__ = ["Bound", "bind", "value_edits"]
 
 # Calls that take their values as arguments, one each, never an array.
 _VARIADIC = frozenset({"$queryRawUnsafe", "$executeRawUnsafe"})
@@ -78,8 +78,8 @@ def bind(target: Target, bound: Sequence[Bound]) -> list[ByteEdit] | None:
         edits.append(ByteEdit(sql.byte(slot.start), sql.byte(slot.end), mark))
         index = existing if numbered else sql.placeholders_before(slot.start)
         inserts.append((index, slot.value))
-    value_edits = _value_edits(target, inserts)
-    return None if value_edits is None else edits + value_edits
+    added = value_edits(target, inserts)
+    return None if added is None else edits + added
 
 
 def _slots(sql: TemplateSql, bound: Sequence[Bound]) -> list[_Slot] | None:
@@ -117,8 +117,9 @@ def _expression_text(sql: TemplateSql, start: int, end: int) -> str:
     return sql.interior[start + 2 : end - 1].strip()
 
 
-def _value_edits(target: Target, inserts: list[tuple[int, str]]) -> list[ByteEdit] | None:
-    """The edits that put each value at its index among the call's values."""
+def value_edits(target: Target, inserts: list[tuple[int, str]]) -> list[ByteEdit] | None:
+    """The edits that put each value (index among the old values, expression) where the call
+    takes its values; None when they cannot be added there."""
     call = target.call
     assert call.values is not None
     values = list(call.values)

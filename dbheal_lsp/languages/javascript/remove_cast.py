@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.languages.javascript.binding import Bound, bind
+from dbheal_lsp.languages.javascript.concat_binding import bind_concatenation, operands
 from dbheal_lsp.languages.javascript.edits import ByteEdit, Candidate
 from dbheal_lsp.languages.javascript.fix_target import Target
 from dbheal_lsp.languages.javascript.values import CASTS, callee_name, unwrapped
@@ -51,6 +52,13 @@ def remove_cast(target: Target, issue: Issue) -> Candidate | None:
             edit = ByteEdit(cast.start_byte, cast.end_byte, value)
             return Candidate("remove_cast", f"Remove the {helper}() cast{where}", (edit,))
         edits = bind(target, [Bound(substitution, value)])
+        if edits is None:
+            return None
+        title = f"Remove the {helper}() cast and pass {_short(value)} as a bound parameter{where}"
+        return Candidate("remove_cast", title, tuple(edits))
+    chain = operands(target.call.sql, target) or []
+    if any(o.id == node.id for o in chain):  # `"... = " + parseInt(id)`: bound instead
+        edits = bind_concatenation(target, [(node, value)])
         if edits is None:
             return None
         title = f"Remove the {helper}() cast and pass {_short(value)} as a bound parameter{where}"
