@@ -4,6 +4,7 @@ the fix checked before it is offered, and `dbheal fix --apply` on a folder of JS
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -34,12 +35,16 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_fixture(case: str, project: Project) -> None:
+def test_fixture(case: str, project: Project, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="dbheal_lsp.languages.javascript.codefix")
     path, before, after, kind = case_texts(case)
     issues = issues_of(project, path, before, kind)
     assert issues, f"the check reports no {kind.value} in {case}"
 
     results = [code_fixes(before, issue, project) for issue in issues]
+
+    # No case, fixed or not, may end in the catch-all: "no fix" must be a decision.
+    assert not caplog.records
 
     if after is None:
         assert results == [()] * len(issues)
