@@ -4,9 +4,9 @@
 Each bound operand must stand between two string literals of the same quote (or be the last
 operand, after one): the two literals are joined around the placeholder, so the rest of the
 chain, its line breaks and its comments stay as written. A value quoted in the SQL
-(`'" + x + "'`) loses its quotes; one quoted with more text around it (`'%" + x + "%'`), one
-in a literal whose quote is the SQL's own (`'...\\''`) and one not where SQL takes a value
-give no binding.
+(`'" + x + "'`) loses its quotes; one quoted with more text around it (`'%" + x + "%'`) binds
+that text joined in JavaScript (`"%" + x + "%"`), as it was before. One in a literal whose
+quote is the SQL's own (`'...\\''`), or not where SQL takes a value, gives no binding.
 """
 
 from __future__ import annotations
@@ -104,9 +104,10 @@ def bind_concatenation(target: Target, bound: Sequence[tuple[Node, str]]) -> lis
         at = index_of.get(node.id)
         if at is None:
             return None
-        edit = _edit(parts, at, text, target)
-        if edit is None:
+        made = _edit(parts, at, text, target, value)
+        if made is None:
             return None
+        edit, value = made
         mark = f"${existing + k + 1}" if numbered else "?"
         edits.append(ByteEdit(edit.start, edit.end, edit.text.replace("\0", mark)))
         inserts.append((existing if numbered else hidden.count("?", 0, parts[at].start), value))
@@ -114,8 +115,11 @@ def bind_concatenation(target: Target, bound: Sequence[tuple[Node, str]]) -> lis
     return None if added is None else edits + added
 
 
-def _edit(parts: list[_Part], at: int, text: str, target: Target) -> ByteEdit | None:
-    """The edit that puts a placeholder (`\\0`, for now) where operand `at` is."""
+def _edit(
+    parts: list[_Part], at: int, text: str, target: Target, value: str
+) -> tuple[ByteEdit, str] | None:
+    """The edit that puts a placeholder (`\\0`, for now) where operand `at` is, and the
+    expression then bound."""
     part = parts[at]
     left = parts[at - 1] if at > 0 else None
     right = parts[at + 1] if at + 1 < len(parts) else None
@@ -131,15 +135,27 @@ def _edit(parts: list[_Part], at: int, text: str, target: Target) -> ByteEdit | 
         char, open_at, close_at = quote
         if char != "'" or mark == b"'" or right is None:
             return None
-        if (open_at, close_at) != (part.start - 1, part.end):
-            return None  # more than the value in the quotes
-        opened = unwrapped(right.node).start_byte + 1
-        return ByteEdit(close - 1, opened + 1, "\0")
+        if not (left.start <= open_at and close_at < right.end):
+            return None  # the quoted string goes on past the literals around the value
+        # `'%" + x + "%'`: one value, the text around it joined to it in JavaScript.
+        head, tail = text[open_at + 1 : part.start], text[part.end : close_at]
+        quoted = mark.decode()
+        pieces = [f"{quoted}{head}{quoted}"] if head else []
+        pieces += [value] + ([f"{quoted}{tail}{quoted}"] if tail else [])
+        begin = _byte_in(left, open_at, text, target)
+        end = _byte_in(right, close_at, text, target) + 1
+        return ByteEdit(begin, end, "\0"), " + ".join(pieces)
     if not value_context(text, part.start, part.end):
         return None
     if right is None:
-        return ByteEdit(close, part.node.end_byte, "\0" + mark.decode())
-    return ByteEdit(close, unwrapped(right.node).start_byte + 1, "\0")
+        return ByteEdit(close, part.node.end_byte, "\0" + mark.decode()), value
+    return ByteEdit(close, unwrapped(right.node).start_byte + 1, "\0"), value
+
+
+def _byte_in(part: _Part, at: int, text: str, target: Target) -> int:
+    """The file byte of offset `at` of the SQL text, inside the literal `part`."""
+    inside = unwrapped(part.node).start_byte + 1
+    return inside + len(text[part.start : at].encode("utf-8", "surrogatepass"))
 
 
 def _quote(part: _Part, target: Target) -> bytes:

@@ -47,6 +47,10 @@ def _bound(text: str) -> str | None:
             "c.query(`SELECT 1 WHERE a = $1 AND b = $2 LIMIT 1`, [a, b]);",
         ),
         (
+            "db.all(\"SELECT 1 WHERE a LIKE '%\" + a + \"_é%' ESCAPE '!'\");",
+            'db.all("SELECT 1 WHERE a LIKE ? ESCAPE \'!\'", ["%" + a + "_é%"]);',
+        ),
+        (
             'db.prepare("SELECT 1 WHERE a = " + a + " AND é = " + e).get();',
             'db.prepare("SELECT 1 WHERE a = ? AND é = ?").get(a, e);',
         ),
@@ -59,7 +63,7 @@ def test_values_are_bound_and_the_literals_joined(before: str, after: str) -> No
 @pytest.mark.parametrize(
     "text",
     [
-        'db.all("SELECT 1 WHERE a LIKE \'%" + a + "%\'");',  # more than the value quoted
+        'db.all("SELECT 1 WHERE a = \'" + a + "\' OR b = \'x" + a);',  # a string left open
         "db.all('SELECT 1 WHERE a = \\'' + a + '\\'');",  # the SQL quote is the JS quote
         "db.all(\"SELECT 1 WHERE a = '\" + a + '\\'');",  # two quote styles
         'db.all("SELECT a, " + a + " FROM t");',  # a column
