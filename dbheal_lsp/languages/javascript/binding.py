@@ -9,7 +9,7 @@ only where SQL plainly takes a value (not `WHERE ${cond}`, `SELECT a, ${col}`, `
 The values go where the call takes them: into its array (`[a]` -> `[a, userId]`), among the
 arguments that are its values (`db.get(sql, a)`, `stmt.get(a)`), or a new array after the SQL
 (`db.query(sql)` -> `db.query(sql, [userId])`; better-sqlite3's `prepare(sql).get()` ->
-`.get(userId)`). With `?` each new value is put among the old ones in the order of the
+`.get(userId)`; pg's `query({ text })` -> `query({ text, values: [userId] })`). With `?` each new value is put among the old ones in the order of the
 placeholders; pg's new `$n` are numbered after the highest one and their values appended.
 """
 
@@ -147,8 +147,11 @@ def value_edits(target: Target, inserts: list[tuple[int, str]]) -> list[ByteEdit
             return None
         at = arguments.start_byte + 1
         return [ByteEdit(at, at, texts)]
-    if call.sql.parent is None or call.sql.parent.type != "arguments":
-        return None  # the SQL is in a query object: `{text}` without its values
+    holder = call.sql.parent
+    if holder is not None and holder.type == "pair":  # `{ text: sql }`: `values` added
+        return [ByteEdit(holder.end_byte, holder.end_byte, f", values: [{texts}]")]
+    if holder is None or holder.type != "arguments":
+        return None
     at = call.sql.end_byte
     if call.name in _VARIADIC:
         return [ByteEdit(at, at, f", {texts}")]

@@ -70,6 +70,14 @@ def test_values_are_bound_where_the_call_takes_them(before: str, after: str) -> 
     assert _bound(before) == after
 
 
+def test_a_query_object_without_values_is_given_them() -> None:
+    before = "c.query({ text: `SELECT 1 WHERE a = ${x}`, rowMode: 'array' });"
+
+    assert _bound(before) == (
+        "c.query({ text: `SELECT 1 WHERE a = ?`, values: [x], rowMode: 'array' });"
+    )
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -81,7 +89,6 @@ def test_values_are_bound_where_the_call_takes_them(before: str, after: str) -> 
         "db.all(`SELECT 1 WHERE a = ${x} AND b = :b`, {b});",  # named placeholders
         "db.all(`SELECT 1 WHERE a = ${x} AND b = ?`, [b, c]);",  # values that do not match
         "db.exec(`DELETE FROM t WHERE a = ${x}`);",  # a script takes no values
-        "c.query({ text: `SELECT 1 WHERE a = ${x}` });",  # no values key to add to
         "db.all(`SELECT 1 WHERE a = 'it''s ${x}'`);",  # a doubled quote inside
     ],
 )
