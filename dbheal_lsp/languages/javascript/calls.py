@@ -146,7 +146,7 @@ def _with_values(call: SqlCall, rest: list[Node], source: JsSource) -> SqlCall:
         first, rest = unwrapped(options), [options]
     # `(sql, [values], callback)`: a callback passed by its name follows the values' array.
     if first.type == "array" and (len(rest) == 1 or (len(rest) == 2 and _is_name(rest[1]))):
-        elements = tuple(first.named_children)
+        elements = tuple(e for e in first.named_children if e.type != "comment")
         if any(e.type == "spread_element" for e in elements):
             return call
         return SqlCall(

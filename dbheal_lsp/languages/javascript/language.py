@@ -2,8 +2,8 @@
 
 Only the registry (`dbheal_lsp/languages/__init__.py`) names this module; the engine reaches it
 through the `Language` protocol. tree-sitter is imported when the first JS/TS file is read, so
-that a Python project does not load it. No code fix exists for JS/TS yet: `code_fixes` gives
-none.
+that a Python project does not load it. Code fixes are byte-range edits of the tree
+(codefix.py).
 """
 
 from __future__ import annotations
@@ -53,10 +53,18 @@ class JavaScriptLanguage:
         return "utf-8-sig" if data.startswith(_BOM) else "utf-8"
 
     def syntax_problem(self, text: str) -> SourceSyntaxError | None:
-        """Why `text` does not read as JavaScript (the first error tree-sitter found), or None."""
+        """Why `text` reads as none of JavaScript, TypeScript and TSX (JavaScript's first
+        error), or None. The file's name is not given: a `.ts` file's text must pass too."""
         from dbheal_lsp.languages.javascript.parse import Parsers, syntax_error
 
-        return syntax_error(Parsers().tree("<fixed>.js", text))
+        parsers = Parsers()
+        first = syntax_error(parsers.tree("<fixed>.js", text))
+        if first is None:
+            return None
+        for name in ("<fixed>.ts", "<fixed>.tsx"):
+            if syntax_error(parsers.tree(name, text)) is None:
+                return None
+        return first
 
     def analyzer(self, config: Config) -> JavaScriptAnalyzer:
         """A new reading of the project's JS/TS files (analyzer.py)."""
@@ -67,8 +75,10 @@ class JavaScriptLanguage:
     def code_fixes(
         self, source: str, issue: Issue, project: Project | None = None
     ) -> tuple[CodeFix, ...]:
-        """None yet for JS/TS."""
-        return ()
+        """The checked fixes of `issue`: remove a cast, parameterize, rename (codefix.py)."""
+        from dbheal_lsp.languages.javascript.codefix import code_fixes
+
+        return code_fixes(source, issue, project)
 
     def __repr__(self) -> str:
         return "JavaScriptLanguage()"

@@ -52,7 +52,31 @@ def declared_parts(use: Node, source: JsSource) -> list[Node] | None:
             return _with_updates([value], between, name, source)
         if any(_assigns(s, name, source) for s in statements):
             return None  # assigned in this block, declared further out: not followed
+        if _parameter_of(block.parent, name, source):
+            # A parameter: its value comes from the caller. Stopping here also keeps a check
+            # linear: a parameter's name is not looked for in every statement of the file.
+            return None
     return None
+
+
+def _parameter_of(function: Node | None, name: str, source: JsSource) -> bool:
+    """Whether `function` (a block's parent) is a function that takes a parameter `name`."""
+    if function is None or function.type not in _FUNCTIONS:
+        return False
+    single = function.child_by_field_name("parameter")  # `name => ...`
+    if single is not None:
+        return source.text_of(single) == name
+    parameters = function.child_by_field_name("parameters")
+    if parameters is None or name not in source.text_of(parameters):
+        return False
+    stack = [parameters]
+    while stack:
+        node = stack.pop()
+        named = node.type in ("identifier", "shorthand_property_identifier_pattern")
+        if named and source.text_of(node) == name:
+            return True
+        stack.extend(node.named_children)
+    return False
 
 
 def _block_chain(node: Node) -> Iterator[tuple[Node, Node]]:

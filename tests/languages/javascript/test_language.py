@@ -37,11 +37,21 @@ def test_syntax_problem_names_the_line() -> None:
     assert problem is not None and problem.line == 2
 
 
-def test_no_code_fix_exists_yet(tmp_path: Path) -> None:
-    make_db(tmp_path / "app.db", "CREATE TABLE users (id INTEGER);\n")
+def test_typescript_and_tsx_text_has_no_syntax_problem() -> None:
+    # A fix's result is checked without its file's name: a .ts file's text must pass.
+    assert LANGUAGE.syntax_problem("const f = (db: Db, id: string): number => 1;\n") is None
+    assert LANGUAGE.syntax_problem("const e = <div>{(x as number) + 1}</div>;\n") is None
+
+
+def test_the_code_fixes_come_through_the_language(tmp_path: Path) -> None:
+    make_db(tmp_path / "app.db", "CREATE TABLE users (id INTEGER, name TEXT);\n")
     project = Project(load_config(tmp_path, {"database": str(tmp_path / "app.db")}))
-    (issue,) = project.check_source("a.js", "db.all('SELECT nmae FROM users');\n").issues
-    assert LANGUAGE.code_fixes("db.all('SELECT nmae FROM users');\n", issue, project) == ()
+    text = "db.all('SELECT nmae FROM users');\n"
+    (issue,) = project.check_source("a.js", text).issues
+
+    (fix,) = LANGUAGE.code_fixes(text, issue, project)
+
+    assert (fix.kind, fix.title) == ("rename", "Change column 'nmae' to 'name'")
 
 
 AUTH_JS = """// Die Sitzung prüfen 🔐

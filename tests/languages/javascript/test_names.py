@@ -51,6 +51,13 @@ def test_a_parameter_or_an_unknown_name_is_not_followed() -> None:
     assert _use("use(q);\n")[1] is None
 
 
+def test_a_parameter_hides_a_const_of_the_same_name_further_out() -> None:
+    assert _use("const q = 'a';\nfunction f(q) { use(q); }\n")[1] is None
+    assert _use("const q = 'a';\nconst f = ({ q }) => { use(q); };\n")[1] is None
+    assert _use("const q = 'a';\nconst f = q => { use(q); };\n")[1] is None
+    assert _use("const q = 'a';\nfunction f(p) { use(q); }\n")[1] == ["'a'"]
+
+
 def test_the_latest_declaration_before_the_use() -> None:
     _, parts = _use("var q = 'a';\nvar q = 'b';\nuse(q);\nvar q = 'c';\n")
     assert parts == ["'b'"]
