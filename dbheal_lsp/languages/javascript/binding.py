@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dbheal_lsp.analysis.value_context import value_context
 from dbheal_lsp.languages.javascript.edits import ByteEdit
 from dbheal_lsp.languages.javascript.fix_target import Target
 from dbheal_lsp.languages.javascript.template_sql import (
@@ -27,7 +28,6 @@ from dbheal_lsp.languages.javascript.template_sql import (
     numbered_style,
 )
 from dbheal_lsp.languages.javascript.values import unwrapped
-from dbheal_lsp.languages.python.codefix.value_context import value_context
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.sqlmask import masked
+from dbheal_lsp.analysis.value_context import value_context
 from dbheal_lsp.languages.javascript.binding import value_edits
 from dbheal_lsp.languages.javascript.edits import ByteEdit
 from dbheal_lsp.languages.javascript.fix_target import Target
 from dbheal_lsp.languages.javascript.template_sql import enclosing_quote, numbered_style
 from dbheal_lsp.languages.javascript.values import unwrapped
-from dbheal_lsp.languages.python.codefix.value_context import value_context
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dbheal_lsp.analysis.value_context import value_context
 from dbheal_lsp.languages.python.codefix.call import (
     IDENTIFIER,
     Candidate,
@@ -32,7 +33,6 @@ from dbheal_lsp.languages.python.codefix.placeholders import (
 )
 from dbheal_lsp.languages.python.codefix.rewrite import edit_items, rebuild_call, rebuild_sql
 from dbheal_lsp.languages.python.codefix.sql_argument import Item, SqlArgument, read_sql
-from dbheal_lsp.languages.python.codefix.value_context import value_context
 
 if TYPE_CHECKING:
     import libcst as cst

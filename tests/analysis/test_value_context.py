@@ -1,10 +1,10 @@
-"""Where an unquoted slot stands for a value (`dbheal_lsp.languages.python.codefix.value_context`)."""
+"""Where an unquoted slot stands for a value (`dbheal_lsp.analysis.value_context`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dbheal_lsp.languages.python.codefix.value_context import last_token, value_context
+from dbheal_lsp.analysis.value_context import last_token, value_context
 
 
 @pytest.mark.parametrize(
