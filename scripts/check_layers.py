@@ -76,8 +76,9 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "engine": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     # A language knows no database back end, a back end no language: each reaches the other's
     # seam only (the SchemaError of databases/database.py, the Statement of the engine).
-    "python": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
-    "javascript": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
+    # A language knows no other language: what they share is the engine's.
+    "python": frozenset({"fixes", "report", "javascript"}) | FRONT_DOORS | BACK_ENDS,
+    "javascript": frozenset({"fixes", "report", "python"}) | FRONT_DOORS | BACK_ENDS,
     "languages": frozenset({"fixes", "report"}) | FRONT_DOORS | BACK_ENDS,
     "sqlite": frozenset({"fixes", "report", "python", "javascript", "languages", "postgres"})
     | FRONT_DOORS,

@@ -62,6 +62,11 @@ def test_the_package_keeps_its_layering() -> None:
             "cli must not import postgres",
         ),
         (
+            "languages/javascript/x.py",
+            "from dbheal_lsp.languages.python.codefix.rename import rename\n",
+            "javascript must not import python",
+        ),
+        (
             "databases/postgres/x.py",
             "from dbheal_lsp.databases.sqlite.judge import SqliteJudge\n",
             "postgres must not import sqlite",
