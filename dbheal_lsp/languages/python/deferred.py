@@ -8,24 +8,28 @@ same class), each later call of one of `BIND_METHODS` on it gives the statement'
 keywords by name, or one literal tuple, list or dict. Several runs: each one's values are
 checked. A value that is a parameter of the method running the query has the type every
 caller in the project gives it (`ProjectConstants.number_parameters`).
+
+The runs give TYPE_MISMATCH its values, not PARAMETER_MISMATCH its bindings: a prepared query
+keeps the values bound by an earlier run (Qt's QSqlQuery does), so a run that names fewer
+values than the statement's placeholders is not certainly wrong.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import replace
 
-from dbheal_lsp.analysis.statement import Parameter, ValueInfo
+from dbheal_lsp.analysis.statement import Parameter
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope
 from dbheal_lsp.languages.python.number_values import NumberReader
-from dbheal_lsp.languages.python.values import literal_parameters, value_info
+from dbheal_lsp.languages.python.values import literal_parameters, typed_value
 
 # The methods that run a prepared query with its values: qutebrowser's sql.Query.run(**values)
 # and the DB-API-like `prepared.execute(values)`. (Qt's own bindValue/addBindValue bind one
 # value at a time and are not read; nor is run_batch, which binds lists of values.)
 BIND_METHODS = frozenset({"run", "execute"})
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
+_SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation"})
 
 
 def deferred_parameters(
@@ -112,8 +116,8 @@ def _run_values(
     if run.args and run.keywords:
         return None
     if run.keywords:
-        if any(kw.arg is None for kw in run.keywords):
-            return None  # run(**values): which names it binds is not read
+        if any(kw.arg is None or kw.arg in _SQL_KEYWORDS for kw in run.keywords):
+            return None  # run(**values): which names it binds is not read; execute(sql=...)
         return tuple(
             Parameter(None, kw.arg, typed_value(kw.value, function, numbers, ctx))
             for kw in run.keywords
@@ -121,52 +125,4 @@ def _run_values(
         )
     if len(run.args) != 1:
         return None
-    found = literal_parameters(run.args[0], ctx)
-    if found is None:
-        return None
-    values = _literal_values(run.args[0])
-    return tuple(
-        replace(p, value=typed_value(v, function, numbers, ctx)) if v is not None else p
-        for p, v in zip(found, values, strict=False)
-    )
-
-
-def _literal_values(node: ast.expr) -> list[ast.expr | None]:
-    """Return the value nodes of a literal tuple, list, dict or `dict(...)`, in the order
-    `literal_parameters` gives their parameters."""
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return [e for e in node.elts if not isinstance(e, ast.Starred)]
-    if isinstance(node, ast.Dict):
-        return [
-            v
-            for k, v in zip(node.keys, node.values, strict=True)
-            if isinstance(k, ast.Constant) and isinstance(k.value, str)
-        ]
-    if isinstance(node, ast.Call):
-        return [kw.value for kw in node.keywords if kw.arg]
-    return []
-
-
-def typed_value(
-    node: ast.expr, function: _Function | None, numbers: NumberReader, ctx: FileContext
-) -> ValueInfo:
-    """Return what the code says about value `node` read in `function`, with the number type
-    of a name bound to a number there, or of a parameter every caller fills with one."""
-    info = value_info(node, ctx)
-    if info.code_type is not None:
-        return info
-    kind = numbers.number_type(node, function)
-    if (
-        kind is None
-        and isinstance(node, ast.Name)
-        and function is not None
-        and _is_parameter(node.id, function)
-        and not numbers.binds(node.id, function)
-    ):
-        kind = ctx.options.constants.number_parameter(function.name, node.id)
-    return info if kind is None else replace(info, code_type=kind)
-
-
-def _is_parameter(name: str, function: _Function) -> bool:
-    args = function.args
-    return name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    return literal_parameters(run.args[0], ctx, function, numbers)

@@ -3,8 +3,6 @@ what a user sees is TYPE_MISMATCH at the placeholder, naming the line that binds
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from dbheal_lsp.analysis.project import Project

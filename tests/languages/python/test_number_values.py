@@ -19,9 +19,7 @@ def _types(source: str) -> dict[str, str | None]:
     reader = NumberReader()
     last = function.body[-1]
     assert isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple)
-    return {
-        ast.unparse(e): reader.number_type(e, function) for e in last.value.elts
-    }
+    return {ast.unparse(e): reader.number_type(e, function) for e in last.value.elts}
 
 
 def test_casts_literals_and_arithmetic_are_numbers() -> None:
