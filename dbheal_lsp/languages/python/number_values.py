@@ -11,10 +11,15 @@ is the function's own, unconditional, before the use and the only kind of bindin
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 
-from dbheal_lsp.languages.python.constants import CallArguments, Signature, passed_as
+from dbheal_lsp.languages.python.constants import (
+    CallArguments,
+    FileConstants,
+    Signature,
+    passed_as,
+)
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 # Calls whose result is an integer (or a float) whatever their argument.
@@ -84,32 +89,65 @@ class NumberReader:
 
 
 def _function_bindings(function: _Function) -> dict[str, list[tuple[ast.expr, int]] | None]:
-    """Return each name `function` binds with a plain `name = value` (or `name += number`),
-    with the line when the binding is a statement of the body itself (0: inside a block)."""
+    """Return each name `function` binds with a plain `name = value` (or `name += value`),
+    with the line when the binding is a statement of the body itself (0: inside a block); None
+    for a name bound some other way too. Only statements are read (a walrus is not: rare, and
+    a name it alone binds has no value here), and not the bodies of nested functions."""
     found: dict[str, list[tuple[ast.expr, int]] | None] = {}
     top = {id(s) for s in function.body}
-    plain: set[int] = set()  # the Name nodes that are a whole `=` or `+=` target
-    # ast.walk is breadth first: an assignment is met before its target.
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                plain.add(id(target))
-                known = found.setdefault(target.id, [])
-                if known is not None:
-                    known.append((node.value, node.lineno if id(node) in top else 0))
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            plain.add(id(node.target))
-            known = found.setdefault(node.target.id, [])
-            if known is not None:
-                known.append((node.value, 0))  # `n += 1`: a number only when n was one
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            if id(node) not in plain:
-                # A loop target, `with ... as`, an unpacking, a walrus, `del`: not read.
+
+    def add(name: str, value: ast.expr, line: int) -> None:
+        known = found.setdefault(name, [])
+        if known is not None:
+            known.append((value, line))
+
+    def unknown(target: ast.AST) -> None:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
                 found[node.id] = None
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
+
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.Assign):
+            target = stmt.targets[0]
+            if len(stmt.targets) == 1 and isinstance(target, ast.Name):
+                add(target.id, stmt.value, stmt.lineno if id(stmt) in top else 0)
+            else:
+                for target in stmt.targets:
+                    unknown(target)
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+            if isinstance(stmt.target, ast.Name) and stmt.value is not None:
+                # `n += 1`: a number only when n was one (its other bindings say).
+                line = stmt.lineno if id(stmt) in top and isinstance(stmt, ast.AnnAssign) else 0
+                add(stmt.target.id, stmt.value, line)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            unknown(stmt.target)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    unknown(item.optional_vars)
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                unknown(target)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[stmt.name] = None
+            continue  # a nested scope: its own names
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                found[(alias.asname or alias.name).split(".")[0]] = None
+        elif isinstance(stmt, (ast.Global, ast.Nonlocal)):
+            for name in stmt.names:
                 found[name] = None
+        elif isinstance(stmt, ast.ExceptHandler) and stmt.name:
+            found[stmt.name] = None
+        elif isinstance(stmt, ast.match_case):
+            for node in ast.walk(stmt.pattern):
+                for bound in (getattr(node, "name", None), getattr(node, "rest", None)):
+                    if isinstance(bound, str):
+                        found[bound] = None
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(stmt, block, None) or ())
     return found
 
 
@@ -117,13 +155,18 @@ def number_parameters(
     signatures: Mapping[str, list[Signature]],
     reaching: Callable[[Signature], list[CallArguments]],
     dead_methods: Set[str],
+    files: Iterable[FileConstants],
 ) -> dict[tuple[str, str], str]:
     """Return (function, parameter) -> "INTEGER" or "REAL" for the parameters every call of
     the function in the project fills with a number (its default counts when a call leaves it
     out). A decorated function (a route, a handler) or one no call reaches is an entry point:
     anyone may call it with anything. Two functions of one name must agree."""
     found: dict[tuple[str, str], str | None] = {}
+    # Most functions are never passed a number: what reaches them is not worth reading.
+    passed_numbers = {c.name for f in files for c in f.calls if c.numbers}
     for name, sigs in signatures.items():
+        if name not in passed_numbers:
+            continue
         for sig in sigs:
             calls = [c for c in reaching(sig) if c.caller not in dead_methods]
             for index, parameter in enumerate(sig.parameters):

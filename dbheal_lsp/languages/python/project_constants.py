@@ -281,7 +281,7 @@ def project_constants(
         test_classes,
         record_fields,
         _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
-        number_parameters=number_parameters(signatures, reaching, dead_methods),
+        number_parameters=number_parameters(signatures, reaching, dead_methods, files),
     )
 
 

@@ -89,3 +89,22 @@ def test_one_caller_passing_text_makes_it_unknown() -> None:
     merged = project_constants([file_constants(ast.parse(source))])
     assert merged.number_parameter("entries_before", "latest") is None
     assert merged.number_parameter("entries_before", "limit") == "INTEGER"
+
+
+def test_a_name_also_bound_another_way_is_not_read_and_nested_functions_are_their_own() -> None:
+    types = _types(
+        """
+        def f(path):
+            handle = 0
+            with open(path) as handle:
+                pass
+            count = len(path)
+
+            def inner():
+                count = "text"
+                return count
+
+            return (handle, count)
+        """
+    )
+    assert types == {"handle": None, "count": "INTEGER"}
