@@ -66,21 +66,22 @@ def _value_mismatches(facts: Facts) -> Iterator[Issue]:
         col = table.column(column.name)
         if col is None or col.affinity == "BLOB":
             continue
-        value = _value_of(facts, comparison.value)
-        if value is None or value.code_type is None:
-            continue
-        if col.affinity in _COMPATIBLE.get(value.code_type, frozenset({value.code_type})):
-            continue
-        if _is_clean_up(facts, comparison.value, value):
-            continue
-        yield _type_mismatch(
-            facts,
-            table.name,
-            col.name,
-            col.declared_type or col.affinity,
-            value,
-            comparison.context,
-        )
+        for value in _values_of(facts, comparison.value):
+            if value.code_type is None:
+                continue
+            if col.affinity in _COMPATIBLE.get(value.code_type, frozenset({value.code_type})):
+                continue
+            if _is_clean_up(facts, comparison.value, value):
+                continue
+            yield _type_mismatch(
+                facts,
+                table.name,
+                col.name,
+                col.declared_type or col.affinity,
+                value,
+                comparison.context,
+            )
+            break  # one finding per comparison
 
 
 def _result_mismatches(facts: Facts) -> Iterator[Issue]:
@@ -146,6 +147,19 @@ class _Value:
     end: int
 
 
+def _values_of(facts: Facts, value: ValueRef) -> Iterator[_Value]:
+    """Yield the values `value` stands for: a literal, or each value bound to a placeholder
+    (several when a prepared query is run more than once: languages/python/deferred.py)."""
+    if value.kind == "literal" or value.placeholder is None:
+        found = _value_of(facts, value)
+        if found is not None:
+            yield found
+        return
+    ph = value.placeholder
+    for info in _bound_values(facts, ph):
+        yield _Value(info.code_type, info.helper, info.source, info.span, ph.start, ph.end)
+
+
 def _value_of(facts: Facts, value: ValueRef) -> _Value | None:
     if value.kind == "literal":
         if value.start < 0:
@@ -171,23 +185,25 @@ def _value_of(facts: Facts, value: ValueRef) -> _Value | None:
 
 
 def _bound_value(facts: Facts, ph: Placeholder) -> ValueInfo | None:
+    return next(_bound_values(facts, ph), None)
+
+
+def _bound_values(facts: Facts, ph: Placeholder) -> Iterator[ValueInfo]:
+    """Yield each value bound to placeholder `ph` (a stand-in: the interpolated number)."""
     if ph.name and is_stand_in(ph.name):
         for sr in facts.rendered.slots:
             if sr.stand_in == ph.name:
                 # Interpolated text becomes SQL text: `= " + str(n)` makes a number literal.
                 # Only a numeric cast says what SQL type the text will spell.
-                value = sr.slot.value
-                return value if value.numeric_cast else None
-        return None
-    params = facts.statement.parameters
-    if not params:
-        return None
-    for p in params:
+                if sr.slot.value.numeric_cast:
+                    yield sr.slot.value
+                return
+        return
+    for p in facts.statement.parameters or ():
         if ph.name is not None and p.name == ph.name:
-            return p.value
+            yield p.value
         if ph.name is None and p.position == ph.position:
-            return p.value
-    return None
+            yield p.value
 
 
 def _type_mismatch(
@@ -200,6 +216,13 @@ def _type_mismatch(
         f"{table}.{column} is {db_type} in the database, but the code {verb} "
         f"{source} ({value.code_type}" + (f", made by {shown}" if value.helper else "") + ")"
     )
+    span = value.span
+    call = facts.statement.call_span
+    if span is not None and not call.line <= span.line <= call.end_line:
+        # Bound by a later run of the prepared query (languages/python/deferred.py): shown at
+        # the placeholder, where the statement is, with the line that binds the value.
+        message += f" bound at line {span.line}"
+        span = None
     if value.helper:
         message += f"; the {value.helper}() cast is redundant or the column type is wrong"
     return issue(
@@ -208,7 +231,7 @@ def _type_mismatch(
         value.start,
         value.end,
         message,
-        span_override=value.span,
+        span_override=span,
         table=table,
         column_name=column,
         db_type=db_type,

@@ -91,6 +91,9 @@ class CallArguments:
     # What the receiver of a method call is, when the file shows it (languages/python/receivers.py).
     receiver: str = ""
     caller: str = ""  # the method the call is made in (none: a function or the module)
+    # The arguments that are certainly numbers (languages/python/number_values.py): by
+    # position ("0") or keyword, with their SQLite type (INTEGER or REAL).
+    numbers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

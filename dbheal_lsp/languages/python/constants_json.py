@@ -62,6 +62,7 @@ def constants_from_json(data: Any) -> FileConstants:
                     tuple((str(n), _origin_of(v)) for n, v in c["item_origins"]),
                     str(c["receiver"]),
                     str(c["caller"]),
+                    tuple((str(k), str(t)) for k, t in c["numbers"]),
                 )
                 for c in data["calls"]
             ),

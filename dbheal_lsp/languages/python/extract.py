@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from dbheal_lsp.analysis.positions import source_lines
-from dbheal_lsp.analysis.statement import Statement
+from dbheal_lsp.analysis.statement import Parameter, Statement
 from dbheal_lsp.languages.python.bindings import child_nodes
 from dbheal_lsp.languages.python.call_sites import call_site_statements
 from dbheal_lsp.languages.python.call_statements import sql_statements
@@ -27,6 +27,7 @@ from dbheal_lsp.languages.python.connections import (
     database_of_call,
     one_run_time_database_is_the_main_one,
 )
+from dbheal_lsp.languages.python.deferred import deferred_parameters
 from dbheal_lsp.languages.python.filecontext import ExtractOptions, FileContext, Scope
 from dbheal_lsp.languages.python.helper_receivers import HelperFiles
 from dbheal_lsp.languages.python.receivers import leaf_name
@@ -256,4 +257,10 @@ def _statements_of_call(
     if shape is not None:
         return shaped_statements(call, name, shape, scope, ctx)
     sql_arg = call.args[0] if call.args else keyword_value(call, ("sql", "query", "statement"))
-    return sql_statements(call, name, sql_arg, lambda: call_parameters(call, name, ctx), scope, ctx)
+
+    def parameters() -> tuple[Parameter, ...] | None:
+        # Nothing bound here: the values a later `.run(...)` of the stored query binds.
+        found = call_parameters(call, name, ctx)
+        return found if found != () else deferred_parameters(call, scope, ctx) or found
+
+    return sql_statements(call, name, sql_arg, parameters, scope, ctx)

@@ -26,6 +26,7 @@ from dbheal_lsp.languages.python.constants import (
     read_literal,
 )
 from dbheal_lsp.languages.python.decorators import transparent_decorators
+from dbheal_lsp.languages.python.number_values import NumberReader
 from dbheal_lsp.languages.python.origins import NUMBER_CALLS, Origin, OriginReader
 from dbheal_lsp.languages.python.receivers import LayoutReader, ReceiverReader, leaf_name
 from dbheal_lsp.languages.python.signatures import (
@@ -210,8 +211,9 @@ def _calls_made(
 ) -> list[CallArguments]:
     """Return what each call of the file passes, read once every binding of the file is known."""
     calls: list[CallArguments] = []
+    numbers = NumberReader()
     for node, owner, method, enclosing in pending:
-        call = call_arguments(node, module, enclosing, dicts, reader)
+        call = call_arguments(node, module, enclosing, dicts, reader, numbers)
         if call is not None and call.name == "__init__" and owner is not None:
             # `super().__init__(db, "History")` in a subclass calls its base's __init__.
             call = replace(call, name=first_base_name(owner) or call.name)

@@ -21,6 +21,7 @@ from dbheal_lsp.languages.python.constants import (
     Signature,
     passed_as,
 )
+from dbheal_lsp.languages.python.number_values import number_parameters
 from dbheal_lsp.languages.python.origins import Origin
 from dbheal_lsp.languages.python.program_data import dependency_holds_program_data, program_data
 from dbheal_lsp.languages.python.receivers import Hierarchy
@@ -61,6 +62,9 @@ class ProjectConstants:
     # The classes that define each of those methods.
     sql_method_owners: Mapping[str, frozenset[str]] = field(default_factory=dict)
     project_root: str = ""  # what class_files are relative to
+    # (function, parameter) -> "INTEGER" or "REAL": every call in the project passes that
+    # kind of number (languages/python/number_values.py).
+    number_parameters: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -84,6 +88,7 @@ class ProjectConstants:
                 sorted(self.class_files.items()),
                 sorted(self.sql_methods),
                 sorted((k, sorted(v)) for k, v in self.sql_method_owners.items()),
+                sorted(self.number_parameters.items()),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -162,6 +167,11 @@ class ProjectConstants:
         """Return every literal the callers of `function` pass as `parameter`, or None when
         one passes something else, or no call is seen (an entry point: anyone may call it)."""
         return self.parameters.get((function, parameter))
+
+    def number_parameter(self, function: str, parameter: str) -> str | None:
+        """Return "INTEGER" or "REAL" when every call of `function` passes that kind of number
+        as `parameter`, else None."""
+        return self.number_parameters.get((function, parameter))
 
     def classes_passed(self, function: str, parameter: str) -> frozenset[str]:
         """Return the project's classes the callers of `function` pass as `parameter`."""
@@ -271,6 +281,7 @@ def project_constants(
         test_classes,
         record_fields,
         _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
+        number_parameters=number_parameters(signatures, reaching, dead_methods, files),
     )
 
 

@@ -17,6 +17,7 @@ from dbheal_lsp.languages.python.constants import (
     read_given,
 )
 from dbheal_lsp.languages.python.decorators import STANDARD_TRANSPARENT, is_entry_point
+from dbheal_lsp.languages.python.number_values import NumberReader
 from dbheal_lsp.languages.python.origins import BUILTINS, Origin, OriginReader
 from dbheal_lsp.languages.python.receivers import leaf_name
 
@@ -176,8 +177,10 @@ def call_arguments(
     enclosing: Function | None,
     dicts: Mapping[tuple[int, str], Given],
     reader: OriginReader,
+    numbers: NumberReader | None = None,
 ) -> CallArguments | None:
-    """Return what call `node` passes and where each argument comes from (None: no name)."""
+    """Return what call `node` passes and where each argument comes from (None: no name);
+    with `numbers`, which arguments are certainly numbers."""
     name = leaf_name(node.func)
     if name is None:
         return None
@@ -219,4 +222,21 @@ def call_arguments(
         tuple(origins),
         tuple(keyword_origins),
         tuple(item_origins),
+        numbers=_numbers_passed(node, enclosing, numbers) if wanted and numbers else (),
     )
+
+
+def _numbers_passed(
+    node: ast.Call, enclosing: Function | None, numbers: NumberReader
+) -> tuple[tuple[str, str], ...]:
+    """Return the arguments of `node` that are certainly numbers, keyed as CallArguments.numbers."""
+    found: list[tuple[str, str]] = []
+    given = [(str(i), a) for i, a in enumerate(node.args)]
+    given += [(kw.arg, kw.value) for kw in node.keywords if kw.arg is not None]
+    for key, value in given:
+        if isinstance(value, ast.Starred):
+            break
+        kind = numbers.number_type(value, enclosing)
+        if kind is not None:
+            found.append((key, kind))
+    return tuple(found)

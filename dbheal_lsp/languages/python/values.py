@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from dataclasses import replace
 from types import MappingProxyType
 
 from dbheal_lsp.analysis.statement import Parameter, ValueInfo
 from dbheal_lsp.languages.python.calls import call_name_span, keyword_value
 from dbheal_lsp.languages.python.filecontext import FileContext, owning_class
+from dbheal_lsp.languages.python.number_values import NumberReader
 from dbheal_lsp.languages.python.pysource import span_of
 from dbheal_lsp.languages.python.receivers import leaf_name
 from dbheal_lsp.model import Span
@@ -26,6 +28,7 @@ _CAST_TYPES = MappingProxyType(
     }
 )
 _NUMERIC_CASTS = frozenset({"int", "float", "Decimal", "bool"})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def value_info(node: ast.expr, ctx: FileContext) -> ValueInfo:
@@ -105,9 +108,11 @@ def _source_of(lines: Sequence[str], span: Span) -> str:
 
 def call_parameters(call: ast.Call, name: str, ctx: FileContext) -> tuple[Parameter, ...] | None:
     """Return the parameters the call binds, when they are written out as a literal."""
+    function = ctx.scope.node if ctx.scope is not None else None
+    numbers = NumberReader()
     if name in _ARGS_STYLE_CALLS or (name == "execute" and len(call.args) > 2):
         return tuple(
-            Parameter(i, None, value_info(arg, ctx))
+            Parameter(i, None, typed_value(arg, function, numbers, ctx))
             for i, arg in enumerate(call.args[1:])
             if not isinstance(arg, ast.Starred)
         )
@@ -123,14 +128,25 @@ def call_parameters(call: ast.Call, name: str, ctx: FileContext) -> tuple[Parame
             params = params.elts[0]
         else:
             return None
-    return literal_parameters(params, ctx)
+    return literal_parameters(params, ctx, function, numbers)
 
 
-def literal_parameters(params: ast.expr, ctx: FileContext) -> tuple[Parameter, ...] | None:
-    """Return the parameters a tuple, list, dict display or `dict(...)` call binds, else None."""
+def literal_parameters(
+    params: ast.expr,
+    ctx: FileContext,
+    function: ast.AST | None = None,
+    numbers: NumberReader | None = None,
+) -> tuple[Parameter, ...] | None:
+    """Return the parameters a tuple, list, dict display or `dict(...)` call binds, else None;
+    values read in `function` (see typed_value)."""
+    numbers = numbers or NumberReader()
+
+    def typed(node: ast.expr) -> ValueInfo:
+        return typed_value(node, function, numbers, ctx)
+
     if isinstance(params, (ast.Tuple, ast.List)):
         return tuple(
-            Parameter(i, None, value_info(elt, ctx))
+            Parameter(i, None, typed(elt))
             for i, elt in enumerate(params.elts)
             if not isinstance(elt, ast.Starred)
         )
@@ -138,10 +154,33 @@ def literal_parameters(params: ast.expr, ctx: FileContext) -> tuple[Parameter, .
         out = []
         for key, value in zip(params.keys, params.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                out.append(Parameter(None, key.value, value_info(value, ctx)))
+                out.append(Parameter(None, key.value, typed(value)))
         return tuple(out)
     if isinstance(params, ast.Call) and leaf_name(params.func) == "dict" and not params.args:
-        return tuple(
-            Parameter(None, kw.arg, value_info(kw.value, ctx)) for kw in params.keywords if kw.arg
-        )
+        return tuple(Parameter(None, kw.arg, typed(kw.value)) for kw in params.keywords if kw.arg)
     return None
+
+
+def typed_value(
+    node: ast.expr, function: ast.AST | None, numbers: NumberReader, ctx: FileContext
+) -> ValueInfo:
+    """Return what the code says about value `node` read in `function`, with the number type
+    of a value certainly a number there (`key = int(raw)`, `len(x)`, `start - 60`), or of a
+    parameter every caller in the project fills with one (languages/python/number_values.py)."""
+    info = value_info(node, ctx)
+    if info.code_type is not None or not isinstance(function, _FUNCTIONS):
+        return info
+    kind = numbers.number_type(node, function)
+    if (
+        kind is None
+        and isinstance(node, ast.Name)
+        and _is_parameter(node.id, function)
+        and not numbers.binds(node.id, function)
+    ):
+        kind = ctx.options.constants.number_parameter(function.name, node.id)
+    return info if kind is None else replace(info, code_type=kind)
+
+
+def _is_parameter(name: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    args = function.args
+    return name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
