@@ -374,4 +374,4 @@ async def test_saving_an_open_document_is_not_a_change_outside_the_editor(tmp_pa
         (outside,) = await until(
             lambda: infos(client, "changed outside the editor"), "the other file's change"
         )
-        assert "(1 Python file(s))" in outside.message, outside.message
+        assert "(1 source file(s))" in outside.message, outside.message
