@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import copy_shop
-from tests.lsp.test_documents import SESSIONS_TS
 from tests.lsp.editors import documented_block, editor_env, missing_editor, run_editor
+from tests.lsp.test_documents import SESSIONS_TS
 
 NVIM_DIR = Path(__file__).resolve().parent / "nvim"
 INIT_LUA = NVIM_DIR / "init.lua"
