@@ -1,10 +1,10 @@
 """Checking what a commit would contain: the index, never the working tree.
 
-The staged source files (Python, JavaScript, TypeScript) are read from the index and checked with `Project.check_source`,
-against the schema that the index's migrations define. The migrations folder is materialized
-from the index into a temporary folder (staged versions where staged, committed ones
-otherwise) and the project is pointed at it, so a query on a table that only an unstaged
-migration creates fails as the commit would. When the project has migrations, the live
+The staged source files (Python, JavaScript, TypeScript) are read from the index and checked
+with `Project.check_source`, against the schema that the index's migrations define. The
+migrations folder is materialized from the index into a temporary folder (staged versions where
+staged, committed ones otherwise) and the project is pointed at it, so a query on a table that
+only an unstaged migration creates fails as the commit would. When the project has migrations, the live
 database is not consulted: it is local state, not part of the commit (`against="database"`
 checks against it as `dbheal check` does).
 """
