@@ -13,10 +13,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The demo works on a copy (build/demo/shop) so that healing never edits the committed example.
+# The demo works on copies (build/demo/shop, build/demo/accounts-node) so that healing never edits
+# the committed examples.
 # It runs inside the copy, as a user runs dbheal in a project: paths print as app/..., the same
 # as README.md's sample lines.
 DEMO := build/demo/shop
+NODE_DEMO := build/demo/accounts-node
 demo: $(STAMP)
 	rm -rf build/demo && mkdir -p build/demo
 	cp -r examples/shop $(DEMO)
@@ -37,6 +39,15 @@ demo: $(STAMP)
 	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
 	@echo
 	@echo '(`dbheal fix --apply` writes those code fixes after asking; `dbheal history` lists what heal did.)'
+	@echo
+	@echo '--- The same in Node: the two cases of the original design (examples/accounts-node) ---'
+	cp -r examples/accounts-node $(NODE_DEMO)
+	rm -rf $(NODE_DEMO)/accounts.db $(NODE_DEMO)/.dbheal
+	$(BIN)/python $(NODE_DEMO)/make_db.py
+	@echo
+	@echo '$$ cd $(NODE_DEMO)'
+	@echo '$$ dbheal check'
+	@cd $(NODE_DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check dbheal_lsp tests bench scripts
@@ -74,4 +85,4 @@ vsix:
 	cd editors/vscode && npm ci && npm run build && npm run package
 
 clean:
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .dbheal examples/shop/.dbheal examples/shop/shop.db
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .dbheal examples/shop/.dbheal examples/shop/shop.db examples/accounts-node/.dbheal examples/accounts-node/accounts.db

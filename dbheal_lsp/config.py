@@ -366,10 +366,18 @@ def _databases(root: Path, value: Any) -> tuple[DatabaseMap, ...]:
             raise ConfigError("databases: a database path must not be empty")
         if path != ":memory:" and not is_inside(root / Path(str(path)).expanduser(), root):
             raise ConfigError(f"{where}: {path} is outside the project")
+        # Imported here: the languages' modules read these settings.
+        from dbheal_lsp.languages import SOURCE_EXTENSIONS
+
         files, receivers = [], []
         for target in targets:
-            # A path or glob has a slash, a wildcard or ends in .py; a receiver is a dotted name.
-            if "/" in target or any(c in target for c in "*?[") or target.endswith(".py"):
+            # A path or glob has a slash, a wildcard or a source file's ending (.py, .ts, ...);
+            # a receiver is a dotted name.
+            if (
+                "/" in target
+                or any(c in target for c in "*?[")
+                or target.endswith(SOURCE_EXTENSIONS)
+            ):
                 files.append(target)
             elif _DOTTED_NAME.fullmatch(target):
                 receivers.append(target)

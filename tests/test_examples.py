@@ -1,6 +1,7 @@
-"""The bundled demo: `dbheal check examples/shop` finds exactly what EXPECTED.md lists.
+"""The bundled demos: `dbheal check` in examples/shop and examples/accounts-node finds exactly
+what each one's EXPECTED.md lists.
 
-EXPECTED.md is the demo's contract: every planted issue with its file, line, columns, type and
+EXPECTED.md is a demo's contract: every planted issue with its file, line, columns, type and
 severity. Anything reported that is not listed is a false alarm; anything listed and not
 reported is a miss.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +24,13 @@ _ROW = re.compile(
 )
 
 
-def expected_rows() -> set[tuple[str, int, int, int, str, str]]:
+NODE_DEMO = SHOP.parent / "accounts-node"
+
+
+def expected_rows(demo: Path = SHOP) -> set[tuple[str, int, int, int, str, str]]:
     """Return (path, line, column, end_column, type, severity) for each planted issue."""
     rows = set()
-    for line in (SHOP / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
+    for line in (demo / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
         m = _ROW.match(line)
         if m:
             _, path, lno, col, end, _token, kind, severity = m.groups()
@@ -72,3 +77,58 @@ def test_demo_text_output_names_origins_and_suggestions(shop: Path) -> None:
     assert "defined in migrations/004_user_preferences.sql:4" in out
     assert "did you mean 'category'?" in out
     assert out.rstrip().splitlines()[-1].startswith("Found 26 issues (12 critical, 7 high")
+
+
+# --- the Node demo: the original design's own two cases ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def node_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of examples/accounts-node with its database built by its own make_db.py."""
+    copy = tmp_path_factory.mktemp("node") / "accounts-node"
+    shutil.copytree(NODE_DEMO, copy, ignore=shutil.ignore_patterns("*.db", ".dbheal"))
+    subprocess.run([sys.executable, str(copy / "make_db.py")], check=True, capture_output=True)
+    return copy
+
+
+def _found(proc: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    assert proc.returncode == 1, proc.stderr
+    found: list[dict[str, object]] = json.loads(proc.stdout)
+    return found
+
+
+def test_node_demo_finds_exactly_the_planted_issues(node_demo: Path) -> None:
+    found = _found(run_check(node_demo, "--format", "json", "--no-cache"))
+    rows = {
+        (i["path"], i["line"], i["column"], i["end_column"], i["type"], i["severity"])
+        for i in found
+    }
+    assert sorted(rows) == sorted(expected_rows(NODE_DEMO))  # type: ignore[type-var]
+
+
+def test_node_demo_reports_the_design_cases_at_their_tokens(node_demo: Path) -> None:
+    found = _found(run_check(node_demo, "--format", "json", "--no-cache"))
+
+    def token(issue: dict[str, object]) -> str:
+        text = (node_demo / str(issue["path"])).read_text(encoding="utf-8")
+        line = text.splitlines()[int(str(issue["line"])) - 1]
+        return line[int(str(issue["column"])) - 1 : int(str(issue["end_column"])) - 1]
+
+    (cast,) = [i for i in found if i["type"] == "TYPE_MISMATCH"]
+    assert cast["path"] == "routes/auth.js"
+    assert token(cast) == "parseInt(userId)"
+    assert (cast["table"], cast["column_name"]) == ("sessions", "user_id")
+    assert (cast["db_type"], cast["code_type"], cast["helper"]) == ("TEXT", "INTEGER", "parseInt")
+    (missing,) = [i for i in found if i["type"] == "MISSING_TABLE"]
+    assert missing["path"] == "routes/profile.js"
+    assert token(missing) == "user_preferences"
+    assert missing["origin"] == "migrations/004_user_preferences.sql:3"
+    # The template literal's `${parseInt(...)}` holds a number: no injection is reported.
+    assert not [i for i in found if i["type"] == "SQL_INJECTION"]
+
+
+def test_node_demo_text_output_names_the_migration(node_demo: Path) -> None:
+    out = run_check(node_demo, "--color", "never").stdout
+    assert "routes/auth.js:39:47: medium TYPE_MISMATCH sessions.user_id is TEXT" in out
+    assert "defined in migrations/004_user_preferences.sql:3" in out
+    assert out.rstrip().splitlines()[-1].startswith("Found 5 issues (1 critical, 1 high")

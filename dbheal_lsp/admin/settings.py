@@ -21,6 +21,7 @@ import tomlkit.items
 
 from dbheal_lsp.config import DIALECTS, Config, ConfigError, load_config, read_pyproject
 from dbheal_lsp.files import atomic_write
+from dbheal_lsp.languages import SOURCE_EXTENSIONS
 from dbheal_lsp.model import IssueType, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES
 
@@ -57,6 +58,9 @@ CHOICES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "cache": ("true", "false"),
     }
 )
+
+# What an empty `include` checks: every file of the languages dbheal reads.
+_EVERY_SOURCE = "all " + " ".join(f"*{ending}" for ending in SOURCE_EXTENSIONS)
 
 # Each key's value when it is not set, as load_config reads it. Validating with every key given
 # explicitly checks exactly the section that would be written, whatever the file holds now.
@@ -105,7 +109,7 @@ def effective_rows(config: Config) -> list[SettingRow]:
         "database": path(config.database),
         "migrations": path(config.migrations),
         "dialect": config.dialect,
-        "include": strings(config.include) if config.include else "all *.py",
+        "include": strings(config.include) if config.include else _EVERY_SOURCE,
         "exclude": strings(config.exclude),
         "extra-calls": strings(config.extra_calls),
         "identifier-helpers": strings(config.identifier_helpers),

@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `dbheal` command."""
     parser = argparse.ArgumentParser(
         prog="dbheal",
-        description="Keep Python code and its SQL database in agreement, and heal both.",
+        description="Keep code (Python, JavaScript, TypeScript) and its SQL database in agreement, "
+        "and heal both.",
     )
     parser.add_argument(
         "--version", action=_VersionAction, nargs=0, help="show the version and the sqlglot build"

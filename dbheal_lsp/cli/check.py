@@ -1,4 +1,4 @@
-"""`dbheal check`: check the SQL of the Python files under PATHS, with a baseline if asked.
+"""`dbheal check`: check the SQL of the source files under PATHS, with a baseline if asked.
 
 A command module of `dbheal_lsp.cli` (`COMMANDS`, `add_commands`, `run`).
 """
@@ -36,8 +36,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Add the `check` command to the `dbheal` parser."""
     check = commands.add_parser(
         "check",
-        help="find SQL in Python code and check it against the database and migrations",
-        description="Find every SQL statement in the Python files under PATHS and check it "
+        help="find SQL in code and check it against the database and migrations",
+        description="Find every SQL statement in the Python, JavaScript and TypeScript files "
+        "under PATHS and check it "
         "against the live SQLite database and the migration files.",
     )
     add_project_arguments(check)

@@ -2,8 +2,8 @@
 
 `dbheal hook run` is what the hook (and the pre-commit framework) calls: it checks the staged
 content and exits 1 when an issue at or above `fail-on` would be committed, 0 otherwise (also when
-nothing staged is Python or a migration), 2 on a usage or configuration error. The logic lives in
-`dbheal_lsp/hook/`; docs/hooks.md describes it for users.
+nothing staged is source code or a migration), 2 on a usage or configuration error. The logic
+lives in `dbheal_lsp/hook/`; docs/hooks.md describes it for users.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "hook",
         help="the git pre-commit hook: install, uninstall, run",
         description="Check what a commit would contain before git makes it: the staged content "
-        "of the Python and migration files, not the working tree.",
+        "of the source (Python, JavaScript, TypeScript) and migration files, not the working tree.",
     )
     actions = hook.add_subparsers(dest="hook_action", metavar="ACTION")
     actions.required = True
@@ -146,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
     if report.rechecked:
         # A staged migration changed the schema: the committed code was judged against it too.
         _out(
-            f"dbheal: {_count(report.rechecked, 'committed Python file')} checked against the "
+            f"dbheal: {_count(report.rechecked, 'committed source file')} checked against the "
             "staged migrations."
         )
     levels = {s.value for s in report.fail_on}

@@ -1,10 +1,10 @@
 """Checking what a commit would contain: the index, never the working tree.
 
-The staged Python files are read from the index and checked with `Project.check_source`,
-against the schema that the index's migrations define. The migrations folder is materialized
-from the index into a temporary folder (staged versions where staged, committed ones
-otherwise) and the project is pointed at it, so a query on a table that only an unstaged
-migration creates fails as the commit would. When the project has migrations, the live
+The staged source files (Python, JavaScript, TypeScript) are read from the index and checked
+with `Project.check_source`, against the schema that the index's migrations define. The
+migrations folder is materialized from the index into a temporary folder (staged versions where
+staged, committed ones otherwise) and the project is pointed at it, so a query on a table that
+only an unstaged migration creates fails as the commit would. When the project has migrations, the live
 database is not consulted: it is local state, not part of the commit (`against="database"`
 checks against it as `dbheal check` does).
 """
@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 from dbheal_lsp.config import Config, find_root, included, load_config
-from dbheal_lsp.files import SourceNotText, python_source
+from dbheal_lsp.files import SourceNotText
 from dbheal_lsp.hook.git import (
     Git,
     HookError,
@@ -33,6 +33,7 @@ from dbheal_lsp.hook.git import (
     staged_paths,
     tree_entries,
 )
+from dbheal_lsp.languages import LANGUAGES, SOURCE_EXTENSIONS, language_for
 from dbheal_lsp.model import CheckResult, FileNote, Issue, Origin, Severity
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class HookReport:
 
     @property
     def checked(self) -> bool:
-        """Return whether any staged file was a Python or migration file."""
+        """Return whether any staged file was a source or migration file."""
         return self.result.files_checked > 0 or bool(self.result.notes)
 
 
@@ -82,7 +83,7 @@ def check_staged(
     fail_on: str | None = None,
     against: Against = "auto",
 ) -> HookReport:
-    """Check what the index holds for the staged Python and migration files under `cwd`'s repo.
+    """Check what the index holds for the staged source and migration files under `cwd`'s repo.
 
     With `files` (paths relative to `cwd`, as the pre-commit framework passes them), those
     files' index versions are checked instead, staged or not. Each file is judged by its
@@ -110,7 +111,7 @@ def check_staged(
             deleted.setdefault(roots[parent], []).append(path)
             groups.setdefault(roots[parent], [])
     for path in paths:
-        if not path.lower().endswith((".py", ".sql")):
+        if not (path.endswith(SOURCE_EXTENSIONS) or path.lower().endswith(".sql")):
             continue
         entry = entries.get(path)
         if entry is None:
@@ -177,17 +178,17 @@ class _ProjectCheck:
 
     def check(self, entries: list[IndexEntry], found: _Found, deleted: Sequence[str] = ()) -> bool:
         """Check `entries` (files of this project) and, when the commit changes or deletes a
-        migration, the project's other Python files against the migrations it commits;
+        migration, the project's other source files against the migrations it commits;
         return whether anything was checked."""
-        python = [e for e in entries if e.path.endswith(".py") and self._included(e.path)]
+        code = [e for e in entries if self._is_code(e.path)]
         migrations = [e for e in entries if self._is_migration(e.path)]
         removed = [p for p in deleted if self._is_migration(p)]
-        if not python and not migrations and not removed:
+        if not code and not migrations and not removed:
             return False
         project, folder = self._project()
         state = project.schema_state()
-        texts = read_blobs(self.git, [e.blob for e in python if e.regular])
-        for entry in python:
+        texts = read_blobs(self.git, [e.blob for e in code if e.regular])
+        for entry in code:
             text = _text(entry, texts.get(entry.blob), found.notes)
             if text is None:
                 continue
@@ -204,7 +205,7 @@ class _ProjectCheck:
                 self._add(found, [i for i in issues if i.path in staged], (), None)
         if (migrations or removed) and self.against != "database":
             found.files += len(removed)
-            self._recheck_code(project, state, {e.path for e in python}, found, folder)
+            self._recheck_code(project, state, {e.path for e in code}, found, folder)
         return True
 
     def _recheck_code(
@@ -215,24 +216,21 @@ class _ProjectCheck:
         found: _Found,
         folder: Path | None,
     ) -> None:
-        """Check the project's committed Python files (those not staged) against the staged
+        """Check the project's committed source files (those not staged) against the staged
         migrations; report what they would break that the last commit's migrations did not."""
         entries = index_entries(self.git, [self.root_rel])
-        python = [
+        code = [
             e
             for e in entries.values()
-            if e.regular
-            and e.path.endswith(".py")
-            and e.path not in staged
-            and self._included(e.path)
+            if e.regular and e.path not in staged and self._is_code(e.path)
         ]
-        if not python:
+        if not code:
             return
         baseline = self._head_project()
         base_state = baseline.schema_state() if baseline is not None else None
-        texts = read_blobs(self.git, [e.blob for e in python])
+        texts = read_blobs(self.git, [e.blob for e in code])
         quiet: list[FileNote] = []  # notes on files nobody staged are not this commit's news
-        for entry in python:
+        for entry in code:
             text = _text(entry, texts.get(entry.blob), quiet)
             if text is None:
                 continue
@@ -309,20 +307,16 @@ class _ProjectCheck:
         return folder
 
     def _ddl_in_index(self, project: Project) -> list[tuple[str, Origin]]:
-        """The CREATE statements in the index versions of the project's Python files."""
+        """The CREATE statements in the index versions of the project's source files."""
         entries = index_entries(self.git, [self.root_rel])
-        python = [
-            e
-            for e in entries.values()
-            if e.regular and e.path.endswith(".py") and self._included(e.path)
-        ]
-        blobs = read_blobs(self.git, [e.blob for e in python])
+        code = [e for e in entries.values() if e.regular and self._is_code(e.path)]
+        blobs = read_blobs(self.git, [e.blob for e in code])
         ddl: list[tuple[str, Origin]] = []
-        for entry in python:
+        for entry in code:
             try:
-                source = python_source(blobs.get(entry.blob, b""))
+                source = project.language_for(entry.path).decode(blobs.get(entry.blob, b""))
                 statements = project.statements(source, entry.path)
-            except (UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+            except (SourceNotText, SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
             for statement in statements:
                 text = statement.literal_text
@@ -370,6 +364,10 @@ class _ProjectCheck:
             return path
         return posixpath.relpath(path, self.root_rel)
 
+    def _is_code(self, path: str) -> bool:
+        """Return whether `path` is a source file of a language dbheal reads, checked here."""
+        return path.endswith(SOURCE_EXTENSIONS) and self._included(path)
+
     def _included(self, path: str) -> bool:
         rel = self._rel(path)
         if rel.startswith("../"):
@@ -385,7 +383,7 @@ class _ProjectCheck:
 
 
 def _text(entry: IndexEntry, data: bytes | None, notes: list[FileNote]) -> str | None:
-    """Return the staged text of a Python file, or None with a note saying why it is skipped."""
+    """Return the staged text of a source file, or None with a note saying why it is skipped."""
     if not entry.regular:
         notes.append(FileNote(entry.path, "skipped: not a regular file in the index"))
         return None
@@ -399,7 +397,8 @@ def _text(entry: IndexEntry, data: bytes | None, notes: list[FileNote]) -> str |
         notes.append(FileNote(entry.path, "skipped: binary file"))
         return None
     try:
-        return python_source(data)  # as Python decodes it: BOM, coding line, else UTF-8
+        # As its language reads it (Python: BOM, coding line, else UTF-8).
+        return (language_for(entry.path) or LANGUAGES[0]).decode(data)
     except SourceNotText as exc:
         notes.append(FileNote(entry.path, f"skipped: {exc.reason}"))
         return None

@@ -58,7 +58,7 @@ async def code_actions(
                     issue, diagnostic, fixes, plans, doc.uri, version, lines, server.caps
                 )
             )
-    if want_fix_all and doc.kind == "python" and _may_fix_all(doc):
+    if want_fix_all and doc.kind == "source" and _may_fix_all(doc):
         action = convert.fix_all_action(uri, version)
         if not server.caps.resolve_edit:
             action = await resolve_code_action(server, action)
@@ -124,7 +124,7 @@ def _fixes_for(
             key = (digest, issue.fingerprint)
             fixes = doc.fix_cache.get(key)
             if fixes is None:
-                fixes = folder.engine.code_fixes(issue, text) if doc.kind == "python" else ()
+                fixes = folder.engine.code_fixes(issue, text) if doc.kind == "source" else ()
                 doc.fix_cache[key] = fixes
             plan_key = (issue.path, issue.fingerprint)
             plans = folder.plan_cache.get(plan_key)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -24,6 +26,7 @@ from pygls.uris import to_fs_path
 from dbheal_lsp.analysis.positions import LineIndex
 from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.files import read_source, read_text, text_hash
+from dbheal_lsp.languages import SOURCE_EXTENSIONS
 from dbheal_lsp.lsp import convert
 from dbheal_lsp.lsp.folders import Folder, checked, folder_for
 from dbheal_lsp.model import CodeFix, Issue, Origin
@@ -62,7 +65,7 @@ class Document:
     path: Path
     folder: Folder
     rel: str
-    kind: str  # "python" | "sql" | "other"
+    kind: str  # "source" (code of a language dbheal reads) | "sql" | "other"
     generation: int = 0  # bumped by every change: results of older generations are stale
     pending: bool = False  # a check was asked for and has not started yet
     due: float = 0.0  # loop time at which the pending check may start
@@ -71,6 +74,31 @@ class Document:
     result: Analysed | None = None
     waiters: list[asyncio.Future[Analysed | None]] = field(default_factory=list)
     fix_cache: dict[tuple[str, str], tuple[CodeFix, ...]] = field(default_factory=dict)
+
+
+#: The language ids (as clients name them) of the code dbheal reads, each with the ending that
+#: makes the engine read an unsaved buffer in that language.
+LANGUAGE_ENDINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "python": ".py",
+        "javascript": ".js",
+        "javascriptreact": ".jsx",
+        "typescript": ".ts",
+        "typescriptreact": ".tsx",
+    }
+)
+
+#: The endings of each language id's files, where there is more than the one above.
+LANGUAGE_SUFFIXES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "python": (".py", ".pyi"),
+        "javascript": (".js", ".mjs", ".cjs"),
+        "typescript": (".ts", ".mts", ".cts"),
+    }
+)
+
+#: The endings of the files a document is checked in: the registered languages' and Python stubs.
+CODE_SUFFIXES: tuple[str, ...] = (*SOURCE_EXTENSIONS, ".pyi")
 
 
 # --- what the client does with a document ---------------------------------------------------------
@@ -93,12 +121,17 @@ def open_document(server: DbhealServer, item: lsp.TextDocumentItem) -> None:
         path = Path(str(fs))
         folder = folder_for(server, path)
         rel = folder.config.relative(path)
+    if untitled and not rel.endswith(CODE_SUFFIXES):
+        # The engine picks a file's language by its name: an unsaved buffer gets the ending
+        # of the language the client says it is in.
+        ending = LANGUAGE_ENDINGS.get(item.language_id, "")
+        path, rel = path.with_name(path.name + ending), rel + ending
     kind = "other"
-    if item.language_id == "python" or path.suffix in (".py", ".pyi"):
-        kind = "python"
+    if item.language_id == "python" or path.name.endswith(CODE_SUFFIXES):
+        kind = "source"
     elif path.suffix.lower() == ".sql":
         kind = "sql"
-    if kind == "python" and not untitled and not checked(folder.config, rel):
+    if kind == "source" and not untitled and not checked(folder.config, rel):
         kind = "other"  # excluded by [tool.dbheal] exclude/include, as `dbheal check` does
     doc = Document(item.uri, path, folder, rel, kind)
     old = server.documents.get(item.uri)
@@ -217,7 +250,7 @@ async def _document_worker(server: DbhealServer, doc: Document) -> None:
         generation = doc.generation
         snapshot = server.workspace.get_text_document(doc.uri)
         text, version = snapshot.source, snapshot.version
-        slow = doc.slow and doc.kind == "python"
+        slow = doc.slow and doc.kind == "source"
         pool = server.slow_pool if slow else server.analysis_pool
         try:
             analysed = await server.run_in(
@@ -288,7 +321,7 @@ def _analyse(
     digest = text_hash(text)
     key = ""
     over_budget = False
-    if doc.kind == "python":
+    if doc.kind == "source":
         project, lock = folder.project, folder.lock
         if slow and folder.slow_project is not None:
             project, lock = folder.slow_project, folder.slow_lock
@@ -358,8 +391,13 @@ def push(
 
 def language_of(uri: str) -> str:
     """The language id a client would give the document at `uri`, from its name."""
-    suffix = Path(unquote(uri)).suffix.lower()
-    return {".py": "python", ".pyi": "python", ".sql": "sql"}.get(suffix, "plaintext")
+    name = Path(unquote(uri)).name
+    if name.lower().endswith(".sql"):
+        return "sql"
+    for language_id, ending in LANGUAGE_ENDINGS.items():
+        if name.endswith(LANGUAGE_SUFFIXES.get(language_id, (ending,))):
+            return language_id
+    return "plaintext"
 
 
 def disk_text(uri: str) -> str:

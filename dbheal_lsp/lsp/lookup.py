@@ -26,7 +26,7 @@ TRIGGER_CHARACTERS = (" ", ".", "(", ",")
 async def hover(server: DbhealServer, params: lsp.HoverParams) -> lsp.Hover | None:
     """Return what the table, column or function under the cursor is."""
     doc = server.documents.get(params.text_document.uri)
-    if doc is None or doc.kind != "python":
+    if doc is None or doc.kind != "source":
         return None
     text = server.workspace.get_text_document(doc.uri).source
     lines = LineIndex(text)
@@ -52,7 +52,7 @@ async def completion(
 ) -> lsp.CompletionList | None:
     """Return the tables, columns and keywords that may come at the cursor."""
     doc = server.documents.get(params.text_document.uri)
-    if doc is None or doc.kind != "python":
+    if doc is None or doc.kind != "source":
         return None
     text = server.workspace.get_text_document(doc.uri).source
     line, column = convert.point_of(params.position, LineIndex(text), server.caps.encoding)

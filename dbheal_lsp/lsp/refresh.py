@@ -19,6 +19,7 @@ from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from dbheal_lsp.analysis.health import health_check
+from dbheal_lsp.languages import SOURCE_EXTENSIONS
 from dbheal_lsp.lsp.documents import recheck_open, request_check
 from dbheal_lsp.lsp.folders import Folder, checked, in_migrations
 from dbheal_lsp.lsp.scan import (
@@ -59,7 +60,7 @@ async def schema_changed(server: DbhealServer, folder: Folder, *, trigger: str) 
 
 
 async def files_changed(server: DbhealServer, folder: Folder, files: Sequence[Path]) -> None:
-    """Python files of `folder` changed on disk: check them again (or all, if the schema
+    """Source files of `folder` changed on disk: check them again (or all, if the schema
     comes from code)."""
     if folder.project.needs_code_schema():
         await schema_changed(server, folder, trigger="watch")  # the schema comes from code
@@ -110,12 +111,12 @@ def _on_watch(server: DbhealServer, key: str, changes: ChangeSet) -> None:
         return
     # An open document saved by the editor is not news: its own check follows the save.
     open_paths = {doc.path.resolve() for doc in server.documents.values()}
-    files = [p for p in changes.python_files if p.resolve() not in open_paths]
+    files = [p for p in changes.source_files if p.resolve() not in open_paths]
     schema = changes.migrations_changed or changes.database_changed
     if not files and not schema:
         return
     logger.info(
-        "dbheal: %s changed outside the editor (%d Python file(s)%s%s)",
+        "dbheal: %s changed outside the editor (%d source file(s)%s%s)",
         folder.root.name,
         len(files),
         ", migrations" if changes.migrations_changed else "",
@@ -155,7 +156,7 @@ def watched_files_changed(server: DbhealServer, params: lsp.DidChangeWatchedFile
                 flags[1] = True
             elif path.suffix.lower() == ".sql" and in_migrations(folder, path):
                 flags[0] = True
-            elif path.suffix in (".py", ".pyi") and (
+            elif path.name.endswith(SOURCE_EXTENSIONS) and (
                 resolved == folder.root or folder.root in resolved.parents
             ):
                 files.add(path)
@@ -165,7 +166,7 @@ def watched_files_changed(server: DbhealServer, params: lsp.DidChangeWatchedFile
                 server,
                 key,
                 ChangeSet(
-                    python_files=frozenset(files),
+                    source_files=frozenset(files),
                     migrations_changed=migrations,
                     database_changed=schema,
                 ),

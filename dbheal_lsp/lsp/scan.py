@@ -125,7 +125,7 @@ async def scan_folder(
         events = by_file(runtime)
         if events != folder.runtime_issues:
             folder.runtime_issues = events
-            recheck_open(server, folder, "python")
+            recheck_open(server, folder, "source")
     folder.scanned = True
     folder.last_error = ""
     return {"files": result.files_checked, "issues": len(result.issues)}

@@ -1,7 +1,7 @@
-"""The language server's file watcher: Python files, migrations and the live database.
+"""The language server's file watcher: source files, migrations and the live database.
 
 A `Watcher` runs a watchdog observer over the workspace and hands the server one `ChangeSet` per
-burst of changes: the Python files written, created, deleted or moved, whether a migration file
+burst of changes: the source files written, created, deleted or moved, whether a migration file
 changed, and whether the live database's *schema* changed. It imports nothing of pygls or
 lsprotocol; the server decides what to re-check.
 
@@ -19,7 +19,7 @@ making, let alone a loop.
 
 Watched folders may be deleted, re-created or replaced at any time: once a second (and at once
 on a folder event at the top level) the watches are reconciled with the folders that exist, and
-the Python files of a folder that appeared are reported as changed. `stop()` joins every thread
+the source files of a folder that appeared are reported as changed. `stop()` joins every thread
 the watcher and its observer started.
 """
 
@@ -79,13 +79,13 @@ MAX_DELAY = 1.0  # a burst of events is delivered at most max(this, 5 x debounce
 class ChangeSet:
     """What changed in one debounce window.
 
-    `python_files` are absolute paths of `.py` files written, created, deleted or moved (both
+    `source_files` are absolute paths of source files (`.py`, `.ts`, ...) written, created, deleted or moved (both
     the old and the new name of a move); `migrations_changed` says a `.sql` file (or a folder)
     of the migrations folder changed, appeared or went; `database_changed` says the live
     database's schema changed (or the file appeared, went or was replaced).
     """
 
-    python_files: frozenset[Path] = frozenset()
+    source_files: frozenset[Path] = frozenset()
     migrations_changed: bool = False
     database_changed: bool = False
 
@@ -143,7 +143,7 @@ class Watcher:
         # Shared between the observer's thread, the worker and callers; guarded by _cond.
         self._cond = threading.Condition()
         self._stopping = False
-        self._python: set[Path] = set()
+        self._sources: set[Path] = set()
         self._migrations_dirty = False
         self._db_dirty = False
         self._first_event = 0.0
@@ -301,8 +301,8 @@ class Watcher:
             self._db_dirty = True
         elif kind == "migration":
             self._migrations_dirty = True
-        elif kind == "python":
-            self._python.add(Path(path))
+        elif kind == "source":
+            self._sources.add(Path(path))
         return kind is not None
 
     def _ignored_until(self, path: str, now: float) -> float | None:
@@ -320,10 +320,10 @@ class Watcher:
     # Pending changes, guarded by _cond.
 
     def _has_pending(self) -> bool:
-        return bool(self._python) or self._migrations_dirty or self._db_dirty
+        return bool(self._sources) or self._migrations_dirty or self._db_dirty
 
     def _clear_pending(self) -> None:
-        self._python = set()
+        self._sources = set()
         self._migrations_dirty = False
         self._db_dirty = False
         self._first_event = 0.0
@@ -385,11 +385,11 @@ class Watcher:
         if self._has_pending():
             due = min(self._last_event + self.debounce, self._first_event + self._max_delay)
             if now >= due:
-                batch = (frozenset(self._python), self._migrations_dirty, self._db_dirty)
+                batch = (frozenset(self._sources), self._migrations_dirty, self._db_dirty)
                 self._clear_pending()
         return refresh, resync, batch
 
-    def _deliver(self, python: frozenset[Path], migrations: bool, db_dirty: bool) -> None:
+    def _deliver(self, sources: frozenset[Path], migrations: bool, db_dirty: bool) -> None:
         database_changed = False
         if db_dirty:
             state = self._read_db_state()
@@ -408,12 +408,12 @@ class Watcher:
                 if state != self._db_state:
                     database_changed = True
                     self._db_state = state
-        if not (python or migrations or database_changed):
+        if not (sources or migrations or database_changed):
             return
         with self._cond:
             if self._stopping:
                 return
-        change = ChangeSet(python, migrations, database_changed)
+        change = ChangeSet(sources, migrations, database_changed)
         try:
             self._on_change(change)
         except Exception:
@@ -471,6 +471,6 @@ class Watcher:
             if not self._has_pending():
                 self._first_event = now
             self._last_event = now
-            self._python.update(found.python_files)
+            self._sources.update(found.source_files)
             self._migrations_dirty |= found.migrations
             self._db_dirty |= found.database

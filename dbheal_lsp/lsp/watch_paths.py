@@ -27,25 +27,26 @@ from pathlib import Path
 from typing import Literal
 
 from dbheal_lsp.config import DEFAULT_EXCLUDE
+from dbheal_lsp.languages import SOURCE_EXTENSIONS
 
 #: Folder names whose contents are never reported (nor watched, at the top level).
 SKIP_DIRS: frozenset[str] = frozenset(
     {".venv", "venv", ".git", "node_modules", "__pycache__", ".dbheal", "build", "dist"}
 ) | frozenset(DEFAULT_EXCLUDE)
 
-FileKind = Literal["database", "migration", "python"]
+FileKind = Literal["database", "migration", "source"]
 
 
 @dataclass(frozen=True)
 class FolderContents:
     """What a folder that just became watched holds that the watcher must report."""
 
-    python_files: tuple[Path, ...] = ()
+    source_files: tuple[Path, ...] = ()
     migrations: bool = False  # it is (or holds) the migrations folder
     database: bool = False  # it is (or holds) the database's folder
 
     def __bool__(self) -> bool:
-        return bool(self.python_files) or self.migrations or self.database
+        return bool(self.source_files) or self.migrations or self.database
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ class WatchedPaths:
             return "database"
         if self.in_migrations(path) and path.lower().endswith(".sql"):
             return "migration"
-        if path.endswith(".py") and self.in_workspace(path):
-            return "python"
+        if path.endswith(SOURCE_EXTENSIONS) and self.in_workspace(path):
+            return "source"
         return None
 
     def in_migrations(self, path: str) -> bool:
@@ -128,11 +129,11 @@ class WatchedPaths:
 
     def contents(self, folder: str, recursive: bool) -> FolderContents:
         """Return what `folder`, just watched, holds: its events came before its watch did."""
-        python: list[Path] = []
+        sources: list[Path] = []
         if self.in_workspace(os.path.join(folder, "x")) or folder == self.root:
             for current, dirs, files in os.walk(folder):
                 dirs[:] = [d for d in dirs if d not in self.skip] if recursive else []
-                python.extend(Path(current, name) for name in files if name.endswith(".py"))
+                sources.extend(Path(current, n) for n in files if n.endswith(SOURCE_EXTENSIONS))
         migrations = self.migrations is not None and (
             self.in_migrations(folder)
             or (recursive and self.migrations.startswith(folder + os.sep))
@@ -141,7 +142,7 @@ class WatchedPaths:
         database = db_parent is not None and (
             db_parent == folder or (recursive and db_parent.startswith(folder + os.sep))
         )
-        return FolderContents(tuple(python), migrations, database)
+        return FolderContents(tuple(sources), migrations, database)
 
 
 def _covered(desired: dict[str, bool], folder: str, recursive: bool) -> bool:

@@ -12,6 +12,13 @@ def test_settings_show_sources_and_save(admin: Running) -> None:
     page = client.get("/settings").text
     assert re.search(r"<code>database</code>.*?shop\.db.*?pyproject\.toml", page, re.S)
     assert re.search(r"<code>dialect</code>.*?sqlite.*?>default<", page, re.S)
+    # With no `include`, every file of the languages dbheal reads is checked, and said so.
+    assert re.search(
+        r"<code>include</code>.*?all \*\.py \*\.js \*\.mjs \*\.cjs \*\.jsx \*\.ts \*\.mts "
+        r"\*\.cts \*\.tsx.*?>default<",
+        page,
+        re.S,
+    )
     pyproject = admin.root / "pyproject.toml"
     before = pyproject.read_text()
     fields = {

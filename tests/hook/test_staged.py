@@ -322,3 +322,48 @@ def test_a_harmless_staged_migration_edit_passes(hooked: Path) -> None:
     assert status == 0, output
     # The code's issues the commit does not change are not the commit's to answer for.
     assert "app/store/orders.py" not in output
+
+
+# --- JavaScript and TypeScript --------------------------------------------------------------------
+
+WISH_TS = """\
+// The wish list, café 🍵 edition.
+export function wishes(db: Database, userId: number) {
+  return db.prepare("SELECT product_id FROM wishlist WHERE user_id = ?").all(userId);
+}
+"""
+
+
+def test_a_staged_typescript_file_is_checked_against_the_staged_migrations(hooked: Path) -> None:
+    before = head(hooked)
+    write(hooked, "web/wish.ts", WISH_TS)
+    git_ok(hooked, "add", "web/wish.ts")
+
+    status, output = commit(hooked)
+
+    assert status != 0, output
+    assert head(hooked) == before
+    # Line 3, column 45: the table's name (1-based).
+    assert "web/wish.ts:3:45: critical MISSING_TABLE no such table: wishlist" in output
+
+    write(hooked, "migrations/006_wishlist.sql", WISHLIST_MIGRATION)
+    git_ok(hooked, "add", "migrations/006_wishlist.sql")
+    status, output = commit(hooked)
+    assert status == 0, output
+    assert git_ok(hooked, "show", "HEAD:web/wish.ts") == WISH_TS
+
+
+def test_a_staged_migration_dropping_a_table_blocks_on_committed_javascript(hooked: Path) -> None:
+    write(hooked, "web/wish.js", WISH_TS.replace("db: Database, userId: number", "db, userId"))
+    write(hooked, "migrations/006_wishlist.sql", WISHLIST_MIGRATION)
+    git_ok(hooked, "add", "web/wish.js", "migrations/006_wishlist.sql")
+    status, output = commit(hooked)
+    assert status == 0, output
+
+    write(hooked, "migrations/007_drop.sql", "DROP TABLE wishlist;\n")
+    git_ok(hooked, "add", "migrations/007_drop.sql")
+    status, output = commit(hooked)
+
+    assert status != 0, output
+    assert "web/wish.js:3:" in output
+    assert "no such table: wishlist" in output

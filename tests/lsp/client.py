@@ -35,6 +35,19 @@ ALL_CLIENTS = [*CLIENTS, "neovim-pull"]
 WAIT = 120.0  # seconds: the longest any single wait may take before the test fails
 SEVERITY = {"critical": 1, "high": 2, "medium": 3, "low": 4}
 RULES = "https://github.com/dbheal/dbheal/blob/main/docs/rules.md#"
+# The language id VS Code gives a file, by its ending.
+LANGUAGE_IDS = {
+    ".py": "python",
+    ".sql": "sql",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascriptreact",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "typescriptreact",
+}
 
 
 class Client(LanguageClient):
@@ -173,7 +186,7 @@ def open_doc(client: Client, path: Path, text: str | None = None, version: int =
         lsp.DidOpenTextDocumentParams(
             text_document=lsp.TextDocumentItem(
                 uri=uri,
-                language_id="python" if path.suffix == ".py" else "sql",
+                language_id=LANGUAGE_IDS.get(path.suffix, "plaintext"),
                 version=version,
                 text=path.read_text(encoding="utf-8") if text is None else text,
             )

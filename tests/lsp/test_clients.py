@@ -38,6 +38,7 @@ from tests.lsp.client import (
     uri_of,
 )
 from tests.lsp.client import session as server_session
+from tests.lsp.test_documents import SESSIONS_TS
 
 pytestmark = pytest.mark.asyncio
 
@@ -304,6 +305,25 @@ async def test_untitled_buffers_are_checked_with_the_workspace_settings(tmp_path
         assert {"users", "products"} <= {i.label for i in result.items}
 
 
+async def test_an_untitled_typescript_buffer_is_read_as_typescript(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    uri = "untitled:Untitled-2"
+    async with session(shop) as client:
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(
+                    uri=uri, language_id="typescript", version=1, text=SESSIONS_TS
+                )
+            )
+        )
+        found = await diagnostics(client, uri, lambda d: bool(d))
+        # `as Session[]` and the type annotations parse: it was read as TypeScript.
+        assert [d.code for d in found] == ["MISSING_COLUMN"], found
+        line = SESSIONS_TS.splitlines()[4]
+        start = character(line, line.index("tokn") + 1, client.encoding)  # after é and 🍵
+        assert found[0].range.start == lsp.Position(line=4, character=start)
+
+
 # --- 6. workspace/didChangeWatchedFiles ------------------------------------------------------
 
 
@@ -374,4 +394,4 @@ async def test_saving_an_open_document_is_not_a_change_outside_the_editor(tmp_pa
         (outside,) = await until(
             lambda: infos(client, "changed outside the editor"), "the other file's change"
         )
-        assert "(1 Python file(s))" in outside.message, outside.message
+        assert "(1 source file(s))" in outside.message, outside.message

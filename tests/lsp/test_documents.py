@@ -232,3 +232,54 @@ async def test_runtime_events_show_at_the_line_that_raised_them(
         assert event.range.start.line == 21
         assert "at run time" in event.message
         assert event.severity == lsp.DiagnosticSeverity.Error
+
+
+# A TypeScript file of the demo's project: a non-ASCII character and an emoji come before the
+# SQL on the line of the misspelt column (`tokn`), so each client's column unit counts.
+SESSIONS_TS = """\
+// The "signed-in devices" page.
+import { db } from "./db";
+
+export function sessionsFor(userId: string): Session[] {
+  const label = "Café 🍵"; return db.prepare("SELECT id, tokn, created_at FROM sessions WHERE user_id = ?").all(userId) as Session[];
+}
+"""
+
+
+@pytest.mark.parametrize("client_name", CLIENTS)
+async def test_a_typescript_file_is_checked_on_open_with_hover_at_its_columns(
+    tmp_path: Path, client_name: str
+) -> None:
+    shop = copy_shop(tmp_path)
+    path = shop / "web" / "sessions.ts"
+    path.parent.mkdir()
+    path.write_text(SESSIONS_TS, encoding="utf-8")
+    line = SESSIONS_TS.splitlines()[4]
+    async with session(shop, client_name) as client:
+        uri = open_doc(client, path)
+        found = await diagnostics(client, uri, lambda d: bool(d))
+        assert [d.code for d in found] == ["MISSING_COLUMN"]
+        (missing,) = found
+        assert "sessions.tokn" in missing.message and "'token'" in missing.message
+        # Code point 56 (0-based): UTF-16 counts the emoji as two units, UTF-8 `é` as two bytes
+        # and the emoji as four.
+        start = line.index("tokn")
+        assert start == 56
+        expected = {"utf-16": 57, "utf-8": 60, "utf-32": 56}[client.encoding]
+        assert expected == character(line, start + 1, client.encoding)
+        assert missing.range == lsp.Range(
+            start=lsp.Position(line=4, character=expected),
+            end=lsp.Position(line=4, character=expected + 4),
+        )
+        # Hover over `user_id`: the column of sessions, TEXT in the database.
+        at = character(line, line.index("user_id") + 3, client.encoding)
+        hover = await hover_at(client, uri, 4, at)
+        assert hover is not None
+        assert isinstance(hover.contents, lsp.MarkupContent)
+        assert "sessions.user_id" in hover.contents.value
+        assert "TEXT" in hover.contents.value
+        start_char = character(line, line.index("user_id") + 1, client.encoding)
+        assert hover.range == lsp.Range(
+            start=lsp.Position(line=4, character=start_char),
+            end=lsp.Position(line=4, character=start_char + len("user_id")),
+        )

@@ -26,10 +26,12 @@ import pytest
 
 from tests.conftest import copy_shop
 from tests.lsp.editors import documented_block, editor_env, missing_editor, run_editor
+from tests.lsp.test_documents import SESSIONS_TS
 
 NVIM_DIR = Path(__file__).resolve().parent / "nvim"
 INIT_LUA = NVIM_DIR / "init.lua"
 DRIVE_LUA = NVIM_DIR / "drive.lua"
+DIAGNOSTICS_LUA = NVIM_DIR / "drive_diagnostics.lua"
 FILE = "app/routes/auth.py"
 # examples/shop/EXPECTED.md row 3: line 87, columns 65-77 (1-based) -> LSP line 86, 64-76.
 CAST_LINE = 86
@@ -60,9 +62,11 @@ def lsp_log(xdg: Path) -> str:
     return "(no lsp.log)"
 
 
-def run_nvim(nvim: str, project: Path, out: Path, xdg: Path) -> dict[str, Any]:
+def run_nvim(
+    nvim: str, project: Path, out: Path, xdg: Path, file: str = FILE, drive: Path = DRIVE_LUA
+) -> dict[str, Any]:
     env = editor_env(xdg, DBHEAL_NVIM_OUT=str(out), DBHEAL_NVIM_TIMEOUT_MS=str(WAIT_MS))
-    cmd = [nvim, "--headless", "--clean", "-u", str(INIT_LUA), FILE, "-S", str(DRIVE_LUA)]
+    cmd = [nvim, "--headless", "--clean", "-u", str(INIT_LUA), file, "-S", str(drive)]
     return run_editor(
         "Neovim",
         cmd,
@@ -187,3 +191,22 @@ def test_neovim_omnifunc_completion(session: Session) -> None:
 def test_editors_doc_gives_the_tested_set_up() -> None:
     """docs/editors.md shows, as one Lua block, exactly the init.lua this test runs."""
     assert documented_block("lua", INIT_LUA)
+
+
+def test_neovim_checks_a_typescript_file_at_its_byte_columns(tmp_path: Path) -> None:
+    """init.lua starts dbheal for a `.ts` buffer too (filetype typescript), and the misspelt
+    column is underlined at its byte column, after `é` (2 bytes) and an emoji (4 bytes)."""
+    nvim = nvim_or_skip()
+    project = copy_shop(tmp_path)
+    (project / "web").mkdir()
+    (project / "web" / "sessions.ts").write_text(SESSIONS_TS, encoding="utf-8")
+    out = tmp_path / "nvim-out"
+    out.mkdir()
+    result = run_nvim(nvim, project, out, tmp_path / "xdg", "web/sessions.ts", DIAGNOSTICS_LUA)
+    assert result["filetype"] == "typescript"
+    line = SESSIONS_TS.splitlines()[4]
+    col = len(line[: line.index("tokn")].encode("utf-8"))
+    assert col == 60
+    assert [(d["code"], d["lnum"], d["col"], d["end_col"]) for d in result["diagnostics"]] == [
+        ("MISSING_COLUMN", 4, col, col + 4)
+    ], result["diagnostics"]

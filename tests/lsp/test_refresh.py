@@ -66,3 +66,29 @@ async def test_file_written_outside_the_editor_is_checked(tmp_path: Path) -> Non
         assert [d.code for d in client.diagnostics[uri]] == ["MISSING_COLUMN"]
         new.unlink()
         await until(lambda: not client.diagnostics[uri], "the deleted file's diagnostics to clear")
+
+
+async def test_typescript_files_written_outside_the_editor_are_checked(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    async with session(shop, "visual-studio-code") as client:
+        await until(
+            lambda: any(
+                v and isinstance(v[-1], lsp.WorkDoneProgressEnd)
+                for v in client.progress_reports.values()
+            ),
+            "start-up scan",
+        )
+        # One in a folder the watcher already watches, one in a folder that appears with it.
+        late = shop / "app" / "late.ts"
+        late.write_text('export const late = (db: Db) => db.query("SELECT nmae FROM users");\n')
+        (shop / "web").mkdir()
+        wish = shop / "web" / "wish.mjs"
+        wish.write_text(
+            'export const wish = (db) => db.prepare("SELECT id FROM wishlist").all();\n'
+        )
+        for path, code in ((late, "MISSING_COLUMN"), (wish, "MISSING_TABLE")):
+            uri = uri_of(path)
+            await until(lambda u=uri: client.diagnostics.get(u), f"diagnostics of {path.name}")
+            assert [d.code for d in client.diagnostics[uri]] == [code]
+        late.unlink()
+        await until(lambda: not client.diagnostics[uri_of(late)], "late.ts's diagnostics to clear")

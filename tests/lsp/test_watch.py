@@ -42,7 +42,7 @@ class Recorder:
             return list(self._changes)
 
     def files(self) -> set[Path]:
-        return {f for c in self.changes for f in c.python_files}
+        return {f for c in self.changes for f in c.source_files}
 
     def wait_for(self, predicate: Callable[[list[ChangeSet]], bool], timeout: float = WAIT) -> bool:
         deadline = time.monotonic() + timeout
@@ -53,7 +53,7 @@ class Recorder:
         return predicate(self.changes)
 
     def wait_for_file(self, path: Path, timeout: float = WAIT) -> bool:
-        return self.wait_for(lambda cs: any(path in c.python_files for c in cs), timeout)
+        return self.wait_for(lambda cs: any(path in c.source_files for c in cs), timeout)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
@@ -126,7 +126,7 @@ def test_a_written_python_file_is_reported(workspace: Path, make_watcher: Watche
     top = write(workspace / "manage.py")
     for path in (views, created, top):
         assert recorder.wait_for_file(path), path
-    change = next(c for c in recorder.changes if views in c.python_files)
+    change = next(c for c in recorder.changes if views in c.source_files)
     assert not change.migrations_changed and not change.database_changed
 
 
@@ -143,7 +143,7 @@ def test_many_writes_in_a_burst_make_one_change_set(
     assert recorder.wait_for(lambda cs: bool(cs))
     time.sleep(1.5)  # anything split off the burst would have arrived by now
     assert len(recorder.changes) == 1
-    assert recorder.changes[0].python_files == frozenset(files)
+    assert recorder.changes[0].source_files == frozenset(files)
 
 
 def test_moves_and_deletions_report_both_names(
@@ -152,10 +152,10 @@ def test_moves_and_deletions_report_both_names(
     _, recorder = make_watcher()
     old, new = workspace / "app" / "views.py", workspace / "app" / "renamed.py"
     old.rename(new)
-    assert recorder.wait_for(lambda cs: {old, new} <= {f for c in cs for f in c.python_files})
+    assert recorder.wait_for(lambda cs: {old, new} <= {f for c in cs for f in c.source_files})
     new.unlink()
     gone = len(recorder.changes)
-    assert recorder.wait_for(lambda cs: len(cs) > gone and new in cs[-1].python_files)
+    assert recorder.wait_for(lambda cs: len(cs) > gone and new in cs[-1].source_files)
 
 
 def test_a_new_migration_is_reported(workspace: Path, make_watcher: WatcherFactory) -> None:
@@ -164,7 +164,7 @@ def test_a_new_migration_is_reported(workspace: Path, make_watcher: WatcherFacto
         workspace / "migrations" / "002_more.sql", "ALTER TABLE items ADD COLUMN price INTEGER;\n"
     )
     assert recorder.wait_for(lambda cs: any(c.migrations_changed for c in cs))
-    assert all(not c.python_files and not c.database_changed for c in recorder.changes)
+    assert all(not c.source_files and not c.database_changed for c in recorder.changes)
 
 
 @pytest.mark.parametrize("journal_mode", ["delete", "wal"])

@@ -25,7 +25,7 @@ def _paths(
     )
 
 
-def test_each_file_is_the_database_a_migration_python_code_or_nothing(tmp_path: Path) -> None:
+def test_each_file_is_the_database_a_migration_source_code_or_nothing(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
     root = str(tmp_path)
     assert paths.file_kind(f"{root}/app.db") == "database"
@@ -35,12 +35,15 @@ def test_each_file_is_the_database_a_migration_python_code_or_nothing(tmp_path: 
     assert paths.file_kind(f"{root}/db/migrations/001_users.SQL") == "migration"
     assert paths.file_kind(f"{root}/db/migrations/2024_add/up.sql") == "migration"
     assert paths.file_kind(f"{root}/db/migrations/README.md") is None
-    assert paths.file_kind(f"{root}/app/models.py") == "python"
-    assert paths.file_kind(f"{root}/main.py") == "python"
+    assert paths.file_kind(f"{root}/app/models.py") == "source"
+    assert paths.file_kind(f"{root}/main.py") == "source"
+    assert paths.file_kind(f"{root}/routes/auth.js") == "source"
+    assert paths.file_kind(f"{root}/src/app.tsx") == "source"
+    assert paths.file_kind(f"{root}/node_modules/pg/lib/client.js") is None
     assert paths.file_kind(f"{root}/app/notes.txt") is None
 
 
-def test_python_files_in_skipped_folders_or_outside_the_root_are_not_reported(
+def test_source_files_in_skipped_folders_or_outside_the_root_are_not_reported(
     tmp_path: Path,
 ) -> None:
     paths = _paths(tmp_path)
@@ -88,9 +91,9 @@ def test_a_folder_that_appears_reports_what_it_holds(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "__pycache__" / "c.py").write_text("")
     paths = _paths(tmp_path)
     found = paths.contents(str(tmp_path / "pkg"), recursive=True)
-    assert sorted(found.python_files) == [tmp_path / "pkg" / "a.py", tmp_path / "pkg/sub/b.py"]
+    assert sorted(found.source_files) == [tmp_path / "pkg" / "a.py", tmp_path / "pkg/sub/b.py"]
     assert not found.migrations and not found.database
-    assert paths.contents(str(tmp_path / "pkg"), recursive=False).python_files == (
+    assert paths.contents(str(tmp_path / "pkg"), recursive=False).source_files == (
         tmp_path / "pkg" / "a.py",
     )
     (tmp_path / "db" / "migrations").mkdir(parents=True)

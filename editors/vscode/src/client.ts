@@ -56,7 +56,11 @@ export function serverOptions(python: string, cwd: string | undefined): ServerOp
     };
 }
 
-/** The client's options: Python documents, the "dbheal" settings, the dbheal output channel. */
+/** The languages whose documents the server checks, as VS Code names them. */
+export const LANGUAGES = ['python', 'javascript', 'typescript', 'javascriptreact', 'typescriptreact'];
+
+/** The client's options: Python, JavaScript and TypeScript documents (saved or not), the
+ * "dbheal" settings, the dbheal output channel. */
 export function clientOptions(
     outputChannel: vscode.OutputChannel,
     errorHandler: ErrorHandler,
@@ -64,10 +68,9 @@ export function clientOptions(
 ): LanguageClientOptions {
     const folder = projectFolder();
     return {
-        documentSelector: [
-            { scheme: 'file', language: 'python' },
-            { scheme: 'untitled', language: 'python' },
-        ],
+        documentSelector: ['file', 'untitled'].flatMap((scheme) =>
+            LANGUAGES.map((language) => ({ scheme, language })),
+        ),
         diagnosticCollectionName: CLIENT_ID,
         outputChannel,
         revealOutputChannelOn: RevealOutputChannelOn.Never,

@@ -1,5 +1,6 @@
-// dbheal for VS Code: starts the dbheal language server (`<python> -m dbheal_lsp`) for Python
-// files, and adds commands, a status bar item and an output channel around it.
+// dbheal for VS Code: starts the dbheal language server (`<python> -m dbheal_lsp`) for Python,
+// JavaScript and TypeScript files, and adds commands, a status bar item and an output channel
+// around it.
 //
 // The server registers its own commands (dbheal.scanWorkspace, dbheal.queueMigration,
 // dbheal.applyMigration, dbheal.applyFix, dbheal.rollback, dbheal.showHistory, dbheal.listQueue)

@@ -245,14 +245,22 @@ describe('the settings', () => {
         });
     });
 
-    it('are synchronized: configurationSection "dbheal", Python documents, the dbheal output channel', async () => {
+    it('are synchronized: configurationSection "dbheal", Python/JS/TS documents, the dbheal output channel', async () => {
         fake.settings['dbheal.interpreter'] = pythonOk;
         await start();
         const options = onlyClient().clientOptions;
         assert.equal(options.synchronize.configurationSection, 'dbheal');
         assert.deepEqual(options.documentSelector, [
             { scheme: 'file', language: 'python' },
+            { scheme: 'file', language: 'javascript' },
+            { scheme: 'file', language: 'typescript' },
+            { scheme: 'file', language: 'javascriptreact' },
+            { scheme: 'file', language: 'typescriptreact' },
             { scheme: 'untitled', language: 'python' },
+            { scheme: 'untitled', language: 'javascript' },
+            { scheme: 'untitled', language: 'typescript' },
+            { scheme: 'untitled', language: 'javascriptreact' },
+            { scheme: 'untitled', language: 'typescriptreact' },
         ]);
         assert.equal(options.outputChannel.name, 'dbheal');
         assert.equal(options.diagnosticCollectionName, 'dbheal');
@@ -565,9 +573,13 @@ describe('package.json', () => {
         assert.match(manifest.dependencies['vscode-languageclient'], /^9\./);
     });
 
-    it('activates on Python files, pyproject.toml and migrations', () => {
+    it('activates on Python, JavaScript and TypeScript files, pyproject.toml and migrations', () => {
         assert.deepEqual(manifest.activationEvents, [
             'onLanguage:python',
+            'onLanguage:javascript',
+            'onLanguage:typescript',
+            'onLanguage:javascriptreact',
+            'onLanguage:typescriptreact',
             'workspaceContains:pyproject.toml',
             'workspaceContains:**/migrations/*.sql',
         ]);

@@ -1,5 +1,6 @@
 -- dbheal for Neovim 0.7 and later, with nothing but the built-in LSP client.
--- One dbheal server per project root, started for the first Python buffer of that root.
+-- One dbheal server per project root, started for the first Python, JavaScript or TypeScript
+-- buffer of that root.
 local dbheal_markers = { 'pyproject.toml', 'migrations', '.git' }
 local dbheal_clients = {} -- project root -> client id
 
@@ -28,7 +29,7 @@ local function dbheal_root(fname)
 end
 
 vim.api.nvim_create_autocmd('FileType', {
-  pattern = 'python',
+  pattern = { 'python', 'javascript', 'typescript', 'javascriptreact', 'typescriptreact' },
   callback = function(args)
     local fname = vim.api.nvim_buf_get_name(args.buf)
     if fname == '' then
