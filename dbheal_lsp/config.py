@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbheal_lsp.database_url import is_postgres_url, redacted
+from dbheal_lsp.database_url import database_url_setting, redacted
 from dbheal_lsp.discovery import discover_database, discover_migrations
 from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file, relative_path
 from dbheal_lsp.globs import GlobSet
@@ -234,7 +234,9 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
 
 
 def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Config:
-    database_url = _database_url(merged, sources)
+    database_url, from_environment = database_url_setting(merged.get("database"))
+    if from_environment:
+        sources["database"] = "environment"
     database = None if database_url else _path_setting(root, merged, "database")
     if database is None and database_url is None:
         database = discover_database(root)
@@ -291,19 +293,6 @@ def _build(root: Path, merged: dict[str, Any], sources: dict[str, str]) -> Confi
         calls=_calls(merged.get("calls", {})),
         sources=dict(sources),
     )
-
-
-def _database_url(merged: Mapping[str, Any], sources: dict[str, str]) -> str | None:
-    """Return the PostgreSQL URL `database` names, or $DATABASE_URL's when `database` is not
-    set and it names one; None for a SQLite file."""
-    value = merged.get("database")
-    if is_postgres_url(value):
-        return str(value)
-    environment = os.environ.get("DATABASE_URL")
-    if (value is None or value == "") and is_postgres_url(environment):
-        sources["database"] = "environment"
-        return environment
-    return None
 
 
 def _path_setting(root: Path, merged: Mapping[str, Any], key: str) -> Path | None:

@@ -3,10 +3,11 @@ its password wherever dbheal names the database (the CLI's summary, JSON, SARIF,
 
 from __future__ import annotations
 
+import os
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["POSTGRES_SCHEMES", "is_postgres_url", "redacted", "scrubbed"]
+__all__ = ["POSTGRES_SCHEMES", "database_url_setting", "is_postgres_url", "redacted", "scrubbed"]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SECRET_KEYS = frozenset({"password", "sslpassword"})
@@ -20,6 +21,18 @@ def is_postgres_url(text: object) -> bool:
         return False
     scheme, sep, _ = text.partition("://")
     return bool(sep) and scheme.lower() in POSTGRES_SCHEMES
+
+
+def database_url_setting(value: object) -> tuple[str | None, bool]:
+    """Return the PostgreSQL URL the `database` setting names, or $DATABASE_URL's when the
+    setting is not set and it names one (None for a SQLite file), and whether it came from the
+    environment."""
+    if is_postgres_url(value):
+        return str(value), False
+    environment = os.environ.get("DATABASE_URL")
+    if (value is None or value == "") and is_postgres_url(environment):
+        return environment, True
+    return None, False
 
 
 def redacted(url: str) -> str:

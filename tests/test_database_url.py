@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dbheal_lsp.database_url import is_postgres_url, redacted, scrubbed
+import pytest
+
+from dbheal_lsp.database_url import database_url_setting, is_postgres_url, redacted, scrubbed
 
 
 def test_postgres_urls_are_recognised() -> None:
@@ -29,3 +31,14 @@ def test_scrubbed_removes_the_password_from_a_message() -> None:
     clean = scrubbed(message, url)
     assert "s3cr" not in clean and "abc" not in clean
     assert "postgresql://app@h/db" in clean
+
+
+def test_the_setting_names_a_server_or_the_environment_does_when_it_is_unset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db/app")
+    assert database_url_setting("postgresql://u@h/d") == ("postgresql://u@h/d", False)
+    assert database_url_setting(None) == ("postgres://app@db/app", True)
+    assert database_url_setting("app.db") == (None, False)  # a file wins over the environment
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///app.db")
+    assert database_url_setting(None) == (None, False)
