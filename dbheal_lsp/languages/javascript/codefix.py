@@ -11,11 +11,10 @@ issue gone and nothing added. Anything unexpected gives no fix rather than a wro
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.files import text_hash
+from dbheal_lsp.languages.fix_check import clears_only
 from dbheal_lsp.languages.javascript.calls import DEFAULT_CALLS
 from dbheal_lsp.languages.javascript.edits import Candidate, text_edit
 from dbheal_lsp.languages.javascript.fix_target import Target
@@ -33,9 +32,6 @@ __all__ = ["code_fixes"]
 
 _log = logging.getLogger(__name__)
 # Issue types a rename may uncover (they need every name of the statement to resolve).
-_REVEALED_BY_RENAME = frozenset(
-    {IssueType.MISSING_INDEX, IssueType.TYPE_MISMATCH, IssueType.SCHEMA_DRIFT}
-)
 
 
 def code_fixes(source: str, issue: Issue, project: Project | None = None) -> tuple[CodeFix, ...]:
@@ -132,17 +128,6 @@ def still_fixes(
     after = project.check_source(issue.path, after_text)
     if len(after.notes) > len(before.notes):
         return False
-    key = (issue.type, issue.message)
-    old = Counter((i.type, i.message) for i in before.issues)
-    new = Counter((i.type, i.message) for i in after.issues)
-    if old[key] == 0 or new[key] >= old[key]:
-        return False  # the check does not show the issue, or the edit did not clear it
-    if candidate.kind == "rename" and candidate.token and candidate.replacement:
-        # Messages that named the old token name the new one now (SELECT * "of users").
-        word = re.compile(rf"(?<!\w){re.escape(candidate.token)}(?!\w)")
-        old = Counter({(t, word.sub(candidate.replacement, m)): n for (t, m), n in old.items()})
-        revealed = set(_REVEALED_BY_RENAME)
-        if issue.type is IssueType.MISSING_TABLE:
-            revealed.add(IssueType.MISSING_COLUMN)  # columns of a table that now resolves
-        new = Counter({k: n for k, n in new.items() if k[0] not in revealed})
-    return not new - old
+    return clears_only(
+        issue, before.issues, after.issues, candidate.kind, candidate.token, candidate.replacement
+    )

@@ -13,14 +13,14 @@ import io
 import re
 import tokenize
 import warnings
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.positions import LineIndex
 from dbheal_lsp.files import text_hash
-from dbheal_lsp.model import Issue, IssueType, Span, TextEdit
+from dbheal_lsp.languages.fix_check import clears_only
+from dbheal_lsp.model import Issue, Span, TextEdit
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -34,9 +34,6 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _STAND_IN = re.compile(r"__dbheal_\d+")
 # Issue types the checker can only see once every name in a statement resolves: after a rename
 # they may appear, uncovered rather than caused by the edit (see `still_fixes`).
-_REVEALED_BY_RENAME = frozenset(
-    {IssueType.MISSING_INDEX, IssueType.TYPE_MISMATCH, IssueType.SCHEMA_DRIFT}
-)
 
 
 @dataclass(frozen=True)
@@ -287,20 +284,6 @@ def still_fixes(ctx: Context, candidate: Candidate) -> bool:
     after = ctx.project.check_source(issue.path, candidate.new_snippet)
     if after.notes:
         return False
-    key = (issue.type, issue.message)
-    old = Counter((i.type, i.message) for i in before.issues)
-    new = Counter((i.type, i.message) for i in after.issues)
-    if old[key] == 0 or new[key] >= old[key]:
-        return False  # the call alone does not show the issue, or the edit did not clear it
-    if candidate.kind == "parameterize" and any(t is IssueType.SQL_INJECTION for t, _ in new):
-        return False
-    if candidate.kind == "rename" and candidate.token and candidate.replacement:
-        # Messages that named the old token name the new one now (SELECT * "of users").
-        word = re.compile(rf"(?<!\w){re.escape(candidate.token)}(?!\w)")
-        old = Counter({(t, word.sub(candidate.replacement, m)): n for (t, m), n in old.items()})
-        revealed = set(_REVEALED_BY_RENAME)
-        if issue.type is IssueType.MISSING_TABLE:
-            revealed.add(IssueType.MISSING_COLUMN)  # columns of a table that now resolves
-        new = Counter({k: n for k, n in new.items() if k[0] not in revealed})
-    added = new - old
-    return not added
+    return clears_only(
+        issue, before.issues, after.issues, candidate.kind, candidate.token, candidate.replacement
+    )
