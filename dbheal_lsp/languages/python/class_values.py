@@ -38,7 +38,19 @@ def class_collections(tree: ast.Module) -> dict[tuple[str, str], Given]:
 
 def _classes(tree: ast.Module) -> Iterator[ast.ClassDef]:
     """The module's classes (nested ones too), in source order."""
-    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    nodes: list[ast.ClassDef] = []
+    # A class is a statement: only statements' bodies are walked, not every expression.
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.ClassDef):
+            nodes.append(stmt)
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(stmt, name, ()):
+                if isinstance(child, ast.stmt):
+                    stack.append(child)
+                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    stack.extend(child.body)
     return iter(sorted(nodes, key=lambda n: (n.lineno, n.col_offset)))
 
 

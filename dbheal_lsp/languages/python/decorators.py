@@ -40,7 +40,9 @@ _MAX_ROUNDS = 5  # decorators built from decorators (`f = api(f)`): a few levels
 def transparent_decorators(tree: ast.Module) -> frozenset[str]:
     """Return the names of the decorators that leave callers as they are, for module `tree`:
     the standard ones and those its module-level functions define."""
-    defined = [s for s in tree.body if isinstance(s, FUNCTIONS)]
+    used = _decorator_names(tree)
+    # Only a function the file uses as a decorator is worth reading (most files use none).
+    defined = [s for s in tree.body if isinstance(s, FUNCTIONS) and s.name in used]
     known = set(STANDARD_TRANSPARENT)
     for _ in range(_MAX_ROUNDS):
         found = {d.name for d in defined if d.name not in known and _passes_through(d, known)}
@@ -48,6 +50,32 @@ def transparent_decorators(tree: ast.Module) -> frozenset[str]:
             break
         known |= found
     return frozenset(known)
+
+
+def _decorator_names(tree: ast.Module) -> set[str]:
+    """Return the plain names the module's functions and classes are decorated with (and the
+    names a decorator passes the function to: `f = api(f)` in `write_api`)."""
+    names: set[str] = set()
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (*FUNCTIONS, ast.ClassDef)):
+            for decorator in stmt.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+        for name in ("body", "orelse", "finalbody"):
+            stack.extend(c for c in getattr(stmt, name, ()) if isinstance(c, ast.stmt))
+    if names:
+        # A decorator built on another (`f = api(f)` in `write_api`): that one is read too.
+        names |= {
+            n.func.id
+            for s in tree.body
+            if isinstance(s, FUNCTIONS) and s.name in names
+            for n in ast.walk(s)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+    return names
 
 
 def is_entry_point(

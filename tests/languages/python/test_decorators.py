@@ -55,12 +55,31 @@ def replaced(f):
 
 def configured(name, f):
     return f
+
+
+class Store:
+    @read_api
+    def get(self, key): ...
+
+    @write_api
+    @locked
+    def put(self, key, value): ...
+
+    @route
+    @handler
+    @replaced
+    def web(self, request): ...
 """
 
 
 def test_markers_and_call_through_wrappers_are_transparent_registries_are_not() -> None:
     found = transparent_decorators(ast.parse(MODULE)) - STANDARD_TRANSPARENT
     assert found == {"read_api", "write_api", "locked"}
+
+
+def test_a_function_the_file_does_not_use_as_a_decorator_is_not_read() -> None:
+    unused = MODULE.split("class Store:")[0]
+    assert transparent_decorators(ast.parse(unused)) == STANDARD_TRANSPARENT
 
 
 @pytest.mark.parametrize(
