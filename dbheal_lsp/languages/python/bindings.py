@@ -254,6 +254,13 @@ def blocks_of(node: ast.stmt) -> list[list[ast.stmt]]:
     return blocks
 
 
+def inner_statements(node: ast.stmt) -> list[ast.stmt]:
+    """Return the statements directly inside `node`: its blocks', or a definition's body."""
+    if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
+        return list(node.body)
+    return [stmt for block in blocks_of(node) for stmt in block]
+
+
 def return_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
     """Return the `return` statements of `function`'s own body (not of functions in it)."""
     found: list[ast.Return] = []

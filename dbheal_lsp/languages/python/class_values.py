@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from dbheal_lsp.languages.python.bindings import inner_statements
 from dbheal_lsp.languages.python.constants import KEYS, SELF_TAG, Given, dict_keys
 from dbheal_lsp.languages.python.receivers import leaf_name
 
@@ -45,12 +46,7 @@ def _classes(tree: ast.Module) -> Iterator[ast.ClassDef]:
         stmt = stack.pop()
         if isinstance(stmt, ast.ClassDef):
             nodes.append(stmt)
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            for child in getattr(stmt, name, ()):
-                if isinstance(child, ast.stmt):
-                    stack.append(child)
-                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
-                    stack.extend(child.body)
+        stack.extend(inner_statements(stmt))
     return iter(sorted(nodes, key=lambda n: (n.lineno, n.col_offset)))
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import ast
 
-from dbheal_lsp.languages.python.bindings import FUNCTIONS
-from dbheal_lsp.languages.python.own_methods import own_returns
+from dbheal_lsp.languages.python.bindings import FUNCTIONS, inner_statements, return_statements
 from dbheal_lsp.languages.python.receivers import leaf_name
 
 # Standard wrappers: the callers of the function are still the callers the code shows.
@@ -64,8 +63,7 @@ def _decorator_names(tree: ast.Module) -> set[str]:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if isinstance(target, ast.Name):
                     names.add(target.id)
-        for name in ("body", "orelse", "finalbody"):
-            stack.extend(c for c in getattr(stmt, name, ()) if isinstance(c, ast.stmt))
+        stack.extend(inner_statements(stmt))
     if names:
         # A decorator built on another (`f = api(f)` in `write_api`): that one is read too.
         names |= {
@@ -99,7 +97,7 @@ def _passes_through(function: ast.FunctionDef | ast.AsyncFunctionDef, known: set
         return False
     parameter = (args.posonlyargs or args.args)[0].arg
     inner = {s.name for s in ast.walk(function) if isinstance(s, FUNCTIONS) and s is not function}
-    returns = own_returns(function)
+    returns = return_statements(function)
     if not returns or not all(_returns_function(r, parameter, inner) for r in returns):
         return False
     allowed = _allowed_uses(function, parameter, known)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from dbheal_lsp.languages.python.bindings import FUNCTIONS
+from dbheal_lsp.languages.python.bindings import FUNCTIONS, return_statements
 from dbheal_lsp.languages.python.filecontext import MAX_VARIANTS, FileContext, Scope, Variants
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -33,7 +33,7 @@ def returned_variants(
 ) -> Variants | None:
     """Return the variants of every text `method` returns, read by `read` in the method's own
     scope; None when one of them (or a bare `return`, or falling off the end) is not text."""
-    returns = list(own_returns(method))
+    returns = list(return_statements(method))
     if not returns or any(r.value is None for r in returns) or not _ends_in_return(method):
         return None
     scope = ctx.method_scopes.setdefault(id(method), Scope(method, method.name))
@@ -50,19 +50,6 @@ def returned_variants(
     finally:
         ctx.scope = caller
     return out[:MAX_VARIANTS]
-
-
-def own_returns(method: Function) -> list[ast.Return]:
-    """Return the `return` statements of `method` itself (not of functions nested in it)."""
-    found: list[ast.Return] = []
-    stack: list[ast.AST] = list(method.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            found.append(node)
-        elif not isinstance(node, (*FUNCTIONS, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
-    return found
 
 
 def _ends_in_return(method: Function) -> bool:

@@ -124,3 +124,15 @@ def test_child_nodes_are_the_children_without_contexts_and_operators() -> None:
     assert [ast.dump(n) for n in child_nodes(call.value)] == [
         ast.dump(n) for n in ast.iter_child_nodes(call.value)
     ]
+
+
+def test_inner_statements_are_a_blocks_or_a_definitions_body() -> None:
+    from dbheal_lsp.languages.python.bindings import inner_statements
+
+    tree = ast.parse(
+        "try:\n    a = 1\nexcept E:\n    b = 2\nfinally:\n    c = 3\n"
+        "class K:\n    x = 1\n    def f(self):\n        return 1\n"
+    )
+    block, cls = tree.body
+    assert sorted(ast.unparse(s) for s in inner_statements(block)) == ["a = 1", "b = 2", "c = 3"]
+    assert [type(s).__name__ for s in inner_statements(cls)] == ["Assign", "FunctionDef"]
