@@ -10,7 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.positions import source_lines
+from dbheal_lsp.files import python_source, read_regular_file
 from dbheal_lsp.languages.python.constants import Literal as GivenLiteral
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope
 from dbheal_lsp.languages.python.project_constants import ProjectConstants
@@ -188,15 +190,17 @@ class HelperFiles:
     # The texts each helper's own statement is read as (call_sites.py), by (path, line, column).
     own: dict[tuple[str, int, int], frozenset[str]] = field(default_factory=dict)
 
-    def read(self, path: str) -> tuple[ast.Module, list[str]] | None:
-        """Return the tree and lines of the file at `path`."""
-        if path not in self.parsed:
+    def read(self, root: str, relative: str) -> tuple[ast.Module, list[str]] | None:
+        """Return the tree and lines of the project file `relative` to `root`: a regular file
+        inside the project only (a repository is untrusted input), decoded as Python is."""
+        if relative not in self.parsed:
             try:
-                text = Path(path).read_text(encoding="utf-8")
-                self.parsed[path] = (parse_module(text, path), source_lines(text))
+                data = read_regular_file(Path(root) / relative, max_bytes=MAX_FILE_BYTES, root=root)
+                text = python_source(data)
+                self.parsed[relative] = (parse_module(text, relative), source_lines(text))
             except (OSError, SyntaxError, ValueError, RecursionError):
-                self.parsed[path] = None
-        return self.parsed[path]
+                self.parsed[relative] = None
+        return self.parsed[relative]
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,7 @@ def _class_of(cls: str, ctx: FileContext, files: HelperFiles) -> ast.ClassDef | 
     node = _class_node(module, cls)
     if node is None and cls in ctx.options.constants.class_files:
         constants = ctx.options.constants
-        read = files.read(str(Path(constants.project_root) / constants.class_files[cls]))
+        read = files.read(constants.project_root, constants.class_files[cls])
         node = _class_node(read[0], cls) if read is not None else None
     return node
 
@@ -366,7 +370,7 @@ def method_in(
     path, lines = "", list(ctx.lines)
     if node is None and cls in constants.class_files:
         path = constants.class_files[cls]
-        read = files.read(str(Path(constants.project_root) / path))
+        read = files.read(constants.project_root, path)
         if read is None:
             return None
         module, lines = read

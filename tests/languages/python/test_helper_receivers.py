@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import ast
+import os
+from pathlib import Path
 
 from dbheal_lsp.languages.python.file_constants import file_constants
 from dbheal_lsp.languages.python.filecontext import ExtractOptions
-from dbheal_lsp.languages.python.helper_receivers import receiver_class
+from dbheal_lsp.languages.python.helper_receivers import HelperFiles, receiver_class
 from dbheal_lsp.languages.python.project_constants import project_constants
 from tests.languages.python.test_filecontext import (
     calls_in,
@@ -81,3 +83,20 @@ def test_a_module_name_bound_by_cast_and_by_a_global_assignment() -> None:
 
 def test_a_local_name_made_once_and_a_loop_variable() -> None:
     assert _receivers("local") == ["Completion", ""]
+
+
+def test_a_helpers_file_is_read_only_when_it_is_a_regular_file_inside_the_project(
+    tmp_path: Path,
+) -> None:
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    (project / "tables.py").write_text("class Table:\n    pass\n", encoding="utf-8")
+    (outside / "secret.py").write_text("class Table:\n    pass\n", encoding="utf-8")
+    (project / "linked.py").symlink_to(outside / "secret.py")
+    os.mkfifo(project / "pipe.py")
+    files = HelperFiles()
+    read = files.read(str(project), "tables.py")
+    assert read is not None and read[1] == ["class Table:\n", "    pass\n"]
+    assert files.read(str(project), "linked.py") is None  # a link out of the project
+    assert files.read(str(project), "pipe.py") is None  # never blocks on a FIFO
