@@ -112,7 +112,9 @@ def using_expression(column: str, new_type: str, on_lossy: str) -> str:
     cast = f"{quote(column)}::{new_type}"
     if on_lossy != "null":
         return cast
-    return f"CASE WHEN {converts_expression(column, new_type)} THEN {cast} END {NULL_MARK}"
+    # NULL for every lossy value: one that would not convert, and one that would change.
+    kept = f"CASE WHEN ({cast})::text = {quote(column)}::text THEN {cast} END"
+    return f"CASE WHEN {converts_expression(column, new_type)} THEN {kept} END {NULL_MARK}"
 
 
 def lossy_report(
@@ -140,7 +142,7 @@ def lossy_report(
         ).fetchall()
         for ctid, value, after in sample:
             fate = "would not convert" if after is None else f"would become {after}"
-            examples.append(f"row {ctid}: {value!r} {fate} ({new_type})")
+            examples.append(f"ctid {ctid}: {value!r} {fate} ({new_type})")
     return LossyReport(table, column, new_type, total, lossy, (), tuple(examples))
 
 
