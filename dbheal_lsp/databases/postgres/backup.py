@@ -150,9 +150,9 @@ def describe_losses(
         key=lambda x: -x[1],
     )
     created = [t for t, (_, n) in now.items() if t not in before and n >= 0]
-    parts = [f"{n} row(s) in {t}" for t, n in gained]
+    parts = [f"{n} row(s) in {t} written since the fix" for t, n in gained]
     parts += [f"table {t} ({now[t][1]} row(s)), which the backup does not have" for t in created]
     verb = "dropped" if done else "would drop"
     if not parts:
         return f"restoring {verb} no row counted since the fix (rows may have changed)"
-    return f"restoring {verb} " + ", ".join(parts) + " written since the fix"
+    return f"restoring {verb} " + ", ".join(parts)
