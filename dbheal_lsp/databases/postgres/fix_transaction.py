@@ -24,7 +24,8 @@ from dbheal_lsp.databases.database import Judge, Ran
 from dbheal_lsp.databases.postgres import PostgresError
 from dbheal_lsp.databases.postgres import type_change as tc
 from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
-from dbheal_lsp.databases.postgres.connect import connect
+from dbheal_lsp.databases.postgres.connect import LOCK_TIMEOUT, connect
+from dbheal_lsp.databases.postgres.connect import STATEMENT_TIMEOUT as CONNECT_STATEMENT_TIMEOUT
 from dbheal_lsp.databases.postgres.judge import PostgresJudge
 from dbheal_lsp.databases.schema_fixes import CopyComparison, RewrittenValues
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck
@@ -165,10 +166,9 @@ class PostgresTransaction:
             dropped = self._drop_invalid(name)
             raise FixError(f"{exc}{dropped}", exc.sqlstate) from None
         finally:
-            self.run("RESET lock_timeout")
-            self.run("RESET statement_timeout")
-            self.run("SET lock_timeout = '2s'")
-            self.run("SET statement_timeout = '10s'")
+            # The connection's own timeouts again (connect.py's).
+            self.run(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            self.run(f"SET statement_timeout = '{CONNECT_STATEMENT_TIMEOUT}'")
         self._concurrent.append(name)
         valid = self.run(
             "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
