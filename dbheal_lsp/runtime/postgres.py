@@ -10,26 +10,27 @@ aborts PostgreSQL's transaction, so inside a transaction each statement runs in 
 savepoint is rolled back to after the error and the application's transaction goes on, the
 heal committing with it. Any other error, or a missing object no migration defines, is raised
 unchanged. Everything else (`commit`, `transaction()`, attributes) is the connection's own.
+Each heal, and each missing object not healed, is recorded in the project's
+`.dbheal/state.sqlite` (`dbheal events`) with the application's file and line, as SQLite's are.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 __all__ = ["HealingPsycopg", "wrap_psycopg"]
 
-logger = logging.getLogger("dbheal.runtime")
 _SAVEPOINT = "SAVEPOINT dbheal_statement"
 
 
 class HealingPsycopg:
     """A psycopg connection that heals missing tables and columns (module docstring)."""
 
-    def __init__(self, conn: Any, migrations: Path) -> None:
+    def __init__(self, conn: Any, migrations: Path, root: Path) -> None:
         self._conn = conn
         self._migrations = migrations
+        self._root = root
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -85,12 +86,34 @@ class HealingPsycopg:
         try:
             plan = heal_missing(self._conn, message, text, self._migrations)
         except Exception as failed:  # the heal's own failure: the application's error stands
-            logger.warning("dbheal: could not heal %s: %s", message, failed)
+            self._record(message, text, "none", f"failed: {failed}", None)
             return False
         if plan is None:
+            self._record(message, text, "none", "not healed: no migration defines it", None)
             return False
-        logger.warning("dbheal: healed %s: %s", message, plan.title)
+        self._record(message, text, plan.title, "healed; retried once", plan.table)
         return True
+
+    def _record(
+        self, message: str, query: str, action: str, outcome: str, table: str | None
+    ) -> None:
+        """Record the event in the project's state file, and log it."""
+        from dbheal_lsp.runtime.callsite import app_frame, app_frames, location
+        from dbheal_lsp.runtime.incident import MAX_RECORDED_SQL
+        from dbheal_lsp.runtime.process import log, state
+
+        where = app_frame(app_frames(), self._root)
+        state.record(
+            self._root,
+            error=message,
+            statement=query[:MAX_RECORDED_SQL],
+            **location(self._root, where),
+            action=action,
+            outcome=outcome,
+            table=table,
+        )
+        shown = f"{where[0]}:{where[1]}" if where else "?"
+        log().warning("dbheal: %s at %s: %s — %s", message, shown, action, outcome)
 
 
 class _HealingCursor:
@@ -122,11 +145,11 @@ def wrap_psycopg(conn: Any, *, migrations: Path | None = None, root: Path | None
     """Return `conn` (a psycopg 3 connection) healing missing tables and columns from the
     migrations of `migrations` (default: the project's, found from `root` or the current
     folder). Without a migrations folder, the connection itself is returned."""
-    if migrations is None:
-        from dbheal_lsp.config import find_root, load_config
+    from dbheal_lsp.config import find_root, load_config
 
-        config = load_config(find_root(root or Path.cwd()))
-        migrations = config.migrations
+    project = find_root(root or Path.cwd())
+    if migrations is None:
+        migrations = load_config(project).migrations
     if migrations is None:
         return conn
-    return HealingPsycopg(conn, Path(migrations))
+    return HealingPsycopg(conn, Path(migrations), project)

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbheal_lsp.fixes.state import StateStore
 from dbheal_lsp.runtime.postgres import HealingPsycopg, wrap_psycopg
 from tests.databases.postgres.conftest import pg_conn, pg_url, postgres_server
 from tests.databases.postgres.fixes_project import MIGRATION_1, MIGRATION_2, columns, tables
@@ -30,7 +31,7 @@ def test_a_missing_table_is_created_and_the_insert_retried(
 ) -> None:
     pg_conn.execute(MIGRATION_1)
     with psycopg.connect(pg_url) as raw:
-        app = wrap_psycopg(raw, migrations=_migrations(tmp_path))
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path)
         assert isinstance(app, HealingPsycopg)
         app.execute("INSERT INTO users (email) VALUES ('a@x')")  # before the error: kept
         app.execute("INSERT INTO orders (user_id, total) VALUES (%s, %s)", (1, 5))
@@ -38,6 +39,10 @@ def test_a_missing_table_is_created_and_the_insert_retried(
     assert "orders" in tables(pg_conn)
     assert pg_conn.execute("SELECT user_id, total FROM orders").fetchall() == [(1, 5)]
     assert pg_conn.execute("SELECT email FROM users").fetchall() == [("a@x",)]
+    (event,) = StateStore(tmp_path).events()  # recorded as SQLite's heals are
+    assert event.error == 'relation "orders" does not exist'
+    assert event.action == "Create table orders from 002_orders.sql"
+    assert event.outcome == "healed; retried once"
 
 
 def test_a_missing_column_is_added_for_a_select_through_a_cursor(
@@ -58,7 +63,7 @@ def test_other_errors_are_the_applications_and_its_transaction_goes_on(
 ) -> None:
     pg_conn.execute(MIGRATION_1)
     with psycopg.connect(pg_url) as raw:
-        app = wrap_psycopg(raw, migrations=_migrations(tmp_path))
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path)
         with pytest.raises(psycopg.errors.UndefinedTable):
             app.execute("SELECT * FROM defined_nowhere")
         with pytest.raises(psycopg.errors.UniqueViolation):
@@ -66,3 +71,5 @@ def test_other_errors_are_the_applications_and_its_transaction_goes_on(
         app.execute("INSERT INTO users (email) VALUES ('still works')")
         app.commit()
     assert pg_conn.execute("SELECT email FROM users").fetchall() == [("still works",)]
+    (event,) = StateStore(tmp_path).events()
+    assert event.outcome == "not healed: no migration defines it"
