@@ -35,7 +35,13 @@ if TYPE_CHECKING:
 
     from dbheal_lsp.analysis.schema import Schema
 
-__all__ = ["FixError", "PostgresTransaction", "catalog_version", "current_schema"]
+__all__ = [
+    "STATEMENT_TIMEOUT",
+    "FixError",
+    "PostgresTransaction",
+    "catalog_version",
+    "current_schema",
+]
 
 #: How long one statement of a fix may run (a type change rewrites the whole table).
 STATEMENT_TIMEOUT = "15min"

@@ -16,6 +16,7 @@ from dbheal_lsp.databases.database import SchemaError
 from dbheal_lsp.databases.postgres import PostgresError, backup
 from dbheal_lsp.databases.postgres.fix_target import is_server_file, server_url
 from dbheal_lsp.databases.postgres.fix_transaction import (
+    STATEMENT_TIMEOUT,
     FixError,
     PostgresTransaction,
     catalog_version,
@@ -56,6 +57,9 @@ class PostgresSchemaFixes:
         except SchemaError as exc:
             raise PostgresError(exc.message) from None
         try:
+            # A scan of a large table (the dry run, a backup's copy, a fingerprint) may take
+            # longer than a catalog read: it still waits at most connect.py's lock_timeout.
+            conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
             return read(conn, current_schema(conn))
         except psycopg.Error as exc:
             raise PostgresError(f"{redacted(url)}: {scrubbed(str(exc), url)}") from None
