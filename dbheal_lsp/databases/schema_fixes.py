@@ -199,6 +199,8 @@ class SchemaFixes(Protocol):
     #: Whether the backup may be taken in a thread beside the fix's transaction (SQLite's
     #: online backup); PostgreSQL's copies tables whose lock the fix takes, so it runs first.
     backup_beside: bool
+    #: Whether `restore` puts a backup back (SQLite's file); a rollback offers it only then.
+    restores_backup: bool
 
     def plans_for(
         self,

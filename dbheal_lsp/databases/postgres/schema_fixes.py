@@ -45,6 +45,8 @@ class PostgresSchemaFixes:
 
     #: The backup copies tables on the server: never beside the fix, whose lock it would wait for.
     backup_beside = False
+    #: The backup holds copies of tables, not the server: `restore` refuses.
+    restores_backup = False
 
     def _read(self, database: Path, read: Callable[[psycopg.Connection[Any], str], T]) -> T:
         """`read(connection, schema)` on a connection of its own; the driver's errors become

@@ -30,6 +30,8 @@ class SqliteSchemaFixes:
 
     #: SQLite's online backup may run beside the fix's transaction (fixes/schema_run.py).
     backup_beside = True
+    #: A backup is the whole file: `restore` puts it back.
+    restores_backup = True
 
     def plans_for(
         self,

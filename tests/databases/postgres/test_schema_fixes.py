@@ -66,6 +66,7 @@ def test_rollback_drops_what_the_fix_made_and_keeps_later_rows(
     refused = run_dbheal(root, "rollback", table_fix, "--yes")
     assert refused.returncode != 0
     assert "table orders holds 1 row(s) written since the fix" in refused.stderr
+    assert "--restore-backup" not in refused.stderr  # not offered: a server is not restored
     assert pg_conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
     # Once the row is gone, the inverse change drops the table and its index.
     pg_conn.execute("DELETE FROM orders")
