@@ -19,13 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck, VerifyReport
 
 if TYPE_CHECKING:
     from dbheal_lsp.analysis.migrations import MigrationResult
     from dbheal_lsp.analysis.schema import Schema
+    from dbheal_lsp.config import Config
+    from dbheal_lsp.databases.database import Judge
     from dbheal_lsp.model import Issue
 
 __all__ = [
@@ -35,10 +37,12 @@ __all__ = [
     "FixTransaction",
     "InverseFix",
     "InverseRefused",
+    "JudgingTransaction",
     "NoInverse",
     "RewrittenValues",
     "SchemaFixes",
     "Undo",
+    "fix_database",
     "schema_fixes_for",
 ]
 
@@ -176,9 +180,27 @@ class FixTransaction(Connection, Protocol):
         """The type change `plan` made again with another treatment of lossy values."""
 
 
+@runtime_checkable
+class JudgingTransaction(Protocol):
+    """A fix's transaction on a server that judges statements itself (PostgreSQL): the
+    re-analysis prepares the code's statements in it, where the change is seen before COMMIT
+    (a judge of the project's would prepare them on the server as committed)."""
+
+    def own_judge(self) -> Judge:
+        """A judge preparing statements in this transaction; closing it leaves it open."""
+        ...
+
+
 class SchemaFixes(Protocol):
     """A database back end's schema fixes: plans, the executor's transaction, backups,
-    fingerprints and inverses. `database` is where the database is (a file for SQLite)."""
+    fingerprints and inverses. `database` is where the database is (a file for SQLite, the
+    file standing for the server in the project for PostgreSQL: `fix_database`)."""
+
+    #: Whether the backup may be taken in a thread beside the fix's transaction (SQLite's
+    #: online backup); PostgreSQL's copies tables whose lock the fix takes, so it runs first.
+    backup_beside: bool
+    #: Whether `restore` puts a backup back (SQLite's file); a rollback offers it only then.
+    restores_backup: bool
 
     def plans_for(
         self,
@@ -214,8 +236,11 @@ class SchemaFixes(Protocol):
         """An empty in-memory copy of the database's schema for a dry run, and the schema
         version it was read at (SchemaError when the database cannot be read)."""
 
-    def backup(self, database: Path, folder: Path, *, timeout: float = 5.0) -> Path:
-        """Back the database up into `folder`; return the copy."""
+    def backup(
+        self, database: Path, folder: Path, *, timeout: float = 5.0, tables: Sequence[str] = ()
+    ) -> Path:
+        """Back the database up into `folder`; return the copy. `tables` are the tables the
+        fix changes (PostgreSQL copies those; SQLite copies the whole file)."""
 
     def restore(self, copy: Path, database: Path, *, timeout: float) -> None:
         """Put the backup `copy` back as the database."""
@@ -246,7 +271,25 @@ class SchemaFixes(Protocol):
 
 
 def schema_fixes_for(database: Path | None = None) -> SchemaFixes:
-    """The back end of `database` (SQLite, the only one yet)."""
+    """The back end of `database`: PostgreSQL for the file standing for a server
+    (`fix_database`), else SQLite."""
+    from dbheal_lsp.databases.postgres.fix_target import SUFFIX
+
+    if database is not None and Path(database).suffix == SUFFIX:
+        from dbheal_lsp.databases.postgres.schema_fixes import PostgresSchemaFixes
+
+        return PostgresSchemaFixes()
     from dbheal_lsp.databases.sqlite.schema_fixes import SqliteSchemaFixes
 
     return SqliteSchemaFixes()
+
+
+def fix_database(config: Config) -> Path | None:
+    """The path the fix engine names the project's database by: the SQLite file, or for a
+    PostgreSQL server a file in `.dbheal/postgres/` standing for it (its URL without the
+    password), written when needed; None when no database is configured."""
+    if config.database_url is not None:
+        from dbheal_lsp.databases.postgres.fix_target import server_file
+
+        return server_file(config.root, config.database_url)
+    return config.database

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from dbheal_lsp.databases import DatabaseError
-from dbheal_lsp.databases.schema_fixes import schema_fixes_for
+from dbheal_lsp.databases.schema_fixes import fix_database, schema_fixes_for
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
 from dbheal_lsp.model import CheckResult, Issue, IssueType, LossyReport, MigrationPlan
@@ -125,7 +125,7 @@ def _item(engine: FixEngine, plan: MigrationPlan, issues: list[Issue]) -> HealIt
     """Return the heal item of `plan`: a type change is looked at for lost values, then tried."""
     lossy = None
     blocked = ""
-    database = engine.project.config.database
+    database = fix_database(engine.project.config)
     if plan.kind == "change_type" and database is not None and plan.column:
         lossy = schema_fixes_for(database).lossy_report(database, plan)
         if lossy.lossless:

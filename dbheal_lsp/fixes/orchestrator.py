@@ -28,7 +28,7 @@ from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.codec import to_json
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.database import SchemaError
-from dbheal_lsp.databases.schema_fixes import schema_fixes_for
+from dbheal_lsp.databases.schema_fixes import fix_database, schema_fixes_for
 from dbheal_lsp.files import read_regular_file
 from dbheal_lsp.fixes import migration_queue
 from dbheal_lsp.fixes.code_writer import fixed_text, write_code_fix
@@ -129,7 +129,7 @@ class FixEngine:
 
     def schema_plans(self, issue: Issue) -> tuple[MigrationPlan, ...]:
         """Return the schema fixes of `issue`, planned against the live database now."""
-        database = self.project.config.database
+        database = fix_database(self.project.config)
         if database is None or not database.exists():
             return ()
         state = self.project.schema_state()
@@ -362,7 +362,7 @@ class FixEngine:
         A plan for the target of a queued entry (the same change, planned again or for another
         issue) is not queued twice: that entry takes the newer plan and keeps its id.
         """
-        database = self.project.config.database
+        database = fix_database(self.project.config)
         where = self._relative(database) if database else None
         return migration_queue.enqueue(self.store, plan, severity, where)
 
@@ -378,7 +378,7 @@ class FixEngine:
                 raise FixError(f"migration {entry_id} is {entry.status} and its plan unreadable")
             return entry, plan
         try:
-            version = migration_queue.schema_version(self.project.config.database)
+            version = migration_queue.schema_version(fix_database(self.project.config))
             if plan is None or plan.schema_version != version:
                 self.refresh_queue()
                 entry = self.store.entry(entry_id) or entry
@@ -421,7 +421,7 @@ class FixEngine:
         entries for one target the older stays, the other leaves as "dropped"; ids never
         change.
         """
-        database = self.project.config.database
+        database = fix_database(self.project.config)
         queued = self.store.queued()
         if not queued or database is None or not database.exists():
             return queued  # nothing to plan against: leave the queue as it is
@@ -465,7 +465,7 @@ class FixEngine:
     # --- helpers -------------------------------------------------------------------------------
 
     def _database(self) -> Path:
-        database = self.project.config.database
+        database = fix_database(self.project.config)
         if database is None:
             raise FixError("no database configured (set [tool.dbheal] database or --db)")
         return database

@@ -12,7 +12,7 @@ from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.analysis.statement import Statement
 from dbheal_lsp.databases import DatabaseError
-from dbheal_lsp.databases.schema_fixes import FixTransaction
+from dbheal_lsp.databases.schema_fixes import FixTransaction, JudgingTransaction
 from dbheal_lsp.files import SourceNotText, python_source, read_regular_file
 from dbheal_lsp.model import Issue, IssueType, MigrationPlan, VerifyCheck, VerifyReport
 
@@ -58,7 +58,12 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
 
     def check(tx: FixTransaction) -> VerifyReport:
         after_schema = tx.schema()
-        judge = project.database.judge(after_schema)
+        # A server judges in the fix's own transaction (PostgreSQL); SQLite on a copy of the
+        # schema the transaction reads.
+        if isinstance(tx, JudgingTransaction):
+            judge = tx.own_judge()
+        else:
+            judge = project.database.judge(after_schema)
         after = StatementChecker(after_schema, state.expected, Drift(), judge, CheckSettings())
         still: list[Issue] = []
         added: list[Issue] = []

@@ -209,7 +209,8 @@ def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -
         inverse = _inverse(record, db_path, db_copy)
     except InverseRefused as exc:
         raise RollbackError(
-            f"cannot roll back {record.id}: {exc}; nothing was changed" + _restore_hint(record.id)
+            f"cannot roll back {record.id}: {exc}; nothing was changed"
+            + _restore_hint(record.id, db_path)
         ) from exc
     except NoInverse as exc:
         why = str(exc)
@@ -230,11 +231,13 @@ def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -
     raise RollbackError(
         f"cannot roll back {record.id}: only restoring its database backup undoes it ({why}), "
         f"and {since}: {_losses(db_copy, db_path)[0]}; nothing was changed"
-        + _restore_hint(record.id)
+        + _restore_hint(record.id, db_path)
     )
 
 
-def _restore_hint(fix_id: str) -> str:
+def _restore_hint(fix_id: str, db_path: Path) -> str:
+    if not schema_fixes_for(db_path).restores_backup:
+        return ""  # a server's backup is not put back by dbheal (docs/postgres.md)
     return (
         f" (`dbheal rollback {fix_id} --restore-backup` restores the backup anyway, keeping the "
         "current database in the rollback's own backup)"

@@ -47,8 +47,8 @@ def run_backed_up(
         check = reanalysis()
         cache_kib, beside = rebuild_cache(database, plan)
         with BackgroundBackup(
-            lambda: fixes.backup(database, backup_dir / DATABASE_SUBDIR),
-            background=beside,
+            lambda: fixes.backup(database, backup_dir / DATABASE_SUBDIR, tables=(plan.table,)),
+            background=beside and fixes.backup_beside,
         ) as backup:
             outcome = apply_plan(
                 database,

@@ -28,6 +28,11 @@ __all__ = ["SqliteSchemaFixes"]
 class SqliteSchemaFixes:
     """The schema fixes of a SQLite database file (see the module docstring)."""
 
+    #: SQLite's online backup may run beside the fix's transaction (fixes/schema_run.py).
+    backup_beside = True
+    #: A backup is the whole file: `restore` puts it back.
+    restores_backup = True
+
     def plans_for(
         self,
         database: Path,
@@ -93,8 +98,10 @@ class SqliteSchemaFixes:
         """An in-memory copy of the file's schema (`transaction.schema_copy`)."""
         return schema_copy(database, lock_timeout)
 
-    def backup(self, database: Path, folder: Path, *, timeout: float = 5.0) -> Path:
-        """SQLite's online backup of the file into `folder`, checked."""
+    def backup(
+        self, database: Path, folder: Path, *, timeout: float = 5.0, tables: Sequence[str] = ()
+    ) -> Path:
+        """SQLite's online backup of the whole file into `folder`, checked."""
         from dbheal_lsp.databases.sqlite.backup import backup_database
 
         return backup_database(database, folder, timeout=timeout)

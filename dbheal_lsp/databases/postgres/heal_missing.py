@@ -1,0 +1,113 @@
+"""A missing table or column healed on the application's own psycopg connection, while it runs
+(the runtime wrapper's PostgreSQL half, `runtime/postgres.py`).
+
+The server says "relation ... does not exist" (SQLSTATE 42P01) or "column ... does not exist"
+(42703). The migrations are replayed on a connection of their own (a schema rolled back); the
+plan is the one `dbheal heal` would make (fix_plans.py: the migration's CREATE TABLE with its
+indexes, or its ADD COLUMN); its statements run on the application's connection inside a
+savepoint when a transaction is open (so they commit, or roll back, with the application's
+own), else in a transaction of their own, under `lock_timeout`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
+from dbheal_lsp.databases.postgres.fix_plans import add_column_plan, create_table_plan
+from dbheal_lsp.databases.postgres.fix_transaction import current_schema
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from dbheal_lsp.analysis.migrations import MigrationResult
+    from dbheal_lsp.model import MigrationPlan
+
+__all__ = ["MISSING_STATES", "heal_missing"]
+
+#: The SQLSTATEs of a missing relation and of a missing column.
+MISSING_STATES = frozenset({"42P01", "42703"})
+_RELATION = re.compile(r'relation "(?:[^"]+\.)?([^".]+)" does not exist')
+_COLUMN = re.compile(r'column "(?:[^"]+\.)?([^".]+)"(?: of relation "([^"]+)")? does not exist')
+_QUALIFIED = re.compile(r'column "?([\w$]+)"?\.(?:"?[\w$]+"?) does not exist')
+#: How long a heal waits for a lock (another session's) before it gives up.
+LOCK_TIMEOUT = "2s"
+
+
+def heal_missing(
+    conn: psycopg.Connection[Any], message: str, query: str, folder: Path
+) -> MigrationPlan | None:
+    """Create what `message` says is missing from the migrations of `folder`, on `conn`;
+    return the plan that ran, or None when no migration defines it (nothing ran). The
+    driver's errors propagate."""
+    schema = current_schema(conn)
+    live = schema_from_catalog(conn, schema, "database")
+    migrations = _replayed(conn, folder)
+    plan = _plan(message, query, live, migrations)
+    if plan is None:
+        return None
+    _run(conn, plan)
+    return plan
+
+
+def _plan(message: str, query: str, live: Any, migrations: MigrationResult) -> MigrationPlan | None:
+    if found := _RELATION.search(message):
+        return create_table_plan(found.group(1), live, migrations, None, -1)
+    if found := _COLUMN.search(message):
+        column, table = found.group(1), found.group(2)
+        tables = [table] if table else _tables_adding(column, query, migrations)
+        for name in tables:
+            plan = add_column_plan(name, column, live, migrations, None, -1)
+            if plan is not None:
+                return plan
+    return None
+
+
+def _tables_adding(column: str, query: str, migrations: MigrationResult) -> list[str]:
+    """The tables a migration adds `column` to that `query` names (the server's message for
+    a SELECT does not say which table)."""
+    words = {w.lower() for w in re.findall(r"[\w$]+", query)}
+    return [
+        s.table
+        for s in migrations.statements
+        if s.kind == "add_column"
+        and s.table
+        and (s.column or "").lower() == column.lower()
+        and s.table.lower() in words
+    ]
+
+
+def _replayed(conn: psycopg.Connection[Any], folder: Path) -> MigrationResult:
+    """The migrations replayed on a connection of their own to the same server."""
+    import psycopg
+
+    from dbheal_lsp.databases.postgres.replay import replay_migrations
+
+    info = conn.info
+    other = psycopg.connect(info.dsn, password=info.password or None, autocommit=True)
+    try:
+        return replay_migrations(other, folder, None)
+    finally:
+        other.close()
+
+
+def _run(conn: psycopg.Connection[Any], plan: MigrationPlan) -> None:
+    """The plan's statements in a savepoint of the open transaction, else in one of their own."""
+    from psycopg import pq
+
+    idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+    own = conn.autocommit and idle
+    conn.execute("BEGIN" if own else "SAVEPOINT dbheal_heal")
+    try:
+        row = conn.execute("SELECT current_setting('lock_timeout')").fetchone()
+        conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        for step in plan.steps:
+            conn.execute(step.sql)
+        # The application's own lock_timeout again for the rest of its transaction.
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (row[0] if row else "0",))
+    except BaseException:
+        conn.execute("ROLLBACK" if own else "ROLLBACK TO SAVEPOINT dbheal_heal")
+        raise
+    conn.execute("COMMIT" if own else "RELEASE SAVEPOINT dbheal_heal")

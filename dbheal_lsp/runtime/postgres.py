@@ -1,0 +1,155 @@
+"""The runtime wrapper for psycopg 3 connections: a missing table or column created from the
+migrations while the application runs, and the statement retried once.
+
+`wrap_psycopg(conn)` returns a proxy of the application's connection whose `execute` (and the
+`execute` of the cursors its `cursor()` gives) heals "relation ... does not exist" (42P01) and
+"column ... does not exist" (42703): the migration's statements run on the same connection
+(`databases/postgres/heal_missing.py`), then the statement once more. A failed statement
+aborts PostgreSQL's transaction, so inside a transaction each statement runs in a savepoint
+(`SAVEPOINT`, then `RELEASE` once it succeeded: two more round trips per statement); the
+savepoint is rolled back to after the error and the application's transaction goes on, the
+heal committing with it. Any other error, or a missing object no migration defines, is raised
+unchanged. Everything else (`commit`, `transaction()`, attributes) is the connection's own.
+Each heal, and each missing object not healed, is recorded in the project's
+`.dbheal/state.sqlite` (`dbheal events`) with the application's file and line, as SQLite's are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["HealingPsycopg", "wrap_psycopg"]
+
+_SAVEPOINT = "SAVEPOINT dbheal_statement"
+
+
+class HealingPsycopg:
+    """A psycopg connection that heals missing tables and columns (module docstring)."""
+
+    def __init__(self, conn: Any, migrations: Path, root: Path) -> None:
+        self._conn = conn
+        self._migrations = migrations
+        self._root = root
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __enter__(self) -> HealingPsycopg:
+        self._conn.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.__exit__(*exc)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> _HealingCursor:
+        """The connection's cursor, whose `execute` heals."""
+        return _HealingCursor(self, self._conn.cursor(*args, **kwargs))
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        """The connection's `execute`, healed (module docstring)."""
+        cursor = self._conn.cursor()
+        return self.run(lambda: cursor.execute(query, params, **kwargs), query)
+
+    def run(self, call: Any, query: Any) -> Any:
+        """`call()` in a savepoint when a transaction is or will be open; healed and retried
+        once on a missing table or column that a migration defines."""
+        guarded = self._needs_savepoint()
+        if guarded:
+            self._conn.execute(_SAVEPOINT)
+        try:
+            result = call()
+        except Exception as exc:
+            state = getattr(getattr(exc, "diag", None), "sqlstate", None)
+            if guarded:
+                self._conn.execute("ROLLBACK TO " + _SAVEPOINT)
+                self._conn.execute("RELEASE " + _SAVEPOINT)
+            if not self._heal(state, exc, query):
+                raise
+            return call()  # once: a second error is the application's
+        if guarded:
+            self._conn.execute("RELEASE " + _SAVEPOINT)
+        return result
+
+    def _needs_savepoint(self) -> bool:
+        # IDLE = 0: with autocommit the statement is its own transaction; without, psycopg
+        # begins one before it, and a failed statement would abort it.
+        return not self._conn.autocommit or int(self._conn.info.transaction_status) != 0
+
+    def _heal(self, state: str | None, exc: Exception, query: Any) -> bool:
+        from dbheal_lsp.databases.postgres.heal_missing import MISSING_STATES, heal_missing
+
+        if state not in MISSING_STATES:
+            return False
+        text = query if isinstance(query, str) else str(query)
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        try:
+            plan = heal_missing(self._conn, message, text, self._migrations)
+        except Exception as failed:  # the heal's own failure: the application's error stands
+            self._record(message, text, "none", f"failed: {failed}", None)
+            return False
+        if plan is None:
+            self._record(message, text, "none", "not healed: no migration defines it", None)
+            return False
+        self._record(message, text, plan.title, "healed; retried once", plan.table)
+        return True
+
+    def _record(
+        self, message: str, query: str, action: str, outcome: str, table: str | None
+    ) -> None:
+        """Record the event in the project's state file, and log it."""
+        from dbheal_lsp.runtime.callsite import app_frame, app_frames, location
+        from dbheal_lsp.runtime.incident import MAX_RECORDED_SQL
+        from dbheal_lsp.runtime.process import log, state
+
+        where = app_frame(app_frames(), self._root)
+        state.record(
+            self._root,
+            error=message,
+            statement=query[:MAX_RECORDED_SQL],
+            **location(self._root, where),
+            action=action,
+            outcome=outcome,
+            table=table,
+        )
+        shown = f"{where[0]}:{where[1]}" if where else "?"
+        log().warning("dbheal: %s at %s: %s — %s", message, shown, action, outcome)
+
+
+class _HealingCursor:
+    """A psycopg cursor whose `execute` heals through its connection's proxy."""
+
+    def __init__(self, owner: HealingPsycopg, cursor: Any) -> None:
+        self._owner = owner
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __enter__(self) -> _HealingCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _HealingCursor:
+        """The cursor's `execute`, healed; returns this cursor, as psycopg's does."""
+        self._owner.run(lambda: self._cursor.execute(query, params, **kwargs), query)
+        return self
+
+
+def wrap_psycopg(conn: Any, *, migrations: Path | None = None, root: Path | None = None) -> Any:
+    """Return `conn` (a psycopg 3 connection) healing missing tables and columns from the
+    migrations of `migrations` (default: the project's, found from `root` or the current
+    folder). Without a migrations folder, the connection itself is returned."""
+    from dbheal_lsp.config import find_root, load_config
+
+    project = find_root(root or Path.cwd())
+    if migrations is None:
+        migrations = load_config(project).migrations
+    if migrations is None:
+        return conn
+    return HealingPsycopg(conn, Path(migrations), project)

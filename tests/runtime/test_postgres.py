@@ -1,0 +1,75 @@
+"""The runtime wrapper on a real PostgreSQL server: the application's statement on a missing
+table or column is healed from the migrations and retried, inside its own transaction (a
+savepoint keeps the transaction alive), and any other error is the application's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from dbheal_lsp.fixes.state import StateStore
+from dbheal_lsp.runtime.postgres import HealingPsycopg, wrap_psycopg
+from tests.databases.postgres.conftest import pg_conn, pg_url, postgres_server
+from tests.databases.postgres.fixes_project import MIGRATION_1, MIGRATION_2, columns, tables
+
+__all__ = ["pg_conn", "pg_url", "postgres_server"]  # the server's fixtures, used here too
+
+
+def _migrations(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_users.sql").write_text(MIGRATION_1)
+    (folder / "002_orders.sql").write_text(MIGRATION_2)
+    return folder
+
+
+def test_a_missing_table_is_created_and_the_insert_retried(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    pg_conn.execute(MIGRATION_1)
+    with psycopg.connect(pg_url) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path)
+        assert isinstance(app, HealingPsycopg)
+        app.execute("INSERT INTO users (email) VALUES ('a@x')")  # before the error: kept
+        app.execute("INSERT INTO orders (user_id, total) VALUES (%s, %s)", (1, 5))
+        app.commit()
+    assert "orders" in tables(pg_conn)
+    assert pg_conn.execute("SELECT user_id, total FROM orders").fetchall() == [(1, 5)]
+    assert pg_conn.execute("SELECT email FROM users").fetchall() == [("a@x",)]
+    (event,) = StateStore(tmp_path).events()  # recorded as SQLite's heals are
+    assert event.error == 'relation "orders" does not exist'
+    assert event.action == "Create table orders from 002_orders.sql"
+    assert event.outcome == "healed; retried once"
+
+
+def test_a_missing_column_is_added_for_a_select_through_a_cursor(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    pg_conn.execute(MIGRATION_1)
+    pg_conn.execute("INSERT INTO users (email) VALUES ('a@x')")
+    with psycopg.connect(pg_url, autocommit=True) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path))
+        with app.cursor() as cursor:
+            rows = cursor.execute("SELECT nickname FROM users").fetchall()
+    assert rows == [(None,)]
+    assert "nickname" in columns(pg_conn, "users")
+
+
+def test_other_errors_are_the_applications_and_its_transaction_goes_on(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    pg_conn.execute(MIGRATION_1)
+    with psycopg.connect(pg_url) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path)
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            app.execute("SELECT * FROM defined_nowhere")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            app.execute("INSERT INTO users (id, email) VALUES (1, 'a'), (1, 'b')")
+        app.execute("INSERT INTO users (email) VALUES ('still works')")
+        app.commit()
+    assert pg_conn.execute("SELECT email FROM users").fetchall() == [("still works",)]
+    (event,) = StateStore(tmp_path).events()
+    assert event.outcome == "not healed: no migration defines it"
