@@ -1,6 +1,7 @@
 """The schema the migrations define, replayed on the server and rolled back.
 
-The migration files run, in order, in a fresh schema (`dbheal_replay_...`, first on the
+The migration files, split by PostgreSQL's rules (statements.py: a `$$` function body is one
+statement), run in order in a fresh schema (`dbheal_replay_...`, first on the
 `search_path`) inside one transaction that is rolled back: ~30 ms, no special rights, nothing
 kept. A statement that fails is undone by its savepoint and noted at its line; the schema the
 others built is read from the catalog, each table and column with the file and line that
@@ -18,12 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.ddl import column_offsets
-from dbheal_lsp.analysis.migration_files import (
-    migration_files,
-    read_script,
-    split_statements,
-    up_part,
-)
+from dbheal_lsp.analysis.migration_files import migration_files, read_script, up_part
 from dbheal_lsp.analysis.migrations import (
     MigrationError,
     MigrationResult,
@@ -32,6 +28,7 @@ from dbheal_lsp.analysis.migrations import (
 )
 from dbheal_lsp.analysis.schema import Schema, Table
 from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
+from dbheal_lsp.databases.postgres.statements import split_statements
 from dbheal_lsp.model import Origin
 
 if TYPE_CHECKING:

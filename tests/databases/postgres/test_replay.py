@@ -48,3 +48,32 @@ def test_code_ddl_builds_a_schema(pg_conn: Any) -> None:
     )
     assert result.schema.tables["notes"].column_names == ("id", "body")
     assert result.schema.source == "code"
+
+
+def test_a_migration_with_dollar_quoted_bodies_replays_on_the_server(
+    pg_conn: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_accounts.sql").write_text(
+        "CREATE TABLE accounts (id serial PRIMARY KEY, updated_at timestamptz);\n"
+    )
+    (folder / "002_touch.sql").write_text(
+        "CREATE FUNCTION touch() RETURNS trigger AS $$\n"
+        "BEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n"
+        "CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts\n"
+        "  FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "CREATE FUNCTION label(n int) RETURNS text AS $fn$ SELECT 'n;' || n $fn$ LANGUAGE sql;\n"
+        "ALTER TABLE accounts ADD COLUMN note text DEFAULT E'it\\'s; fine';\n"
+    )
+    result = replay_migrations(pg_conn, folder, tmp_path)
+    assert result.errors == ()
+    assert [(s.path, s.line) for s in result.statements] == [
+        ("001_accounts.sql", 1),
+        ("002_touch.sql", 1),
+        ("002_touch.sql", 7),
+        ("002_touch.sql", 9),
+        ("002_touch.sql", 10),
+    ]
+    assert result.schema.tables["accounts"].column_names == ("id", "updated_at", "note")
+    assert pg_conn.execute("SELECT to_regproc('touch')").fetchone() == (None,)
