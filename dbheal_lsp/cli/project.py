@@ -81,7 +81,10 @@ def database_label(project: Project) -> str:
     if project.config.database_url is not None:
         from dbheal_lsp.database_url import redacted
 
-        return redacted(project.config.database_url)
+        label = redacted(project.config.database_url)
+        if getattr(project.database, "offline", False):
+            label += " (not reachable: pglast and the migrations judged)"
+        return label
     if database is None:
         return "no database (the migrations only)"
     label = shown_path(database)
