@@ -12,6 +12,7 @@ columns in FROM could bring it). Types, plans and the script's DDL need the serv
 
 from __future__ import annotations
 
+import json
 import re
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -33,130 +34,149 @@ _OPAQUE = frozenset({"RangeFunction", "RangeSubselect", "RangeTableFunc", "Range
 
 @dataclass
 class _Seen:
-    """What a statement names, gathered in one walk of its tree."""
+    """What a statement names, gathered in one walk of its parse tree (libpg_query's JSON)."""
 
     ctes: set[str] = field(default_factory=set)
-    relations: list[Any] = field(default_factory=list)  # RangeVar nodes
-    columns: list[Any] = field(default_factory=list)  # ColumnRef nodes
+    relations: list[dict[str, Any]] = field(default_factory=list)  # RangeVar nodes
+    columns: list[dict[str, Any]] = field(default_factory=list)  # ColumnRef nodes
     output_names: set[str] = field(default_factory=set)  # `AS x` of select lists
     opaque: bool = False
 
 
 def offline_verdict(text: str, schema: Schema) -> Verdict:
     """Return the verdict on `text` (placeholders in any driver's spelling) without a server."""
-    from pglast import parse_sql
-    from pglast.parser import ParseError
+    from pglast.parser import ParseError, parse_sql_json
 
     if not text.strip():
         return Verdict("ok")
     sent = dollar_text(text)
     try:
-        parsed = parse_sql(sent.text)
+        # The JSON tree: libpg_query's parse without building Python objects for every node
+        # (a tenth of the time; bench/pglast_speed.py).
+        tree = json.loads(parse_sql_json(sent.text))
     except ParseError as exc:
         message = str(exc.args[0])
         location = int(exc.args[1]) if len(exc.args) > 1 else None
         near = m.group(1).replace('""', '"') if (m := _NEAR.search(message)) else None
         offset = sent.original_offset(location) if location is not None else None
         return Verdict("syntax", message, near, None, offset)
-    if len(parsed) != 1 or type(parsed[0].stmt).__name__ not in _CHECKED:
+    statements = tree.get("stmts", [])
+    if len(statements) != 1:
+        return Verdict("ok")
+    ((kind, statement),) = statements[0].get("stmt", {"": {}}).items()
+    if kind not in _CHECKED:
         return Verdict("ok")
     if schema.is_empty:
         return Verdict("ok", "not judged: no schema")
-    return _names(parsed[0].stmt, schema, sent)
+    return _names(kind, statement, schema, _Places(sent))
 
 
-def _walk(statement: Any) -> _Seen:
-    from pglast.visitors import Visitor
+class _Places:
+    """Turns the tree's byte offsets into the caller's character offsets."""
 
-    seen = _Seen()
+    def __init__(self, sent: Dollared) -> None:
+        self.sent = sent
+        self.encoded = None if sent.text.isascii() else sent.text.encode("utf-8")
 
-    class _Collect(Visitor):
-        def visit(self, ancestors: Any, node: Any) -> None:
-            kind = type(node).__name__
-            if kind == "CommonTableExpr":
-                seen.ctes.add(node.ctename.lower())
-            elif kind == "RangeVar":
-                seen.relations.append(node)
-            elif kind == "ColumnRef":
-                seen.columns.append(node)
-            elif kind == "ResTarget" and node.name:
-                seen.output_names.add(node.name.lower())
-            elif kind in _OPAQUE:
-                seen.opaque = True
-
-    _Collect()(statement)
-    return seen
+    def offset(self, node: dict[str, Any]) -> int:
+        location = max(int(node.get("location", 0)), 0)
+        if self.encoded is not None:
+            location = len(self.encoded[:location].decode("utf-8", "ignore"))
+        return self.sent.original_offset(location)
 
 
-def _names(statement: Any, schema: Schema, sent: Dollared) -> Verdict:
+def _walk(node: Any, seen: _Seen) -> None:
+    """Gather into `seen` what the tree under `node` names (every wrapped node visited)."""
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, seen)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "CommonTableExpr":
+            seen.ctes.add(str(value.get("ctename", "")).lower())
+        elif key == "RangeVar":
+            seen.relations.append(value)
+        elif key == "ColumnRef":
+            seen.columns.append(value)
+        elif key == "ResTarget" and value.get("name"):
+            seen.output_names.add(str(value["name"]).lower())
+        elif key in _OPAQUE:
+            seen.opaque = True
+        if isinstance(value, dict | list):
+            _walk(value, seen)
+
+
+def _names(kind: str, statement: dict[str, Any], schema: Schema, places: _Places) -> Verdict:
     """Return a verdict on the names `statement` uses (see module docstring)."""
-    seen = _walk(statement)
+    seen = _Seen()
+    _walk(statement, seen)
+    if "relation" in statement:  # INSERT, UPDATE, DELETE: their table is not a wrapped node
+        seen.relations.append(statement["relation"])
     aliases: dict[str, Table | None] = {}
-    for relation in sorted(seen.relations, key=lambda r: r.location or 0):
-        name = relation.relname.lower()
-        if name in seen.ctes and relation.schemaname is None:
+    for relation in sorted(seen.relations, key=lambda r: int(r.get("location", 0))):
+        name = str(relation.get("relname", "")).lower()
+        if name in seen.ctes and "schemaname" not in relation:
             aliases[name] = None
             seen.opaque = True
             continue
-        if relation.schemaname not in (None, "public"):
+        if relation.get("schemaname", "public") != "public":
             seen.opaque = True
             continue
         table = schema.table(name)
         if table is None:
-            message = f'relation "{relation.relname}" does not exist'
-            offset = sent.original_offset(relation.location or 0)
-            return Verdict("no_table", message, relation.relname, None, offset)
+            shown = relation.get("relname", "")
+            message = f'relation "{shown}" does not exist'
+            return Verdict("no_table", message, shown, None, places.offset(relation))
         if table.is_view:
             seen.opaque = True
-        alias = relation.alias.aliasname.lower() if relation.alias else name
+        alias = str(relation.get("alias", {}).get("aliasname", name)).lower()
         aliases[alias] = None if table.is_view else table
-    target = _target_table(statement, schema)
-    if target is not None and (missing := _missing_target_column(statement, target, sent)):
-        return missing
-    return _missing_column(seen, aliases, sent) or Verdict("ok")
+    target = schema.table(str(statement.get("relation", {}).get("relname", "")).lower())
+    if target is not None and kind in ("InsertStmt", "UpdateStmt"):
+        key = "cols" if kind == "InsertStmt" else "targetList"
+        targets = [t.get("ResTarget", {}) for t in statement.get(key, [])]
+        if missing := _missing_target_column(targets, target, places):
+            return missing
+    return _missing_column(seen, aliases, places) or Verdict("ok")
 
 
-def _target_table(statement: Any, schema: Schema) -> Table | None:
-    relation = getattr(statement, "relation", None)
-    if relation is None or type(statement).__name__ not in ("InsertStmt", "UpdateStmt"):
-        return None
-    return schema.table(relation.relname.lower())
-
-
-def _missing_target_column(statement: Any, table: Table, sent: Dollared) -> Verdict | None:
+def _missing_target_column(
+    targets: list[dict[str, Any]], table: Table, places: _Places
+) -> Verdict | None:
     """Return the verdict on an INSERT column list or UPDATE SET naming a column not there."""
-    targets = statement.cols if type(statement).__name__ == "InsertStmt" else statement.targetList
-    for target in targets or ():
-        if target.name and table.column(target.name) is None:
-            message = f'column "{target.name}" of relation "{table.name}" does not exist'
-            offset = sent.original_offset(target.location or 0)
-            return Verdict("no_column", message, target.name, table.name, offset)
+    for target in targets:
+        name = target.get("name")
+        if name and table.column(name) is None:
+            message = f'column "{name}" of relation "{table.name}" does not exist'
+            return Verdict("no_column", message, name, table.name, places.offset(target))
     return None
 
 
 def _missing_column(
-    seen: _Seen, aliases: dict[str, Table | None], sent: Dollared
+    seen: _Seen, aliases: dict[str, Table | None], places: _Places
 ) -> Verdict | None:
     """Return the verdict on the first column reference no table of the statement has."""
     known = [t for t in aliases.values() if t is not None]
     everywhere = {c.name.lower() for t in known for c in t.columns}
-    for ref in sorted(seen.columns, key=lambda r: r.location or 0):
-        parts = [getattr(f, "sval", None) for f in ref.fields]
+    for ref in sorted(seen.columns, key=lambda r: int(r.get("location", 0))):
+        parts = [f.get("String", {}).get("sval") for f in ref.get("fields", [])]
         if None in parts or len(parts) > 2:
             continue  # `t.*`, `schema.table.column`: not judged offline
-        offset = sent.original_offset(ref.location or 0)
         if len(parts) == 2:
-            qualifier, name = parts
-            table = aliases.get(str(qualifier).lower())
-            if table is not None and table.column(str(name)) is None:
+            qualifier, name = str(parts[0]), str(parts[1])
+            table = aliases.get(qualifier.lower())
+            if table is not None and table.column(name) is None:
                 message = f"column {qualifier}.{name} does not exist"
-                return Verdict("no_column", message, name, qualifier, offset)
+                return Verdict("no_column", message, name, qualifier, places.offset(ref))
             continue
         name = str(parts[0])
         lowered = name.lower()
         if seen.opaque or not known or lowered in everywhere or lowered in seen.output_names:
             continue
-        return Verdict("no_column", f'column "{name}" does not exist', name, None, offset)
+        message = f'column "{name}" does not exist'
+        return Verdict("no_column", message, name, None, places.offset(ref))
     return None
 
 

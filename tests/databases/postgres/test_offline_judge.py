@@ -35,6 +35,8 @@ def test_unknown_tables_and_columns_are_named_at_their_place() -> None:
     column = offline_verdict(text, schema)
     assert (column.kind, column.name, column.qualifier) == ("no_column", "emial", "u")
     assert column.offset == text.index("u.emial")
+    accented = "SELECT 'é', u.emial FROM users u"
+    assert offline_verdict(accented, schema).offset == accented.index("u.emial")
     bare = offline_verdict("SELECT id, user_id FROM users", schema)
     assert (bare.kind, bare.name) == ("no_column", "user_id")
     insert = offline_verdict("INSERT INTO orders (id, totl) VALUES (?, ?)", schema)
