@@ -185,6 +185,7 @@ class OfflineJudge:
     nothing to plan, no DDL run."""
 
     dialect = "postgres"
+    engine = "PostgreSQL"
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
