@@ -26,7 +26,7 @@ from dbheal_lsp.analysis.migrations import (
     MigrationStatement,
     StatementKind,
 )
-from dbheal_lsp.analysis.schema import Schema, Table
+from dbheal_lsp.analysis.schema import Index, Schema, Table
 from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
 from dbheal_lsp.databases.postgres.statements import split_statements
 from dbheal_lsp.model import Origin
@@ -48,6 +48,15 @@ _CREATE_VIEW = re.compile(
 )
 _CREATE_INDEX = re.compile(
     r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+(?:ONLY\s+)?" + _NAME, re.IGNORECASE | re.DOTALL
+)
+_CREATE_TRIGGER = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+\"?[\w$]+\"?.*?\bON\s+(?:ONLY\s+)?"
+    + _NAME,
+    re.IGNORECASE | re.DOTALL,
+)
+_INDEX_NAME = re.compile(
+    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\"?([\w$]+)",
+    re.IGNORECASE,
 )
 _ADD_COLUMN = re.compile(
     r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?" + _NAME + r"\s+ADD\s+(?:COLUMN\s+)?"
@@ -145,6 +154,8 @@ def _statement(sql: str, origin: Origin) -> MigrationStatement:
         kind, table = "create_view", m.group(2) or m.group(1)
     elif m := _CREATE_INDEX.match(sql):
         kind, table = "create_index", m.group(2) or m.group(1)
+    elif m := _CREATE_TRIGGER.match(sql):
+        kind, table = "create_trigger", m.group(2) or m.group(1)
     elif m := _ADD_COLUMN.match(sql):
         kind, table, column = "add_column", m.group(2) or m.group(1), m.group(3)
     return MigrationStatement(origin.path, origin.line, sql, kind, table, column)
@@ -159,9 +170,14 @@ def _by_table(ran: list[MigrationStatement]) -> dict[str, tuple[MigrationStateme
 
 
 def _with_origins(schema: Schema, ran: list[MigrationStatement]) -> Schema:
-    """Return `schema` with each table and column's defining file and line."""
+    """Return `schema` with each table, column and index's defining file and line."""
     tables: dict[str, Table] = dict(schema.tables)
+    indexes: dict[str, Index] = dict(schema.indexes)
     for statement in ran:
+        if statement.kind == "create_index" and (m := _INDEX_NAME.match(statement.sql)):
+            index = indexes.get(m.group(1).lower())
+            if index is not None:
+                indexes[index.name.lower()] = replace(index, origin=statement.origin)
         table = tables.get((statement.table or "").lower())
         if table is None:
             continue
@@ -180,7 +196,7 @@ def _with_origins(schema: Schema, ran: list[MigrationStatement]) -> Schema:
                 for c in table.columns
             )
             tables[table.name.lower()] = replace(table, columns=columns)
-    return replace(schema, tables=MappingProxyType(tables))
+    return replace(schema, tables=MappingProxyType(tables), indexes=MappingProxyType(indexes))
 
 
 def _line_of(statement: MigrationStatement, offset: int) -> Origin:
