@@ -86,21 +86,22 @@ def offline_migrations(folder: Path, root: Path | None) -> MigrationResult:
     errors: list[MigrationError] = []
     ran: list[MigrationStatement] = []
     for path in files:
+        shown = str(path)  # made relative to the root where it is shown, as on SQLite
         try:
             text = up_part(read_script(path, root))
         except OSError as exc:
-            errors.append(MigrationError(path.name, 0, f"not read: {exc}"))
+            errors.append(MigrationError(shown, 0, f"not read: {exc}"))
             continue
         for line, sql in split_statements(text):
-            origin = Origin(path.name, line)
+            origin = Origin(shown, line)
             try:
                 parsed = parse_sql(sql)
             except ParseError as exc:
-                errors.append(MigrationError(path.name, line, str(exc.args[0])))
+                errors.append(MigrationError(shown, line, str(exc.args[0])))
                 continue
             for raw in parsed:
                 kind, table, column = _apply(building, raw.stmt, sql, origin)
-                ran.append(MigrationStatement(path.name, line, sql, kind, table, column))
+                ran.append(MigrationStatement(shown, line, sql, kind, table, column))
     schema = Schema(
         MappingProxyType(building.tables),
         MappingProxyType(building.indexes),

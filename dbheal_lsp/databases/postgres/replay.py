@@ -73,7 +73,7 @@ def replay_migrations(
     statements: list[tuple[str, Origin]] = []
     errors: list[MigrationError] = []
     for path in files:
-        shown = path.name
+        shown = str(path)  # made relative to the root where it is shown, as on SQLite
         try:
             text = up_part(read_script(path, root))
         except OSError as exc:
