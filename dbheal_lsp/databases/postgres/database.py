@@ -45,8 +45,6 @@ class PostgresDatabase:
     """A project's PostgreSQL server (named by `url`) and its analysis services; safe to share
     between threads (one lock guards the connection the schema is read on)."""
 
-    engine = "PostgreSQL"
-
     def __init__(self, url: str, *, migrations_root: Path | None = None) -> None:
         self.url = url
         self.label = redacted(url)

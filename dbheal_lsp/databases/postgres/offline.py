@@ -38,8 +38,6 @@ def pglast_available() -> bool:
 class OfflinePostgresDatabase:
     """PostgreSQL without a server (see module docstring)."""
 
-    engine = "PostgreSQL"
-
     def __init__(self, *, migrations_root: Path | None = None) -> None:
         self.migrations_root = migrations_root
 
