@@ -20,6 +20,7 @@ import tomlkit
 import tomlkit.items
 
 from dbheal_lsp.config import DIALECTS, Config, ConfigError, load_config, read_pyproject
+from dbheal_lsp.database_url import is_postgres_url, redacted
 from dbheal_lsp.files import atomic_write
 from dbheal_lsp.languages import SOURCE_EXTENSIONS
 from dbheal_lsp.model import IssueType, Severity
@@ -106,7 +107,9 @@ def effective_rows(config: Config) -> list[SettingRow]:
         else "the defaults (docs/rules.md)"
     )
     values = {
-        "database": path(config.database),
+        "database": (
+            redacted(config.database_url) if config.database_url else path(config.database)
+        ),
         "migrations": path(config.migrations),
         "dialect": config.dialect,
         "include": strings(config.include) if config.include else _EVERY_SOURCE,
@@ -140,6 +143,10 @@ def form_fields(section: Mapping[str, Any]) -> dict[str, str]:
             fields[key] = "\n".join(str(v) for v in value)
         else:
             fields[key] = str(value)
+    if is_postgres_url(fields["database"]):
+        # The page never shows a password: the field holds the URL without it (`save` keeps
+        # the file's own URL when the field comes back unchanged).
+        fields["database"] = redacted(fields["database"])
     raw = section.get("severity")
     severity = raw if isinstance(raw, Mapping) else {}
     for name, value in severity.items():
@@ -201,10 +208,13 @@ def save(root: Path, values: Mapping[str, Any]) -> Config:
     """Validate `values`, write them as [tool.dbheal] of root/pyproject.toml (only the keys
     that changed; everything else in the file is kept as it is), and return the configuration
     the file now gives. Raise ConfigError, writing nothing, when a value is invalid."""
+    current = read_pyproject(root)
+    kept = current.get("database")
+    if is_postgres_url(kept) and values.get("database") == redacted(str(kept)):
+        values = {**values, "database": kept}  # the form showed it without its password
     validate(root, values)
     pyproject = root / "pyproject.toml"
     before = _read(pyproject) if pyproject.exists() else ""
-    current = read_pyproject(root)
     after = _updated(before, current, values)
     if after == before:
         return load_config(root)

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.oracle import Facts, Verdict, parse, split_script, stand_in_index
@@ -110,10 +109,6 @@ class _ScriptSchema:
         if not self.dirty or self.judge is None:
             return not self.last.is_empty
         return self.judge.has_objects()
-
-
-# How messages name the database a judge speaks for.
-_ENGINE_NAMES = MappingProxyType({"sqlite": "SQLite", "postgres": "PostgreSQL"})
 
 
 class StatementChecker:
@@ -335,7 +330,7 @@ class StatementChecker:
             plan,
             _fragment_among_tables(part),
             partial(self.judge.plan_with_index, plan_text, placeholders) if plan else None,
-            _ENGINE_NAMES.get(self.judge.dialect, self.judge.dialect),
+            self.judge.engine,
         )
 
     def _as_names(

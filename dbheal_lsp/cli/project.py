@@ -22,8 +22,14 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_database_argument(parser: argparse.ArgumentParser) -> None:
-    """Add --database (and its older spelling --db): the SQLite file to use."""
-    parser.add_argument("--database", "--db", dest="db", type=Path, help="the SQLite database file")
+    """Add --database (and its older spelling --db): the SQLite file or PostgreSQL URL to use."""
+    parser.add_argument(
+        "--database",
+        "--db",
+        dest="db",
+        metavar="FILE_OR_URL",
+        help="the SQLite database file, or a postgresql:// URL (its password is never shown)",
+    )
 
 
 def load_project_from(args: argparse.Namespace, *, writes: bool = False) -> Project:
@@ -39,12 +45,20 @@ def load_project_from(args: argparse.Namespace, *, writes: bool = False) -> Proj
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such file or folder: {path}")
+    from dbheal_lsp.database_url import is_postgres_url
+
     db = getattr(args, "db", None)
     migrations = getattr(args, "migrations", None)
-    if db and not db.exists():
-        raise UsageError(f"database file not found: {db}")
+    if db and is_postgres_url(db):
+        database: str | None = str(db)  # a server: nothing on disk to find
+    elif db:
+        if not Path(db).exists():
+            raise UsageError(f"database file not found: {db}")
+        database = str(Path(db).resolve())
+    else:
+        database = None
     overrides = {
-        "database": str(db.resolve()) if db else None,
+        "database": database,
         "migrations": str(migrations.resolve()) if migrations else None,
         "fail-on": getattr(args, "fail_on", None),
     }
@@ -81,7 +95,10 @@ def database_label(project: Project) -> str:
     if project.config.database_url is not None:
         from dbheal_lsp.database_url import redacted
 
-        return redacted(project.config.database_url)
+        label = redacted(project.config.database_url)
+        if getattr(project.database, "offline", False):
+            label += " (not reachable: pglast and the migrations judged)"
+        return label
     if database is None:
         return "no database (the migrations only)"
     label = shown_path(database)

@@ -39,7 +39,8 @@ def complete_statement(text: str) -> bool:
 
 def open_database(config: Config) -> Database:
     """Return the back end of the project's database: PostgreSQL when a server URL names it
-    (`Config.database_url`), else SQLite."""
+    (`Config.database_url`); PostgreSQL without a server (pglast and the migrations) when the
+    code is PostgreSQL's, with migrations and no database file; else SQLite."""
     # Imported here: the back end reads engine values (the schema model), which import this seam.
     from dbheal_lsp.databases.sqlite.database import SqliteDatabase
     from dbheal_lsp.files import is_inside
@@ -53,6 +54,14 @@ def open_database(config: Config) -> Database:
         return PostgresDatabase(
             config.database_url, migrations_root=config.root if confined else None
         )
+    if config.dialect == "postgres" and config.database is None and config.migrations:
+        from dbheal_lsp.databases.postgres.offline import (
+            OfflinePostgresDatabase,
+            pglast_available,
+        )
+
+        if pglast_available():
+            return OfflinePostgresDatabase(migrations_root=config.root if confined else None)
     return SqliteDatabase(config.database, migrations_root=config.root if confined else None)
 
 

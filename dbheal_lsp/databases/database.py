@@ -104,6 +104,12 @@ class Judge(Protocol):
         the code's dialect that it rejects is not read again by sqlglot."""
         ...
 
+    @property
+    def engine(self) -> str:
+        """The database's name as messages give it ("SQLite", "PostgreSQL"): who rejects a
+        statement, whose planner an index would serve."""
+        ...
+
     def verdict(self, text: str) -> Verdict:
         """Return the database's verdict on preparing `text` against the schema copy."""
         ...

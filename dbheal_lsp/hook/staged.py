@@ -255,7 +255,8 @@ class _ProjectCheck:
         if files is None:
             return None
         files = [e for e in files if e.regular]
-        config = replace(self.config, database=None, migrations=None)
+        # No live database (a PostgreSQL server's neither): the commit's migrations decide.
+        config = replace(self.config, database=None, database_url=None, migrations=None)
         if files:
             config = replace(config, migrations=self._materialize(files))
         project = Project(config)
@@ -285,7 +286,7 @@ class _ProjectCheck:
                 f"--against migrations: the project {config.root} has no migrations in the index"
             )
         if self.against != "database" and config.migrations is not None:
-            config = replace(config, database=None)
+            config = replace(config, database=None, database_url=None)
         project = Project(config)
         if project.needs_code_schema():
             project.set_code_schema(self._ddl_in_index(project))

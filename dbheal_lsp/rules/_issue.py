@@ -91,6 +91,27 @@ def find_name(text: str, name: str, after: int = 0) -> tuple[int, int]:
     return leading, len(text.rstrip())
 
 
+# What may stand between where the database places a name's error and the name: qualifiers
+# (`u.`, `public.users.`) and an opening quote.
+_QUALIFIERS = re.compile(r'(?:"?[\w$]+"?\s*\.\s*)*"?')
+
+
+def verdict_span(facts: Facts, name: str, after: int = 0) -> tuple[int, int]:
+    """Return the offsets of `name` where the database placed its error (the verdict's offset,
+    a PostgreSQL server's position: the right one when the name comes twice), else of its
+    first whole-word occurrence (`find_name`)."""
+    offset = facts.verdict.offset
+    text = facts.rendered.text
+    if offset is not None and 0 <= offset < len(text):
+        # The position is the reference's start: `u.emial` or `"Name"` puts the name a few
+        # characters on.
+        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+        m = pattern.search(text, offset, offset + len(name) + 130)
+        if m is not None and _QUALIFIERS.fullmatch(text, offset, m.start()):
+            return m.start(), m.end()
+    return find_name(text, name, after)
+
+
 def no_such(
     kind: str, shown: str, name: str, origin: Origin | None, verb: str, candidates: Any
 ) -> tuple[str, str | None]:

@@ -8,7 +8,7 @@ from typing import Any
 from dbheal_lsp.analysis.oracle import Facts
 from dbheal_lsp.analysis.statement import is_stand_in
 from dbheal_lsp.model import Issue, IssueType, Severity
-from dbheal_lsp.rules._issue import expected_origin, find_name, issue, no_such
+from dbheal_lsp.rules._issue import expected_origin, issue, no_such, verdict_span
 from dbheal_lsp.rules.rule import Rule
 
 
@@ -43,7 +43,7 @@ def missing_columns(facts: Facts) -> Iterator[Issue]:
         ):
             return
         table = _table_of_qualifier(facts, facts.verdict.qualifier)
-        start, end = find_name(facts.rendered.text, name)
+        start, end = verdict_span(facts, name)
         candidates = [c.name for c in table.columns] if table else []
         yield _missing_column(facts, name, table.name if table else None, start, end, candidates)
 

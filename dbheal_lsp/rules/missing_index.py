@@ -67,7 +67,7 @@ def _filter_indexes(facts: Facts) -> Iterator[Issue]:
         message = (
             f"{table.name} is read in full to filter on {', '.join(columns)} "
             f"(query plan: {plan_line}); an index {name} on {table.name}({', '.join(columns)}) "
-            "would let SQLite search it"
+            f"would let {facts.judged_by} search it"
         )
         yield issue(
             facts,
@@ -125,7 +125,8 @@ def _sort_indexes(facts: Facts) -> Iterator[Issue]:
             end,
             f"{table.name} is read in full and sorted to return its first rows by {column} "
             f"(query plan: SCAN {table.name}, {_TEMP_SORT}); an index {name} on "
-            f"{table.name}({column}) would let SQLite read them in order and stop at the LIMIT",
+            f"{table.name}({column}) would let {facts.judged_by} read them in order and stop at "
+            "the LIMIT",
             table=table.name,
             column_name=column,
             suggestion=name,

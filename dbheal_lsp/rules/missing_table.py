@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbheal_lsp.analysis.oracle import Facts
 from dbheal_lsp.analysis.statement import is_stand_in
 from dbheal_lsp.model import Issue, IssueType, Severity
-from dbheal_lsp.rules._issue import expected_origin, find_name, issue, no_such
+from dbheal_lsp.rules._issue import expected_origin, issue, no_such, verdict_span
 from dbheal_lsp.rules.rule import Rule
 
 
@@ -28,7 +28,7 @@ def missing_tables(facts: Facts) -> Iterator[Issue]:
         and name.lower() not in seen
         and not is_stand_in(name)
     ):
-        start, end = find_name(facts.rendered.text, name)
+        start, end = verdict_span(facts, name)
         yield _missing_table(facts, name, start, end)
 
 

@@ -47,7 +47,7 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
         _, first_end = find_name(text, verdict.name)
         start, end = find_name(text, verdict.name, first_end)
     elif verdict.name:
-        start, end = _find_token(text, verdict.name)
+        start, end = _placed_token(text, verdict.name, verdict.offset)
     else:
         stripped = text.rstrip()
         start, end = max(0, len(stripped) - 1), len(stripped)
@@ -56,6 +56,14 @@ def syntax_errors(facts: Facts) -> Iterator[Issue]:
         # SQLite accepted it; the sandbox stopped it (a runaway script statement).
         message = f"this statement does not finish: {verdict.message}"
     yield issue(facts, RULE, start, end, message)
+
+
+def _placed_token(text: str, token: str, offset: int | None) -> tuple[int, int]:
+    """Return the token where the database placed the error (a PostgreSQL server's position:
+    right when the token comes earlier too), else its first occurrence."""
+    if offset is not None and text[offset : offset + len(token)].lower() == token.lower():
+        return offset, offset + len(token)
+    return _find_token(text, token)
 
 
 def _find_token(text: str, token: str) -> tuple[int, int]:

@@ -3,7 +3,7 @@
 `information_schema` has no indexes; `pg_catalog` has everything in five queries (~20 ms):
 tables and views (ordinary, partitioned, materialized), columns with their types as the server
 prints them, NOT NULL, defaults and primary-key order, indexes with their columns or
-expressions and whether they are partial, foreign keys. Only the one schema names resolve in
+expressions and whether they are partial, foreign keys, triggers (what drift compares). Only the one schema names resolve in
 (`public`, or the fresh schema migrations were replayed into) is read.
 """
 
@@ -18,6 +18,7 @@ from dbheal_lsp.analysis.schema import (
     Index,
     Schema,
     Table,
+    Trigger,
     schema_version,
     type_affinity,
 )
@@ -54,6 +55,12 @@ FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE n.nspname = %s ORDER BY ic.relname
+"""
+_TRIGGERS = """
+SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND NOT t.tgisinternal ORDER BY t.tgname
 """
 _FOREIGN_KEYS = """
 SELECT c.conrelid, f.relname,
@@ -119,10 +126,14 @@ def schema_from_catalog(conn: psycopg.Connection[Any], schema_name: str, source:
     for name, table, unique, partial, sql, parts in conn.execute(_INDEXES, (schema_name,)):
         indexes[name.lower()] = Index(name, table, tuple(parts), bool(unique), bool(partial), sql)
         ddl.append(sql)
+    triggers: dict[str, Trigger] = {}
+    for name, table, sql in conn.execute(_TRIGGERS, (schema_name,)):
+        triggers[name.lower()] = Trigger(name, table, sql)
+        ddl.append(sql)
     return Schema(
         MappingProxyType(tables),
         MappingProxyType(indexes),
-        MappingProxyType({}),
+        MappingProxyType(triggers),
         tuple(ddl),
         source,
         schema_version(tuple(ddl), source, {}),

@@ -2,7 +2,9 @@
 
 The live schema is read from the server's catalog (catalog.py), the migrations replayed on it in
 a transaction that is rolled back (replay.py), and statements judged by preparing them on it
-(judge.py). The URL is kept for connecting only: what the user sees names it without its
+(judge.py). While the server cannot be reached and the project has migrations, it answers as
+`OfflinePostgresDatabase` does (offline.py: pglast and the migrations), and tries the server
+again a minute later. The URL is kept for connecting only: what the user sees names it without its
 password (`database_url.redacted`). What the fix half needs (integrity, the write lock, schema
 fixes) is not there yet on PostgreSQL: those calls say so in one line.
 """
@@ -10,6 +12,7 @@ fixes) is not there yet on PostgreSQL: those calls say so in one line.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,8 @@ from dbheal_lsp.databases.database import Integrity, SchemaError
 from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
 from dbheal_lsp.databases.postgres.connect import connect
 from dbheal_lsp.databases.postgres.judge import PostgresJudge
+from dbheal_lsp.databases.postgres.offline import OfflinePostgresDatabase, pglast_available
+from dbheal_lsp.databases.postgres.offline_judge import OfflineJudge
 from dbheal_lsp.databases.postgres.replay import replay_migrations, replay_statements
 from dbheal_lsp.model import Origin
 
@@ -32,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["PostgresDatabase"]
 
 _NOT_YET = "not available on PostgreSQL yet"
+#: Seconds before a server found unreachable is tried again.
+RETRY_AFTER = 60.0
 
 
 class PostgresDatabase:
@@ -44,10 +51,36 @@ class PostgresDatabase:
         self.migrations_root = migrations_root
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
+        # While the server cannot be reached (and the migrations give the schema): pglast's
+        # answers, and when to try the server again.
+        self._offline: OfflinePostgresDatabase | None = None
+        self._retry_at = 0.0
 
     @property
     def has_live(self) -> bool:
-        """A server URL is always a live database."""
+        """A reachable server is a live database (see `offline`)."""
+        return self._offline is None
+
+    @property
+    def offline(self) -> bool:
+        """Whether the server could not be reached and pglast answers instead."""
+        return self._offline is not None
+
+    def _reachable(self) -> bool:
+        """Return whether the server can be reached now; when it cannot and pglast is there,
+        answer offline until `RETRY_AFTER` seconds have passed."""
+        if self._offline is not None and time.monotonic() < self._retry_at:
+            return False
+        try:
+            with self._lock:
+                self._connection()
+        except SchemaError:
+            if not pglast_available():
+                raise
+            self._offline = OfflinePostgresDatabase(migrations_root=self.migrations_root)
+            self._retry_at = time.monotonic() + RETRY_AFTER
+            return False
+        self._offline = None
         return True
 
     def _connection(self) -> psycopg.Connection[Any]:
@@ -94,7 +127,10 @@ class PostgresDatabase:
         raise SchemaError(f"the integrity check is {_NOT_YET}")
 
     def migrations(self, folder: Path) -> MigrationResult:
-        """Return the schema the migrations of `folder` build, replayed and rolled back."""
+        """Return the schema the migrations of `folder` build, replayed and rolled back (read
+        by pglast while the server cannot be reached)."""
+        if not self._reachable() and self._offline is not None:
+            return self._offline.migrations(folder)
         result: MigrationResult = self._read(
             lambda conn: replay_migrations(conn, folder, self.migrations_root)
         )
@@ -102,16 +138,21 @@ class PostgresDatabase:
 
     def schema_from_ddl(self, statements: Sequence[tuple[str, Origin]]) -> Schema:
         """Return the schema (source "code") that DDL found in code builds on the server."""
+        if self._offline is not None:
+            return self._offline.schema_from_ddl(statements)
         result: MigrationResult = self._read(
             lambda conn: replay_statements(conn, statements, "code")
         )
         return result.schema
 
-    def judge(self, schema: Schema) -> PostgresJudge:
-        """Return a judge on a connection of its own to the live server.
+    def judge(self, schema: Schema) -> PostgresJudge | OfflineJudge:
+        """Return a judge on a connection of its own to the live server (pglast's over
+        `schema` while the server cannot be reached).
 
         Statements are prepared on the live schema whatever `schema` is: the server is the
         copy (see docs/postgres.md)."""
+        if self._offline is not None:
+            return self._offline.judge(schema)
         conn = connect(self.url)
         return PostgresJudge(conn, _current_schema(conn))
 

@@ -46,6 +46,7 @@ class PostgresJudge:
     the schema its statements resolve names in."""
 
     dialect = "postgres"
+    engine = "PostgreSQL"
 
     def __init__(self, conn: psycopg.Connection[Any], schema_name: str = "public") -> None:
         self.conn = conn

@@ -1,6 +1,7 @@
 """The schema the migrations define, replayed on the server and rolled back.
 
-The migration files run, in order, in a fresh schema (`dbheal_replay_...`, first on the
+The migration files, split by PostgreSQL's rules (statements.py: a `$$` function body is one
+statement), run in order in a fresh schema (`dbheal_replay_...`, first on the
 `search_path`) inside one transaction that is rolled back: ~30 ms, no special rights, nothing
 kept. A statement that fails is undone by its savepoint and noted at its line; the schema the
 others built is read from the catalog, each table and column with the file and line that
@@ -18,20 +19,16 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.ddl import column_offsets
-from dbheal_lsp.analysis.migration_files import (
-    migration_files,
-    read_script,
-    split_statements,
-    up_part,
-)
+from dbheal_lsp.analysis.migration_files import migration_files, read_script, up_part
 from dbheal_lsp.analysis.migrations import (
     MigrationError,
     MigrationResult,
     MigrationStatement,
     StatementKind,
 )
-from dbheal_lsp.analysis.schema import Schema, Table
+from dbheal_lsp.analysis.schema import Index, Schema, Table
 from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
+from dbheal_lsp.databases.postgres.statements import split_statements
 from dbheal_lsp.model import Origin
 
 if TYPE_CHECKING:
@@ -52,6 +49,15 @@ _CREATE_VIEW = re.compile(
 _CREATE_INDEX = re.compile(
     r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+(?:ONLY\s+)?" + _NAME, re.IGNORECASE | re.DOTALL
 )
+_CREATE_TRIGGER = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+\"?[\w$]+\"?.*?\bON\s+(?:ONLY\s+)?"
+    + _NAME,
+    re.IGNORECASE | re.DOTALL,
+)
+_INDEX_NAME = re.compile(
+    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\"?([\w$]+)",
+    re.IGNORECASE,
+)
 _ADD_COLUMN = re.compile(
     r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?" + _NAME + r"\s+ADD\s+(?:COLUMN\s+)?"
     r"(?:IF\s+NOT\s+EXISTS\s+)?\"?([\w$]+)",
@@ -67,7 +73,7 @@ def replay_migrations(
     statements: list[tuple[str, Origin]] = []
     errors: list[MigrationError] = []
     for path in files:
-        shown = path.name
+        shown = str(path)  # made relative to the root where it is shown, as on SQLite
         try:
             text = up_part(read_script(path, root))
         except OSError as exc:
@@ -148,6 +154,8 @@ def _statement(sql: str, origin: Origin) -> MigrationStatement:
         kind, table = "create_view", m.group(2) or m.group(1)
     elif m := _CREATE_INDEX.match(sql):
         kind, table = "create_index", m.group(2) or m.group(1)
+    elif m := _CREATE_TRIGGER.match(sql):
+        kind, table = "create_trigger", m.group(2) or m.group(1)
     elif m := _ADD_COLUMN.match(sql):
         kind, table, column = "add_column", m.group(2) or m.group(1), m.group(3)
     return MigrationStatement(origin.path, origin.line, sql, kind, table, column)
@@ -162,9 +170,14 @@ def _by_table(ran: list[MigrationStatement]) -> dict[str, tuple[MigrationStateme
 
 
 def _with_origins(schema: Schema, ran: list[MigrationStatement]) -> Schema:
-    """Return `schema` with each table and column's defining file and line."""
+    """Return `schema` with each table, column and index's defining file and line."""
     tables: dict[str, Table] = dict(schema.tables)
+    indexes: dict[str, Index] = dict(schema.indexes)
     for statement in ran:
+        if statement.kind == "create_index" and (m := _INDEX_NAME.match(statement.sql)):
+            index = indexes.get(m.group(1).lower())
+            if index is not None:
+                indexes[index.name.lower()] = replace(index, origin=statement.origin)
         table = tables.get((statement.table or "").lower())
         if table is None:
             continue
@@ -183,7 +196,7 @@ def _with_origins(schema: Schema, ran: list[MigrationStatement]) -> Schema:
                 for c in table.columns
             )
             tables[table.name.lower()] = replace(table, columns=columns)
-    return replace(schema, tables=MappingProxyType(tables))
+    return replace(schema, tables=MappingProxyType(tables), indexes=MappingProxyType(indexes))
 
 
 def _line_of(statement: MigrationStatement, offset: int) -> Origin:

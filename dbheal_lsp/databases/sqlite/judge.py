@@ -171,6 +171,7 @@ class SqliteJudge:
     """The seam's `Judge` over a sandbox holding a copy of one schema (see module docstring)."""
 
     dialect = "sqlite"
+    engine = "SQLite"
 
     def __init__(self, box: Sandbox) -> None:
         self.box = box

@@ -24,13 +24,13 @@ def test_migrations_build_the_expected_schema_and_leave_nothing(
     result = replay_migrations(pg_conn, folder, tmp_path)
     users = result.schema.tables["users"]
     assert users.column_names == ("id", "name", "email")
-    assert users.origin == Origin("001_users.sql", 1)
+    assert users.origin == Origin(str(folder / "001_users.sql"), 1)
     name = users.column("name")
-    assert name is not None and name.origin == Origin("001_users.sql", 3)
+    assert name is not None and name.origin == Origin(str(folder / "001_users.sql"), 3)
     email = users.column("email")
-    assert email is not None and email.origin == Origin("002_email.sql", 1)
+    assert email is not None and email.origin == Origin(str(folder / "002_email.sql"), 1)
     assert "users_email" in result.schema.indexes
-    assert [(e.path, e.line) for e in result.errors] == [("002_email.sql", 3)]
+    assert [(Path(e.path).name, e.line) for e in result.errors] == [("002_email.sql", 3)]
     assert "nowhere" in result.errors[0].message
     assert [s.kind for s in result.statements] == ["create_table", "add_column", "create_index"]
     assert result.column_statement("users", "email") is not None
@@ -48,3 +48,32 @@ def test_code_ddl_builds_a_schema(pg_conn: Any) -> None:
     )
     assert result.schema.tables["notes"].column_names == ("id", "body")
     assert result.schema.source == "code"
+
+
+def test_a_migration_with_dollar_quoted_bodies_replays_on_the_server(
+    pg_conn: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_accounts.sql").write_text(
+        "CREATE TABLE accounts (id serial PRIMARY KEY, updated_at timestamptz);\n"
+    )
+    (folder / "002_touch.sql").write_text(
+        "CREATE FUNCTION touch() RETURNS trigger AS $$\n"
+        "BEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n"
+        "CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts\n"
+        "  FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "CREATE FUNCTION label(n int) RETURNS text AS $fn$ SELECT 'n;' || n $fn$ LANGUAGE sql;\n"
+        "ALTER TABLE accounts ADD COLUMN note text DEFAULT E'it\\'s; fine';\n"
+    )
+    result = replay_migrations(pg_conn, folder, tmp_path)
+    assert result.errors == ()
+    assert [(Path(s.path).name, s.line) for s in result.statements] == [
+        ("001_accounts.sql", 1),
+        ("002_touch.sql", 1),
+        ("002_touch.sql", 7),
+        ("002_touch.sql", 9),
+        ("002_touch.sql", 10),
+    ]
+    assert result.schema.tables["accounts"].column_names == ("id", "updated_at", "note")
+    assert pg_conn.execute("SELECT to_regproc('touch')").fetchone() == (None,)

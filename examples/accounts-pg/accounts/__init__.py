@@ -1,0 +1,1 @@
+"""A small accounts service on PostgreSQL with psycopg 3."""
