@@ -11,7 +11,9 @@ text into the SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.sqllex import skip_trivia
@@ -28,17 +30,19 @@ from dbheal_lsp.languages.javascript.calls import (
     BOUND_TAGS,
     DEFAULT_CALLS,
     SqlCall,
-    sql_call,
     tag_call,
 )
 from dbheal_lsp.languages.javascript.names import enclosing_function
 from dbheal_lsp.languages.javascript.parse import JsSource
+from dbheal_lsp.languages.javascript.shapes import call_database, calls_of
 from dbheal_lsp.languages.javascript.sql_text import SqlReader, numbered
 from dbheal_lsp.languages.javascript.strings import literal_pieces
 from dbheal_lsp.languages.javascript.values import Helpers, callee_name, unwrapped, value_info
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Query
+
+    from dbheal_lsp.config import CallShape
 
 __all__ = ["FindOptions", "StatementFinder", "starts_like_sql"]
 
@@ -68,10 +72,13 @@ _TS_QUERY = "(call_expression) @call (binary_expression) @binary"
 
 @dataclass(frozen=True)
 class FindOptions:
-    """What the project's settings add: call names, and its helpers."""
+    """What the project's settings add: call names, its helpers, helpers of their own shape
+    (`calls`, by name) and the receivers mapped to another database (receiver, database)."""
 
     calls: frozenset[str] = DEFAULT_CALLS
     helpers: Helpers = field(default_factory=Helpers)
+    shapes: Mapping[str, CallShape] = field(default_factory=lambda: MappingProxyType({}))
+    receivers: tuple[tuple[str, str], ...] = ()
 
 
 def starts_like_sql(text: str) -> bool:
@@ -95,7 +102,8 @@ class StatementFinder:
     def __init__(self, options: FindOptions) -> None:
         self.options = options
         self._queries: dict[str, Query] = {}
-        names = "|".join(re.escape(n) for n in sorted(options.calls | BOUND_TAGS))
+        every = options.calls | BOUND_TAGS | frozenset(options.shapes)
+        names = "|".join(re.escape(n) for n in sorted(every))
         self._call_names = re.compile(rf"(?<![\w$])(?:{names})\s*(?:<[^;()]*>\s*)?[(`]")
 
     def might_contain_sql(self, text: str) -> bool:
@@ -119,9 +127,7 @@ class StatementFinder:
         captures = QueryCursor(query).captures(source.tree.root_node)
         calls: list[SqlCall] = []
         for node in captures.get("call", []):
-            call = sql_call(node, source, self.options.calls)
-            if call is not None:
-                calls.append(call)
+            calls.extend(calls_of(node, source, self.options.calls, self.options.shapes))
         for node in captures.get("binary", []):
             call = tag_call(node, source)
             if call is not None:
@@ -169,6 +175,7 @@ class StatementFinder:
             parameters=tuple(parameters) if (call.tagged or call.values is not None) else None,
             function=enclosing_function(call.call, source),
             bindings=bindings,
+            database=call_database(call, source, self.options.receivers),
         )
 
 
