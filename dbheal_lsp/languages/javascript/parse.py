@@ -139,12 +139,12 @@ def edited_tree(last: JsSource, data: bytes) -> Tree:
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
-    """The length of the longest common start of `a` and `b` (memcmp's speed, by halving)."""
-    va, vb = memoryview(a), memoryview(b)
+    """The length of the longest common start of `a` and `b`, by halving: each step compares
+    two slices at memcmp's speed (a memoryview compares byte by byte, a hundred times slower)."""
     low, high = 0, min(len(a), len(b))
     while low < high:
         mid = (low + high + 1) // 2
-        if va[:mid] == vb[:mid]:
+        if a[:mid] == b[:mid]:
             low = mid
         else:
             high = mid - 1
@@ -153,11 +153,10 @@ def _common_prefix(a: bytes, b: bytes) -> int:
 
 def _common_suffix(a: bytes, b: bytes, most: int) -> int:
     """The length of the longest common end of `a` and `b`, at most `most`."""
-    va, vb = memoryview(a), memoryview(b)
     low, high = 0, most
     while low < high:
         mid = (low + high + 1) // 2
-        if va[len(a) - mid :] == vb[len(b) - mid :]:
+        if a[len(a) - mid :] == b[len(b) - mid :]:
             low = mid
         else:
             high = mid - 1
