@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py --schema-from code
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_heal.py
+	$(BIN)/python bench/bench_js.py
 
 # Issue 11's figures on real apps (bench/accuracy/README.md): "before" is dbheal at 18bc023^,
 # "after" the working tree. Needs the fetched mirrors in /work/.mirror, so not part of `make test`.
