@@ -29,7 +29,7 @@ demo: $(STAMP)
 	@echo '$$ dbheal check'
 	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
 	@echo
-	@echo '$$ dbheal heal --yes        # the safe schema fixes, each verified and backed up'
+	@echo '$$ dbheal heal --yes        # the safe schema fixes (or the cast removal instead), verified, backed up'
 	@cd $(DEMO) && $(CURDIR)/$(BIN)/dbheal heal --yes; status=$$?; test $$status -le 1
 	@echo
 	@echo '$$ dbheal fix               # the code fixes, as diffs: nothing is written'
@@ -46,6 +46,12 @@ demo: $(STAMP)
 	$(BIN)/python $(NODE_DEMO)/make_db.py
 	@echo
 	@echo '$$ cd $(NODE_DEMO)'
+	@echo '$$ dbheal check'
+	@cd $(NODE_DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
+	@echo
+	@echo '$$ dbheal heal --yes        # user_preferences from 004; the parseInt() cast removed by binding'
+	@cd $(NODE_DEMO) && $(CURDIR)/$(BIN)/dbheal heal --yes; status=$$?; test $$status -le 1
+	@echo
 	@echo '$$ dbheal check'
 	@cd $(NODE_DEMO) && $(CURDIR)/$(BIN)/dbheal check; status=$$?; test $$status -le 1
 
@@ -71,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py --schema-from code
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_heal.py
+	$(BIN)/python bench/bench_js.py
 
 # Issue 11's figures on real apps (bench/accuracy/README.md): "before" is dbheal at 18bc023^,
 # "after" the working tree. Needs the fetched mirrors in /work/.mirror, so not part of `make test`.

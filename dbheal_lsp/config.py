@@ -1,7 +1,9 @@
-"""Settings from `[tool.dbheal]` in pyproject.toml, command-line flags and editor options.
+"""Settings from `[tool.dbheal]` in pyproject.toml (or dbheal.toml), command-line flags and
+editor options.
 
-Precedence, lowest first: defaults, auto-discovery, pyproject.toml, then explicit overrides
-(CLI flags or LSP settings). `Config.sources` records where each value came from.
+Precedence, lowest first: defaults, auto-discovery, the settings file (pyproject.toml's
+[tool.dbheal], or dbheal.toml: settings_file.py), then explicit overrides (CLI flags or LSP
+settings). `Config.sources` records where each value came from.
 
 The repository may be a stranger's: paths it gives (pyproject.toml's `database` and
 `migrations`, and what discovery finds) must resolve inside the project root, and
@@ -13,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,15 +23,16 @@ from typing import Any
 
 from dbheal_lsp.database_url import database_url_setting, redacted
 from dbheal_lsp.discovery import discover_database, discover_migrations
-from dbheal_lsp.files import MB, FileRefused, is_inside, read_regular_file, relative_path
+from dbheal_lsp.files import is_inside, relative_path
 from dbheal_lsp.globs import GlobSet
 from dbheal_lsp.model import FileNote, IssueType, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from dbheal_lsp.settings_file import (
+    MAX_SETTINGS_BYTES,
+    SettingsFileError,
+    has_settings,
+    read_settings,
+)
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".venv",
@@ -69,7 +70,7 @@ KNOWN_KEYS = frozenset(
     }
 )
 DIALECTS = ("sqlite", "postgres", "mysql")
-MAX_PYPROJECT_BYTES = 2 * MB
+MAX_PYPROJECT_BYTES = MAX_SETTINGS_BYTES
 #: Where a path setting may come from and still point outside the project: the user's own
 #: settings. What the repository says (pyproject.toml, discovery) must stay inside it.
 USER_SOURCES = frozenset({"override", "default"})
@@ -153,56 +154,33 @@ class Config:
 
 
 def find_root(start: Path) -> Path:
-    """Return the project root for `start`: the nearest folder with a pyproject.toml that has
-    a [tool.dbheal] section, else the nearest with a pyproject.toml or .git, else `start`."""
+    """Return the project root for `start`: the nearest folder with dbheal settings (a
+    dbheal.toml, or a pyproject.toml with a [tool.dbheal] section), else the nearest with a
+    pyproject.toml or .git, else `start`."""
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     fallback: Path | None = None
     for candidate in (folder, *folder.parents):
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            if _has_dbheal_section(pyproject):
-                return candidate
+        if has_settings(candidate):
+            return candidate
+        if (candidate / "pyproject.toml").is_file():
             fallback = fallback or candidate
         if (candidate / ".git").exists():
             return fallback or candidate
     return fallback or folder
 
 
-def _has_dbheal_section(pyproject: Path) -> bool:
-    try:
-        text = read_regular_file(pyproject, max_bytes=MAX_PYPROJECT_BYTES).decode("utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    return isinstance(data.get("tool"), dict) and "dbheal" in data["tool"]
-
-
 def read_pyproject(root: Path) -> dict[str, Any]:
-    """Return the [tool.dbheal] table of root/pyproject.toml ({} if none), or raise ConfigError."""
-    pyproject = root / "pyproject.toml"
-    if not os.path.lexists(pyproject):
-        return {}
+    """Return the project's settings: the [tool.dbheal] table of root/pyproject.toml, or the
+    top level of root/dbheal.toml ({} if none), or raise ConfigError (settings_file.py)."""
+    return _read_settings(root)[0]
+
+
+def _read_settings(root: Path) -> tuple[dict[str, Any], str]:
     try:
-        # Only a regular file of the project, of a sane size: a FIFO or a link to a device
-        # named pyproject.toml must not hang the editor's start-up.
-        text = read_regular_file(pyproject, max_bytes=MAX_PYPROJECT_BYTES, root=root)
-        data = tomllib.loads(text.decode("utf-8"))
-    except FileNotFoundError:
-        return {}  # a dangling link: as if there were none, like a missing file
-    except FileRefused as exc:
-        raise ConfigError(f"cannot read {pyproject}: {exc.reason}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"cannot read {pyproject}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{pyproject} is not valid TOML: {exc}") from None
-    tool = data.get("tool", {})
-    section = tool.get("dbheal", {}) if isinstance(tool, dict) else {}
-    if not isinstance(section, dict):
-        raise ConfigError(f"{pyproject}: [tool.dbheal] must be a table")
-    return {str(k).replace("_", "-"): v for k, v in section.items()}
+        return read_settings(root)
+    except SettingsFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -212,11 +190,12 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
     [tool.dbheal] (kebab-case or snake_case); None values are ignored.
     """
     root = root.resolve()
-    file_settings = read_pyproject(root)
+    file_settings, file_name = _read_settings(root)
     unknown = sorted(set(file_settings) - KNOWN_KEYS)
     if unknown:
+        table = "[tool.dbheal] " if file_name == "pyproject.toml" else ""
         raise ConfigError(
-            f"{root / 'pyproject.toml'}: unknown setting [tool.dbheal] {unknown[0]} "
+            f"{root / file_name}: unknown setting {table}{unknown[0]} "
             f"(known: {', '.join(sorted(KNOWN_KEYS))})"
         )
     explicit = {str(k).replace("_", "-"): v for k, v in (overrides or {}).items() if v is not None}
@@ -224,7 +203,7 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
     sources: dict[str, str] = {}
     for key, value in file_settings.items():
         merged[key] = value
-        sources[key] = "pyproject.toml"
+        sources[key] = file_name
     for key, value in explicit.items():
         if key not in KNOWN_KEYS:
             raise ConfigError(f"unknown setting {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")

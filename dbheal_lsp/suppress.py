@@ -11,8 +11,13 @@ Comments:
 - ``# dbheal: ignore-file[TYPE, ...]`` (or bare ``# dbheal: ignore-file``) anywhere in the file
   hides those types in the whole file.
 
-Only real comments count (found with `tokenize`, never text inside a string), and a type name
-that is not an issue type, or a list that is not closed, is a note on that line, hiding nothing.
+In JavaScript and TypeScript files the same directives are written in `//` or `/* ... */`
+comments (`// dbheal: ignore[TYPE]`, `/* dbheal: ignore */`); a block comment over several
+lines counts on the line where the directive is.
+
+Only real comments count (found with `tokenize` in Python, with a small scanner of strings,
+template literals and comments in JS/TS; never text inside a string), and a type name that is
+not an issue type, or a list that is not closed, is a note on that line, hiding nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +54,17 @@ _DIRECTIVE = re.compile(
 # Tokenizing is the costly part; a file without this text (most files, and files that mention
 # dbheal only otherwise, like the demo's "dbheal: planted" markers) is never tokenized.
 _CANDIDATE = re.compile(r"dbheal:\s*ignore", re.IGNORECASE)
+# The files whose comments are JavaScript's (`//`, `/* */`): the JS/TS endings.
+_SLASH_COMMENTS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+# One step of the JS scanner in code: a comment, a quoted string (to its line's end at most,
+# as JS strings are), a backquote, a brace, or text that is none of these.
+_JS_CODE = re.compile(
+    r"""(?P<line>//[^\n]*)|(?P<block>/\*(?s:.*?)(?:\*/|\Z))"""
+    r"""|'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?|(?P<tick>`)|(?P<open>\{)|(?P<close>\})"""
+    r"""|[^/'"`{}]+|/"""
+)
+# The text of a template literal up to its end or its next `${`.
+_JS_TEMPLATE = re.compile(r"(?:[^`\\$]|\\(?s:.)|\$(?!\{))*(?P<end>`|\$\{)?")
 
 
 @dataclass(frozen=True)
@@ -74,9 +90,49 @@ def _comments(source: str) -> Iterable[tuple[int, str]]:
         return
 
 
+def _slash_comments(source: str) -> Iterable[tuple[int, str]]:
+    """Yield (line, text) of each JS/TS comment of `source` that may hold a directive, the
+    line being that of the directive itself in a block comment. Strings and template literals
+    (with their `${...}`, nested) are skipped; a regular expression literal is read as code,
+    which can only hide a comment on its own line (a string never runs past its line)."""
+    stack: list[int] = []  # for each open `${`: the depth of braces inside it
+    at, end = 0, len(source)
+    while at < end:
+        if stack and stack[-1] < 0:  # inside a template literal's text
+            match = _JS_TEMPLATE.match(source, at)
+            assert match is not None
+            at = match.end()
+            if match.group("end") == "`" or match.group("end") is None:
+                stack.pop()
+            else:
+                stack.append(0)  # `${`: code until its `}`
+            continue
+        match = _JS_CODE.match(source, at)
+        assert match is not None
+        kind = match.lastgroup
+        if kind in ("line", "block") and _CANDIDATE.search(match.group()):
+            text = match.group()
+            for found in _CANDIDATE.finditer(text):
+                line = source.count("\n", 0, match.start() + found.start()) + 1
+                start = text.rfind("\n", 0, found.start()) + 1
+                stop = text.find("\n", found.start())
+                yield line, text[start : stop if stop >= 0 else len(text)]
+        elif kind == "tick":
+            stack.append(-1)
+        elif kind == "open" and stack:
+            stack[-1] += 1
+        elif kind == "close" and stack:
+            if stack[-1] == 0:
+                stack.pop()  # the `}` of a `${`: back in the template's text
+            else:
+                stack[-1] -= 1
+        at = match.end()
+
+
 def _parse(line: int, comment: str, path: str) -> tuple[list[Directive], list[FileNote]]:
     directives: list[Directive] = []
     notes: list[FileNote] = []
+    mark = "//" if path.lower().endswith(_SLASH_COMMENTS) else "#"
     for match in _DIRECTIVE.finditer(comment):
         form, bracket, other_style = match.group(1).lower(), match.group(2), match.group(3)
         written = comment[match.start() :].strip() if other_style else match.group(0)
@@ -89,8 +145,8 @@ def _parse(line: int, comment: str, path: str) -> tuple[list[Directive], list[Fi
             notes.append(
                 FileNote(
                     path,
-                    f"'# {written}' ignores nothing: write '# dbheal: {form}[TYPE, ...]' "
-                    f"or '# dbheal: {form}' for every type",
+                    f"'{mark} {written}' ignores nothing: write "
+                    f"'{mark} dbheal: {form}[TYPE, ...]' or '{mark} dbheal: {form}' for every type",
                     line,
                 )
             )
@@ -100,7 +156,7 @@ def _parse(line: int, comment: str, path: str) -> tuple[list[Directive], list[Fi
             try:
                 types.add(IssueType.parse(name))
             except ValueError as exc:
-                notes.append(FileNote(path, f"'# {written}': {exc}", line))
+                notes.append(FileNote(path, f"'{mark} {written}': {exc}", line))
         if types:
             directives.append(Directive(line, frozenset(types), form == "ignore-file"))
     return directives, notes
@@ -114,7 +170,8 @@ def read_directives(
     notes: list[FileNote] = []
     if _CANDIDATE.search(source) is None:
         return (), ()
-    for line, comment in _comments(source):
+    comments = _slash_comments if path.lower().endswith(_SLASH_COMMENTS) else _comments
+    for line, comment in comments(source):
         found, why = _parse(line, comment, path)
         directives.extend(found)
         notes.extend(why)

@@ -132,3 +132,42 @@ def test_node_demo_text_output_names_the_migration(node_demo: Path) -> None:
     assert "routes/auth.js:39:47: medium TYPE_MISMATCH sessions.user_id is TEXT" in out
     assert "defined in migrations/004_user_preferences.sql:3" in out
     assert out.rstrip().splitlines()[-1].startswith("Found 5 issues (1 critical, 1 high")
+
+
+def test_node_demo_heal_heals_both_design_cases(tmp_path: Path) -> None:
+    """`dbheal heal --yes` creates user_preferences from migration 004 and, since changing
+    sessions.user_id would break the `String(user.id)` insert, removes the `parseInt` cast by
+    binding userId instead; the file is backed up and `dbheal check` no longer reports either."""
+    import sqlite3
+
+    copy = tmp_path / "accounts-node"
+    shutil.copytree(NODE_DEMO, copy, ignore=shutil.ignore_patterns("*.db", ".dbheal"))
+    subprocess.run([sys.executable, str(copy / "make_db.py")], check=True, capture_output=True)
+    healed = subprocess.run(
+        [sys.executable, "-m", "dbheal_lsp", "heal", "--yes"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    assert "Healed 2 of 2 listed (1 by a code fix instead of a type change)." in healed.stdout
+
+    auth = (copy / "routes" / "auth.js").read_text(encoding="utf-8")
+    assert "    `SELECT * FROM sessions WHERE user_id = ?`, [userId]\n" in auth
+    assert "parseInt" not in auth
+    assert (NODE_DEMO / "routes" / "auth.js").read_text(encoding="utf-8") in [
+        b.read_text(encoding="utf-8")
+        for b in (copy / ".dbheal" / "backups").glob("*/files/routes/auth.js")
+    ]
+    with sqlite3.connect(copy / "accounts.db") as db:
+        cols = [row[1] for row in db.execute("PRAGMA table_info(user_preferences)")]
+        user_id_type = [
+            r[2] for r in db.execute("PRAGMA table_info(sessions)") if r[1] == "user_id"
+        ]
+    assert cols == ["user_id", "theme", "notifications"]
+    assert user_id_type == ["TEXT"]  # the schema change was refused, not forced
+
+    after = json.loads(run_check(copy, "--format", "json", "--no-cache").stdout)
+    kinds = {(i["path"], i["type"]) for i in after}
+    assert kinds == {("routes/auth.js", "SELECT_STAR"), ("routes/profile.js", "SELECT_STAR")}

@@ -317,3 +317,49 @@ def test_dbheal_check_on_odd_comments_gives_notes_not_tracebacks(tmp_path: Path)
     assert "typo.py:6: note: '# dbheal: ignore[SELEKT_STAR]': unknown issue type" in done.stdout
     assert "latin1.py: note: skipped: not UTF-8 text" in done.stdout
     assert "broken.py:7: note: not checked: Python syntax error" in done.stdout
+
+
+# --- JavaScript and TypeScript comments -----------------------------------------------------------
+
+JS_APP = """\
+// The users' pages.
+export function all(db) {
+  return db.all("SELECT * FROM users"); // dbheal: ignore[SELECT_STAR]
+}
+export function one(db, id) {
+  return db.get("SELECT nmae FROM users WHERE id = ?", /* dbheal: ignore */ [id]);
+}
+export function two(db) {
+  const note = `a ${"}"} // dbheal: ignore`;  // in a string and a template: no comment
+  return db.all("SELECT agee FROM users -- // dbheal: ignore");
+}
+export const three = (db) =>
+  db.all(
+    "SELECT naem FROM users", // dbheal: ignore[MISSING_TABLE]
+  );
+"""
+
+
+def test_js_and_ts_ignore_comments_hide_their_findings(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    for name in ("web/users.js", "web/users.ts"):
+        result = project.check_source(name, JS_APP)
+        found = [(i.span.line, i.type) for i in result.issues]
+        # Line 3's SELECT * and line 6's misspelt column are hidden; a directive inside a
+        # string or template is no comment (line 10 is reported); one naming another type
+        # hides nothing (line 14).
+        assert found == [(10, IssueType.MISSING_COLUMN), (14, IssueType.MISSING_COLUMN)], name
+        assert result.notes == ()
+
+
+def test_js_ignore_file_and_bad_directives(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    text = (
+        "/*\n * dbheal: ignore-file[MISSING_COLUMN]\n */\n"
+        "db.all('SELECT nmae FROM users');\n"
+        "db.all('SELECT * FROM users'); // dbheal: ignore[SELECT_STARS]\n"
+    )
+    result = project.check_source("a.mjs", text)
+    assert [(i.span.line, i.type) for i in result.issues] == [(5, IssueType.SELECT_STAR)]
+    (note,) = result.notes
+    assert note.line == 5 and note.message.startswith("'// dbheal: ignore[SELECT_STARS]'")

@@ -74,7 +74,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="check, then apply every safe schema fix (with its code fix)",
         description="Check PATHS, then apply every safe fix: tables and columns from the "
         "migrations that define them, missing indexes, and lossless type changes with the code "
-        "fixes they make right. Asks first unless --yes.",
+        "fixes they make right; where a type change would break other statements or lose "
+        "values, the cast removal that heals the mismatch in the code instead. Asks first "
+        "unless --yes.",
     )
     add_project_arguments(heal)
     _add_apply_options(heal)
@@ -315,31 +317,36 @@ def _run_heal(args: argparse.Namespace) -> int:
     if not items:
         write("Nothing to heal.\n")
         return EXIT_OK
-    safe = [i for i in items if i.safe or (not i.blocked and args.on_lossy in ("null", "keep"))]
+    forced = args.on_lossy in ("null", "keep")  # the user chose to change lossy types anyway
+    # A lossy item the user forces is applied as its schema change, not by its code fix.
+    items = [replace(i, lossy=None) if forced and not i.blocked else i for i in items]
+    safe = [i for i in items if i.safe or i.by_code]
     write("dbheal heal would apply:\n")
     for n, item in enumerate(items, 1):
         skipped = ""
         if item.blocked:
             skipped = "its dry run fails"
-        elif item not in safe:
+        elif not item.safe:
             skipped = "lossy; see --on-lossy"
         write(present.heal_item_text(n, item, skipped) + "\n")
-    blocked = sum(1 for i in items if i.blocked)
-    lossy = sum(1 for i in items if not i.blocked and i not in safe)
+    blocked = sum(1 for i in items if i.blocked and not i.by_code)
+    lossy = sum(1 for i in items if not i.blocked and not i.safe and not i.by_code)
     if not safe:
         write("Nothing safe to apply.\n")
         return EXIT_FOUND
     if not _ask(f"Apply {len(safe)} fix(es)?", args):
         write("Nothing applied.\n")
         return EXIT_OK
-    outcomes = heal(engine, [replace(i, lossy=None) if i in safe else i for i in safe])
+    outcomes = heal(engine, safe)
     for outcome in outcomes:
         _print_outcome(outcome)
     after = _check(project, args.paths)
-    write("\n" + present.heal_summary(len(items), outcomes, blocked, lossy) + "\n")
+    by_code = sum(1 for i in safe if i.by_code)
+    write("\n" + present.heal_summary(len(items), outcomes, blocked, lossy, by_code) + "\n")
     write(
         f"{len(result.issues)} issues before, {len(after.issues)} after; heal changes the "
-        "schema only: `dbheal fix` shows the code fixes, the rest is for a person.\n"
+        "schema, and the code only to remove a cast where the type cannot change: "
+        "`dbheal fix` shows the other code fixes, the rest is for a person.\n"
     )
     return EXIT_OK if all(o.applied for o in outcomes) else EXIT_FOUND
 

@@ -3,19 +3,25 @@
 Safe means: a table or column that a migration defines, a missing index, a type change that
 loses no value and whose dry run passes. Each one is planned again just before it runs and
 goes through the fix engine's safety layer like any other fix.
+
+A type mismatch made by a cast (`int(user_id)`, `parseInt(userId)`) is healed by the code
+instead when its type change is not safe (its dry run fails: other statements would break; or
+it would lose values): the cast removal, as `dbheal fix` offers it, checked to clear the issue
+and add none, planned again just before it is written, the file backed up and the fix recorded
+like any code fix. The schema is then left as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.schema_fixes import fix_database, schema_fixes_for
 from dbheal_lsp.fixes.orchestrator import FixEngine, FixError, FixOutcome
 from dbheal_lsp.fixes.plan_targets import plan_key, same_target, sql_set
-from dbheal_lsp.model import CheckResult, Issue, IssueType, LossyReport, MigrationPlan
+from dbheal_lsp.model import CheckResult, CodeFix, Issue, IssueType, LossyReport, MigrationPlan
 
 # The order in which heal applies schema fixes: what others build on first.
 _KIND_ORDER = MappingProxyType(
@@ -47,11 +53,19 @@ class HealItem:
     with_code: bool  # a type change that also removes the cast the change makes redundant
     lossy: LossyReport | None = None
     blocked: str = ""  # why a dry run says it would fail (the code would break, say)
+    # When the type change is not safe: the cast removal that heals the mismatch in the code
+    # instead (checked: it clears its issue and adds none), planned with the item.
+    code_fix: CodeFix | None = None
 
     @property
     def safe(self) -> bool:
         """Return whether heal applies it: lossless, and its dry run passes."""
         return not self.blocked and (self.lossy is None or self.lossy.lossless)
+
+    @property
+    def by_code(self) -> bool:
+        """Return whether heal applies the item's code fix instead of its schema change."""
+        return not self.safe and self.code_fix is not None
 
 
 def heal_items(engine: FixEngine, result: CheckResult) -> list[HealItem]:
@@ -62,7 +76,8 @@ def heal_items(engine: FixEngine, result: CheckResult) -> list[HealItem]:
 
 
 def heal(engine: FixEngine, items: Sequence[HealItem]) -> list[FixOutcome]:
-    """Apply every safe item, each planned again just before it runs.
+    """Apply every safe item, each planned again just before it runs; an item that is not
+    safe but has a code fix gets that code fix instead.
 
     One item that cannot be planned or applied is refused with its reason; the others go
     on (each fix is its own transaction, so a refused one has changed nothing).
@@ -79,9 +94,12 @@ def heal(engine: FixEngine, items: Sequence[HealItem]) -> list[FixOutcome]:
     )
     outcomes: list[FixOutcome] = []
     for item in items:
-        if not item.safe:
+        if not item.safe and not item.by_code:
             continue
         try:
+            if item.by_code:
+                outcomes.append(_heal_by_code(engine, item))
+                continue
             plan = engine.replan(item.plan, item.issues)
             if plan is None:
                 # An earlier fix did this one too (an index that came with its column, say).
@@ -133,4 +151,37 @@ def _item(engine: FixEngine, plan: MigrationPlan, issues: list[Issue]) -> HealIt
             _, verify = engine.dry_run(plan, issues[0], schema_only=True)
             blocked = "; ".join(f"{c.name}: {c.detail}" for c in verify.failures())
     with_code = any(i.type is IssueType.TYPE_MISMATCH and i.helper for i in issues)
-    return HealItem(plan, tuple(issues), with_code, lossy, blocked)
+    code_fix = None
+    if with_code and (blocked or (lossy is not None and not lossy.lossless)):
+        code_fix = _cast_removal(engine, issues)
+    return HealItem(plan, tuple(issues), with_code, lossy, blocked, code_fix)
+
+
+def _cast_removal(engine: FixEngine, issues: Sequence[Issue]) -> CodeFix | None:
+    """Return the checked code fix removing the cast of the first of `issues` that has one."""
+    for issue in issues:
+        if issue.type is IssueType.TYPE_MISMATCH and issue.helper:
+            fix = next((f for f in engine.code_fixes(issue) if f.kind == "remove_cast"), None)
+            if fix is not None:
+                return fix
+    return None
+
+
+def _heal_by_code(engine: FixEngine, item: HealItem) -> FixOutcome:
+    """Write the cast removal of `item` instead of its type change, planned again against the
+    file as it is now (an earlier fix of heal may have edited it)."""
+    planned = item.code_fix
+    assert planned is not None
+    source = engine.read_source(planned.path)
+    now = engine.project.check_source(planned.path, source)
+    issue = next((i for i in now.issues if i.fingerprint == planned.issue_fingerprint), None)
+    if issue is None:
+        return FixOutcome(True, f"already done: {planned.title}")
+    fix = next((f for f in engine.code_fixes(issue, source) if f.kind == "remove_cast"), None)
+    if fix is None:
+        return FixOutcome(False, f"refused: {planned.title}: it no longer clears its issue")
+    outcome = engine.apply_code(fix)
+    if not outcome.applied:
+        return outcome
+    what = "type change" if item.blocked else "lossy type change"
+    return replace(outcome, message=f"edited {fix.path} instead of the {what}: {fix.title}")

@@ -91,11 +91,16 @@ def heal_item_text(number: int, item: HealItem, skipped: str) -> str:
         lines.append(f"     {lossy_text(item.lossy)}")
     if item.blocked:
         lines.append(f"     {item.blocked}")
+    if skipped and item.code_fix is not None:
+        lines.append(f"     instead, the code fix: {item.code_fix.title} ({item.code_fix.path})")
     return "\n".join(lines)
 
 
-def heal_summary(listed: int, outcomes: Sequence[FixOutcome], blocked: int, lossy: int) -> str:
-    """Return the line that ends `heal`: healed N of the M it listed, and why not the others."""
+def heal_summary(
+    listed: int, outcomes: Sequence[FixOutcome], blocked: int, lossy: int, by_code: int = 0
+) -> str:
+    """Return the line that ends `heal`: healed N of the M it listed (`by_code` of them by a
+    code fix instead of their type change), and why not the others."""
     applied = sum(o.applied for o in outcomes)
     reasons = []
     if lossy:
@@ -106,4 +111,5 @@ def heal_summary(listed: int, outcomes: Sequence[FixOutcome], blocked: int, loss
     if len(outcomes) - applied:
         reasons.append(f"{len(outcomes) - applied} failed (see above)")
     why = f"; {listed - applied} not healed: {', '.join(reasons)}" if listed - applied else ""
-    return f"Healed {applied} of {listed} listed{why}."
+    instead = f" ({by_code} by a code fix instead of a type change)" if by_code else ""
+    return f"Healed {applied} of {listed} listed{instead}{why}."

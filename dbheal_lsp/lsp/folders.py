@@ -282,7 +282,10 @@ def in_migrations(folder: Folder, path: Path) -> bool:
 
 
 def _declares_project(root: Path) -> bool:
-    """Whether root/pyproject.toml has a [tool.dbheal] section (as config.find_root decides)."""
+    """Whether root has dbheal settings: a dbheal.toml, or a pyproject.toml with a
+    [tool.dbheal] section (as config.find_root decides)."""
+    if (root / "dbheal.toml").is_file():
+        return True
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return False

@@ -138,7 +138,7 @@ def watched_files_changed(server: DbhealServer, params: lsp.DidChangeWatchedFile
         if fs is None:
             continue
         path = Path(fs)
-        if path.name == "pyproject.toml":
+        if path.name in ("pyproject.toml", "dbheal.toml"):
             continue
         for folder in list(server.folders.values()):
             if folder.watcher is not None:

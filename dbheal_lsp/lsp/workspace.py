@@ -190,7 +190,7 @@ def document_saved(server: DbhealServer, uri: str) -> None:
     doc = server.documents.get(uri)
     if doc is None:
         return
-    if doc.path.name == "pyproject.toml":
+    if doc.path.name in ("pyproject.toml", "dbheal.toml"):
         server.spawn(reload_settings(server, force=True), "reload pyproject")
         return
     if doc.kind == "sql" and doc.folder.watcher is None and in_migrations(doc.folder, doc.path):
@@ -204,7 +204,7 @@ def watched_files_changed(server: DbhealServer, params: lsp.DidChangeWatchedFile
     are refresh.watched_files_changed's."""
     for event in params.changes:
         fs = to_fs_path(event.uri)
-        if fs is not None and Path(fs).name == "pyproject.toml":
+        if fs is not None and Path(fs).name in ("pyproject.toml", "dbheal.toml"):
             server.spawn(reload_settings(server, force=True), "reload pyproject")
     refresh_watched_files(server, params)
 

@@ -42,3 +42,6 @@ def test_heal_summary_says_why_not_all_were_healed() -> None:
         "Healed 1 of 4 listed; 3 not healed: 1 would lose values (see --on-lossy), 1 fails a "
         "dry run (why is said above), 1 failed (see above)."
     )
+    assert heal_summary(2, [done, done], 0, 0, by_code=1) == (
+        "Healed 2 of 2 listed (1 by a code fix instead of a type change)."
+    )

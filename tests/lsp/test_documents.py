@@ -283,3 +283,85 @@ async def test_a_typescript_file_is_checked_on_open_with_hover_at_its_columns(
             start=lsp.Position(line=4, character=start_char),
             end=lsp.Position(line=4, character=start_char + len("user_id")),
         )
+
+
+def _change_part(client: object, uri: str, text: str, old: str, new: str, version: int) -> str:
+    """Send the client's incremental change replacing the first `old` of `text` by `new` (a
+    range in the client's position encoding); return the new text."""
+    start = text.index(old)
+    end = start + len(old)
+
+    def position(at: int) -> lsp.Position:
+        line = text.count("\n", 0, at)
+        line_start = text.rfind("\n", 0, at) + 1
+        line_text = text[line_start:].split("\n", 1)[0]
+        encoding = getattr(client, "encoding", "utf-16")
+        return lsp.Position(
+            line=line, character=character(line_text, at - line_start + 1, encoding)
+        )
+
+    client.text_document_did_change(  # type: ignore[attr-defined]
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(start=position(start), end=position(end)), text=new
+                )
+            ],
+        )
+    )
+    return text[:start] + new + text[end:]
+
+
+@pytest.mark.parametrize("client_name", CLIENTS)
+async def test_a_typescript_document_edited_in_place_keeps_right_diagnostics(
+    tmp_path: Path, client_name: str
+) -> None:
+    """Incremental changes to an open `.ts` document (each re-parsed from the last tree):
+    after every one, the diagnostics are those of the edited text, at its columns, through a
+    half-typed state that must give none and no error."""
+    shop = copy_shop(tmp_path)
+    path = shop / "web" / "sessions.ts"
+    path.parent.mkdir()
+    path.write_text(SESSIONS_TS, encoding="utf-8")
+    async with session(shop, client_name) as client:
+        uri = open_doc(client, path)
+        text = SESSIONS_TS
+
+        async def after(version: int, codes: list[str]) -> list[lsp.Diagnostic]:
+            save_doc(client, uri)
+            return await diagnostics(
+                client,
+                uri,
+                lambda d: sorted(x.code for x in d) == codes,  # type: ignore[type-var]
+                version=None if client.pulls else version,
+            )
+
+        await after(1, ["MISSING_COLUMN"])
+        # A line added above: the finding moves down one line, same column.
+        text = _change_part(client, uri, text, "// The", "// Edited 🙂\n// The", 2)
+        (moved,) = await after(2, ["MISSING_COLUMN"])
+        line = text.splitlines()[5]
+        assert moved.range.start == lsp.Position(
+            line=5, character=character(line, line.index("tokn") + 1, client.encoding)
+        )
+        # Half-typed: the call loses its closing parenthesis; nothing is reported, no error.
+        text = _change_part(client, uri, text, ".all(userId)", ".all(userId", 3)
+        assert await after(3, []) == []
+        text = _change_part(client, uri, text, ".all(userId", ".all(userId)", 4)
+        await after(4, ["MISSING_COLUMN"])
+        # The misspelt column corrected, another misspelt further right on the same line.
+        text = _change_part(client, uri, text, "tokn", "token", 5)
+        text = _change_part(client, uri, text, "created_at", "created_att", 6)
+        (second,) = await after(6, ["MISSING_COLUMN"])
+        assert "sessions.created_att" in second.message
+        line = text.splitlines()[5]
+        start = character(line, line.index("created_att") + 1, client.encoding)
+        assert second.range == lsp.Range(
+            start=lsp.Position(line=5, character=start),
+            end=lsp.Position(line=5, character=start + len("created_att")),
+        )
+        assert text == path.read_text(encoding="utf-8").replace("tokn", "token").replace(
+            "created_at", "created_att"
+        ).replace("// The", "// Edited 🙂\n// The")
+        assert not [m for m in client.messages if m.type == lsp.MessageType.Error]

@@ -67,3 +67,39 @@ async def test_two_projects_in_one_session_each_use_their_own(tmp_path: Path) ->
         found_one = await diagnostics(client, one)
         assert of_type(found_one, "MISSING_TABLE") == []
         assert any("sessions" in d.message for d in of_type(found_two, "MISSING_TABLE"))
+
+
+async def test_a_node_project_with_dbheal_toml_is_found_and_its_edit_reloaded(
+    tmp_path: Path,
+) -> None:
+    """examples/accounts-node keeps its settings in dbheal.toml: opened from routes/ (the
+    editor's root), the project above is found as `dbheal check` finds it, and saving an edited
+    dbheal.toml reloads the settings (here a severity) without a restart."""
+    import shutil
+    import sys
+
+    from tests.lsp.client import save_doc
+    from tests.test_examples import NODE_DEMO
+
+    node = tmp_path / "accounts-node"
+    shutil.copytree(NODE_DEMO, node, ignore=shutil.ignore_patterns("*.db", ".dbheal"))
+    subprocess.run([sys.executable, str(node / "make_db.py")], check=True, capture_output=True)
+    async with session(node / "routes") as client:
+        uri = open_doc(client, node / "routes" / "auth.js")
+        found = await diagnostics(client, uri, lambda d: len(d) == 2)
+        assert sorted(str(d.code) for d in found) == ["SELECT_STAR", "TYPE_MISMATCH"]
+        (star,) = of_type(found, "SELECT_STAR")
+        assert star.severity == lsp.DiagnosticSeverity.Hint  # low
+        settings = node / "dbheal.toml"
+        text = settings.read_text(encoding="utf-8") + '\n[severity]\nSELECT_STAR = "high"\n'
+        settings.write_text(text, encoding="utf-8")
+        toml_uri = open_doc(client, settings)
+        save_doc(client, toml_uri)
+        found = await diagnostics(
+            client,
+            uri,
+            lambda d: any(
+                x.code == "SELECT_STAR" and x.severity == lsp.DiagnosticSeverity.Warning for x in d
+            ),
+        )
+        assert len(found) == 2

@@ -63,9 +63,15 @@ def lsp_log(xdg: Path) -> str:
 
 
 def run_nvim(
-    nvim: str, project: Path, out: Path, xdg: Path, file: str = FILE, drive: Path = DRIVE_LUA
+    nvim: str,
+    project: Path,
+    out: Path,
+    xdg: Path,
+    file: str = FILE,
+    drive: Path = DRIVE_LUA,
+    **extra: str,
 ) -> dict[str, Any]:
-    env = editor_env(xdg, DBHEAL_NVIM_OUT=str(out), DBHEAL_NVIM_TIMEOUT_MS=str(WAIT_MS))
+    env = editor_env(xdg, DBHEAL_NVIM_OUT=str(out), DBHEAL_NVIM_TIMEOUT_MS=str(WAIT_MS), **extra)
     cmd = [nvim, "--headless", "--clean", "-u", str(INIT_LUA), file, "-S", str(drive)]
     return run_editor(
         "Neovim",
@@ -210,3 +216,51 @@ def test_neovim_checks_a_typescript_file_at_its_byte_columns(tmp_path: Path) -> 
     assert [(d["code"], d["lnum"], d["col"], d["end_col"]) for d in result["diagnostics"]] == [
         ("MISSING_COLUMN", 4, col, col + 4)
     ], result["diagnostics"]
+
+
+# A TypeScript file of the shop's front end: the cast in a template literal, after `Café 🍵` on
+# the same line, in a call with a type argument (which tree-sitter-typescript misreads alone).
+SESSIONS_CAST_TS = """\
+// The « signed-in devices » page 🍵.
+import { db } from "./db";
+
+export async function sessionsFor(userId: string): Promise<Session[]> {
+  const label = "Café 🍵"; return db.query<Session>(`SELECT id, token FROM sessions WHERE user_id = ${parseInt(userId)}`);
+}
+"""
+
+
+def test_neovim_applies_the_cast_fix_in_a_typescript_file(tmp_path: Path) -> None:
+    """In a `.ts` buffer, the code action removing `parseInt()` is offered at the mismatch and
+    applied through Neovim's own WorkspaceEdit, in UTF-16 columns past `é` and an emoji: the
+    saved file binds userId with `?` and a values array, and its re-check clears the issue."""
+    nvim = nvim_or_skip()
+    project = copy_shop(tmp_path)
+    (project / "web").mkdir()
+    path = project / "web" / "sessions.ts"
+    path.write_text(SESSIONS_CAST_TS, encoding="utf-8")
+    out = tmp_path / "nvim-out"
+    out.mkdir()
+    result = run_nvim(
+        nvim,
+        project,
+        out,
+        tmp_path / "xdg",
+        "web/sessions.ts",
+        DRIVE_LUA,
+        DBHEAL_NVIM_FILETYPE="typescript",
+        DBHEAL_NVIM_FIX_ONLY="1",
+    )
+    assert result["filetype"] == "typescript"
+    line = SESSIONS_CAST_TS.splitlines()[4]
+    col = len(line[: line.index("parseInt")].encode("utf-8"))  # vim.diagnostic's byte column
+    assert [(d["code"], d["lnum"], d["col"]) for d in result["diagnostics"]] == [
+        ("TYPE_MISMATCH", 4, col)
+    ], result["diagnostics"]
+    assert result["chosen"].startswith("Remove the parseInt() cast"), result["code_actions"]
+    expected = SESSIONS_CAST_TS.replace(
+        "user_id = ${parseInt(userId)}`);", "user_id = ?`, [userId]);"
+    )
+    assert expected != SESSIONS_CAST_TS
+    assert path.read_text(encoding="utf-8") == expected
+    assert result["cleared"] and result["diagnostics_after"] == [], result["diagnostics_after"]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.file_result import why_failed
@@ -47,7 +48,13 @@ class JavaScriptAnalyzer:
 
         config = self.config
         helpers = Helpers(frozenset(config.identifier_helpers), frozenset(config.safe_helpers))
-        return StatementFinder(FindOptions(DEFAULT_CALLS | frozenset(config.extra_calls), helpers))
+        options = FindOptions(
+            DEFAULT_CALLS | frozenset(config.extra_calls),
+            helpers,
+            MappingProxyType({shape.name: shape for shape in config.calls}),
+            tuple((r, d.path) for d in config.databases for r in d.receivers),
+        )
+        return StatementFinder(options)
 
     def might_contain_sql(self, text: str) -> bool:
         """Whether `text` names a SQL word and calls a call name that sends SQL."""

@@ -26,7 +26,15 @@ from dbheal_lsp.languages.javascript.values import unwrapped
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-__all__ = ["BOUND_TAGS", "DEFAULT_CALLS", "PREPARED_METHODS", "SqlCall", "sql_call", "tag_call"]
+__all__ = [
+    "BOUND_TAGS",
+    "DEFAULT_CALLS",
+    "PREPARED_METHODS",
+    "SqlCall",
+    "sql_call",
+    "tag_call",
+    "with_values",
+]
 
 #: Methods whose first argument (or its `text`/`sql` key) is SQL.
 DEFAULT_CALLS = frozenset(
@@ -127,10 +135,10 @@ def sql_call(node: Node, source: JsSource, calls: frozenset[str]) -> SqlCall | N
         if runs is None:  # prepared here, run elsewhere: the values are not known
             return SqlCall(name, node, name_node, sql, values=None)
         rest = [a for a in runs.named_children if a.type != "comment"]
-    return _with_values(SqlCall(name, node, name_node, sql), rest, source)
+    return with_values(SqlCall(name, node, name_node, sql), rest, source)
 
 
-def _with_values(call: SqlCall, rest: list[Node], source: JsSource) -> SqlCall:
+def with_values(call: SqlCall, rest: list[Node], source: JsSource) -> SqlCall:
     """`call` with the values of the arguments after its SQL (a last callback left out)."""
     if rest and unwrapped(rest[-1]).type in _CALLBACKS:
         rest = rest[:-1]

@@ -8,6 +8,7 @@ grammar, a `.tsx` file with TSX, every other ending with JavaScript's (which rea
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from dbheal_lsp.languages.language import SourceSyntaxError
 if TYPE_CHECKING:
     from tree_sitter import Language, Node, Parser, Tree
 
-__all__ = ["GRAMMAR_OF", "JsSource", "Parsers", "grammar_for", "syntax_error"]
+__all__ = ["GRAMMAR_OF", "JsSource", "Parsers", "edited_tree", "grammar_for", "syntax_error"]
 
 #: The grammar of each file ending.
 GRAMMAR_OF = MappingProxyType(
@@ -34,6 +35,7 @@ GRAMMAR_OF = MappingProxyType(
     }
 )
 _SHOWN = 20  # characters of unexpected text a syntax error quotes
+_KEPT = 16  # files whose last tree a `Parsers` keeps for the next parse of the same file
 
 
 def grammar_for(path: str) -> str:
@@ -59,10 +61,12 @@ class JsSource:
 
 
 class Parsers:
-    """One parser per grammar, made when a file first needs it."""
+    """One parser per grammar, made when a file first needs it, and the last trees parsed."""
 
     def __init__(self) -> None:
         self._parsers: dict[str, Parser] = {}
+        self._last: dict[str, JsSource] = {}  # by path, the oldest first
+        self._lock = threading.Lock()
 
     def parse(self, path: str, text: str) -> JsSource:
         """Parse `text`, the file named `path`; raise SourceSyntaxError when it does not read."""
@@ -77,15 +81,91 @@ class Parsers:
         return self.parse(filename, text)
 
     def tree(self, path: str, text: str) -> JsSource:
-        """Parse `text` whatever errors it has (tree-sitter recovers from them)."""
+        """Parse `text` whatever errors it has (tree-sitter recovers from them), from the last
+        tree of `path` when there is one (incrementally)."""
         grammar = grammar_for(path)
+        data = text.encode("utf-8", "surrogatepass")
+        with self._lock:
+            last = self._last.pop(path, None)
+            if last is not None and last.grammar == grammar and last.data == data:
+                source = last  # the same text: the same tree
+            else:
+                old = (
+                    edited_tree(last, data)
+                    if last is not None and last.grammar == grammar
+                    else None
+                )
+                parser = self._parser(grammar)
+                tree = parser.parse(data, old) if old is not None else parser.parse(data)
+                source = JsSource(path, text, data, tree, grammar, Offsets(text))
+            self._last[path] = source
+            while len(self._last) > _KEPT:
+                del self._last[next(iter(self._last))]
+        return source
+
+    def full_tree(self, path: str, text: str) -> JsSource:
+        """Parse `text` from nothing (no earlier tree is used nor kept)."""
+        grammar = grammar_for(path)
+        data = text.encode("utf-8", "surrogatepass")
+        with self._lock:
+            tree = self._parser(grammar).parse(data)
+        return JsSource(path, text, data, tree, grammar, Offsets(text))
+
+    def _parser(self, grammar: str) -> Parser:
         parser = self._parsers.get(grammar)
         if parser is None:
             from tree_sitter import Parser
 
             parser = self._parsers[grammar] = Parser(_language(grammar))
-        data = text.encode("utf-8", "surrogatepass")
-        return JsSource(path, text, data, parser.parse(data), grammar, Offsets(text))
+        return parser
+
+
+def edited_tree(last: JsSource, data: bytes) -> Tree:
+    """Return a copy of the tree of `last`, edited to the bytes `data`: the one range where
+    they differ from the bytes it was parsed from (the common start and end kept)."""
+    old = last.data
+    start = _common_prefix(old, data)
+    end = _common_suffix(old, data, min(len(old), len(data)) - start)
+    tree = last.tree.copy()
+    tree.edit(
+        start_byte=start,
+        old_end_byte=len(old) - end,
+        new_end_byte=len(data) - end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, len(old) - end),
+        new_end_point=_point(data, len(data) - end),
+    )
+    return tree
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """The length of the longest common start of `a` and `b`, by halving: each step compares
+    two slices at memcmp's speed (a memoryview compares byte by byte, a hundred times slower)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, most: int) -> int:
+    """The length of the longest common end of `a` and `b`, at most `most`."""
+    low, high = 0, most
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    """The (row, byte column) of byte `offset` of `data`, as tree-sitter counts them."""
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
 
 
 def _language(grammar: str) -> Language:

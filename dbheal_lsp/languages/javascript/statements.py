@@ -11,7 +11,9 @@ text into the SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from dbheal_lsp.analysis.sqllex import skip_trivia
@@ -28,11 +30,11 @@ from dbheal_lsp.languages.javascript.calls import (
     BOUND_TAGS,
     DEFAULT_CALLS,
     SqlCall,
-    sql_call,
     tag_call,
 )
 from dbheal_lsp.languages.javascript.names import enclosing_function
 from dbheal_lsp.languages.javascript.parse import JsSource
+from dbheal_lsp.languages.javascript.shapes import call_database, calls_of
 from dbheal_lsp.languages.javascript.sql_text import SqlReader, numbered
 from dbheal_lsp.languages.javascript.strings import literal_pieces
 from dbheal_lsp.languages.javascript.values import Helpers, callee_name, unwrapped, value_info
@@ -40,7 +42,9 @@ from dbheal_lsp.languages.javascript.values import Helpers, callee_name, unwrapp
 if TYPE_CHECKING:
     from tree_sitter import Node, Query
 
-__all__ = ["FindOptions", "StatementFinder", "starts_like_sql"]
+    from dbheal_lsp.config import CallShape
+
+__all__ = ["FindOptions", "StatementFinder", "reads_as_statement", "starts_like_sql"]
 
 _SQL_START = re.compile(
     r"(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH|PRAGMA|BEGIN|COMMIT|END|"
@@ -57,6 +61,38 @@ _SECOND_WORD = re.compile(
     r"\b(FROM|INTO|SET|TABLE|WHERE|VALUES|INDEX|VIEW|TRIGGER|JOIN|TRANSACTION|AS)\b|[*?]",
     re.IGNORECASE,
 )
+# The calls whose names say nothing of SQL (`labels.get(...)`, `t.run(...)`): their text must
+# also be built like the statement it starts as, unless its first word is in capitals.
+_GENERIC = frozenset({"all", "get", "run", "each", "exec", "prepare"})
+_NAME = r"(?:[\w$.]+|\"[^\"]+\"|`[^`]+`|\[[^\]]+\])"
+# How each statement goes on after its first word, in SQL and hardly in prose ("Delete from
+# cart" aside: sentence case is prose, see `reads_as_statement`).
+_BUILT = MappingProxyType(
+    {
+        "SELECT": re.compile(r"SELECT\s+(?!FROM\b)\S", re.IGNORECASE),
+        "DELETE": re.compile(
+            rf"DELETE\s+FROM\s+{_NAME}\s*(?:$|;|\b(?:WHERE|RETURNING|AS|ORDER|LIMIT|INDEXED|NOT)\b)",
+            re.IGNORECASE,
+        ),
+        "UPDATE": re.compile(
+            rf"UPDATE\s+(?:OR\s+\w+\s+)?{_NAME}(?:\s+(?:AS\s+)?\w+)?\s+SET\b", re.IGNORECASE
+        ),
+        "INSERT": re.compile(
+            rf"INSERT\s+(?:OR\s+\w+\s+)?INTO\s+{_NAME}\s*(?:\(|$|\b(?:VALUES|SELECT|DEFAULT|AS|WITH)\b)",
+            re.IGNORECASE,
+        ),
+        "REPLACE": re.compile(
+            rf"REPLACE\s+INTO\s+{_NAME}\s*(?:\(|$|\b(?:VALUES|SELECT|DEFAULT|AS|WITH)\b)",
+            re.IGNORECASE,
+        ),
+    }
+)
+# What only SQL has: a keyword in capitals after the first word, or a placeholder.
+_SQL_SIGN = re.compile(
+    r"\b(?:FROM|INTO|SET|WHERE|VALUES|JOIN|TABLE|ORDER|GROUP|LIMIT)\b|[?*]|\$\d|[:@][A-Za-z_]"
+)
+# A slot (a `${}` not read as text) stands in the text as a name when the pieces are judged.
+_SLOT_TEXT = " __slot__ "
 # A named placeholder (`:id`, `@id`, `$id`): values given by position are not compared with
 # them (which name each takes is the driver's business).
 _NAMED = re.compile(r"[:@$][A-Za-z_]")
@@ -68,10 +104,13 @@ _TS_QUERY = "(call_expression) @call (binary_expression) @binary"
 
 @dataclass(frozen=True)
 class FindOptions:
-    """What the project's settings add: call names, and its helpers."""
+    """What the project's settings add: call names, its helpers, helpers of their own shape
+    (`calls`, by name) and the receivers mapped to another database (receiver, database)."""
 
     calls: frozenset[str] = DEFAULT_CALLS
     helpers: Helpers = field(default_factory=Helpers)
+    shapes: Mapping[str, CallShape] = field(default_factory=lambda: MappingProxyType({}))
+    receivers: tuple[tuple[str, str], ...] = ()
 
 
 def starts_like_sql(text: str) -> bool:
@@ -89,13 +128,33 @@ def starts_like_sql(text: str) -> bool:
     return word.isupper() or _SECOND_WORD.search(rest) is not None
 
 
+def reads_as_statement(text: str, generic: bool = False) -> bool:
+    """Return whether `text` reads as a SQL statement (`starts_like_sql`); for a call of a
+    generic name (`generic`: `get`, `all`, `run`...) a first word not in capitals must also
+    go on as its statement does (`delete from <table>`, `update <table> set`, `insert into
+    <table> (`...), and one in sentence case (`Delete from cart`) needs a keyword in capitals
+    or a placeholder: what a label, a route or a message passed to `labels.get(...)` lacks."""
+    if not starts_like_sql(text):
+        return False
+    start = skip_trivia(text, 0, also="(")
+    word = text[start:].split(None, 1)[0].upper().rstrip(";")
+    written = text[start : start + len(word)]
+    if not generic or written.isupper():
+        return True
+    if written[0].isupper() and not _SQL_SIGN.search(text, start + len(word)):
+        return False
+    built = _BUILT.get(word)
+    return built is None or built.match(text, start) is not None
+
+
 class StatementFinder:
     """Finds the statements of the files of one project."""
 
     def __init__(self, options: FindOptions) -> None:
         self.options = options
         self._queries: dict[str, Query] = {}
-        names = "|".join(re.escape(n) for n in sorted(options.calls | BOUND_TAGS))
+        every = options.calls | BOUND_TAGS | frozenset(options.shapes)
+        names = "|".join(re.escape(n) for n in sorted(every))
         self._call_names = re.compile(rf"(?<![\w$])(?:{names})\s*(?:<[^;()]*>\s*)?[(`]")
 
     def might_contain_sql(self, text: str) -> bool:
@@ -119,9 +178,7 @@ class StatementFinder:
         captures = QueryCursor(query).captures(source.tree.root_node)
         calls: list[SqlCall] = []
         for node in captures.get("call", []):
-            call = sql_call(node, source, self.options.calls)
-            if call is not None:
-                calls.append(call)
+            calls.extend(calls_of(node, source, self.options.calls, self.options.shapes))
         for node in captures.get("binary", []):
             call = tag_call(node, source)
             if call is not None:
@@ -143,7 +200,7 @@ class StatementFinder:
             read = _bound_template(call.sql, source, reader, parameters)
         else:
             read = reader.read(call.sql)
-        if not read or not _reads_as_sql(read):
+        if not read or not _reads_as_sql(read, call.name in _GENERIC and not call.tagged):
             return None
         pieces = numbered(read)
         bindings = None
@@ -169,6 +226,7 @@ class StatementFinder:
             parameters=tuple(parameters) if (call.tagged or call.values is not None) else None,
             function=enclosing_function(call.call, source),
             bindings=bindings,
+            database=call_database(call, source, self.options.receivers),
         )
 
 
@@ -202,11 +260,13 @@ def _bound_template(
     return literal_pieces(template, source, substitution)
 
 
-def _reads_as_sql(pieces: list[Piece]) -> bool:
-    """Whether the pieces start like a SQL statement (their first written text does)."""
+def _reads_as_sql(pieces: list[Piece], generic: bool = False) -> bool:
+    """Whether the pieces read as a SQL statement (`reads_as_statement`): their written text
+    must come first, and each slot after it stands as a name."""
     for piece in pieces:
         if isinstance(piece, Slot):
             return False
         if piece.text.strip():
-            return starts_like_sql(piece.text)
-    return False
+            break
+    text = "".join(p.text if isinstance(p, TextPiece) else _SLOT_TEXT for p in pieces)
+    return bool(text.strip()) and reads_as_statement(text, generic)

@@ -16,7 +16,7 @@ import pytest
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.analysis.statement import Slot, TextPiece
 from dbheal_lsp.config import load_config
-from dbheal_lsp.languages.javascript.statements import starts_like_sql
+from dbheal_lsp.languages.javascript.statements import reads_as_statement, starts_like_sql
 from tests.analysis.test_checker import database_with, located_issues
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -112,3 +112,39 @@ def test_the_enclosing_functions_name_the_statement(project: Project) -> None:
 )
 def test_what_reads_as_sql(text: str, sql: bool) -> None:
     assert starts_like_sql(text) is sql
+
+
+@pytest.mark.parametrize(
+    ("text", "sql"),
+    [
+        # Real statements, whatever their case: built as SQL, or in capitals.
+        ("DELETE FROM cart", True),
+        ("delete from cart where id = ?", True),
+        ("delete from cart", True),
+        ("delete from  __slot__  where id = ?", True),  # `delete from ${table} where ...`
+        ("update users set name = ? where id = ?", True),
+        ("update or ignore users set name = ?", True),
+        ("insert into users (name) values (?)", True),
+        ("insert or replace into users values (?, ?)", True),
+        ("replace into users (id) values (?)", True),
+        ("select id from users", True),
+        ("Select id FROM users", True),
+        ("with x as (select 1) select * from x", True),
+        ("UPDATE the cart", True),  # capitals: a statement, judged by SQLite
+        # Prose a label or a message holds.
+        ("Delete from cart", False),
+        ("Delete from cart?", False),  # a question mark, but not after a table name
+        ("Update from server", False),
+        ("update from server", False),
+        ("Select from the list below", False),
+        ("select from the list below", False),
+        ("Insert into the form", False),
+        ("insert into the form", False),
+        ("update the profile", False),
+    ],
+)
+def test_what_reads_as_sql_in_a_generic_call(text: str, sql: bool) -> None:
+    """`get`, `all`, `run`... are also a map's, a router's, a translator's: their text must be
+    built as the statement it starts as, and prose in sentence case is not SQL."""
+    assert reads_as_statement(text, generic=True) is sql
+    assert reads_as_statement(text) is starts_like_sql(text)  # `query`, `execute`: as before

@@ -14,10 +14,16 @@
 -- saw goes to $DBHEAL_NVIM_OUT/result.json and Neovim quits with 0; on any failure, the error and
 -- what was seen so far go to $DBHEAL_NVIM_OUT/error.txt and Neovim quits with 1.
 -- Works with Neovim 0.7 and later: nothing newer than 0.7's API is used.
+--
+-- $DBHEAL_NVIM_FILETYPE names the filetype the buffer must have (default python: the same
+-- session over a .ts file says typescript), and $DBHEAL_NVIM_FIX_ONLY=1 stops after the fix is
+-- saved and checked again (no hover, no completion).
 
 local out_dir = os.getenv('DBHEAL_NVIM_OUT')
 local timeout_ms = tonumber(os.getenv('DBHEAL_NVIM_TIMEOUT_MS') or '') or 60000
 local ISSUE = 'TYPE_MISMATCH'
+local FILETYPE = os.getenv('DBHEAL_NVIM_FILETYPE') or 'python'
+local FIX_ONLY = os.getenv('DBHEAL_NVIM_FIX_ONLY') == '1'
 local result = { steps = {} }
 
 local function write_file(path, text)
@@ -199,7 +205,7 @@ local function main()
   result.file = vim.api.nvim_buf_get_name(bufnr)
   result.filetype = vim.bo[bufnr].filetype
   result.nvim_version = tostring(vim.version().major) .. '.' .. vim.version().minor .. '.' .. vim.version().patch
-  assert(result.filetype == 'python', 'the buffer is not a Python buffer: ' .. vim.inspect(result.filetype))
+  assert(result.filetype == FILETYPE, 'the buffer is not a ' .. FILETYPE .. ' buffer: ' .. vim.inspect(result.filetype))
 
   -- The client starts with the buffer (init.lua); wait until it has initialized.
   local client, seen
@@ -274,6 +280,10 @@ local function main()
   result.cleared = cleared
   result.diagnostics_after = snapshot(bufnr)
   step('diagnostics after the fix')
+  if FIX_ONLY then
+    write_file(out_dir .. '/result.json', vim.fn.json_encode(result))
+    return
+  end
 
   -- What init.lua sets for the buffer (scheduled after the ftplugin: look after it ran).
   result.omnifunc = vim.bo[bufnr].omnifunc
