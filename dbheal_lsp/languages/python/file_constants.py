@@ -39,6 +39,7 @@ from dbheal_lsp.languages.python.signatures import (
     record_signature,
     signature_of,
 )
+from dbheal_lsp.languages.python.sql_methods import method_texts
 
 _NUMBER_TYPES = frozenset({"int", "float", "bool"})
 
@@ -156,6 +157,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(attribute_origins),
         tuple(made),
         tuple(found.records),
+        method_texts(tree, reader),
     )
 
 

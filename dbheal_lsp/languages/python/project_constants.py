@@ -25,6 +25,7 @@ from dbheal_lsp.languages.python.number_values import number_parameters
 from dbheal_lsp.languages.python.origins import Origin
 from dbheal_lsp.languages.python.program_data import dependency_holds_program_data, program_data
 from dbheal_lsp.languages.python.receivers import Hierarchy
+from dbheal_lsp.languages.python.sql_methods import sql_text_methods
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class ProjectConstants:
     # (function, parameter) -> "INTEGER" or "REAL": every call in the project passes that
     # kind of number (languages/python/number_values.py).
     number_parameters: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # Names of the methods whose every definition writes SQL text (languages/python/sql_methods.py).
+    sql_text_methods: frozenset[str] = frozenset()
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -89,6 +92,7 @@ class ProjectConstants:
                 sorted(self.sql_methods),
                 sorted((k, sorted(v)) for k, v in self.sql_method_owners.items()),
                 sorted(self.number_parameters.items()),
+                sorted(self.sql_text_methods),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -282,6 +286,7 @@ def project_constants(
         record_fields,
         _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
         number_parameters=number_parameters(signatures, reaching, dead_methods, files),
+        sql_text_methods=sql_text_methods(t for f in files for t in f.method_texts),
     )
 
 
