@@ -27,6 +27,7 @@ from dbheal_lsp.languages.python.bindings import (
     HOLDS,
     Bound,
     function_bindings,
+    inner_statements,
     return_statements,
 )
 from dbheal_lsp.languages.python.origins import OriginReader
@@ -54,19 +55,28 @@ def method_texts(tree: ast.Module, reader: OriginReader) -> tuple[MethodText, ..
     text the code writes (for a tuple, its first item), whether that text shows SQL, and
     the methods whose text it is made of."""
     found: list[MethodText] = []
-    for node in ast.walk(tree):
+    # Functions are statements: only statements are walked, not every expression.
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        stack.extend(inner_statements(node))
         if not isinstance(node, FUNCTIONS) or _ignored(node.name):
             continue
         returns = [r.value for r in return_statements(node) if r.value is not None]
         if not returns:
             continue  # abstract, or returns nothing: says nothing against the name
         reading = _Reading(node, reader)
-        texts = [reading.text(_first(value), 0) for value in returns]
-        if any(t is None for t in texts):
+        texts: list[tuple[bool, frozenset[str]]] = []
+        for value in returns:
+            text = reading.text(_first(value), 0)
+            if text is None:
+                break
+            texts.append(text)
+        if len(texts) < len(returns):
             found.append((node.name, False, False, ()))
             continue
-        marked = any(t[0] for t in texts if t is not None)
-        deps = frozenset().union(*(t[1] for t in texts if t is not None))
+        marked = any(t[0] for t in texts)
+        deps = frozenset[str]().union(*(t[1] for t in texts))
         found.append((node.name, True, marked, tuple(sorted(deps))))
     return tuple(found)
 
@@ -151,13 +161,19 @@ class _Reading:
     def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef, reader: OriginReader):
         self.function = function
         self.reader = reader
-        self.bindings: dict[str, list[Bound]] | None = None
         args = function.args
         self.parameters = {
             a.arg
             for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
             if a is not None
         }
+
+    def _bindings(self) -> dict[str, list[Bound]]:
+        # Shared with the origin reader, which reads the same functions' names.
+        known = self.reader.bindings.get(id(self.function))
+        if known is None:
+            known = self.reader.bindings[id(self.function)] = function_bindings(self.function)
+        return known
 
     def text(self, node: ast.expr, depth: int) -> _Text:
         """Return what the text `node` is made of, or None when it is not text the code writes."""
@@ -204,9 +220,7 @@ class _Reading:
         return False, frozenset({name})
 
     def _bound(self, name: str, depth: int) -> Iterator[_Text]:
-        if self.bindings is None:
-            self.bindings = function_bindings(self.function)
-        values = self.bindings.get(name)
+        values = self._bindings().get(name)
         if not values:
             yield None
             return
@@ -228,9 +242,7 @@ class _Reading:
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             yield from self._items(node.left)  # `["?"] * n`
         elif isinstance(node, ast.Name) and node.id not in self.parameters:
-            if self.bindings is None:
-                self.bindings = function_bindings(self.function)
-            for value, _checked, how in self.bindings.get(node.id, []):
+            for value, _checked, how in self._bindings().get(node.id, []):
                 if value is None:
                     continue
                 if how == HOLDS:
