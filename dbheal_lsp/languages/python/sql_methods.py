@@ -56,10 +56,10 @@ def method_texts(tree: ast.Module, reader: OriginReader) -> tuple[MethodText, ..
     the methods whose text it is made of."""
     found: list[MethodText] = []
     # Functions are statements: only statements are walked, not every expression.
-    stack: list[ast.stmt] = list(tree.body)
+    stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         node = stack.pop()
-        stack.extend(inner_statements(node))
+        stack.extend(reversed(inner_statements(node)))  # in source order
         if not isinstance(node, FUNCTIONS) or _ignored(node.name):
             continue
         returns = [r.value for r in return_statements(node) if r.value is not None]
