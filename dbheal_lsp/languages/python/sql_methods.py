@@ -40,10 +40,15 @@ MethodText: TypeAlias = "tuple[str, bool, bool, tuple[str, ...]]"
 # Text read so far: (shows SQL, methods it is made of); None: not text the code writes.
 _Text: TypeAlias = "tuple[bool, frozenset[str]] | None"
 _MAX_DEPTH = 4
+# SQL in a method's literal text: a placeholder standing alone, a comparison between spaces, or
+# a keyword in capitals (a URL's `?x=1` or a repr's `fast=True` is none).
 _SQL_MARK = re.compile(
-    r"\?|%s|[=<>]|\b(?:SELECT|FROM|WHERE|AND|OR|NOT|NULL|IS|IN|LIKE|GLOB|CASE|WHEN|THEN|END"
+    r"(?:^|[\s(,=<>])(?:\?|%s|:\w+)(?=$|[\s),])|\s(?:=|==|!=|<>|<=|>=|<|>)\s"
+    r"|\b(?:SELECT|FROM|WHERE|AND|OR|NOT|NULL|IS|IN|LIKE|GLOB|CASE|WHEN|THEN|END"
     r"|ASC|DESC|COLLATE|BETWEEN|EXISTS|COALESCE|NULLIF|ORDER|GROUP|BY|LIMIT|JOIN|ON)\b"
 )
+_FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 # Methods of the builtin types: `request.args.get(...)` is never a project method's text.
 _BUILTIN_METHODS = frozenset(
     name for t in (str, bytes, list, dict, set, tuple, int, float, object) for name in dir(t)
@@ -51,16 +56,21 @@ _BUILTIN_METHODS = frozenset(
 
 
 def method_texts(tree: ast.Module, reader: OriginReader) -> tuple[MethodText, ...]:
-    """Return, for each function of `tree` that returns a value, whether what it returns is
+    """Return, for each method of `tree` that returns a value, whether what it returns is
     text the code writes (for a tuple, its first item), whether that text shows SQL, and
-    the methods whose text it is made of."""
+    the methods whose text it is made of; a function outside a class body never is."""
     found: list[MethodText] = []
     # Functions are statements: only statements are walked, not every expression.
-    stack: list[ast.stmt] = list(reversed(tree.body))
+    stack: list[tuple[ast.stmt, bool]] = [(s, False) for s in reversed(tree.body)]
     while stack:
-        node = stack.pop()
-        stack.extend(reversed(inner_statements(node)))  # in source order
+        node, in_class = stack.pop()
+        inner = isinstance(node, ast.ClassDef)
+        stack.extend((s, inner) for s in reversed(inner_statements(node)))  # in source order
         if not isinstance(node, FUNCTIONS) or _ignored(node.name):
+            continue
+        if not in_class:
+            # A function of a module: `mod.f()` may call it; a method's text is what is sought.
+            found.append((node.name, False, False, ()))
             continue
         returns = [r.value for r in return_statements(node) if r.value is not None]
         if not returns:
@@ -184,7 +194,10 @@ class _Reading:
                 return _marked(node.value), frozenset()
             return (False, frozenset()) if node.value is None else None
         if isinstance(node, ast.JoinedStr):
-            literal = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
+            # Each interpolated part stands in as a word: `f"{url}?{query}"` is no placeholder.
+            literal = "".join(
+                str(v.value) if isinstance(v, ast.Constant) else "x" for v in node.values
+            )
             parts = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
             return self._joined(_marked(literal), parts, depth)
         if isinstance(node, ast.IfExp | ast.BoolOp):
@@ -194,6 +207,9 @@ class _Reading:
             left = self.text(node.left, depth + 1)
             if left is None:
                 return None
+            if isinstance(node.left, ast.Constant) and isinstance(node.op, ast.Mod):
+                # `"%s (%s)" % (a, b)`: the conversions are where parts go, not placeholders.
+                left = _marked(_FORMAT_SPEC.sub("x", str(node.left.value))), left[1]
             right = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
             return self._joined(left[0], right, depth, left[1])
         if isinstance(node, ast.Call):
@@ -209,6 +225,9 @@ class _Reading:
             if base is None:
                 return None
             if func.attr == "format":
+                if isinstance(func.value, ast.Constant):
+                    template = _FORMAT_FIELD.sub("x", str(func.value.value))
+                    base = _marked(template), base[1]
                 parts = [*node.args, *(k.value for k in node.keywords)]
                 return self._joined(base[0], parts, depth, base[1])
             if len(node.args) != 1:

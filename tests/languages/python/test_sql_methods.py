@@ -128,6 +128,29 @@ def test_a_name_writes_sql_only_when_every_definition_does() -> None:
     assert sql_text_methods(made) == set()
 
 
+def test_text_that_only_looks_like_sql_is_not_sql() -> None:
+    source = """
+class Page:
+    def link(self):
+        return f"{self.base}?{self.query}"
+
+    def label(self):
+        return "%s (%s)" % (self.name, self.count)
+
+    def card(self):
+        return "<b>{}</b>".format(self.name)
+
+
+def where(field):
+    return f"{field} = ?"
+"""
+    texts = _texts(source)
+    # A URL's `?`, a `%s` conversion, a format field: no SQL in them.
+    assert texts["link"] == texts["label"] == texts["card"] == [(True, False, ())]
+    # A function outside a class is never a method's text, whatever it returns.
+    assert texts["where"] == [(False, False, ())]
+
+
 def _tree_and_reader(source: str) -> tuple[ast.Module, OriginReader]:
     tree = ast.parse(source)
     return tree, OriginReader(module=tree)
