@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbheal_lsp.languages.python.class_texts import is_template, template_text
 from dbheal_lsp.languages.python.constants import (
     ATTRIBUTE_TAG,
     CLASS_TAG,
@@ -138,7 +139,14 @@ class ProjectConstants:
         attribute; None when one of them is not known."""
         out: set[Literal] = set()
         for value in values:
-            if isinstance(value, tuple) and _is_own(value):
+            if is_template(value) and isinstance(value, tuple):
+                # `f"LEFT JOIN {cls._relation._table} ..."`: spelled with cls's attributes.
+                classes = frozenset(self.hierarchy.up)
+                text = template_text(value[1:], cls, self.class_attribute_values, classes, depth)
+                if text is None:
+                    return None
+                out.add(text)
+            elif isinstance(value, tuple) and _is_own(value):
                 if depth > 3:
                     return None
                 own = self.class_attribute_values(str(value[1]), cls, depth + 1)
