@@ -125,8 +125,13 @@ def written_sql(node: ast.expr, scope: Scope, ctx: FileContext, depth: int = 0) 
         return depth > 0
     if isinstance(node, ast.BoolOp):
         return all(written_sql(v, scope, ctx, depth + 1) for v in node.values)
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):
-        node = node.value  # `a, b = obj.m()`: an item of what the method returns
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.slice, ast.Constant)
+        and node.slice.value == 0
+    ):
+        node = node.value  # `text, values = obj.m()`: the first item is what was read
     if isinstance(node, ast.Call):
         func = node.func
         return isinstance(func, ast.Attribute) and func.attr in methods
