@@ -123,19 +123,23 @@ def _walk_query(
         return first
     sources: dict[str, Source] = {}
     from_ = node.args.get("from") or node.args.get("from_")
-    source_nodes = ([from_.this] if from_ is not None else []) + [
-        j.this for j in node.args.get("joins") or []
-    ]
+    first = from_.this if from_ is not None else None
+    joins = list(node.args.get("joins") or [])
+    if isinstance(first, exp.Subquery) and isinstance(first.this, exp.Table) and not first.alias:
+        # `FROM (albums LEFT JOIN items ON ...)`: a parenthesized join, not a subquery.
+        joins = [*(first.this.args.get("joins") or []), *joins]
+        first = first.this
+    source_nodes = ([first] if first is not None else []) + [j.this for j in joins]
     for src in source_nodes:
         _add_source(walk, src, sources, scopes, ctes)
     aliases = {e.alias for e in node.expressions if isinstance(e, exp.Alias)}
     chain = [sources, *scopes]
-    for part in _select_parts(node):
+    for part in _select_parts(node, joins):
         _walk_columns(walk, part, chain, ctes, aliases)
     where = node.args.get("where")
     if where is not None:
         walk.filters.extend(index_filters(walk.st, where.this, chain))
-    for join in node.args.get("joins") or []:
+    for join in joins:
         on = join.args.get("on")
         if on is not None:
             walk.filters.extend(index_filters(walk.st, on, chain))
@@ -153,7 +157,7 @@ def _walk_query(
     return tuple(outputs)
 
 
-def _select_parts(node: Any) -> Iterator[Any]:
+def _select_parts(node: Any, joins: list[Any]) -> Iterator[Any]:
     for key in ("expressions", "where", "group", "having", "order", "qualify"):
         value = node.args.get(key)
         if value is None:
@@ -162,7 +166,7 @@ def _select_parts(node: Any) -> Iterator[Any]:
             yield from value
         else:
             yield value
-    for join in node.args.get("joins") or []:
+    for join in joins:
         for key in ("on", "using"):
             value = join.args.get(key)
             if isinstance(value, list):

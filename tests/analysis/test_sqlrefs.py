@@ -68,3 +68,22 @@ def test_select_stars_are_recorded_for_selects_and_not_for_updates() -> None:
     text = "SELECT *, u.* FROM users u"
     assert [text[s:e] for s, e in refs(text).stars] == ["*", "u.*"]
     assert refs("DELETE FROM users WHERE id = 1").stars == ()
+
+
+def test_a_parenthesized_join_is_the_join_it_holds_not_a_subquery() -> None:
+    text = (
+        "SELECT users.* FROM (users LEFT JOIN orders ON users.id = orders.usr_id) "
+        "WHERE orders.total > ? GROUP BY users.id"
+    )
+    found = refs(text)
+    assert [(t.name, t.missing) for t in found.tables] == [("users", False), ("orders", False)]
+    by_name = {(c.qualifier, c.name): c for c in found.columns}
+    assert by_name[("orders", "usr_id")].status == "missing"
+    assert by_name[("orders", "total")].status == "ok"
+    # The join's ON is a filter an index could serve, as in an unparenthesized join.
+    joined = refs(text.replace("usr_id", "user_id"))
+    assert [(f.column.name, f.source) for f in joined.filters] == [
+        ("total", "orders"),
+        ("id", "users"),
+        ("user_id", "orders"),
+    ]

@@ -12,9 +12,12 @@ import ast
 from collections.abc import Iterator
 
 from dbheal_lsp.languages.python.bindings import inner_statements
+from dbheal_lsp.languages.python.class_texts import CLASS_VALUE_TAG, TEMPLATE_TAG, text_property
 from dbheal_lsp.languages.python.constants import KEYS, SELF_TAG, Given, dict_keys
 from dbheal_lsp.languages.python.receivers import leaf_name
 
+# The tags of what a class property gives, read per class (never a set of names here).
+PER_CLASS_TAGS = frozenset({SELF_TAG, TEMPLATE_TAG, CLASS_VALUE_TAG})
 # Calls that give the same names as their one argument, in some order or container.
 _SAME_NAMES = frozenset({"sorted", "set", "frozenset", "list", "tuple"})
 
@@ -34,6 +37,8 @@ def class_collections(tree: ast.Module) -> dict[tuple[str, str], Given]:
                 attribute = _keys_property(stmt)
                 if attribute is not None:
                     found[(cls.name, stmt.name)] = (SELF_TAG, attribute)
+                elif (text := text_property(stmt)) is not None:
+                    found[(cls.name, stmt.name)] = text  # read per class (class_texts.py)
     return found
 
 
@@ -98,7 +103,7 @@ def _name_set(
     elif isinstance(node, ast.Name):
         key = (owner, node.id)
     value = found.get(key) if key is not None else None
-    if not isinstance(value, tuple) or (value and value[0] == SELF_TAG):
+    if not isinstance(value, tuple) or (value and value[0] in PER_CLASS_TAGS):
         return None
     names = dict_keys(value) or value
     return frozenset(str(n) for n in names)

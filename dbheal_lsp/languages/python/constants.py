@@ -118,6 +118,9 @@ class FileConstants:
     made: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Record classes (named tuples, dataclasses) and their fields, in order.
     records: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Per function: is what it returns text the code writes, does it show SQL, which methods'
+    # text is it made of (languages/python/sql_methods.py).
+    method_texts: tuple[tuple[str, bool, bool, tuple[str, ...]], ...] = ()
 
 
 def dict_keys(value: Literal) -> tuple[str, ...] | None:

@@ -73,6 +73,10 @@ def constants_from_json(data: Any) -> FileConstants:
             attribute_origins=tuple((str(n), _origin_of(v)) for n, v in data["attribute_origins"]),
             made=tuple((str(n), tuple(map(str, codes))) for n, codes in data["made"]),
             records=tuple((str(n), tuple(map(str, f))) for n, f in data["records"]),
+            method_texts=tuple(
+                (str(n), bool(w), bool(m), tuple(map(str, d)))
+                for n, w, m, d in data["method_texts"]
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not cached constants: {exc}") from None

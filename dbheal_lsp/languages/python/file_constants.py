@@ -13,10 +13,9 @@ from dbheal_lsp.languages.python.bindings import (
     child_nodes,
     return_statements,
 )
-from dbheal_lsp.languages.python.class_values import class_collections
+from dbheal_lsp.languages.python.class_values import PER_CLASS_TAGS, class_collections
 from dbheal_lsp.languages.python.constants import (
     PARAMETER_TAG,
-    SELF_TAG,
     CallArguments,
     FileConstants,
     Given,
@@ -39,6 +38,7 @@ from dbheal_lsp.languages.python.signatures import (
     record_signature,
     signature_of,
 )
+from dbheal_lsp.languages.python.sql_methods import method_texts
 
 _NUMBER_TYPES = frozenset({"int", "float", "bool"})
 
@@ -156,6 +156,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(attribute_origins),
         tuple(made),
         tuple(found.records),
+        method_texts(tree, reader),
     )
 
 
@@ -178,8 +179,8 @@ def _note_class(
             given = read_given(value, module)
             found.attribute(node, name, collections.get((node.name, name), given))
     for (owner, name), given in collections.items():
-        if owner == node.name and isinstance(given, tuple) and given[0] == SELF_TAG:
-            found.owned.append((owner, name, given))  # a property: its class's names only
+        if owner == node.name and isinstance(given, tuple) and given[0] in PER_CLASS_TAGS:
+            found.owned.append((owner, name, given))  # a property: its class's value only
 
 
 def _note_function(

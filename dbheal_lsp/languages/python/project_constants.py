@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbheal_lsp.languages.python.class_texts import is_template, template_text
 from dbheal_lsp.languages.python.constants import (
     ATTRIBUTE_TAG,
     CLASS_TAG,
@@ -25,6 +26,7 @@ from dbheal_lsp.languages.python.number_values import number_parameters
 from dbheal_lsp.languages.python.origins import Origin
 from dbheal_lsp.languages.python.program_data import dependency_holds_program_data, program_data
 from dbheal_lsp.languages.python.receivers import Hierarchy
+from dbheal_lsp.languages.python.sql_methods import sql_text_methods
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class ProjectConstants:
     # (function, parameter) -> "INTEGER" or "REAL": every call in the project passes that
     # kind of number (languages/python/number_values.py).
     number_parameters: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # Names of the methods whose every definition writes SQL text (languages/python/sql_methods.py).
+    sql_text_methods: frozenset[str] = frozenset()
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -89,6 +93,7 @@ class ProjectConstants:
                 sorted(self.sql_methods),
                 sorted((k, sorted(v)) for k, v in self.sql_method_owners.items()),
                 sorted(self.number_parameters.items()),
+                sorted(self.sql_text_methods),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -134,7 +139,14 @@ class ProjectConstants:
         attribute; None when one of them is not known."""
         out: set[Literal] = set()
         for value in values:
-            if isinstance(value, tuple) and _is_own(value):
+            if is_template(value) and isinstance(value, tuple):
+                # `f"LEFT JOIN {cls._relation._table} ..."`: spelled with cls's attributes.
+                classes = frozenset(self.hierarchy.up)
+                text = template_text(value[1:], cls, self.class_attribute_values, classes, depth)
+                if text is None:
+                    return None
+                out.add(text)
+            elif isinstance(value, tuple) and _is_own(value):
                 if depth > 3:
                     return None
                 own = self.class_attribute_values(str(value[1]), cls, depth + 1)
@@ -282,6 +294,7 @@ def project_constants(
         record_fields,
         _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
         number_parameters=number_parameters(signatures, reaching, dead_methods, files),
+        sql_text_methods=sql_text_methods(t for f in files for t in f.method_texts),
     )
 
 

@@ -17,6 +17,7 @@ from dbheal_lsp.languages.python.origins import NUMBER_CALLS
 from dbheal_lsp.languages.python.quoting import escapes_quotes
 from dbheal_lsp.languages.python.reaching import reaching_values
 from dbheal_lsp.languages.python.receivers import leaf_name
+from dbheal_lsp.languages.python.sql_methods import written_sql
 from dbheal_lsp.languages.python.values import value_info
 from dbheal_lsp.languages.python.written import parameter_values
 
@@ -45,7 +46,8 @@ def new_slot(node: ast.expr, kind: SlotKind, ctx: FileContext, *, number: bool =
         return Slot(index, kind, replace(info, constant=True))
     if safety == "number":
         return Slot(index, kind, replace(info, numeric_cast=True))
-    if _program_data(node, ctx):
+    if _program_data(node, ctx) or (ctx.scope is not None and written_sql(node, ctx.scope, ctx)):
+        # `where, args = query.clause()`: SQL a project method writes, not outside text.
         return Slot(index, kind, replace(info, program_data=True))
     return Slot(index, kind, info)
 

@@ -7,6 +7,7 @@ import ast
 import re
 
 from dbheal_lsp.analysis.statement import TextPiece
+from dbheal_lsp.languages.python.class_texts import sql_text
 from dbheal_lsp.languages.python.constants import Literal as GivenLiteral
 from dbheal_lsp.languages.python.constants import dict_keys
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope, Variants, owning_class
@@ -58,6 +59,9 @@ def pinned(
         # Several: which goes with which other name (a table with its columns) is not known,
         # and checking every combination would report the ones no caller makes.
         return None
+    text = sql_text(next(iter(values)))
+    if text is not None:
+        return [[text_at(text, node, ctx)]]  # a class property's SQL, spelled for its class
     texts = sorted(v for v in values if isinstance(v, str))
     if len(texts) != len(values) or not all(NAME_TEXT.fullmatch(t) for t in texts):
         return None
