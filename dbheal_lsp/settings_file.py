@@ -27,6 +27,7 @@ __all__ = [
     "SettingsFileError",
     "has_settings",
     "read_settings",
+    "settings_file_name",
 ]
 
 MAX_SETTINGS_BYTES = 2 * MB
@@ -58,6 +59,12 @@ def read_settings(root: Path) -> tuple[dict[str, Any], str]:
     if isinstance(section, dict):
         return _kebab(section), PYPROJECT
     return {}, ""
+
+
+def settings_file_name(root: Path) -> str:
+    """Return the name of the file that holds, or would hold, the settings of the project at
+    `root`: dbheal.toml when the project has one, else pyproject.toml."""
+    return DBHEAL_TOML if os.path.lexists(root / DBHEAL_TOML) else PYPROJECT
 
 
 def has_settings(folder: Path) -> bool:

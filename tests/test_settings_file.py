@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from dbheal_lsp.config import ConfigError, find_root, load_config
-from dbheal_lsp.settings_file import SettingsFileError, has_settings, read_settings
+from dbheal_lsp.settings_file import (
+    SettingsFileError,
+    has_settings,
+    read_settings,
+    settings_file_name,
+)
 from tests.conftest import run_dbheal
 
 
@@ -91,3 +96,11 @@ def test_a_bad_dbheal_toml_is_one_line_naming_it(tmp_path: Path) -> None:
     assert str(caught.value).startswith(
         f"{tmp_path.resolve() / 'dbheal.toml'}: unknown setting databse"
     )
+
+
+def test_settings_are_written_to_dbheal_toml_only_when_the_project_has_one(tmp_path: Path) -> None:
+    assert settings_file_name(tmp_path) == "pyproject.toml"
+    (tmp_path / "pyproject.toml").write_text("[tool.other]\n", encoding="utf-8")
+    assert settings_file_name(tmp_path) == "pyproject.toml"
+    (tmp_path / "dbheal.toml").write_text('database = "app.db"\n', encoding="utf-8")
+    assert settings_file_name(tmp_path) == "dbheal.toml"

@@ -40,6 +40,7 @@ from dbheal_lsp.model import (
 )
 from dbheal_lsp.records import FixRecord, QueueEntry, RuntimeEvent, ScanRecord
 from dbheal_lsp.report import summary_line
+from dbheal_lsp.settings_file import PYPROJECT, settings_file_name
 
 from . import settings
 
@@ -464,4 +465,6 @@ class AdminApp:
             self.project = project
             self.engine = FixEngine(project)
             self.scan()
-            return Notice(True, "Saved [tool.dbheal] in pyproject.toml.")
+            name = settings_file_name(self.root)
+            where = "[tool.dbheal] in " if name == PYPROJECT else ""
+            return Notice(True, f"Saved {where}{name}.")

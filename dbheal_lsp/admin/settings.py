@@ -1,5 +1,6 @@
-"""The Settings page's model: `[tool.dbheal]` as a form, validated by `load_config` before it is
-written with tomlkit, so the rest of pyproject.toml — other tables, comments, key order,
+"""The Settings page's model: the project's settings (`[tool.dbheal]` of pyproject.toml, or the
+top level of dbheal.toml when the project has one) as a form, validated by `load_config` before
+it is written with tomlkit, so the rest of the file — other tables, comments, key order,
 formatting — stays exactly as it was.
 
 The form edits the section itself: a field left empty means "not set in the file" (the setting
@@ -25,6 +26,7 @@ from dbheal_lsp.files import atomic_write
 from dbheal_lsp.languages import SOURCE_EXTENSIONS
 from dbheal_lsp.model import IssueType, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES
+from dbheal_lsp.settings_file import DBHEAL_TOML, settings_file_name
 
 __all__ = [
     "KEYS",
@@ -205,25 +207,27 @@ def validate(root: Path, values: Mapping[str, Any]) -> Config:
 
 
 def save(root: Path, values: Mapping[str, Any]) -> Config:
-    """Validate `values`, write them as [tool.dbheal] of root/pyproject.toml (only the keys
-    that changed; everything else in the file is kept as it is), and return the configuration
-    the file now gives. Raise ConfigError, writing nothing, when a value is invalid."""
+    """Validate `values`, write them where the project keeps its settings (the top level of
+    root/dbheal.toml when it has one, else [tool.dbheal] of root/pyproject.toml; only the keys
+    that changed, everything else in the file kept as it is), and return the configuration the
+    file now gives. Raise ConfigError, writing nothing, when a value is invalid."""
     current = read_pyproject(root)
     kept = current.get("database")
     if is_postgres_url(kept) and values.get("database") == redacted(str(kept)):
         values = {**values, "database": kept}  # the form showed it without its password
     validate(root, values)
-    pyproject = root / "pyproject.toml"
-    before = _read(pyproject) if pyproject.exists() else ""
-    after = _updated(before, current, values)
+    name = settings_file_name(root)
+    target = root / name
+    before = _read(target) if target.exists() else ""
+    after = _updated(before, current, values, top_level=name == DBHEAL_TOML)
     if after == before:
         return load_config(root)
-    _write(pyproject, after)
+    _write(target, after)
     try:
         return load_config(root)
     except ConfigError:
         # The check above makes this unreachable; should it not, the file goes back as it was.
-        _write(pyproject, before)
+        _write(target, before)
         raise
 
 
@@ -235,21 +239,13 @@ def _read(path: Path) -> str:
         raise ConfigError(f"cannot read {path}: {exc}") from None
 
 
-def _updated(text: str, current: Mapping[str, Any], values: Mapping[str, Any]) -> str:
-    """Return the text of pyproject.toml with [tool.dbheal] holding `values`."""
+def _updated(
+    text: str, current: Mapping[str, Any], values: Mapping[str, Any], *, top_level: bool
+) -> str:
+    """Return the text of the settings file with its settings holding `values`: the top level
+    of dbheal.toml (`top_level`), or [tool.dbheal] of pyproject.toml."""
     doc = tomlkit.parse(text)
-    tool = doc.get("tool")
-    if tool is None:
-        tool = tomlkit.table(is_super_table=True)
-        doc["tool"] = tool
-    if not isinstance(tool, tomlkit.items.Table):
-        raise ConfigError("pyproject.toml: [tool] is not a table")
-    section = tool.get("dbheal")
-    if section is None:
-        section = tomlkit.table()
-        tool["dbheal"] = section
-    if not isinstance(section, tomlkit.items.Table):
-        raise ConfigError("pyproject.toml: [tool.dbheal] is not a table")
+    section = doc if top_level else _tool_dbheal(doc)
     names = {str(name).replace("_", "-"): str(name) for name in section}
     for key in KEYS:
         new = values.get(key)
@@ -273,6 +269,23 @@ def _updated(text: str, current: Mapping[str, Any], values: Mapping[str, Any]) -
     if "\r\n" in text:  # new lines follow the file's line endings
         out = re.sub(r"(?<!\r)\n", "\r\n", out)
     return out
+
+
+def _tool_dbheal(doc: tomlkit.TOMLDocument) -> tomlkit.items.Table:
+    """Return pyproject.toml's [tool.dbheal] table, made when it is missing."""
+    tool = doc.get("tool")
+    if tool is None:
+        tool = tomlkit.table(is_super_table=True)
+        doc["tool"] = tool
+    if not isinstance(tool, tomlkit.items.Table):
+        raise ConfigError("pyproject.toml: [tool] is not a table")
+    section = tool.get("dbheal")
+    if section is None:
+        section = tomlkit.table()
+        tool["dbheal"] = section
+    if not isinstance(section, tomlkit.items.Table):
+        raise ConfigError("pyproject.toml: [tool.dbheal] is not a table")
+    return section
 
 
 def _same(key: str, old: Any, new: Any) -> bool:
@@ -301,7 +314,7 @@ def _item(key: str, value: Any) -> tomlkit.items.Item:
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace pyproject.toml with `text` (never half-written), keeping its permission bits;
+    """Replace the settings file with `text` (never half-written), keeping its permission bits;
     a new one is world-readable, as a committed file is."""
     mode = path.stat().st_mode if path.is_file() else 0o644
     atomic_write(path, text.encode("utf-8"), mode=mode)

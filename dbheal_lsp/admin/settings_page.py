@@ -1,13 +1,15 @@
 """The Settings page: the effective configuration with where each value comes from, and the
-form that edits [tool.dbheal] of pyproject.toml."""
+form that edits the project's settings file ([tool.dbheal] of pyproject.toml, or dbheal.toml)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 
 from dbheal_lsp.model import IssueType, Severity
 from dbheal_lsp.rules import DEFAULT_SEVERITIES
+from dbheal_lsp.settings_file import DBHEAL_TOML, settings_file_name
 
 from . import settings
 from .html import Markup, el
@@ -45,18 +47,27 @@ def settings_page(
             el(
                 "p",
                 {"class": "muted small"},
-                "Sources, lowest precedence first: default, discovered, pyproject.toml, override.",
+                f"Sources, lowest precedence first: default, discovered, {_file(frame)}, override.",
             ),
         ),
-        card("Edit [tool.dbheal]", _form(frame, rows, fields)),
+        card(f"Edit {_section(frame)}", _form(frame, rows, fields)),
     )
     return layout(
         frame,
         title="Settings",
         path="/settings",
         body=body,
-        subtitle=f"[tool.dbheal] of {frame.root}/pyproject.toml",
+        subtitle=f"{_section(frame)} of {frame.root}/{_file(frame)}",
     )
+
+
+def _file(frame: Frame) -> str:
+    """The settings file the form writes."""
+    return settings_file_name(Path(frame.root))
+
+
+def _section(frame: Frame) -> str:
+    return "the settings" if _file(frame) == DBHEAL_TOML else "[tool.dbheal]"
 
 
 def _effective_table(rows: Sequence[settings.SettingRow]) -> Markup:
@@ -109,7 +120,7 @@ def _form(frame: Frame, rows: Sequence[settings.SettingRow], fields: Mapping[str
         el(
             "div",
             {"class": "form-actions"},
-            el("button", {"type": "submit", "class": "primary"}, "Save to pyproject.toml"),
+            el("button", {"type": "submit", "class": "primary"}, f"Save to {_file(frame)}"),
             el(
                 "span",
                 {"class": "help"},

@@ -108,3 +108,22 @@ def test_form_fields_read_the_file_as_written(tmp_path: Path) -> None:
     assert fields["fail-on"] == "critical"
     assert fields["severity.SELECT_STAR"] == "low"
     assert fields["severity.MISSING_TABLE"] == "" and fields["exclude"] == ""
+
+
+def test_a_project_with_dbheal_toml_is_saved_there_and_pyproject_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    # A Node app keeps its settings in dbheal.toml and has a pyproject.toml of something else:
+    # writing [tool.dbheal] there would leave settings in both files, which loading refuses.
+    (tmp_path / "pyproject.toml").write_text("[tool.other]\nkey = 1\n", encoding="utf-8")
+    (tmp_path / "dbheal.toml").write_text(
+        '# the Node app\'s settings\ndatabase = "app.db"\nfail-on = "critical"\n', encoding="utf-8"
+    )
+    (tmp_path / "app.db").write_bytes(b"")
+    config = settings.save(tmp_path, settings.parse_form(_form(**{"fail-on": "high"})))
+    assert (tmp_path / "dbheal.toml").read_text() == (
+        '# the Node app\'s settings\ndatabase = "app.db"\nfail-on = "high"\n'
+        'severity = {SELECT_STAR = "low"}\n'
+    )
+    assert (tmp_path / "pyproject.toml").read_text() == "[tool.other]\nkey = 1\n"
+    assert config.fail_on.value == "high" and config.sources["fail-on"] == "dbheal.toml"
