@@ -47,6 +47,10 @@ _SQL_MARK = re.compile(
     r"|\b(?:SELECT|FROM|WHERE|AND|OR|NOT|NULL|IS|IN|LIKE|GLOB|CASE|WHEN|THEN|END"
     r"|ASC|DESC|COLLATE|BETWEEN|EXISTS|COALESCE|NULLIF|ORDER|GROUP|BY|LIMIT|JOIN|ON)\b"
 )
+# What comes just before a value in SQL: a comparison, LIKE/GLOB, `IN (`, LIMIT/OFFSET.
+_VALUE_BEFORE = re.compile(
+    r"(?:=|<|>|\b(?:LIKE|GLOB|REGEXP|MATCH|LIMIT|OFFSET)|\bIN\s*\()\s*$", re.IGNORECASE
+)
 _FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 # Methods of the builtin types: `request.args.get(...)` is never a project method's text.
@@ -166,6 +170,21 @@ def _first(value: ast.expr) -> ast.expr:
     return value
 
 
+def _value_parts(node: ast.JoinedStr) -> Iterator[ast.expr]:
+    """Yield the parts of `node` written where SQL takes a value: inside quotes, after a
+    comparison, LIKE, IN ( or LIMIT. Such a part must itself be SQL text the code writes (a
+    `?`): a value there would be one that nobody binds, and reporting it falls to the statement.
+    """
+    before = ""
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            before += str(value.value)
+        elif isinstance(value, ast.FormattedValue):
+            if before.count("'") % 2 == 1 or _VALUE_BEFORE.search(before):
+                yield value.value
+            before += "x"
+
+
 def _marked(text: str) -> bool:
     return _SQL_MARK.search(text) is not None
 
@@ -204,6 +223,8 @@ class _Reading:
                 str(v.value) if isinstance(v, ast.Constant) else "x" for v in node.values
             )
             parts = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+            if any(self.text(p, depth + 1) is None for p in _value_parts(node)):
+                return None  # `f"title LIKE '%{self.pattern}%'"`: a value, not SQL text
             return self._joined(_marked(literal), parts, depth)
         if isinstance(node, ast.IfExp | ast.BoolOp):
             values = [node.body, node.orelse] if isinstance(node, ast.IfExp) else node.values

@@ -183,3 +183,44 @@ def test_sql_written_by_query_classes_is_no_injection_but_outside_text_is(tmp_pa
         ("app.py", 23, "SQL_INJECTION"),
         ("app.py", 29, "SQL_INJECTION"),
     ], issues
+
+
+def test_a_value_interpolated_inside_a_methods_sql_is_no_written_sql(tmp_path: Path) -> None:
+    # A method that quotes what the user typed into its text (`LIKE '%{self.pattern}%'`) does
+    # not write SQL: the statement that runs it is open to injection, and says so.
+    queries = """class TitleQuery:
+    def __init__(self, pattern):
+        self.pattern = pattern
+
+    def clause(self):
+        return f"title LIKE '%{self.pattern}%'"
+
+
+class IdQuery:
+    def clause(self):
+        left, right = self.field, "?"
+        return f"{left} = {right}"
+"""
+    app = """import sys
+
+from queries import TitleQuery
+
+
+def search(db, query):
+    return db.execute(f"SELECT id FROM items WHERE {query.clause()}").fetchall()
+
+
+def web(db):
+    return search(db, TitleQuery(sys.argv[1]))
+"""
+    texts = _texts(queries)
+    assert texts["clause"] == [(False, False, ()), (True, True, ())]
+    root = write_app(tmp_path / "app", app)
+    (root / "queries.py").write_text(queries, encoding="utf-8")
+    with sqlite3.connect(root / "app.db") as conn:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.close()
+    issues = json.loads(run_dbheal(root, "check", "--format", "json").stdout)
+    assert [(i["path"], i["line"], i["type"]) for i in issues] == [
+        ("app.py", 7, "SQL_INJECTION")
+    ], issues
