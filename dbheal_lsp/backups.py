@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "FILES_SUBDIR",
     "MANIFEST_NAME",
+    "WRITTEN_SUBDIR",
     "BackupError",
     "FixBackup",
     "backup_files",
@@ -46,6 +47,7 @@ __all__ = [
 BACKUPS_DIR = PurePosixPath(".dbheal/backups")
 DATABASE_SUBDIR = "database"
 FILES_SUBDIR = "files"
+WRITTEN_SUBDIR = "written"  # the files as the fix wrote them: a rollback undoes only its edit
 MANIFEST_NAME = ".dbheal-manifest.json"
 DEFAULT_TIMEOUT = 5.0  # seconds a database backup waits for a writer's lock
 

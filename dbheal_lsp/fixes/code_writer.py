@@ -27,10 +27,11 @@ def write_code_fix(
     root: Path, fix: CodeFix, source: str, after: str, backup_dir: Path, language: Language
 ) -> str:
     """Replace the text `source` of the file of `fix` (written in `language`) by `after`, the
-    file backed up into `backup_dir` first; return the diff. Raise ValueError, writing nothing, when `after` is not
+    file backed up into `backup_dir` first and kept as written there too; return the diff. Raise ValueError, writing nothing, when `after` is not
     valid in the file's language: every fix is checked when it is made, so this is a bug."""
     from dbheal_lsp.analysis.text_edits import unified_diff
     from dbheal_lsp.backups import FILES_SUBDIR, backup_files
+    from dbheal_lsp.fixes.file_undo import keep_written
 
     problem = language.syntax_problem(after)
     if problem is not None:
@@ -38,6 +39,7 @@ def write_code_fix(
     diff = unified_diff(fix.path, source, after)
     backup_files(root, [fix.path], backup_dir / FILES_SUBDIR)
     _write_atomically(root / fix.path, after, language)
+    keep_written(root, backup_dir, fix.path)
     return diff
 
 

@@ -54,9 +54,11 @@ def write_migration(
     removes it again.
     """
     from dbheal_lsp.backups import FILES_SUBDIR, backup_files
+    from dbheal_lsp.fixes.file_undo import keep_written
 
     path = next_migration_path(folder, plan.migration_name or "")
     backup_files(root, [relative_path(path, root)], backup_dir / FILES_SUBDIR)
     # A new file (never written through a link planted at its name).
     atomic_write(path, migration_text(plan, fix_id).encode("utf-8"), mode=0o644)
+    keep_written(root, backup_dir, relative_path(path, root))  # edited later: kept on rollback
     return path

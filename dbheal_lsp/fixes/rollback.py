@@ -10,7 +10,9 @@ inverse is refused when it would delete data written since. Only a fix without a
 undone by restoring its whole-file database backup, and only while the database is byte for byte
 as the fix left it (`databases/sqlite/fingerprint.py`); otherwise the refusal names the rows a restore
 would drop, and restoring anyway takes an explicit `restore_backup`. Files are put back from
-their file backups. `plan_rollback` says all of this before anything runs.
+their file backups; a file edited since the fix gets only the fix's edit reversed, the later
+edits kept (`file_undo.py`), or the rollback is refused when they touched the fix's lines.
+`plan_rollback` says all of this before anything runs.
 
 A rollback is itself recorded as a fix (kind as the fix it undid, `rollback_of` set). It first
 backs up the current state into its own backup folder: the way back to it, whatever happens.
@@ -28,7 +30,6 @@ from dbheal_lsp.backups import (
     BackupError,
     database_backup_path,
     find_database_backup,
-    has_file_backup,
     restore_files,
 )
 from dbheal_lsp.codec import changes_from_json
@@ -41,6 +42,7 @@ from dbheal_lsp.databases.schema_fixes import (
 )
 from dbheal_lsp.files import relative_path
 from dbheal_lsp.fixes.apply import apply_plan
+from dbheal_lsp.fixes.file_undo import file_steps, undo_edits
 from dbheal_lsp.fixes.fix_backups import backup_fix
 from dbheal_lsp.fixes.lock import LockTimeout, database_lock, files_lock
 from dbheal_lsp.fixes.rollback_check import check_restored
@@ -137,12 +139,16 @@ class RollbackPlan:
     lost: str = ""  # the same, said once it is done ("restoring dropped ...")
     restorable: tuple[str, ...] = ()  # files put back from their backups
     created: tuple[str, ...] = ()  # files the fix created: deleted
+    undone: tuple[str, ...] = ()  # files edited since the fix: only its edit is reversed
 
     def steps(self, root: Path) -> list[str]:
         """Return the rollback's steps in words, files first as they run."""
         record = self.record
         lines = [
             f"restore {f} from {record.backup_dir}/{FILES_SUBDIR}/{f}" for f in self.restorable
+        ]
+        lines += [
+            f"undo the fix's edit in {f}, keeping the changes made to it since" for f in self.undone
         ]
         lines += [f"delete {f} (the fix created it)" for f in self.created]
         if self.method == "inverse" and self.inverse is not None:
@@ -182,20 +188,22 @@ def plan_rollback(
     return _plan(root, record, restore_backup, lock_timeout)
 
 
-def _has_copy(files_backup: Path, rel: str) -> bool:
-    return has_file_backup(files_backup, rel) and files_backup.joinpath(*Path(rel).parts).is_file()
-
-
 def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -> RollbackPlan:
     assert record.backup_dir is not None
-    files_backup = root / record.backup_dir / FILES_SUBDIR
     # A file the fix touched without a copy in its backup did not exist before the fix (the
     # manifest says so, or, for an old backup, knows nothing of it: an executor backs up every
     # file it changes, and a migration file it writes is new): undoing the fix deletes it, and
     # the plan says "delete", not "restore". The safety backup keeps it anyway.
-    restorable = tuple(f for f in record.files if _has_copy(files_backup, f))
-    created = tuple(f for f in record.files if f not in restorable)
-    base = RollbackPlan(record, "", restorable=restorable, created=created)
+    try:
+        steps = file_steps(root, record.backup_dir, record.files)
+    except ValueError as exc:
+        raise RollbackError(
+            f"cannot roll back {record.id}: {exc}; undo that part by hand (the file as it was "
+            f"before the fix is in {record.backup_dir}/{FILES_SUBDIR}); nothing was changed"
+        ) from exc
+    base = RollbackPlan(
+        record, "", restorable=steps.restorable, created=steps.created, undone=steps.undone
+    )
     if record.database is None:
         return base
     db_path = _database_path(root, record.database)
@@ -366,6 +374,7 @@ def _rollback_locked(
         # damaged file backup stops the rollback before the database is changed.
         if plan.restorable:
             restore_files(root, files_backup, plan.restorable)
+        undo_edits(root, record.backup_dir, plan.undone)
         for rel in plan.created:
             (root / rel).unlink(missing_ok=True)
         if record.database is not None:
@@ -393,7 +402,7 @@ def _rollback_locked(
         raise RollbackError(f"cannot roll back {record.id}: {exc}; {undo} ({failed.id})") from exc
     restored = plan.database_copy if plan.method == "restore" else None
     live = None if record.database is None else _database_path(root, record.database)
-    verify = check_restored(root, record, restored, live)
+    verify = check_restored(root, record, restored, live, undone=plan.undone)
     verify = VerifyReport(tuple(applied) + verify.checks)
     message = f"Rolled back {record.id}" + _how(plan, safety.backup_dir)
     if not verify.ok:
