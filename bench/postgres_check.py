@@ -28,10 +28,7 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import glob
 import os
-import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +37,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from pg_cluster import cluster
 
 REPO = Path(__file__).resolve().parent.parent
 _CHECK = (sys.executable, "-m", "dbheal_lsp", "check")
@@ -138,47 +137,8 @@ def server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    found = shutil.which("pg_ctl")
-    folders = [str(Path(found).parent)] if found else []
-    folders += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    if not folders:
-        sys.exit("no server: pass --database URL, set DATABASE_URL or install PostgreSQL")
-    binaries = Path(folders[0])
-    base = Path(tempfile.mkdtemp(prefix="dbheal-bench-pg-"))
-    root = os.geteuid() == 0
-    as_user = ["runuser", "-u", "postgres", "--"] if root else []
-    user = "postgres" if root else os.environ.get("USER", "postgres")
-    if root:
-        shutil.chown(base, "postgres")
-    port = random.randint(20000, 60000)
-    data = base / "data"
-    subprocess.run(
-        [
-            *as_user,
-            str(binaries / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "--no-sync",
-            "-U",
-            user,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off"
-    pg_ctl = [*as_user, str(binaries / "pg_ctl"), "-D", str(data)]
-    subprocess.run(
-        [*pg_ctl, "-o", options, "-l", str(base / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://{user}@/postgres?host={base}&port={port}"
-    finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "-w", "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    with cluster() as started:
+        yield started
 
 
 def main() -> None:

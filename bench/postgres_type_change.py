@@ -27,12 +27,8 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import glob
-import os
-import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere in the checkout
     sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from pg_cluster import cluster  # noqa: E402
 
 from dbheal_lsp.analysis.project import load_project  # noqa: E402
 from dbheal_lsp.databases.postgres.fix_target import server_file  # noqa: E402
@@ -55,48 +52,6 @@ from dbheal_lsp.fixes.orchestrator import FixEngine  # noqa: E402
 from dbheal_lsp.model import MigrationPlan  # noqa: E402
 
 ALTER = "ALTER TABLE items ALTER COLUMN qty TYPE integer USING qty::integer"
-
-
-@contextmanager
-def cluster() -> Iterator[str]:
-    """A throwaway cluster's URL (as tests/databases/postgres/conftest.py starts one)."""
-    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    binaries = Path(shutil.which("pg_ctl") or f"{folders[0]}/pg_ctl").parent
-    base = Path(tempfile.mkdtemp(prefix="dbheal-bench-pg-"))
-    root = os.geteuid() == 0
-    user = "postgres" if root else os.environ.get("USER", "postgres")
-    as_user = ["runuser", "-u", "postgres", "--"] if root else []
-    if root:
-        shutil.chown(base, "postgres")
-    port = random.randint(20000, 60000)
-    data = base / "data"
-    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off"
-    run = [*as_user, str(binaries / "pg_ctl"), "-D", str(data)]
-    try:
-        subprocess.run(
-            [
-                *as_user,
-                str(binaries / "initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "trust",
-                "--no-sync",
-                "-U",
-                user,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*run, "-o", options, "-l", str(base / "log"), "-w", "start"],
-            check=True,
-            capture_output=True,
-        )
-        yield f"postgresql://{user}@/postgres?host={base}&port={port}"
-    finally:
-        subprocess.run([*run, "-m", "immediate", "-w", "stop"], check=False, capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def fresh_table(conn: psycopg.Connection[tuple[object, ...]], rows: int) -> None:
