@@ -255,15 +255,38 @@ class PostgresTransaction:
             self._rows[table] = count
 
     def integrity(self, plan: MigrationPlan, full: bool) -> VerifyCheck:
-        """The changed table is there with as many rows as before the steps."""
+        """The changed table is there with as many rows as before the steps; when `full`
+        (--integrity), also its foreign keys hold and none of its indexes is invalid."""
         count = self._count(plan.table)
         if count is None:
             return VerifyCheck("table", plan.kind == "rollback", f"no table {plan.table}")
         before = self._rows.get(plan.table)
         if before is None:
-            return VerifyCheck("row count", True, f"{plan.table} has {count} row(s)")
+            check = VerifyCheck("row count", True, f"{plan.table} has {count} row(s)")
+        else:
+            detail = f"{plan.table}: {count} row(s), {before} before"
+            check = VerifyCheck("row count", count == before, detail)
+        if not full or not check.ok:
+            return check
+        return self._full_integrity(plan.table, check.detail)
+
+    def _full_integrity(self, table: str, counted: str) -> VerifyCheck:
+        """The foreign keys of `table` hold and none of its indexes is invalid (preflight.py)."""
+        import psycopg
+
+        from dbheal_lsp.databases.postgres.preflight import invalid_indexes, orphan_rows
+
+        try:
+            bad = invalid_indexes(self.conn, self.schema_name, [table])
+            found, orphans, skipped = orphan_rows(self.conn, self.schema_name, 3, [table])
+        except psycopg.Error as exc:
+            text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise FixError(scrubbed(text, self.url)) from None
+        problems = bad + skipped + ([f"{orphans} row(s): {found[0]}"] if found else [])
+        if problems:
+            return VerifyCheck("integrity", False, "; ".join(problems))
         return VerifyCheck(
-            "row count", count == before, f"{plan.table}: {count} row(s), {before} before"
+            "integrity", True, f"{counted}; its foreign keys hold, none of its indexes invalid"
         )
 
     def foreign_keys(self, plan: MigrationPlan) -> VerifyCheck:
