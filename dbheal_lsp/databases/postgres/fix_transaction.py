@@ -152,12 +152,24 @@ class PostgresTransaction:
         self.run("SAVEPOINT dbheal_step")
         try:
             self.run(sql)
-        except FixError:
+        except FixError as exc:
             self.run("ROLLBACK TO SAVEPOINT dbheal_step")
             self.run("RELEASE SAVEPOINT dbheal_step")
+            if exc.sqlstate == "55P03":
+                raise FixError(f"{exc}{self._held_by(sql)}", exc.sqlstate) from None
             raise
         self.run("RELEASE SAVEPOINT dbheal_step")
         return None
+
+    def _held_by(self, sql: str) -> str:
+        """Name the sessions holding a lock on the tables `sql` names (on any table of the
+        schema when it names none of them): what the step waited for."""
+        from dbheal_lsp.databases.postgres.preflight import lock_holders
+
+        held = lock_holders(self.conn, self.schema_name)
+        words = {w.lower() for w in re.findall(r"[\w$]+", sql)}
+        named = [h for h in held if h.table.lower() in words] or held
+        return f"; held by {', '.join(str(h) for h in named)}" if named else ""
 
     def _concurrently(self, sql: str, quoted: str) -> None:
         """Build an index outside the transaction, then begin it again (module docstring)."""
