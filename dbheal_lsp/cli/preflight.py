@@ -1,13 +1,15 @@
 """The checks before a command changes the database: refuse, with one line and nothing
 changed, what would make the change fail half-way (a read-only folder, too little space, a
-corrupt file, a lock held too long)."""
+corrupt file, a lock held too long). On a PostgreSQL server: a lock another session holds on
+its tables, named with the session, said before the fix starts."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from dbheal_lsp.cli import UsageError
 from dbheal_lsp.cli.output import shown_path
@@ -25,6 +27,9 @@ def preflight(project: Project, lock_timeout: float) -> None:
     """Refuse, before anything is changed, what would make a change to the database fail:
     a read-only folder, too little space, a corrupt file, a lock another connection holds
     for longer than `lock_timeout` seconds. Raise UsageError with one line."""
+    if project.config.database_url is not None:
+        _server_preflight(project, lock_timeout)
+        return
     database = project.config.database
     if database is None or not database.is_file():
         return  # the engine says so in its own words
@@ -65,6 +70,66 @@ def preflight(project: Project, lock_timeout: float) -> None:
             "nothing changed; try again when it is done, or wait longer with "
             "--lock-timeout SECONDS"
         )
+
+
+@runtime_checkable
+class _Held(Protocol):
+    """A lock another session holds (databases/postgres/preflight.py's LockHolder)."""
+
+    @property
+    def table(self) -> str: ...
+
+
+@runtime_checkable
+class _Server(Protocol):
+    """A server's back end (databases/postgres/database.py), as far as the preflight asks."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def offline(self) -> bool: ...
+
+    def lock_holders(self, tables: Sequence[str] | None = None) -> Sequence[_Held]: ...
+
+    def write_lock_free(self, *, wait: float) -> bool: ...
+
+
+def _server_preflight(project: Project, lock_timeout: float) -> None:
+    """Say which tables another session holds a lock on, wait up to `lock_timeout` seconds for
+    them to go, and refuse (nothing changed) if they do not."""
+    database = project.database
+    if not isinstance(database, _Server) or database.offline:
+        return  # not reachable: the fix says so in its own words
+    shown = database.label
+    try:
+        held = database.lock_holders()
+        if not held:
+            return
+        print(
+            f"dbheal: another session holds a lock on {_tables(held)} on {shown}; "
+            f"waiting up to {lock_timeout:g} s for it to end (see --lock-timeout)",
+            file=sys.stderr,
+            flush=True,
+        )
+        if database.write_lock_free(wait=lock_timeout):
+            return
+        held = database.lock_holders() or held
+    except SchemaError as exc:
+        raise UsageError(str(exc)) from None
+    raise UsageError(
+        f"{shown}: another session holds a lock on {_tables(held)} (waited "
+        f"{lock_timeout:g} s): nothing changed; try again when its transaction is done, "
+        "or wait longer with --lock-timeout SECONDS"
+    )
+
+
+def _tables(held: Sequence[_Held]) -> str:
+    """The tables locked, each with the first session holding it: `accounts (...)`."""
+    first: dict[str, _Held] = {}
+    for holder in held:
+        first.setdefault(holder.table, holder)
+    return ", ".join(str(h) for h in first.values())
 
 
 def _refused(exc: Exception, shown: str) -> UsageError:

@@ -39,6 +39,7 @@ from dbheal_lsp.databases.schema_fixes import (
 from dbheal_lsp.fixes.lossy_policy import (
     ON_LOSSY,
     LossyPolicy,
+    engine_of,
     kept_exactly,
     lossy_note,
     lossy_policy,
@@ -148,7 +149,7 @@ def _execute(
         # No verification pass to count lossy values during: scan for them first.
         found = progress.lossy = lossy_values(tx, plan)
         if not found.lossless and lossy.wanted in ("refuse", "abort"):
-            raise Refused(lossy_refusal(found), "lossy values")
+            raise Refused(lossy_refusal(found, engine_of(tx)), "lossy values")
     indexes_before = tx.index_names() if plan.kind == "create_index" else set()
     try:
         run_steps(
@@ -195,7 +196,8 @@ def _step_refusal(
         # values, if that is why.
         found = progress.lossy = lossy_values(tx, plan)
         if not found.lossless:
-            message = f"{message}; {lossy_refusal(found).removeprefix('refused: ')}"
+            refusal = lossy_refusal(found, engine_of(tx))
+            message = f"{message}; {refusal.removeprefix('refused: ')}"
     return Refused(message, where, f"{exc}: {failed.step.sql}")
 
 
@@ -212,7 +214,7 @@ def _verify_copy(
         report = LossyReport(plan.table, plan.column or "", plan.new_type or "", found.rows, 0)
     progress.lossy = report
     if not report.lossless and lossy.wanted in ("refuse", "abort"):
-        raise Refused(lossy_refusal(report), "lossy values")
+        raise Refused(lossy_refusal(report, engine_of(tx)), "lossy values")
     progress.checks.extend(found.report.checks)
     if not found.report.ok:
         failed = found.report.failures()[0]
@@ -232,7 +234,7 @@ def _verify(
     """The checks after the last step: the lossy values seen, integrity, foreign keys, the
     plan's queries, a new index, and the caller's extra check."""
     if progress.lossy is not None:
-        check, progress.note = lossy_note(lossy, progress.lossy)
+        check, progress.note = lossy_note(lossy, progress.lossy, engine_of(tx))
         progress.checks.append(check)
     checks = progress.checks
     checks.append(tx.integrity(plan, options.full_integrity))

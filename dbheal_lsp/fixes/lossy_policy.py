@@ -7,23 +7,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dbheal_lsp.databases.schema_fixes import ON_LOSSY, FixTransaction
+from dbheal_lsp.databases.schema_fixes import ON_LOSSY, FixTransaction, JudgingTransaction
 from dbheal_lsp.fixes.refusal import Refused
 from dbheal_lsp.model import LossyReport, MigrationPlan, VerifyCheck
 
 
-def lossy_refusal(lossy: LossyReport) -> str:
-    """Say why a run with `lossy` values was refused: how many, where, examples, and how to go on."""
+def lossy_refusal(lossy: LossyReport, engine: str = "SQLite") -> str:
+    """Say why a run with `lossy` values was refused: how many, where, examples, and how to go
+    on on `engine` (the database's name as messages give it: `engine_of`)."""
     rowids = ", ".join(str(r) for r in lossy.first_rowids)
     where = f" (rowids {rowids}{', ...' if lossy.lossy_count > len(lossy.first_rowids) else ''})"
     examples = ", ".join(lossy.examples[:3])
+    if engine == "SQLite":
+        keep = "on_lossy='keep' keeps them if SQLite does not convert them"
+    else:
+        # A server's column holds values of its type only: each one converts, or the change
+        # fails (a value that would change is refused by the check that it is kept).
+        keep = f"on_lossy='keep' cannot keep them: {engine} converts each value or rejects it"
     return (
         f"refused: {lossy.lossy_count} of {lossy.total_rows} value(s) of "
         f"{lossy.table}.{lossy.column} would not convert losslessly to {lossy.new_type}"
         f"{where if rowids else ''}{f', e.g. {examples}' if examples else ''}; nothing was "
-        "changed (on_lossy='null' stores NULL instead, on_lossy='keep' keeps them if SQLite "
-        "does not convert them)"
+        f"changed (on_lossy='null' stores NULL instead, {keep})"
     )
+
+
+def engine_of(tx: FixTransaction) -> str:
+    """The database's name as messages give it: a server's transaction judges statements
+    itself, and its judge names it; otherwise the file is SQLite's."""
+    if isinstance(tx, JudgingTransaction):
+        judge = tx.own_judge()
+        try:
+            return judge.engine
+        finally:
+            judge.close()
+    return "SQLite"
 
 
 @dataclass(frozen=True)
@@ -55,9 +73,11 @@ def lossy_policy(
     return plan, LossyPolicy(rebuilds, wanted, keeps)
 
 
-def lossy_note(lossy: LossyPolicy, found: LossyReport) -> tuple[VerifyCheck, str]:
+def lossy_note(
+    lossy: LossyPolicy, found: LossyReport, engine: str = "SQLite"
+) -> tuple[VerifyCheck, str]:
     """Return the check saying how many lossy values a run saw, and what became of them ("" when
-    there were none)."""
+    there were none) on `engine`."""
     check = VerifyCheck(
         "lossy values",
         True,
@@ -70,7 +90,7 @@ def lossy_note(lossy: LossyPolicy, found: LossyReport) -> tuple[VerifyCheck, str
         if lossy.wanted == "null"
         else "kept byte for byte"
         if lossy.keeps
-        else "kept as SQLite converted them"
+        else f"kept as {engine} converted them"
     )
     return check, f"{found.lossy_count} lossy value(s) {treated}"
 
@@ -118,6 +138,7 @@ def _replan(tx: FixTransaction, plan: MigrationPlan, on_lossy: str) -> Migration
 __all__ = [
     "ON_LOSSY",
     "LossyPolicy",
+    "engine_of",
     "kept_exactly",
     "lossy_note",
     "lossy_policy",

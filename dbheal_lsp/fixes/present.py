@@ -33,9 +33,11 @@ def lossy_text(lossy: LossyReport, *, advice: str = ON_LOSSY_ADVICE) -> str:
         return f"All {lossy.total_rows} values of {where} convert to {lossy.new_type} without loss."
     rowids = ", ".join(str(r) for r in lossy.first_rowids)
     examples = ", ".join(lossy.examples)
+    # A server's examples name their rows themselves (PostgreSQL's ctid), without rowids.
+    shown = f"rowids {rowids}: {examples}" if rowids else examples
     return (
         f"{lossy.lossy_count} of {lossy.total_rows} values of {where} would "
-        f"not convert to {lossy.new_type} without loss (rowids {rowids}: {examples}); {advice}"
+        f"not convert to {lossy.new_type} without loss ({shown}); {advice}"
     )
 
 

@@ -1,4 +1,9 @@
-"""Pruning old backups, but never the backup of a fix that can still be rolled back."""
+"""Pruning old backups, but never the backup of a fix that can still be rolled back.
+
+A server's backup is copies of tables on the server (PostgreSQL's `dbheal_backup` schema),
+listed by a manifest in the fix's folder: they are dropped by the same rule, just before the
+folder is deleted; a server that cannot be reached keeps the folder until a later prune.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import stat
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
+from typing import Protocol, runtime_checkable
 
 from dbheal_lsp.backups import BACKUPS_DIR
 from dbheal_lsp.fixes.state import StateStore
@@ -72,7 +78,7 @@ def prune(
             continue
         else:
             expired = parse_time(owner.created_at) < cutoff or rel in ranked
-        if not expired:
+        if not expired or not _discard_server_copies(root, folder, owner):
             continue
         try:
             shutil.rmtree(folder)
@@ -80,6 +86,39 @@ def prune(
             continue  # in use or not ours to delete: try again on the next prune
         deleted.append(rel)
     return deleted
+
+
+@runtime_checkable
+class _ServerBackups(Protocol):
+    """A back end whose backup is kept on the server (databases/postgres/schema_fixes.py)."""
+
+    def discard_backup(self, copy: Path, database: Path) -> None: ...
+
+
+def _discard_server_copies(root: Path, folder: Path, owner: FixRecord | None) -> bool:
+    """Drop what a server's backup in `folder` keeps on the server; return False (keep the
+    folder) when that could not be done. A SQLite backup is its folder: nothing to do."""
+    from dbheal_lsp.backups import BackupError
+    from dbheal_lsp.databases import DatabaseError
+    from dbheal_lsp.databases.schema_fixes import schema_fixes_for
+
+    refusals: tuple[type[Exception], ...] = (BackupError, OSError, *DatabaseError)
+    copies = folder / "database"
+    if not stat.S_ISDIR(copies.lstat().st_mode if os.path.lexists(copies) else 0):
+        return True
+    for copy in copies.iterdir():
+        # The manifest is named after the server's file (`.dbheal/postgres/<name>.pgserver`).
+        database = root / ".dbheal" / "postgres" / copy.name
+        if owner is not None and owner.database and Path(owner.database).name == copy.name:
+            database = root / owner.database
+        fixes = schema_fixes_for(database)
+        if not isinstance(fixes, _ServerBackups) or not copy.is_file():
+            continue
+        try:
+            fixes.discard_backup(copy, database)
+        except refusals:
+            return False
+    return True
 
 
 def _backup_folders(backups: Path) -> Iterator[Path]:

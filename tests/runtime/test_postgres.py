@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from dbheal_lsp.fixes.state import StateStore
-from dbheal_lsp.runtime.postgres import HealingPsycopg, wrap_psycopg
+from dbheal_lsp.runtime.postgres import HealingPsycopg, install_sqlalchemy_postgres, wrap_psycopg
 from tests.databases.postgres.conftest import pg_conn, pg_url, postgres_server
 from tests.databases.postgres.fixes_project import MIGRATION_1, MIGRATION_2, columns, tables
 
@@ -73,3 +73,60 @@ def test_other_errors_are_the_applications_and_its_transaction_goes_on(
     assert pg_conn.execute("SELECT email FROM users").fetchall() == [("still works",)]
     (event,) = StateStore(tmp_path).events()
     assert event.outcome == "not healed: no migration defines it"
+
+
+def test_executemany_on_a_missing_table_heals_and_writes_every_row(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    pg_conn.execute(MIGRATION_1)
+    with psycopg.connect(pg_url) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path)
+        with app.cursor() as cursor:
+            rows = ((user, user * 10) for user in (1, 2, 3))  # a generator, read once
+            cursor.executemany("INSERT INTO orders (user_id, total) VALUES (%s, %s)", rows)
+        app.commit()
+    assert pg_conn.execute("SELECT user_id, total FROM orders ORDER BY 1").fetchall() == [
+        (1, 10),
+        (2, 20),
+        (3, 30),
+    ]
+    (event,) = StateStore(tmp_path).events()
+    assert event.action == "Create table orders from 002_orders.sql"
+
+
+def test_a_sqlalchemy_engine_heals_inside_its_transaction(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    import sqlalchemy
+
+    pg_conn.execute(MIGRATION_1)
+    url = pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sqlalchemy.create_engine(url)
+    migrations = _migrations(tmp_path)
+    install_sqlalchemy_postgres(engine, migrations=migrations, root=tmp_path)
+    install_sqlalchemy_postgres(engine, migrations=migrations, root=tmp_path)  # does nothing
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text("INSERT INTO users (email) VALUES ('a@x')"))
+            conn.execute(
+                sqlalchemy.text("INSERT INTO orders (user_id, total) VALUES (:u, :t)"),
+                [{"u": 1, "t": 5}, {"u": 2, "t": 6}],
+            )
+            nick = conn.execute(sqlalchemy.text("SELECT nickname FROM users")).all()
+        assert nick == [(None,)]
+        with engine.connect() as conn, pytest.raises(sqlalchemy.exc.ProgrammingError):
+            conn.execute(sqlalchemy.text("SELECT * FROM defined_nowhere"))
+    finally:
+        engine.dispose()
+    assert pg_conn.execute("SELECT user_id, total FROM orders ORDER BY 1").fetchall() == [
+        (1, 5),
+        (2, 6),
+    ]
+    assert "nickname" in columns(pg_conn, "users")
+    assert [e.outcome for e in StateStore(tmp_path).events()] == [
+        "not healed: no migration defines it",
+        "healed; retried once",
+        "healed; retried once",
+    ]
+    with pytest.raises(ValueError, match="postgresql\\+psycopg"):
+        install_sqlalchemy_postgres(sqlalchemy.create_engine("sqlite://"), migrations=tmp_path)

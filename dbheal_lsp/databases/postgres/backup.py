@@ -32,6 +32,7 @@ __all__ = [
     "BACKUP_SCHEMA",
     "FINGERPRINT_FILE",
     "describe_losses",
+    "drop_copies",
     "fingerprint",
     "read_manifest",
     "summary",
@@ -122,6 +123,20 @@ def take_backup(
     ensure_dir(copy.parent)
     copy.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     return copy
+
+
+def drop_copies(conn: psycopg.Connection[Any], copies: Sequence[str]) -> list[str]:
+    """Drop the table copies named `schema.name` (a manifest's), only those in the backup
+    schema (a manifest is a file in the project: it never names another table to drop); return
+    the copies dropped."""
+    dropped = []
+    prefix = f"{BACKUP_SCHEMA}."
+    for copy in copies:
+        if not copy.startswith(prefix) or not copy.removeprefix(prefix):
+            continue
+        conn.execute(f"DROP TABLE IF EXISTS {BACKUP_SCHEMA}.{quote(copy.removeprefix(prefix))}")
+        dropped.append(copy)
+    return dropped
 
 
 def read_manifest(copy: Path) -> dict[str, Any]:

@@ -5,8 +5,8 @@ a transaction that is rolled back (replay.py), and statements judged by preparin
 (judge.py). While the server cannot be reached and the project has migrations, it answers as
 `OfflinePostgresDatabase` does (offline.py: pglast and the migrations), and tries the server
 again a minute later. The URL is kept for connecting only: what the user sees names it without its
-password (`database_url.redacted`). What the fix half needs (integrity, the write lock, schema
-fixes) is not there yet on PostgreSQL: those calls say so in one line.
+password (`database_url.redacted`). The integrity check (every foreign key holds, no index is
+invalid) and the locks other sessions hold are read by preflight.py.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dbheal_lsp.databases.postgres.connect import connect
 from dbheal_lsp.databases.postgres.judge import PostgresJudge
 from dbheal_lsp.databases.postgres.offline import OfflinePostgresDatabase, pglast_available
 from dbheal_lsp.databases.postgres.offline_judge import OfflineJudge
+from dbheal_lsp.databases.postgres.preflight import LockHolder, check_integrity, lock_holders
 from dbheal_lsp.databases.postgres.replay import replay_migrations, replay_statements
 from dbheal_lsp.model import Origin
 
@@ -36,7 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresDatabase"]
 
-_NOT_YET = "not available on PostgreSQL yet"
+#: How long one foreign key's query for orphan rows may run in the integrity check.
+INTEGRITY_STATEMENT_TIMEOUT = 30.0
+#: Seconds between two looks at the locks other sessions hold, while waiting for them to go.
+_LOCK_POLL = 0.1
 #: Seconds before a server found unreachable is tried again.
 RETRY_AFTER = 60.0
 
@@ -123,8 +127,20 @@ class PostgresDatabase:
         return int(self.live_schema().version, 16)
 
     def integrity(self, *, full: bool, busy_timeout: float, max_rows: int) -> Integrity:
-        """The integrity check is not there yet on PostgreSQL: raise SchemaError saying so."""
-        raise SchemaError(f"the integrity check is {_NOT_YET}")
+        """Check that every foreign key holds (a query per key for its orphan rows, each
+        stopped after `INTEGRITY_STATEMENT_TIMEOUT`, the first `max_rows` returned) and that no
+        index is invalid, in a read-only transaction that is rolled back. `full` changes
+        nothing: the server checks its own pages (there is no quick check to go beyond)."""
+        integrity: Integrity = self._read(
+            lambda conn: check_integrity(
+                conn,
+                _current_schema(conn),
+                max_rows=max_rows,
+                lock_timeout=busy_timeout,
+                statement_timeout=INTEGRITY_STATEMENT_TIMEOUT,
+            )
+        )
+        return integrity
 
     def migrations(self, folder: Path) -> MigrationResult:
         """Return the schema the migrations of `folder` build, replayed and rolled back (read
@@ -157,8 +173,22 @@ class PostgresDatabase:
         return PostgresJudge(conn, _current_schema(conn))
 
     def write_lock_free(self, *, wait: float) -> bool:
-        """Changing a PostgreSQL database is not there yet: raise SchemaError saying so."""
-        raise SchemaError(f"changing the database is {_NOT_YET}")
+        """Return whether no other session holds a lock on a table of the schema, looking
+        again until `wait` seconds have passed."""
+        deadline = time.monotonic() + wait
+        while self.lock_holders():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(_LOCK_POLL, max(0.0, deadline - time.monotonic())))
+        return True
+
+    def lock_holders(self, tables: Sequence[str] | None = None) -> list[LockHolder]:
+        """Return the locks other sessions hold on the schema's tables (`tables` only, when
+        given): what a fix changing them would wait for."""
+        held: list[LockHolder] = self._read(
+            lambda conn: lock_holders(conn, _current_schema(conn), tables)
+        )
+        return held
 
     def other(self, path: Path) -> Database:
         """Return the back end of another database file of the project (a SQLite file)."""

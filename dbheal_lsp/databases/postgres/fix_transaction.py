@@ -152,12 +152,24 @@ class PostgresTransaction:
         self.run("SAVEPOINT dbheal_step")
         try:
             self.run(sql)
-        except FixError:
+        except FixError as exc:
             self.run("ROLLBACK TO SAVEPOINT dbheal_step")
             self.run("RELEASE SAVEPOINT dbheal_step")
+            if exc.sqlstate == "55P03":
+                raise FixError(f"{exc}{self._held_by(sql)}", exc.sqlstate) from None
             raise
         self.run("RELEASE SAVEPOINT dbheal_step")
         return None
+
+    def _held_by(self, sql: str) -> str:
+        """Name the sessions holding a lock on the tables `sql` names (on any table of the
+        schema when it names none of them): what the step waited for."""
+        from dbheal_lsp.databases.postgres.preflight import lock_holders
+
+        held = lock_holders(self.conn, self.schema_name)
+        words = {w.lower() for w in re.findall(r"[\w$]+", sql)}
+        named = [h for h in held if h.table.lower() in words] or held
+        return f"; held by {', '.join(str(h) for h in named)}" if named else ""
 
     def _concurrently(self, sql: str, quoted: str) -> None:
         """Build an index outside the transaction, then begin it again (module docstring)."""
@@ -255,15 +267,38 @@ class PostgresTransaction:
             self._rows[table] = count
 
     def integrity(self, plan: MigrationPlan, full: bool) -> VerifyCheck:
-        """The changed table is there with as many rows as before the steps."""
+        """The changed table is there with as many rows as before the steps; when `full`
+        (--integrity), also its foreign keys hold and none of its indexes is invalid."""
         count = self._count(plan.table)
         if count is None:
             return VerifyCheck("table", plan.kind == "rollback", f"no table {plan.table}")
         before = self._rows.get(plan.table)
         if before is None:
-            return VerifyCheck("row count", True, f"{plan.table} has {count} row(s)")
+            check = VerifyCheck("row count", True, f"{plan.table} has {count} row(s)")
+        else:
+            detail = f"{plan.table}: {count} row(s), {before} before"
+            check = VerifyCheck("row count", count == before, detail)
+        if not full or not check.ok:
+            return check
+        return self._full_integrity(plan.table, check.detail)
+
+    def _full_integrity(self, table: str, counted: str) -> VerifyCheck:
+        """The foreign keys of `table` hold and none of its indexes is invalid (preflight.py)."""
+        import psycopg
+
+        from dbheal_lsp.databases.postgres.preflight import invalid_indexes, orphan_rows
+
+        try:
+            bad = invalid_indexes(self.conn, self.schema_name, [table])
+            found, orphans, skipped = orphan_rows(self.conn, self.schema_name, 3, [table])
+        except psycopg.Error as exc:
+            text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise FixError(scrubbed(text, self.url)) from None
+        problems = bad + skipped + ([f"{orphans} row(s): {found[0]}"] if found else [])
+        if problems:
+            return VerifyCheck("integrity", False, "; ".join(problems))
         return VerifyCheck(
-            "row count", count == before, f"{plan.table}: {count} row(s), {before} before"
+            "integrity", True, f"{counted}; its foreign keys hold, none of its indexes invalid"
         )
 
     def foreign_keys(self, plan: MigrationPlan) -> VerifyCheck:

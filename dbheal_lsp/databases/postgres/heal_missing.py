@@ -12,6 +12,8 @@ own), else in a transaction of their own, under `lock_timeout`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,13 @@ if TYPE_CHECKING:
     from dbheal_lsp.analysis.migrations import MigrationResult
     from dbheal_lsp.model import MigrationPlan
 
-__all__ = ["MISSING_STATES", "heal_missing"]
+__all__ = [
+    "MISSING_STATES",
+    "heal_missing",
+    "healing_cursor_class",
+    "plain_cursors",
+    "plain_execute",
+]
 
 #: The SQLSTATEs of a missing relation and of a missing column.
 MISSING_STATES = frozenset({"42P01", "42703"})
@@ -111,3 +119,54 @@ def _run(conn: psycopg.Connection[Any], plan: MigrationPlan) -> None:
         conn.execute("ROLLBACK" if own else "ROLLBACK TO SAVEPOINT dbheal_heal")
         raise
     conn.execute("COMMIT" if own else "RELEASE SAVEPOINT dbheal_heal")
+
+
+def plain_execute(conn: psycopg.Connection[Any], sql: str) -> None:
+    """Run `sql` on a plain cursor, whatever cursors the connection makes (its own may heal:
+    `healing_cursor_class`), so that the wrapper's savepoints are never guarded again."""
+    import psycopg
+
+    psycopg.Cursor(conn).execute(sql)
+
+
+@contextmanager
+def plain_cursors(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Make the connection's cursors plain ones for the block (a heal's own statements)."""
+    import psycopg
+
+    saved = conn.cursor_factory
+    conn.cursor_factory = psycopg.Cursor
+    try:
+        yield
+    finally:
+        conn.cursor_factory = saved
+
+
+#: `run(connection, call, query)`: the wrapper's guarded run of `call` (runtime/postgres.py).
+Runner = Callable[[Any, Callable[[], Any], Any], Any]
+
+
+def healing_cursor_class(run: Runner) -> type[psycopg.Cursor[Any]]:
+    """A psycopg cursor class whose `execute` and `executemany` go through `run`: a
+    connection's `cursor_factory`, for a driver that wants the connection's own class
+    (SQLAlchemy)."""
+    import psycopg
+
+    class HealingCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            run(
+                self.connection,
+                lambda: psycopg.Cursor.execute(self, query, params, **kwargs),
+                query,
+            )
+            return self
+
+        def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+            rows = params_seq if isinstance(params_seq, (list, tuple)) else list(params_seq)
+            run(
+                self.connection,
+                lambda: psycopg.Cursor.executemany(self, query, rows, **kwargs),
+                query,
+            )
+
+    return HealingCursor

@@ -162,6 +162,23 @@ class PostgresSchemaFixes:
             "put the rows back by hand"
         )
 
+    def discard_backup(self, copy: Path, database: Path) -> None:
+        """Drop the table copies the backup manifest `copy` lists, before `fixes/prune.py`
+        deletes its folder; raise BackupError when the server cannot be reached (the folder is
+        then kept, and pruned on a later run). A file that is no manifest of dbheal's names
+        nothing of ours on the server: nothing to drop."""
+        try:
+            copies = backup.read_manifest(copy).get("copies", {})
+        except ValueError:
+            return
+        names = [str(c) for c in copies.values()] if isinstance(copies, dict) else []
+        if not names:
+            return
+        try:
+            self._read(database, lambda c, _: backup.drop_copies(c, names))
+        except PostgresError as exc:
+            raise BackupError(str(exc)) from None
+
     def remember_after_fix(self, database: Path, folder: Path, *, timeout: float) -> None:
         """The server's fingerprint as the fix left it, stored in `folder`."""
         found = self._read(database, backup.fingerprint)

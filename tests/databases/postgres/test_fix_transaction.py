@@ -40,6 +40,7 @@ def test_a_lock_held_by_another_session_stops_the_fix_on_lock_timeout(
     plan = _add_column(catalog_version(pg_conn, "public"))
     with psycopg.connect(pg_url) as other:  # not autocommit: its lock stays until rollback
         other.execute("LOCK TABLE t IN ACCESS SHARE MODE")
+        pid = other.info.backend_pid
         started = time.monotonic()
         outcome = apply_plan(server_file(tmp_path, pg_url), plan, lock_timeout=0.5)
         waited = time.monotonic() - started
@@ -47,6 +48,8 @@ def test_a_lock_held_by_another_session_stops_the_fix_on_lock_timeout(
     assert not outcome.applied
     assert "locked by another session" in outcome.message
     assert "lock_timeout" in outcome.message and "nothing was changed" in outcome.message
+    # The session it waited for is named.
+    assert f"held by t (AccessShareLock, pid {pid}, idle in transaction" in outcome.message
     assert waited < 5
     assert "note" not in columns(pg_conn, "t")
     assert nothing_left_behind(pg_conn) == []

@@ -169,3 +169,24 @@ def test_the_server_file_names_the_server_without_password(tmp_path: Path) -> No
     path = server_file(tmp_path, "postgresql://app:pw@db.internal:5432/shop")
     assert schema_fixes_for(path).backup_beside is False
     assert "pw" not in path.read_text()
+
+
+def test_a_lossy_type_change_is_refused_in_postgresql_s_words(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    root = shop(tmp_path, pg_url, pg_conn)
+    pg_conn.execute("CREATE TABLE tags (id serial PRIMARY KEY, weight text)")
+    pg_conn.execute("INSERT INTO tags (weight) VALUES ('1'), ('heavy')")
+    engine = FixEngine(load_project(root))
+    plan = change_type_plan(pg_conn, "public", "tags", "weight", "integer", version=-1)
+    refused = engine.apply_schema(plan)
+    assert not refused.applied
+    assert refused.message == (
+        "refused: 1 of 2 value(s) of tags.weight would not convert losslessly to integer, e.g. "
+        "ctid (0,2): 'heavy' would not convert (integer); nothing was changed (on_lossy='null' "
+        "stores NULL instead, on_lossy='keep' cannot keep them: PostgreSQL converts each value "
+        "or rejects it)"
+    )
+    assert "SQLite" not in refused.message
+    assert columns(pg_conn, "tags")["weight"] == "text"
+    assert nothing_left_behind(pg_conn) == []
