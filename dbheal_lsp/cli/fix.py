@@ -245,8 +245,8 @@ def _run_migrate(args: argparse.Namespace) -> int:
     writes = args.action == "apply" and not args.dry_run
     project = load_project_from(args, writes=writes)
     _name_database(project)
-    if writes:
-        preflight(project, args.lock_timeout)
+    if writes and project.config.database_url is None:
+        preflight(project, args.lock_timeout)  # a server's waits for the plan's table
     engine = _engine(project, args)
     if args.action == "list":
         return _migrate_list(engine)
@@ -265,6 +265,8 @@ def _run_migrate(args: argparse.Namespace) -> int:
         write(present.dry_run_text(*engine.dry_run(plan)) + "\n")
         return EXIT_OK
     require_queued(entry)
+    if project.config.database_url is not None:
+        preflight(project, args.lock_timeout, tables=[plan.table])
     if not _ask(f"Apply migration {entry.id}: {plan.title}?", args):
         write("Nothing applied.\n")
         return EXIT_OK
@@ -310,13 +312,17 @@ def _run_heal(args: argparse.Namespace) -> int:
 
     project = load_project_from(args, writes=True)
     _name_database(project)
-    preflight(project, args.lock_timeout)
+    server = project.config.database_url is not None
+    if not server:
+        preflight(project, args.lock_timeout)
     engine = _engine(project, args)
     result = _check(project, args.paths)
     items = heal_items(engine, result)
     if not items:
         write("Nothing to heal.\n")
         return EXIT_OK
+    if server:  # a lock on a table no fix touches stops nothing
+        preflight(project, args.lock_timeout, tables=sorted({i.plan.table for i in items}))
     forced = args.on_lossy in ("null", "keep")  # the user chose to change lossy types anyway
     # A lossy item the user forces is applied as its schema change, not by its code fix.
     items = [replace(i, lossy=None) if forced and not i.blocked else i for i in items]

@@ -23,12 +23,13 @@ if TYPE_CHECKING:
 _SPACE_MARGIN = 256 * 1024
 
 
-def preflight(project: Project, lock_timeout: float) -> None:
+def preflight(project: Project, lock_timeout: float, tables: Sequence[str] | None = None) -> None:
     """Refuse, before anything is changed, what would make a change to the database fail:
     a read-only folder, too little space, a corrupt file, a lock another connection holds
-    for longer than `lock_timeout` seconds. Raise UsageError with one line."""
+    for longer than `lock_timeout` seconds (on a server: on the `tables` the change touches,
+    when they are known). Raise UsageError with one line."""
     if project.config.database_url is not None:
-        _server_preflight(project, lock_timeout)
+        _server_preflight(project, lock_timeout, tables)
         return
     database = project.config.database
     if database is None or not database.is_file():
@@ -92,18 +93,19 @@ class _Server(Protocol):
 
     def lock_holders(self, tables: Sequence[str] | None = None) -> Sequence[_Held]: ...
 
-    def write_lock_free(self, *, wait: float) -> bool: ...
+    def write_lock_free(self, *, wait: float, tables: Sequence[str] | None = None) -> bool: ...
 
 
-def _server_preflight(project: Project, lock_timeout: float) -> None:
-    """Say which tables another session holds a lock on, wait up to `lock_timeout` seconds for
-    them to go, and refuse (nothing changed) if they do not."""
+def _server_preflight(project: Project, lock_timeout: float, tables: Sequence[str] | None) -> None:
+    """Say which of `tables` (all the schema's when None) another session holds a lock on,
+    wait up to `lock_timeout` seconds for them to go, and refuse (nothing changed) if they
+    do not: a lock on a table the change does not touch stops nothing."""
     database = project.database
     if not isinstance(database, _Server) or database.offline:
         return  # not reachable: the fix says so in its own words
     shown = database.label
     try:
-        held = database.lock_holders()
+        held = database.lock_holders(tables)
         if not held:
             return
         print(
@@ -112,9 +114,9 @@ def _server_preflight(project: Project, lock_timeout: float) -> None:
             file=sys.stderr,
             flush=True,
         )
-        if database.write_lock_free(wait=lock_timeout):
+        if database.write_lock_free(wait=lock_timeout, tables=tables):
             return
-        held = database.lock_holders() or held
+        held = database.lock_holders(tables) or held
     except SchemaError as exc:
         raise UsageError(str(exc)) from None
     raise UsageError(

@@ -172,11 +172,11 @@ class PostgresDatabase:
         conn = connect(self.url)
         return PostgresJudge(conn, _current_schema(conn))
 
-    def write_lock_free(self, *, wait: float) -> bool:
-        """Return whether no other session holds a lock on a table of the schema, looking
-        again until `wait` seconds have passed."""
+    def write_lock_free(self, *, wait: float, tables: Sequence[str] | None = None) -> bool:
+        """Return whether no other session holds a lock on a table of the schema (of `tables`
+        only, when given), looking again until `wait` seconds have passed."""
         deadline = time.monotonic() + wait
-        while self.lock_holders():
+        while self.lock_holders(tables):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(min(_LOCK_POLL, max(0.0, deadline - time.monotonic())))

@@ -118,6 +118,21 @@ def test_heal_says_which_session_holds_the_lock_and_changes_nothing(
     assert nothing_left_behind(pg_conn) == []
 
 
+def test_a_lock_on_a_table_no_fix_touches_does_not_stop_heal(
+    pg_conn: Any, pg_url: str, tmp_path: Path
+) -> None:
+    root = shop(tmp_path, with_password(pg_url), pg_conn)
+    pg_conn.execute("CREATE TABLE audit (id int PRIMARY KEY)")
+    with psycopg.connect(pg_url) as other:
+        other.execute("SELECT count(*) FROM audit").fetchone()  # a report's long transaction
+        run = run_dbheal(root, "heal", "--yes", "--lock-timeout", "0.5")
+        other.rollback()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "another session" not in run.stderr
+    assert "orders" in tables(pg_conn)
+    assert nothing_left_behind(pg_conn) == []
+
+
 def test_heal_with_integrity_checks_the_foreign_keys_of_the_changed_table(
     pg_conn: Any, pg_url: str, tmp_path: Path
 ) -> None:
