@@ -4,7 +4,8 @@ Two things the language server runs besides checking code, kept here so that the
 engine code (no pygls, no lsprotocol) that any front door can call:
 
 - `health_check` is the periodic check of the live database: SQLite's own `quick_check` (or the
-  full `integrity_check`) and `foreign_key_check`, read-only and with a busy timeout, plus the
+  full `integrity_check`) and `foreign_key_check` (on a PostgreSQL server: its foreign keys and
+  invalid indexes, `Database.integrity`), read-only and with a busy timeout, plus the
   database's drift from its migrations as the SCHEMA_DRIFT issues a check of the migrations
   reports. Integrity and foreign-key problems have no place in a source file, so they are only
   in the report's message and fields (the server shows them as a window message); the drift is
@@ -25,6 +26,7 @@ from typing import Protocol
 from dbheal_lsp.analysis.migration_check import migration_issues
 from dbheal_lsp.analysis.project import Project
 from dbheal_lsp.config import excluded
+from dbheal_lsp.database_url import redacted
 from dbheal_lsp.databases import DatabaseError
 from dbheal_lsp.databases.database import DEFAULT_BUSY_TIMEOUT, ForeignKeyViolation, SchemaError
 from dbheal_lsp.model import Issue, IssueType, Severity, Span
@@ -80,10 +82,14 @@ def health_check(
     """
     checked_at = utc_now()
     config = project.config
-    if config.database is None:
+    if config.database_url is not None:
+        # A server checks its own pages: what is asked of it is its foreign keys and indexes.
+        shown, pragma = redacted(config.database_url), "integrity (foreign keys, indexes)"
+    elif config.database is not None:
+        shown = config.relative(config.database)
+        pragma = "integrity_check" if full else "quick_check"
+    else:
         return _not_run(checked_at, "no database is configured ([tool.dbheal] database)")
-    shown = config.relative(config.database)
-    pragma = "integrity_check" if full else "quick_check"
     try:
         checked = project.database.integrity(
             full=full, busy_timeout=busy_timeout, max_rows=MAX_ROWS

@@ -199,7 +199,7 @@ async def _periodic(server: DbhealServer, folder: Folder) -> None:
 
 async def health(server: DbhealServer, folder: Folder, *, quiet_when_ok: bool) -> None:
     """Check the database's health; warn of what is wrong, show what it found on migrations."""
-    if folder.implicit or folder.config.database is None:
+    if folder.implicit or (folder.config.database is None and folder.config.database_url is None):
         return
     try:
         report = await server.run_in(server.background_pool, health_check, folder.scan_project)
