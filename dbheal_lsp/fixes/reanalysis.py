@@ -35,10 +35,11 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
     A type change must not trade one mismatch for others, so every statement naming the table
     is checked against the schema before and after.
 
-    The schema before the change is read now, before the transaction begins: once the
-    transaction has spilled pages to the file (a rebuild of a large table does), a second
-    connection cannot read the database until it ends, so the check itself reads only
-    from the transaction it is given.
+    The schema before the change is read, and the statements judged against it, now, before
+    the transaction begins: once the transaction has spilled pages to the file (a rebuild of a
+    large table does), a second connection cannot read the database until it ends, and on a
+    server a second connection waits for the fix's locks; so the check itself reads only from
+    the transaction it is given.
     """
     from dbheal_lsp.analysis.checker import CheckSettings, StatementChecker
     from dbheal_lsp.analysis.drift import Drift
@@ -48,6 +49,13 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
     try:
         state = project.schema_state()
         before = project.checker(state)
+        # Judged now, before the transaction: a server's judge has a connection of its own,
+        # which would wait on the fix's locks (its lock_timeout) for every statement.
+        baseline = [
+            (rel, statement, {i.fingerprint for i in before.check(statement, rel)})
+            for rel, statements in _statements_naming(project, plan.table, issue)
+            for statement in statements
+        ]
     except unreadable as exc:
         reason = f"cannot read the schema before the change: {exc}"
 
@@ -68,14 +76,12 @@ def reanalysis(project: Project, issue: Issue | None, plan: MigrationPlan) -> Re
         still: list[Issue] = []
         added: list[Issue] = []
         try:
-            for rel, statements in _statements_naming(project, plan.table, issue):
-                for statement in statements:
-                    old = {i.fingerprint for i in before.check(statement, rel)}
-                    for found in after.check(statement, rel):
-                        if issue is not None and _same_issue(found, issue):
-                            still.append(found)
-                        elif found.fingerprint not in old and found.type in _BREAKING:
-                            added.append(found)
+            for rel, statement, old in baseline:
+                for found in after.check(statement, rel):
+                    if issue is not None and _same_issue(found, issue):
+                        still.append(found)
+                    elif found.fingerprint not in old and found.type in _BREAKING:
+                        added.append(found)
         finally:
             judge.close()
         return _verdict(issue, still, added)

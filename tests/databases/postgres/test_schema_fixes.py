@@ -43,6 +43,28 @@ def test_heal_creates_the_table_and_column_from_the_migration(
     assert nothing_left_behind(pg_conn) == []
 
 
+def test_an_issue_the_code_had_before_the_fix_is_not_blamed_on_it(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    # An UPDATE that was already wrong before the fix: the re-analysis must have judged it
+    # against the schema before the change, not while the fix's ALTER TABLE holds users
+    # (a second connection would wait out its lock_timeout and judge nothing).
+    root = shop(tmp_path, pg_url, pg_conn)
+    code = root / "app" / "db.py"
+    code.write_text(
+        code.read_text()
+        + "\n\ndef rename(conn, user_id, mail):\n"
+        + '    conn.execute("UPDATE users SET emial = %s WHERE id = %s", (mail, user_id))\n'
+    )
+    healed = run_dbheal(root, "heal", "--yes", "--lock-timeout", "1")
+    assert "[applied] applied: Add column users.nickname from 002_orders.sql" in healed.stdout, (
+        healed.stdout + healed.stderr
+    )
+    assert "would break" not in healed.stdout
+    assert "nickname" in columns(pg_conn, "users")
+    assert nothing_left_behind(pg_conn) == []
+
+
 def test_rollback_drops_what_the_fix_made_and_keeps_later_rows(
     pg_url: str, pg_conn: Any, tmp_path: Path
 ) -> None:
