@@ -202,6 +202,10 @@ class SchemaFixes(Protocol):
     #: Whether `restore` puts a backup back (SQLite's file); a rollback offers it only then.
     restores_backup: bool
 
+    def shown(self, database: Path) -> str | None:
+        """The database as people know it (a server's URL, without its password); None when
+        its path is its name (a SQLite file)."""
+
     def plans_for(
         self,
         database: Path,

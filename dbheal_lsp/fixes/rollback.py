@@ -153,7 +153,8 @@ class RollbackPlan:
         lines += [f"delete {f} (the fix created it)" for f in self.created]
         if self.method == "inverse" and self.inverse is not None:
             plan = self.inverse.plan
-            lines.append(f"run on {record.database} in one transaction: {plan.description}")
+            shown = _shown(root, record.database)
+            lines.append(f"run on {shown} in one transaction: {plan.description}")
             lines.extend("  " + line for line in (plan.sql or "-- nothing to run").splitlines())
         elif self.method == "restore" and self.database_copy is not None:
             lines.append(
@@ -240,6 +241,16 @@ def _plan(root: Path, record: FixRecord, restore_backup: bool, timeout: float) -
         f"cannot roll back {record.id}: only restoring its database backup undoes it ({why}), "
         f"and {since}: {_losses(db_copy, db_path)[0]}; nothing was changed"
         + _restore_hint(record.id, db_path)
+    )
+
+
+def _shown(root: Path, database: str | None) -> str:
+    """The database of a record as people know it: its file, or its server's URL."""
+    if database is None:
+        return ""
+    return (
+        schema_fixes_for(_database_path(root, database)).shown(_database_path(root, database))
+        or database
     )
 
 

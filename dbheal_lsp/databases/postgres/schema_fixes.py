@@ -48,6 +48,10 @@ class PostgresSchemaFixes:
     #: The backup holds copies of tables, not the server: `restore` refuses.
     restores_backup = False
 
+    def shown(self, database: Path) -> str | None:
+        """The server's URL without its password, as the file standing for it holds it."""
+        return _label(database)
+
     def _read(self, database: Path, read: Callable[[psycopg.Connection[Any], str], T]) -> T:
         """`read(connection, schema)` on a connection of its own; the driver's errors become
         PostgresError (no password in them)."""

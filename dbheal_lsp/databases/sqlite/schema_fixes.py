@@ -33,6 +33,10 @@ class SqliteSchemaFixes:
     #: A backup is the whole file: `restore` puts it back.
     restores_backup = True
 
+    def shown(self, database: Path) -> str | None:
+        """None: a SQLite database is named by its file's path."""
+        return None
+
     def plans_for(
         self,
         database: Path,

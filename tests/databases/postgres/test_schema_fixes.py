@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dbheal_lsp.analysis.project import load_project
+from dbheal_lsp.database_url import redacted
 from dbheal_lsp.databases.postgres.fix_target import server_file
 from dbheal_lsp.databases.postgres.type_change import change_type_plan
 from dbheal_lsp.databases.schema_fixes import fix_database, schema_fixes_for
@@ -95,6 +96,8 @@ def test_rollback_drops_what_the_fix_made_and_keeps_later_rows(
     undone = run_dbheal(root, "rollback", table_fix, "--yes")
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert "by its inverse change (index idx_orders_user, table orders)" in undone.stdout
+    # The plan names the server by its URL (no password), not the file that stands for it.
+    assert f"run on {redacted(pg_url)} in one transaction" in undone.stdout, undone.stdout
     assert "orders" not in tables(pg_conn)
     assert nothing_left_behind(pg_conn) == []
 
