@@ -44,6 +44,7 @@ __all__ = [
     "Undo",
     "fix_database",
     "schema_fixes_for",
+    "suggested_index_columns",
 ]
 
 #: What to do with values that do not convert losslessly, in the order people are offered them:
@@ -297,3 +298,24 @@ def fix_database(config: Config) -> Path | None:
 
         return server_file(config.root, config.database_url)
     return config.database
+
+
+def suggested_index_columns(issue: Issue, live: Schema) -> tuple[str, ...]:
+    """Return the columns of the index idx_<table>_<cols> a MISSING_INDEX issue suggests, or ()
+    when its name does not spell columns of the table."""
+    table = live.table(issue.table or "")
+    prefix = f"idx_{issue.table}_"
+    suggestion = issue.suggestion or ""
+    if table is None or not suggestion.startswith(prefix):
+        return ()
+    rest = suggestion[len(prefix) :]
+    # Column names may contain "_" themselves: match the table's names, longest first.
+    names = sorted(table.column_names, key=len, reverse=True)
+    columns: list[str] = []
+    while rest:
+        match = next((n for n in names if rest.lower().startswith(n.lower())), None)
+        if match is None:
+            return ()
+        columns.append(match)
+        rest = rest[len(match) :].removeprefix("_")
+    return tuple(columns)

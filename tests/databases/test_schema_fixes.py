@@ -92,3 +92,35 @@ def test_a_file_that_is_no_database_is_said_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match=r"is not a SQLite database$"):
         schema_fixes_for(db).schema_version(db)
     assert ON_LOSSY[0] == "refuse"  # the default comes first
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "columns"),
+    [
+        ("idx_orders_customer_email", ("customer_email",)),  # a column with "_" in its name
+        ("idx_orders_customer_email_status", ("customer_email", "status")),
+        ("idx_orders_nope", ()),  # not a column of the table: no plan
+        ("idx_users_email", ()),  # another table's name
+    ],
+)
+def test_the_suggested_index_name_is_read_back_as_the_tables_columns(
+    tmp_path: Path, suggestion: str, columns: tuple[str, ...]
+) -> None:
+    from dbheal_lsp.databases.schema_fixes import suggested_index_columns
+    from dbheal_lsp.databases.sqlite.catalog import schema_from_connection
+    from dbheal_lsp.model import Issue, IssueType, Severity, Span
+
+    conn = sqlite3.connect(tmp_path / "shop.db")
+    conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_email TEXT, status TEXT)")
+    live = schema_from_connection(conn, "live")
+    conn.close()
+    issue = Issue(
+        IssueType.MISSING_INDEX,
+        Severity.HIGH,
+        "app.py",
+        Span(1, 1, 1, 2),
+        "orders is read in full",
+        table="orders",
+        suggestion=suggestion,
+    )
+    assert suggested_index_columns(issue, live) == columns

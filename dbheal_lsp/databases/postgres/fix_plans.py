@@ -21,6 +21,7 @@ from dbheal_lsp.analysis.migrations import MigrationResult, MigrationStatement
 from dbheal_lsp.analysis.schema import Schema
 from dbheal_lsp.databases.postgres import type_change
 from dbheal_lsp.databases.postgres.fix_transaction import catalog_version
+from dbheal_lsp.databases.schema_fixes import suggested_index_columns
 from dbheal_lsp.model import Issue, IssueType, MigrationPlan, PlanStep
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def plans_for(
     elif kind is IssueType.MISSING_COLUMN and table and column and migrations:
         plan = add_column_plan(table, column, live, migrations, issue, version)
     elif kind is IssueType.MISSING_INDEX and table and issue.suggestion:
-        columns = _index_columns(issue, live)
+        columns = suggested_index_columns(issue, live)
         if columns:
             plan = create_index_plan(conn, schema, table, columns, issue, version)
     elif kind is IssueType.TYPE_MISMATCH and table and column and issue.code_type:
@@ -190,25 +191,6 @@ def create_index_plan(
         check_sql=check_sql(issue),
         index_columns=tuple(columns),
     )
-
-
-def _index_columns(issue: Issue, live: Schema) -> tuple[str, ...]:
-    """The columns of the suggested index idx_<table>_<cols> of a MISSING_INDEX issue."""
-    table = live.table(issue.table or "")
-    prefix = f"idx_{issue.table}_"
-    suggestion = issue.suggestion or ""
-    if table is None or not suggestion.startswith(prefix):
-        return ()
-    rest = suggestion[len(prefix) :]
-    names = sorted(table.column_names, key=len, reverse=True)
-    columns: list[str] = []
-    while rest:
-        match = next((n for n in names if rest.lower().startswith(n.lower())), None)
-        if match is None:
-            return ()
-        columns.append(match)
-        rest = rest[len(match) :].removeprefix("_")
-    return tuple(columns)
 
 
 def _still_needed(statement: MigrationStatement, live: Schema) -> bool:

@@ -16,7 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from dbheal_lsp.analysis.migration_files import migration_files, read_script, up_part
 from dbheal_lsp.analysis.migrations import (
     MigrationError,
     MigrationResult,
@@ -25,7 +24,7 @@ from dbheal_lsp.analysis.migrations import (
 )
 from dbheal_lsp.analysis.schema import Column, ForeignKey, Index, Schema, Table, schema_version
 from dbheal_lsp.databases.postgres.catalog import affinity
-from dbheal_lsp.databases.postgres.statements import split_statements
+from dbheal_lsp.databases.postgres.statements import migration_statements
 from dbheal_lsp.model import Origin
 
 __all__ = ["offline_migrations", "offline_schema_from_ddl", "type_name"]
@@ -81,27 +80,19 @@ def offline_migrations(folder: Path, root: Path | None) -> MigrationResult:
     from pglast import parse_sql
     from pglast.parser import ParseError
 
-    files = tuple(migration_files(folder))
+    files, statements, errors = migration_statements(folder, root)
     building = _Building()
-    errors: list[MigrationError] = []
     ran: list[MigrationStatement] = []
-    for path in files:
-        shown = str(path)  # made relative to the root where it is shown, as on SQLite
+    for sql, origin in statements:
+        shown, line = origin.path, origin.line
         try:
-            text = up_part(read_script(path, root))
-        except OSError as exc:
-            errors.append(MigrationError(shown, 0, f"not read: {exc}"))
+            parsed = parse_sql(sql)
+        except ParseError as exc:
+            errors.append(MigrationError(shown, line, str(exc.args[0])))
             continue
-        for line, sql in split_statements(text):
-            origin = Origin(shown, line)
-            try:
-                parsed = parse_sql(sql)
-            except ParseError as exc:
-                errors.append(MigrationError(shown, line, str(exc.args[0])))
-                continue
-            for raw in parsed:
-                kind, table, column = _apply(building, raw.stmt, sql, origin)
-                ran.append(MigrationStatement(shown, line, sql, kind, table, column))
+        for raw in parsed:
+            kind, table, column = _apply(building, raw.stmt, sql, origin)
+            ran.append(MigrationStatement(shown, line, sql, kind, table, column))
     schema = Schema(
         MappingProxyType(building.tables),
         MappingProxyType(building.indexes),

@@ -19,7 +19,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from dbheal_lsp.analysis.ddl import column_offsets
-from dbheal_lsp.analysis.migration_files import migration_files, read_script, up_part
 from dbheal_lsp.analysis.migrations import (
     MigrationError,
     MigrationResult,
@@ -28,7 +27,7 @@ from dbheal_lsp.analysis.migrations import (
 )
 from dbheal_lsp.analysis.schema import Index, Schema, Table
 from dbheal_lsp.databases.postgres.catalog import schema_from_catalog
-from dbheal_lsp.databases.postgres.statements import split_statements
+from dbheal_lsp.databases.postgres.statements import migration_statements
 from dbheal_lsp.model import Origin
 
 if TYPE_CHECKING:
@@ -69,17 +68,7 @@ def replay_migrations(
     conn: psycopg.Connection[Any], folder: Path, root: Path | None
 ) -> MigrationResult:
     """Return the schema the migration files of `folder` build (see module docstring)."""
-    files = tuple(migration_files(folder))
-    statements: list[tuple[str, Origin]] = []
-    errors: list[MigrationError] = []
-    for path in files:
-        shown = str(path)  # made relative to the root where it is shown, as on SQLite
-        try:
-            text = up_part(read_script(path, root))
-        except OSError as exc:
-            errors.append(MigrationError(shown, 0, f"not read: {exc}"))
-            continue
-        statements.extend((sql, Origin(shown, line)) for line, sql in split_statements(text))
+    files, statements, errors = migration_statements(folder, root)
     result = replay_statements(conn, statements, "migrations")
     return replace(result, errors=tuple(errors) + result.errors, files=files)
 

@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from pathlib import Path
 
-__all__ = ["complete_statement", "split_statements"]
+from dbheal_lsp.analysis.migration_files import migration_files, read_script, up_part
+from dbheal_lsp.analysis.migrations import MigrationError
+from dbheal_lsp.model import Origin
+
+__all__ = ["complete_statement", "migration_statements", "split_statements"]
 
 # A dollar quote's opening: `$$` or `$tag$`, the tag a name without a `$` (not `$1`).
 _DOLLAR = re.compile(r"\$(?:[A-Za-z_\u0080-\U0010ffff][\w\u0080-\U0010ffff]*)?\$")
@@ -153,3 +158,22 @@ def _first_significant(text: str, pos: int, end: int) -> int:
         else:
             return pos
     return end
+
+
+def migration_statements(
+    folder: Path, root: Path | None
+) -> tuple[tuple[Path, ...], list[tuple[str, Origin]], list[MigrationError]]:
+    """Return the migration files of `folder` in order, their statements (each with the file
+    and line it starts on, split by PostgreSQL's rules) and a note for each file not read."""
+    files = tuple(migration_files(folder))
+    statements: list[tuple[str, Origin]] = []
+    errors: list[MigrationError] = []
+    for path in files:
+        shown = str(path)  # made relative to the root where it is shown, as on SQLite
+        try:
+            text = up_part(read_script(path, root))
+        except OSError as exc:
+            errors.append(MigrationError(shown, 0, f"not read: {exc}"))
+            continue
+        statements.extend((sql, Origin(shown, line)) for line, sql in split_statements(text))
+    return files, statements, errors

@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 from dbheal_lsp.analysis.migrations import MigrationResult, MigrationStatement
 from dbheal_lsp.analysis.schema import Schema
+from dbheal_lsp.databases.schema_fixes import suggested_index_columns
 from dbheal_lsp.model import Issue, IssueType, MigrationPlan, PlanStep
 
 _TYPE_FOR_CODE = MappingProxyType(
@@ -65,7 +66,7 @@ def plans_for(
         plan = add_column_plan(issue.table, issue.column_name, conn, live, migrations, issue)
         return _whole_file(plan, conn, live, migrations, issue)
     if kind is IssueType.MISSING_INDEX and issue.table and issue.suggestion:
-        columns = _index_columns(issue, live)
+        columns = suggested_index_columns(issue, live)
         return (create_index_plan(issue.table, columns, conn, issue),) if columns else ()
     if kind is IssueType.TYPE_MISMATCH and issue.table and issue.column_name and issue.code_type:
         new_type = _TYPE_FOR_CODE.get(issue.code_type)
@@ -75,25 +76,6 @@ def plans_for(
     if kind is IssueType.SCHEMA_DRIFT:
         return _drift_plans(issue, conn, live, migrations)
     return ()
-
-
-def _index_columns(issue: Issue, live: Schema) -> tuple[str, ...]:
-    """Return the columns of the suggested index idx_<table>_<cols> of a MISSING_INDEX issue."""
-    table = live.table(issue.table or "")
-    prefix = f"idx_{issue.table}_"
-    rest = (issue.suggestion or "")[len(prefix) :] if issue.suggestion else ""
-    if table is None or not (issue.suggestion or "").startswith(prefix):
-        return ()
-    # Column names may contain "_" themselves: match the table's names, longest first.
-    names = sorted(table.column_names, key=len, reverse=True)
-    columns: list[str] = []
-    while rest:
-        match = next((n for n in names if rest.lower().startswith(n.lower())), None)
-        if match is None:
-            return ()
-        columns.append(match)
-        rest = rest[len(match) :].removeprefix("_")
-    return tuple(columns)
 
 
 def create_table_plan(
