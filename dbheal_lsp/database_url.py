@@ -7,9 +7,20 @@ import os
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["POSTGRES_SCHEMES", "database_url_setting", "is_postgres_url", "redacted", "scrubbed"]
+__all__ = [
+    "GIVEN_URL",
+    "POSTGRES_SCHEMES",
+    "database_url_setting",
+    "is_postgres_url",
+    "redacted",
+    "scrubbed",
+]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: The environment variable holding the URL the running command was given (`--database URL`),
+#: as the CLI sets it for its own process: the fix engine, which finds a server again from the
+#: file standing for it, connects only to a server the project names, this one included.
+GIVEN_URL = "DBHEAL_GIVEN_DATABASE_URL"
 _SECRET_KEYS = frozenset({"password", "sslpassword"})
 # `password=...` in a libpq key/value string or a message that repeats one.
 _KEYWORD_SECRET = re.compile(r"\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)

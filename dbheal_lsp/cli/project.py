@@ -4,6 +4,7 @@ and how the output names its database."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,12 +46,15 @@ def load_project_from(args: argparse.Namespace, *, writes: bool = False) -> Proj
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such file or folder: {path}")
-    from dbheal_lsp.database_url import is_postgres_url
+    from dbheal_lsp.database_url import GIVEN_URL, is_postgres_url
 
     db = getattr(args, "db", None)
     migrations = getattr(args, "migrations", None)
     if db and is_postgres_url(db):
         database: str | None = str(db)  # a server: nothing on disk to find
+        # The fix engine finds the server again from the file standing for it; it connects
+        # only to a server the project names, this command's included (fix_target.py).
+        os.environ[GIVEN_URL] = str(db)
     elif db:
         if not Path(db).exists():
             raise UsageError(f"database file not found: {db}")

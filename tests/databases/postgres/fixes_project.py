@@ -36,6 +36,15 @@ def shop(root: Path, url: str, conn: Any) -> Path:
     return root
 
 
+def server_target(root: Path, url: str) -> Path:
+    """The file standing for the server of `url` in a project at `root` whose pyproject.toml
+    names that server (the fix engine connects only to a server the project names)."""
+    from dbheal_lsp.databases.postgres.fix_target import server_file
+
+    (root / "pyproject.toml").write_text(f'[tool.dbheal]\ndatabase = "{url}"\n')
+    return server_file(root, url)
+
+
 def tables(conn: Any) -> set[str]:
     """The tables of the public schema."""
     rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()

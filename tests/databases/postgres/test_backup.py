@@ -112,14 +112,17 @@ def test_prune_keeps_the_folder_while_the_server_is_unreachable(
     server = root / ".dbheal" / "postgres"
     (stands_for,) = server.iterdir()
     real = stands_for.read_text()
+    settings = (root / "pyproject.toml").read_text()
     stands_for.write_text("postgresql://nobody@/nowhere?host=/nonexistent&port=1\n")
-    (root / "pyproject.toml").write_text("[tool.dbheal]\n")  # the stored URL is the one used
+    # A server the project does not name is never connected to: its copies stay for now.
+    (root / "pyproject.toml").write_text("[tool.dbheal]\n")
     # The rollback's folder holds no copy and goes; the fix's stays with its copy.
     pruned = FixEngine(load_project(root)).prune(max_age_days=0, keep_per_database=0)
     assert pruned == [f".dbheal/backups/{undone.id}"]
     assert _copies(pg_conn) == [f"{applied.record.id}_users"]
     assert (root / ".dbheal" / "backups" / applied.record.id).is_dir()
     stands_for.write_text(real)
+    (root / "pyproject.toml").write_text(settings)
     pruned = FixEngine(load_project(root)).prune(max_age_days=0, keep_per_database=0)
     assert pruned == [f".dbheal/backups/{applied.record.id}"]
     assert _copies(pg_conn) == []

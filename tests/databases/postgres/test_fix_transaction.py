@@ -11,11 +11,10 @@ from typing import Any
 import psycopg
 
 from dbheal_lsp.databases.postgres.fix_plans import create_index_plan
-from dbheal_lsp.databases.postgres.fix_target import server_file
 from dbheal_lsp.databases.postgres.fix_transaction import PostgresTransaction, catalog_version
 from dbheal_lsp.fixes.apply import apply_plan
 from dbheal_lsp.model import MigrationPlan, PlanStep
-from tests.databases.postgres.fixes_project import columns, nothing_left_behind
+from tests.databases.postgres.fixes_project import columns, nothing_left_behind, server_target
 
 
 def _add_column(version: int) -> MigrationPlan:
@@ -42,7 +41,7 @@ def test_a_lock_held_by_another_session_stops_the_fix_on_lock_timeout(
         other.execute("LOCK TABLE t IN ACCESS SHARE MODE")
         pid = other.info.backend_pid
         started = time.monotonic()
-        outcome = apply_plan(server_file(tmp_path, pg_url), plan, lock_timeout=0.5)
+        outcome = apply_plan(server_target(tmp_path, pg_url), plan, lock_timeout=0.5)
         waited = time.monotonic() - started
         other.rollback()
     assert not outcome.applied
@@ -58,14 +57,14 @@ def test_a_lock_held_by_another_session_stops_the_fix_on_lock_timeout(
 def test_the_fix_commits_after_its_checks(pg_url: str, pg_conn: Any, tmp_path: Path) -> None:
     pg_conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
     plan = _add_column(catalog_version(pg_conn, "public"))
-    outcome = apply_plan(server_file(tmp_path, pg_url), plan)
+    outcome = apply_plan(server_target(tmp_path, pg_url), plan)
     assert outcome.applied, outcome.message
     names = {c.name: c.ok for c in outcome.verify.checks}
     assert names["prepares: SELECT note FROM t WHERE id = ?"]
     assert names["schema_version"]
     assert columns(pg_conn, "t")["note"] == "text"
     # Planned again at the old version: refused, the schema changed since.
-    stale = apply_plan(server_file(tmp_path, pg_url), plan)
+    stale = apply_plan(server_target(tmp_path, pg_url), plan)
     assert not stale.applied and "the schema changed since this plan was made" in stale.message
 
 
@@ -73,7 +72,7 @@ def test_a_failed_check_rolls_the_step_back(pg_url: str, pg_conn: Any, tmp_path:
     pg_conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
     plan = _add_column(catalog_version(pg_conn, "public"))
     wrong = MigrationPlan(**{**plan.__dict__, "check_sql": ("SELECT nope FROM t",)})
-    outcome = apply_plan(server_file(tmp_path, pg_url), wrong)
+    outcome = apply_plan(server_target(tmp_path, pg_url), wrong)
     assert not outcome.applied
     assert outcome.message.startswith("rolled back: prepares: SELECT nope FROM t failed")
     assert "note" not in columns(pg_conn, "t")
@@ -91,7 +90,7 @@ def test_a_large_tables_index_is_built_concurrently_and_checked_valid(
     _large(pg_conn)
     plan = create_index_plan(pg_conn, "public", "big", ("k",), None, -1)
     assert plan.steps[0].sql.startswith("CREATE INDEX CONCURRENTLY")
-    outcome = apply_plan(server_file(tmp_path, pg_url), plan)
+    outcome = apply_plan(server_target(tmp_path, pg_url), plan)
     assert outcome.applied, outcome.message
     assert {c.name: c.detail for c in outcome.verify.checks}["index"] == "idx_big_k valid"
     valid = pg_conn.execute(
@@ -108,7 +107,7 @@ def test_an_invalid_concurrent_index_is_dropped_and_said(
     plan = create_index_plan(pg_conn, "public", "big", ("k",), None, -1)
     sql = plan.steps[0].sql.replace("CREATE INDEX", "CREATE UNIQUE INDEX")  # k repeats
     unique = MigrationPlan(**{**plan.__dict__, "steps": (PlanStep(sql),)})
-    outcome = apply_plan(server_file(tmp_path, pg_url), unique)
+    outcome = apply_plan(server_target(tmp_path, pg_url), unique)
     assert not outcome.applied
     assert "the invalid index idx_big_k it left was dropped" in outcome.message
     left = pg_conn.execute("SELECT 1 FROM pg_class WHERE relname = 'idx_big_k'").fetchone()
