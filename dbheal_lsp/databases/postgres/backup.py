@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from dbheal_lsp.backups import BackupError
 from dbheal_lsp.database_url import redacted
 from dbheal_lsp.databases.postgres.type_change import quote
-from dbheal_lsp.files import ensure_dir
+from dbheal_lsp.files import MB, FileRefused, atomic_write, ensure_dir, read_regular_file
 
 if TYPE_CHECKING:
     import psycopg
@@ -51,6 +51,8 @@ LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisd
 WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm')
 GROUP BY c.relname, c.relkind ORDER BY c.relname
 """
+
+_MAX_MANIFEST = 16 * MB  # columns and row counts of a schema: never this large
 
 
 def summary(conn: psycopg.Connection[Any], schema: str) -> dict[str, tuple[str, int]]:
@@ -121,7 +123,8 @@ def take_backup(
     except psycopg.Error as exc:
         raise BackupError(f"cannot back up {', '.join(tables) or 'the schema'}: {exc}") from None
     ensure_dir(copy.parent)
-    copy.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    # Replaced, never written through a link; read back only as a regular file (read_manifest).
+    atomic_write(copy, json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"), mode=0o644)
     return copy
 
 
@@ -142,8 +145,8 @@ def drop_copies(conn: psycopg.Connection[Any], copies: Sequence[str]) -> list[st
 def read_manifest(copy: Path) -> dict[str, Any]:
     """The manifest `take_backup` wrote (ValueError when it cannot be read)."""
     try:
-        data = json.loads(Path(copy).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_regular_file(copy, max_bytes=_MAX_MANIFEST).decode("utf-8"))
+    except (OSError, ValueError, FileRefused) as exc:
         raise ValueError(f"cannot read the backup {copy}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
         raise ValueError(f"{copy} is not a PostgreSQL backup of dbheal's")

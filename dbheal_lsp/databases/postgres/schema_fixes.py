@@ -22,6 +22,7 @@ from dbheal_lsp.databases.postgres.fix_transaction import (
     catalog_version,
     current_schema,
 )
+from dbheal_lsp.files import FileRefused, atomic_write, read_regular_file
 from dbheal_lsp.model import LossyReport, MigrationPlan
 
 if TYPE_CHECKING:
@@ -186,14 +187,15 @@ class PostgresSchemaFixes:
     def remember_after_fix(self, database: Path, folder: Path, *, timeout: float) -> None:
         """The server's fingerprint as the fix left it, stored in `folder`."""
         found = self._read(database, backup.fingerprint)
-        (Path(folder) / backup.FINGERPRINT_FILE).write_text(found + "\n", encoding="utf-8")
+        atomic_write(Path(folder) / backup.FINGERPRINT_FILE, (found + "\n").encode(), mode=0o644)
 
     def stored_fingerprint(self, folder: Path) -> str | None:
         """The fingerprint stored in the fix's backup `folder`."""
         try:
-            return (Path(folder) / backup.FINGERPRINT_FILE).read_text(encoding="utf-8").strip()
-        except OSError:
+            data = read_regular_file(Path(folder) / backup.FINGERPRINT_FILE, max_bytes=4096)
+        except (OSError, FileRefused):
             return None
+        return data.decode("utf-8", "replace").strip()
 
     def fingerprint(self, database: Path, *, timeout: float) -> str:
         """A digest of the schema, and of each table's row count and newest row version."""
