@@ -41,6 +41,10 @@ _NEW_OBJECTS = re.compile(
 )
 
 
+_LOCK_NOT_AVAILABLE = "55P03"
+_SHORT_LOCK_WAIT = b"SET lock_timeout = '20ms'"
+
+
 class PostgresJudge:
     """The seam's `Judge` on a PostgreSQL connection (see module docstring); `schema_name` is
     the schema its statements resolve names in."""
@@ -70,6 +74,10 @@ class PostgresJudge:
             message = (result.error_field(field.MESSAGE_PRIMARY) or b"").decode("utf-8", "replace")
             position = result.error_field(field.STATEMENT_POSITION)
             verdict = verdict_of(sqlstate, message, int(position) if position else None, sent)
+            if sqlstate == _LOCK_NOT_AVAILABLE and not guarded:
+                # A migration holds a table: the statements after this one would each wait
+                # out the whole lock_timeout too. They are not judged rather than slow.
+                pgconn.exec_(_SHORT_LOCK_WAIT)
         else:
             pgconn.describe_prepared(b"")
             verdict = Verdict("ok")
