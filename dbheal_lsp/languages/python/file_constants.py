@@ -25,6 +25,7 @@ from dbheal_lsp.languages.python.constants import (
     read_literal,
 )
 from dbheal_lsp.languages.python.decorators import transparent_decorators
+from dbheal_lsp.languages.python.guarded_names import guarded_collections
 from dbheal_lsp.languages.python.number_values import NumberReader
 from dbheal_lsp.languages.python.origins import NUMBER_CALLS, Origin, OriginReader
 from dbheal_lsp.languages.python.receivers import LayoutReader, ReceiverReader, leaf_name
@@ -157,6 +158,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(made),
         tuple(found.records),
         method_texts(tree, reader),
+        guarded_collections(tree),
     )
 
 
