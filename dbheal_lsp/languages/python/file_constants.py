@@ -97,6 +97,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
     reader = OriginReader(module=tree)
     pending: list[tuple[ast.Call, ast.ClassDef | None, Function | None, Function | None]] = []
     layout = LayoutReader()
+    compared: list[tuple[ast.Compare, Function | None]] = []  # see guarded_names.py
     for node, owner, function, enclosing in _walk(tree):
         # The commonest nodes first: a name, an attribute, a subscript or a constant is none
         # of what the rest of the loop looks for.
@@ -116,6 +117,8 @@ def file_constants(tree: ast.Module) -> FileConstants:
             continue
         if isinstance(node, ast.Constant):
             continue
+        if isinstance(node, ast.Compare):
+            compared.append((node, enclosing))
         layout.note(node, enclosing)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
@@ -158,7 +161,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(made),
         tuple(found.records),
         method_texts(tree, reader),
-        guarded_collections(tree),
+        guarded_collections(compared),
     )
 
 

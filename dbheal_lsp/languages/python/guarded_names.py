@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from dbheal_lsp.analysis.statement import Piece, Slot, TextPiece
 from dbheal_lsp.languages.python.class_values import PER_CLASS_TAGS
@@ -50,30 +50,41 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 _WORD = re.compile(r"[A-Za-z_]\w*|[()]")
 
 
-def guarded_collections(tree: ast.Module) -> tuple[str, ...]:
-    """Return the attributes `K` of the module's `name in P.K` tests (P a parameter of the
-    function) whose outcome decides a call given `name` first (see the module docstring)."""
+Function: TypeAlias = "ast.FunctionDef | ast.AsyncFunctionDef"
+
+
+def guarded_collections(tests: Iterable[tuple[ast.Compare, Function | None]]) -> tuple[str, ...]:
+    """Return the attributes `K` of the `name in P.K` tests among `tests` (each with the
+    innermost function it is in; P a parameter of it that holds a class) whose outcome decides
+    a call given `name` first (see the module docstring)."""
     found: set[str] = set()
-    for function in _functions(tree):
-        parameters = _classes(function)
-        tests = [n for n in ast.walk(function) if _membership(n, parameters)]
-        if not tests:
+    walked: dict[int, tuple[dict[int, ast.AST], list[ast.Call]]] = {}
+    for test, function in tests:
+        if function is None or not _membership(test, _classes(function)):
             continue
-        parents = {id(c): n for n in ast.walk(function) for c in ast.iter_child_nodes(n)}
-        calls = [n for n in ast.walk(function) if isinstance(n, ast.Call) and n.args]
-        for test in tests:
-            assert isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-            collection = test.comparators[0]
-            assert isinstance(collection, ast.Attribute)
-            if _decides_call(test, test.left.id, parents.get(id(test)), calls):
-                found.add(collection.attr)
+        if id(function) not in walked:
+            nodes = list(ast.walk(function))
+            parents = {id(c): n for n in nodes for c in ast.iter_child_nodes(n)}
+            walked[id(function)] = parents, [n for n in nodes if isinstance(n, ast.Call) and n.args]
+        parents, calls = walked[id(function)]
+        assert isinstance(test.left, ast.Name) and isinstance(test.comparators[0], ast.Attribute)
+        if _decides_call(test, test.left.id, parents.get(id(test)), calls):
+            found.add(test.comparators[0].attr)
     return tuple(sorted(found))
 
 
-def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node
+def comparisons(tree: ast.Module) -> list[tuple[ast.Compare, Function | None]]:
+    """Return the module's comparisons with the innermost function each is in (file_constants
+    collects them in its own walk; this is for one module read alone)."""
+    found: list[tuple[ast.Compare, Function | None]] = []
+    stack: list[tuple[ast.AST, Function | None]] = [(tree, None)]
+    while stack:
+        node, function = stack.pop()
+        if isinstance(node, ast.Compare):
+            found.append((node, function))
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return found
 
 
 def _classes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

@@ -11,7 +11,11 @@ import sqlite3
 from pathlib import Path
 
 from dbheal_lsp.analysis.statement import Slot, TextPiece, ValueInfo
-from dbheal_lsp.languages.python.guarded_names import guarded_collections, member_text
+from dbheal_lsp.languages.python.guarded_names import (
+    comparisons,
+    guarded_collections,
+    member_text,
+)
 from dbheal_lsp.model import Span
 from tests.conftest import run_dbheal, write_app
 
@@ -107,8 +111,12 @@ CREATE TABLE tracks (id INTEGER PRIMARY KEY, album_id INTEGER, title TEXT, lengt
 
 
 def test_a_membership_test_that_decides_a_call_marks_its_collection() -> None:
-    assert guarded_collections(ast.parse(MODELS)) == ("_fields",)  # through the flag `fast`
-    assert guarded_collections(ast.parse(QUERIES)) == ("_fields",)  # the class its branch picks
+    assert guarded_collections(comparisons(ast.parse(MODELS))) == (
+        "_fields",
+    )  # through the flag `fast`
+    assert guarded_collections(comparisons(ast.parse(QUERIES))) == (
+        "_fields",
+    )  # the class its branch picks
     # An instance's state (`self`), a test whose outcome nothing takes, a call not given the
     # tested name first: no collection of names the text may hold.
     other = """
@@ -127,7 +135,7 @@ class Model:
         fast = field in cls._names
         return make("title", field, fast)
 """
-    assert guarded_collections(ast.parse(other)) == ()
+    assert guarded_collections(comparisons(ast.parse(other))) == ()
 
 
 def _slot(line: int, column: int) -> Slot:
