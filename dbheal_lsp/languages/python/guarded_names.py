@@ -24,9 +24,12 @@ index could serve, valid in WHERE and ORDER BY alike; qualified with the first t
 clause of its SELECT (`WHERE items.a`: never ambiguous beside a joined table), plain when that
 FROM reads a subquery (`SELECT * FROM (SELECT ...) ORDER BY a`, whose columns have no table). A
 declared field its table lacks is then MISSING_COLUMN where the text is interpolated, as SQLite
-says when a query or sort on that field runs. What is not seen: which member a run names; a
-collection whose test decides nothing the file shows (a class chosen elsewhere), or the text
-of a statement not read per class, stays unknown SQL as before.
+says when a query or sort on that field runs. The link from a collection to the text is
+project-wide, not followed through each writing class's constructor and its `if self.fast:`:
+every written-SQL slot of a statement read per class is spelled with every marked collection
+that class declares. What is not seen: which member a run names; a collection whose test
+decides nothing the file shows (a class chosen elsewhere), or the text of a statement not read
+per class, stays unknown SQL as before.
 """
 
 from __future__ import annotations
