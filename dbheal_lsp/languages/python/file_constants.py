@@ -58,6 +58,8 @@ class _Found:
     references: set[str] = field(default_factory=set)
     # Each function, with its method's class.
     defined: list[tuple[Function, str | None]] = field(default_factory=list)
+    # Each comparison, with the innermost function it is in (see guarded_names.py).
+    compared: list[tuple[ast.Compare, Function | None]] = field(default_factory=list)
 
     def attribute(self, owner: ast.ClassDef | None, name: str, given: Given) -> None:
         """Note that attribute `name` is given `given` (by class `owner`, when in one)."""
@@ -97,7 +99,6 @@ def file_constants(tree: ast.Module) -> FileConstants:
     reader = OriginReader(module=tree)
     pending: list[tuple[ast.Call, ast.ClassDef | None, Function | None, Function | None]] = []
     layout = LayoutReader()
-    compared: list[tuple[ast.Compare, Function | None]] = []  # see guarded_names.py
     for node, owner, function, enclosing in _walk(tree):
         # The commonest nodes first: a name, an attribute, a subscript or a constant is none
         # of what the rest of the loop looks for.
@@ -118,7 +119,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         if isinstance(node, ast.Constant):
             continue
         if isinstance(node, ast.Compare):
-            compared.append((node, enclosing))
+            found.compared.append((node, enclosing))
         layout.note(node, enclosing)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
@@ -161,7 +162,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(made),
         tuple(found.records),
         method_texts(tree, reader),
-        guarded_collections(compared),
+        guarded_collections(found.compared),
     )
 
 
