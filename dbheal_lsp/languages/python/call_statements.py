@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dbheal_lsp.analysis.statement import Parameter, Piece, Slot, Statement, TextPiece
 from dbheal_lsp.languages.python.calls import DBAPI_CALLS, TEXT_CALLS, call_name_span
 from dbheal_lsp.languages.python.filecontext import FileContext, Scope
+from dbheal_lsp.languages.python.guarded_names import spell_members
 from dbheal_lsp.languages.python.parameters import read_bindings
 from dbheal_lsp.languages.python.pieces import consistent, read_pieces
 from dbheal_lsp.languages.python.pysource import span_of
@@ -64,6 +65,7 @@ def sql_statements(
     ctx.several = False
     ctx.per_class = set()
     ctx.class_arguments = {}
+    ctx.member_slots = {}
     variants = read_pieces(sql_arg, scope, ctx, (call.lineno, call.col_offset), 0) or []
     variants = [v for v in variants if consistent(v, ctx)]
     again: list[list[Piece]] = []
@@ -78,7 +80,7 @@ def sql_statements(
     parameters = parameters_of() if variants else None
     seen: set[tuple[Piece, ...]] = set()
     for variant in variants:
-        pieces = numbered(variant)
+        pieces = numbered(spell_members(variant, ctx))
         if not pieces or tuple(pieces) in seen:
             continue  # `"" if a else ""`: the same text twice is checked once
         seen.add(tuple(pieces))

@@ -121,6 +121,9 @@ class FileConstants:
     # Per function: is what it returns text the code writes, does it show SQL, which methods'
     # text is it made of (languages/python/sql_methods.py).
     method_texts: tuple[tuple[str, bool, bool, tuple[str, ...]], ...] = ()
+    # Collections whose membership test decides which objects write SQL text
+    # (languages/python/guarded_names.py).
+    guarded_collections: tuple[str, ...] = ()
 
 
 def dict_keys(value: Literal) -> tuple[str, ...] | None:

@@ -77,6 +77,7 @@ def constants_from_json(data: Any) -> FileConstants:
                 (str(n), bool(w), bool(m), tuple(map(str, d)))
                 for n, w, m, d in data["method_texts"]
             ),
+            guarded_collections=tuple(map(str, data["guarded_collections"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not cached constants: {exc}") from None

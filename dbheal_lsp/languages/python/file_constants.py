@@ -25,6 +25,7 @@ from dbheal_lsp.languages.python.constants import (
     read_literal,
 )
 from dbheal_lsp.languages.python.decorators import transparent_decorators
+from dbheal_lsp.languages.python.guarded_names import guarded_collections
 from dbheal_lsp.languages.python.number_values import NumberReader
 from dbheal_lsp.languages.python.origins import NUMBER_CALLS, Origin, OriginReader
 from dbheal_lsp.languages.python.receivers import LayoutReader, ReceiverReader, leaf_name
@@ -57,6 +58,8 @@ class _Found:
     references: set[str] = field(default_factory=set)
     # Each function, with its method's class.
     defined: list[tuple[Function, str | None]] = field(default_factory=list)
+    # Each comparison, with the innermost function it is in (see guarded_names.py).
+    compared: list[tuple[ast.Compare, Function | None]] = field(default_factory=list)
 
     def attribute(self, owner: ast.ClassDef | None, name: str, given: Given) -> None:
         """Note that attribute `name` is given `given` (by class `owner`, when in one)."""
@@ -115,6 +118,8 @@ def file_constants(tree: ast.Module) -> FileConstants:
             continue
         if isinstance(node, ast.Constant):
             continue
+        if isinstance(node, ast.Compare):
+            found.compared.append((node, enclosing))
         layout.note(node, enclosing)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             local.assigned(enclosing, node)
@@ -157,6 +162,7 @@ def file_constants(tree: ast.Module) -> FileConstants:
         tuple(made),
         tuple(found.records),
         method_texts(tree, reader),
+        guarded_collections(found.compared),
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
-from dbheal_lsp.analysis.statement import Piece, Statement, ValueInfo
+from dbheal_lsp.analysis.statement import Piece, Slot, Statement, ValueInfo
 from dbheal_lsp.languages.python.calls import DEFAULT_CALLS
 from dbheal_lsp.languages.python.constants import Literal as GivenLiteral
 from dbheal_lsp.languages.python.origins import OriginReader
@@ -128,6 +128,9 @@ class FileContext:
     # statement is read once per class (see per_argument_variants), `as_argument` its turn's.
     class_arguments: dict[str, frozenset[str]] = field(default_factory=dict)
     as_argument: tuple[str, str] | None = None
+    # Slots of SQL text a project method writes, read for one class (the slot itself, kept
+    # so that its id stays its own, and the class): spelled by guarded_names.spell_members.
+    member_slots: dict[int, tuple[Slot, str]] = field(default_factory=dict)
     # Reading a helper's SQL for one call of it (languages/python/call_sites.py): `environment`
     # holds what that call passes, whatever other callers pass; `given` notes that the text
     # read took something from the call (an argument, the receiver's class).

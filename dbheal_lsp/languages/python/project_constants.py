@@ -69,6 +69,8 @@ class ProjectConstants:
     number_parameters: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # Names of the methods whose every definition writes SQL text (languages/python/sql_methods.py).
     sql_text_methods: frozenset[str] = frozenset()
+    # Collections whose members that text may name (languages/python/guarded_names.py).
+    guarded_collections: frozenset[str] = frozenset()
 
     def digest(self) -> str:
         """Return a short digest of everything known (part of cache keys: a caller's change in
@@ -94,6 +96,7 @@ class ProjectConstants:
                 sorted((k, sorted(v)) for k, v in self.sql_method_owners.items()),
                 sorted(self.number_parameters.items()),
                 sorted(self.sql_text_methods),
+                sorted(self.guarded_collections),
             )
         )
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
@@ -295,6 +298,7 @@ def project_constants(
         _argument_classes(signatures, reaching, hierarchy.up.keys() - test_classes),
         number_parameters=number_parameters(signatures, reaching, dead_methods, files),
         sql_text_methods=sql_text_methods(t for f in files for t in f.method_texts),
+        guarded_collections=frozenset(c for f in files for c in f.guarded_collections),
     )
 
 

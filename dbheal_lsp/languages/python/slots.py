@@ -48,8 +48,20 @@ def new_slot(node: ast.expr, kind: SlotKind, ctx: FileContext, *, number: bool =
         return Slot(index, kind, replace(info, numeric_cast=True))
     if _program_data(node, ctx) or (ctx.scope is not None and written_sql(node, ctx.scope, ctx)):
         # `where, args = query.clause()`: SQL a project method writes, not outside text.
-        return Slot(index, kind, replace(info, program_data=True))
+        slot = Slot(index, kind, replace(info, program_data=True))
+        _note_member_slot(node, slot, ctx)
+        return slot
     return Slot(index, kind, info)
+
+
+def _note_member_slot(node: ast.expr, slot: Slot, ctx: FileContext) -> None:
+    """Note a slot of SQL text a project method writes in a statement read for one class:
+    it names that class's guarded fields (languages/python/guarded_names.py)."""
+    cls = ctx.as_argument[1] if ctx.as_argument is not None else ctx.as_class
+    if cls is None or not ctx.options.constants.guarded_collections or ctx.scope is None:
+        return
+    if written_sql(node, ctx.scope, ctx):
+        ctx.member_slots[id(slot)] = (slot, cls)
 
 
 def _program_data(node: ast.expr, ctx: FileContext) -> bool:
