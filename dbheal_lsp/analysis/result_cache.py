@@ -32,12 +32,13 @@ __all__ = [
     "quick_key",
 ]
 
+# 16: the names a membership test lets a method's SQL text hold (guarded_names);
 # 15: SQL text that project methods write, a class property's text per class;
 # 14: a prepared query's later runs, number parameters; 13: statements at helpers' call sites,
 # JS/TS; 12: transparent decorators are no entry point; 11: migration issues fingerprinted by
 # relative path; 8: where arguments come from; 7: which calls fit which signature;
 # 5: PARAMETER_MISMATCH
-CACHE_FORMAT = 15
+CACHE_FORMAT = 16
 MAX_CACHE_BYTES = 512 * MB
 MAX_MIGRATION_BYTES = 50 * MB  # seed data makes migrations larger than code files
 
