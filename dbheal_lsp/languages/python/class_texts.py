@@ -36,9 +36,10 @@ _MAX_DEPTH = 3
 Lookup: TypeAlias = "Callable[[str, str, int], frozenset[GivenLiteral] | None]"
 
 
-def text_property(method: ast.FunctionDef | ast.AsyncFunctionDef) -> Given:
-    """Return what a property-like method gives per class: a template of its returned text,
-    or the class it returns; None for anything else."""
+def property_return(method: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ast.expr, str] | None:
+    """Return what a decorated property-like method (`@property`, `@cached_classproperty`)
+    returns in its one statement, and the name of its receiver (`self`, `cls`); None for any
+    other method."""
     if not method.decorator_list or not method.args.args:
         return None
     if not any("property" in (leaf_name(d) or "") for d in method.decorator_list):
@@ -46,7 +47,16 @@ def text_property(method: ast.FunctionDef | ast.AsyncFunctionDef) -> Given:
     body = [s for s in method.body if not _is_docstring(s)]
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
-    value, receiver = body[0].value, method.args.args[0].arg
+    return body[0].value, method.args.args[0].arg
+
+
+def text_property(method: ast.FunctionDef | ast.AsyncFunctionDef) -> Given:
+    """Return what a property-like method gives per class: a template of its returned text,
+    or the class it returns; None for anything else."""
+    returned = property_return(method)
+    if returned is None:
+        return None
+    value, receiver = returned
     if isinstance(value, ast.Name):
         return None if value.id == receiver else (CLASS_VALUE_TAG, value.id)
     pieces = _pieces(value, receiver)

@@ -12,7 +12,12 @@ import ast
 from collections.abc import Iterator
 
 from dbheal_lsp.languages.python.bindings import inner_statements
-from dbheal_lsp.languages.python.class_texts import CLASS_VALUE_TAG, TEMPLATE_TAG, text_property
+from dbheal_lsp.languages.python.class_texts import (
+    CLASS_VALUE_TAG,
+    TEMPLATE_TAG,
+    property_return,
+    text_property,
+)
 from dbheal_lsp.languages.python.constants import KEYS, SELF_TAG, Given, dict_keys
 from dbheal_lsp.languages.python.receivers import leaf_name
 
@@ -113,14 +118,8 @@ def _keys_property(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None
     """Return X when `method` is a decorated property-like method whose one statement
     returns the names of its class's own attribute X: `{f: T[f] for f in sorted(cls.X)}`,
     `[f for f in cls.X]`, `set(cls.X)`, `cls.X`."""
-    if not method.decorator_list or not method.args.args:
-        return None
-    if not any("property" in (leaf_name(d) or "") for d in method.decorator_list):
-        return None
-    body = [s for s in method.body if not _is_docstring(s)]
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
-        return None
-    return _names_of_own(body[0].value, method.args.args[0].arg)
+    returned = property_return(method)
+    return None if returned is None else _names_of_own(*returned)
 
 
 def _names_of_own(node: ast.expr, receiver: str) -> str | None:
@@ -145,11 +144,3 @@ def _names_of_own(node: ast.expr, receiver: str) -> str | None:
     ):
         return node.attr
     return None
-
-
-def _is_docstring(stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Constant)
-        and isinstance(stmt.value.value, str)
-    )
