@@ -78,6 +78,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_heal.py
 	$(BIN)/python bench/bench_js.py
+	@# PostgreSQL against the bare SQL on the same server (a throwaway cluster: bench/pg_cluster.py)
+	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		$(BIN)/python bench/postgres_check.py && $(BIN)/python bench/postgres_type_change.py; \
+	else echo "PostgreSQL benchmarks not run: no initdb/pg_ctl (Debian: postgresql)"; fi
 
 # Issue 11's figures on real apps (bench/accuracy/README.md): "before" is dbheal at 18bc023^,
 # "after" the working tree. Needs the fetched mirrors in /work/.mirror, so not part of `make test`.
