@@ -12,6 +12,12 @@ heal committing with it. Any other error, or a missing object no migration defin
 unchanged. Everything else (`commit`, `transaction()`, attributes, setting `autocommit`) is the
 connection's own.
 
+Both take the SQLite wrapper's modes (`runtime/modes.py`): `mode="heal"` (the default),
+`"report"` (the missing object is recorded and the error raised, the statement running exactly
+as without the wrapper: no savepoint) or `"off"` (the connection as it is); `DBHEAL_RUNTIME=off`
+in the environment always turns the wrapper off, an operator's switch that needs no change of
+code.
+
 `install_sqlalchemy_postgres(engine)` makes a SQLAlchemy engine on PostgreSQL with psycopg 3
 (`postgresql+psycopg://`) open each connection wrapped so: SQLAlchemy's statements run on
 healing cursors, inside SQLAlchemy's own transaction.
@@ -24,6 +30,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbheal_lsp.runtime.modes import Mode, resolve_mode
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -35,10 +43,11 @@ _SAVEPOINT = "SAVEPOINT dbheal_statement"
 class HealingPsycopg:
     """A psycopg connection that heals missing tables and columns (module docstring)."""
 
-    def __init__(self, conn: Any, migrations: Path, root: Path) -> None:
+    def __init__(self, conn: Any, migrations: Path, root: Path, mode: Mode = "heal") -> None:
         self._conn = conn
         self._migrations = migrations
         self._root = root
+        self._mode = mode
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -70,7 +79,8 @@ class HealingPsycopg:
     def run(self, call: Any, query: Any) -> Any:
         """`call()` in a savepoint when a transaction is or will be open; healed and retried
         once on a missing table or column that a migration defines."""
-        guarded = self._needs_savepoint()
+        # Mode report retries nothing: the statement fails as it would without the wrapper.
+        guarded = self._mode == "heal" and self._needs_savepoint()
         if guarded:
             self._plain(_SAVEPOINT)
         try:
@@ -110,6 +120,9 @@ class HealingPsycopg:
             return False
         text = query if isinstance(query, str) else str(query)
         message = str(exc).splitlines()[0] if str(exc) else ""
+        if self._mode == "report":
+            self._record(message, text, "none", "reported (mode report): not healed", None)
+            return False
         try:
             with plain_cursors(self._conn):  # the heal's own statements are not healed
                 plan = heal_missing(self._conn, message, text, self._migrations)
@@ -176,22 +189,36 @@ class _HealingCursor:
         self._owner.run(lambda: self._cursor.executemany(query, rows, **kwargs), query)
 
 
-def wrap_psycopg(conn: Any, *, migrations: Path | None = None, root: Path | None = None) -> Any:
+def wrap_psycopg(
+    conn: Any,
+    *,
+    migrations: Path | None = None,
+    root: Path | None = None,
+    mode: str | None = None,
+) -> Any:
     """Return `conn` (a psycopg 3 connection) healing missing tables and columns from the
     migrations of `migrations` (default: the project's, found from `root` or the current
-    folder). Without a migrations folder, the connection itself is returned."""
+    folder), in `mode` (see the module docstring; ValueError for an unknown one). In mode off,
+    or without a migrations folder, the connection itself is returned."""
     from dbheal_lsp.config import find_root, load_config
 
+    chosen = resolve_mode(mode)
+    if chosen == "off":
+        return conn
     project = find_root(root or Path.cwd())
     if migrations is None:
         migrations = load_config(project).migrations
     if migrations is None:
         return conn
-    return HealingPsycopg(conn, Path(migrations), project)
+    return HealingPsycopg(conn, Path(migrations), project, chosen)
 
 
 def install_sqlalchemy_postgres(
-    engine: Engine, *, migrations: Path | None = None, root: Path | None = None
+    engine: Engine,
+    *,
+    migrations: Path | None = None,
+    root: Path | None = None,
+    mode: str | None = None,
 ) -> None:
     """Make a SQLAlchemy Engine on PostgreSQL (the psycopg 3 driver) heal like `wrap_psycopg`.
 
@@ -210,6 +237,9 @@ def install_sqlalchemy_postgres(
             "install_sqlalchemy_postgres needs an engine on PostgreSQL with psycopg 3 "
             f"(postgresql+psycopg), not {engine.dialect.name}+{engine.dialect.driver}"
         )
+    chosen = resolve_mode(mode)
+    if chosen == "off":
+        return
     project = find_root(root or Path.cwd())
     folder = migrations if migrations is not None else load_config(project).migrations
     if folder is None or engine in state.installed:
@@ -218,7 +248,7 @@ def install_sqlalchemy_postgres(
     from dbheal_lsp.databases.postgres.heal_missing import healing_cursor_class
 
     def run(conn: Any, call: Any, query: Any) -> Any:
-        return HealingPsycopg(conn, Path(folder), project).run(call, query)
+        return HealingPsycopg(conn, Path(folder), project, chosen).run(call, query)
 
     cursor_class = healing_cursor_class(run)
 

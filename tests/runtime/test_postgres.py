@@ -130,3 +130,35 @@ def test_a_sqlalchemy_engine_heals_inside_its_transaction(
     ]
     with pytest.raises(ValueError, match="postgresql\\+psycopg"):
         install_sqlalchemy_postgres(sqlalchemy.create_engine("sqlite://"), migrations=tmp_path)
+
+
+def test_mode_report_records_and_raises_as_without_the_wrapper(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    pg_conn.execute(MIGRATION_1)
+    with psycopg.connect(pg_url) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path, mode="report")
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            app.execute("INSERT INTO orders (user_id, total) VALUES (1, 5)")
+        # No savepoint in mode report: the transaction is aborted, as it would be unwrapped.
+        assert raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        raw.rollback()
+    assert "orders" not in tables(pg_conn)
+    (event,) = StateStore(tmp_path).events()
+    assert event.error == 'relation "orders" does not exist'
+    assert event.outcome == "reported (mode report): not healed"
+
+
+def test_dbheal_runtime_off_leaves_the_connection_as_it_is(
+    pg_url: str, pg_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An operator's switch: DBHEAL_RUNTIME=off wins over the code's mode="heal".
+    monkeypatch.setenv("DBHEAL_RUNTIME", "off")
+    pg_conn.execute(MIGRATION_1)
+    with psycopg.connect(pg_url) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path, mode="heal")
+        assert app is raw
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            app.execute("INSERT INTO orders (user_id, total) VALUES (1, 5)")
+    assert "orders" not in tables(pg_conn)
+    assert StateStore(tmp_path).events() == []
