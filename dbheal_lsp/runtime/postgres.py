@@ -112,6 +112,7 @@ class HealingPsycopg:
     def _heal(self, state: str | None, exc: Exception, query: Any) -> bool:
         from dbheal_lsp.databases.postgres.heal_missing import (
             MISSING_STATES,
+            HealedElsewhere,
             heal_missing,
             plain_cursors,
         )
@@ -126,6 +127,11 @@ class HealingPsycopg:
         try:
             with plain_cursors(self._conn):  # the heal's own statements are not healed
                 plan = heal_missing(self._conn, message, text, self._migrations)
+        except HealedElsewhere:
+            self._record(
+                message, text, "none", "created meanwhile by another connection; retried once", None
+            )
+            return True
         except Exception as failed:  # the heal's own failure: the application's error stands
             self._record(message, text, "none", f"failed: {failed}", None)
             return False

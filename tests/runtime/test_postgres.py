@@ -162,3 +162,31 @@ def test_dbheal_runtime_off_leaves_the_connection_as_it_is(
             app.execute("INSERT INTO orders (user_id, total) VALUES (1, 5)")
     assert "orders" not in tables(pg_conn)
     assert StateStore(tmp_path).events() == []
+
+
+def test_a_table_another_worker_created_meanwhile_is_only_retried(
+    pg_url: str, pg_conn: Any, tmp_path: Path
+) -> None:
+    # Two workers of the application meet the missing table at once: the other one creates it
+    # first. This one's statement only needs to run again, not fail on "already exists".
+    pg_conn.execute(MIGRATION_1)
+    with psycopg.connect(pg_url, autocommit=True) as raw:
+        app = wrap_psycopg(raw, migrations=_migrations(tmp_path), root=tmp_path)
+        assert isinstance(app, HealingPsycopg)
+        cursor = raw.cursor()
+        insert = "INSERT INTO orders (user_id, total) VALUES (1, 5)"
+        tries = []
+
+        def call() -> Any:
+            tries.append(1)
+            try:
+                return cursor.execute(insert)
+            finally:
+                if len(tries) == 1:  # the other worker's heal lands right after our error
+                    pg_conn.execute(MIGRATION_2)
+
+        app.run(call, insert)
+    assert len(tries) == 2
+    assert pg_conn.execute("SELECT user_id, total FROM orders").fetchall() == [(1, 5)]
+    (event,) = StateStore(tmp_path).events()
+    assert event.outcome == "created meanwhile by another connection; retried once"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MISSING_STATES",
+    "HealedElsewhere",
     "heal_missing",
     "healing_cursor_class",
     "plain_cursors",
@@ -44,20 +45,51 @@ _QUALIFIED = re.compile(r'column "?([\w$]+)"?\.(?:"?[\w$]+"?) does not exist')
 LOCK_TIMEOUT = "2s"
 
 
+#: What another connection creating the same object at the same moment makes the heal's own
+#: statement fail with: a table or column that now exists, a catalog row written meanwhile.
+_CREATED_MEANWHILE = frozenset({"42P07", "42701", "23505"})
+
+
+class HealedElsewhere(Exception):
+    """What was missing exists now: another connection (another worker of the application)
+    created it meanwhile, so the statement only needs to run again."""
+
+
 def heal_missing(
     conn: psycopg.Connection[Any], message: str, query: str, folder: Path
 ) -> MigrationPlan | None:
     """Create what `message` says is missing from the migrations of `folder`, on `conn`;
-    return the plan that ran, or None when no migration defines it (nothing ran). The
-    driver's errors propagate."""
+    return the plan that ran, or None when no migration defines it (nothing ran). Raise
+    HealedElsewhere when it exists by now; the driver's other errors propagate."""
+    import psycopg
+
     schema = current_schema(conn)
     live = schema_from_catalog(conn, schema, "database")
+    if _exists_now(message, query, live):
+        raise HealedElsewhere(message)
     migrations = _replayed(conn, folder)
     plan = _plan(message, query, live, migrations)
     if plan is None:
         return None
-    _run(conn, plan)
+    try:
+        _run(conn, plan)
+    except psycopg.Error as exc:
+        if getattr(exc, "sqlstate", None) in _CREATED_MEANWHILE:
+            raise HealedElsewhere(message) from exc
+        raise
     return plan
+
+
+def _exists_now(message: str, query: str, live: Any) -> bool:
+    """Whether the table or column `message` says is missing is in the catalog by now."""
+    if found := _RELATION.search(message):
+        return live.table(found.group(1)) is not None
+    if found := _COLUMN.search(message):
+        column, table = found.group(1), found.group(2)
+        if table:
+            named = live.table(table)
+            return named is not None and named.column(column) is not None
+    return False
 
 
 def _plan(message: str, query: str, live: Any, migrations: MigrationResult) -> MigrationPlan | None:
