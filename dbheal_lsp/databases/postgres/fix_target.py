@@ -56,11 +56,11 @@ def server_url(path: Path) -> str:
     given = os.environ.get(GIVEN_URL)  # `--database URL` of the running command
     if given and redacted(given) == stored:
         return given
-    try:
-        from dbheal_lsp.config import load_config
+    from dbheal_lsp.config import ConfigError, load_config
 
+    try:
         configured = load_config(root).database_url
-    except Exception:  # a broken pyproject.toml names no server
+    except ConfigError:  # a broken pyproject.toml names no server
         configured = None
     if configured is not None and redacted(configured) == stored:
         return configured

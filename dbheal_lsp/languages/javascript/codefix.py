@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["code_fixes"]
 
 _log = logging.getLogger(__name__)
-# Issue types a rename may uncover (they need every name of the statement to resolve).
 
 
 def code_fixes(source: str, issue: Issue, project: Project | None = None) -> tuple[CodeFix, ...]:
