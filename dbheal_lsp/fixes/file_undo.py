@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from dbheal_lsp.analysis.file_scan import MAX_FILE_BYTES
 from dbheal_lsp.backups import (
     FILES_SUBDIR,
     WRITTEN_SUBDIR,
@@ -28,7 +29,7 @@ from dbheal_lsp.backups import (
     backup_files,
     has_file_backup,
 )
-from dbheal_lsp.files import atomic_write
+from dbheal_lsp.files import FileRefused, atomic_write, read_regular_file
 
 __all__ = ["FileSteps", "Undone", "file_steps", "keep_written", "undo_edits", "undone_edit"]
 
@@ -54,25 +55,21 @@ def keep_written(root: Path, backup_dir: Path, rel: str) -> None:
 
 def file_steps(root: Path, backup_dir: str, files: Sequence[str]) -> FileSteps:
     """Return how rolling back the fix whose backup is `backup_dir` puts `files` back; raise
-    ValueError, saying which file and line, when one was edited since where the fix wrote."""
-    before_dir = root / backup_dir / FILES_SUBDIR
-    written_dir = root / backup_dir / WRITTEN_SUBDIR
+    ValueError, saying which file and line, when one was edited since where the fix wrote (or
+    is not a regular file of the project, or a path outside it: a history may be a stranger's)."""
     restorable: list[str] = []
     undone: list[str] = []
     created: list[str] = []
     for rel in files:
-        had = _copy(before_dir, rel)
-        wrote = _copy(written_dir, rel)
-        live = root / rel
-        current = live.read_bytes() if live.is_file() else None
-        if wrote is None or current is None or current == wrote.read_bytes():
+        had, wrote, current = _versions(root, backup_dir, rel)
+        if wrote is None or current is None or current == wrote:
             # As the fix left it, or gone since: putting back the file before the fix (or
             # deleting the one it created) loses nothing written since.
             (restorable if had is not None else created).append(rel)
         elif had is None:
             raise ValueError(f"{rel} was edited since the fix created it")
         else:
-            result = undone_edit(had.read_bytes(), wrote.read_bytes(), current)
+            result = undone_edit(had, wrote, current)
             if result.data is None:
                 raise ValueError(
                     f"{rel} was edited since the fix, where the fix changed it (line "
@@ -86,15 +83,41 @@ def undo_edits(root: Path, backup_dir: str, files: Sequence[str]) -> None:
     """Reverse the fix's edit in each of `files` (see `file_steps`), each file replaced
     atomically with its permission bits; raise BackupError when one changed since the plan."""
     for rel in files:
-        had = _copy(root / backup_dir / FILES_SUBDIR, rel)
-        wrote = _copy(root / backup_dir / WRITTEN_SUBDIR, rel)
-        live = root / rel
-        if had is None or wrote is None or not live.is_file():
+        try:
+            had, wrote, current = _versions(root, backup_dir, rel)
+        except ValueError as exc:
+            raise BackupError(f"cannot undo the fix's edit of {rel}: {exc}") from None
+        if had is None or wrote is None or current is None:
             raise BackupError(f"cannot undo the fix's edit of {rel}: its backup is missing")
-        result = undone_edit(had.read_bytes(), wrote.read_bytes(), live.read_bytes())
+        result = undone_edit(had, wrote, current)
         if result.data is None:
             raise BackupError(f"cannot undo the fix's edit of {rel}: it changed meanwhile")
+        live = root / rel
         atomic_write(live, result.data, mode=os.stat(live).st_mode)
+
+
+def _versions(
+    root: Path, backup_dir: str, rel: str
+) -> tuple[bytes | None, bytes | None, bytes | None]:
+    """The file `rel` before the fix, as the fix wrote it, and now (None: no such version);
+    ValueError when `rel` is no path inside the project or not a regular file of it."""
+    try:
+        had = _copy(root / backup_dir / FILES_SUBDIR, rel)
+        wrote = _copy(root / backup_dir / WRITTEN_SUBDIR, rel)
+        current = read_regular_file(root / rel, max_bytes=MAX_FILE_BYTES, root=root)
+    except FileNotFoundError:
+        current = None
+    except BackupError as exc:
+        raise ValueError(str(exc)) from None
+    except FileRefused as exc:
+        raise ValueError(f"{rel}: {exc.reason}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {rel}: {exc.strerror or exc}") from None
+    return (
+        had.read_bytes() if had is not None else None,
+        wrote.read_bytes() if wrote is not None else None,
+        current,
+    )
 
 
 def _copy(folder: Path, rel: str) -> Path | None:

@@ -113,3 +113,19 @@ def test_a_rollback_whose_fix_lines_were_edited_since_is_refused(tmp_path: Path)
     assert "app.py was edited since the fix, where the fix changed it (line 7" in done.stderr
     assert "nothing was changed" in done.stderr
     assert app.read_text(encoding="utf-8") == edited
+
+
+def test_a_path_out_of_the_project_or_a_link_out_of_it_is_refused(tmp_path: Path) -> None:
+    # A history in .dbheal/ may be a stranger's: its paths are never followed out.
+    from dbheal_lsp.fixes.file_undo import file_steps
+
+    root = tmp_path / "project"
+    (root / ".dbheal" / "backups" / "f1" / "files").mkdir(parents=True)
+    outside = tmp_path / "outside.py"
+    outside.write_text("secret = 1\n")
+    with pytest.raises(ValueError, match="not a path inside the project root"):
+        file_steps(root, ".dbheal/backups/f1", ["../outside.py"])
+    (root / "app.py").symlink_to(outside)
+    with pytest.raises(ValueError, match=r"^app\.py: .*(link|outside)"):
+        file_steps(root, ".dbheal/backups/f1", ["app.py"])
+    assert outside.read_text() == "secret = 1\n"
