@@ -161,10 +161,15 @@ def _cast_removal(engine: FixEngine, issues: Sequence[Issue]) -> CodeFix | None:
     """Return the checked code fix removing the cast of the first of `issues` that has one."""
     for issue in issues:
         if issue.type is IssueType.TYPE_MISMATCH and issue.helper:
-            fix = next((f for f in engine.code_fixes(issue) if f.kind == "remove_cast"), None)
+            fix = _remove_cast(engine, issue)
             if fix is not None:
                 return fix
     return None
+
+
+def _remove_cast(engine: FixEngine, issue: Issue, source: str | None = None) -> CodeFix | None:
+    """Return the checked code fix of `issue` that removes its cast, if there is one."""
+    return next((f for f in engine.code_fixes(issue, source) if f.kind == "remove_cast"), None)
 
 
 def _heal_by_code(engine: FixEngine, item: HealItem) -> FixOutcome:
@@ -177,7 +182,7 @@ def _heal_by_code(engine: FixEngine, item: HealItem) -> FixOutcome:
     issue = next((i for i in now.issues if i.fingerprint == planned.issue_fingerprint), None)
     if issue is None:
         return FixOutcome(True, f"already done: {planned.title}")
-    fix = next((f for f in engine.code_fixes(issue, source) if f.kind == "remove_cast"), None)
+    fix = _remove_cast(engine, issue, source)
     if fix is None:
         return FixOutcome(False, f"refused: {planned.title}: it no longer clears its issue")
     outcome = engine.apply_code(fix)
